@@ -1,0 +1,1 @@
+// Placeholder; delete once the CLI has a real source.
