@@ -1,1 +1,11 @@
-int main() { return 0; }
+// swarmgate: one binary for the CLI, the operator and the proxy agent.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "operator/cli/cli.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  return sg::cli::RunCli(args, std::cin, std::cout, std::cerr);
+}

@@ -1,1 +1,0 @@
-#include "operator/common/result.h"

@@ -1,1 +1,0 @@
-// Placeholder; delete once the CLI has a real source.

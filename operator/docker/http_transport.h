@@ -1,0 +1,93 @@
+#pragma once
+// HTTP/1.1 to the Docker Engine over a unix socket, TCP or TLS, built on
+// Boost.Beast. Blocking calls with deadlines: every connection owns a private
+// io_context that the calling thread runs until the operation completes or
+// its deadline passes (then the socket is closed, which aborts it).
+//
+// Thread-safety: RoundTrip and Stream may be called concurrently. Idle
+// keep-alive connections sit in a small pool guarded by a mutex; a connection
+// is used by one call at a time.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operator/common/result.h"
+#include "operator/docker/docker_endpoint.h"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace sg::docker {
+
+struct TransportOptions {
+  std::chrono::milliseconds connect_timeout{5000};  // TCP/unix connect + TLS handshake
+  std::chrono::milliseconds request_timeout{30000};  // write the request, read the response
+  size_t max_idle_connections = 4;
+  // Streams check their cancel flag at least this often.
+  std::chrono::milliseconds cancel_poll_interval{250};
+  size_t max_body_bytes = 256u << 20;  // config lists carry every config's data
+};
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", "DELETE"
+  std::string target;  // path and query, already encoded
+  std::string body;    // sent as application/json when non-empty
+  std::chrono::milliseconds timeout{0};  // 0: TransportOptions::request_timeout
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+class HttpTransport {
+ public:
+  // Fails only when TLS material cannot be loaded; nothing is connected yet.
+  static Result<std::unique_ptr<HttpTransport>> Create(DockerEndpoint endpoint,
+                                                       TransportOptions options = {});
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
+
+  // Any HTTP status is a successful round trip; errors are transport
+  // failures (Unavailable: cannot connect, timeout, connection dropped).
+  Result<HttpResponse> RoundTrip(const HttpRequest& request);
+
+  // Sends `request` on a dedicated connection and hands the response body to
+  // on_data as it arrives (chunk framing removed, arbitrary split points).
+  // Stops when the body ends, on_data returns false or `cancel` turns true
+  // (checked every cancel_poll_interval). For a non-2xx status on_data is
+  // never called and the body comes back in the result. A dropped connection
+  // after the header is an Unavailable error.
+  Result<HttpResponse> Stream(const HttpRequest& request,
+                              const std::function<bool(std::string_view)>& on_data,
+                              const std::atomic<bool>& cancel);
+
+  const DockerEndpoint& endpoint() const { return endpoint_; }
+  const TransportOptions& options() const { return options_; }
+
+  class Connection;  // defined in the .cc
+
+ private:
+  HttpTransport(DockerEndpoint endpoint, TransportOptions options);
+
+  Result<std::unique_ptr<Connection>> Dial();
+  std::unique_ptr<Connection> TakeIdle();
+  void ReturnIdle(std::unique_ptr<Connection> conn);
+
+  const DockerEndpoint endpoint_;
+  const TransportOptions options_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // set when endpoint_.tls; read-only after Create
+
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+};
+
+}  // namespace sg::docker
