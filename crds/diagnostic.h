@@ -9,8 +9,8 @@ namespace sg::crds {
 
 struct Diagnostic {
   std::string file;
-  int line = 0;    // 1-based; 0 when the input has no positions (stored JSON)
-  int column = 0;  // 1-based
+  int line = 0;      // 1-based; 0 when the input has no positions (stored JSON)
+  int column = 0;    // 1-based
   std::string path;  // field path such as spec.backends[1].port; empty for the whole document
   std::string message;
 

@@ -242,7 +242,8 @@ std::string CheckLabelKey(std::string_view v) {
 std::string CheckLabelValue(std::string_view v) {
   if (v.size() > 253) return "a label value of at most 253 characters";
   for (char c : v) {
-    if (!IsSafePrintable(c)) return "a label value of printable ASCII without quotes or backslashes";
+    if (!IsSafePrintable(c))
+      return "a label value of printable ASCII without quotes or backslashes";
   }
   return {};
 }

@@ -11,6 +11,7 @@
 
 #include <rapidjson/document.h>
 
+#include "crds/field_issue.h"
 #include "crds/kind.h"
 
 namespace sg::crds {
@@ -18,12 +19,10 @@ namespace sg::crds {
 // The schema of `kind`, embedded at build time from crds/schemas/.
 const char* SchemaText(Kind kind);
 
-struct SchemaIssue {
-  std::string path;  // field path of the offending (or missing) field
-  std::string message;
-};
+// RapidJSON's verdict alone.
+bool SchemaAccepts(Kind kind, const rapidjson::Value& document);
 
 // Empty when `document` is valid.
-std::vector<SchemaIssue> ValidateSchema(Kind kind, const rapidjson::Value& document);
+std::vector<FieldIssue> ValidateSchema(Kind kind, const rapidjson::Value& document);
 
 }  // namespace sg::crds

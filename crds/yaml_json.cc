@@ -1,6 +1,15 @@
 #include "crds/yaml_json.h"
 
+// yaml-cpp 0.7's node/impl.h trips GCC 12's dangling-pointer analysis when
+// inlined; the code is correct and not ours to change.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
 #include <yaml-cpp/yaml.h>
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
 
 #include <cerrno>
 #include <cmath>
@@ -31,8 +40,7 @@ bool IsNullWord(const std::string& s) {
 
 class Converter {
  public:
-  Converter(const std::string& file, rapidjson::Document::AllocatorType& alloc,
-            ParsedDocument* doc)
+  Converter(const std::string& file, rapidjson::Document::AllocatorType& alloc, ParsedDocument* doc)
       : file_(file), alloc_(alloc), doc_(doc) {}
 
   void Convert(const YAML::Node& node, const std::string& path, Mark key_mark, int depth,
@@ -80,8 +88,9 @@ class Converter {
           const YAML::Node& key = it->first;
           Mark km = ToMark(key.Mark());
           if (!key.IsScalar()) {
-            Error(path, km.line ? km : mark, "expected a scalar mapping key, got a " +
-                                                 std::string(key.IsMap() ? "mapping" : "sequence"));
+            Error(path, km.line ? km : mark,
+                  "expected a scalar mapping key, got a " +
+                      std::string(key.IsMap() ? "mapping" : "sequence"));
             continue;
           }
           const std::string& name = key.Scalar();
@@ -92,9 +101,9 @@ class Converter {
           }
           rapidjson::Value v;
           Convert(it->second, child, km, depth + 1, &v);
-          out->AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()),
-                                          alloc_),
-                         v, alloc_);
+          out->AddMember(
+              rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc_),
+              v, alloc_);
         }
         return;
       }
@@ -103,7 +112,8 @@ class Converter {
 
  private:
   void Error(const std::string& path, Mark mark, std::string message) {
-    doc_->diagnostics.push_back(Diagnostic{file_, mark.line, mark.column, path, std::move(message)});
+    doc_->diagnostics.push_back(
+        Diagnostic{file_, mark.line, mark.column, path, std::move(message)});
   }
 
   void SetString(const std::string& s, rapidjson::Value* out) {
@@ -184,7 +194,8 @@ class Converter {
       ok = IsNullWord(s);
       if (ok) out->SetNull();
     } else {
-      Error(path, mark, "unsupported tag " + Quote(tag) + "; expected !!str, !!int, !!float, !!bool or !!null");
+      Error(path, mark,
+            "unsupported tag " + Quote(tag) + "; expected !!str, !!int, !!float, !!bool or !!null");
       SetString(s, out);
       return;
     }

@@ -30,6 +30,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -37,8 +39,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace {
 
@@ -108,11 +108,14 @@ std::string DescribeRequest(const http::request<Body>& req, const Identity& id,
   std::string_view target(req.target().data(), req.target().size());
   auto qpos = target.find('?');
   std::string_view path = target.substr(0, qpos);
-  std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
+  std::string_view query =
+      qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
 
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  auto str = [&w](std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  };
   w.StartObject();
   w.Key("service"), str(id.service);
   w.Key("slot"), str(id.slot);
@@ -130,9 +133,11 @@ std::string DescribeRequest(const http::request<Body>& req, const Identity& id,
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& f : req) {
     std::string name(f.name_string().data(), f.name_string().size());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     std::string value(f.value().data(), f.value().size());
-    auto it = std::find_if(headers.begin(), headers.end(), [&](auto& h) { return h.first == name; });
+    auto it =
+        std::find_if(headers.begin(), headers.end(), [&](auto& h) { return h.first == name; });
     if (it == headers.end()) {
       headers.emplace_back(std::move(name), std::move(value));
     } else {
@@ -221,7 +226,10 @@ template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Server& server, Stream stream, std::string remote, bool tls)
-      : server_(server), stream_(std::move(stream)), remote_(std::move(remote)), tls_(tls),
+      : server_(server),
+        stream_(std::move(stream)),
+        remote_(std::move(remote)),
+        tls_(tls),
         timer_(stream_.get_executor()) {}
   ~Session() override { server_.Unregister(this); }
 
@@ -242,7 +250,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Drain() override {
     draining_ = true;
     if (ws_) {
-      ws_->async_close(websocket::close_code::going_away, [self = this->shared_from_this()](beast::error_code) {});
+      ws_->async_close(websocket::close_code::going_away,
+                       [self = this->shared_from_this()](beast::error_code) {});
     } else if (idle_) {
       // Waiting for the next request on a keep-alive connection: nothing is
       // in flight, so closing loses nothing.
@@ -260,10 +269,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.emplace();
     parser_->body_limit(16 * 1024 * 1024);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(120));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -275,7 +283,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
     std::string_view target(req_.target().data(), req_.target().size());
     auto qpos = target.find('?');
-    std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
+    std::string_view query =
+        qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
     long delay_ms = 0;
     if (auto d = QueryParam(query, "delay")) delay_ms = std::strtol(d->c_str(), nullptr, 10);
     if (delay_ms > 0) {
@@ -290,7 +299,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::string_view target(req_.target().data(), req_.target().size());
     auto qpos = target.find('?');
     std::string_view path = target.substr(0, qpos);
-    std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
+    std::string_view query =
+        qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
 
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(req_.version());
@@ -422,8 +432,8 @@ void Server::Accept() {
             remote, true);
         s->Start();
       } else {
-        auto s = std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(sock)),
-                                                               remote, false);
+        auto s = std::make_shared<Session<beast::tcp_stream>>(
+            *this, beast::tcp_stream(std::move(sock)), remote, false);
         s->Start();
       }
     }
@@ -458,7 +468,8 @@ int Usage(const char* argv0) {
 
 int main(int argc, char** argv) {
   Options opts;
-  if (auto p = Env("PORT"); !p.empty()) opts.port = static_cast<unsigned short>(std::atoi(p.c_str()));
+  if (auto p = Env("PORT"); !p.empty())
+    opts.port = static_cast<unsigned short>(std::atoi(p.c_str()));
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {

@@ -11,7 +11,7 @@ namespace sg::cli {
 
 docker::DockerClient* CliContext::Docker() {
   if (docker_) return docker_.get();
-  auto client = docker::ConnectEngine(docker_host);
+  auto client = docker::EngineClient::ConnectFromFlag(docker_host);
   if (!client.ok()) {
     last_error = client.error();
     err << "error: " << client.error().message << "\n";

@@ -15,6 +15,8 @@
 namespace sg::cli {
 
 struct CliContext {
+  CliContext(std::istream& i, std::ostream& o, std::ostream& e) : in(i), out(o), err(e) {}
+
   std::istream& in;
   std::ostream& out;
   std::ostream& err;

@@ -6,6 +6,7 @@
 
 #include <rapidjson/document.h>
 
+#include "crds/grammar.h"
 #include "crds/loader.h"
 #include "operator/cli/commands.h"
 #include "operator/cli/exit_codes.h"

@@ -103,7 +103,7 @@ std::string ResourceView::ProxyReplicas() const {
   const auto* proxy = spec ? Member(*spec, "proxy") : nullptr;
   const auto* replicas = proxy ? Member(*proxy, "replicas") : nullptr;
   if (replicas && replicas->IsInt()) desired = std::to_string(replicas->GetInt());
-  const auto* proxies = Member(status_, "proxies");
+  const auto* proxies = Member(status_, "proxyReplicas");
   if (proxies && proxies->IsObject()) {
     const auto* running = Member(*proxies, "running");
     const auto* want = Member(*proxies, "desired");
@@ -117,9 +117,7 @@ void ResourceView::ToDocument(rapidjson::Document* doc) const {
   auto& a = doc->GetAllocator();
   doc->SetObject();
   doc->AddMember("apiVersion", "swarmgate.io/v1alpha1", a);
-  doc->AddMember("kind",
-                 rapidjson::Value(stored_.kind == crds::Kind::kRoute ? "Route" : "ServiceCluster"),
-                 a);
+  doc->AddMember("kind", rapidjson::StringRef(crds::KindName(stored_.kind)), a);
   rapidjson::Value meta(rapidjson::kObjectType);
   meta.AddMember("name", rapidjson::Value(stored_.name.c_str(), a), a);
   if (const auto* m = Member(data_, "metadata")) {

@@ -17,9 +17,9 @@
 namespace sg::docker {
 
 struct EventOptions {
-  Filters filters;        // e.g. {"type": {"service", "config"}, "scope": {"swarm"}}
-  std::string since;      // unix seconds (may carry ".nanos"); empty = from now
-  std::string until;      // empty = stream until cancelled
+  Filters filters;    // e.g. {"type": {"service", "config"}, "scope": {"swarm"}}
+  std::string since;  // unix seconds (may carry ".nanos"); empty = from now
+  std::string until;  // empty = stream until cancelled
 };
 
 class DockerClient {

@@ -19,7 +19,8 @@ std::optional<std::string> Getenv(const char* name) {
 }
 
 Error BadEndpoint(std::string_view url, std::string_view why) {
-  return InvalidArgument("invalid Docker endpoint \"" + std::string(url) + "\": " + std::string(why));
+  return InvalidArgument("invalid Docker endpoint \"" + std::string(url) +
+                         "\": " + std::string(why));
 }
 
 bool AllDigits(std::string_view s) {
@@ -73,7 +74,8 @@ Result<DockerEndpoint> ParseDockerEndpoint(std::string_view url, bool tls, bool 
 
   // A trailing "/" is harmless; a base path is something we do not support.
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    if (rest.substr(slash) != "/") return BadEndpoint(url, "a path after HOST:PORT is not supported");
+    if (rest.substr(slash) != "/")
+      return BadEndpoint(url, "a path after HOST:PORT is not supported");
     rest = rest.substr(0, slash);
   }
   std::string_view port;

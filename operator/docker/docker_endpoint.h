@@ -34,10 +34,10 @@ struct DockerEndpoint {
 // The process environment as far as endpoint resolution is concerned; a
 // parameter so tests need not touch the real environment.
 struct DockerEnv {
-  std::optional<std::string> docker_host;      // DOCKER_HOST
-  std::optional<std::string> tls_verify;       // DOCKER_TLS_VERIFY
-  std::optional<std::string> cert_path;        // DOCKER_CERT_PATH
-  std::optional<std::string> home;             // HOME, for the ~/.docker default
+  std::optional<std::string> docker_host;  // DOCKER_HOST
+  std::optional<std::string> tls_verify;   // DOCKER_TLS_VERIFY
+  std::optional<std::string> cert_path;    // DOCKER_CERT_PATH
+  std::optional<std::string> home;         // HOME, for the ~/.docker default
 
   static DockerEnv FromProcess();
 };

@@ -69,11 +69,11 @@ struct Service {
   std::string updated_at;
   std::string name;
   Labels labels;
-  std::string spec_json;             // the full Spec object, to edit and resend
-  std::string update_state;          // UpdateStatus.State: "", updating, completed, paused, rollback_*
+  std::string spec_json;     // the full Spec object, to edit and resend
+  std::string update_state;  // UpdateStatus.State: "", updating, completed, paused, rollback_*
   std::vector<VirtualIP> virtual_ips;  // Endpoint.VirtualIPs
-  uint64_t replicas = 0;             // Spec.Mode.Replicated.Replicas (0 for global)
-  bool has_healthcheck = false;      // Spec.TaskTemplate.ContainerSpec.Healthcheck with a Test
+  uint64_t replicas = 0;               // Spec.Mode.Replicated.Replicas (0 for global)
+  bool has_healthcheck = false;        // Spec.TaskTemplate.ContainerSpec.Healthcheck with a Test
   std::vector<std::string> network_targets;  // Spec.TaskTemplate.Networks[].Target (ids or names)
 };
 

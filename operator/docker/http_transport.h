@@ -27,7 +27,7 @@ class context;
 namespace sg::docker {
 
 struct TransportOptions {
-  std::chrono::milliseconds connect_timeout{5000};  // TCP/unix connect + TLS handshake
+  std::chrono::milliseconds connect_timeout{5000};   // TCP/unix connect + TLS handshake
   std::chrono::milliseconds request_timeout{30000};  // write the request, read the response
   size_t max_idle_connections = 4;
   // Streams check their cancel flag at least this often.
@@ -36,9 +36,9 @@ struct TransportOptions {
 };
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", "DELETE"
-  std::string target;  // path and query, already encoded
-  std::string body;    // sent as application/json when non-empty
+  std::string method;                    // "GET", "POST", "DELETE"
+  std::string target;                    // path and query, already encoded
+  std::string body;                      // sent as application/json when non-empty
   std::chrono::milliseconds timeout{0};  // 0: TransportOptions::request_timeout
 };
 
@@ -65,10 +65,12 @@ class HttpTransport {
   // Stops when the body ends, on_data returns false or `cancel` turns true
   // (checked every cancel_poll_interval). For a non-2xx status on_data is
   // never called and the body comes back in the result. A dropped connection
-  // after the header is an Unavailable error.
+  // after the header is an Unavailable error. on_header, if set, gets the
+  // status as soon as the response header has arrived.
   Result<HttpResponse> Stream(const HttpRequest& request,
                               const std::function<bool(std::string_view)>& on_data,
-                              const std::atomic<bool>& cancel);
+                              const std::atomic<bool>& cancel,
+                              const std::function<void(int status)>& on_header = nullptr);
 
   const DockerEndpoint& endpoint() const { return endpoint_; }
   const TransportOptions& options() const { return options_; }
@@ -84,7 +86,8 @@ class HttpTransport {
 
   const DockerEndpoint endpoint_;
   const TransportOptions options_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;  // set when endpoint_.tls; read-only after Create
+  std::unique_ptr<boost::asio::ssl::context>
+      tls_;  // set when endpoint_.tls; read-only after Create
 
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_

@@ -1,0 +1,207 @@
+#include "crds/decode.h"
+
+#include "crds/grammar.h"
+
+namespace sg::crds {
+namespace {
+
+using rapidjson::Value;
+
+const Value* Member(const Value& obj, const char* key) {
+  if (!obj.IsObject()) return nullptr;
+  auto m = obj.FindMember(key);
+  return m == obj.MemberEnd() ? nullptr : &m->value;
+}
+
+void ReadString(const Value& obj, const char* key, std::string* out) {
+  const Value* v = Member(obj, key);
+  if (v && v->IsString()) out->assign(v->GetString(), v->GetStringLength());
+}
+
+std::optional<std::string> OptString(const Value& obj, const char* key) {
+  const Value* v = Member(obj, key);
+  if (!v || !v->IsString()) return std::nullopt;
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+void ReadInt(const Value& obj, const char* key, int* out) {
+  const Value* v = Member(obj, key);
+  if (v && v->IsInt()) *out = v->GetInt();
+}
+
+void ReadBool(const Value& obj, const char* key, bool* out) {
+  const Value* v = Member(obj, key);
+  if (v && v->IsBool()) *out = v->GetBool();
+}
+
+void ReadDuration(const Value& obj, const char* key, Duration* out) {
+  if (auto s = OptString(obj, key)) *out = Duration::Parse(*s);
+}
+
+std::optional<Duration> OptDuration(const Value& obj, const char* key) {
+  if (auto s = OptString(obj, key)) return Duration::Parse(*s);
+  return std::nullopt;
+}
+
+const Value& Object(const Value& obj, const char* key) {
+  static const Value kEmpty(rapidjson::kObjectType);
+  const Value* v = Member(obj, key);
+  return v && v->IsObject() ? *v : kEmpty;
+}
+
+BackendMode ParseBackendMode(const std::string& s) {
+  return s == "vip" ? BackendMode::kVip : BackendMode::kTask;
+}
+
+UpdateOrder ParseOrder(const std::string& s) {
+  return s == "stop-first" ? UpdateOrder::kStopFirst : UpdateOrder::kStartFirst;
+}
+
+ObjectMeta DecodeMeta(const Value& doc) {
+  ObjectMeta meta;
+  const Value& m = Object(doc, "metadata");
+  ReadString(m, "name", &meta.name);
+  for (const auto& label : Object(m, "labels").GetObject()) {
+    if (!label.value.IsString()) continue;
+    meta.labels[std::string(label.name.GetString(), label.name.GetStringLength())] =
+        std::string(label.value.GetString(), label.value.GetStringLength());
+  }
+  return meta;
+}
+
+std::optional<CanaryMatch> DecodeMatch(const Value& obj, const char* key) {
+  const Value* v = Member(obj, key);
+  if (!v || !v->IsObject()) return std::nullopt;
+  CanaryMatch match;
+  ReadString(*v, "name", &match.name);
+  match.value = OptString(*v, "value");
+  return match;
+}
+
+}  // namespace
+
+ServiceCluster DecodeServiceCluster(const Value& doc) {
+  ServiceCluster sc;
+  sc.metadata = DecodeMeta(doc);
+  const Value& spec = Object(doc, "spec");
+  sc.spec.network = "sg-" + sc.metadata.name;
+  ReadString(spec, "network", &sc.spec.network);
+  if (auto mode = OptString(spec, "backendMode")) sc.spec.backend_mode = ParseBackendMode(*mode);
+
+  ProxySpec& proxy = sc.spec.proxy;
+  const Value& p = Object(spec, "proxy");
+  ReadString(p, "image", &proxy.image);
+  ReadInt(p, "replicas", &proxy.replicas);
+  if (auto s = OptString(p, "delivery")) {
+    proxy.delivery = *s == "rolling" ? Delivery::kRolling : Delivery::kHot;
+  }
+  if (auto s = OptString(p, "publishMode")) {
+    proxy.publish_mode = *s == "ingress" ? PublishMode::kIngress : PublishMode::kHost;
+  }
+  const Value& ports = Object(p, "ports");
+  ReadInt(ports, "http", &proxy.ports.http);
+  ReadInt(ports, "https", &proxy.ports.https);
+  if (const Value* c = Member(p, "constraints"); c && c->IsArray()) {
+    for (const auto& item : c->GetArray()) {
+      if (item.IsString()) proxy.constraints.emplace_back(item.GetString(), item.GetStringLength());
+    }
+  }
+  ReadDuration(p, "stopGracePeriod", &proxy.stop_grace_period);
+
+  const Value& up = Object(p, "updatePolicy");
+  if (auto s = OptString(up, "order")) proxy.update_policy.order = ParseOrder(*s);
+  ReadInt(up, "parallelism", &proxy.update_policy.parallelism);
+  ReadDuration(up, "delay", &proxy.update_policy.delay);
+  if (auto s = OptString(up, "failureAction")) {
+    proxy.update_policy.failure_action = *s == "pause"      ? FailureAction::kPause
+                                         : *s == "continue" ? FailureAction::kContinue
+                                                            : FailureAction::kRollback;
+  }
+  ReadDuration(up, "monitor", &proxy.update_policy.monitor);
+
+  const Value& cfg = Object(p, "config");
+  ReadInt(cfg, "workerConnections", &proxy.config.worker_connections);
+  ReadDuration(cfg, "keepaliveTimeout", &proxy.config.keepalive_timeout);
+  if (auto s = OptString(cfg, "clientMaxBodySize")) {
+    proxy.config.client_max_body_size = *s;
+    proxy.config.client_max_body_size_bytes = ParseSize(*s).value_or(0);
+  }
+  return sc;
+}
+
+Route DecodeRoute(const Value& doc) {
+  Route route;
+  route.metadata = DecodeMeta(doc);
+  const Value& spec = Object(doc, "spec");
+  RouteSpec& rs = route.spec;
+  ReadString(spec, "serviceCluster", &rs.service_cluster);
+  if (const Value* h = Member(spec, "hosts"); h && h->IsArray()) {
+    for (const auto& item : h->GetArray()) {
+      if (item.IsString()) rs.hosts.emplace_back(item.GetString(), item.GetStringLength());
+    }
+  }
+  ReadString(spec, "path", &rs.path);
+  rs.rewrite = OptString(spec, "rewrite");
+  if (const Value* b = Member(spec, "backends"); b && b->IsArray()) {
+    for (const auto& item : b->GetArray()) {
+      Backend backend;
+      ReadString(item, "service", &backend.service);
+      ReadInt(item, "port", &backend.port);
+      ReadInt(item, "weight", &backend.weight);
+      ReadBool(item, "canary", &backend.canary);
+      rs.backends.push_back(std::move(backend));
+    }
+  }
+  if (const Value* c = Member(spec, "canary"); c && c->IsObject()) {
+    rs.canary = CanaryRules{DecodeMatch(*c, "header"), DecodeMatch(*c, "cookie")};
+  }
+  if (auto mode = OptString(spec, "backendMode")) rs.backend_mode = ParseBackendMode(*mode);
+  if (const Value* t = Member(spec, "tls"); t && t->IsObject()) {
+    Tls tls;
+    if (auto mode = OptString(*t, "mode")) {
+      tls.mode = *mode == "passthrough" ? TlsMode::kPassthrough : TlsMode::kTerminate;
+    }
+    tls.secret = OptString(*t, "secret");
+    ReadBool(*t, "redirectHTTP", &tls.redirect_http);
+    rs.tls = std::move(tls);
+  }
+  if (const Value* s = Member(spec, "stickySession"); s && s->IsObject()) {
+    StickySession sticky;
+    ReadString(*s, "cookie", &sticky.cookie);
+    rs.sticky_session = std::move(sticky);
+  }
+  ReadBool(spec, "websocket", &rs.websocket);
+  const Value& timeouts = Object(spec, "timeouts");
+  ReadDuration(timeouts, "connect", &rs.timeouts.connect);
+  ReadDuration(timeouts, "read", &rs.timeouts.read);
+  ReadDuration(timeouts, "send", &rs.timeouts.send);
+  const Value& hc = Object(spec, "healthCheck");
+  ReadInt(hc, "maxFails", &rs.health_check.max_fails);
+  ReadDuration(hc, "failTimeout", &rs.health_check.fail_timeout);
+  if (const Value* r = Member(spec, "rateLimit"); r && r->IsObject()) {
+    RateLimit limit;
+    ReadInt(*r, "requestsPerSecond", &limit.requests_per_second);
+    ReadInt(*r, "burst", &limit.burst);
+    rs.rate_limit = limit;
+  }
+  if (const Value* r = Member(spec, "redirects"); r && r->IsArray()) {
+    for (const auto& item : r->GetArray()) {
+      Redirect redirect;
+      ReadString(item, "from", &redirect.from);
+      ReadString(item, "to", &redirect.to);
+      ReadInt(item, "code", &redirect.code);
+      rs.redirects.push_back(std::move(redirect));
+    }
+  }
+  if (const Value* u = Member(spec, "updatePolicy"); u && u->IsObject()) {
+    RouteUpdatePolicy policy;
+    if (auto s = OptString(*u, "order")) policy.order = ParseOrder(*s);
+    policy.delay = OptDuration(*u, "delay");
+    policy.stop_grace_period = OptDuration(*u, "stopGracePeriod");
+    ReadBool(*u, "requireHealthcheck", &policy.require_healthcheck);
+    rs.update_policy = std::move(policy);
+  }
+  return route;
+}
+
+}  // namespace sg::crds

@@ -1,0 +1,85 @@
+#include "crds/schema.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include <rapidjson/document.h>
+
+#include "crds/yaml_json.h"
+
+namespace sg::crds {
+namespace {
+
+rapidjson::Document Parse(const char* text) {
+  rapidjson::Document d;
+  d.Parse(text);
+  return d;
+}
+
+// RapidJSON silently ignores a pattern it cannot compile, so each must compile.
+void CheckNode(const rapidjson::Value& v, const std::string& where) {
+  if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      std::string key = m.name.GetString();
+      if (key == "pattern") {
+        ASSERT_TRUE(m.value.IsString()) << where;
+        EXPECT_NO_THROW(std::regex(m.value.GetString(), std::regex::ECMAScript)) << where;
+      }
+      if (key == "properties") {
+        // Unknown fields are errors everywhere.
+        auto ap = v.FindMember("additionalProperties");
+        ASSERT_NE(ap, v.MemberEnd()) << where;
+        EXPECT_TRUE(ap->value.IsBool() && !ap->value.GetBool()) << where;
+      }
+      CheckNode(m.value, where + "/" + key);
+    }
+  } else if (v.IsArray()) {
+    for (const auto& item : v.GetArray()) CheckNode(item, where + "[]");
+  }
+}
+
+TEST(SchemaTest, SchemasAreWellFormed) {
+  for (Kind kind : {Kind::kServiceCluster, Kind::kRoute}) {
+    rapidjson::Document d = Parse(SchemaText(kind));
+    ASSERT_FALSE(d.HasParseError()) << KindName(kind);
+    EXPECT_STREQ(d["$schema"].GetString(), "http://json-schema.org/draft-04/schema#");
+    CheckNode(d, KindName(kind));
+  }
+}
+
+TEST(SchemaTest, RapidJsonEnforcesPatternsAndRanges) {
+  const char* good =
+      R"({"apiVersion":"swarmgate.io/v1alpha1","kind":"Route","metadata":{"name":"r"},)"
+      R"("spec":{"serviceCluster":"c","hosts":["a.com"],"backends":[{"service":"s","port":80}]}})";
+  EXPECT_TRUE(SchemaAccepts(Kind::kRoute, Parse(good)));
+  std::string bad_path = good;
+  bad_path.replace(bad_path.find(R"("hosts")"), 0, R"("path":"/a;b",)");
+  EXPECT_FALSE(SchemaAccepts(Kind::kRoute, Parse(bad_path.c_str())));
+  std::string bad_port = good;
+  bad_port.replace(bad_port.find("80}"), 2, "70000");
+  EXPECT_FALSE(SchemaAccepts(Kind::kRoute, Parse(bad_port.c_str())));
+  std::string dup_hosts = good;
+  dup_hosts.replace(dup_hosts.find(R"(["a.com"])"), 9, R"(["a.com","a.com"])");
+  EXPECT_FALSE(SchemaAccepts(Kind::kRoute, Parse(dup_hosts.c_str())));
+}
+
+TEST(SchemaTest, ReportsEveryViolationWithPaths) {
+  auto doc = Parse(R"({"apiVersion":"x","kind":"Route","metadata":{"name":"R","extra":1},)"
+                   R"("spec":{"hosts":[],"backends":[{"service":"s","port":0}]}})");
+  auto issues = ValidateSchema(Kind::kRoute, doc);
+  std::string all;
+  for (const FieldIssue& i : issues) all += i.path + ": " + i.message + "\n";
+  for (const char* expected :
+       {"apiVersion: expected one of: swarmgate.io/v1alpha1; got \"x\"",
+        "metadata.name: expected a resource name", "metadata.extra: unknown field",
+        "spec.serviceCluster: required field is missing", "spec.hosts: expected at least 1 item",
+        "spec.backends[0].port: expected an integer 1-65535, got 0"}) {
+    EXPECT_NE(all.find(expected), std::string::npos) << expected << "\nin:\n" << all;
+  }
+  EXPECT_EQ(issues.size(), 6u) << all;
+}
+
+}  // namespace
+}  // namespace sg::crds

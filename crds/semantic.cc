@@ -1,0 +1,307 @@
+#include "crds/semantic.h"
+
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "crds/diagnostic.h"
+#include "crds/grammar.h"
+#include "crds/source_map.h"
+
+namespace sg::crds {
+namespace {
+
+using rapidjson::Value;
+using Grammar = std::string (*)(std::string_view);
+
+std::string_view View(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+class Checker {
+ public:
+  Checker(const FailedPaths& failed, std::vector<FieldIssue>* out) : failed_(failed), out_(out) {}
+
+  // The member `key` of `obj` if present and its path has not already failed.
+  const Value* Get(const Value* obj, const char* key, const std::string& path) const {
+    if (!obj || !obj->IsObject() || failed_.Covers(path)) return nullptr;
+    auto m = obj->FindMember(key);
+    return m == obj->MemberEnd() ? nullptr : &m->value;
+  }
+
+  // Later checks skip `path` too: one error per field.
+  void Add(const std::string& path, std::string message) {
+    out_->push_back(FieldIssue{path, std::move(message)});
+    failed_.Add(path);
+  }
+
+  void String(const Value* obj, const char* key, const std::string& parent, Grammar grammar) {
+    std::string path = ChildPath(parent, key);
+    if (const Value* v = Get(obj, key, path); v && v->IsString()) StringValue(*v, path, grammar);
+  }
+
+  void StringValue(const Value& v, const std::string& path, Grammar grammar) {
+    if (failed_.Covers(path)) return;
+    std::string expected = grammar(View(v));
+    if (!expected.empty()) Add(path, "expected " + expected + ", got " + Quote(View(v)));
+  }
+
+  void StringList(const Value* obj, const char* key, const std::string& parent, Grammar grammar) {
+    std::string path = ChildPath(parent, key);
+    const Value* list = Get(obj, key, path);
+    if (!list || !list->IsArray()) return;
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      if ((*list)[i].IsString()) StringValue((*list)[i], IndexPath(path, i), grammar);
+    }
+  }
+
+  void Duration(const Value* obj, const char* key, const std::string& parent, bool allow_zero) {
+    std::string path = ChildPath(parent, key);
+    const Value* v = Get(obj, key, path);
+    if (!v || !v->IsString()) return;
+    std::string expected = CheckDuration(View(*v), allow_zero);
+    if (!expected.empty()) Add(path, "expected " + expected + ", got " + Quote(View(*v)));
+  }
+
+  void Int(const Value* obj, const char* key, const std::string& parent, int64_t min, int64_t max) {
+    std::string path = ChildPath(parent, key);
+    const Value* v = Get(obj, key, path);
+    if (!v || !v->IsNumber()) return;
+    bool ok = v->IsInt64() && v->GetInt64() >= min && v->GetInt64() <= max;
+    if (!ok) {
+      std::string got = v->IsInt64()    ? std::to_string(v->GetInt64())
+                        : v->IsUint64() ? std::to_string(v->GetUint64())
+                                        : std::to_string(v->GetDouble());
+      Add(path, "expected an integer " + std::to_string(min) + "-" + std::to_string(max) +
+                    ", got " + got);
+    }
+  }
+
+  void Metadata(const Value& doc) {
+    const Value* meta = Get(&doc, "metadata", "metadata");
+    String(meta, "name", "metadata", CheckResourceName);
+    const Value* labels = Get(meta, "labels", "metadata.labels");
+    if (!labels || !labels->IsObject()) return;
+    for (const auto& m : labels->GetObject()) {
+      std::string path = ChildPath("metadata.labels", View(m.name));
+      if (failed_.Covers(path)) continue;
+      std::string expected = CheckLabelKey(View(m.name));
+      if (!expected.empty()) {
+        Add(path, "expected " + expected + ", got key " + Quote(View(m.name)));
+      } else if (m.value.IsString()) {
+        StringValue(m.value, path, CheckLabelValue);
+      }
+    }
+  }
+
+  bool Failed(const std::string& path) const { return failed_.Touches(path); }
+
+ private:
+  FailedPaths failed_;
+  std::vector<FieldIssue>* out_;
+};
+
+void CheckServiceCluster(const Value& doc, Checker& c) {
+  c.Metadata(doc);
+  const Value* spec = c.Get(&doc, "spec", "spec");
+  c.String(spec, "network", "spec", CheckDockerName);
+  const Value* proxy = c.Get(spec, "proxy", "spec.proxy");
+  const std::string p = "spec.proxy";
+  c.String(proxy, "image", p, CheckImage);
+  c.Int(proxy, "replicas", p, 0, 1000);
+  c.StringList(proxy, "constraints", p, CheckConstraint);
+  c.Duration(proxy, "stopGracePeriod", p, true);
+
+  const Value* ports = c.Get(proxy, "ports", p + ".ports");
+  c.Int(ports, "http", p + ".ports", 1, 65535);
+  c.Int(ports, "https", p + ".ports", 1, 65535);
+  const Value* http = c.Get(ports, "http", p + ".ports.http");
+  const Value* https = c.Get(ports, "https", p + ".ports.https");
+  int64_t http_port = http && http->IsInt64() ? http->GetInt64() : 80;
+  int64_t https_port = https && https->IsInt64() ? https->GetInt64() : 443;
+  if (http_port == https_port && !c.Failed(p + ".ports")) {
+    c.Add(p + ".ports.https", "expected a port different from the http port " +
+                                  std::to_string(http_port) + ", got " +
+                                  std::to_string(https_port));
+  }
+
+  const Value* up = c.Get(proxy, "updatePolicy", p + ".updatePolicy");
+  c.Int(up, "parallelism", p + ".updatePolicy", 0, 1000);
+  c.Duration(up, "delay", p + ".updatePolicy", true);
+  c.Duration(up, "monitor", p + ".updatePolicy", true);
+
+  const Value* cfg = c.Get(proxy, "config", p + ".config");
+  c.Int(cfg, "workerConnections", p + ".config", 1, 1048576);
+  c.Duration(cfg, "keepaliveTimeout", p + ".config", true);
+  c.String(cfg, "clientMaxBodySize", p + ".config", CheckSize);
+}
+
+void CheckCanaryMatch(const Value* canary, const char* key, Checker& c) {
+  std::string path = ChildPath("spec.canary", key);
+  const Value* match = c.Get(canary, key, path);
+  c.String(match, "name", path, CheckToken);
+  c.String(match, "value", path, CheckHeaderValue);
+}
+
+void CheckRoute(const Value& doc, Checker& c) {
+  c.Metadata(doc);
+  const Value* spec = c.Get(&doc, "spec", "spec");
+  if (!spec || !spec->IsObject()) return;
+  const std::string s = "spec";
+  c.String(spec, "serviceCluster", s, CheckResourceName);
+  c.StringList(spec, "hosts", s, CheckHost);
+  c.String(spec, "path", s, CheckPath);
+  c.String(spec, "rewrite", s, CheckPath);
+
+  // Backends: grammar of each, then the rules that relate them.
+  const Value* backends = c.Get(spec, "backends", "spec.backends");
+  bool any_canary = false;
+  if (backends && backends->IsArray()) {
+    int64_t positive = 0;
+    std::map<std::string, std::string> seen;  // service:port -> first path
+    for (rapidjson::SizeType i = 0; i < backends->Size(); ++i) {
+      const Value& b = (*backends)[i];
+      std::string path = IndexPath("spec.backends", i);
+      c.String(&b, "service", path, CheckDockerName);
+      c.Int(&b, "port", path, 1, 65535);
+      c.Int(&b, "weight", path, 0, 100);
+      if (!b.IsObject()) continue;
+      const Value* weight = c.Get(&b, "weight", path + ".weight");
+      if (!weight || (weight->IsInt64() && weight->GetInt64() > 0)) ++positive;
+      const Value* canary = c.Get(&b, "canary", path + ".canary");
+      if (canary && canary->IsBool() && canary->GetBool()) any_canary = true;
+      const Value* service = c.Get(&b, "service", path + ".service");
+      const Value* port = c.Get(&b, "port", path + ".port");
+      if (service && service->IsString() && port && port->IsInt64() && !c.Failed(path)) {
+        std::string key = std::string(View(*service)) + ":" + std::to_string(port->GetInt64());
+        auto [it, inserted] = seen.emplace(key, path);
+        if (!inserted) {
+          c.Add(path, "expected each service and port once, got " + key + " again (first at " +
+                          it->second + ")");
+        }
+      }
+    }
+    if (backends->Size() > 0 && positive == 0 && !c.Failed("spec.backends")) {
+      c.Add("spec.backends", "expected at least one backend with weight > 0, got all weights 0");
+    }
+  }
+
+  const Value* canary = c.Get(spec, "canary", "spec.canary");
+  CheckCanaryMatch(canary, "header", c);
+  CheckCanaryMatch(canary, "cookie", c);
+  bool has_canary_rules =
+      canary && canary->IsObject() && (canary->HasMember("header") || canary->HasMember("cookie"));
+  if (has_canary_rules && !any_canary && !c.Failed("spec.backends") && !c.Failed("spec.canary")) {
+    c.Add("spec.canary",
+          "expected a backend with canary: true for the canary rules to send traffic to, got "
+          "none");
+  }
+
+  const Value* sticky = c.Get(spec, "stickySession", "spec.stickySession");
+  c.String(sticky, "cookie", "spec.stickySession", CheckToken);
+
+  const Value* tls = c.Get(spec, "tls", "spec.tls");
+  c.String(tls, "secret", "spec.tls", CheckDockerName);
+  const Value* mode = c.Get(tls, "mode", "spec.tls.mode");
+  if (mode && mode->IsString() && tls->IsObject()) {
+    bool has_secret = tls->HasMember("secret");
+    if (View(*mode) == "terminate" && !has_secret) {
+      c.Add("spec.tls.secret",
+            "required field is missing: tls mode terminate needs the Docker secret holding the "
+            "certificate chain and key");
+    }
+    if (View(*mode) == "passthrough") {
+      if (has_secret && !c.Failed("spec.tls.secret")) {
+        c.Add("spec.tls.secret",
+              "expected no secret with tls mode passthrough (the backends terminate TLS), got " +
+                  Quote(tls->FindMember("secret")->value.IsString()
+                            ? View(tls->FindMember("secret")->value)
+                            : std::string_view("?")));
+      }
+      const Value* path = c.Get(spec, "path", "spec.path");
+      if (path && path->IsString() && View(*path) != "/") {
+        c.Add("spec.path",
+              "expected no path (or \"/\") with tls mode passthrough, which routes "
+              "by SNI and never sees the URL, got " +
+                  Quote(View(*path)));
+      }
+      if (c.Get(spec, "rewrite", "spec.rewrite")) {
+        c.Add("spec.rewrite",
+              "expected no rewrite with tls mode passthrough, which never sees "
+              "the URL");
+      }
+      if (has_canary_rules && !c.Failed("spec.canary")) {
+        c.Add("spec.canary",
+              "expected no header or cookie canary rules with tls mode "
+              "passthrough, which never sees HTTP headers");
+      }
+      if (sticky && !c.Failed("spec.stickySession")) {
+        c.Add("spec.stickySession",
+              "expected no sticky session with tls mode passthrough, "
+              "which never sees cookies");
+      }
+    }
+  }
+
+  const Value* timeouts = c.Get(spec, "timeouts", "spec.timeouts");
+  c.Duration(timeouts, "connect", "spec.timeouts", false);
+  c.Duration(timeouts, "read", "spec.timeouts", false);
+  c.Duration(timeouts, "send", "spec.timeouts", false);
+
+  const Value* hc = c.Get(spec, "healthCheck", "spec.healthCheck");
+  c.Int(hc, "maxFails", "spec.healthCheck", 0, 1000);
+  c.Duration(hc, "failTimeout", "spec.healthCheck", false);
+
+  const Value* rl = c.Get(spec, "rateLimit", "spec.rateLimit");
+  c.Int(rl, "requestsPerSecond", "spec.rateLimit", 1, 1000000);
+  c.Int(rl, "burst", "spec.rateLimit", 0, 1000000);
+
+  std::set<std::string_view> hosts;
+  if (const Value* h = c.Get(spec, "hosts", "spec.hosts"); h && h->IsArray()) {
+    for (const Value& host : h->GetArray()) {
+      if (host.IsString()) hosts.insert(View(host));
+    }
+  }
+  const Value* redirects = c.Get(spec, "redirects", "spec.redirects");
+  if (redirects && redirects->IsArray()) {
+    for (rapidjson::SizeType i = 0; i < redirects->Size(); ++i) {
+      const Value& r = (*redirects)[i];
+      std::string path = IndexPath("spec.redirects", i);
+      c.String(&r, "from", path, CheckHost);
+      c.String(&r, "to", path, CheckRedirectUrl);
+      const Value* code = c.Get(&r, "code", path + ".code");
+      if (code && (!code->IsInt64() || (code->GetInt64() != 301 && code->GetInt64() != 302 &&
+                                        code->GetInt64() != 307 && code->GetInt64() != 308))) {
+        c.Add(path + ".code", "expected one of: 301, 302, 307, 308; got " +
+                                  (code->IsInt64() ? std::to_string(code->GetInt64())
+                                                   : std::string("a non-integer")));
+      }
+      const Value* from = c.Get(&r, "from", path + ".from");
+      if (from && from->IsString() && hosts.count(View(*from))) {
+        c.Add(path + ".from",
+              "expected a host this route does not serve (a redirect from it "
+              "would loop), got " +
+                  Quote(View(*from)));
+      }
+    }
+  }
+
+  const Value* up = c.Get(spec, "updatePolicy", "spec.updatePolicy");
+  c.Duration(up, "delay", "spec.updatePolicy", true);
+  c.Duration(up, "stopGracePeriod", "spec.updatePolicy", true);
+}
+
+}  // namespace
+
+std::vector<FieldIssue> CheckSemantics(Kind kind, const rapidjson::Value& document,
+                                       const FailedPaths& failed) {
+  std::vector<FieldIssue> issues;
+  if (!document.IsObject()) return issues;
+  Checker checker(failed, &issues);
+  if (kind == Kind::kServiceCluster) {
+    CheckServiceCluster(document, checker);
+  } else {
+    CheckRoute(document, checker);
+  }
+  return issues;
+}
+
+}  // namespace sg::crds

@@ -1,0 +1,39 @@
+#include "crds/types.h"
+
+#include "crds/grammar.h"
+
+namespace sg::crds {
+
+Duration Duration::Parse(std::string_view text) {
+  Duration d;
+  d.text = std::string(text);
+  d.value = ParseDuration(text).value_or(std::chrono::milliseconds(0));
+  return d;
+}
+
+const char* ToString(BackendMode v) { return v == BackendMode::kTask ? "task" : "vip"; }
+const char* ToString(Delivery v) { return v == Delivery::kHot ? "hot" : "rolling"; }
+const char* ToString(PublishMode v) { return v == PublishMode::kHost ? "host" : "ingress"; }
+const char* ToString(UpdateOrder v) {
+  return v == UpdateOrder::kStartFirst ? "start-first" : "stop-first";
+}
+const char* ToString(FailureAction v) {
+  switch (v) {
+    case FailureAction::kRollback:
+      return "rollback";
+    case FailureAction::kPause:
+      return "pause";
+    case FailureAction::kContinue:
+      return "continue";
+  }
+  return "rollback";
+}
+const char* ToString(TlsMode v) { return v == TlsMode::kTerminate ? "terminate" : "passthrough"; }
+
+BackendMode EffectiveBackendMode(const Route& route, const ServiceCluster* cluster) {
+  if (route.spec.backend_mode) return *route.spec.backend_mode;
+  if (cluster) return cluster->spec.backend_mode;
+  return BackendMode::kTask;
+}
+
+}  // namespace sg::crds

@@ -1,0 +1,182 @@
+#pragma once
+// The typed form of the v1alpha1 resources, with every default applied.
+// Produced only from documents that passed validation (see loader.h); the
+// reconcilers and the renderer read these and never the raw JSON.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crds/status.h"
+
+namespace sg::crds {
+
+// A duration as written ("5s") and its value. Keeping the text lets
+// renderers emit it unchanged (nginx understands the same units).
+struct Duration {
+  std::string text;
+  std::chrono::milliseconds value{0};
+
+  static Duration Parse(std::string_view text);  // text must be valid (grammar.h)
+  bool operator==(const Duration& o) const { return value == o.value && text == o.text; }
+};
+
+enum class BackendMode { kTask, kVip };
+enum class Delivery { kHot, kRolling };
+enum class PublishMode { kHost, kIngress };
+enum class UpdateOrder { kStartFirst, kStopFirst };
+enum class FailureAction { kRollback, kPause, kContinue };
+enum class TlsMode { kTerminate, kPassthrough };
+
+// The spellings used in resources ("task", "start-first", ...).
+const char* ToString(BackendMode v);
+const char* ToString(Delivery v);
+const char* ToString(PublishMode v);
+const char* ToString(UpdateOrder v);
+const char* ToString(FailureAction v);
+const char* ToString(TlsMode v);
+
+struct ObjectMeta {
+  std::string name;
+  std::map<std::string, std::string> labels;
+};
+
+// ---------------------------------------------------------------- ServiceCluster
+
+struct ProxyPorts {
+  int http = 80;
+  int https = 443;
+};
+
+struct ProxyUpdatePolicy {
+  UpdateOrder order = UpdateOrder::kStartFirst;
+  int parallelism = 1;
+  Duration delay = Duration::Parse("0s");
+  FailureAction failure_action = FailureAction::kRollback;
+  Duration monitor = Duration::Parse("5s");
+};
+
+struct ProxyConfig {
+  int worker_connections = 4096;
+  Duration keepalive_timeout = Duration::Parse("75s");
+  std::string client_max_body_size = "10m";  // as written; nginx takes it verbatim
+  uint64_t client_max_body_size_bytes = 10u << 20;
+};
+
+struct ProxySpec {
+  std::string image = "swarmgate/proxy:latest";
+  int replicas = 2;
+  Delivery delivery = Delivery::kHot;
+  PublishMode publish_mode = PublishMode::kHost;
+  ProxyPorts ports;
+  std::vector<std::string> constraints;
+  Duration stop_grace_period = Duration::Parse("10s");
+  ProxyUpdatePolicy update_policy;
+  ProxyConfig config;
+};
+
+struct ServiceClusterSpec {
+  std::string network;  // defaults to sg-<name>
+  BackendMode backend_mode = BackendMode::kTask;
+  ProxySpec proxy;
+};
+
+struct ServiceCluster {
+  ObjectMeta metadata;
+  ServiceClusterSpec spec;
+};
+
+// ------------------------------------------------------------------------- Route
+
+struct Backend {
+  std::string service;
+  int port = 0;
+  int weight = 100;
+  bool canary = false;
+};
+
+// A canary rule on a header or cookie. Without a value, any request that
+// carries the header or cookie matches.
+struct CanaryMatch {
+  std::string name;
+  std::optional<std::string> value;
+};
+
+struct CanaryRules {
+  std::optional<CanaryMatch> header;
+  std::optional<CanaryMatch> cookie;
+};
+
+struct Tls {
+  TlsMode mode = TlsMode::kTerminate;
+  std::optional<std::string> secret;  // set whenever mode is terminate
+  bool redirect_http = false;
+};
+
+struct StickySession {
+  std::string cookie;
+};
+
+struct Timeouts {
+  Duration connect = Duration::Parse("5s");
+  Duration read = Duration::Parse("60s");
+  Duration send = Duration::Parse("60s");
+};
+
+struct HealthCheck {
+  int max_fails = 3;
+  Duration fail_timeout = Duration::Parse("10s");
+};
+
+struct RateLimit {
+  int requests_per_second = 0;
+  int burst = 0;
+};
+
+struct Redirect {
+  std::string from;
+  std::string to;
+  int code = 301;
+};
+
+// Enforced on the backend services; an unset field leaves the service's own
+// setting alone.
+struct RouteUpdatePolicy {
+  std::optional<UpdateOrder> order;
+  std::optional<Duration> delay;
+  std::optional<Duration> stop_grace_period;
+  bool require_healthcheck = false;
+};
+
+struct RouteSpec {
+  std::string service_cluster;
+  std::vector<std::string> hosts;
+  std::string path = "/";
+  std::optional<std::string> rewrite;
+  std::vector<Backend> backends;
+  std::optional<CanaryRules> canary;
+  // Unset: the cluster's backendMode applies (see EffectiveBackendMode).
+  std::optional<BackendMode> backend_mode;
+  std::optional<Tls> tls;
+  std::optional<StickySession> sticky_session;
+  bool websocket = false;
+  Timeouts timeouts;
+  HealthCheck health_check;
+  std::optional<RateLimit> rate_limit;
+  std::vector<Redirect> redirects;
+  std::optional<RouteUpdatePolicy> update_policy;
+};
+
+struct Route {
+  ObjectMeta metadata;
+  RouteSpec spec;
+};
+
+// The route's own backendMode, else its cluster's (when known), else task.
+BackendMode EffectiveBackendMode(const Route& route, const ServiceCluster* cluster);
+
+}  // namespace sg::crds

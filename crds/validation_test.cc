@@ -1,0 +1,551 @@
+// One good and at least one bad case for every validation rule; the bad
+// cases check the field path and the line the error points at.
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "crds/loader.h"
+#include "crds/test_util.h"
+
+namespace sg::crds {
+namespace {
+
+using testing::ClusterYaml;
+using testing::Dump;
+using testing::HasError;
+using testing::RouteYaml;
+
+LoadResult Load(const std::string& yaml) { return LoadText(yaml, "t.yaml"); }
+
+// A Route whose spec body (starting at line 6) is given in full.
+std::string RouteSpec(const std::string& body, const std::string& name = "r1") {
+  return "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + name +
+         "\nspec:\n" + body;
+}
+
+#define EXPECT_VALID(yaml)            \
+  do {                                \
+    LoadResult r_ = Load(yaml);       \
+    EXPECT_TRUE(r_.ok()) << Dump(r_); \
+  } while (0)
+
+// ------------------------------------------------------------- document shape
+
+TEST(DocumentTest, MustBeAMapping) {
+  LoadResult r = Load("- a\n- b\n");
+  EXPECT_TRUE(HasError(r, "", 1, "expected a mapping"));
+}
+
+TEST(DocumentTest, KindIsRequiredAndKnown) {
+  EXPECT_TRUE(HasError(Load("apiVersion: swarmgate.io/v1alpha1\nmetadata: {name: a}\n"), "kind", 1,
+                       "required field is missing"));
+  EXPECT_TRUE(HasError(Load("apiVersion: swarmgate.io/v1alpha1\nkind: Ingress\n"), "kind", 2,
+                       "expected ServiceCluster or Route, got \"Ingress\""));
+}
+
+TEST(DocumentTest, ApiVersion) {
+  LoadResult r = Load("apiVersion: swarmgate.io/v1\nkind: Route\n");
+  EXPECT_TRUE(HasError(r, "apiVersion", 1,
+                       "expected one of: swarmgate.io/v1alpha1; got \"swarmgate.io/v1\""));
+}
+
+TEST(DocumentTest, UnknownFieldsAreErrors) {
+  LoadResult r = Load(RouteYaml("  colour: blue\n  tls: {mode: passthrough, extra: 1}\n"));
+  EXPECT_TRUE(HasError(r, "spec.colour", 10, "unknown field; expected one of: serviceCluster,"));
+  EXPECT_TRUE(HasError(r, "spec.tls.extra", 11, "unknown field"));
+  LoadResult top = Load(RouteYaml() + "status: {}\n");
+  EXPECT_TRUE(HasError(top, "status", 10, "unknown field"));
+}
+
+TEST(DocumentTest, MissingRequiredFieldsPointAtTheParent) {
+  LoadResult r = Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n"));
+  EXPECT_TRUE(HasError(r, "spec.backends", 5, "required field is missing"));
+  LoadResult port =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n"
+                     "  backends:\n    - service: app\n      weight: 5\n"));
+  EXPECT_TRUE(HasError(port, "spec.backends[0].port", 9, "required field is missing"));
+  LoadResult meta = Load(
+      "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  labels: {a: b}\n");
+  EXPECT_TRUE(HasError(meta, "metadata.name", 3, "required field is missing"));
+}
+
+TEST(DocumentTest, TypeMismatchSaysWhatWasFound) {
+  LoadResult r =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: a.example.com\n"
+                     "  backends: [{service: app, port: \"8080\"}]\n  websocket: yes\n"));
+  EXPECT_TRUE(HasError(r, "spec.hosts", 7, "expected a list, got string \"a.example.com\""));
+  EXPECT_TRUE(HasError(r, "spec.backends[0].port", 8, "expected an integer, got string \"8080\""));
+  EXPECT_TRUE(HasError(r, "spec.websocket", 9, "expected true or false, got string \"yes\""));
+}
+
+TEST(DocumentTest, DuplicateYamlKeys) {
+  LoadResult r = Load(RouteYaml("  path: /a\n  path: /b\n"));
+  EXPECT_TRUE(HasError(r, "spec.path", 11, "duplicate key"));
+  EXPECT_TRUE(r.resources.empty());
+}
+
+// ----------------------------------------------------------------------- names
+
+TEST(NameTest, ResourceNames) {
+  EXPECT_VALID(RouteYaml("", "shop-2"));
+  EXPECT_TRUE(
+      HasError(Load(RouteYaml("", "Shop")), "metadata.name", 4, "expected a resource name"));
+  EXPECT_TRUE(
+      HasError(Load(RouteYaml("", "-shop")), "metadata.name", 4, "expected a resource name"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("", std::string(41, 'a'))), "metadata.name", 4,
+                       "expected at most 40 characters, got 41 characters"));
+}
+
+TEST(NameTest, LabelKeysAndValues) {
+  std::string good =
+      "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n"
+      "  name: c\n  labels: {team: web, swarmgate.io/tier: edge}\n";
+  EXPECT_VALID(good);
+  LoadResult r = Load(
+      "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n"
+      "  name: c\n  labels:\n    \"bad key\": x\n    ok: \"a\\\"b\"\n    n: 5\n");
+  EXPECT_TRUE(HasError(r, "metadata.labels[\"bad key\"]", 6, "expected a label key"));
+  EXPECT_TRUE(HasError(r, "metadata.labels.ok", 7, "expected a label value"));
+  EXPECT_TRUE(HasError(r, "metadata.labels.n", 8, "expected a string, got integer 5"));
+}
+
+TEST(NameTest, DockerServiceSecretAndNetworkNames) {
+  EXPECT_VALID(
+      RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n"
+                "  backends: [{service: My_App.v2, port: 80}]\n"));
+  LoadResult r =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n"
+                     "  backends: [{service: -app, port: 80}]\n"
+                     "  tls: {mode: terminate, secret: 'my secret'}\n"));
+  EXPECT_TRUE(HasError(r, "spec.backends[0].service", 8, "expected a Docker object name"));
+  EXPECT_TRUE(HasError(r, "spec.tls.secret", 9, "expected a Docker object name"));
+  EXPECT_VALID(ClusterYaml("  network: my_net.1\n"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  network: net/work\n")), "spec.network", 6,
+                       "expected a Docker network name"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  network: " + std::string(64, 'n') + "\n")),
+                       "spec.network", 6, "expected at most 63 characters"));
+}
+
+TEST(NameTest, ServiceClusterReference) {
+  EXPECT_TRUE(HasError(Load(RouteSpec("  serviceCluster: Public\n  hosts: [a.example.com]\n"
+                                      "  backends: [{service: app, port: 80}]\n")),
+                       "spec.serviceCluster", 6, "expected a resource name"));
+}
+
+// ------------------------------------------------------------------ durations
+
+TEST(DurationTest, GoodUnits) {
+  EXPECT_VALID(RouteYaml("  timeouts: {connect: 500ms, read: 2m, send: 1h}\n"));
+  EXPECT_VALID(
+      ClusterYaml("  proxy: {stopGracePeriod: 0s, updatePolicy: {delay: 0s, monitor: 0s}}\n"));
+}
+
+TEST(DurationTest, BadUnitsAndZeroWherePositive) {
+  LoadResult r =
+      Load(RouteYaml("  timeouts: {connect: 5, read: 5 s, send: 0s}\n"
+                     "  healthCheck: {failTimeout: 1d}\n"
+                     "  updatePolicy: {delay: 5sec, stopGracePeriod: -1s}\n"));
+  EXPECT_TRUE(HasError(r, "spec.timeouts.connect", 10, "expected a string, got integer 5"));
+  EXPECT_TRUE(HasError(r, "spec.timeouts.read", 10, "expected a duration"));
+  EXPECT_TRUE(HasError(r, "spec.timeouts.send", 10,
+                       "expected a positive duration such as 500ms, 5s, 2m or 1h, got \"0s\""));
+  EXPECT_TRUE(HasError(r, "spec.healthCheck.failTimeout", 11, "expected a duration"));
+  EXPECT_TRUE(HasError(r, "spec.updatePolicy.delay", 12, "expected a duration"));
+  EXPECT_TRUE(HasError(r, "spec.updatePolicy.stopGracePeriod", 12, "expected a duration"));
+  LoadResult c =
+      Load(ClusterYaml("  proxy:\n    stopGracePeriod: 10\n    config: {keepaliveTimeout: 75}\n"
+                       "    updatePolicy: {monitor: 5x}\n"));
+  EXPECT_TRUE(HasError(c, "spec.proxy.stopGracePeriod", 7, "expected a string, got integer 10"));
+  EXPECT_TRUE(HasError(c, "spec.proxy.config.keepaliveTimeout", 8, "expected a string"));
+  EXPECT_TRUE(HasError(c, "spec.proxy.updatePolicy.monitor", 9, "expected a duration"));
+}
+
+TEST(DurationTest, Overflow) {
+  LoadResult r = Load(RouteYaml("  timeouts: {read: 99999999999h}\n"));
+  EXPECT_TRUE(HasError(r, "spec.timeouts.read", 10, "expected a duration"));
+}
+
+// ----------------------------------------------------------------------- hosts
+
+TEST(HostTest, GoodHosts) {
+  EXPECT_VALID(
+      RouteSpec("  serviceCluster: public\n  hosts: [a.example.com, '*.example.com', localhost]\n"
+                "  backends: [{service: app, port: 80}]\n"));
+}
+
+TEST(HostTest, BadHosts) {
+  std::string long_label = std::string(64, 'a') + ".com";
+  LoadResult r =
+      Load(RouteSpec("  serviceCluster: public\n  hosts:\n"
+                     "    - A.example.com\n"
+                     "    - '*.*.example.com'\n"
+                     "    - 'a.*.example.com'\n"
+                     "    - " +
+                     long_label +
+                     "\n"
+                     "    - a_b.example.com\n"
+                     "  backends: [{service: app, port: 80}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.hosts[0]", 8, "expected a lowercase host name"));
+  EXPECT_TRUE(HasError(r, "spec.hosts[1]", 9, "expected a lowercase host name"));
+  EXPECT_TRUE(HasError(r, "spec.hosts[2]", 10, "expected a lowercase host name"));
+  EXPECT_TRUE(HasError(r, "spec.hosts[3]", 11, "labels of at most 63"));
+  EXPECT_TRUE(HasError(r, "spec.hosts[4]", 12, "expected a lowercase host name"));
+}
+
+TEST(HostTest, ListMustBeNonEmptyAndUnique) {
+  LoadResult r = Load(
+      RouteSpec("  serviceCluster: public\n  hosts: []\n  backends: [{service: app, port: 80}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.hosts", 7, "expected at least 1 item, got 0"));
+  LoadResult d = Load(
+      RouteSpec("  serviceCluster: public\n  hosts:\n    - a.example.com\n    - a.example.com\n"
+                "  backends: [{service: app, port: 80}]\n"));
+  EXPECT_TRUE(HasError(d, "spec.hosts[1]", 9, "expected unique items"));
+}
+
+// ------------------------------------------------------------- path, rewrite
+
+TEST(PathTest, GoodPaths) {
+  EXPECT_VALID(RouteYaml("  path: /api/v1\n  rewrite: /\n"));
+  EXPECT_VALID(RouteYaml("  path: /a%20b/c-d_e.f~g\n  rewrite: /internal/api\n"));
+}
+
+TEST(PathTest, BadPaths) {
+  EXPECT_TRUE(HasError(Load(RouteYaml("  path: api\n")), "spec.path", 10, "expected a URL path"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  path: /a/../b\n")), "spec.path", 10,
+                       "without '.' or '..' segments, got \"/a/../b\""));
+  EXPECT_TRUE(
+      HasError(Load(RouteYaml("  path: '/a b'\n")), "spec.path", 10, "expected a URL path"));
+  EXPECT_TRUE(
+      HasError(Load(RouteYaml("  path: /a?x=1\n")), "spec.path", 10, "expected a URL path"));
+}
+
+TEST(PathTest, BadRewrites) {
+  EXPECT_TRUE(
+      HasError(Load(RouteYaml("  rewrite: /x/..\n")), "spec.rewrite", 10, "expected a URL path"));
+  EXPECT_TRUE(
+      HasError(Load(RouteYaml("  rewrite: /$1\n")), "spec.rewrite", 10, "expected a URL path"));
+  EXPECT_TRUE(
+      HasError(Load(RouteYaml("  rewrite: x\n")), "spec.rewrite", 10, "expected a URL path"));
+}
+
+// -------------------------------------------------------- backends and weights
+
+TEST(BackendTest, Ports) {
+  std::string head = "  serviceCluster: public\n  hosts: [a.example.com]\n  backends:\n";
+  EXPECT_VALID(RouteSpec(head + "    - {service: a, port: 1}\n    - {service: b, port: 65535}\n"));
+  LoadResult r =
+      Load(RouteSpec(head + "    - {service: a, port: 0}\n    - {service: b, port: 70000}\n"));
+  EXPECT_TRUE(HasError(r, "spec.backends[0].port", 9, "expected an integer 1-65535, got 0"));
+  EXPECT_TRUE(HasError(r, "spec.backends[1].port", 10, "expected an integer 1-65535, got 70000"));
+  EXPECT_NE(r.diagnostics.back().ToString().find(
+                "t.yaml:10:26: spec.backends[1].port: expected an integer 1-65535, got 70000"),
+            std::string::npos)
+      << Dump(r);
+}
+
+TEST(BackendTest, Weights) {
+  std::string head = "  serviceCluster: public\n  hosts: [a.example.com]\n  backends:\n";
+  EXPECT_VALID(RouteSpec(
+      head +
+      "    - {service: a, port: 80, weight: 0}\n    - {service: b, port: 80, weight: 100}\n"));
+  LoadResult range = Load(RouteSpec(
+      head +
+      "    - {service: a, port: 80, weight: 101}\n    - {service: b, port: 80, weight: -1}\n"));
+  EXPECT_TRUE(HasError(range, "spec.backends[0].weight", 9, "expected an integer 0-100, got 101"));
+  EXPECT_TRUE(HasError(range, "spec.backends[1].weight", 10, "expected an integer 0-100, got -1"));
+  LoadResult zero = Load(RouteSpec(
+      head + "    - {service: a, port: 80, weight: 0}\n    - {service: b, port: 80, weight: 0}\n"));
+  EXPECT_TRUE(HasError(zero, "spec.backends", 8, "expected at least one backend with weight > 0"));
+}
+
+TEST(BackendTest, AtLeastOneAndNoDuplicates) {
+  LoadResult none =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n  backends: []\n"));
+  EXPECT_TRUE(HasError(none, "spec.backends", 8, "expected at least 1 item, got 0"));
+  LoadResult dup =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n  backends:\n"
+                     "    - {service: a, port: 80}\n    - {service: a, port: 80, weight: 5}\n"));
+  EXPECT_TRUE(HasError(dup, "spec.backends[1]", 10, "got a:80 again (first at spec.backends[0])"));
+}
+
+// ---------------------------------------------------------------------- canary
+
+TEST(CanaryTest, RulesNeedACanaryBackend) {
+  std::string head =
+      "  serviceCluster: public\n  hosts: [a.example.com]\n  backends:\n"
+      "    - {service: a, port: 80}\n";
+  EXPECT_VALID(
+      RouteSpec(head +
+                "    - {service: b, port: 80, canary: true}\n"
+                "  canary: {header: {name: X-Canary, value: always}, cookie: {name: canary}}\n"));
+  LoadResult r = Load(RouteSpec(head + "  canary:\n    header: {name: X-Canary}\n"));
+  EXPECT_TRUE(HasError(r, "spec.canary", 10, "expected a backend with canary: true"));
+  LoadResult empty =
+      Load(RouteSpec(head + "    - {service: b, port: 80, canary: true}\n  canary: {}\n"));
+  EXPECT_TRUE(HasError(empty, "spec.canary", 11, "expected at least 1 field"));
+}
+
+TEST(CanaryTest, HeaderAndCookieNamesAreTokens) {
+  std::string head =
+      "  serviceCluster: public\n  hosts: [a.example.com]\n  backends:\n"
+      "    - {service: b, port: 80, canary: true}\n";
+  LoadResult r = Load(RouteSpec(head + "  canary:\n    header: {name: 'X Canary', value: 'a b'}\n"
+                                       "    cookie: {name: 'c:d', value: 'x;y'}\n"));
+  EXPECT_TRUE(HasError(r, "spec.canary.header.name", 11, "expected an HTTP token"));
+  EXPECT_TRUE(HasError(r, "spec.canary.header.value", 11, "expected a header or cookie value"));
+  EXPECT_TRUE(HasError(r, "spec.canary.cookie.name", 12, "expected an HTTP token"));
+  EXPECT_TRUE(HasError(r, "spec.canary.cookie.value", 12, "expected a header or cookie value"));
+}
+
+TEST(StickyTest, CookieIsAToken) {
+  EXPECT_VALID(RouteYaml("  stickySession: {cookie: SG_STICKY}\n"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  stickySession: {cookie: 'a=b'}\n")),
+                       "spec.stickySession.cookie", 10, "expected an HTTP token"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  stickySession: {}\n")), "spec.stickySession.cookie", 10,
+                       "required field is missing"));
+}
+
+// ------------------------------------------------------------------------- TLS
+
+TEST(TlsTest, TerminateNeedsSecret) {
+  EXPECT_VALID(RouteYaml("  tls: {mode: terminate, secret: a-tls, redirectHTTP: true}\n"));
+  LoadResult r = Load(RouteYaml("  tls:\n    mode: terminate\n    redirectHTTP: true\n"));
+  EXPECT_TRUE(HasError(r, "spec.tls.secret", 10, "tls mode terminate needs the Docker secret"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  tls: {secret: x}\n")), "spec.tls.mode", 10,
+                       "required field is missing"));
+}
+
+TEST(TlsTest, PassthroughForbidsHttpFeatures) {
+  EXPECT_VALID(RouteYaml("  tls: {mode: passthrough}\n  path: /\n"));
+  LoadResult r =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n  backends:\n"
+                     "    - {service: a, port: 443, canary: true}\n"
+                     "  tls: {mode: passthrough, secret: x}\n"
+                     "  path: /api\n"
+                     "  rewrite: /\n"
+                     "  canary: {cookie: {name: c}}\n"
+                     "  stickySession: {cookie: s}\n"));
+  EXPECT_TRUE(HasError(r, "spec.tls.secret", 10, "expected no secret with tls mode passthrough"));
+  EXPECT_TRUE(HasError(r, "spec.path", 11, "expected no path"));
+  EXPECT_TRUE(HasError(r, "spec.rewrite", 12, "expected no rewrite"));
+  EXPECT_TRUE(HasError(r, "spec.canary", 13, "expected no header or cookie canary rules"));
+  EXPECT_TRUE(HasError(r, "spec.stickySession", 14, "expected no sticky session"));
+}
+
+// ------------------------------------------------------------------ vip mode
+
+TEST(VipTest, OwnBackendModeRejectsStickyAndCanaryRules) {
+  EXPECT_VALID(RouteYaml("  backendMode: vip\n  websocket: true\n"));
+  LoadResult r =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n  backends:\n"
+                     "    - {service: a, port: 80, canary: true}\n"
+                     "  backendMode: vip\n"
+                     "  stickySession: {cookie: s}\n"
+                     "  canary:\n    header: {name: X-C}\n    cookie: {name: c}\n"));
+  EXPECT_TRUE(HasError(r, "spec.stickySession", 11,
+                       "sticky sessions need backendMode task, got vip (set on the route)"));
+  EXPECT_TRUE(HasError(r, "spec.canary.header", 13, "canary header rules need backendMode task"));
+  EXPECT_TRUE(HasError(r, "spec.canary.cookie", 14, "canary cookie rules need backendMode task"));
+}
+
+TEST(VipTest, InheritedFromAClusterInTheInput) {
+  std::string cluster = ClusterYaml("  backendMode: vip\n", "public");
+  LoadResult r = Load(cluster + "---\n" + RouteYaml("  stickySession: {cookie: s}\n"));
+  EXPECT_TRUE(HasError(r, "spec.stickySession", 17,
+                       "got vip (inherited from ServiceCluster \"public\" at t.yaml:6)"));
+  // The route may override its cluster's mode.
+  EXPECT_VALID(cluster + "---\n" +
+               RouteYaml("  backendMode: task\n  stickySession: {cookie: s}\n"));
+  // Another cluster's mode does not matter.
+  EXPECT_VALID(ClusterYaml("  backendMode: vip\n", "other") + "---\n" +
+               RouteYaml("  stickySession: {cookie: s}\n"));
+}
+
+// ------------------------------------------------------------------- redirects
+
+TEST(RedirectTest, GoodRedirects) {
+  EXPECT_VALID(RouteYaml(
+      "  redirects:\n    - {from: old.example.com, to: 'https://a.example.com/x?y=1', code: 308}\n"
+      "    - {from: '*.old.example.com', to: 'http://a.example.com:8080'}\n"));
+}
+
+TEST(RedirectTest, BadRedirects) {
+  LoadResult r =
+      Load(RouteYaml("  redirects:\n"
+                     "    - {from: Old.example.com, to: 'https://a.example.com', code: 303}\n"
+                     "    - {from: old.example.com, to: 'ftp://a.example.com'}\n"
+                     "    - {from: old2.example.com, to: 'https://a.example.com/a b'}\n"
+                     "    - {from: a.example.com, to: 'https://b.example.com'}\n"));
+  EXPECT_TRUE(HasError(r, "spec.redirects[0].from", 11, "expected a lowercase host name"));
+  EXPECT_TRUE(
+      HasError(r, "spec.redirects[0].code", 11, "expected one of: 301, 302, 307, 308; got 303"));
+  EXPECT_TRUE(
+      HasError(r, "spec.redirects[1].to", 12, "expected an absolute http:// or https:// URL"));
+  EXPECT_TRUE(
+      HasError(r, "spec.redirects[2].to", 13, "expected an absolute http:// or https:// URL"));
+  EXPECT_TRUE(HasError(r, "spec.redirects[3].from", 14, "would loop"));
+}
+
+// ------------------------------------------------------------------ rate limit
+
+TEST(RateLimitTest, Bounds) {
+  EXPECT_VALID(RouteYaml("  rateLimit: {requestsPerSecond: 1, burst: 0}\n"));
+  LoadResult r = Load(RouteYaml("  rateLimit: {requestsPerSecond: 0, burst: -1}\n"));
+  EXPECT_TRUE(
+      HasError(r, "spec.rateLimit.requestsPerSecond", 10, "expected an integer 1-1000000, got 0"));
+  EXPECT_TRUE(HasError(r, "spec.rateLimit.burst", 10, "expected an integer 0-1000000, got -1"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  rateLimit: {burst: 5}\n")),
+                       "spec.rateLimit.requestsPerSecond", 10, "required field is missing"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  rateLimit: {requestsPerSecond: 1.5}\n")),
+                       "spec.rateLimit.requestsPerSecond", 10,
+                       "expected an integer, got number 1.5"));
+}
+
+TEST(HealthCheckTest, MaxFails) {
+  EXPECT_VALID(RouteYaml("  healthCheck: {maxFails: 0, failTimeout: 1s}\n"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  healthCheck: {maxFails: -1}\n")),
+                       "spec.healthCheck.maxFails", 10, "expected an integer 0-1000, got -1"));
+}
+
+TEST(RouteUpdatePolicyTest, Order) {
+  EXPECT_VALID(RouteYaml("  updatePolicy: {order: stop-first, requireHealthcheck: false}\n"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  updatePolicy: {order: first}\n")),
+                       "spec.updatePolicy.order", 10,
+                       "expected one of: start-first, stop-first; got \"first\""));
+}
+
+// -------------------------------------------------------------- ServiceCluster
+
+TEST(ClusterTest, EnumsAndReplicas) {
+  EXPECT_VALID(ClusterYaml(
+      "  backendMode: vip\n  proxy: {delivery: rolling, publishMode: ingress, replicas: 0}\n"));
+  LoadResult r =
+      Load(ClusterYaml("  backendMode: dns\n  proxy:\n    delivery: fast\n"
+                       "    publishMode: global\n    replicas: -1\n"
+                       "    updatePolicy: {failureAction: retry, parallelism: -1}\n"));
+  EXPECT_TRUE(HasError(r, "spec.backendMode", 6, "expected one of: task, vip; got \"dns\""));
+  EXPECT_TRUE(HasError(r, "spec.proxy.delivery", 8, "expected one of: hot, rolling"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.publishMode", 9, "expected one of: host, ingress"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.replicas", 10, "expected an integer 0-1000, got -1"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.updatePolicy.failureAction", 11,
+                       "expected one of: rollback, pause, continue"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.updatePolicy.parallelism", 11, "expected an integer 0-1000"));
+}
+
+TEST(ClusterTest, Ports) {
+  EXPECT_VALID(ClusterYaml("  proxy: {ports: {http: 8080, https: 8443}}\n"));
+  LoadResult r = Load(ClusterYaml("  proxy:\n    ports: {http: 0, https: 65536}\n"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.ports.http", 7, "expected an integer 1-65535, got 0"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.ports.https", 7, "expected an integer 1-65535, got 65536"));
+  LoadResult same = Load(ClusterYaml("  proxy:\n    ports: {http: 8080, https: 8080}\n"));
+  EXPECT_TRUE(
+      HasError(same, "spec.proxy.ports.https", 7, "expected a port different from the http port"));
+  LoadResult same_default = Load(ClusterYaml("  proxy:\n    ports: {https: 80}\n"));
+  EXPECT_TRUE(
+      HasError(same_default, "spec.proxy.ports.https", 7, "different from the http port 80"));
+}
+
+TEST(ClusterTest, Constraints) {
+  EXPECT_VALID(
+      ClusterYaml("  proxy:\n    constraints: ['node.labels.a==b', 'node.role != manager']\n"));
+  LoadResult r = Load(
+      ClusterYaml("  proxy:\n    constraints:\n      - node.role\n      - 'node.role==\"x\"'\n"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.constraints[0]", 8, "an == or != comparison"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.constraints[1]", 9, "expected a placement constraint"));
+}
+
+TEST(ClusterTest, Image) {
+  EXPECT_VALID(ClusterYaml("  proxy: {image: 'registry.local:5000/sg/proxy@sha256:0123abcd'}\n"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  proxy:\n    image: 'proxy latest'\n")),
+                       "spec.proxy.image", 7, "expected an image reference"));
+}
+
+TEST(ClusterTest, Config) {
+  EXPECT_VALID(
+      ClusterYaml("  proxy: {config: {workerConnections: 1048576, clientMaxBodySize: 1g}}\n"));
+  EXPECT_VALID(
+      ClusterYaml("  proxy: {config: {workerConnections: 1, clientMaxBodySize: '4096'}}\n"));
+  LoadResult r =
+      Load(ClusterYaml("  proxy:\n    config:\n      workerConnections: 0\n"
+                       "      clientMaxBodySize: 10mb\n"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.config.workerConnections", 8,
+                       "expected an integer 1-1048576, got 0"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.config.clientMaxBodySize", 9, "expected a size"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  proxy: {config: {workerConnections: 1048577}}\n")),
+                       "spec.proxy.config.workerConnections", 6, "got 1048577"));
+  // A plain integer body size is a YAML integer, not the string nginx expects.
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  proxy: {config: {clientMaxBodySize: 4096}}\n")),
+                       "spec.proxy.config.clientMaxBodySize", 6,
+                       "expected a string, got integer 4096"));
+}
+
+// ------------------------------------------------------------ cross-document
+
+TEST(CrossDocumentTest, DuplicateResources) {
+  LoadResult r = Load(RouteYaml() + "---\n" + RouteYaml("  path: /b\n"));
+  EXPECT_TRUE(HasError(r, "metadata.name", 14, "got Route \"r1\" again (first at t.yaml:4)"));
+  // Same name, different kinds: fine.
+  EXPECT_VALID(RouteYaml("", "x") + "---\n" + ClusterYaml("", "x"));
+}
+
+TEST(CrossDocumentTest, RulesSpanFiles) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("sg-crds-cross-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.yaml") << RouteYaml("", "shop") << "---\n"
+                                << ClusterYaml("  backendMode: vip\n", "public");
+  std::ofstream(dir / "b.yaml") << RouteYaml("", "shop") << "---\n"
+                                << RouteYaml("  stickySession: {cookie: s}\n", "other");
+  LoadResult r = LoadPaths({(dir / "a.yaml").string(), (dir / "b.yaml").string()});
+  std::string a = (dir / "a.yaml").string();
+  std::string b = (dir / "b.yaml").string();
+  EXPECT_TRUE(HasError(r, "metadata.name", 4, "got Route \"shop\" again (first at " + a + ":4)"));
+  EXPECT_EQ(r.diagnostics.at(0).file, b);
+  EXPECT_TRUE(HasError(r, "spec.hosts[0]", 17, "already claimed by Route \"shop\" at " + a + ":7"));
+  EXPECT_TRUE(
+      HasError(r, "spec.stickySession", 20, "inherited from ServiceCluster \"public\" at " + a));
+  EXPECT_EQ(r.files, 2);
+  EXPECT_EQ(r.documents, 4);
+  fs::remove_all(dir);
+}
+
+TEST(CrossDocumentTest, SameHostAndPathInOneCluster) {
+  LoadResult r =
+      Load(RouteYaml("", "first") + "---\n" +
+           RouteSpec("  serviceCluster: public\n  hosts: [b.example.com, a.example.com]\n"
+                     "  backends: [{service: app, port: 80}]\n",
+                     "second"));
+  EXPECT_TRUE(HasError(
+      r, "spec.hosts[1]", 17,
+      "got host \"a.example.com\" path \"/\" already claimed by Route \"first\" at t.yaml:7"));
+  ASSERT_EQ(r.resources.size(), 1u);
+  EXPECT_EQ(r.resources[0].name, "first");
+}
+
+TEST(CrossDocumentTest, DifferentPathOrClusterIsFine) {
+  EXPECT_VALID(RouteYaml("", "first") + "---\n" + RouteYaml("  path: /other\n", "second"));
+  EXPECT_VALID(RouteYaml("", "first") + "---\n" +
+               RouteSpec("  serviceCluster: private\n  hosts: [a.example.com]\n"
+                         "  backends: [{service: app, port: 80}]\n",
+                         "second"));
+}
+
+// ------------------------------------------------------ no piling of errors
+
+TEST(NoPilingTest, SchemaErrorSuppressesSemanticOnes) {
+  LoadResult r = Load(RouteYaml("  path: '/a;b'\n  tls: {mode: passthrough}\n"));
+  int on_path = 0;
+  for (const Diagnostic& d : r.diagnostics) on_path += d.path == "spec.path";
+  EXPECT_EQ(on_path, 1) << Dump(r);
+  LoadResult w =
+      Load(RouteSpec("  serviceCluster: public\n  hosts: [a.example.com]\n"
+                     "  backends: [{service: a, port: 80, weight: '0'}]\n"));
+  EXPECT_EQ(w.diagnostics.size(), 1u) << Dump(w);
+}
+
+}  // namespace
+}  // namespace sg::crds

@@ -1,0 +1,306 @@
+#include "operator/docker/engine_client.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "operator/docker/wire_format.h"
+
+namespace sg::docker {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto existing = spdlog::get("docker");
+    return existing ? existing : spdlog::stderr_color_mt("docker");
+  }();
+  return logger;
+}
+
+std::string WithQuery(std::string path, const std::string& query) {
+  if (query.empty()) return path;
+  return path + (path.find('?') == std::string::npos ? "?" : "&") + query;
+}
+
+std::string Seg(const std::string& id) { return UrlEncode(id); }
+
+}  // namespace
+
+EngineClient::EngineClient(std::unique_ptr<HttpTransport> transport, RequestObserver observer)
+    : transport_(std::move(transport)), observer_(std::move(observer)) {}
+
+Result<std::unique_ptr<EngineClient>> EngineClient::Connect(const DockerEndpoint& endpoint,
+                                                            EngineClientOptions options) {
+  auto transport = HttpTransport::Create(endpoint, options.transport);
+  if (!transport.ok()) return transport.error();
+  std::unique_ptr<EngineClient> client(
+      new EngineClient(std::move(transport).value(), std::move(options.observer)));
+  auto version = client->Version();
+  if (!version.ok()) return version.error();
+  if (!ApiVersionAtLeast(version->api_version, kMinApiMajor, kMinApiMinor)) {
+    return InvalidArgument(
+        "Docker API " + (version->api_version.empty() ? "(unknown)" : version->api_version) +
+        " at " + endpoint.url + " is too old: swarmgate needs >= " + std::to_string(kMinApiMajor) +
+        "." + std::to_string(kMinApiMinor));
+  }
+  return client;
+}
+
+Result<std::unique_ptr<EngineClient>> EngineClient::ConnectFromFlag(
+    std::string_view docker_host_flag, EngineClientOptions options) {
+  auto endpoint = ResolveDockerEndpoint(docker_host_flag);
+  if (!endpoint.ok()) return endpoint.error();
+  return Connect(*endpoint, std::move(options));
+}
+
+Result<std::string> EngineClient::Do(const char* method, const char* endpoint,
+                                     const std::string& path, const std::string& body,
+                                     bool unversioned) {
+  HttpRequest req;
+  req.method = method;
+  req.target = unversioned ? path : kApiVersionPrefix + path;
+  req.body = body;
+  const auto start = std::chrono::steady_clock::now();
+  auto res = transport_->RoundTrip(req);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (observer_) observer_(method, endpoint, res.ok() ? res->status : 0, seconds);
+  if (!res.ok()) return res.error();
+  if (res->status < 200 || res->status >= 300) {
+    return MapHttpError(res->status, res->body, std::string(method) + " " + req.target,
+                        transport_->endpoint().url);
+  }
+  return std::move(res->body);
+}
+
+Result<VersionInfo> EngineClient::Version() {
+  // Unversioned on purpose: an engine older than 1.41 rejects /v1.41/...
+  // with 400 "client version is too new" before we could say what is wrong.
+  auto body = Do("GET", "/version", "/version", {}, /*unversioned=*/true);
+  if (!body.ok()) return body.error();
+  return ParseVersion(*body);
+}
+
+Result<SwarmInfo> EngineClient::InspectSwarm() {
+  auto body = Do("GET", "/swarm", "/swarm");
+  if (!body.ok()) return body.error();
+  return ParseSwarm(*body);
+}
+
+// ---- configs
+
+Result<std::vector<Config>> EngineClient::ListConfigs(const Filters& filters) {
+  auto body = Do("GET", "/configs", WithQuery("/configs", FiltersQuery(filters)));
+  if (!body.ok()) return body.error();
+  return ParseConfigList(*body);
+}
+
+Result<Config> EngineClient::InspectConfig(const std::string& id_or_name) {
+  auto body = Do("GET", "/configs/{id}", "/configs/" + Seg(id_or_name));
+  if (!body.ok()) return body.error();
+  return ParseConfig(*body);
+}
+
+Result<std::string> EngineClient::CreateConfig(const ConfigSpec& spec) {
+  auto body = Do("POST", "/configs/create", "/configs/create", ConfigSpecJson(spec));
+  if (!body.ok()) return body.error();
+  return ParseCreatedId(*body);
+}
+
+Status EngineClient::UpdateConfig(const std::string& id, uint64_t version, const ConfigSpec& spec) {
+  auto body = Do("POST", "/configs/{id}/update",
+                 "/configs/" + Seg(id) + "/update?version=" + std::to_string(version),
+                 ConfigSpecJson(spec));
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
+Status EngineClient::RemoveConfig(const std::string& id_or_name) {
+  auto body = Do("DELETE", "/configs/{id}", "/configs/" + Seg(id_or_name));
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
+// ---- secrets
+
+Result<std::vector<Secret>> EngineClient::ListSecrets(const Filters& filters) {
+  auto body = Do("GET", "/secrets", WithQuery("/secrets", FiltersQuery(filters)));
+  if (!body.ok()) return body.error();
+  return ParseSecretList(*body);
+}
+
+Result<Secret> EngineClient::InspectSecret(const std::string& id_or_name) {
+  auto body = Do("GET", "/secrets/{id}", "/secrets/" + Seg(id_or_name));
+  if (!body.ok()) return body.error();
+  return ParseSecret(*body);
+}
+
+Result<std::string> EngineClient::CreateSecret(const SecretSpec& spec) {
+  auto body = Do("POST", "/secrets/create", "/secrets/create", SecretSpecJson(spec));
+  if (!body.ok()) return body.error();
+  return ParseCreatedId(*body);
+}
+
+Status EngineClient::RemoveSecret(const std::string& id_or_name) {
+  auto body = Do("DELETE", "/secrets/{id}", "/secrets/" + Seg(id_or_name));
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
+// ---- services
+
+Result<std::vector<Service>> EngineClient::ListServices(const Filters& filters) {
+  auto body = Do("GET", "/services", WithQuery("/services", FiltersQuery(filters)));
+  if (!body.ok()) return body.error();
+  return ParseServiceList(*body);
+}
+
+Result<Service> EngineClient::InspectService(const std::string& id_or_name) {
+  // insertDefaults=false: the Spec comes back as stored, so resending it
+  // after an edit does not freeze engine defaults into it.
+  auto body = Do("GET", "/services/{id}", "/services/" + Seg(id_or_name) + "?insertDefaults=false");
+  if (!body.ok()) return body.error();
+  return ParseService(*body);
+}
+
+Result<std::string> EngineClient::CreateService(const std::string& spec_json) {
+  auto body = Do("POST", "/services/create", "/services/create", spec_json);
+  if (!body.ok()) return body.error();
+  return ParseCreatedId(*body);
+}
+
+Status EngineClient::UpdateService(const std::string& id, uint64_t version,
+                                   const std::string& spec_json) {
+  auto body = Do("POST", "/services/{id}/update",
+                 "/services/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json);
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
+Status EngineClient::RemoveService(const std::string& id_or_name) {
+  auto body = Do("DELETE", "/services/{id}", "/services/" + Seg(id_or_name));
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
+// ---- tasks
+
+Result<std::vector<Task>> EngineClient::ListTasks(const Filters& filters) {
+  auto body = Do("GET", "/tasks", WithQuery("/tasks", FiltersQuery(filters)));
+  if (!body.ok()) return body.error();
+  return ParseTaskList(*body);
+}
+
+// ---- networks
+
+Result<std::vector<Network>> EngineClient::ListNetworks(const Filters& filters) {
+  auto body = Do("GET", "/networks", WithQuery("/networks", FiltersQuery(filters)));
+  if (!body.ok()) return body.error();
+  return ParseNetworkList(*body);
+}
+
+Result<Network> EngineClient::InspectNetwork(const std::string& id_or_name) {
+  auto body = Do("GET", "/networks/{id}", "/networks/" + Seg(id_or_name));
+  if (!body.ok()) return body.error();
+  return ParseNetwork(*body);
+}
+
+Result<std::string> EngineClient::CreateNetwork(const NetworkSpec& spec) {
+  auto body = Do("POST", "/networks/create", "/networks/create", NetworkCreateJson(spec));
+  if (!body.ok()) return body.error();
+  return ParseCreatedId(*body);
+}
+
+Status EngineClient::RemoveNetwork(const std::string& id_or_name) {
+  auto body = Do("DELETE", "/networks/{id}", "/networks/" + Seg(id_or_name));
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
+// ---- nodes
+
+Result<std::vector<Node>> EngineClient::ListNodes(const Filters& filters) {
+  auto body = Do("GET", "/nodes", WithQuery("/nodes", FiltersQuery(filters)));
+  if (!body.ok()) return body.error();
+  return ParseNodeList(*body);
+}
+
+Status EngineClient::UpdateNode(const std::string& id, uint64_t version,
+                                const std::string& spec_json) {
+  auto body = Do("POST", "/nodes/{id}/update",
+                 "/nodes/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json);
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
+// ---- events
+
+Status EngineClient::StreamEvents(const EventOptions& options,
+                                  const std::function<bool(const Event&)>& on_event,
+                                  const std::atomic<bool>& cancel) {
+  std::string query;
+  auto add = [&](const std::string& kv) { query += (query.empty() ? "" : "&") + kv; };
+  if (!options.since.empty()) add("since=" + UrlEncode(options.since));
+  if (!options.until.empty()) add("until=" + UrlEncode(options.until));
+  if (!options.filters.empty()) add(FiltersQuery(options.filters));
+
+  HttpRequest req;
+  req.method = "GET";
+  req.target = WithQuery(std::string(kApiVersionPrefix) + "/events", query);
+  const auto start = std::chrono::steady_clock::now();
+  bool observed = false;
+  auto on_header = [&](int status) {
+    observed = true;
+    if (observer_) {
+      observer_("GET", "/events", status,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  };
+
+  // The engine writes one JSON object per line; chunk boundaries need not
+  // align with lines, so partial lines wait in `pending`.
+  std::string pending;
+  bool stopped_by_callback = false;
+  auto on_data = [&](std::string_view data) {
+    pending.append(data);
+    size_t begin = 0;
+    for (size_t nl; (nl = pending.find('\n', begin)) != std::string::npos; begin = nl + 1) {
+      std::string_view line(pending.data() + begin, nl - begin);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      auto event = ParseEvent(line);
+      if (!event.ok()) {
+        Log()->warn("skipping malformed event from {}: {}", transport_->endpoint().url,
+                    event.error().message);
+        continue;
+      }
+      if (!on_event(*event)) {
+        stopped_by_callback = true;
+        return false;
+      }
+    }
+    pending.erase(0, begin);
+    return true;
+  };
+
+  auto res = transport_->Stream(req, on_data, cancel, on_header);
+  if (!res.ok()) {
+    if (!observed && observer_) {
+      observer_("GET", "/events", 0,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    if (cancel.load()) return OkStatus();
+    return res.error();
+  }
+  if (cancel.load() || stopped_by_callback) return OkStatus();
+  if (res->status != 0 && (res->status < 200 || res->status >= 300)) {
+    return MapHttpError(res->status, res->body, "GET " + req.target, transport_->endpoint().url);
+  }
+  // The engine ended the stream: normal with `until`, otherwise the caller
+  // should reconnect with `since`.
+  if (!options.until.empty()) return OkStatus();
+  return Unavailable("event stream from " + transport_->endpoint().url + " ended");
+}
+
+}  // namespace sg::docker

@@ -1,0 +1,22 @@
+#include "operator/http/observability_routes.h"
+
+namespace sg::http {
+
+void RegisterObservabilityRoutes(HttpServer& server, const metrics::Registry& registry,
+                                 ReadinessCheck readiness) {
+  server.Handle("GET", "/metrics", [&registry](const Request&) {
+    Response r;
+    r.content_type = kMetricsContentType;
+    r.body = registry.Serialize();
+    return r;
+  });
+  server.Handle("GET", "/healthz", [](const Request&) { return Response::Text(200, "ok\n"); });
+  server.Handle("GET", "/readyz", [readiness = std::move(readiness)](const Request&) {
+    if (!readiness) return Response::Text(200, "ok\n");
+    const Status s = readiness();
+    if (s.ok()) return Response::Text(200, "ok\n");
+    return Response::Text(503, "not ready: " + s.error().message + "\n");
+  });
+}
+
+}  // namespace sg::http

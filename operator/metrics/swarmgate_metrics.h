@@ -1,0 +1,43 @@
+#pragma once
+// Every metric of DESIGN.md section 4, declared in one place so that each
+// family shows in /metrics (HELP and TYPE) from the first scrape, before it
+// has samples, and so label names cannot drift between writers.
+//
+// Ownership: the families belong to the Registry passed to the constructor,
+// which must outlive this struct. Thread-safety: as the registry (families
+// and children are safe to use from any thread).
+
+#include "operator/metrics/registry.h"
+
+namespace sg::metrics {
+
+// Buckets for convergence, which spans sub-second hot reloads to rolling
+// proxy updates of a minute or more.
+const std::vector<double>& ConvergenceBuckets();
+
+struct SwarmgateMetrics {
+  explicit SwarmgateMetrics(Registry& registry);
+
+  // {cluster, trigger}: change observed -> every proxy of the cluster serves it.
+  Family<Histogram>& convergence_seconds;
+  // {controller, result}: result is success | error | requeue.
+  Family<Counter>& reconcile_total;
+  // {controller}
+  Family<Histogram>& reconcile_duration_seconds;
+  // {controller}
+  Family<Counter>& reconcile_errors_total;
+  // {controller}: keys ready in the controller's work queue.
+  Family<Gauge>& workqueue_depth;
+  // no labels: nginx configuration rendering.
+  Family<Histogram>& render_duration_seconds;
+  // {cluster}: configuration generation the operator offers the proxies.
+  Family<Gauge>& proxy_config_generation;
+  // {cluster, result}
+  Family<Counter>& proxy_reloads_total;
+  // {cluster, ready}: number of routes by readiness.
+  Family<Gauge>& routes;
+  // {method, endpoint, code}
+  Family<Histogram>& docker_api_request_duration_seconds;
+};
+
+}  // namespace sg::metrics

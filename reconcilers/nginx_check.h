@@ -1,0 +1,73 @@
+#pragma once
+// Validation of a rendered nginx.conf with the real `nginx -t` before it is
+// delivered: a configuration that nginx rejects is never sent to the proxies.
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "operator/common/result.h"
+
+namespace sg::nginx {
+
+// The seam reconcilers depend on; tests use FakeNginxValidator.
+class NginxValidator {
+ public:
+  virtual ~NginxValidator() = default;
+  // Checks `config` as the nginx.conf of a fresh prefix directory into which
+  // `files` (path relative to that directory -> content), e.g. placeholder
+  // certificates named by the config, are written first. On rejection the error
+  // is InvalidArgument carrying nginx's own message, with the temporary
+  // directory removed from paths ("... in nginx.conf:12").
+  virtual sg::Status Validate(const std::string& config,
+                              const std::map<std::string, std::string>& files) const = 0;
+};
+
+// Runs `<nginx> -t -q -p DIR -c DIR/nginx.conf -e stderr` in a private temporary
+// directory. The rendered config keeps pid, logs and temp paths relative to the
+// prefix, so nothing outside DIR is needed. Thread-safe: each call has its own
+// directory.
+class ExecNginxValidator : public NginxValidator {
+ public:
+  explicit ExecNginxValidator(std::string nginx_binary = "/usr/sbin/nginx",
+                              std::string temp_root = "");  // empty: $TMPDIR or /tmp
+  sg::Status Validate(const std::string& config,
+                      const std::map<std::string, std::string>& files) const override;
+
+ private:
+  std::string nginx_;
+  std::string temp_root_;
+};
+
+// Records every config and answers with a preset status.
+class FakeNginxValidator : public NginxValidator {
+ public:
+  sg::Status Validate(const std::string& config,
+                      const std::map<std::string, std::string>& files) const override;
+  void SetResult(sg::Status status);
+  std::vector<std::string> configs() const;
+
+ private:
+  mutable std::mutex mu_;
+  sg::Status result_;
+  mutable std::vector<std::string> configs_;
+};
+
+struct SelfSignedCertificate {
+  std::string certificate_pem;
+  std::string key_pem;
+};
+
+// A throw-away certificate (CN=placeholder, RSA 2048, valid one day) made with
+// the openssl command line: `nginx -t` loads every ssl_certificate, and the
+// operator never holds the real keys (they are Docker secrets of the proxies).
+sg::Result<SelfSignedCertificate> GenerateSelfSignedCertificate(
+    const std::string& openssl_binary = "/usr/bin/openssl");
+
+// Validation files for the certificate paths of a config (CertificateFiles):
+// each gets the certificate and the key in one PEM, which serves as either.
+std::map<std::string, std::string> PlaceholderCertificateFiles(
+    const std::vector<std::string>& paths, const SelfSignedCertificate& cert);
+
+}  // namespace sg::nginx

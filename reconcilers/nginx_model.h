@@ -1,0 +1,160 @@
+#pragma once
+// The nginx model: a plain, value-typed description of what one ServiceCluster's
+// proxies must do. It holds no API types and no logic, so the builder (resources +
+// endpoints -> model) and the renderer (model -> nginx.conf) can be written and
+// tested apart, the way ingress-nginx separates its store, model and templates.
+//
+// Every string here ends up inside nginx.conf. The API layer guarantees strict
+// grammars (hosts, paths, names, header and cookie names are tokens); the renderer
+// still neutralises anything that could break out of a directive (see
+// CheckModelStrings in nginx_renderer.h).
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sg::nginx {
+
+using Duration = std::chrono::milliseconds;
+
+// Where nginx keeps its run-time files. Relative paths resolve against the nginx
+// prefix (-p) and, for certificates, against the directory of nginx.conf, so one
+// rendered file works both in a proxy task and in a temporary directory for
+// `nginx -t`.
+struct RuntimePaths {
+  std::string user;  // empty: no `user` directive (the proxy runs unprivileged)
+  std::string pid_file = "nginx.pid";
+  std::string error_log = "stderr";
+  std::string access_log = "/dev/stdout";  // "off" disables access logging
+  // Client bodies and proxy buffers spill to <temp_dir>/<kind>_temp; nginx
+  // creates the last path element only, so temp_dir must exist. Empty: the prefix.
+  std::string temp_dir;
+  // Loaded only when TLS passthrough needs the stream module.
+  std::string stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
+  bool daemon = false;  // the agent supervises nginx in the foreground
+};
+
+// Per-location timeouts; zero means "use the cluster default".
+struct Timeouts {
+  Duration connect{0};
+  Duration read{0};
+  Duration send{0};
+};
+
+struct Settings {
+  int worker_processes = 0;  // 0: auto (one per CPU)
+  int worker_connections = 4096;
+  Duration keepalive_timeout{75000};
+  long long client_max_body_size = 10LL << 20;  // bytes; 0: unlimited
+  int http_port = 80;
+  int https_port = 443;
+  // Loopback ports used only when TLS passthrough routes exist: the stream
+  // front-end on https_port hands terminated TLS to tls_internal_port and
+  // passthrough TLS to passthrough_internal_port, both with the PROXY protocol.
+  int tls_internal_port = 8443;
+  int passthrough_internal_port = 8444;
+  // The agent's probe port: /healthz and /nginx_status (stub_status).
+  std::string status_address = "127.0.0.1";  // empty: all addresses
+  int status_port = 8082;
+  // Directory of certificate and key files; TlsCertificate paths are relative to it.
+  std::string certs_dir = "certs";
+  // Shared memory per rate-limited route (nginx size syntax).
+  std::string rate_limit_zone_size = "1m";
+  Timeouts default_timeouts{Duration{5000}, Duration{60000}, Duration{60000}};
+  // Retries on another task after connect errors, timeouts, 502 and 503.
+  int next_upstream_tries = 3;
+};
+
+// One task (ip:port) or, in vip mode, the service VIP.
+struct UpstreamServer {
+  std::string address;  // "10.0.1.5:8080"
+  int weight = 1;
+};
+
+// A group of equivalent servers, usually one backend service of one route.
+struct Upstream {
+  std::string name;  // unique among upstreams; [A-Za-z0-9._-]
+  std::vector<UpstreamServer> servers;  // empty: no endpoints, traffic gets 503
+  int max_fails = 1;                    // passive health: failures before...
+  Duration fail_timeout{10000};         // ...the server is skipped for this long
+  int keepalive = 32;                   // idle connections kept per worker; 0: none
+  std::string sticky_cookie;            // non-empty: hash on this cookie (sticky sessions)
+};
+
+// One backend of a location. Weights split requests, independent of replica counts.
+struct BackendRef {
+  std::string upstream;  // an Upstream::name
+  int weight = 1;
+  bool canary = false;  // receives requests matched by the canary rule
+};
+
+// Requests matching either rule go to the canary backends only. Header values
+// match case-insensitively (nginx map semantics). An empty cookie_value matches
+// any non-empty cookie value.
+struct CanaryRule {
+  std::string header_name;
+  std::string header_value;
+  std::string cookie_name;
+  std::string cookie_value;
+};
+
+struct RateLimit {
+  int requests_per_second = 0;  // 0: no limit
+  int burst = 0;
+};
+
+// A context root on a virtual host: path "/api" matches "/api" and "/api/..."
+// but not "/apix"; the longest path wins.
+struct Location {
+  std::string route;  // owning Route name: comments, variable and zone names
+  std::string path = "/";
+  std::optional<std::string> rewrite;  // replaces `path` in the upstream request URI
+  std::vector<BackendRef> backends;
+  CanaryRule canary;
+  bool websocket = false;
+  Timeouts timeouts;
+  RateLimit rate_limit;
+};
+
+// Paths relative to Settings::certs_dir (or absolute).
+struct TlsCertificate {
+  std::string certificate_file;  // PEM chain
+  std::string key_file;          // PEM key
+};
+
+// A virtual host: names are exact ("shop.example.com") or one leading wildcard
+// ("*.example.com").
+struct Server {
+  std::vector<std::string> hosts;
+  std::optional<TlsCertificate> tls;  // set: terminate TLS for these hosts
+  bool redirect_http = false;         // with tls: plain http answers 301 to https
+  std::vector<Location> locations;
+};
+
+// `from_host` answers every request with a redirect to `to_url`.
+struct HostRedirect {
+  std::string route;
+  std::string from_host;
+  std::string to_url;  // "https://shop.example.com" or "https://x.example.com/landing"
+  int code = 301;
+  std::optional<TlsCertificate> tls;  // set: also answer https for from_host
+};
+
+// Routed by SNI on the https port without decrypting.
+struct PassthroughRoute {
+  std::string route;
+  std::vector<std::string> hosts;
+  Upstream upstream;  // keepalive and sticky_cookie do not apply to TCP
+};
+
+struct ProxyModel {
+  Settings settings;
+  RuntimePaths runtime;
+  std::vector<Upstream> upstreams;
+  std::vector<Server> servers;
+  std::vector<HostRedirect> redirects;
+  std::vector<PassthroughRoute> passthrough;
+};
+
+}  // namespace sg::nginx
