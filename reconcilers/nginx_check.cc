@@ -194,8 +194,9 @@ sg::Status ExecNginxValidator::Validate(const std::string& config,
   // config; -e stderr avoids /var/log. The temp dirs of the config must exist.
   std::error_code ec;
   fs::create_directories(fs::path(d) / "logs", ec);
-  auto run = RunProcess({nginx_, "-t", "-q", "-p", d + "/", "-c", d + "/nginx.conf", "-e", "stderr"},
-                        std::chrono::seconds(30));
+  auto run =
+      RunProcess({nginx_, "-t", "-q", "-p", d + "/", "-c", d + "/nginx.conf", "-e", "stderr"},
+                 std::chrono::seconds(30));
   if (!run.ok()) return run.error();
   if (run->exit_code == 0) return sg::OkStatus();
   std::string msg = CleanNginxOutput(run->output, d);

@@ -74,12 +74,14 @@ struct UpstreamServer {
 
 // A group of equivalent servers, usually one backend service of one route.
 struct Upstream {
-  std::string name;  // unique among upstreams; [A-Za-z0-9._-]
+  std::string name;                     // unique among upstreams; [A-Za-z0-9._-]
   std::vector<UpstreamServer> servers;  // empty: no endpoints, traffic gets 503
-  int max_fails = 1;                    // passive health: failures before...
-  Duration fail_timeout{10000};         // ...the server is skipped for this long
-  int keepalive = 32;                   // idle connections kept per worker; 0: none
-  std::string sticky_cookie;            // non-empty: hash on this cookie (sticky sessions)
+  // Passive health: after max_fails failures within fail_timeout a server is
+  // skipped for fail_timeout.
+  int max_fails = 1;
+  Duration fail_timeout{10000};
+  int keepalive = 32;         // idle connections kept per worker; 0: none
+  std::string sticky_cookie;  // non-empty: hash on this cookie (sticky sessions)
 };
 
 // One backend of a location. Weights split requests, independent of replica counts.
@@ -89,9 +91,9 @@ struct BackendRef {
   bool canary = false;  // receives requests matched by the canary rule
 };
 
-// Requests matching either rule go to the canary backends only. Header values
-// match case-insensitively (nginx map semantics). An empty cookie_value matches
-// any non-empty cookie value.
+// Requests matching either rule go to the canary backends only (split by their
+// weights). Values match case-insensitively (nginx map semantics); an empty
+// value matches any non-empty header or cookie value.
 struct CanaryRule {
   std::string header_name;
   std::string header_value;

@@ -123,6 +123,12 @@ Out& operator<<(Out& o, Ident id) {
   return o;
 }
 
+std::string SafeToken(std::string_view v) {
+  Out o(v.size() + 1);
+  o.Tok(v);
+  return o.Take();
+}
+
 std::string IdentString(std::string_view v) {
   Out o(v.size());
   o << Ident{v};
@@ -132,7 +138,8 @@ std::string IdentString(std::string_view v) {
 bool IsVariableName(std::string_view v) {
   if (v.empty()) return false;
   for (char c : v) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -269,7 +276,9 @@ class Renderer {
     RenderUpstreams();
     out_.Reserve(maps_.size() + servers.size() + 256);
     std::string maps = maps_.Take();
-    if (!maps.empty()) out_ << "\n    # Backend selection per route: canary rules, then the weighted split.\n" << maps;
+    if (!maps.empty())
+      out_ << "\n    # Backend selection per route: canary rules, then the weighted split.\n"
+           << maps;
     out_ << servers.Take();
     out_ << "}\n";
     if (passthrough_) RenderStream();
@@ -355,15 +364,15 @@ class Renderer {
     out_ << "    client_max_body_size " << Size{s_.client_max_body_size} << ";\n";
     // Sized from the model so that thousands of hosts and routes never trip
     // nginx's "could not build the ... hash" errors.
-    out_ << "    server_names_hash_max_size " << static_cast<long long>(NextPow2(std::max<size_t>(1024, 2 * names)))
-         << ";\n";
+    out_ << "    server_names_hash_max_size "
+         << static_cast<long long>(NextPow2(std::max<size_t>(1024, 2 * names))) << ";\n";
     out_ << "    server_names_hash_bucket_size "
          << static_cast<long long>(std::max<size_t>(128, NextPow2(longest + 32))) << ";\n";
     out_ << "    variables_hash_max_size "
          << static_cast<long long>(NextPow2(std::max<size_t>(1024, 2 * variables))) << ";\n";
     out_ << "    variables_hash_bucket_size 128;\n";
-    out_ << "    map_hash_bucket_size " << static_cast<long long>(std::max<size_t>(128, NextPow2(longest + 32)))
-         << ";\n";
+    out_ << "    map_hash_bucket_size "
+         << static_cast<long long>(std::max<size_t>(128, NextPow2(longest + 32))) << ";\n";
 
     out_ << "\n    # Run-time files, relative to the nginx prefix.\n";
     for (const char* kind : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
@@ -372,7 +381,8 @@ class Renderer {
       out_ << kind << "_temp;\n";
     }
     out_ << "\n    log_format sg '$remote_addr - [$time_local] \"$host\" \"$request\" $status "
-            "$body_bytes_sent $request_time \"$upstream_addr\" \"$upstream_status\" $sg_request_id';\n";
+            "$body_bytes_sent $request_time \"$upstream_addr\" \"$upstream_status\" "
+            "$sg_request_id';\n";
     if (r.access_log == "off") {
       out_ << "    access_log off;\n";
     } else {
@@ -557,7 +567,8 @@ class Renderer {
   // returns the single upstream's name.
   std::string Split(std::vector<Choice> choices, const std::string& key, const std::string& var,
                     std::string_view route) {
-    if (choices.size() == 1) return choices[0].upstream->name;
+    // The name may end up as a map value: sanitise it like any other token.
+    if (choices.size() == 1) return SafeToken(choices[0].upstream->name);
     long long total = 0;
     for (const Choice& c : choices) total += c.weight;
     if (total <= 0) {
@@ -590,6 +601,18 @@ class Renderer {
     return var;
   }
 
+  // The session cookie of a location's live sticky backends (they normally
+  // share one; if not, the smallest name, so input order does not matter).
+  std::string_view StickyCookie(const Location& loc) const {
+    std::string_view cookie;
+    for (const BackendRef& b : loc.backends) {
+      const Upstream* u = FindUpstream(b.upstream);
+      if (u == nullptr || u->servers.empty() || u->sticky_cookie.empty()) continue;
+      if (cookie.empty() || u->sticky_cookie < cookie) cookie = u->sticky_cookie;
+    }
+    return cookie;
+  }
+
   // Returns what proxy_pass targets for `loc`: "" (no endpoints: 503), an
   // upstream name, or a "$variable" naming one. Backends without endpoints are
   // left out of the split so their share goes to the others instead of failing;
@@ -609,7 +632,8 @@ class Renderer {
     std::vector<const BackendRef*> refs;
     for (const BackendRef& b : loc.backends) refs.push_back(&b);
     std::sort(refs.begin(), refs.end(), [](const BackendRef* a, const BackendRef* b) {
-      return std::tie(a->upstream, a->weight, a->canary) < std::tie(b->upstream, b->weight, b->canary);
+      return std::tie(a->upstream, a->weight, a->canary) <
+             std::tie(b->upstream, b->weight, b->canary);
     });
     std::vector<Choice> live, weighted, canary;
     for (const BackendRef* b : refs) {
@@ -630,13 +654,8 @@ class Renderer {
     }
     if (!weighted_canary.empty()) canary = std::move(weighted_canary);
 
-    std::string key = "${request_id}";
-    for (const Choice& c : live) {
-      if (!c.upstream->sticky_cookie.empty()) {
-        key = StickyKeyVar(c.upstream->sticky_cookie);
-        break;
-      }
-    }
+    std::string_view sticky = StickyCookie(loc);
+    std::string key = sticky.empty() ? "${request_id}" : StickyKeyVar(std::string(sticky));
     std::string id = IdentString(loc.route);
     std::string v = variant == 0 ? "" : std::to_string(variant + 1);
     std::string normal = Split(weighted, key, "$sg_w" + v + "_" + id, loc.route);
@@ -650,14 +669,16 @@ class Renderer {
     std::string next = normal;
     if (!rule.cookie_name.empty()) {
       std::string var = "$sg_c" + v + "_" + id;
-      maps_ << "    # route " << Tok(loc.route) << ": canary cookie " << Tok(rule.cookie_name) << "\n";
+      maps_ << "    # route " << Tok(loc.route) << ": canary cookie " << Tok(rule.cookie_name)
+            << "\n";
       maps_ << "    map " << CookieVar(rule.cookie_name) << ' ' << var << " {\n";
       MatchArms(rule.cookie_value, canary_target, next);
       next = var;
     }
     if (!rule.header_name.empty()) {
       std::string var = "$sg_h" + v + "_" + id;
-      maps_ << "    # route " << Tok(loc.route) << ": canary header " << Tok(rule.header_name) << "\n";
+      maps_ << "    # route " << Tok(loc.route) << ": canary header " << Tok(rule.header_name)
+            << "\n";
       maps_ << "    map $http_";
       for (char c : rule.header_name) {
         maps_ << (c == '-' ? '_' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
@@ -816,11 +837,12 @@ class Renderer {
     for (const auto& [rps, name] : variants) {
       if (rps == rl.requests_per_second) return name;
     }
-    std::string name = "rl_" + IdentString(loc.route);
+    // Route names have no "_", so the rate suffix cannot collide with a name.
+    std::string name = "rl_" + loc.route;
     if (!variants.empty()) name += "_" + std::to_string(rl.requests_per_second);
     variants.emplace_back(rl.requests_per_second, name);
     zones_ << "    # route " << Tok(loc.route) << '\n';
-    zones_ << "    limit_req_zone $binary_remote_addr zone=" << name << ':'
+    zones_ << "    limit_req_zone $binary_remote_addr zone=" << Tok(name) << ':'
            << Tok(s_.rate_limit_zone_size) << " rate=" << rl.requests_per_second << "r/s;\n";
     return name;
   }
@@ -833,7 +855,7 @@ class Renderer {
       return;
     }
     if (!zone.empty()) {
-      o << in << "limit_req zone=" << zone;
+      o << in << "limit_req zone=" << Tok(zone);
       if (loc.rate_limit.burst > 0) o << " burst=" << loc.rate_limit.burst << " nodelay";
       o << ";\n";
     }
@@ -852,14 +874,7 @@ class Renderer {
       o << in << "proxy_send_timeout " << Dur{t.send.count() > 0 ? t.send : long_idle} << ";\n";
     }
     if (loc.websocket) RenderProxyHeaders(o, in, true);
-    std::string_view sticky;
-    for (const BackendRef& b : loc.backends) {
-      const Upstream* u = FindUpstream(b.upstream);
-      if (u != nullptr && !u->sticky_cookie.empty() && !u->servers.empty()) {
-        sticky = u->sticky_cookie;
-        break;
-      }
-    }
+    std::string_view sticky = StickyCookie(loc);
     if (!sticky.empty()) {
       // add_header here hides the http-level one: repeat it.
       o << in << "add_header Set-Cookie $sg_ss" << CookieSuffix(std::string(sticky)) << ";\n";
@@ -921,10 +936,10 @@ class Renderer {
             "# header carrying the client address, either to the passthrough server or to\n"
             "# the http block's TLS listener.\n";
     out_ << "stream {\n";
-    out_ << "    map_hash_max_size " << static_cast<long long>(NextPow2(std::max<size_t>(2048, 2 * names)))
-         << ";\n";
-    out_ << "    map_hash_bucket_size " << static_cast<long long>(std::max<size_t>(128, NextPow2(longest + 32)))
-         << ";\n";
+    out_ << "    map_hash_max_size "
+         << static_cast<long long>(NextPow2(std::max<size_t>(2048, 2 * names))) << ";\n";
+    out_ << "    map_hash_bucket_size "
+         << static_cast<long long>(std::max<size_t>(128, NextPow2(longest + 32))) << ";\n";
     Out listener(256), upstream(256), upstreams(1024);
     for (const PassthroughRoute* p : passthrough_sorted_) {
       const Upstream& u = p->upstream;
@@ -955,8 +970,8 @@ class Renderer {
          << upstream.Take() << "        default \"\";\n    }\n";
     out_ << "    upstream sg_terminate {\n        server 127.0.0.1:" << s_.tls_internal_port
          << ";\n    }\n";
-    out_ << "    upstream sg_passthrough {\n        server 127.0.0.1:" << s_.passthrough_internal_port
-         << ";\n    }\n";
+    out_ << "    upstream sg_passthrough {\n        server 127.0.0.1:"
+         << s_.passthrough_internal_port << ";\n    }\n";
     out_ << upstreams.Take();
     out_ << "    server {\n        listen " << s_.https_port << ";\n"
          << "        ssl_preread on;\n        proxy_protocol on;\n"
@@ -1008,14 +1023,16 @@ class StringChecker {
  public:
   void Token(std::string_view route, std::string_view field, std::string_view v) {
     if (!error_.empty() || IsSafeToken(v)) return;
-    error_ = fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", route, field, v);
+    error_ =
+        fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", route, field, v);
   }
   void OptionalToken(std::string_view route, std::string_view field, std::string_view v) {
     if (!v.empty()) Token(route, field, v);
   }
   void Quoted(std::string_view route, std::string_view field, std::string_view v) {
     if (!error_.empty() || IsSafeQuoted(v)) return;
-    error_ = fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", route, field, v);
+    error_ =
+        fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", route, field, v);
   }
   const std::string& error() const { return error_; }
 

@@ -12,7 +12,7 @@
 // lets in-flight requests finish, and exits 0 (forcibly after --drain-timeout).
 //
 // Threading: one io_context run by --threads threads; each connection lives on
-// its own strand, so a session's handlers never run concurrently.
+// its own strand, so a connection's handlers never run concurrently.
 
 #include <unistd.h>
 
@@ -172,11 +172,11 @@ std::string DescribeRequest(const http::request<Body>& req, const Identity& id,
 
 class Server;
 
-// Sessions register with the server so shutdown can reach idle connections.
-class SessionBase {
+// Connections register with the server so shutdown can reach idle connections.
+class ConnectionBase {
  public:
-  virtual ~SessionBase() = default;
-  // Called on the session's strand at shutdown.
+  virtual ~ConnectionBase() = default;
+  // Called on the connection's strand at shutdown.
   virtual void Drain() = 0;
 };
 
@@ -191,22 +191,22 @@ class Server {
   const Identity& id() const { return id_; }
   bool stopping() const { return stopping_.load(); }
 
-  void Register(const std::shared_ptr<SessionBase>& s, asio::any_io_executor ex) {
+  void Register(const std::shared_ptr<ConnectionBase>& s, asio::any_io_executor ex) {
     std::lock_guard<std::mutex> lock(mu_);
-    sessions_[s.get()] = Entry{s, std::move(ex)};
+    connections_[s.get()] = Entry{s, std::move(ex)};
   }
-  size_t SessionCount() {
+  size_t ConnectionCount() {
     std::lock_guard<std::mutex> lock(mu_);
-    return sessions_.size();
+    return connections_.size();
   }
-  void Unregister(SessionBase* s) {
+  void Unregister(ConnectionBase* s) {
     std::lock_guard<std::mutex> lock(mu_);
-    sessions_.erase(s);
+    connections_.erase(s);
   }
 
  private:
   struct Entry {
-    std::weak_ptr<SessionBase> session;
+    std::weak_ptr<ConnectionBase> connection;
     asio::any_io_executor executor;
   };
   void Accept();
@@ -218,20 +218,20 @@ class Server {
   Identity id_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::unordered_map<SessionBase*, Entry> sessions_;
+  std::unordered_map<ConnectionBase*, Entry> connections_;
 };
 
 // One connection. Stream is beast::tcp_stream or beast::ssl_stream<tcp_stream>.
 template <class Stream>
-class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Session(Server& server, Stream stream, std::string remote, bool tls)
+  Connection(Server& server, Stream stream, std::string remote, bool tls)
       : server_(server),
         stream_(std::move(stream)),
         remote_(std::move(remote)),
         tls_(tls),
         timer_(stream_.get_executor()) {}
-  ~Session() override { server_.Unregister(this); }
+  ~Connection() override { server_.Unregister(this); }
 
   void Start() {
     server_.Register(this->shared_from_this(), stream_.get_executor());
@@ -427,12 +427,12 @@ void Server::Accept() {
         remote = addr.to_string() + ":" + std::to_string(rep.port());
       }
       if (tls_) {
-        auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+        auto s = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
             *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(sock)), *tls_),
             remote, true);
         s->Start();
       } else {
-        auto s = std::make_shared<Session<beast::tcp_stream>>(
+        auto s = std::make_shared<Connection<beast::tcp_stream>>(
             *this, beast::tcp_stream(std::move(sock)), remote, false);
         s->Start();
       }
@@ -448,10 +448,10 @@ void Server::Shutdown() {
   std::vector<Entry> entries;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [_, e] : sessions_) entries.push_back(e);
+    for (auto& [_, e] : connections_) entries.push_back(e);
   }
   for (auto& e : entries) {
-    asio::post(e.executor, [w = e.session] {
+    asio::post(e.executor, [w = e.connection] {
       if (auto s = w.lock()) s->Drain();
     });
   }
@@ -527,14 +527,14 @@ int main(int argc, char** argv) {
     });
   });
 
-  // The deadline timer would keep run() alive after the last session ends,
-  // so a poll cancels it once every session has finished.
+  // The deadline timer would keep run() alive after the last connection ends,
+  // so a poll cancels it once every connection has finished.
   asio::steady_timer poll(io);
   std::function<void()> check = [&] {
     poll.expires_after(std::chrono::milliseconds(20));
     poll.async_wait([&](beast::error_code ec) {
       if (ec) return;
-      if (server.stopping() && server.SessionCount() == 0) {
+      if (server.stopping() && server.ConnectionCount() == 0) {
         deadline.cancel();
         return;
       }

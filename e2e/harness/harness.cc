@@ -431,7 +431,7 @@ void Resources::Cleanup() {
 
 Resources::~Resources() { Cleanup(); }
 
-// ------------------------------------------------------------------ swarm helpers
+// ------------------------------------------------------------------ swarm queries
 
 std::vector<TaskInfo> RunningTasks(const Cluster& c, const std::string& service,
                                    const std::string& network) {

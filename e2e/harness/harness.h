@@ -1,4 +1,4 @@
-// sg_e2e_harness: helpers for end-to-end tests against the namespace-node
+// sg_e2e_harness: the library end-to-end tests use against the namespace-node
 // Swarm that e2e/cluster brings up.
 //
 // The tests never start the cluster themselves: `e2e/cluster up` (or e2e/run)
@@ -191,7 +191,7 @@ class Resources {
   Resources(const Resources&) = delete;
   Resources& operator=(const Resources&) = delete;
 
-  // Create-and-track helpers; `args` is shell text placed before the
+  // Create-and-track functions; `args` is shell text placed before the
   // name/image. On failure they return "" and put the reason in last_error().
   std::string Network(const std::string& name, const std::string& args = "-d overlay --attachable");
   std::string Service(const std::string& name, const std::string& args_and_image);
@@ -213,7 +213,7 @@ class Resources {
   std::string last_error_;
 };
 
-// ------------------------------------------------------------------ swarm helpers
+// ------------------------------------------------------------------ swarm queries
 
 struct TaskInfo {
   std::string id;

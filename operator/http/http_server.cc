@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <variant>
+
+#include <sys/socket.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -368,15 +371,21 @@ class Session : public std::enable_shared_from_this<Session> {
   // turns false so waiter lists can drop it) from a pipelined request
   // (left for the next read).
   void WatchPeer(std::shared_ptr<detail::PendingResponse> p) {
-    stream_.socket().async_wait(
-        tcp::socket::wait_read, [self = shared_from_this(), p](beast::error_code ec) {
-          if (self->state_ != State::kWaiting || self->pending_ != p) return;
-          if (ec) return self->Close();
-          char c;
-          beast::error_code peek_ec;
-          self->stream_.socket().receive(net::buffer(&c, 1), tcp::socket::message_peek, peek_ec);
-          if (peek_ec) self->Close();
-        });
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                         p](beast::error_code ec) {
+      if (self->state_ != State::kWaiting || self->pending_ != p) return;
+      if (ec) return self->Close();
+      // Never a blocking receive here: Asio would poll() on this I/O
+      // thread if the readiness was spurious, stalling every connection
+      // that shares it.
+      char c;
+      const auto n = ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return;  // a pipelined request: read after this answer
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return self->WatchPeer(p);  // spurious wake-up
+      }
+      self->Close();  // EOF or a socket error: the client is gone
+    });
   }
 
   void Write(Response r) {

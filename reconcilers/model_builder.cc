@@ -1,0 +1,208 @@
+#include "reconcilers/model_builder.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+namespace sg::reconcilers {
+namespace {
+
+nginx::Duration Ms(const crds::Duration& d) { return nginx::Duration(d.value.count()); }
+
+std::string HostPathKey(const std::string& host, const std::string& path) {
+  return host + path;
+}
+
+// Passthrough owns the whole host on the https port: any other route using
+// that host over TLS conflicts with it.
+std::string SniKey(const std::string& host) { return "sni:" + host; }
+
+}  // namespace
+
+std::string UpstreamName(const std::string& route, size_t index) {
+  return "r." + route + "." + std::to_string(index);
+}
+
+BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInput> routes,
+                       const BuildOptions& options) {
+  BuildResult out;
+  auto& model = out.model;
+  const auto& proxy = cluster.spec.proxy;
+  model.runtime = options.runtime;
+  model.settings.worker_connections = proxy.config.worker_connections;
+  model.settings.keepalive_timeout = Ms(proxy.config.keepalive_timeout);
+  model.settings.client_max_body_size =
+      static_cast<long long>(proxy.config.client_max_body_size_bytes);
+  model.settings.http_port = proxy.ports.http;
+  model.settings.https_port = proxy.ports.https;
+  model.settings.certs_dir = options.certs_dir;
+
+  // Older routes claim first; ties broken by name so the outcome is stable.
+  std::sort(routes.begin(), routes.end(), [](const RouteInput& a, const RouteInput& b) {
+    return std::tie(a.created_at, a.route.metadata.name) <
+           std::tie(b.created_at, b.route.metadata.name);
+  });
+
+  std::map<std::string, std::string> claims;  // host+path or sni:host -> route name
+  std::map<std::string, nginx::Server> servers;  // by host
+  std::set<std::string> secrets;
+
+  for (auto& in : routes) {
+    const auto& route = in.route;
+    const auto& spec = route.spec;
+    const std::string& name = route.metadata.name;
+    RouteOutcome& outcome = out.routes[name];
+    for (const auto& b : in.backends) {
+      for (const auto& e : b.endpoints) outcome.endpoints.push_back(e.Address());
+    }
+
+    if (auto it = options.excluded.find(name); it != options.excluded.end()) {
+      outcome.reason = kReasonInvalidConfig;
+      outcome.message = "nginx rejected this route: " + it->second;
+      continue;
+    }
+    bool passthrough = spec.tls && spec.tls->mode == crds::TlsMode::kPassthrough;
+    bool terminate = spec.tls && spec.tls->mode == crds::TlsMode::kTerminate;
+    if (terminate && !in.secret_found) {
+      outcome.reason = kReasonSecretNotFound;
+      outcome.message = "TLS secret \"" + spec.tls->secret.value_or("") +
+                        "\" not found; create it with: docker secret create " +
+                        spec.tls->secret.value_or("") + " cert-and-key.pem";
+      continue;
+    }
+
+    // Conflicts. A plain or terminated route owns host+path; a passthrough
+    // route owns the whole host on the https port ("tls:"), which clashes with
+    // terminated routes of that host ("term:", shared among them).
+    std::vector<std::string> keys;
+    for (const auto& host : spec.hosts) {
+      if (passthrough) {
+        keys.push_back(SniKey(host));
+      } else {
+        keys.push_back(HostPathKey(host, spec.path));
+        if (terminate) keys.push_back("term:" + host);
+      }
+    }
+    std::string conflict;
+    auto claimed_by_other = [&](const std::string& key) {
+      auto it = claims.find(key);
+      if (it != claims.end() && it->second != name) conflict = it->second;
+      return !conflict.empty();
+    };
+    for (const auto& host : spec.hosts) {
+      if (passthrough) {
+        if (claimed_by_other(SniKey(host)) || claimed_by_other("term:" + host)) break;
+      } else {
+        if (claimed_by_other(HostPathKey(host, spec.path))) break;
+        if (terminate && claimed_by_other(SniKey(host))) break;
+      }
+    }
+    if (!conflict.empty()) {
+      outcome.reason = kReasonConflict;
+      outcome.message = "host+path already claimed by older route \"" + conflict + "\"";
+      continue;
+    }
+    for (const auto& k : keys) claims.emplace(k, name);
+
+    // Upstreams, one per backend.
+    std::vector<nginx::BackendRef> refs;
+    for (size_t i = 0; i < spec.backends.size(); ++i) {
+      const auto& b = spec.backends[i];
+      nginx::Upstream u;
+      u.name = UpstreamName(name, i);
+      if (i < in.backends.size()) {
+        for (const auto& e : in.backends[i].endpoints) u.servers.push_back({e.Address(), 1});
+      }
+      u.max_fails = spec.health_check.max_fails;
+      u.fail_timeout = Ms(spec.health_check.fail_timeout);
+      if (spec.sticky_session) u.sticky_cookie = spec.sticky_session->cookie;
+      if (passthrough) {
+        // SNI routing sends to one upstream; extra backends join it.
+        if (i == 0) {
+          nginx::PassthroughRoute p;
+          p.route = name;
+          p.hosts = spec.hosts;
+          p.upstream = u;
+          model.passthrough.push_back(std::move(p));
+        } else {
+          auto& servers_of_first = model.passthrough.back().upstream.servers;
+          servers_of_first.insert(servers_of_first.end(), u.servers.begin(), u.servers.end());
+        }
+        continue;
+      }
+      refs.push_back({u.name, b.weight, b.canary});
+      model.upstreams.push_back(std::move(u));
+    }
+    outcome.served = true;
+
+    if (!passthrough) {
+      nginx::Location loc;
+      loc.route = name;
+      loc.path = spec.path;
+      loc.rewrite = spec.rewrite;
+      loc.backends = refs;
+      if (spec.canary) {
+        if (spec.canary->header) {
+          loc.canary.header_name = spec.canary->header->name;
+          loc.canary.header_value = spec.canary->header->value.value_or("");
+        }
+        if (spec.canary->cookie) {
+          loc.canary.cookie_name = spec.canary->cookie->name;
+          loc.canary.cookie_value = spec.canary->cookie->value.value_or("");
+        }
+      }
+      loc.websocket = spec.websocket;
+      loc.timeouts = {Ms(spec.timeouts.connect), Ms(spec.timeouts.read), Ms(spec.timeouts.send)};
+      if (spec.rate_limit) {
+        loc.rate_limit = {spec.rate_limit->requests_per_second, spec.rate_limit->burst};
+      }
+      for (const auto& host : spec.hosts) {
+        auto& server = servers[host];
+        server.hosts = {host};
+        if (terminate) {
+          // The Docker secret holds the chain and the key in one PEM file.
+          std::string file = *spec.tls->secret;
+          if (!server.tls) server.tls = nginx::TlsCertificate{file, file};
+          server.redirect_http = server.redirect_http || spec.tls->redirect_http;
+          secrets.insert(file);
+        }
+        server.locations.push_back(loc);
+      }
+    }
+    for (const auto& r : spec.redirects) {
+      nginx::HostRedirect hr;
+      hr.route = name;
+      hr.from_host = r.from;
+      hr.to_url = r.to;
+      hr.code = r.code;
+      if (claims.emplace(HostPathKey(r.from, "/"), name).second) {
+        model.redirects.push_back(std::move(hr));
+      }
+    }
+
+    // Served: Ready unless a backend cannot be resolved.
+    outcome.reason = kReasonReady;
+    for (size_t i = 0; i < in.backends.size(); ++i) {
+      const auto& b = in.backends[i];
+      if (b.problem == BackendProblem::kNotFound) {
+        outcome.reason = kReasonBackendNotFound;
+        outcome.message = "backends[" + std::to_string(i) + "]: " + b.message;
+        break;
+      }
+      if (b.problem == BackendProblem::kNotAttached) {
+        outcome.reason = kReasonBackendNotAttached;
+        outcome.message = "backends[" + std::to_string(i) + "]: " + b.message;
+        break;
+      }
+    }
+    if (outcome.reason == kReasonReady && outcome.endpoints.empty()) {
+      outcome.reason = kReasonNoEndpoints;
+      outcome.message = "no running task of any backend yet: requests get 503";
+    }
+  }
+  for (auto& [host, server] : servers) model.servers.push_back(std::move(server));
+  out.secrets.assign(secrets.begin(), secrets.end());
+  return out;
+}
+
+}  // namespace sg::reconcilers

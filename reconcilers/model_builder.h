@@ -1,0 +1,66 @@
+#pragma once
+// The builder: one cluster's routes and their resolved endpoints -> the plain
+// nginx model. Pure and table-tested (Traefik's split of watcher and builder):
+// it decides which route owns a host+path, which routes can be served, and why
+// the others cannot, but reads nothing from Docker itself.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crds/types.h"
+#include "reconcilers/endpoint_resolver.h"
+#include "reconcilers/nginx_model.h"
+
+namespace sg::reconcilers {
+
+// Status reasons written on routes.
+inline constexpr const char* kReasonReady = "Ready";
+inline constexpr const char* kReasonConflict = "Conflict";
+inline constexpr const char* kReasonClusterNotFound = "ClusterNotFound";
+inline constexpr const char* kReasonBackendNotFound = "BackendNotFound";
+inline constexpr const char* kReasonBackendNotAttached = "BackendNotAttached";
+inline constexpr const char* kReasonNoEndpoints = "NoEndpoints";
+inline constexpr const char* kReasonSecretNotFound = "SecretNotFound";
+inline constexpr const char* kReasonInvalidConfig = "InvalidConfig";
+inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
+inline constexpr const char* kReasonHealthcheckMissing = "HealthcheckMissing";
+
+struct RouteInput {
+  crds::Route route;
+  int64_t generation = 0;
+  std::string created_at;  // RFC 3339; older routes win conflicts
+  // One per spec.backends entry, same order.
+  std::vector<ResolvedBackend> backends;
+  // TLS terminate: whether the secret exists (the proxy mounts it).
+  bool secret_found = true;
+};
+
+struct RouteOutcome {
+  bool served = false;  // part of the rendered config
+  std::string reason;   // kReason*; kReasonReady when served and healthy
+  std::string message;
+  std::vector<std::string> endpoints;  // "ip:port" of every backend
+};
+
+struct BuildResult {
+  nginx::ProxyModel model;
+  std::map<std::string, RouteOutcome> routes;  // by route name
+  std::vector<std::string> secrets;            // TLS secrets the proxies must mount, sorted
+};
+
+struct BuildOptions {
+  std::string certs_dir = "/run/secrets";  // where the proxy finds mounted secrets
+  nginx::RuntimePaths runtime;
+  // Routes left out on purpose (e.g. nginx rejected them), with nginx's message.
+  std::map<std::string, std::string> excluded;
+};
+
+BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInput> routes,
+                       const BuildOptions& options);
+
+// The upstream name of backend `index` of `route`.
+std::string UpstreamName(const std::string& route, size_t index);
+
+}  // namespace sg::reconcilers

@@ -1,0 +1,207 @@
+#include "reconcilers/proxy_service_spec.h"
+
+#include <openssl/sha.h>
+
+#include <cstdio>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace sg::reconcilers {
+namespace {
+
+using rapidjson::Value;
+
+int64_t Nanos(const crds::Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
+
+Value Str(const std::string& s, rapidjson::Document::AllocatorType& a) {
+  return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+const char* FailureActionName(crds::FailureAction f) {
+  switch (f) {
+    case crds::FailureAction::kRollback:
+      return "rollback";
+    case crds::FailureAction::kPause:
+      return "pause";
+    case crds::FailureAction::kContinue:
+      return "continue";
+  }
+  return "pause";
+}
+
+Value UpdateConfig(const crds::ProxyUpdatePolicy& p, bool rollback,
+                   rapidjson::Document::AllocatorType& a) {
+  Value u(rapidjson::kObjectType);
+  u.AddMember("Parallelism", p.parallelism, a);
+  u.AddMember("Delay", Nanos(p.delay), a);
+  // A failed rollback pauses; a failed update does what the cluster asks.
+  u.AddMember("FailureAction",
+              rapidjson::StringRef(rollback ? "pause" : FailureActionName(p.failure_action)), a);
+  u.AddMember("Monitor", Nanos(p.monitor), a);
+  u.AddMember("Order",
+              rapidjson::StringRef(p.order == crds::UpdateOrder::kStartFirst ? "start-first"
+                                                                             : "stop-first"),
+              a);
+  return u;
+}
+
+Value SecretMount(const SecretRef& s, rapidjson::Document::AllocatorType& a) {
+  Value ref(rapidjson::kObjectType);
+  Value file(rapidjson::kObjectType);
+  file.AddMember("Name", Str(s.target, a), a);
+  file.AddMember("UID", "0", a);
+  file.AddMember("GID", "0", a);
+  file.AddMember("Mode", 0400, a);
+  ref.AddMember("File", file, a);
+  ref.AddMember("SecretID", Str(s.id, a), a);
+  ref.AddMember("SecretName", Str(s.name, a), a);
+  return ref;
+}
+
+std::string Serialize(const Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace
+
+std::string ProxyServiceName(const std::string& cluster) { return "sg-proxy-" + cluster; }
+std::string OwnerValue(const std::string& cluster) { return "cluster/" + cluster; }
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  std::string hex;
+  hex.reserve(2 * SHA256_DIGEST_LENGTH);
+  char buf[3];
+  for (unsigned char c : digest) {
+    snprintf(buf, sizeof(buf), "%02x", c);
+    hex += buf;
+  }
+  return hex;
+}
+
+std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
+                                  const ProxyServiceInputs& in) {
+  const auto& proxy = cluster.spec.proxy;
+  const std::string& name = cluster.metadata.name;
+  bool hot = proxy.delivery == crds::Delivery::kHot;
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+
+  d.AddMember("Name", Str(ProxyServiceName(name), a), a);
+  Value labels(rapidjson::kObjectType);
+  labels.AddMember(rapidjson::StringRef(kLabelOwner), Str(OwnerValue(name), a), a);
+  labels.AddMember(rapidjson::StringRef(kLabelManagedBy), rapidjson::StringRef(kManagedByValue), a);
+  d.AddMember("Labels", labels, a);
+
+  Value container(rapidjson::kObjectType);
+  container.AddMember("Image", Str(proxy.image, a), a);
+  Value command(rapidjson::kArrayType);
+  command.PushBack("/usr/bin/swarmgate", a).PushBack("proxy", a);
+  if (!hot) {
+    command.PushBack("--config-file", a).PushBack(rapidjson::StringRef(kProxyConfigPath), a);
+  }
+  container.AddMember("Command", command, a);
+  Value env(rapidjson::kArrayType);
+  env.PushBack(Str("SG_CLUSTER=" + name, a), a);
+  // Swarm expands the template per task: agents report as their task id.
+  env.PushBack("SG_PROXY_ID={{.Task.ID}}", a);
+  if (hot) {
+    env.PushBack(Str("SG_OPERATOR_URL=" + in.operator_url, a), a);
+    env.PushBack(Str(std::string("SG_TOKEN_FILE=/run/secrets/") + kTokenSecretTarget, a), a);
+  }
+  container.AddMember("Env", env, a);
+  // The agent drains nginx on SIGTERM within the grace period.
+  container.AddMember("StopGracePeriod", Nanos(proxy.stop_grace_period), a);
+  Value health(rapidjson::kObjectType);
+  Value test(rapidjson::kArrayType);
+  test.PushBack("CMD", a)
+      .PushBack("/bin/busybox", a)
+      .PushBack("wget", a)
+      .PushBack("-q", a)
+      .PushBack("-O", a)
+      .PushBack("/dev/null", a)
+      .PushBack(Str("http://127.0.0.1:" + std::to_string(kProxyStatusPort) + "/healthz", a), a);
+  health.AddMember("Test", test, a);
+  health.AddMember("Interval", int64_t{1000000000}, a);
+  health.AddMember("Timeout", int64_t{2000000000}, a);
+  health.AddMember("Retries", 3, a);
+  health.AddMember("StartPeriod", int64_t{1000000000}, a);
+  container.AddMember("Healthcheck", health, a);
+  Value secrets(rapidjson::kArrayType);
+  if (hot && !in.token.id.empty()) secrets.PushBack(SecretMount(in.token, a), a);
+  for (const auto& s : in.tls_secrets) secrets.PushBack(SecretMount(s, a), a);
+  container.AddMember("Secrets", secrets, a);
+  if (!hot && !in.config_id.empty()) {
+    Value configs(rapidjson::kArrayType);
+    Value ref(rapidjson::kObjectType);
+    Value file(rapidjson::kObjectType);
+    file.AddMember("Name", rapidjson::StringRef(kProxyConfigPath), a);
+    file.AddMember("UID", "0", a);
+    file.AddMember("GID", "0", a);
+    file.AddMember("Mode", 0444, a);
+    ref.AddMember("File", file, a);
+    ref.AddMember("ConfigID", Str(in.config_id, a), a);
+    ref.AddMember("ConfigName", Str(in.config_name, a), a);
+    configs.PushBack(ref, a);
+    container.AddMember("Configs", configs, a);
+  }
+
+  Value task(rapidjson::kObjectType);
+  task.AddMember("ContainerSpec", container, a);
+  Value placement(rapidjson::kObjectType);
+  Value constraints(rapidjson::kArrayType);
+  for (const auto& c : proxy.constraints) constraints.PushBack(Str(c, a), a);
+  placement.AddMember("Constraints", constraints, a);
+  task.AddMember("Placement", placement, a);
+  Value networks(rapidjson::kArrayType);
+  Value net(rapidjson::kObjectType);
+  net.AddMember("Target", Str(in.network_id, a), a);
+  networks.PushBack(net, a);
+  if (hot && !in.control_network_id.empty()) {
+    Value control(rapidjson::kObjectType);
+    control.AddMember("Target", Str(in.control_network_id, a), a);
+    networks.PushBack(control, a);
+  }
+  task.AddMember("Networks", networks, a);
+  Value restart(rapidjson::kObjectType);
+  restart.AddMember("Condition", "any", a);
+  restart.AddMember("Delay", int64_t{1000000000}, a);
+  task.AddMember("RestartPolicy", restart, a);
+  d.AddMember("TaskTemplate", task, a);
+
+  Value mode(rapidjson::kObjectType);
+  Value replicated(rapidjson::kObjectType);
+  replicated.AddMember("Replicas", proxy.replicas, a);
+  mode.AddMember("Replicated", replicated, a);
+  d.AddMember("Mode", mode, a);
+  d.AddMember("UpdateConfig", UpdateConfig(proxy.update_policy, false, a), a);
+  d.AddMember("RollbackConfig", UpdateConfig(proxy.update_policy, true, a), a);
+
+  Value endpoint(rapidjson::kObjectType);
+  bool host_mode = proxy.publish_mode == crds::PublishMode::kHost;
+  // Host-mode ports need no VIP; dnsrr also avoids IPVS where the kernel lacks it.
+  endpoint.AddMember("Mode", rapidjson::StringRef(host_mode ? "dnsrr" : "vip"), a);
+  Value ports(rapidjson::kArrayType);
+  for (int port : {proxy.ports.http, proxy.ports.https}) {
+    Value p(rapidjson::kObjectType);
+    p.AddMember("Protocol", "tcp", a);
+    p.AddMember("TargetPort", port, a);
+    p.AddMember("PublishedPort", port, a);
+    p.AddMember("PublishMode", rapidjson::StringRef(host_mode ? "host" : "ingress"), a);
+    ports.PushBack(p, a);
+  }
+  endpoint.AddMember("Ports", ports, a);
+  d.AddMember("EndpointSpec", endpoint, a);
+
+  std::string hash = Sha256Hex(Serialize(d)).substr(0, 16);
+  d["Labels"].AddMember(rapidjson::StringRef(kLabelSpecHash), Str(hash, a), a);
+  return Serialize(d);
+}
+
+}  // namespace sg::reconcilers

@@ -1,0 +1,51 @@
+#pragma once
+// The Docker service spec of a cluster's proxy service: a pure function of the
+// ServiceCluster and the ids of what it references, so drift is detected by
+// comparing a hash of the desired spec (kept in a service label) instead of
+// diffing Docker's defaulted copy.
+
+#include <string>
+#include <vector>
+
+#include "crds/types.h"
+
+namespace sg::reconcilers {
+
+inline constexpr const char* kLabelOwner = "swarmgate.io/owner";
+inline constexpr const char* kLabelManagedBy = "swarmgate.io/managed-by";
+inline constexpr const char* kManagedByValue = "swarmgate";
+inline constexpr const char* kLabelSpecHash = "swarmgate.io/spec-hash";
+inline constexpr const char* kLabelTokenHash = "swarmgate.io/token-sha256";
+
+inline constexpr const char* kProxyConfigPath = "/etc/swarmgate/nginx.conf";
+inline constexpr const char* kProxyPrefix = "/var/lib/swarmgate";
+inline constexpr const char* kTokenSecretTarget = "sg-token";
+inline constexpr int kProxyStatusPort = 8082;
+
+struct SecretRef {
+  std::string id;
+  std::string name;
+  std::string target;  // file name under /run/secrets
+};
+
+struct ProxyServiceInputs {
+  std::string network_id;          // the cluster's overlay
+  std::string control_network_id;  // sg-control (hot delivery); empty for rolling
+  std::string operator_url;        // where agents long-poll (hot)
+  SecretRef token;                 // hot: the cluster's agent token
+  std::vector<SecretRef> tls_secrets;
+  std::string config_id;    // rolling: the Docker config holding nginx.conf
+  std::string config_name;
+};
+
+std::string ProxyServiceName(const std::string& cluster);
+std::string OwnerValue(const std::string& cluster);  // "cluster/<name>"
+
+// The spec JSON (Docker Engine API ServiceSpec) with its hash label set.
+std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
+                                  const ProxyServiceInputs& inputs);
+
+// Hex SHA-256, for spec hashes, config names and token digests.
+std::string Sha256Hex(const std::string& data);
+
+}  // namespace sg::reconcilers

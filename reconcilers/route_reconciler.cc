@@ -1,0 +1,108 @@
+#include "reconcilers/route_reconciler.h"
+
+#include <ctime>
+
+#include <spdlog/spdlog.h>
+
+#include "crds/loader.h"
+#include "crds/status.h"
+#include "reconcilers/model_builder.h"
+#include "reconcilers/update_policy.h"
+
+namespace sg::reconcilers {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto logger = [] {
+    auto l = spdlog::get("route");
+    return l ? l : spdlog::default_logger()->clone("route");
+  }();
+  return logger;
+}
+
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+RouteReconciler::RouteReconciler(docker::DockerClient& docker, store::ResourceStore& store,
+                                 ClusterIndex& index, runtime::Clock& clock,
+                                 EnqueueCluster enqueue_cluster)
+    : docker_(docker),
+      store_(store),
+      index_(index),
+      clock_(clock),
+      enqueue_cluster_(std::move(enqueue_cluster)) {}
+
+Result<runtime::ReconcileResult> RouteReconciler::Reconcile(const std::string& key,
+                                                            const runtime::Trigger& trigger) {
+  const std::string name = key.substr(key.find('/') + 1);
+  runtime::Trigger t = trigger;
+  if (t.empty()) t = {"route", clock_.Now()};
+  auto stored = store_.Get(crds::Kind::kRoute, name);
+  if (!stored.ok()) {
+    if (!stored.error().Is(ErrorCode::kNotFound)) return stored.error();
+    // Deleted: the clusters that served it render without it.
+    for (const auto& c : index_.ClustersOfRoute(name)) enqueue_cluster_(c, t);
+    return runtime::ReconcileResult{};
+  }
+  auto decoded = crds::DecodeStored(stored->data);
+  if (!decoded.ok() || !decoded->route()) {
+    return InvalidArgument("route/" + name + ": stored spec cannot be decoded: " +
+                           (decoded.ok() ? "not a Route" : decoded.error().message));
+  }
+  const crds::Route& route = *decoded->route();
+  // A route that moved to another cluster leaves the old one.
+  for (const auto& c : index_.ClustersOfRoute(name)) {
+    if (c != route.spec.service_cluster) enqueue_cluster_(c, t);
+  }
+
+  auto cluster = store_.Get(crds::Kind::kServiceCluster, route.spec.service_cluster);
+  if (!cluster.ok()) {
+    if (!cluster.error().Is(ErrorCode::kNotFound)) return cluster.error();
+    crds::ResourceStatus status;
+    if (auto old = crds::DecodeStatus(stored->status_json);
+        !stored->status_json.empty() && old.ok()) {
+      status = *old;
+    }
+    status.observed_generation = stored->generation;
+    status.endpoints.clear();
+    std::string now = Rfc3339(clock_.WallNow());
+    crds::Condition ready{crds::kConditionReady, crds::kConditionFalse, kReasonClusterNotFound,
+                          "ServiceCluster \"" + route.spec.service_cluster +
+                              "\" not found; apply it or fix spec.serviceCluster",
+                          ""};
+    status.SetCondition(ready, now);
+    status.SetCondition({crds::kConditionProgressing, crds::kConditionFalse, "Waiting", "", ""},
+                        now);
+    auto st = store_.WriteStatus(crds::Kind::kRoute, name, stored->generation,
+                                 crds::EncodeStatus(status));
+    if (!st.ok() && !st.error().Is(ErrorCode::kConflict)) return st.error();
+    return runtime::ReconcileResult{};
+  }
+
+  if (route.spec.update_policy) {
+    for (const auto& b : route.spec.backends) {
+      auto svc = docker_.InspectService(b.service);
+      if (!svc.ok()) {
+        if (svc.error().Is(ErrorCode::kNotFound)) continue;  // reported by the cluster pass
+        return svc.error();
+      }
+      std::string spec = svc->spec_json;
+      if (!ApplyUpdatePolicy(*route.spec.update_policy, &spec)) continue;
+      auto st = docker_.UpdateService(svc->id, svc->version, spec);
+      if (!st.ok()) return st.error();  // a stale version retries with backoff
+      Log()->info("update policy enforced route={} service={}", name, b.service);
+    }
+  }
+  enqueue_cluster_(route.spec.service_cluster, t);
+  return runtime::ReconcileResult{};
+}
+
+}  // namespace sg::reconcilers
