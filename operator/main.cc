@@ -6,6 +6,7 @@
 #include "operator/cli/cli.h"
 
 int main(int argc, char** argv) {
+  sg::cli::RegisterOperatorCommand();
   std::vector<std::string> args(argv, argv + argc);
   return sg::cli::RunCli(args, std::cin, std::cout, std::cerr);
 }

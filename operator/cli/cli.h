@@ -17,6 +17,9 @@ using CommandFn = int (*)(const std::vector<std::string>& args, CliContext& ctx)
 // render) in addition to the built-in resource commands.
 void RegisterCommand(const std::string& name, const std::string& summary, CommandFn fn);
 
+// Defined beside each command's implementation.
+void RegisterOperatorCommand();
+
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
            std::ostream& err);
 

@@ -31,7 +31,7 @@ std::ostream& operator<<(std::ostream& os, const CliRun& r) {
   return os << "exit " << r.code << "\n--- stdout:\n" << r.out << "--- stderr:\n" << r.err;
 }
 
-CliRun Run(std::vector<std::string> args, const std::string& stdin_text = "") {
+CliRun RunSwarmgate(std::vector<std::string> args, const std::string& stdin_text = "") {
   args.insert(args.begin(), "swarmgate");
   std::istringstream in(stdin_text);
   std::ostringstream out, err;
@@ -112,28 +112,28 @@ const std::regex kDiagnosticLine(R"(^(.+):(\d+):(\d+): ([A-Za-z0-9_.\[\]]+): (.+
 // ---- validate
 
 TEST_F(CliTest, ValidateSamplesPrintsOneLineSummary) {
-  CliRun r = Run({"validate", "-f", kSamples});
+  CliRun r = RunSwarmgate({"validate", "-f", kSamples});
   EXPECT_EQ(r.code, kExitOk) << r;
   EXPECT_EQ(r.out, "valid: 7 resources (2 ServiceCluster, 5 Route) in 6 files\n") << r;
   EXPECT_EQ(r.err, "") << r;
 
-  CliRun quick = Run({"validate", "-f", kSamples + "/quickstart"});
+  CliRun quick = RunSwarmgate({"validate", "-f", kSamples + "/quickstart"});
   EXPECT_EQ(quick.code, kExitOk) << quick;
   EXPECT_EQ(quick.out, "valid: 2 resources (1 ServiceCluster, 1 Route) in 2 files\n") << quick;
 
-  CliRun one = Run({"validate", "-f", kSamples + "/route-shop.yaml"});
+  CliRun one = RunSwarmgate({"validate", "-f", kSamples + "/route-shop.yaml"});
   EXPECT_EQ(one.code, kExitOk) << one;
   EXPECT_EQ(one.out, "valid: 1 resources (0 ServiceCluster, 1 Route) in 1 file\n") << one;
 
   // Positional files and repeated -f are accepted too.
-  CliRun both = Run({"validate", kSamples, "-f", kSamples + "/quickstart"});
+  CliRun both = RunSwarmgate({"validate", kSamples, "-f", kSamples + "/quickstart"});
   EXPECT_EQ(both.code, kExitOk) << both;
   EXPECT_EQ(both.out, "valid: 9 resources (3 ServiceCluster, 6 Route) in 8 files\n") << both;
 }
 
 TEST_F(CliTest, ValidateUnknownField) {
   std::string f = Write("unknown.yaml", RouteYaml("r1", "a.example.com", "  bogus: 1\n"));
-  CliRun r = Run({"validate", "-f", f});
+  CliRun r = RunSwarmgate({"validate", "-f", f});
   EXPECT_EQ(r.code, kExitInvalid) << r;
   EXPECT_EQ(r.out, "") << r;
   EXPECT_TRUE(HasDiagnostic(r, "unknown.yaml", 10, "spec.bogus", "unknown field"));
@@ -152,14 +152,14 @@ TEST_F(CliTest, ValidateBadPort) {
                                      "  backends:\n"
                                      "    - service: app\n"
                                      "      port: 70000\n");
-  CliRun r = Run({"validate", "-f", f});
+  CliRun r = RunSwarmgate({"validate", "-f", f});
   EXPECT_EQ(r.code, kExitInvalid) << r;
   EXPECT_TRUE(HasDiagnostic(r, "port.yaml", 10, "spec.backends[0].port", "70000"));
 }
 
 TEST_F(CliTest, ValidateMalformedYamlHasLineAndColumn) {
   std::string f = Write("broken.yaml", RouteYaml("r1") + "  hosts: [unclosed\n");
-  CliRun r = Run({"validate", "-f", f});
+  CliRun r = RunSwarmgate({"validate", "-f", f});
   EXPECT_EQ(r.code, kExitInvalid) << r;
   std::regex located("(^|\n)" + std::regex_replace(f, std::regex(R"([.^$|()\[\]{}*+?\\])"),
                                                     R"(\$&)") +
@@ -173,7 +173,7 @@ TEST_F(CliTest, ValidateMalformedYamlHasLineAndColumn) {
 TEST_F(CliTest, ValidateDuplicateHostAndPathAcrossFiles) {
   std::string a = Write("a.yaml", RouteYaml("first", "shared.example.com"));
   std::string b = Write("b.yaml", RouteYaml("second", "shared.example.com"));
-  CliRun r = Run({"validate", "-f", a, "-f", b});
+  CliRun r = RunSwarmgate({"validate", "-f", a, "-f", b});
   EXPECT_EQ(r.code, kExitInvalid) << r;
   EXPECT_TRUE(HasDiagnostic(r, "b.yaml", 7, "spec.hosts[0]", "already claimed by Route \"first\""));
   EXPECT_NE(r.err.find(a + ":7:"), std::string::npos) << "names the first claim: " << r;
@@ -181,7 +181,7 @@ TEST_F(CliTest, ValidateDuplicateHostAndPathAcrossFiles) {
 
   // A different path is no conflict.
   std::string c = Write("c.yaml", RouteYaml("third", "shared.example.com", "  path: /c\n"));
-  CliRun ok = Run({"validate", "-f", a, "-f", c});
+  CliRun ok = RunSwarmgate({"validate", "-f", a, "-f", c});
   EXPECT_EQ(ok.code, kExitOk) << ok;
 }
 
@@ -190,7 +190,7 @@ TEST_F(CliTest, ValidateReportsEveryErrorInTheStandardFormat) {
                                                 "  path: nope\n  timeouts: {read: 5x}\n") +
                                          "---\n" + RouteYaml("Bad_Name"));
   std::string g = Write("more.yaml", RouteYaml("r3", "UPPER.example.com"));
-  CliRun r = Run({"validate", "-f", f, "-f", g});
+  CliRun r = RunSwarmgate({"validate", "-f", f, "-f", g});
   EXPECT_EQ(r.code, kExitInvalid) << r;
   auto lines = Lines(r.err);
   ASSERT_GE(lines.size(), 5u) << r;
@@ -206,7 +206,7 @@ TEST_F(CliTest, ValidateReportsEveryErrorInTheStandardFormat) {
 }
 
 TEST_F(CliTest, ValidateMissingFile) {
-  CliRun r = Run({"validate", "-f", (dir_ / "nope.yaml").string()});
+  CliRun r = RunSwarmgate({"validate", "-f", (dir_ / "nope.yaml").string()});
   EXPECT_EQ(r.code, kExitInvalid) << r;
   EXPECT_NE(r.err.find("nope.yaml"), std::string::npos) << r;
 }
@@ -215,7 +215,7 @@ TEST_F(CliTest, ApplyValidatesBeforeConnecting) {
   // Invalid input is reported (exit 1) without contacting the endpoint.
   std::string f = Write("bad.yaml", RouteYaml("r1", "a.example.com", "  bogus: 1\n"));
   for (const char* cmd : {"apply", "diff"}) {
-    CliRun r = Run({cmd, "-f", f, "--docker-host", "unix:///nonexistent.sock"});
+    CliRun r = RunSwarmgate({cmd, "-f", f, "--docker-host", "unix:///nonexistent.sock"});
     EXPECT_EQ(r.code, kExitInvalid) << cmd << ": " << r;
     EXPECT_NE(r.err.find("spec.bogus"), std::string::npos) << cmd << ": " << r;
     EXPECT_NE(r.err.find("nothing was applied"), std::string::npos) << cmd << ": " << r;
@@ -254,7 +254,7 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
     if (!args.empty() && args[0] != "frobnicate") {
       full.insert(full.end(), {"--docker-host", "unix:///nonexistent.sock"});
     }
-    CliRun r = Run(full);
+    CliRun r = RunSwarmgate(full);
     EXPECT_EQ(r.code, kExitUsage) << ::testing::PrintToString(full) << "\n" << r;
     EXPECT_FALSE(r.err.empty()) << ::testing::PrintToString(full);
     EXPECT_EQ(r.err.find("nonexistent.sock"), std::string::npos)
@@ -263,24 +263,24 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
 }
 
 TEST_F(CliTest, UsageErrorMessagesSayWhatIsWrong) {
-  CliRun unknown = Run({"frobnicate"});
+  CliRun unknown = RunSwarmgate({"frobnicate"});
   EXPECT_NE(unknown.err.find("unknown command \"frobnicate\""), std::string::npos) << unknown;
   EXPECT_NE(unknown.err.find("Usage:"), std::string::npos) << unknown;
 
-  CliRun kind = Run({"get", "widgets"});
+  CliRun kind = RunSwarmgate({"get", "widgets"});
   EXPECT_NE(kind.err.find("unknown kind \"widgets\""), std::string::npos) << kind;
 
-  CliRun output = Run({"get", "route", "-o", "bogus"});
+  CliRun output = RunSwarmgate({"get", "route", "-o", "bogus"});
   EXPECT_NE(output.err.find("bogus"), std::string::npos) << output;
 
-  CliRun no_kind = Run({"get"});
+  CliRun no_kind = RunSwarmgate({"get"});
   EXPECT_NE(no_kind.err.find("Usage: swarmgate get"), std::string::npos) << no_kind;
 }
 
 TEST_F(CliTest, HelpForEverySubcommand) {
   for (const char* cmd : {"apply", "get", "describe", "delete", "diff", "validate", "version"}) {
     for (const char* flag : {"--help", "-h"}) {
-      CliRun r = Run({cmd, flag});
+      CliRun r = RunSwarmgate({cmd, flag});
       EXPECT_EQ(r.code, kExitOk) << cmd << " " << flag << ": " << r;
       EXPECT_EQ(r.out.rfind("Usage: swarmgate " + std::string(cmd), 0), 0u)
           << cmd << " " << flag << ": " << r;
@@ -289,7 +289,7 @@ TEST_F(CliTest, HelpForEverySubcommand) {
     }
   }
   for (const char* flag : {"--help", "-h", "help"}) {
-    CliRun top = Run({flag});
+    CliRun top = RunSwarmgate({flag});
     EXPECT_EQ(top.code, kExitOk) << top;
     EXPECT_NE(top.out.find("Usage: swarmgate COMMAND"), std::string::npos) << top;
     for (const char* cmd : {"apply", "get", "describe", "delete", "diff", "validate", "version"}) {
@@ -299,11 +299,11 @@ TEST_F(CliTest, HelpForEverySubcommand) {
 }
 
 TEST_F(CliTest, Version) {
-  CliRun r = Run({"version"});
+  CliRun r = RunSwarmgate({"version"});
   EXPECT_EQ(r.code, kExitOk) << r;
   EXPECT_EQ(r.out.rfind("swarmgate ", 0), 0u) << r;
   EXPECT_EQ(Lines(r.out).size(), 1u) << r;
-  CliRun flag = Run({"--version"});
+  CliRun flag = RunSwarmgate({"--version"});
   EXPECT_EQ(flag.code, kExitOk) << flag;
   EXPECT_EQ(flag.out, r.out);
 }
@@ -326,7 +326,7 @@ TEST_F(CliTest, UnreachableDockerExitsThreeWithOneLine) {
     };
     for (auto args : cases) {
       args.insert(args.end(), {"--docker-host", endpoint});
-      CliRun r = Run(args);
+      CliRun r = RunSwarmgate(args);
       const std::string what = ::testing::PrintToString(args);
       EXPECT_EQ(r.code, kExitUnreachable) << what << "\n" << r;
       EXPECT_EQ(r.out, "") << what << "\n" << r;

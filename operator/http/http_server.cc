@@ -131,25 +131,25 @@ std::string PercentDecode(std::string_view s, bool plus_as_space) {
 // ---------------------------------------------------------------------------
 // Internals
 
-class Session;
+class Connection;
 
 namespace detail {
 
 // Links a Responder to the connection waiting for its answer. The link is
-// cut (session reset) by the first of: an answer, the deadline, the
-// connection closing. While linked, it keeps the session alive; afterwards
+// cut (connection reset) by the first of: an answer, the deadline, the
+// connection closing. While linked, it keeps the connection alive; afterwards
 // a Responder held by application code refers to nothing.
 struct PendingResponse {
   std::mutex mu;
-  std::shared_ptr<Session> session;  // guarded by mu
+  std::shared_ptr<Connection> connection;  // guarded by mu
 
-  std::shared_ptr<Session> Take() {
+  std::shared_ptr<Connection> Take() {
     std::lock_guard<std::mutex> l(mu);
-    return std::move(session);
+    return std::move(connection);
   }
   bool Linked() {
     std::lock_guard<std::mutex> l(mu);
-    return session != nullptr;
+    return connection != nullptr;
   }
 };
 
@@ -195,19 +195,19 @@ class HttpServer::Impl {
   const ServerOptions& options() const { return options_; }
   bool stopping() const { return stopping_.load(); }
 
-  void Register(Session* s, std::weak_ptr<Session> w) {
-    std::lock_guard<std::mutex> l(sessions_mu_);
-    sessions_.emplace(s, std::move(w));
+  void Register(Connection* s, std::weak_ptr<Connection> w) {
+    std::lock_guard<std::mutex> l(connections_mu_);
+    connections_.emplace(s, std::move(w));
   }
-  void Unregister(Session* s) {
-    std::lock_guard<std::mutex> l(sessions_mu_);
-    sessions_.erase(s);
-    sessions_cv_.notify_all();
+  void Unregister(Connection* s) {
+    std::lock_guard<std::mutex> l(connections_mu_);
+    connections_.erase(s);
+    connections_cv_.notify_all();
   }
 
  private:
   void DoAccept();
-  std::vector<std::shared_ptr<Session>> LiveSessions();
+  std::vector<std::shared_ptr<Connection>> LiveConnections();
 
   const ServerOptions options_;
   mutable std::shared_mutex routes_mu_;
@@ -217,11 +217,11 @@ class HttpServer::Impl {
   bool started_ = false;
   bool stopped_ = false;
 
-  // Declared before io_context_: sessions destroyed while the io_context is
+  // Declared before io_context_: connections destroyed while the io_context is
   // torn down unregister themselves here.
-  std::mutex sessions_mu_;
-  std::condition_variable sessions_cv_;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::mutex connections_mu_;
+  std::condition_variable connections_cv_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
 
   net::io_context io_context_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
@@ -232,16 +232,16 @@ class HttpServer::Impl {
 
 // One connection: reads a request, dispatches it, writes the answer, and
 // loops while keep-alive. Every member is touched only on the strand.
-class Session : public std::enable_shared_from_this<Session> {
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
+  Connection(tcp::socket socket, HttpServer::Impl& server)
       : stream_(std::move(socket)), server_(server), timer_(stream_.get_executor()) {
     boost::system::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 
-  ~Session() { server_.Unregister(this); }
+  ~Connection() { server_.Unregister(this); }
 
   void Run() {
     server_.Register(this, weak_from_this());
@@ -342,7 +342,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     state_ = State::kWaiting;
     pending_ = std::make_shared<detail::PendingResponse>();
-    pending_->session = shared_from_this();
+    pending_->connection = shared_from_this();
     WatchPeer(pending_);
     Responder responder(pending_);
     responder.SetDeadline(server_.options().async_timeout,
@@ -501,15 +501,15 @@ void HttpServer::Impl::DoAccept() {
                               });
                               return;
                             }
-                            std::make_shared<Session>(std::move(socket), *this)->Run();
+                            std::make_shared<Connection>(std::move(socket), *this)->Run();
                             DoAccept();
                           });
 }
 
-std::vector<std::shared_ptr<Session>> HttpServer::Impl::LiveSessions() {
-  std::lock_guard<std::mutex> l(sessions_mu_);
-  std::vector<std::shared_ptr<Session>> out;
-  for (auto& [p, w] : sessions_) {
+std::vector<std::shared_ptr<Connection>> HttpServer::Impl::LiveConnections() {
+  std::lock_guard<std::mutex> l(connections_mu_);
+  std::vector<std::shared_ptr<Connection>> out;
+  for (auto& [p, w] : connections_) {
     if (auto s = w.lock()) out.push_back(std::move(s));
   }
   return out;
@@ -527,25 +527,25 @@ void HttpServer::Impl::Stop() {
 
   // Graceful: idle connections close, waiting async requests get 503,
   // requests in progress finish their write.
-  for (auto& s : LiveSessions()) s->Shutdown(false);
+  for (auto& s : LiveConnections()) s->Shutdown(false);
   {
-    std::unique_lock<std::mutex> l(sessions_mu_);
-    sessions_cv_.wait_for(l, options_.shutdown_grace, [this] { return sessions_.empty(); });
+    std::unique_lock<std::mutex> l(connections_mu_);
+    connections_cv_.wait_for(l, options_.shutdown_grace, [this] { return connections_.empty(); });
   }
-  for (auto& s : LiveSessions()) s->Shutdown(true);
+  for (auto& s : LiveConnections()) s->Shutdown(true);
   {
-    std::unique_lock<std::mutex> l(sessions_mu_);
-    sessions_cv_.wait_for(l, std::chrono::seconds(1), [this] { return sessions_.empty(); });
+    std::unique_lock<std::mutex> l(connections_mu_);
+    connections_cv_.wait_for(l, std::chrono::seconds(1), [this] { return connections_.empty(); });
   }
 
   work_.reset();
   io_context_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  // No I/O thread runs now. Sessions still alive are held by pending
+  // No I/O thread runs now. Connections still alive are held by pending
   // handlers inside the io_context or by Responders in application code:
   // cut the latter links so the io_context can release every socket.
-  for (auto& s : LiveSessions()) s->DetachPending();
+  for (auto& s : LiveConnections()) s->DetachPending();
 }
 
 // ---------------------------------------------------------------------------
@@ -555,20 +555,20 @@ Responder::Responder(std::shared_ptr<detail::PendingResponse> pending)
     : pending_(std::move(pending)) {}
 
 bool Responder::Respond(Response response) const {
-  auto session = pending_->Take();
-  if (!session) return false;
-  session->Deliver(pending_, std::move(response));
+  auto connection = pending_->Take();
+  if (!connection) return false;
+  connection->Deliver(pending_, std::move(response));
   return true;
 }
 
 void Responder::SetDeadline(std::chrono::steady_clock::duration timeout,
                             Response on_timeout) const {
-  std::shared_ptr<Session> session;
+  std::shared_ptr<Connection> connection;
   {
     std::lock_guard<std::mutex> l(pending_->mu);
-    session = pending_->session;
+    connection = pending_->connection;
   }
-  if (session) session->ArmDeadline(pending_, timeout, std::move(on_timeout));
+  if (connection) connection->ArmDeadline(pending_, timeout, std::move(on_timeout));
 }
 
 bool Responder::Pending() const { return pending_->Linked(); }

@@ -204,7 +204,7 @@ class Registry {
   std::map<std::string, std::unique_ptr<FamilyBase>> families_;
 };
 
-// Text-format helpers, exposed for tests and other writers.
+// Text-format building blocks, exposed for tests and other writers.
 std::string FormatValue(double v);                   // "1", "0.25", "+Inf", "NaN"
 std::string EscapeLabelValue(const std::string& v);  // \\, \", \n
 std::string EscapeHelp(const std::string& v);        // \\, \n

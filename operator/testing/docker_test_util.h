@@ -5,8 +5,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -104,6 +107,94 @@ class ForwardingDockerClient : public docker::DockerClient {
 
  protected:
   docker::DockerClient& inner_;
+};
+
+// Holds each participant until all have arrived, so that concurrent applies
+// all read the same generation before any of them writes.
+class ReadBarrier {
+ public:
+  explicit ReadBarrier(int parties) : parties_(parties) {}
+  // False when the others did not arrive within 60 s (the test then fails).
+  bool ArriveAndWait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++arrived_;
+    cv_.notify_all();
+    return cv_.wait_for(lock, std::chrono::seconds(60), [&] { return arrived_ >= parties_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int parties_;
+  int arrived_ = 0;
+};
+
+// Waits at `barrier` after its first ListConfigs (one client per thread).
+class BarrierClient : public ForwardingDockerClient {
+ public:
+  BarrierClient(docker::DockerClient& inner, ReadBarrier& barrier)
+      : ForwardingDockerClient(inner), barrier_(barrier) {}
+  std::atomic<bool> barrier_timed_out{false};
+
+  Result<std::vector<docker::Config>> ListConfigs(const docker::Filters& f) override {
+    auto out = inner_.ListConfigs(f);
+    if (!waited_) {
+      waited_ = true;
+      if (!barrier_.ArriveAndWait()) barrier_timed_out = true;
+    }
+    return out;
+  }
+
+ private:
+  ReadBarrier& barrier_;
+  bool waited_ = false;
+};
+
+// Another writer updates the labels (adds example.com/touched-by) right
+// before each of the next `interference` UpdateConfig calls, which then carry
+// a stale version.
+class ConcurrentLabelWriter : public ForwardingDockerClient {
+ public:
+  using ForwardingDockerClient::ForwardingDockerClient;
+  std::atomic<int> interference{1};
+  std::atomic<int> update_calls{0};
+
+  Status UpdateConfig(const std::string& id, uint64_t version,
+                      const docker::ConfigSpec& spec) override {
+    ++update_calls;
+    if (interference > 0) {
+      --interference;
+      auto fresh = inner_.InspectConfig(id);
+      if (!fresh.ok()) return fresh.error();
+      docker::ConfigSpec other = fresh->spec;
+      other.labels["example.com/touched-by"] = "w" + std::to_string(update_calls.load());
+      Status st = inner_.UpdateConfig(id, fresh->version, other);
+      if (!st.ok()) return st;
+    }
+    return inner_.UpdateConfig(id, version, spec);
+  }
+};
+
+// Counts the config writes made through it.
+class CountingClient : public ForwardingDockerClient {
+ public:
+  using ForwardingDockerClient::ForwardingDockerClient;
+  std::atomic<int> creates{0}, updates{0}, removes{0};
+  int writes() const { return creates + updates + removes; }
+
+  Result<std::string> CreateConfig(const docker::ConfigSpec& spec) override {
+    ++creates;
+    return inner_.CreateConfig(spec);
+  }
+  Status UpdateConfig(const std::string& id, uint64_t version,
+                      const docker::ConfigSpec& spec) override {
+    ++updates;
+    return inner_.UpdateConfig(id, version, spec);
+  }
+  Status RemoveConfig(const std::string& id_or_name) override {
+    ++removes;
+    return inner_.RemoveConfig(id_or_name);
+  }
 };
 
 // The Swarm manager the integration tests use; empty when unset.

@@ -1,0 +1,345 @@
+#include "operator/agent/nginx_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "operator/runtime/logging.h"
+
+namespace sg::agent {
+namespace {
+
+const std::shared_ptr<spdlog::logger>& Log() {
+  static const auto logger = runtime::NamedLogger("agent");
+  return logger;
+}
+
+// What a child does between fork and exec: only async-signal-safe calls. The
+// agent blocks its shutdown signals in every thread (they are taken by
+// sigwait), and exec keeps a blocked mask, so nginx would never see SIGHUP or
+// SIGQUIT without resetting it here.
+void PrepareChild(bool own_group) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGPIPE, SIG_DFL);
+  if (own_group) setpgid(0, 0);
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) dup2(devnull, 0);
+}
+
+std::vector<char*> Argv(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  return argv;
+}
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr interleaved
+};
+
+// Runs args[0] and collects its output; kills it after `timeout`.
+Result<ProcessResult> RunProcess(const std::vector<std::string>& args,
+                                 std::chrono::milliseconds timeout) {
+  std::vector<char*> argv = Argv(args);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + strerror(errno));
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return Internal(std::string("fork: ") + strerror(errno));
+  }
+  if (pid == 0) {
+    PrepareChild(false);
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  ProcessResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool timed_out = false;
+  char buf[4096];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int r = poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      timed_out = r == 0;
+      break;
+    }
+    const ssize_t n = read(fds[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.output.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  if (timed_out) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) return Unavailable(args[0] + " did not finish in time");
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+    if (result.exit_code == 127 && result.output.empty()) {
+      return Internal("cannot run " + args[0]);
+    }
+  }
+  return result;
+}
+
+// nginx's diagnostics without its epilogue, with paths relative to the
+// prefix, on one line: "[emerg] unknown directive "x" in nginx.conf.next:3".
+std::string CleanNginxOutput(std::string out, const std::string& prefix) {
+  const std::string p = prefix + "/";
+  for (size_t pos; (pos = out.find(p)) != std::string::npos;) out.erase(pos, p.size());
+  std::string cleaned;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line.find("test failed") != std::string::npos ||
+        line.find("syntax is ok") != std::string::npos) {
+      continue;
+    }
+    if (line.rfind("nginx: ", 0) == 0) line.erase(0, 7);
+    if (!cleaned.empty()) cleaned += "; ";
+    cleaned += line;
+  }
+  return cleaned.empty() ? "nginx -t failed without a message" : cleaned;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return NotFound("cannot read " + path);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string Unquote(std::string v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+    return v.substr(1, v.size() - 2);
+  }
+  return v;
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exit_code=" + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "signal=" + std::to_string(WTERMSIG(status));
+  return "status=" + std::to_string(status);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> MainDirectives(const std::string& config) {
+  std::map<std::string, std::string> out;
+  std::vector<std::string> tokens;
+  std::string token;
+  int depth = 0;
+  auto end_token = [&] {
+    if (!token.empty()) tokens.push_back(std::move(token));
+    token.clear();
+  };
+  for (size_t i = 0; i < config.size(); ++i) {
+    const char c = config[i];
+    if (c == '"' || c == '\'') {
+      token.push_back(c);
+      for (++i; i < config.size() && config[i] != c; ++i) {
+        if (config[i] == '\\' && i + 1 < config.size()) token.push_back(config[i++]);
+        token.push_back(config[i]);
+      }
+      if (i < config.size()) token.push_back(c);
+    } else if (c == '#') {
+      end_token();
+      while (i < config.size() && config[i] != '\n') ++i;
+    } else if (c == '{' && !token.empty() && token.back() == '$') {
+      token.push_back(c);  // ${variable}
+      for (++i; i < config.size() && config[i] != '}'; ++i) token.push_back(config[i]);
+      if (i < config.size()) token.push_back('}');
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      end_token();
+    } else if (c == ';') {
+      end_token();
+      if (depth == 0 && !tokens.empty()) {
+        std::string args;
+        for (size_t t = 1; t < tokens.size(); ++t) args += (t > 1 ? " " : "") + tokens[t];
+        out[tokens[0]] = args;
+      }
+      tokens.clear();
+    } else if (c == '{') {
+      ++depth;
+      token.clear();
+      tokens.clear();
+    } else if (c == '}') {
+      depth = depth > 0 ? depth - 1 : 0;
+      token.clear();
+      tokens.clear();
+    } else {
+      token.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string GlobalDirectivesFor(const std::string& config) {
+  const auto d = MainDirectives(config);
+  std::string g;
+  if (d.count("daemon") == 0) g += "daemon off;";
+  if (d.count("pid") == 0) g += std::string(g.empty() ? "" : " ") + "pid nginx.pid;";
+  return g;
+}
+
+ExecNginxProcess::ExecNginxProcess(std::string nginx_binary, std::string prefix,
+                                   std::chrono::milliseconds start_timeout)
+    : nginx_(std::move(nginx_binary)), prefix_(std::move(prefix)), start_timeout_(start_timeout) {}
+
+ExecNginxProcess::~ExecNginxProcess() { Stop(std::chrono::milliseconds(0)); }
+
+std::vector<std::string> ExecNginxProcess::BaseArgs(const std::string& config_file,
+                                                    const std::string& globals) const {
+  // -e stderr: nginx opens its build-time error log before reading the
+  // config; the proxy image has no writable /var/log/nginx.
+  std::vector<std::string> args = {nginx_, "-p", prefix_ + "/", "-c", config_file, "-e", "stderr"};
+  if (!globals.empty()) {
+    args.push_back("-g");
+    args.push_back(globals);
+  }
+  return args;
+}
+
+Status ExecNginxProcess::Test(const std::string& config_file) {
+  auto text = ReadFile(config_file);
+  if (!text.ok()) return text.error();
+  const auto directives = MainDirectives(*text);
+  if (auto it = directives.find("daemon"); it != directives.end() && Unquote(it->second) == "on") {
+    return InvalidArgument("\"daemon on\" is not supported: the proxy agent runs nginx in the "
+                           "foreground");
+  }
+  const std::string globals =
+      Alive() && running_globals_set_ ? running_globals_ : GlobalDirectivesFor(*text);
+  std::vector<std::string> args = BaseArgs(config_file, globals);
+  args.insert(args.begin() + 1, {"-t", "-q"});
+  auto run = RunProcess(args, std::chrono::seconds(30));
+  if (!run.ok()) return run.error();
+  if (run->exit_code != 0) return InvalidArgument(CleanNginxOutput(run->output, prefix_));
+  return OkStatus();
+}
+
+Status ExecNginxProcess::Start() {
+  if (Alive()) return OkStatus();
+  auto text = ReadFile(prefix_ + "/nginx.conf");
+  if (!text.ok()) return text.error();
+  const std::string globals = GlobalDirectivesFor(*text);
+  const auto directives = MainDirectives(*text);
+  std::string pid_file = "nginx.pid";
+  if (auto it = directives.find("pid"); it != directives.end()) pid_file = Unquote(it->second);
+  if (pid_file.empty() || pid_file[0] != '/') pid_file = prefix_ + "/" + pid_file;
+  unlink(pid_file.c_str());  // a stale file from a previous master must not count as ready
+
+  const std::vector<std::string> args = BaseArgs(prefix_ + "/nginx.conf", globals);
+  std::vector<char*> argv = Argv(args);
+  const pid_t pid = fork();
+  if (pid < 0) return Internal(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    PrepareChild(true);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also in the parent: no window where a group kill misses it
+  pid_ = pid;
+  running_globals_ = globals;
+  running_globals_set_ = true;
+  Log()->info("nginx starting pid={} prefix={}", pid, prefix_);
+
+  const auto deadline = std::chrono::steady_clock::now() + start_timeout_;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      pid_ = 0;
+      running_globals_set_ = false;
+      return Unavailable("nginx exited at start (" + DescribeExit(status) +
+                         "); its log says why");
+    }
+    // nginx writes its pid file after installing its signal handlers: from
+    // then on SIGHUP reloads instead of killing it.
+    auto written = ReadFile(pid_file);
+    if (written.ok() && std::atoi(written->c_str()) == pid) {
+      Log()->info("nginx running pid={}", pid);
+      return OkStatus();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Log()->warn("nginx pid file not written in time pid={} pid_file={}", pid, pid_file);
+  return OkStatus();
+}
+
+Status ExecNginxProcess::Reload() {
+  if (!Alive()) return Unavailable("nginx is not running");
+  if (kill(pid_, SIGHUP) != 0) return Internal(std::string("kill SIGHUP: ") + strerror(errno));
+  return OkStatus();
+}
+
+void ExecNginxProcess::Stop(std::chrono::milliseconds drain) {
+  if (!Alive()) return;
+  Log()->info("nginx draining pid={} drain_timeout_ms={}", pid_, drain.count());
+  kill(pid_, SIGQUIT);
+  const auto deadline = std::chrono::steady_clock::now() + drain;
+  int status = 0;
+  for (;;) {
+    const pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_ || (r < 0 && errno != EINTR)) {
+      Log()->info("nginx stopped pid={} {}", pid_, DescribeExit(status));
+      pid_ = 0;
+      running_globals_set_ = false;
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // The group still exists (its leader is not reaped): kill the stragglers.
+  Log()->warn("nginx drain timed out, killing pid={}", pid_);
+  kill(-pid_, SIGKILL);
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = 0;
+  running_globals_set_ = false;
+}
+
+bool ExecNginxProcess::Alive() {
+  if (pid_ == 0) return false;
+  int status = 0;
+  const pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  if (r == pid_) {
+    Log()->warn("nginx exited pid={} {}", pid_, DescribeExit(status));
+    // Workers of a master that died abruptly keep the listening sockets and
+    // would make the restart fail to bind: end the rest of its group.
+    kill(-pid_, SIGKILL);
+  }
+  pid_ = 0;
+  running_globals_set_ = false;
+  return false;
+}
+
+}  // namespace sg::agent

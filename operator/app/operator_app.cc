@@ -1,0 +1,306 @@
+#include "operator/app/operator_app.h"
+
+#include <csignal>
+#include <thread>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "crds/kind.h"
+#include "operator/app/change_router.h"
+#include "operator/app/task_poller.h"
+#include "operator/delivery/config_hub.h"
+#include "operator/docker/engine_client.h"
+#include "operator/http/http_server.h"
+#include "operator/http/observability_routes.h"
+#include "operator/metrics/registry.h"
+#include "operator/metrics/swarmgate_metrics.h"
+#include "operator/runtime/backoff.h"
+#include "operator/runtime/clock.h"
+#include "operator/runtime/controller.h"
+#include "operator/runtime/logging.h"
+#include "operator/store/resource_store.h"
+#include "reconcilers/cluster_reconciler.h"
+#include "reconcilers/nginx_check.h"
+#include "reconcilers/route_reconciler.h"
+
+namespace sg::app {
+namespace {
+
+// The hub behind the reconcilers' publishing seam.
+class HubPublisher : public reconcilers::ConfigPublisher {
+ public:
+  explicit HubPublisher(delivery::ConfigHub& hub) : hub_(hub) {}
+  int64_t Publish(const std::string& cluster, const std::string& text, const std::string& trigger,
+                  TimePoint t) override {
+    return hub_.Publish(cluster, text, trigger, t);
+  }
+  void SetToken(const std::string& cluster, const std::string& digest) override {
+    hub_.SetToken(cluster, digest);
+  }
+  void SetExpectedProxies(const std::string& cluster, std::vector<std::string> ids) override {
+    hub_.SetExpectedProxies(cluster, std::move(ids));
+  }
+  int64_t ServedGeneration(const std::string& cluster) override {
+    return hub_.ServedGeneration(cluster);
+  }
+  int64_t CurrentGeneration(const std::string& cluster) override {
+    return hub_.Generation(cluster);
+  }
+  void Forget(const std::string& cluster) override { hub_.Forget(cluster); }
+
+ private:
+  delivery::ConfigHub& hub_;
+};
+
+void AddString(rapidjson::Value& obj, const char* key, const std::string& v,
+               rapidjson::Document::AllocatorType& a) {
+  obj.AddMember(rapidjson::StringRef(key), rapidjson::Value(v.c_str(), a), a);
+}
+
+// GET /v1/status: every resource with its stored status, and the proxies'
+// generations — what `swarmgate get`, dashboards and the status page read.
+http::Response StatusJson(store::ResourceStore& store, delivery::ConfigHub& hub) {
+  auto all = store.List(std::nullopt);
+  if (!all.ok()) return http::Response::Json(503, "{\"error\":\"docker unavailable\"}");
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  rapidjson::Value clusters(rapidjson::kArrayType), routes(rapidjson::kArrayType);
+  for (const auto& r : *all) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    AddString(item, "name", r.name, a);
+    item.AddMember("generation", r.generation, a);
+    AddString(item, "created", r.created_at, a);
+    rapidjson::Document spec(&a);
+    spec.Parse(r.data.c_str());
+    if (!spec.HasParseError()) item.AddMember("resource", rapidjson::Value(spec, a), a);
+    rapidjson::Document status(&a);
+    if (!r.status_json.empty()) status.Parse(r.status_json.c_str());
+    if (!r.status_json.empty() && !status.HasParseError()) {
+      item.AddMember("status", rapidjson::Value(status, a), a);
+    }
+    if (r.kind == crds::Kind::kServiceCluster) {
+      item.AddMember("configGeneration", hub.Generation(r.name), a);
+      item.AddMember("servedGeneration", hub.ServedGeneration(r.name), a);
+      rapidjson::Value proxies(rapidjson::kArrayType);
+      for (const auto& p : hub.ProxyStates(r.name)) {
+        rapidjson::Value px(rapidjson::kObjectType);
+        AddString(px, "id", p.id, a);
+        px.AddMember("expected", p.expected, a);
+        px.AddMember("generation", p.generation, a);
+        px.AddMember("ok", p.last_ok, a);
+        AddString(px, "error", p.last_error, a);
+        proxies.PushBack(px, a);
+      }
+      item.AddMember("proxies", proxies, a);
+      clusters.PushBack(item, a);
+    } else {
+      routes.PushBack(item, a);
+    }
+  }
+  d.AddMember("clusters", clusters, a);
+  d.AddMember("routes", routes, a);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  d.Accept(w);
+  return http::Response::Json(200, std::string(buf.GetString(), buf.GetSize()));
+}
+
+}  // namespace
+
+int RunOperator(const OperatorOptions& options) {
+  auto log = runtime::NamedLogger("operator");
+
+  // Signals are taken by sigwait in this thread only; every thread started
+  // below inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  metrics::Registry registry;
+  metrics::SwarmgateMetrics metrics(registry);
+  runtime::RealClock clock;
+
+  docker::EngineClientOptions client_options;
+  client_options.observer = [&metrics](std::string_view method, std::string_view endpoint,
+                                       int code, double seconds) {
+    metrics.docker_api_request_duration_seconds
+        .WithLabels({std::string(method), std::string(endpoint), std::to_string(code)})
+        .Observe(seconds);
+  };
+  auto docker = docker::EngineClient::ConnectFromFlag(options.docker_host, client_options);
+  if (!docker.ok()) {
+    log->error("cannot use Docker error={}", docker.error().message);
+    return 3;
+  }
+  auto& client = **docker;
+  log->info("connected docker={}", client.endpoint().url);
+
+  store::ResourceStore store(client);
+  nginx::ExecNginxValidator validator(options.nginx_binary);
+  delivery::ConfigHub hub(clock, metrics);
+  HubPublisher publisher(hub);
+  reconcilers::ClusterIndex index;
+
+  reconcilers::ClusterReconcilerOptions cluster_options;
+  cluster_options.control_network = options.control_network;
+  cluster_options.operator_url = options.operator_url;
+  cluster_options.stream_module = options.stream_module;
+  reconcilers::ClusterReconciler cluster_reconciler(client, store, validator, publisher, index,
+                                                    metrics, clock, cluster_options);
+  runtime::ControllerOptions cluster_ctl_options;
+  cluster_ctl_options.name = "servicecluster";
+  cluster_ctl_options.workers = options.workers;
+  runtime::Controller clusters(cluster_ctl_options, cluster_reconciler, clock, metrics);
+
+  reconcilers::RouteReconciler route_reconciler(
+      client, store, index, clock,
+      [&clusters](const std::string& cluster, const runtime::Trigger& t) {
+        clusters.Enqueue("cluster/" + cluster, t);
+      });
+  runtime::ControllerOptions route_ctl_options;
+  route_ctl_options.name = "route";
+  route_ctl_options.workers = options.workers;
+  runtime::Controller routes(route_ctl_options, route_reconciler, clock, metrics);
+
+  std::atomic<bool> synced{false};
+  std::atomic<bool> docker_ok{true};
+  auto enqueue_all = [&](const runtime::Trigger& t) -> Status {
+    auto all = store.List(std::nullopt);
+    if (!all.ok()) return all.error();
+    for (const auto& r : *all) {
+      if (r.kind == crds::Kind::kServiceCluster) {
+        clusters.Enqueue("cluster/" + r.name, t);
+      } else {
+        routes.Enqueue("route/" + r.name, t);
+      }
+    }
+    return OkStatus();
+  };
+
+  runtime::StopSignal stop;
+  ChangeRouter* router_ptr = nullptr;  // set below; the poller only calls it from Run()
+  TaskPoller task_poller(client, clock, [&](const std::string& service) {
+    router_ptr->OnTasksChanged(service, clock.Now());
+  });
+  ChangeSinks sinks;
+  sinks.route = [&](const std::string& n, const runtime::Trigger& t) {
+    routes.Enqueue("route/" + n, t);
+  };
+  sinks.cluster = [&](const std::string& n, const runtime::Trigger& t) {
+    clusters.Enqueue("cluster/" + n, t);
+  };
+  sinks.all_clusters = [&](const runtime::Trigger& t) {
+    auto all = store.List(crds::Kind::kServiceCluster);
+    if (!all.ok()) return;
+    for (const auto& r : *all) clusters.Enqueue("cluster/" + r.name, t);
+  };
+  sinks.service_changed = [&](const std::string& n) { task_poller.MarkHot(n); };
+  ChangeRouter event_router(index, sinks);
+  router_ptr = &event_router;
+
+  http::ServerOptions server_options;
+  server_options.listen = options.listen;
+  server_options.threads = 4;
+  http::HttpServer server(server_options);
+  http::RegisterObservabilityRoutes(server, registry, [&]() -> Status {
+    if (!docker_ok.load()) return Unavailable("docker unreachable");
+    if (!synced.load()) return Unavailable("initial sync not done");
+    return OkStatus();
+  });
+  hub.RegisterRoutes(server);
+  server.Handle("GET", "/v1/status", [&](const http::Request&) { return StatusJson(store, hub); });
+  if (auto st = server.Start(); !st.ok()) {
+    log->error("cannot listen address={} error={}", options.listen, st.error().message);
+    return 1;
+  }
+  log->info("listening address={} port={}", options.listen, server.port());
+
+  clusters.Start();
+  routes.Start();
+
+  // Event watcher: resume with `since` after a reconnect so nothing is missed.
+  std::thread events([&] {
+    auto elog = runtime::NamedLogger("events");
+    runtime::Backoff backoff;
+    std::atomic<bool> cancel{false};
+    std::string since;
+    std::thread canceller([&] {
+      while (!stop.WaitFor(clock, std::chrono::milliseconds(200))) {
+      }
+      cancel = true;
+    });
+    while (!stop.IsStopped()) {
+      docker::EventOptions eo;
+      eo.filters = {{"type", {"service", "network", "config", "secret", "node"}}};
+      eo.since = since;
+      auto st = client.StreamEvents(
+          eo,
+          [&](const docker::Event& e) {
+            backoff.Reset();
+            docker_ok = true;
+            if (e.time_nano > 0) {
+              since = std::to_string(e.time_nano / 1000000000) + "." +
+                      std::to_string(e.time_nano % 1000000000);
+            }
+            event_router.OnEvent(e, clock.Now());
+            return true;
+          },
+          cancel);
+      if (stop.IsStopped()) break;
+      if (!st.ok()) {
+        docker_ok = false;
+        elog->warn("event stream ended error={}", st.error().ToString());
+      }
+      if (since.empty()) {
+        since = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                   clock.WallNow().time_since_epoch())
+                                   .count());
+      }
+      // Anything missed while disconnected is caught by the replay of
+      // `since`; a resync covers the rest.
+      (void)enqueue_all({"resync", clock.Now()});
+      if (stop.WaitFor(clock, backoff.Next())) break;
+    }
+    canceller.join();
+  });
+
+  std::thread tasks([&] { task_poller.Run(stop); });
+
+  // Initial sync, then periodic resync with garbage collection.
+  std::thread resync([&] {
+    auto rlog = runtime::NamedLogger("resync");
+    while (!stop.IsStopped()) {
+      auto st = enqueue_all({"resync", clock.Now()});
+      if (st.ok()) {
+        docker_ok = true;
+        synced = true;
+        auto gc = cluster_reconciler.CollectGarbage();
+        if (!gc.ok()) rlog->warn("garbage collection error={}", gc.error().ToString());
+      } else {
+        docker_ok = false;
+        rlog->warn("resync failed error={}", st.error().ToString());
+      }
+      if (stop.WaitFor(clock, synced ? options.resync : std::chrono::milliseconds(1000))) break;
+    }
+  });
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log->info("shutting down signal={}", sig);
+  stop.Stop();
+  resync.join();
+  tasks.join();
+  events.join();
+  routes.Stop();
+  clusters.Stop();
+  server.Stop();
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace sg::app
