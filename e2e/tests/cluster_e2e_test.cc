@@ -14,6 +14,7 @@
 #include <rapidjson/document.h>
 
 #include "e2e/harness/harness.h"
+#include "e2e/harness/loadgen_runner.h"
 
 namespace sg::e2e {
 namespace {
@@ -193,29 +194,7 @@ TEST_F(ClusterE2E, HostModePortAnswersOnEveryNode) {
   }
 }
 
-struct LoadReport {
-  long requests = -1, ok = -1, failures = -1, connect = -1;
-  std::string raw;
-};
-
-LoadReport RunLoadgen(const std::string& args) {
-  LoadReport rep;
-  std::string json = "/tmp/" + UniqueName("sge2e-loadgen") + ".json";
-  auto r = Sh(ShellQuote(SG_LOADGEN_PATH) + " " + args + " --json " + ShellQuote(json), 60s);
-  std::ifstream in(json);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  rep.raw = ss.str() + "\n" + r.err;
-  std::remove(json.c_str());
-  rapidjson::Document d;
-  d.Parse(ss.str().c_str());
-  if (!r.ok() || d.HasParseError() || !d.IsObject()) return rep;
-  rep.requests = d["requests"].GetInt64();
-  rep.ok = d["ok"].GetInt64();
-  rep.failures = d["failures"].GetInt64();
-  rep.connect = d["errors"]["connect"].GetInt64();
-  return rep;
-}
+LoadReport RunLoadgen(const std::string& args) { return sg::e2e::RunLoadgen(SG_LOADGEN_PATH, args); }
 
 // At a modest paced rate the path host -> host-mode port -> task loses
 // nothing; once the service is gone the same run counts failures.

@@ -337,6 +337,15 @@ std::vector<ProxyState> ConfigHub::ProxyStates(const std::string& cluster) const
   return out;
 }
 
+std::size_t ConfigHub::WaitingAgents(const std::string& cluster) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = clusters_.find(cluster);
+  if (it == clusters_.end()) return 0;
+  return static_cast<std::size_t>(
+      std::count_if(it->second->waiters.begin(), it->second->waiters.end(),
+                    [](const Waiter& w) { return w.responder.Pending(); }));
+}
+
 void ConfigHub::RegisterRoutes(http::HttpServer& server) {
   server.HandleAsync("GET", kConfigPath, [this](const http::Request& req, http::Responder r) {
     HandleConfig(req, std::move(r));

@@ -114,6 +114,8 @@ class ConfigHub {
   std::int64_t ServedGeneration(const std::string& cluster) const;
   // Every expected or recently reporting proxy, sorted by id.
   std::vector<ProxyState> ProxyStates(const std::string& cluster) const;
+  // Agents whose long-poll is waiting for a new generation of the cluster.
+  std::size_t WaitingAgents(const std::string& cluster) const;
 
   // GET /v1/proxy/config and POST /v1/proxy/report. The hub must outlive the
   // server's request handling (stop the server first).

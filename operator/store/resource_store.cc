@@ -244,6 +244,13 @@ Status ResourceStore::WriteStatus(crds::Kind kind, const std::string& name, int6
       return config.error();
     }
     if (LabelOr(config->spec.labels, kLabelStatus) == status_json) return OkStatus();
+    // Between an apply's create of generation N+1 and its removal of N both
+    // configs exist; a status for N is stale then too.
+    auto next = client_.InspectConfig(ConfigName(kind, name, generation + 1));
+    if (next.ok()) {
+      return Conflict(Key(kind, name) + " moved to generation " + std::to_string(generation + 1));
+    }
+    if (!next.error().Is(ErrorCode::kNotFound)) return next.error();
     docker::ConfigSpec spec = config->spec;
     spec.labels[kLabelStatus] = status_json;
     auto st = client_.UpdateConfig(config->id, config->version, spec);

@@ -173,8 +173,7 @@ TEST_F(ResourceStoreIntegrationTest, ApplyChangedCreatesNextGenerationAndRemoves
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->outcome, ApplyOutcome::kConfigured);
   EXPECT_EQ(r->generation, 2);
-  EXPECT_EQ(Names(Kind::kRoute, web), std::vector<std::string>{"sg.route." + web + ".2"})
-      << Dump();
+  EXPECT_EQ(Names(Kind::kRoute, web), std::vector<std::string>{"sg.route." + web + ".2"}) << Dump();
 
   auto got = store_->Get(Kind::kRoute, web);
   ASSERT_TRUE(got.ok());
@@ -354,6 +353,17 @@ TEST_F(ResourceStoreIntegrationTest, WriteStatusOfAnOldGenerationIsAConflict) {
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(st.error().Is(ErrorCode::kConflict)) << st.error().ToString();
   ASSERT_TRUE(store_->WriteStatus(Kind::kRoute, web, 2, "{}").ok());
+
+  // Both generations exist between an apply's create and its cleanup.
+  const std::string left = N("left");
+  PutGeneration(Kind::kRoute, left, 1, RouteJson(left, 1));
+  PutGeneration(Kind::kRoute, left, 2, RouteJson(left, 2));
+  Status leftover = store_->WriteStatus(Kind::kRoute, left, 1, "{}");
+  ASSERT_FALSE(leftover.ok());
+  EXPECT_TRUE(leftover.error().Is(ErrorCode::kConflict)) << leftover.error().ToString();
+  auto old = client_->InspectConfig("sg.route." + left + ".1");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(Label(*old, kLabelStatus), "<absent>");
 
   ASSERT_TRUE(store_->Delete(Kind::kRoute, web).ok());
   Status gone = store_->WriteStatus(Kind::kRoute, web, 2, "{}");

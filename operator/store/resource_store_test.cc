@@ -298,17 +298,19 @@ TEST_F(ResourceStoreTest, GetAndListPickTheHighestGenerationNumerically) {
 TEST_F(ResourceStoreTest, ForeignAndMalformedConfigsAreIgnored) {
   ASSERT_TRUE(fake_.CreateConfig({"unrelated", {{"app", "x"}}, "data"}).ok());
   // Our labels, but the name does not match them.
-  ASSERT_TRUE(fake_
-                  .CreateConfig({"sg.route.other.7",
-                                 {{kLabelKind, "route"}, {kLabelName, "web"}, {kLabelGeneration, "7"}},
-                                 "x"})
-                  .ok());
+  ASSERT_TRUE(
+      fake_
+          .CreateConfig({"sg.route.other.7",
+                         {{kLabelKind, "route"}, {kLabelName, "web"}, {kLabelGeneration, "7"}},
+                         "x"})
+          .ok());
   // A generation that is not a positive integer.
-  ASSERT_TRUE(fake_
-                  .CreateConfig({"sg.route.web.x",
-                                 {{kLabelKind, "route"}, {kLabelName, "web"}, {kLabelGeneration, "x"}},
-                                 "x"})
-                  .ok());
+  ASSERT_TRUE(
+      fake_
+          .CreateConfig({"sg.route.web.x",
+                         {{kLabelKind, "route"}, {kLabelName, "web"}, {kLabelGeneration, "x"}},
+                         "x"})
+          .ok());
   EXPECT_TRUE(store_.Get(Kind::kRoute, "web").error().Is(ErrorCode::kNotFound));
   auto all = store_.List(std::nullopt);
   ASSERT_TRUE(all.ok());
@@ -339,8 +341,7 @@ TEST_F(ResourceStoreTest, DeleteRemovesEveryGenerationAndOnlyThatResource) {
 
   Status st = store_.Delete(Kind::kRoute, "web");
   ASSERT_TRUE(st.ok()) << st.error().ToString();
-  EXPECT_EQ(ConfigNames(fake_),
-            (std::vector<std::string>{"sg.cluster.web.1", "sg.route.web2.1"}));
+  EXPECT_EQ(ConfigNames(fake_), (std::vector<std::string>{"sg.cluster.web.1", "sg.route.web2.1"}));
   EXPECT_TRUE(store_.Get(Kind::kRoute, "web").error().Is(ErrorCode::kNotFound));
 
   Status again = store_.Delete(Kind::kRoute, "web");
@@ -363,8 +364,8 @@ TEST_F(ResourceStoreTest, DeleteReportsRemovalErrors) {
 
 TEST_F(ResourceStoreTest, ReadErrorsPropagate) {
   fake_.FailNext("ListConfigs", Unavailable("connection refused"), 4);
-  EXPECT_TRUE(store_.Apply(Kind::kRoute, "web", RouteJson("web")).error().Is(
-      ErrorCode::kUnavailable));
+  EXPECT_TRUE(
+      store_.Apply(Kind::kRoute, "web", RouteJson("web")).error().Is(ErrorCode::kUnavailable));
   EXPECT_TRUE(store_.Get(Kind::kRoute, "web").error().Is(ErrorCode::kUnavailable));
   EXPECT_TRUE(store_.List(std::nullopt).error().Is(ErrorCode::kUnavailable));
   EXPECT_TRUE(store_.Delete(Kind::kRoute, "web").error().Is(ErrorCode::kUnavailable));
@@ -487,6 +488,22 @@ TEST_F(ResourceStoreTest, WriteStatusOfASupersededGenerationIsAConflict) {
   ASSERT_TRUE(store_.WriteStatus(Kind::kRoute, "web", 2, R"({"observedGeneration":2})").ok());
 }
 
+// Between an apply's create of generation N+1 and its removal of N, both
+// configs exist: a status for N is still stale and must not be written.
+TEST_F(ResourceStoreTest, WriteStatusOfASupersededLeftoverIsAConflict) {
+  PutGeneration(fake_, Kind::kRoute, "web", 1, RouteJson("web", 1));
+  PutGeneration(fake_, Kind::kRoute, "web", 2, RouteJson("web", 2));
+  fake_.ResetCounters();
+  Status st = store_.WriteStatus(Kind::kRoute, "web", 1, R"({"observedGeneration":1})");
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(st.error().Is(ErrorCode::kConflict)) << st.error().ToString();
+  EXPECT_EQ(fake_.WriteCount(), 0) << ::testing::PrintToString(fake_.CallLog());
+  auto old = fake_.InspectConfig("sg.route.web.1");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(Label(*old, kLabelStatus), "<absent>");
+  ASSERT_TRUE(store_.WriteStatus(Kind::kRoute, "web", 2, R"({"observedGeneration":2})").ok());
+}
+
 TEST_F(ResourceStoreTest, WriteStatusOfADeletedResourceIsNotFound) {
   ASSERT_TRUE(store_.Apply(Kind::kRoute, "web", RouteJson("web")).ok());
   ASSERT_TRUE(store_.Delete(Kind::kRoute, "web").ok());
@@ -534,11 +551,9 @@ TEST_F(ResourceStoreTest, ApplyFromAStaleReadIsAConflict) {
   // ... and A's create of generation 2 loses.
   fake_.ResetCounters();
   auto lost = a.Apply(Kind::kRoute, "web", RouteJson("web", 3));
-  ASSERT_FALSE(lost.ok()) << "outcome " << ApplyOutcomeName(lost->outcome) << "; "
-                          << Dump(fake_);
+  ASSERT_FALSE(lost.ok()) << "outcome " << ApplyOutcomeName(lost->outcome) << "; " << Dump(fake_);
   EXPECT_TRUE(lost.error().Is(ErrorCode::kConflict)) << lost.error().ToString();
-  EXPECT_NE(lost.error().message.find("generation 2"), std::string::npos)
-      << lost.error().message;
+  EXPECT_NE(lost.error().message.find("generation 2"), std::string::npos) << lost.error().message;
   // The loser removed nothing: B's generation is intact.
   EXPECT_EQ(fake_.CallCount("RemoveConfig"), 0) << ::testing::PrintToString(fake_.CallLog());
   auto configs = AllConfigs(fake_);

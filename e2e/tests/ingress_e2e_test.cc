@@ -1,0 +1,398 @@
+// The operator on a real Swarm, end to end: the operator runs as a Swarm
+// service (charts/swarmgate), `swarmgate apply` stores resources, and real
+// requests go through the proxies' host-mode ports on each proxy node.
+//
+// The tests of this file share one operator, one ServiceCluster and its
+// backends, and run in declaration order (the last one deletes the cluster).
+
+#include <fstream>
+#include <future>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "e2e/harness/harness.h"
+#include "e2e/harness/loadgen_runner.h"
+
+namespace sg::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kOperatorPort = 9090;
+
+std::string EchoEnv() {
+  return "--env " + ShellQuote("SG_SERVICE={{.Service.Name}}") + " --env " +
+         ShellQuote("SG_SLOT={{.Task.Slot}}") + " --env " + ShellQuote("SG_TASK={{.Task.Name}}");
+}
+
+class IngressE2E : public ::testing::Test {
+ protected:
+  struct Shared {
+    Cluster::Loaded loaded;
+    std::unique_ptr<Resources> res;
+    std::string dir;      // temp dir for YAML files
+    std::string cluster;  // ServiceCluster name
+    std::string network;
+    std::string svc_a, svc_b;
+    int http_port = 0, https_port = 0;
+    std::vector<int> proxy_nodes;  // node indexes with swarmgate.ingress=true
+    std::string error;
+  };
+  static Shared* s_;
+
+  static const Cluster& C() { return *s_->loaded; }
+
+  static ShResult Swarmgate(const std::string& args, Duration timeout = 60s) {
+    return Sh(ShellQuote(SG_SWARMGATE_PATH) + " --docker-host " +
+                  ShellQuote(C().node(1).docker_host()) + " " + args,
+              timeout);
+  }
+
+  static std::string WriteFile(const std::string& name, const std::string& text) {
+    std::string path = s_->dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  static std::string RouteYaml(const std::string& name, const std::string& host,
+                               const std::string& path, const std::string& service) {
+    return "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + name +
+           "\nspec:\n  serviceCluster: " + s_->cluster + "\n  hosts: [" + host +
+           "]\n  path: " + path + "\n  backends:\n    - {service: " + service +
+           ", port: 8080}\n";
+  }
+
+  // Ready condition of a resource: "True/Ready", "False/Conflict", ...
+  static std::string Condition(const std::string& kind, const std::string& name) {
+    auto r = Swarmgate("get " + kind + " " + name + " -o json");
+    if (!r.ok()) return "get failed: " + r.Describe();
+    rapidjson::Document d;
+    d.Parse(r.out.c_str());
+    if (d.HasParseError() || !d.HasMember("status")) return "no status";
+    const auto& st = d["status"];
+    if (!st.HasMember("conditions")) return "no conditions";
+    for (const auto& c : st["conditions"].GetArray()) {
+      if (std::string(c["type"].GetString()) == "Ready") {
+        return std::string(c["status"].GetString()) + "/" + c["reason"].GetString() + ": " +
+               (c.HasMember("message") ? c["message"].GetString() : "");
+      }
+    }
+    return "no Ready condition";
+  }
+
+  static HttpResponse Get(int node, const std::string& host, const std::string& target = "/") {
+    return HttpGet(C().node(node).addr, s_->http_port, target, host, 3s);
+  }
+
+  static void SetUpTestSuite() {
+    s_ = new Shared{Cluster::Load()};
+    if (!s_->loaded.ok()) return;
+    const auto& c = C();
+    s_->res = std::make_unique<Resources>(c);
+    char tmpl[] = "/tmp/sge2e-ingress-XXXXXX";
+    s_->dir = mkdtemp(tmpl);
+    for (const auto& n : c.nodes()) {
+      auto r = c.Docker("node inspect --format '{{index .Spec.Labels \"swarmgate.ingress\"}}' " +
+                        n.hostname);
+      if (TrimRight(r.out) == "true") s_->proxy_nodes.push_back(n.index);
+    }
+    if (s_->proxy_nodes.empty()) s_->proxy_nodes.push_back(1);
+
+    // The operator, deployed with the chart.
+    auto deploy = Sh("SWARMGATE_IMAGE=swarmgate/operator:dev DOCKER_SOCKET=" +
+                         ShellQuote(c.node(1).sock) + " SWARMGATE_LOG=debug docker -H " +
+                         ShellQuote(c.node(1).docker_host()) + " stack deploy -c " +
+                         ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") + " swarmgate",
+                     120s);
+    if (!deploy.ok()) {
+      s_->error = "stack deploy: " + deploy.Describe();
+      return;
+    }
+    auto ready = WaitUntil("operator /readyz", 90s, [&](std::string& observed) {
+      auto r = HttpGet(c.node(1).addr, kOperatorPort, "/readyz");
+      observed = r.Describe();
+      return r.status == 200;
+    });
+    if (!ready.ok) {
+      s_->error = ready.message + "\n" +
+                  c.Docker("service ps --no-trunc swarmgate_operator").out +
+                  c.Docker("service logs --tail 50 swarmgate_operator").out;
+      return;
+    }
+
+    s_->cluster = UniqueName("e2e");
+    s_->network = "sg-" + s_->cluster;
+    s_->http_port = UniquePort(20000, 24000);
+    s_->https_port = s_->http_port + 1;
+    std::string cluster_yaml =
+        "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: " +
+        s_->cluster + "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n    replicas: " +
+        std::to_string(s_->proxy_nodes.size()) + "\n    ports: {http: " +
+        std::to_string(s_->http_port) + ", https: " + std::to_string(s_->https_port) +
+        "}\n    constraints: [\"node.labels.swarmgate.ingress==true\"]\n";
+    auto applied = Swarmgate("apply -f " + WriteFile("cluster.yaml", cluster_yaml));
+    if (!applied.ok()) {
+      s_->error = "apply cluster: " + applied.Describe();
+      return;
+    }
+    auto net = WaitUntil("cluster network", 30s, [&](std::string& observed) {
+      auto r = c.Docker("network inspect --format '{{.Name}}' " + s_->network);
+      observed = r.Describe();
+      return r.ok();
+    });
+    if (!net.ok) {
+      s_->error = net.message;
+      return;
+    }
+    s_->svc_a = s_->res->Service(UniqueName("e2e-a"), "--replicas 1 --network " + s_->network +
+                                                          " " + EchoEnv() + " swarmgate/echo:dev");
+    s_->svc_b = s_->res->Service(UniqueName("e2e-b"), "--replicas 1 --network " + s_->network +
+                                                          " " + EchoEnv() + " swarmgate/echo:dev");
+    if (s_->svc_a.empty() || s_->svc_b.empty()) {
+      s_->error = "backend services: " + s_->res->last_error();
+      return;
+    }
+    std::string routes = RouteYaml("e2e-a", "a.e2e.test", "/", s_->svc_a) + "---\n" +
+                         RouteYaml("e2e-b", "b.e2e.test", "/api", s_->svc_b);
+    applied = Swarmgate("apply -f " + WriteFile("routes.yaml", routes));
+    if (!applied.ok()) s_->error = "apply routes: " + applied.Describe();
+  }
+
+  static void TearDownTestSuite() {
+    if (s_ && s_->loaded.ok()) {
+      const auto& c = C();
+      if (!s_->cluster.empty()) {
+        (void)Swarmgate("delete route e2e-a");
+        (void)Swarmgate("delete route e2e-b");
+        (void)Swarmgate("delete servicecluster " + s_->cluster);
+        // The operator removes the proxy service; wait for it before the
+        // stack (and the sg-control network) goes.
+        (void)WaitUntil("proxy service gone", 60s, [&](std::string& observed) {
+          auto r = c.Docker("service ls -q --filter name=sg-proxy-" + s_->cluster);
+          observed = r.out;
+          return r.ok() && TrimRight(r.out).empty();
+        });
+      }
+      s_->res.reset();
+      (void)c.Docker("stack rm swarmgate", 1, 60s);
+      (void)WaitUntil("operator gone", 60s, [&](std::string& observed) {
+        auto r = c.Docker("service ls -q --filter name=swarmgate_operator");
+        observed = r.out;
+        return r.ok() && TrimRight(r.out).empty();
+      });
+      if (!s_->dir.empty()) (void)Sh("rm -rf " + ShellQuote(s_->dir));
+    }
+    delete s_;
+    s_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(s_->loaded.ok()) << s_->loaded.error;
+    ASSERT_TRUE(s_->error.empty()) << s_->error;
+  }
+};
+
+IngressE2E::Shared* IngressE2E::s_ = nullptr;
+
+TEST_F(IngressE2E, RequestsReachTheRightServiceOnEveryProxyNode) {
+  for (int node : s_->proxy_nodes) {
+    auto w = WaitUntil("a.e2e.test via node " + std::to_string(node), 90s,
+                       [&](std::string& observed) {
+                         auto r = Get(node, "a.e2e.test", "/hello");
+                         observed = r.Describe();
+                         return r.status == 200 && JsonField(r.body, "service") == s_->svc_a;
+                       });
+    ASSERT_TRUE(w.ok) << w.message << "\nroute: " << Condition("route", "e2e-a")
+                      << "\ncluster: " << Condition("servicecluster", s_->cluster);
+    auto b = WaitUntil("b.e2e.test/api via node " + std::to_string(node), 30s,
+                       [&](std::string& observed) {
+                         auto r = Get(node, "b.e2e.test", "/api/x");
+                         observed = r.Describe();
+                         return r.status == 200 && JsonField(r.body, "service") == s_->svc_b &&
+                                JsonField(r.body, "path") == "/api/x";
+                       });
+    EXPECT_TRUE(b.ok) << b.message;
+    // b.e2e.test only routes /api: the root is not found.
+    EXPECT_EQ(Get(node, "b.e2e.test", "/").status, 404);
+    EXPECT_EQ(Get(node, "unknown.e2e.test", "/").status, 404);
+  }
+  auto ready = WaitUntil("route Ready", 30s, [&](std::string& observed) {
+    observed = Condition("route", "e2e-a");
+    return observed.rfind("True/", 0) == 0;
+  });
+  EXPECT_TRUE(ready.ok) << ready.message;
+}
+
+TEST_F(IngressE2E, EndpointsFollowScaling) {
+  const auto& c = C();
+  int node = s_->proxy_nodes.front();
+  auto distinct_tasks = [&](int requests) {
+    std::set<std::string> seen;
+    for (int i = 0; i < requests; ++i) {
+      auto r = Get(node, "a.e2e.test", "/who");
+      if (r.status == 200) seen.insert(JsonField(r.body, "task"));
+    }
+    return seen;
+  };
+  ASSERT_TRUE(c.Docker("service scale -d " + s_->svc_a + "=3").ok());
+  auto up = WaitUntil("3 tasks answer", 90s, [&](std::string& observed) {
+    auto seen = distinct_tasks(30);
+    observed = std::to_string(seen.size()) + " distinct tasks";
+    return seen.size() == 3;
+  });
+  EXPECT_TRUE(up.ok) << up.message;
+  ASSERT_TRUE(c.Docker("service scale -d " + s_->svc_a + "=1").ok());
+  auto down = WaitUntil("only 1 task answers", 90s, [&](std::string& observed) {
+    auto seen = distinct_tasks(30);
+    observed = std::to_string(seen.size()) + " distinct tasks";
+    return seen.size() == 1;
+  });
+  EXPECT_TRUE(down.ok) << down.message;
+}
+
+TEST_F(IngressE2E, BadRoutesGetReasonsWhileGoodTrafficFlows) {
+  int node = s_->proxy_nodes.front();
+  std::string url = "--url http://" + C().node(node).addr + ":" + std::to_string(s_->http_port) +
+                    "/load --host a.e2e.test --concurrency 4 --keepalive --rate 200 --duration 8s";
+  auto load = std::async(std::launch::async, [&] { return RunLoadgen(SG_LOADGEN_PATH, url); });
+
+  std::string bad = RouteYaml("e2e-missing", "missing.e2e.test", "/", "no-such-service-e2e") +
+                    "---\n" + RouteYaml("e2e-dup", "a.e2e.test", "/", s_->svc_b);
+  auto applied = Swarmgate("apply -f " + WriteFile("bad.yaml", bad));
+  EXPECT_TRUE(applied.ok()) << applied.Describe();
+  auto missing = WaitUntil("BackendNotFound", 30s, [&](std::string& observed) {
+    observed = Condition("route", "e2e-missing");
+    return observed.rfind("False/BackendNotFound", 0) == 0;
+  });
+  EXPECT_TRUE(missing.ok) << missing.message;
+  auto dup = WaitUntil("Conflict", 30s, [&](std::string& observed) {
+    observed = Condition("route", "e2e-dup");
+    return observed.rfind("False/Conflict", 0) == 0 && observed.find("e2e-a") != std::string::npos;
+  });
+  EXPECT_TRUE(dup.ok) << dup.message;
+  // The older route keeps its traffic.
+  auto r = Get(node, "a.e2e.test", "/");
+  EXPECT_EQ(JsonField(r.body, "service"), s_->svc_a) << r.Describe();
+
+  auto rep = load.get();
+  ASSERT_TRUE(rep.parsed()) << rep.raw;
+  EXPECT_GT(rep.requests, 500) << rep.raw;
+  EXPECT_EQ(rep.failures, 0) << rep.raw;
+  (void)Swarmgate("delete route e2e-missing");
+  (void)Swarmgate("delete route e2e-dup");
+}
+
+TEST_F(IngressE2E, OperatorRestartCreatesNoDuplicates) {
+  const auto& c = C();
+  auto count = [&](const std::string& what) {
+    auto r = c.Docker(what + " ls -q --filter label=swarmgate.io/owner=cluster/" + s_->cluster);
+    return static_cast<int>(Lines(TrimRight(r.out)).size());
+  };
+  int services = count("service"), networks = count("network"), secrets = count("secret");
+  EXPECT_EQ(services, 1);
+  EXPECT_EQ(networks, 1);
+  EXPECT_EQ(secrets, 1);
+  auto ps = c.Docker("ps -q --filter label=com.docker.swarm.service.name=swarmgate_operator");
+  ASSERT_TRUE(ps.ok() && !TrimRight(ps.out).empty()) << ps.Describe();
+  ASSERT_TRUE(c.Docker("kill " + TrimRight(ps.out)).ok());
+  auto back = WaitUntil("operator ready again", 90s, [&](std::string& observed) {
+    auto now = c.Docker("ps -q --filter label=com.docker.swarm.service.name=swarmgate_operator");
+    auto r = HttpGet(c.node(1).addr, kOperatorPort, "/readyz");
+    observed = r.Describe() + " container=" + TrimRight(now.out);
+    return r.status == 200 && TrimRight(now.out) != TrimRight(ps.out);
+  });
+  ASSERT_TRUE(back.ok) << back.message;
+  // A change after the restart still converges, and nothing was duplicated.
+  auto applied = Swarmgate("apply -f " +
+                           WriteFile("c.yaml", RouteYaml("e2e-c", "c.e2e.test", "/", s_->svc_b)));
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  auto w = WaitUntil("c.e2e.test served", 60s, [&](std::string& observed) {
+    auto r = Get(s_->proxy_nodes.front(), "c.e2e.test", "/");
+    observed = r.Describe();
+    return r.status == 200;
+  });
+  EXPECT_TRUE(w.ok) << w.message;
+  EXPECT_EQ(count("service"), services);
+  EXPECT_EQ(count("network"), networks);
+  EXPECT_EQ(count("secret"), secrets);
+  (void)Swarmgate("delete route e2e-c");
+}
+
+TEST_F(IngressE2E, DeletedRouteAnswers404) {
+  auto applied = Swarmgate("apply -f " +
+                           WriteFile("d.yaml", RouteYaml("e2e-d", "d.e2e.test", "/", s_->svc_b)));
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  int node = s_->proxy_nodes.front();
+  auto up = WaitUntil("d.e2e.test served", 60s, [&](std::string& observed) {
+    auto r = Get(node, "d.e2e.test");
+    observed = r.Describe();
+    return r.status == 200;
+  });
+  ASSERT_TRUE(up.ok) << up.message;
+  ASSERT_TRUE(Swarmgate("delete route e2e-d").ok());
+  auto gone = WaitUntil("d.e2e.test 404", 30s, [&](std::string& observed) {
+    auto r = Get(node, "d.e2e.test");
+    observed = r.Describe();
+    return r.status == 404;
+  });
+  EXPECT_TRUE(gone.ok) << gone.message;
+}
+
+TEST_F(IngressE2E, PrometheusScrapesConvergence) {
+  const auto& c = C();
+  int port = UniquePort(30000, 32000);
+  std::string cfg = WriteFile("prometheus.yml",
+                              "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                              "scrape_configs:\n  - job_name: swarmgate\n    static_configs:\n"
+                              "      - targets: ['" +
+                                  c.node(1).addr + ":" + std::to_string(kOperatorPort) + "']\n");
+  std::string data = s_->dir + "/prometheus-data";
+  auto started = Sh("prometheus --config.file=" + ShellQuote(cfg) + " --storage.tsdb.path=" +
+                    ShellQuote(data) + " --web.listen-address=127.0.0.1:" + std::to_string(port) +
+                    " >" + ShellQuote(s_->dir + "/prometheus.log") +
+                    " 2>&1 & echo $! > " + ShellQuote(s_->dir + "/prometheus.pid"));
+  ASSERT_TRUE(started.ok()) << started.Describe();
+  std::string pid = TrimRight(Sh("cat " + ShellQuote(s_->dir + "/prometheus.pid")).out);
+  std::string query =
+      "/api/v1/query?query=histogram_quantile(0.99,%20sum%20by%20(le)%20(swarmgate_convergence_"
+      "seconds_bucket))";
+  auto w = WaitUntil("p99 convergence from Prometheus", 60s, [&](std::string& observed) {
+    auto r = HttpGet("127.0.0.1", port, query, "", 3s);
+    observed = r.Describe();
+    // {"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[t,"0.12"]}]}}
+    return r.status == 200 && r.body.find("\"value\":[") != std::string::npos &&
+           r.body.find("NaN") == std::string::npos;
+  });
+  if (!pid.empty()) (void)Sh("kill " + pid + "; sleep 0.5; kill -9 " + pid + " 2>/dev/null; true");
+  EXPECT_TRUE(w.ok) << w.message;
+}
+
+// Last: removing the cluster removes its proxy service, network, token and configs.
+TEST_F(IngressE2E, DeletingTheClusterRemovesWhatItOwned) {
+  const auto& c = C();
+  (void)Swarmgate("delete route e2e-a");
+  (void)Swarmgate("delete route e2e-b");
+  s_->res.reset();  // backends leave the network first
+  ASSERT_TRUE(Swarmgate("delete servicecluster " + s_->cluster).ok());
+  auto gone = WaitUntil("owned objects gone", 90s, [&](std::string& observed) {
+    observed.clear();
+    int left = 0;
+    for (const char* what : {"service", "network", "secret", "config"}) {
+      auto r = c.Docker(std::string(what) + " ls -q --filter label=swarmgate.io/owner=cluster/" +
+                        s_->cluster);
+      std::string out = TrimRight(r.out);
+      if (!out.empty()) {
+        left++;
+        observed += std::string(what) + ": " + out + "; ";
+      }
+    }
+    return left == 0;
+  });
+  EXPECT_TRUE(gone.ok) << gone.message;
+  s_->cluster.clear();
+}
+
+}  // namespace
+}  // namespace sg::e2e

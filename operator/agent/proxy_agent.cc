@@ -1,0 +1,240 @@
+#include "operator/agent/proxy_agent.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "operator/runtime/logging.h"
+
+namespace sg::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::shared_ptr<spdlog::logger>& Log() {
+  static const auto logger = runtime::NamedLogger("agent");
+  return logger;
+}
+
+// A failure always carries a message: an empty one would read as success.
+std::string Why(const Status& st) {
+  return st.error().message.empty() ? std::string(ErrorCodeName(st.error().code))
+                                    : st.error().message;
+}
+
+Status WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(content.data(), static_cast<std::streamsize>(content.size()));
+  f.close();
+  if (!f) return Internal("cannot write " + path);
+  return OkStatus();
+}
+
+}  // namespace
+
+ProxyAgent::ProxyAgent(ConfigSource& source, NginxProcess& nginx, runtime::Clock& clock,
+                       ProxyAgentOptions options)
+    : source_(source), nginx_(nginx), clock_(clock), options_(std::move(options)) {}
+
+ProxyAgent::~ProxyAgent() = default;
+
+void ProxyAgent::Shutdown() {
+  stop_.Stop();
+  source_.Cancel();
+}
+
+std::int64_t ProxyAgent::ServedGeneration() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return served_generation_;
+}
+
+std::string ProxyAgent::LivePath() const { return options_.prefix + "/nginx.conf"; }
+
+int ProxyAgent::Run() {
+  std::error_code ec;
+  // logs/: nginx's default access and error log paths are relative to the
+  // prefix, and a config that omits them must still start.
+  fs::create_directories(fs::path(options_.prefix) / "logs", ec);
+  if (ec) {
+    Log()->error("cannot prepare prefix prefix={} error=\"{}\"", options_.prefix, ec.message());
+    return 1;
+  }
+  Log()->info("proxy agent started prefix={} poll_timeout_s={}", options_.prefix,
+              options_.poll_timeout.count());
+  std::thread supervisor([this] { Supervise(); });
+
+  runtime::Backoff backoff(options_.fetch_backoff);
+  bool outage = false;
+  std::int64_t after = 0;  // last generation fetched, applied or rejected
+  while (!stop_.IsStopped()) {
+    FlushReport();
+    auto fetched = source_.Fetch(after, options_.poll_timeout);
+    if (stop_.IsStopped()) break;
+    if (!fetched.ok()) {
+      if (!outage) {
+        Log()->warn("cannot fetch config, serving the last good one served_generation={} "
+                    "error=\"{}\"",
+                    ServedGeneration(), fetched.error().message);
+        outage = true;
+      } else {
+        Log()->debug("config fetch failed error=\"{}\"", fetched.error().message);
+      }
+      if (stop_.WaitFor(clock_, backoff.Next())) break;
+      continue;
+    }
+    if (outage) {
+      Log()->info("config source reachable again after_attempts={}", backoff.attempts());
+      outage = false;
+    }
+    backoff.Reset();
+    if (!fetched->has_value()) continue;
+    const FetchedConfig& config = **fetched;
+    // Polling from the fetched (not the served) generation: a rejected
+    // configuration is not fetched again until a newer one is published.
+    after = config.generation;
+    Apply(config);
+  }
+
+  supervisor.join();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    want_running_ = false;
+    nginx_.Stop(options_.drain_timeout);
+  }
+  Log()->info("proxy agent stopped served_generation={}", ServedGeneration());
+  return 0;
+}
+
+void ProxyAgent::Apply(const FetchedConfig& config) {
+  std::string error;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    error = ApplyLocked(config);
+  }
+  // Reported outside the lock: a slow operator must not hold up nginx.
+  QueueReport(config.generation, error.empty(), error);
+  FlushReport();
+}
+
+std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
+  if (want_running_ && config.text == installed_text_ && nginx_.Alive()) {
+    // Same text under a new number (e.g. the operator restarted): nothing to
+    // reload, only the generation to acknowledge.
+    installed_generation_ = config.generation;
+    served_generation_ = config.generation;
+    Log()->info("config unchanged generation={}", config.generation);
+    return "";
+  }
+  const std::string live = LivePath();
+  const std::string next = live + ".next";
+  Status st = WriteFile(next, config.text);
+  if (st.ok()) st = nginx_.Test(next);
+  if (!st.ok()) {
+    std::remove(next.c_str());
+    Log()->warn("config rejected, keeping the last good one generation={} served_generation={} "
+                "error=\"{}\"",
+                config.generation, served_generation_, Why(st));
+    return Why(st);
+  }
+  // rename() is atomic: nginx (a reload, a restart) reads either the old or
+  // the new file, never a partial one.
+  if (std::rename(next.c_str(), live.c_str()) != 0) {
+    std::remove(next.c_str());
+    const std::string msg = "cannot move " + next + " into place";
+    Log()->error("{} generation={}", msg, config.generation);
+    return msg;
+  }
+  installed_text_ = config.text;
+  installed_generation_ = config.generation;
+  want_running_ = true;
+  const bool reload = nginx_.Alive();
+  st = reload ? nginx_.Reload() : nginx_.Start();
+  if (!st.ok()) {
+    // Installed but not loaded: the supervisor keeps starting nginx and
+    // reports the generation once it runs.
+    Log()->error("nginx {} failed generation={} error=\"{}\"", reload ? "reload" : "start",
+                 config.generation, Why(st));
+    return Why(st);
+  }
+  if (!reload) started_at_ = clock_.Now();
+  served_generation_ = config.generation;
+  Log()->info("config applied generation={} action={}", config.generation,
+              reload ? "reload" : "start");
+  return "";
+}
+
+void ProxyAgent::Supervise() {
+  runtime::Backoff backoff(options_.restart_backoff);
+  bool was_alive = false;
+  runtime::Clock::TimePoint next_try{};
+  while (!stop_.WaitFor(clock_, options_.supervise_interval)) {
+    bool report = false;
+    std::int64_t generation = 0;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!want_running_) continue;
+      const auto now = clock_.Now();
+      if (nginx_.Alive()) {
+        was_alive = true;
+        if (now - started_at_ >= options_.stable_after) backoff.Reset();
+        continue;
+      }
+      if (was_alive) {
+        // Just found dead: wait before restarting, longer if it keeps dying.
+        was_alive = false;
+        if (now - started_at_ >= options_.stable_after) backoff.Reset();
+        next_try = now + backoff.Next();
+        Log()->warn("nginx is not running, restarting in {}ms",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(next_try - now).count());
+      }
+      if (now < next_try) continue;
+      Status st = nginx_.Start();
+      if (!st.ok()) {
+        next_try = now + backoff.Next();
+        Log()->error("nginx restart failed attempt={} error=\"{}\"", backoff.attempts(),
+                     st.error().message);
+        continue;
+      }
+      started_at_ = now;
+      was_alive = true;
+      Log()->info("nginx restarted generation={}", installed_generation_);
+      if (served_generation_ != installed_generation_) {
+        served_generation_ = installed_generation_;
+        report = true;
+        generation = installed_generation_;
+      }
+    }
+    if (report) {
+      QueueReport(generation, true, "");
+      FlushReport();
+    }
+  }
+}
+
+void ProxyAgent::QueueReport(std::int64_t generation, bool ok, std::string message) {
+  std::lock_guard<std::mutex> l(pending_mu_);
+  pending_report_ = PendingReport{generation, ok, std::move(message)};
+}
+
+void ProxyAgent::FlushReport() {
+  std::lock_guard<std::mutex> send(report_mu_);
+  std::optional<PendingReport> r;
+  {
+    std::lock_guard<std::mutex> l(pending_mu_);
+    r = std::move(pending_report_);
+    pending_report_.reset();
+  }
+  if (!r) return;
+  Status st = source_.Report(r->generation, r->ok, r->message);
+  if (!st.ok()) {
+    Log()->debug("report not delivered, will retry generation={} error=\"{}\"", r->generation,
+                 st.error().message);
+    std::lock_guard<std::mutex> l(pending_mu_);
+    if (!pending_report_) pending_report_ = std::move(r);
+  }
+}
+
+}  // namespace sg::agent

@@ -1,0 +1,174 @@
+// `swarmgate proxy`: flag parsing and process plumbing (signals) around the
+// proxy agent of operator/agent/. The agent itself knows nothing of the CLI.
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "crds/grammar.h"
+#include "operator/agent/config_source.h"
+#include "operator/agent/nginx_process.h"
+#include "operator/agent/proxy_agent.h"
+#include "operator/agent/proxy_command.h"
+#include "operator/cli/cli.h"
+#include "operator/cli/cli_context.h"
+#include "operator/cli/exit_codes.h"
+#include "operator/runtime/logging.h"
+
+namespace po = boost::program_options;
+
+namespace sg::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "swarmgate proxy (--operator-url URL --cluster NAME | --config-file FILE) [flags]";
+
+std::string Env(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "proxy";
+  return buf;
+}
+
+Result<std::string> ReadToken(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return NotFound("cannot read token file " + path);
+  std::ostringstream s;
+  s << f.rdbuf();
+  std::string token = s.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) return InvalidArgument("token file " + path + " is empty");
+  return token;
+}
+
+int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
+  std::string operator_url = Env("SG_OPERATOR_URL", "");
+  std::string cluster = Env("SG_CLUSTER", "");
+  std::string token_file = Env("SG_TOKEN_FILE", "/run/secrets/sg-token");
+  std::string proxy_id = Env("SG_PROXY_ID", Hostname());
+  std::string nginx = "/usr/sbin/nginx";
+  std::string prefix = "/var/lib/swarmgate";
+  std::string poll_timeout = "30s";
+  std::string drain_timeout = "25s";
+  std::string config_file;
+
+  po::options_description desc("proxy flags");
+  desc.add_options()("operator-url", po::value(&operator_url),
+                     "operator endpoint, http://HOST:PORT (env SG_OPERATOR_URL)")(
+      "cluster", po::value(&cluster), "ServiceCluster this proxy serves (env SG_CLUSTER)")(
+      "token-file", po::value(&token_file),
+      "file holding the cluster's agent token (env SG_TOKEN_FILE; default /run/secrets/sg-token)")(
+      "proxy-id", po::value(&proxy_id),
+      "id reported to the operator, the task's (env SG_PROXY_ID; default the hostname)")(
+      "nginx", po::value(&nginx), "nginx binary (default /usr/sbin/nginx)")(
+      "prefix", po::value(&prefix),
+      "nginx prefix; the config is written to PREFIX/nginx.conf (default /var/lib/swarmgate)")(
+      "poll-timeout", po::value(&poll_timeout), "long-poll window, 1s to 60s (default 30s)")(
+      "drain-timeout", po::value(&drain_timeout),
+      "how long nginx may finish in-flight requests on shutdown (default 25s)")(
+      "config-file", po::value(&config_file),
+      "serve this file instead of asking the operator (rolling delivery)");
+  AddGlobalOptions(desc, ctx);
+  ParsedArgs parsed = ParseArgs(args, desc, nullptr, kUsage, ctx);
+  if (parsed.help) return kExitOk;
+  if (!parsed.ok) return kExitUsage;
+  // A long-running agent logs its progress unless told otherwise.
+  if (parsed.vm.count("log-level") == 0) spdlog::set_level(spdlog::level::info);
+
+  auto usage_error = [&](const std::string& msg) {
+    ctx.err << "error: " << msg << "\nUsage: " << kUsage << "\n(see --help)\n";
+    return kExitUsage;
+  };
+  const auto poll = crds::ParseDuration(poll_timeout);
+  if (!poll || *poll < std::chrono::seconds(1) || *poll > std::chrono::seconds(60)) {
+    return usage_error("--poll-timeout: expected a duration from 1s to 60s, got \"" +
+                       poll_timeout + "\"");
+  }
+  const auto drain = crds::ParseDuration(drain_timeout);
+  if (!drain) {
+    return usage_error("--drain-timeout: expected a duration such as 25s, got \"" +
+                       drain_timeout + "\"");
+  }
+
+  agent::ProxyAgentOptions options;
+  std::error_code ec;
+  options.prefix = std::filesystem::absolute(prefix, ec).lexically_normal().string();
+  while (options.prefix.size() > 1 && options.prefix.back() == '/') options.prefix.pop_back();
+  options.poll_timeout = std::chrono::duration_cast<std::chrono::seconds>(*poll);
+  options.drain_timeout = *drain;
+
+  runtime::RealClock clock;
+  std::unique_ptr<agent::ConfigSource> source;
+  if (!config_file.empty()) {
+    source = std::make_unique<agent::StaticFileSource>(config_file, clock);
+  } else {
+    if (operator_url.empty()) return usage_error("--operator-url (or SG_OPERATOR_URL) is required");
+    if (cluster.empty()) return usage_error("--cluster (or SG_CLUSTER) is required");
+    auto endpoint = agent::ParseHttpUrl(operator_url);
+    if (!endpoint.ok()) return usage_error(endpoint.error().message);
+    auto token = ReadToken(token_file);
+    if (!token.ok()) {
+      ctx.err << "error: " << token.error().message << "\n";
+      return kExitInvalid;
+    }
+    source = std::make_unique<agent::HttpConfigSource>(*endpoint, cluster, proxy_id, *token);
+  }
+  agent::ExecNginxProcess process(nginx, options.prefix);
+  agent::ProxyAgent proxy_agent(*source, process, clock, options);
+
+  // Shutdown signals are taken by a dedicated thread with sigtimedwait:
+  // blocked here, before any thread starts, so every thread inherits the
+  // mask (nginx children reset it before exec).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGQUIT);
+  sigaddset(&signals, SIGINT);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    const timespec tick{0, 200 * 1000 * 1000};
+    while (!done.load()) {
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig < 0) continue;  // timeout or EINTR
+      runtime::NamedLogger("agent")->info("shutdown requested signal={} drain_timeout_ms={}",
+                                          strsignal(sig), options.drain_timeout.count());
+      proxy_agent.Shutdown();
+      return;
+    }
+  });
+  const int rc = proxy_agent.Run();
+  done = true;
+  waiter.join();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return rc;
+}
+
+}  // namespace
+
+void RegisterProxyCommand() {
+  RegisterCommand("proxy",
+                  "run the in-proxy agent: supervise nginx and serve the operator's config",
+                  RunProxy);
+}
+
+}  // namespace sg::cli
