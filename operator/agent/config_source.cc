@@ -39,8 +39,8 @@ Error ErrorForStatus(const HttpReply& reply, const std::string& what) {
 
 }  // namespace
 
-HttpConfigSource::HttpConfigSource(HttpEndpoint endpoint, std::string cluster,
-                                   std::string proxy_id, std::string token)
+HttpConfigSource::HttpConfigSource(HttpEndpoint endpoint, std::string cluster, std::string proxy_id,
+                                   std::string token)
     : cluster_(std::move(cluster)),
       proxy_id_(std::move(proxy_id)),
       token_(std::move(token)),

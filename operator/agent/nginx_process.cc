@@ -6,11 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -122,6 +125,13 @@ std::string CleanNginxOutput(std::string out, const std::string& prefix) {
       continue;
     }
     if (line.rfind("nginx: ", 0) == 0) line.erase(0, 7);
+    // With `error_log stderr` the lines carry the log prefix:
+    // "2026/01/02 03:04:05 [emerg] 123#123: msg" -> "[emerg] msg".
+    if (line.size() > 20 && line[4] == '/' && line[7] == '/' && line[19] == ' ') {
+      const size_t level_end = line.find("] ", 20);
+      const size_t msg = level_end == std::string::npos ? level_end : line.find(": ", level_end);
+      if (msg != std::string::npos) line = line.substr(20, level_end - 19) + line.substr(msg + 1);
+    }
     if (!cleaned.empty()) cleaned += "; ";
     cleaned += line;
   }
@@ -147,6 +157,28 @@ std::string DescribeExit(int status) {
   if (WIFEXITED(status)) return "exit_code=" + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "signal=" + std::to_string(WTERMSIG(status));
   return "status=" + std::to_string(status);
+}
+
+// Pids whose parent is `parent`, from /proc (no dependency on the kernel's
+// optional /proc/PID/task/TID/children).
+std::set<pid_t> ChildrenOf(pid_t parent) {
+  std::set<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream f(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(f, stat)) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) out.insert(std::atoi(name.c_str()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -232,8 +264,9 @@ Status ExecNginxProcess::Test(const std::string& config_file) {
   if (!text.ok()) return text.error();
   const auto directives = MainDirectives(*text);
   if (auto it = directives.find("daemon"); it != directives.end() && Unquote(it->second) == "on") {
-    return InvalidArgument("\"daemon on\" is not supported: the proxy agent runs nginx in the "
-                           "foreground");
+    return InvalidArgument(
+        "\"daemon on\" is not supported: the proxy agent runs nginx in the "
+        "foreground");
   }
   const std::string globals =
       Alive() && running_globals_set_ ? running_globals_ : GlobalDirectivesFor(*text);
@@ -278,8 +311,7 @@ Status ExecNginxProcess::Start() {
     if (r == pid) {
       pid_ = 0;
       running_globals_set_ = false;
-      return Unavailable("nginx exited at start (" + DescribeExit(status) +
-                         "); its log says why");
+      return Unavailable("nginx exited at start (" + DescribeExit(status) + "); its log says why");
     }
     // nginx writes its pid file after installing its signal handlers: from
     // then on SIGHUP reloads instead of killing it.
@@ -296,7 +328,35 @@ Status ExecNginxProcess::Start() {
 
 Status ExecNginxProcess::Reload() {
   if (!Alive()) return Unavailable("nginx is not running");
+  const std::set<pid_t> old_workers = ChildrenOf(pid_);
   if (kill(pid_, SIGHUP) != 0) return Internal(std::string("kill SIGHUP: ") + strerror(errno));
+  // The master answers SIGHUP by re-reading the config; only if that works
+  // does it fork new workers and tell the old ones to finish. A new worker
+  // is therefore the proof that the new config is live; none means nginx
+  // kept the old config (its log says why, e.g. a port it cannot bind).
+  const auto deadline = std::chrono::steady_clock::now() + start_timeout_;
+  bool renewed = false;
+  while (!renewed && std::chrono::steady_clock::now() < deadline) {
+    for (pid_t child : ChildrenOf(pid_)) renewed = renewed || old_workers.count(child) == 0;
+    if (!renewed) {
+      if (!Alive()) return Unavailable("nginx exited during reload");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  if (!renewed) {
+    return Unavailable("nginx did not start workers with the new configuration; its log says why");
+  }
+  // Idle old workers quit at once; give them a moment so that what follows
+  // sees only the new config, but do not wait for long-lived connections.
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (std::chrono::steady_clock::now() < settle) {
+    const std::set<pid_t> now = ChildrenOf(pid_);
+    if (std::none_of(old_workers.begin(), old_workers.end(),
+                     [&](pid_t p) { return now.count(p) > 0; })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   return OkStatus();
 }
 

@@ -31,7 +31,8 @@ class NginxProcess {
   // file is written, hence its signal handlers installed) or has failed.
   virtual Status Start() = 0;
   // Graceful reload (SIGHUP): new workers with the new config, old ones
-  // finish their requests. Unavailable if nginx is not running.
+  // finish their requests. Returns once the new config is live; Unavailable
+  // if nginx is not running or kept its old config.
   virtual Status Reload() = 0;
   // Graceful stop (SIGQUIT): waits up to `drain` for in-flight requests,
   // then kills what is left. No-op if not running.
@@ -56,6 +57,7 @@ std::string GlobalDirectivesFor(const std::string& config);
 class ExecNginxProcess final : public NginxProcess {
  public:
   // `prefix`: the nginx prefix (-p); the live config is <prefix>/nginx.conf.
+  // `start_timeout` bounds both a start and the wait for a reload's workers.
   ExecNginxProcess(std::string nginx_binary, std::string prefix,
                    std::chrono::milliseconds start_timeout = std::chrono::seconds(10));
   ~ExecNginxProcess() override;  // Stop(0) if still running

@@ -75,9 +75,10 @@ int ProxyAgent::Run() {
     if (stop_.IsStopped()) break;
     if (!fetched.ok()) {
       if (!outage) {
-        Log()->warn("cannot fetch config, serving the last good one served_generation={} "
-                    "error=\"{}\"",
-                    ServedGeneration(), fetched.error().message);
+        Log()->warn(
+            "cannot fetch config, serving the last good one served_generation={} "
+            "error=\"{}\"",
+            ServedGeneration(), fetched.error().message);
         outage = true;
       } else {
         Log()->debug("config fetch failed error=\"{}\"", fetched.error().message);
@@ -134,9 +135,18 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   if (st.ok()) st = nginx_.Test(next);
   if (!st.ok()) {
     std::remove(next.c_str());
-    Log()->warn("config rejected, keeping the last good one generation={} served_generation={} "
-                "error=\"{}\"",
-                config.generation, served_generation_, Why(st));
+    // Point at the file users know: nginx tested it under the temporary name.
+    if (!st.error().message.empty()) {
+      std::string msg = st.error().message;
+      for (size_t pos; (pos = msg.find("nginx.conf.next")) != std::string::npos;) {
+        msg.replace(pos, 15, "nginx.conf");
+      }
+      st = Error{st.error().code, msg};
+    }
+    Log()->warn(
+        "config rejected, keeping the last good one generation={} served_generation={} "
+        "error=\"{}\"",
+        config.generation, served_generation_, Why(st));
     return Why(st);
   }
   // rename() is atomic: nginx (a reload, a restart) reads either the old or

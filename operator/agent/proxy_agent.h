@@ -90,9 +90,9 @@ class ProxyAgent {
   const ProxyAgentOptions options_;
   runtime::StopSignal stop_;
 
-  mutable std::mutex mu_;  // guards nginx_ calls and the fields below
-  bool want_running_ = false;          // a good config is installed: keep nginx up
-  std::string installed_text_;         // content of <prefix>/nginx.conf
+  mutable std::mutex mu_;       // guards nginx_ calls and the fields below
+  bool want_running_ = false;   // a good config is installed: keep nginx up
+  std::string installed_text_;  // content of <prefix>/nginx.conf
   std::int64_t installed_generation_ = 0;
   std::int64_t served_generation_ = 0;  // installed and loaded by a running nginx
   runtime::Clock::TimePoint started_at_{};

@@ -99,13 +99,13 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   };
   const auto poll = crds::ParseDuration(poll_timeout);
   if (!poll || *poll < std::chrono::seconds(1) || *poll > std::chrono::seconds(60)) {
-    return usage_error("--poll-timeout: expected a duration from 1s to 60s, got \"" +
-                       poll_timeout + "\"");
+    return usage_error("--poll-timeout: expected a duration from 1s to 60s, got \"" + poll_timeout +
+                       "\"");
   }
   const auto drain = crds::ParseDuration(drain_timeout);
   if (!drain) {
-    return usage_error("--drain-timeout: expected a duration such as 25s, got \"" +
-                       drain_timeout + "\"");
+    return usage_error("--drain-timeout: expected a duration such as 25s, got \"" + drain_timeout +
+                       "\"");
   }
 
   agent::ProxyAgentOptions options;
@@ -166,9 +166,8 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
 }  // namespace
 
 void RegisterProxyCommand() {
-  RegisterCommand("proxy",
-                  "run the in-proxy agent: supervise nginx and serve the operator's config",
-                  RunProxy);
+  RegisterCommand(
+      "proxy", "run the in-proxy agent: supervise nginx and serve the operator's config", RunProxy);
 }
 
 }  // namespace sg::cli

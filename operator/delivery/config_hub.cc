@@ -214,8 +214,7 @@ void ConfigHub::Forget(const std::string& cluster) {
   for (Waiter& w : waiters) w.responder.Respond(http::Response::Text(404, "unknown cluster\n"));
 }
 
-void ConfigHub::SetExpectedProxies(const std::string& cluster,
-                                   std::vector<std::string> proxy_ids) {
+void ConfigHub::SetExpectedProxies(const std::string& cluster, std::vector<std::string> proxy_ids) {
   std::lock_guard<std::mutex> l(mu_);
   auto& slot = clusters_[cluster];
   if (!slot) slot = std::make_unique<Cluster>();
@@ -228,8 +227,7 @@ void ConfigHub::SetExpectedProxies(const std::string& cluster,
     p.state.expected = c.expected.count(it->first) > 0;
     // A proxy that reports before the reconciler lists its task is kept; one
     // whose task is gone disappears once it has been silent for a while.
-    const bool stale =
-        !p.reported || now - p.last_report_steady > options_.forget_unexpected_after;
+    const bool stale = !p.reported || now - p.last_report_steady > options_.forget_unexpected_after;
     if (!p.state.expected && stale) {
       it = c.proxies.erase(it);
     } else {
@@ -253,8 +251,7 @@ Status ConfigHub::Report(const std::string& cluster, const std::string& proxy_id
   Cluster::Proxy& p = c.proxies[proxy_id];
   p.state.id = proxy_id;
   p.state.expected = c.expected.count(proxy_id) > 0;
-  const bool repeat =
-      p.reported && p.last_report_generation == generation && p.state.last_ok == ok;
+  const bool repeat = p.reported && p.last_report_generation == generation && p.state.last_ok == ok;
   p.reported = true;
   p.last_report_generation = generation;
   p.last_report_steady = clock_.Now();
@@ -292,7 +289,8 @@ std::int64_t ConfigHub::ServedLocked(const Cluster& c) const {
     std::int64_t g = 0;
     // A generation above the current one was served before an operator
     // restart and says nothing about what this process published.
-    if (it != c.proxies.end() && it->second.reported && it->second.state.generation <= c.generation) {
+    if (it != c.proxies.end() && it->second.reported &&
+        it->second.state.generation <= c.generation) {
       g = it->second.state.generation;
     }
     served = served < 0 ? g : std::min(served, g);
@@ -306,8 +304,7 @@ void ConfigHub::CheckConvergence(const std::string& name, Cluster& c) {
   const auto now = clock_.Now();
   while (!c.pending.empty() && c.pending.begin()->first <= served) {
     const auto& [generation, pending] = *c.pending.begin();
-    const double seconds =
-        std::max(0.0, std::chrono::duration<double>(now - pending.time).count());
+    const double seconds = std::max(0.0, std::chrono::duration<double>(now - pending.time).count());
     metrics_.convergence_seconds.WithLabels({name, pending.trigger}).Observe(seconds);
     c.triggers_seen.insert(pending.trigger);
     Log()->info("converged cluster={} generation={} trigger={} seconds={:.3f}", name, generation,
@@ -350,7 +347,8 @@ void ConfigHub::RegisterRoutes(http::HttpServer& server) {
   server.HandleAsync("GET", kConfigPath, [this](const http::Request& req, http::Responder r) {
     HandleConfig(req, std::move(r));
   });
-  server.Handle("POST", kReportPath, [this](const http::Request& req) { return HandleReport(req); });
+  server.Handle("POST", kReportPath,
+                [this](const http::Request& req) { return HandleReport(req); });
 }
 
 ConfigHub::Cluster* ConfigHub::Authorize(const http::Request& req, const std::string& cluster,
@@ -381,8 +379,8 @@ ConfigHub::Cluster* ConfigHub::Authorize(const http::Request& req, const std::st
     if (CRYPTO_memcmp(d.data(), c.token_digest.data(), d.size()) != 0) reason = "token-mismatch";
   }
   if (reason != nullptr) {
-    Log()->info("agent request refused cluster={} remote={} reason={}", cluster,
-                req.remote_address, reason);
+    Log()->info("agent request refused cluster={} remote={} reason={}", cluster, req.remote_address,
+                reason);
     *denial = http::Response::Text(401, "unauthorized\n");
     denial->headers.emplace_back("WWW-Authenticate", "Bearer");
     return nullptr;

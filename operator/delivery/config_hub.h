@@ -61,11 +61,11 @@ struct ConfigHubOptions {
 // What the status API shows of one proxy.
 struct ProxyState {
   std::string id;
-  bool expected = false;          // one of the tasks the reconciler expects
-  std::int64_t generation = 0;    // last generation it reported serving (0: none)
-  bool last_ok = true;            // outcome of its last report
-  std::string last_error;         // nginx's message of its last failed report
-  std::int64_t failed_generation = 0;  // generation of that failure
+  bool expected = false;                        // one of the tasks the reconciler expects
+  std::int64_t generation = 0;                  // last generation it reported serving (0: none)
+  bool last_ok = true;                          // outcome of its last report
+  std::string last_error;                       // nginx's message of its last failed report
+  std::int64_t failed_generation = 0;           // generation of that failure
   runtime::Clock::WallTimePoint last_report{};  // zero: never reported
   runtime::Clock::WallTimePoint last_poll{};    // last config request
 };
@@ -130,8 +130,7 @@ class ConfigHub {
   // The cluster when the request's bearer token opens it; otherwise nullptr
   // and `denial` is the answer (404 unknown cluster, 401 bad token).
   // Requires mu_.
-  Cluster* Authorize(const http::Request& req, const std::string& cluster,
-                     http::Response* denial);
+  Cluster* Authorize(const http::Request& req, const std::string& cluster, http::Response* denial);
   // Observes convergence of every pending generation the expected proxies
   // all serve. Requires mu_.
   void CheckConvergence(const std::string& name, Cluster& c);

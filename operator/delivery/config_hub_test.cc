@@ -305,13 +305,12 @@ TEST_F(ConfigHubHttpTest, ReportRoute) {
   EXPECT_EQ(hub_.ServedGeneration("web"), 1);
   EXPECT_EQ(metrics_.convergence_seconds.WithLabels({"web", "route"}).Snap().count, 1u);
   EXPECT_EQ(metrics_.proxy_reloads_total.WithLabels({"web", "success"}).Value(), 1);
-  EXPECT_EQ(Post(R"({"cluster":"web","proxy":"p1","generation":1,"ok":true})", "admin-token")
-                .status,
-            401);
+  EXPECT_EQ(
+      Post(R"({"cluster":"web","proxy":"p1","generation":1,"ok":true})", "admin-token").status,
+      401);
   EXPECT_EQ(Post(R"({"cluster":"web","proxy":"p1"})", "web-token").status, 400);
   EXPECT_EQ(Post("not json", "web-token").status, 400);
-  EXPECT_EQ(Post(R"({"cluster":"zzz","proxy":"p1","generation":1,"ok":true})", "web-token")
-                .status,
+  EXPECT_EQ(Post(R"({"cluster":"zzz","proxy":"p1","generation":1,"ok":true})", "web-token").status,
             404);
 }
 
