@@ -3,10 +3,12 @@
 #include <string>
 #include <vector>
 
+#include "operator/agent/proxy_command.h"
 #include "operator/cli/cli.h"
 
 int main(int argc, char** argv) {
   sg::cli::RegisterOperatorCommand();
+  sg::cli::RegisterProxyCommand();
   std::vector<std::string> args(argv, argv + argc);
   return sg::cli::RunCli(args, std::cin, std::cout, std::cerr);
 }

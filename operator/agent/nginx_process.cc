@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,8 +32,10 @@ const std::shared_ptr<spdlog::logger>& Log() {
 // What a child does between fork and exec: only async-signal-safe calls. The
 // agent blocks its shutdown signals in every thread (they are taken by
 // sigwait), and exec keeps a blocked mask, so nginx would never see SIGHUP or
-// SIGQUIT without resetting it here.
-void PrepareChild(bool own_group) {
+// SIGQUIT without resetting it here. Descriptors above stderr are closed: the
+// agent's sockets (Asio does not mark them close-on-exec) must not live on in
+// nginx. `output_fd` >= 0 becomes stdout and stderr.
+void PrepareChild(bool own_group, int output_fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -40,6 +43,16 @@ void PrepareChild(bool own_group) {
   if (own_group) setpgid(0, 0);
   int devnull = open("/dev/null", O_RDONLY);
   if (devnull >= 0) dup2(devnull, 0);
+  if (output_fd >= 0) {
+    dup2(output_fd, 1);
+    dup2(output_fd, 2);
+  }
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0) return;
+#endif
+  long max_fd = sysconf(_SC_OPEN_MAX);
+  if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
+  for (int fd = 3; fd < max_fd; ++fd) close(fd);
 }
 
 std::vector<char*> Argv(const std::vector<std::string>& args) {
@@ -67,9 +80,7 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& args,
     return Internal(std::string("fork: ") + strerror(errno));
   }
   if (pid == 0) {
-    PrepareChild(false);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
+    PrepareChild(false, fds[1]);
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -294,7 +305,7 @@ Status ExecNginxProcess::Start() {
   const pid_t pid = fork();
   if (pid < 0) return Internal(std::string("fork: ") + strerror(errno));
   if (pid == 0) {
-    PrepareChild(true);
+    PrepareChild(true, -1);
     execv(argv[0], argv.data());
     _exit(127);
   }
