@@ -107,6 +107,8 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
     command.PushBack("--config-file", a).PushBack(rapidjson::StringRef(kProxyConfigPath), a);
   }
   container.AddMember("Command", command, a);
+  // The agent supervises nginx; an init process reaps whatever else exits.
+  container.AddMember("Init", true, a);
   Value env(rapidjson::kArrayType);
   env.PushBack(Str("SG_CLUSTER=" + name, a), a);
   // Swarm expands the template per task: agents report as their task id.

@@ -55,6 +55,7 @@ struct Options {
   std::string method = "GET";
   int concurrency = 10;
   bool keepalive = true;
+  bool retry_idempotent = true;  // --no-retry: count every early close as a failure
   std::chrono::milliseconds duration{0};
   long requests = 0;
   double rate = 0;
@@ -91,6 +92,9 @@ struct Stats {
   long ok = 0;
   std::map<unsigned, long> status;  // every status code seen
   long connect = 0, reset = 0, closed = 0, timeout = 0, other = 0;
+  // Requests resent on a new connection after the server closed a reused
+  // keep-alive connection before answering (RFC 9112 9.3.1): not failures.
+  long retried = 0;
   std::map<std::string, long> other_messages;
   std::vector<uint32_t> latency_us;  // completed responses (any status)
   std::vector<long> per_sec_requests, per_sec_failures;
@@ -115,6 +119,7 @@ struct Stats {
     ok += o.ok;
     for (auto& [k, v] : o.status) status[k] += v;
     connect += o.connect, reset += o.reset, closed += o.closed, timeout += o.timeout,
+        retried += o.retried,
         other += o.other;
     for (auto& [k, v] : o.other_messages) other_messages[k] += v;
     latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
@@ -198,6 +203,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (run_.opts.requests == 0 && Clock::now() >= run_.end) return Finish();
     stats_.sent++;
     sent_at_ = Clock::now();
+    retrying_ = false;
+    Transmit();
+  }
+
+  // Sends the current request, connecting first when needed. Also used to
+  // resend it once after a reused keep-alive connection was closed.
+  void Transmit() {
+    res_.reset();
     stream_.expires_after(run_.opts.timeout);
     if (!connected_) {
       stream_.async_connect(
@@ -252,11 +265,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
         std::chrono::duration_cast<std::chrono::microseconds>(now - sent_at_).count(),
         UINT32_MAX)));
     stats_.Second(run_.Since(now), !ok);
+    reused_ = true;
     if (!run_.opts.keepalive || !res_->get().keep_alive()) Disconnect();
     Next();
   }
 
+  // A server may close an idle keep-alive connection at any moment (nginx
+  // does on a graceful reload); a request that crossed the close on the wire
+  // was never processed. HTTP clients resend idempotent requests in that case
+  // (RFC 9112 section 9.3.1), once, on a new connection; so does this one,
+  // and counts it.
+  bool RetryAfterClose(Outcome o) {
+    if (!run_.opts.retry_idempotent || retrying_ || !reused_) return false;
+    if (o != Outcome::kClosed && o != Outcome::kReset) return false;
+    if (res_ && res_->is_header_done()) return false;  // an answer had begun
+    const std::string& m = run_.opts.method;
+    if (m != "GET" && m != "HEAD" && m != "OPTIONS" && m != "PUT" && m != "DELETE") return false;
+    stats_.retried++;
+    retrying_ = true;
+    Disconnect();
+    Transmit();
+    return true;
+  }
+
   void Fail(Outcome o, const beast::error_code& ec) {
+    if (RetryAfterClose(o)) return;
     switch (o) {
       case Outcome::kConnect:
         stats_.connect++;
@@ -288,6 +321,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Disconnect() {
+    reused_ = false;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -309,6 +343,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point next_;
   Clock::time_point sent_at_;
   bool connected_ = false;
+  bool reused_ = false;    // the connection already carried a full exchange
+  bool retrying_ = false;  // the current request is being resent
   Stats stats_;
 };
 
@@ -331,7 +367,7 @@ std::string IsoNow(std::chrono::system_clock::time_point t) {
 int Usage() {
   std::cerr
       << "usage: sg-loadgen --url http://ADDR:PORT/path [--host HOST] [--concurrency N]\n"
-         "         [--keepalive|--no-keepalive] (--duration 10s | --requests N) [--rate R]\n"
+         "         [--keepalive|--no-keepalive] [--no-retry] (--duration 10s | --requests N) [--rate R]\n"
          "         [--timeout 2s] [--header K:V]... [--method M] [--threads N] [--json FILE|-]\n";
   return 2;
 }
@@ -386,6 +422,8 @@ int main(int argc, char** argv) {
       o.keepalive = true;
     } else if (a == "--no-keepalive") {
       o.keepalive = false;
+    } else if (a == "--no-retry") {
+      o.retry_idempotent = false;
     } else if (a == "--duration" || a == "-d") {
       auto d = ParseDuration(next());
       if (!d) return Usage();
@@ -481,6 +519,7 @@ int main(int argc, char** argv) {
   for (auto& [code, n] : total.status) std::fprintf(stderr, "  status %u: %ld\n", code, n);
   std::fprintf(stderr, "  errors: connect %ld  reset %ld  closed %ld  timeout %ld  other %ld\n",
                total.connect, total.reset, total.closed, total.timeout, total.other);
+  std::fprintf(stderr, "  resent after a keep-alive close (not failures): %ld\n", total.retried);
   for (auto& [m, n] : total.other_messages)
     std::fprintf(stderr, "    other \"%s\": %ld\n", m.c_str(), n);
   if (failures) {
@@ -517,6 +556,7 @@ int main(int argc, char** argv) {
     w.Key("connect"), w.Int64(total.connect);
     w.Key("reset"), w.Int64(total.reset);
     w.Key("closed"), w.Int64(total.closed);
+    w.Key("retried"), w.Int64(total.retried);
     w.Key("timeout"), w.Int64(total.timeout);
     w.Key("other"), w.Int64(total.other);
     w.EndObject();

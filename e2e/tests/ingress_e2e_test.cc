@@ -30,6 +30,7 @@ std::string EchoEnv() {
 class IngressE2E : public ::testing::Test {
  protected:
   struct Shared {
+    explicit Shared(Cluster::Loaded l) : loaded(std::move(l)) {}
     Cluster::Loaded loaded;
     std::unique_ptr<Resources> res;
     std::string dir;      // temp dir for YAML files
@@ -87,7 +88,7 @@ class IngressE2E : public ::testing::Test {
   }
 
   static void SetUpTestSuite() {
-    s_ = new Shared{Cluster::Load()};
+    s_ = new Shared(Cluster::Load());
     if (!s_->loaded.ok()) return;
     const auto& c = C();
     s_->res = std::make_unique<Resources>(c);

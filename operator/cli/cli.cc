@@ -45,8 +45,26 @@ void RegisterCommand(const std::string& name, const std::string& summary, Comman
   Registry()[name] = Command{summary, fn};
 }
 
-int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
+int RunCli(const std::vector<std::string>& raw_argv, std::istream& in, std::ostream& out,
            std::ostream& err) {
+  // Global flags may come before the command (`swarmgate --docker-host X get
+  // route`); move them after it, where every command parses them.
+  std::vector<std::string> argv, globals;
+  size_t i = 0;
+  if (!raw_argv.empty()) argv.push_back(raw_argv[i++]);
+  for (; i < raw_argv.size(); ++i) {
+    const std::string& a = raw_argv[i];
+    if ((a == "--docker-host" || a == "--log-level") && i + 1 < raw_argv.size()) {
+      globals.push_back(a);
+      globals.push_back(raw_argv[++i]);
+    } else if (a.rfind("--docker-host=", 0) == 0 || a.rfind("--log-level=", 0) == 0) {
+      globals.push_back(a);
+    } else {
+      break;
+    }
+  }
+  for (; i < raw_argv.size(); ++i) argv.push_back(raw_argv[i]);
+  argv.insert(argv.end(), globals.begin(), globals.end());
   if (argv.size() < 2) {
     PrintUsage(err);
     return kExitUsage;
