@@ -14,26 +14,20 @@
 
 #include "e2e/harness/harness.h"
 #include "e2e/harness/loadgen_runner.h"
+#include "e2e/harness/swarmgate_env.h"
 
 namespace sg::e2e {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int kOperatorPort = 9090;
-
-std::string EchoEnv() {
-  return "--env " + ShellQuote("SG_SERVICE={{.Service.Name}}") + " --env " +
-         ShellQuote("SG_SLOT={{.Task.Slot}}") + " --env " + ShellQuote("SG_TASK={{.Task.Name}}");
-}
-
 class IngressE2E : public ::testing::Test {
  protected:
   struct Shared {
     explicit Shared(Cluster::Loaded l) : loaded(std::move(l)) {}
     Cluster::Loaded loaded;
+    std::unique_ptr<SwarmgateEnv> env;
     std::unique_ptr<Resources> res;
-    std::string dir;      // temp dir for YAML files
     std::string cluster;  // ServiceCluster name
     std::string network;
     std::string svc_a, svc_b;
@@ -46,41 +40,17 @@ class IngressE2E : public ::testing::Test {
   static const Cluster& C() { return *s_->loaded; }
 
   static ShResult Swarmgate(const std::string& args, Duration timeout = 60s) {
-    return Sh(ShellQuote(SG_SWARMGATE_PATH) + " --docker-host " +
-                  ShellQuote(C().node(1).docker_host()) + " " + args,
-              timeout);
+    return s_->env->Swarmgate(args, timeout);
   }
-
   static std::string WriteFile(const std::string& name, const std::string& text) {
-    std::string path = s_->dir + "/" + name;
-    std::ofstream(path) << text;
-    return path;
+    return s_->env->WriteFile(name, text);
   }
-
   static std::string RouteYaml(const std::string& name, const std::string& host,
                                const std::string& path, const std::string& service) {
-    return "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + name +
-           "\nspec:\n  serviceCluster: " + s_->cluster + "\n  hosts: [" + host +
-           "]\n  path: " + path + "\n  backends:\n    - {service: " + service +
-           ", port: 8080}\n";
+    return sg::e2e::RouteYaml(name, s_->cluster, host, path, service);
   }
-
-  // Ready condition of a resource: "True/Ready", "False/Conflict", ...
   static std::string Condition(const std::string& kind, const std::string& name) {
-    auto r = Swarmgate("get " + kind + " " + name + " -o json");
-    if (!r.ok()) return "get failed: " + r.Describe();
-    rapidjson::Document d;
-    d.Parse(r.out.c_str());
-    if (d.HasParseError() || !d.HasMember("status")) return "no status";
-    const auto& st = d["status"];
-    if (!st.HasMember("conditions")) return "no conditions";
-    for (const auto& c : st["conditions"].GetArray()) {
-      if (std::string(c["type"].GetString()) == "Ready") {
-        return std::string(c["status"].GetString()) + "/" + c["reason"].GetString() + ": " +
-               (c.HasMember("message") ? c["message"].GetString() : "");
-      }
-    }
-    return "no Ready condition";
+    return s_->env->Ready(kind, name);
   }
 
   static HttpResponse Get(int node, const std::string& host, const std::string& target = "/") {
@@ -92,47 +62,17 @@ class IngressE2E : public ::testing::Test {
     if (!s_->loaded.ok()) return;
     const auto& c = C();
     s_->res = std::make_unique<Resources>(c);
-    char tmpl[] = "/tmp/sge2e-ingress-XXXXXX";
-    s_->dir = mkdtemp(tmpl);
-    for (const auto& n : c.nodes()) {
-      auto r = c.Docker("node inspect --format '{{index .Spec.Labels \"swarmgate.ingress\"}}' " +
-                        n.hostname);
-      if (TrimRight(r.out) == "true") s_->proxy_nodes.push_back(n.index);
-    }
-    if (s_->proxy_nodes.empty()) s_->proxy_nodes.push_back(1);
-
-    // The operator, deployed with the chart.
-    auto deploy = Sh("SWARMGATE_IMAGE=swarmgate/operator:dev DOCKER_SOCKET=" +
-                         ShellQuote(c.node(1).sock) + " SWARMGATE_LOG=debug docker -H " +
-                         ShellQuote(c.node(1).docker_host()) + " stack deploy -c " +
-                         ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") + " swarmgate",
-                     120s);
-    if (!deploy.ok()) {
-      s_->error = "stack deploy: " + deploy.Describe();
-      return;
-    }
-    auto ready = WaitUntil("operator /readyz", 90s, [&](std::string& observed) {
-      auto r = HttpGet(c.node(1).addr, kOperatorPort, "/readyz");
-      observed = r.Describe();
-      return r.status == 200;
-    });
-    if (!ready.ok) {
-      s_->error = ready.message + "\n" +
-                  c.Docker("service ps --no-trunc swarmgate_operator").out +
-                  c.Docker("service logs --tail 50 swarmgate_operator").out;
-      return;
-    }
+    s_->env = std::make_unique<SwarmgateEnv>(c, SG_SWARMGATE_PATH);
+    s_->proxy_nodes = s_->env->ProxyNodes();
+    s_->error = s_->env->DeployOperator();
+    if (!s_->error.empty()) return;
 
     s_->cluster = UniqueName("e2e");
     s_->network = "sg-" + s_->cluster;
     s_->http_port = UniquePort(20000, 24000);
     s_->https_port = s_->http_port + 1;
-    std::string cluster_yaml =
-        "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: " +
-        s_->cluster + "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n    replicas: " +
-        std::to_string(s_->proxy_nodes.size()) + "\n    ports: {http: " +
-        std::to_string(s_->http_port) + ", https: " + std::to_string(s_->https_port) +
-        "}\n    constraints: [\"node.labels.swarmgate.ingress==true\"]\n";
+    std::string cluster_yaml = ClusterYaml(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
+                                           s_->http_port, s_->https_port);
     auto applied = Swarmgate("apply -f " + WriteFile("cluster.yaml", cluster_yaml));
     if (!applied.ok()) {
       s_->error = "apply cluster: " + applied.Describe();
@@ -177,13 +117,8 @@ class IngressE2E : public ::testing::Test {
         });
       }
       s_->res.reset();
-      (void)c.Docker("stack rm swarmgate", 1, 60s);
-      (void)WaitUntil("operator gone", 60s, [&](std::string& observed) {
-        auto r = c.Docker("service ls -q --filter name=swarmgate_operator");
-        observed = r.out;
-        return r.ok() && TrimRight(r.out).empty();
-      });
-      if (!s_->dir.empty()) (void)Sh("rm -rf " + ShellQuote(s_->dir));
+      // The operator stays deployed for the other suites; the cluster's
+      // teardown removes it.
     }
     delete s_;
     s_ = nullptr;
@@ -199,12 +134,12 @@ IngressE2E::Shared* IngressE2E::s_ = nullptr;
 
 TEST_F(IngressE2E, RequestsReachTheRightServiceOnEveryProxyNode) {
   for (int node : s_->proxy_nodes) {
-    auto w = WaitUntil("a.e2e.test via node " + std::to_string(node), 90s,
-                       [&](std::string& observed) {
-                         auto r = Get(node, "a.e2e.test", "/hello");
-                         observed = r.Describe();
-                         return r.status == 200 && JsonField(r.body, "service") == s_->svc_a;
-                       });
+    auto w =
+        WaitUntil("a.e2e.test via node " + std::to_string(node), 90s, [&](std::string& observed) {
+          auto r = Get(node, "a.e2e.test", "/hello");
+          observed = r.Describe();
+          return r.status == 200 && JsonField(r.body, "service") == s_->svc_a;
+        });
     ASSERT_TRUE(w.ok) << w.message << "\nroute: " << Condition("route", "e2e-a")
                       << "\ncluster: " << Condition("servicecluster", s_->cluster);
     auto b = WaitUntil("b.e2e.test/api via node " + std::to_string(node), 30s,
@@ -349,13 +284,13 @@ TEST_F(IngressE2E, PrometheusScrapesConvergence) {
                               "scrape_configs:\n  - job_name: swarmgate\n    static_configs:\n"
                               "      - targets: ['" +
                                   c.node(1).addr + ":" + std::to_string(kOperatorPort) + "']\n");
-  std::string data = s_->dir + "/prometheus-data";
+  std::string data = s_->env->dir() + "/prometheus-data";
   auto started = Sh("prometheus --config.file=" + ShellQuote(cfg) + " --storage.tsdb.path=" +
                     ShellQuote(data) + " --web.listen-address=127.0.0.1:" + std::to_string(port) +
-                    " >" + ShellQuote(s_->dir + "/prometheus.log") +
-                    " 2>&1 & echo $! > " + ShellQuote(s_->dir + "/prometheus.pid"));
+                    " >" + ShellQuote(s_->env->dir() + "/prometheus.log") + " 2>&1 & echo $! > " +
+                    ShellQuote(s_->env->dir() + "/prometheus.pid"));
   ASSERT_TRUE(started.ok()) << started.Describe();
-  std::string pid = TrimRight(Sh("cat " + ShellQuote(s_->dir + "/prometheus.pid")).out);
+  std::string pid = TrimRight(Sh("cat " + ShellQuote(s_->env->dir() + "/prometheus.pid")).out);
   std::string query =
       "/api/v1/query?query=histogram_quantile(0.99,%20sum%20by%20(le)%20(swarmgate_convergence_"
       "seconds_bucket))";
