@@ -1,6 +1,7 @@
 #include "reconcilers/model_builder.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <tuple>
 
@@ -9,13 +10,31 @@ namespace {
 
 nginx::Duration Ms(const crds::Duration& d) { return nginx::Duration(d.value.count()); }
 
-std::string HostPathKey(const std::string& host, const std::string& path) {
-  return host + path;
-}
+std::string HostPathKey(const std::string& host, const std::string& path) { return host + path; }
 
 // Passthrough owns the whole host on the https port: any other route using
 // that host over TLS conflicts with it.
 std::string SniKey(const std::string& host) { return "sni:" + host; }
+
+// Docker writes times as RFC 3339 with the trailing zeros of the fraction
+// dropped ("...:05.1Z" is earlier than "...:05.12Z", "...:05Z" than
+// "...:05.1Z"), so they only compare as strings once the fraction is padded
+// to nanoseconds.
+std::string SortableTime(const std::string& t) {
+  auto time_start = t.find('T');
+  if (time_start == std::string::npos) return t;
+  auto zone = t.find_first_of("Zz+-", time_start);
+  if (zone == std::string::npos) zone = t.size();
+  auto dot = t.find('.', time_start);
+  std::string fraction;
+  if (dot != std::string::npos && dot < zone) {
+    fraction = t.substr(dot + 1, zone - dot - 1);
+  } else {
+    dot = zone;
+  }
+  fraction.resize(9, '0');
+  return t.substr(0, dot) + "." + fraction + t.substr(zone);
+}
 
 }  // namespace
 
@@ -38,12 +57,12 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
   model.settings.certs_dir = options.certs_dir;
 
   // Older routes claim first; ties broken by name so the outcome is stable.
-  std::sort(routes.begin(), routes.end(), [](const RouteInput& a, const RouteInput& b) {
-    return std::tie(a.created_at, a.route.metadata.name) <
-           std::tie(b.created_at, b.route.metadata.name);
+  std::stable_sort(routes.begin(), routes.end(), [](const RouteInput& a, const RouteInput& b) {
+    return std::make_tuple(SortableTime(a.created_at), std::cref(a.route.metadata.name)) <
+           std::make_tuple(SortableTime(b.created_at), std::cref(b.route.metadata.name));
   });
 
-  std::map<std::string, std::string> claims;  // host+path or sni:host -> route name
+  std::map<std::string, std::string> claims;     // host+path or sni:host -> route name
   std::map<std::string, nginx::Server> servers;  // by host
   std::set<std::string> secrets;
 

@@ -669,9 +669,11 @@ class Renderer {
     std::string next = normal;
     if (!rule.cookie_name.empty()) {
       std::string var = "$sg_c" + v + "_" + id;
+      // CookieVar may itself write a map into maps_: call it before streaming.
+      std::string cookie_var = CookieVar(rule.cookie_name);
       maps_ << "    # route " << Tok(loc.route) << ": canary cookie " << Tok(rule.cookie_name)
             << "\n";
-      maps_ << "    map " << CookieVar(rule.cookie_name) << ' ' << var << " {\n";
+      maps_ << "    map " << cookie_var << ' ' << var << " {\n";
       MatchArms(rule.cookie_value, canary_target, next);
       next = var;
     }

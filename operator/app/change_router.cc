@@ -33,7 +33,7 @@ void ChangeRouter::OnEvent(const docker::Event& e, runtime::Clock::TimePoint now
     std::string name = Attr(e, "name");
     if (name.rfind("sg-proxy-", 0) == 0) {
       sinks_.cluster(name.substr(9), {"service", now});
-      sinks_.service_changed(name);
+      if (sinks_.service_changed) sinks_.service_changed(name);
       return;
     }
     if (sinks_.service_changed) sinks_.service_changed(name);

@@ -55,7 +55,10 @@ Result<std::vector<std::string>> TaskPoller::PollOnce() {
     next[service] = std::move(fp);
   }
   std::vector<std::string> changed;
-  bool first = fingerprints_.empty();
+  // Not fingerprints_.empty(): a Swarm without tasks at the first poll still
+  // has its baseline, and the first task after it is a change.
+  bool first = !baselined_;
+  baselined_ = true;
   for (const auto& [service, fp] : next) {
     auto it = fingerprints_.find(service);
     if (it == fingerprints_.end() || it->second != fp) changed.push_back(service);

@@ -47,6 +47,7 @@ class TaskPoller {
   OnChange on_change_;
   TaskPollerOptions options_;
   std::map<std::string, std::string> fingerprints_;  // service id -> fingerprint
+  bool baselined_ = false;                           // a first poll recorded the fingerprints
   std::mutex mu_;
   std::map<std::string, runtime::Clock::TimePoint> hot_until_;  // by service name
 };

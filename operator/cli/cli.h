@@ -19,6 +19,7 @@ void RegisterCommand(const std::string& name, const std::string& summary, Comman
 
 // Defined beside each command's implementation.
 void RegisterOperatorCommand();
+void RegisterRenderCommand();
 
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
            std::ostream& err);

@@ -1,0 +1,693 @@
+#include "reconcilers/cluster_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "crds/loader.h"
+#include "crds/status.h"
+#include "operator/docker/fake_docker_client.h"
+#include "operator/metrics/registry.h"
+#include "reconcilers/model_builder.h"
+#include "reconcilers/proxy_service_spec.h"
+
+namespace sg::reconcilers {
+namespace {
+
+// Records what the reconciler publishes; the test decides what the proxies serve.
+class FakePublisher : public ConfigPublisher {
+ public:
+  struct Published {
+    std::string cluster;
+    std::string text;
+    std::string trigger;
+  };
+
+  int64_t Publish(const std::string& cluster, const std::string& text, const std::string& trigger,
+                  TimePoint) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& c = clusters_[cluster];
+    if (c.generation == 0 || c.text != text) {
+      c.text = text;
+      ++c.generation;
+    }
+    published_.push_back({cluster, text, trigger});
+    return c.generation;
+  }
+  void SetToken(const std::string& cluster, const std::string& digest) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    tokens_[cluster] = digest;
+  }
+  void SetExpectedProxies(const std::string& cluster, std::vector<std::string> ids) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    expected_[cluster] = std::move(ids);
+  }
+  int64_t ServedGeneration(const std::string& cluster) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return served_[cluster];
+  }
+  int64_t CurrentGeneration(const std::string& cluster) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return clusters_[cluster].generation;
+  }
+  void Forget(const std::string& cluster) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    clusters_.erase(cluster);
+    forgotten_.push_back(cluster);
+  }
+
+  void SetServed(const std::string& cluster, int64_t generation) {
+    std::lock_guard<std::mutex> lock(mu_);
+    served_[cluster] = generation;
+  }
+  std::vector<Published> published() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return published_;
+  }
+  std::string LastText() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return published_.empty() ? "" : published_.back().text;
+  }
+  std::string Token(const std::string& cluster) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tokens_.find(cluster);
+    return it == tokens_.end() ? "" : it->second;
+  }
+  std::vector<std::string> Expected(const std::string& cluster) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = expected_.find(cluster);
+    return it == expected_.end() ? std::vector<std::string>{} : it->second;
+  }
+  std::vector<std::string> forgotten() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return forgotten_;
+  }
+
+ private:
+  struct ClusterState {
+    std::string text;
+    int64_t generation = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, ClusterState> clusters_;
+  std::map<std::string, std::string> tokens_;
+  std::map<std::string, std::vector<std::string>> expected_;
+  std::map<std::string, int64_t> served_;
+  std::vector<Published> published_;
+  std::vector<std::string> forgotten_;
+};
+
+// Rejects every configuration that contains route `route`, pointing nginx's
+// error line at that route's first comment, as `nginx -t` would.
+class RejectRouteValidator : public nginx::NginxValidator {
+ public:
+  explicit RejectRouteValidator(std::string route) : marker_("# route " + route + "\n") {}
+  Status Validate(const std::string& config,
+                  const std::map<std::string, std::string>&) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++calls_;
+    auto pos = config.find(marker_);
+    if (pos == std::string::npos) return OkStatus();
+    int line = 1;
+    for (size_t i = 0; i < pos; ++i) line += config[i] == '\n';
+    // The directive after the comment is what nginx would complain about.
+    return InvalidArgument("nginx: [emerg] invalid parameter \"x\" in nginx.conf:" +
+                           std::to_string(line + 1));
+  }
+  int calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::string marker_;
+  mutable std::mutex mu_;
+  mutable int calls_ = 0;
+};
+
+std::string ClusterYaml(const std::string& name, const std::string& proxy_extra = "") {
+  return "apiVersion: swarmgate.io/v1alpha1\n"
+         "kind: ServiceCluster\n"
+         "metadata: {name: " +
+         name +
+         "}\n"
+         "spec:\n"
+         "  proxy:\n"
+         "    image: swarmgate/proxy:test\n"
+         "    replicas: 2\n" +
+         proxy_extra;
+}
+
+std::string RouteYaml(const std::string& name, const std::string& host, const std::string& backend,
+                      const std::string& extra = "", const std::string& cluster = "public") {
+  return "apiVersion: swarmgate.io/v1alpha1\n"
+         "kind: Route\n"
+         "metadata: {name: " +
+         name +
+         "}\n"
+         "spec:\n"
+         "  serviceCluster: " +
+         cluster + "\n  hosts: [" + host + "]\n  backends: [{service: " + backend +
+         ", port: 8080}]\n" + extra;
+}
+
+class ClusterReconcilerTest : public ::testing::Test {
+ protected:
+  ClusterReconcilerTest() : ClusterReconcilerTest(nullptr) {}
+  explicit ClusterReconcilerTest(nginx::NginxValidator* validator)
+      : metrics_(registry_),
+        rec_(docker_, store_, validator ? *validator : fake_validator_, publisher_, index_,
+             metrics_, clock_) {}
+
+  void Apply(const std::string& yaml) {
+    auto loaded = crds::LoadText(yaml, "test.yaml");
+    std::string diags;
+    for (const auto& d : loaded.diagnostics) diags += d.ToString() + "\n";
+    ASSERT_TRUE(loaded.ok()) << diags;
+    for (const auto& r : loaded.resources) {
+      auto applied = store_.Apply(r.kind, r.name, r.canonical_json);
+      ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+    }
+  }
+
+  runtime::ReconcileResult Pass(const std::string& cluster = "public",
+                                const std::string& trigger = "servicecluster") {
+    auto r = rec_.Reconcile("cluster/" + cluster, {trigger, clock_.Now()});
+    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    return r.ok() ? *r : runtime::ReconcileResult{};
+  }
+
+  std::string NetworkId(const std::string& name) {
+    auto n = docker_.InspectNetwork(name);
+    EXPECT_TRUE(n.ok()) << name;
+    return n.ok() ? n->id : "";
+  }
+
+  // A backend service attached to `network` (none when empty).
+  std::string CreateBackend(const std::string& name, const std::string& network = "sg-public",
+                            bool healthcheck = false) {
+    std::string spec =
+        R"({"Name":")" + name + R"(","TaskTemplate":{"ContainerSpec":{"Image":")" + name + R"(:1")";
+    if (healthcheck) spec += R"(,"Healthcheck":{"Test":["CMD","true"]})";
+    spec += "}";
+    if (!network.empty()) spec += R"(,"Networks":[{"Target":")" + network + R"("}])";
+    spec += "}}";
+    auto id = docker_.CreateService(spec);
+    EXPECT_TRUE(id.ok()) << id.error().ToString();
+    return id.ok() ? *id : "";
+  }
+
+  docker::Task RunningTask(const std::string& id, const std::string& network_id,
+                           const std::string& ip, const std::string& desired = "running") {
+    docker::Task t;
+    t.id = id;
+    t.desired_state = desired;
+    t.state = "running";
+    t.node_id = "node-1";
+    if (!network_id.empty()) t.networks.push_back({network_id, "", {ip + "/24"}});
+    return t;
+  }
+
+  crds::ResourceStatus Status(crds::Kind kind, const std::string& name) {
+    auto stored = store_.Get(kind, name);
+    EXPECT_TRUE(stored.ok()) << name;
+    if (!stored.ok() || stored->status_json.empty()) return {};
+    auto status = crds::DecodeStatus(stored->status_json);
+    EXPECT_TRUE(status.ok()) << stored->status_json;
+    return status.ok() ? *status : crds::ResourceStatus{};
+  }
+
+  crds::Condition Cond(crds::Kind kind, const std::string& name, const char* type) {
+    auto status = Status(kind, name);
+    const auto* c = status.FindCondition(type);
+    EXPECT_NE(c, nullptr) << name << " has no condition " << type;
+    return c ? *c : crds::Condition{};
+  }
+
+  std::vector<std::string> OwnedConfigNames(const std::string& cluster) {
+    auto configs =
+        docker_.ListConfigs({{"label", {std::string(kLabelOwner) + "=" + OwnerValue(cluster)}}});
+    EXPECT_TRUE(configs.ok());
+    std::vector<std::string> out;
+    if (configs.ok()) {
+      for (const auto& c : *configs) out.push_back(c.spec.name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  docker::FakeDockerClient docker_;
+  store::ResourceStore store_{docker_};
+  nginx::FakeNginxValidator fake_validator_;
+  FakePublisher publisher_;
+  ClusterIndex index_;
+  metrics::Registry registry_;
+  metrics::SwarmgateMetrics metrics_;
+  runtime::FakeClock clock_;
+  ClusterReconciler rec_;
+};
+
+TEST_F(ClusterReconcilerTest, FirstPassCreatesNetworkTokenServiceAndPublishes) {
+  Apply(ClusterYaml("public"));
+  auto result = Pass();
+
+  auto net = docker_.InspectNetwork("sg-public");
+  ASSERT_TRUE(net.ok());
+  EXPECT_EQ(net->driver, "overlay");
+  EXPECT_TRUE(net->attachable);
+  EXPECT_EQ(net->labels[kLabelOwner], "cluster/public");
+  EXPECT_EQ(net->labels[kLabelManagedBy], "swarmgate");
+  auto control = docker_.InspectNetwork("sg-control");
+  ASSERT_TRUE(control.ok());
+
+  auto secret = docker_.InspectSecret("sg-token-public");
+  ASSERT_TRUE(secret.ok());
+  EXPECT_EQ(secret->labels[kLabelOwner], "cluster/public");
+  const std::string digest = secret->labels[kLabelTokenHash];
+  EXPECT_EQ(digest.size(), 64u);
+  EXPECT_EQ(publisher_.Token("public"), digest);
+
+  auto svc = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(svc.ok());
+  EXPECT_EQ(svc->labels[kLabelOwner], "cluster/public");
+  EXPECT_EQ(svc->labels[kLabelManagedBy], "swarmgate");
+  EXPECT_FALSE(svc->labels[kLabelSpecHash].empty());
+  EXPECT_EQ(svc->replicas, 2u);
+  EXPECT_NE(std::find(svc->network_targets.begin(), svc->network_targets.end(), net->id),
+            svc->network_targets.end());
+  EXPECT_NE(std::find(svc->network_targets.begin(), svc->network_targets.end(), control->id),
+            svc->network_targets.end());
+  EXPECT_NE(svc->spec_json.find("sg-token-public"), std::string::npos);
+
+  auto published = publisher_.published();
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0].cluster, "public");
+  EXPECT_EQ(published[0].trigger, "servicecluster");
+  EXPECT_NE(published[0].text.find("worker_connections"), std::string::npos);
+  ASSERT_EQ(fake_validator_.configs().size(), 1u);
+  // No proxy serves yet: look again soon.
+  EXPECT_GT(result.requeue_after.count(), 0);
+  EXPECT_EQ(Cond(crds::Kind::kServiceCluster, "public", crds::kConditionReady).status,
+            crds::kConditionFalse);
+}
+
+TEST_F(ClusterReconcilerTest, SecondPassWithNothingChangedWritesNothing) {
+  Apply(ClusterYaml("public"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Pass();
+  std::string shop = CreateBackend("shop");
+  docker_.SetTasks(shop, {RunningTask("t1", NetworkId("sg-public"), "10.0.1.7")});
+  Pass();
+  const std::string first = publisher_.LastText();
+  const int64_t generation = publisher_.CurrentGeneration("public");
+  const size_t validations = fake_validator_.configs().size();
+
+  docker_.ResetCounters();
+  Pass();
+  EXPECT_EQ(docker_.WriteCount(), 0) << ::testing::PrintToString(docker_.CallLog());
+  EXPECT_EQ(publisher_.LastText(), first);
+  EXPECT_EQ(publisher_.CurrentGeneration("public"), generation);
+  // An unchanged configuration is not validated again either.
+  EXPECT_EQ(fake_validator_.configs().size(), validations);
+}
+
+TEST_F(ClusterReconcilerTest, DriftOfTheProxyServiceIsRepaired) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  auto svc = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(svc.ok());
+  const std::string hash = svc->labels[kLabelSpecHash];
+  ASSERT_FALSE(hash.empty());
+
+  // Somebody edits the service by hand: other replicas, other hash label.
+  std::string tampered = svc->spec_json;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto pos = tampered.find(from);
+    ASSERT_NE(pos, std::string::npos) << from << " in " << tampered;
+    tampered.replace(pos, from.size(), to);
+  };
+  replace("\"Replicas\":2", "\"Replicas\":5");
+  replace(hash, "0000000000000000");
+  ASSERT_TRUE(docker_.UpdateService(svc->id, svc->version, tampered).ok());
+  ASSERT_EQ(docker_.InspectService("sg-proxy-public")->replicas, 5u);
+
+  docker_.ResetCounters();
+  Pass();
+  EXPECT_EQ(docker_.CallCount("UpdateService"), 1);
+  auto repaired = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(repaired.ok());
+  EXPECT_EQ(repaired->replicas, 2u);
+  EXPECT_EQ(repaired->labels[kLabelSpecHash], hash);
+  EXPECT_EQ(repaired->id, svc->id);
+}
+
+TEST_F(ClusterReconcilerTest, ClusterSpecChangeUpdatesTheService) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  auto before = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(before.ok());
+
+  std::string yaml = ClusterYaml("public");
+  yaml.replace(yaml.find("replicas: 2"), 11, "replicas: 3");
+  Apply(yaml);
+  docker_.ResetCounters();
+  Pass();
+  EXPECT_EQ(docker_.CallCount("UpdateService"), 1);
+  EXPECT_EQ(docker_.CallCount("CreateService"), 0);
+  auto after = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->id, before->id);
+  EXPECT_EQ(after->replicas, 3u);
+  EXPECT_NE(after->labels[kLabelSpecHash], before->labels[kLabelSpecHash]);
+  auto status = Status(crds::Kind::kServiceCluster, "public");
+  ASSERT_TRUE(status.proxy_replicas.has_value());
+  EXPECT_EQ(status.proxy_replicas->desired, 3);
+  EXPECT_EQ(status.observed_generation, 2);
+}
+
+TEST_F(ClusterReconcilerTest, TaskChangesReachTheConfigAndTheRouteStatus) {
+  Apply(ClusterYaml("public"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Pass();
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).reason, kReasonBackendNotFound);
+
+  std::string shop = CreateBackend("shop");
+  const std::string net = NetworkId("sg-public");
+  docker_.SetTasks(shop, {RunningTask("t1", net, "10.0.1.7"), RunningTask("t2", net, "10.0.1.8")});
+  Pass("public", "task");
+  std::string text = publisher_.LastText();
+  EXPECT_NE(text.find("10.0.1.7:8080"), std::string::npos) << text;
+  EXPECT_NE(text.find("10.0.1.8:8080"), std::string::npos) << text;
+  EXPECT_EQ(publisher_.published().back().trigger, "task");
+  auto status = Status(crds::Kind::kRoute, "shop");
+  EXPECT_EQ(status.endpoints, (std::vector<std::string>{"10.0.1.7:8080", "10.0.1.8:8080"}));
+  const auto* ready = status.FindCondition(crds::kConditionReady);
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->status, crds::kConditionTrue);
+  EXPECT_EQ(ready->reason, kReasonReady);
+  EXPECT_EQ(metrics_.routes.WithLabels({"public", "true"}).Value(), 1);
+  EXPECT_EQ(metrics_.routes.WithLabels({"public", "false"}).Value(), 0);
+
+  // t2 is told to shut down: it leaves the configuration at once.
+  docker_.SetTasks(
+      shop, {RunningTask("t1", net, "10.0.1.7"), RunningTask("t2", net, "10.0.1.8", "shutdown")});
+  Pass("public", "task");
+  text = publisher_.LastText();
+  EXPECT_NE(text.find("10.0.1.7:8080"), std::string::npos);
+  EXPECT_EQ(text.find("10.0.1.8:8080"), std::string::npos) << text;
+  EXPECT_EQ(Status(crds::Kind::kRoute, "shop").endpoints,
+            std::vector<std::string>{"10.0.1.7:8080"});
+
+  // The index tells watchers which services and routes the cluster depends on.
+  EXPECT_EQ(index_.ClustersUsingService("shop"), std::vector<std::string>{"public"});
+  EXPECT_EQ(index_.ClustersOfRoute("shop"), std::vector<std::string>{"public"});
+}
+
+TEST_F(ClusterReconcilerTest, RouteStatusesNameWhatIsWrong) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  const std::string net = NetworkId("sg-public");
+  docker_.SetTasks(CreateBackend("web"), {RunningTask("t1", net, "10.0.1.7")});
+  CreateBackend("offnet", "");
+  Apply(RouteYaml("first", "same.example.com", "web"));
+  Apply(RouteYaml("second", "same.example.com", "web"));
+  Apply(RouteYaml("missing", "missing.example.com", "nosuchservice"));
+  Apply(RouteYaml("detached", "detached.example.com", "offnet"));
+  Apply(RouteYaml("nosecret", "secure.example.com", "web",
+                  "  tls: {mode: terminate, secret: absent-tls}\n"));
+  Apply(RouteYaml("other", "other.example.com", "web", "", "elsewhere"));
+  Pass();
+
+  struct Case {
+    std::string route;
+    std::string status;
+    std::string reason;
+    std::string message_part;
+  };
+  const std::vector<Case> cases = {
+      {"first", crds::kConditionTrue, kReasonReady, "1 endpoints"},
+      {"second", crds::kConditionFalse, kReasonConflict, "\"first\""},
+      {"missing", crds::kConditionFalse, kReasonBackendNotFound, "nosuchservice"},
+      {"detached", crds::kConditionFalse, kReasonBackendNotAttached, "--network-add sg-public"},
+      {"nosecret", crds::kConditionFalse, kReasonSecretNotFound, "absent-tls"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.route);
+    auto ready = Cond(crds::Kind::kRoute, c.route, crds::kConditionReady);
+    EXPECT_EQ(ready.status, c.status);
+    EXPECT_EQ(ready.reason, c.reason);
+    EXPECT_NE(ready.message.find(c.message_part), std::string::npos) << ready.message;
+    EXPECT_EQ(Status(crds::Kind::kRoute, c.route).observed_generation, 1);
+  }
+  // A route of another cluster is left to that cluster.
+  EXPECT_TRUE(Status(crds::Kind::kRoute, "other").conditions.empty());
+  const std::string text = publisher_.LastText();
+  EXPECT_EQ(text.find("secure.example.com"), std::string::npos);
+  EXPECT_NE(text.find("missing.example.com"), std::string::npos);
+  EXPECT_EQ(metrics_.routes.WithLabels({"public", "true"}).Value(), 1);
+  EXPECT_EQ(metrics_.routes.WithLabels({"public", "false"}).Value(), 4);
+}
+
+TEST_F(ClusterReconcilerTest, TlsSecretsOfRoutesAreMountedInTheProxy) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  docker::SecretSpec secret;
+  secret.name = "shop-tls";
+  secret.data = "pem";
+  auto secret_id = docker_.CreateSecret(secret);
+  ASSERT_TRUE(secret_id.ok());
+  docker_.SetTasks(CreateBackend("shop"), {RunningTask("t1", NetworkId("sg-public"), "10.0.1.7")});
+  Apply(RouteYaml("shop", "shop.example.com", "shop",
+                  "  tls: {mode: terminate, secret: shop-tls}\n"));
+  Pass();
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).reason, kReasonReady);
+  auto svc = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(svc.ok());
+  EXPECT_NE(svc->spec_json.find("\"SecretID\":\"" + *secret_id + "\""), std::string::npos)
+      << svc->spec_json;
+  EXPECT_NE(publisher_.LastText().find("/run/secrets/shop-tls"), std::string::npos);
+}
+
+class RejectingClusterReconcilerTest : public ClusterReconcilerTest {
+ protected:
+  static RejectRouteValidator& Validator() {
+    static RejectRouteValidator v("broken");
+    return v;
+  }
+  RejectingClusterReconcilerTest() : ClusterReconcilerTest(&Validator()) {}
+};
+
+TEST_F(RejectingClusterReconcilerTest, RouteNginxRejectsIsLeftOutAndTheOthersPublished) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  docker_.SetTasks(CreateBackend("web"), {RunningTask("t1", NetworkId("sg-public"), "10.0.1.7")});
+  Apply(RouteYaml("broken", "broken.example.com", "web"));
+  Apply(RouteYaml("good", "good.example.com", "web"));
+  const int calls_before = Validator().calls();
+  Pass();
+  // Rejected with the route, accepted without it.
+  EXPECT_EQ(Validator().calls() - calls_before, 2);
+
+  const std::string text = publisher_.LastText();
+  EXPECT_NE(text.find("good.example.com"), std::string::npos) << text;
+  EXPECT_EQ(text.find("broken.example.com"), std::string::npos) << text;
+  auto broken = Status(crds::Kind::kRoute, "broken");
+  const auto* ready = broken.FindCondition(crds::kConditionReady);
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->status, crds::kConditionFalse);
+  EXPECT_EQ(ready->reason, kReasonInvalidConfig);
+  EXPECT_NE(ready->message.find("invalid parameter"), std::string::npos) << ready->message;
+  const auto* degraded = broken.FindCondition(crds::kConditionDegraded);
+  ASSERT_NE(degraded, nullptr);
+  EXPECT_EQ(degraded->status, crds::kConditionTrue);
+  EXPECT_EQ(degraded->reason, kReasonInvalidConfig);
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "good", crds::kConditionReady).status, crds::kConditionTrue);
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "good", crds::kConditionDegraded).status,
+            crds::kConditionFalse);
+}
+
+TEST_F(ClusterReconcilerTest, ConfigWithoutACulpritIsNeverPublished) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  const auto before = publisher_.published().size();
+  fake_validator_.SetResult(InvalidArgument("nginx: [emerg] something global"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  auto r = rec_.Reconcile("cluster/public", {"route", clock_.Now()});
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(publisher_.published().size(), before);
+}
+
+TEST_F(ClusterReconcilerTest, MissingHealthcheckDegradesTheRoute) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  const std::string net = NetworkId("sg-public");
+  docker_.SetTasks(CreateBackend("bare"), {RunningTask("t1", net, "10.0.1.7")});
+  docker_.SetTasks(CreateBackend("checked", "sg-public", true),
+                   {RunningTask("t2", net, "10.0.1.8")});
+  const std::string policy = "  updatePolicy: {requireHealthcheck: true}\n";
+  Apply(RouteYaml("bare", "bare.example.com", "bare", policy));
+  Apply(RouteYaml("checked", "checked.example.com", "checked", policy));
+  Apply(RouteYaml("relaxed", "relaxed.example.com", "bare"));
+  Pass();
+
+  auto bare = Cond(crds::Kind::kRoute, "bare", crds::kConditionDegraded);
+  EXPECT_EQ(bare.status, crds::kConditionTrue);
+  EXPECT_EQ(bare.reason, kReasonHealthcheckMissing);
+  EXPECT_NE(bare.message.find("--health-cmd"), std::string::npos) << bare.message;
+  // Degraded, still served.
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "bare", crds::kConditionReady).status, crds::kConditionTrue);
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "checked", crds::kConditionDegraded).status,
+            crds::kConditionFalse);
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "relaxed", crds::kConditionDegraded).status,
+            crds::kConditionFalse);
+}
+
+TEST_F(ClusterReconcilerTest, ReadyOnlyWhenEveryProxyServesTheGeneration) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  auto svc = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(svc.ok());
+  const std::string net = NetworkId("sg-public");
+
+  // One proxy of two is running.
+  docker_.SetTasks(svc->id, {RunningTask("p1", net, "10.0.1.2")});
+  publisher_.SetServed("public", publisher_.CurrentGeneration("public"));
+  auto result = Pass();
+  EXPECT_GT(result.requeue_after.count(), 0);
+  auto status = Status(crds::Kind::kServiceCluster, "public");
+  ASSERT_TRUE(status.proxy_replicas.has_value());
+  EXPECT_EQ(status.proxy_replicas->desired, 2);
+  EXPECT_EQ(status.proxy_replicas->running, 1);
+  EXPECT_EQ(status.FindCondition(crds::kConditionReady)->status, crds::kConditionFalse);
+
+  // Both run, neither serves the current generation yet.
+  docker_.SetTasks(svc->id,
+                   {RunningTask("p1", net, "10.0.1.2"), RunningTask("p2", net, "10.0.1.3")});
+  publisher_.SetServed("public", 0);
+  result = Pass();
+  EXPECT_GT(result.requeue_after.count(), 0);
+  EXPECT_EQ(publisher_.Expected("public"), (std::vector<std::string>{"p1", "p2"}));
+  status = Status(crds::Kind::kServiceCluster, "public");
+  EXPECT_EQ(status.proxy_replicas->running, 2);
+  EXPECT_EQ(status.FindCondition(crds::kConditionReady)->status, crds::kConditionFalse);
+  EXPECT_EQ(status.FindCondition(crds::kConditionProgressing)->status, crds::kConditionTrue);
+
+  publisher_.SetServed("public", publisher_.CurrentGeneration("public"));
+  result = Pass();
+  EXPECT_EQ(result.requeue_after.count(), 0);
+  status = Status(crds::Kind::kServiceCluster, "public");
+  EXPECT_EQ(status.FindCondition(crds::kConditionReady)->status, crds::kConditionTrue);
+  EXPECT_EQ(status.FindCondition(crds::kConditionProgressing)->status, crds::kConditionFalse);
+  EXPECT_EQ(status.observed_generation, 1);
+}
+
+TEST_F(ClusterReconcilerTest, DeletedClusterIsTornDown) {
+  Apply(ClusterYaml("public"));
+  Apply(ClusterYaml("keep"));
+  Pass("public");
+  Pass("keep");
+  ASSERT_TRUE(docker_.InspectService("sg-proxy-public").ok());
+
+  ASSERT_TRUE(store_.Delete(crds::Kind::kServiceCluster, "public").ok());
+  Pass("public");
+  EXPECT_TRUE(docker_.InspectService("sg-proxy-public").error().Is(ErrorCode::kNotFound));
+  EXPECT_TRUE(docker_.InspectNetwork("sg-public").error().Is(ErrorCode::kNotFound));
+  EXPECT_TRUE(docker_.InspectSecret("sg-token-public").error().Is(ErrorCode::kNotFound));
+  EXPECT_EQ(publisher_.forgotten(), std::vector<std::string>{"public"});
+  // Shared and other clusters' objects stay.
+  EXPECT_TRUE(docker_.InspectNetwork("sg-control").ok());
+  EXPECT_TRUE(docker_.InspectService("sg-proxy-keep").ok());
+  EXPECT_TRUE(docker_.InspectNetwork("sg-keep").ok());
+  EXPECT_TRUE(docker_.InspectSecret("sg-token-keep").ok());
+
+  // Nothing left: a second pass is a no-op.
+  docker_.ResetCounters();
+  Pass("public");
+  EXPECT_EQ(docker_.WriteCount(), 0);
+}
+
+TEST_F(ClusterReconcilerTest, CollectGarbageRemovesOnlyOrphans) {
+  Apply(ClusterYaml("gone", "    delivery: rolling\n"));
+  Apply(ClusterYaml("keep"));
+  Pass("gone");
+  Pass("keep");
+  ASSERT_FALSE(OwnedConfigNames("gone").empty());
+  docker::NetworkSpec foreign;
+  foreign.name = "app-net";
+  ASSERT_TRUE(docker_.CreateNetwork(foreign).ok());
+
+  // Deleted while the operator was not looking: no reconcile of "gone".
+  ASSERT_TRUE(store_.Delete(crds::Kind::kServiceCluster, "gone").ok());
+  ASSERT_TRUE(rec_.CollectGarbage().ok());
+  EXPECT_FALSE(docker_.InspectService("sg-proxy-gone").ok());
+  EXPECT_FALSE(docker_.InspectNetwork("sg-gone").ok());
+  EXPECT_TRUE(OwnedConfigNames("gone").empty());
+  EXPECT_TRUE(docker_.InspectService("sg-proxy-keep").ok());
+  EXPECT_TRUE(docker_.InspectNetwork("sg-keep").ok());
+  EXPECT_TRUE(docker_.InspectSecret("sg-token-keep").ok());
+  EXPECT_TRUE(docker_.InspectNetwork("sg-control").ok());
+  EXPECT_TRUE(docker_.InspectNetwork("app-net").ok());
+  EXPECT_TRUE(store_.Get(crds::Kind::kServiceCluster, "keep").ok());
+
+  // Nothing orphaned any more.
+  docker_.ResetCounters();
+  ASSERT_TRUE(rec_.CollectGarbage().ok());
+  EXPECT_EQ(docker_.WriteCount(), 0);
+}
+
+TEST_F(ClusterReconcilerTest, RollingDeliveryMountsADockerConfigAndRemovesOldOnes) {
+  std::string yaml = ClusterYaml("public", "    delivery: rolling\n");
+  yaml.replace(yaml.find("replicas: 2"), 11, "replicas: 1");
+  Apply(yaml);
+  Pass();
+  EXPECT_TRUE(publisher_.published().empty());
+  auto first = OwnedConfigNames("public");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].rfind("sg.proxy.public.", 0), 0u) << first[0];
+  EXPECT_EQ(first[0].size(), std::string("sg.proxy.public.").size() + 12);
+  auto config = docker_.InspectConfig(first[0]);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(first[0], "sg.proxy.public." + Sha256Hex(config->spec.data).substr(0, 12));
+  EXPECT_NE(config->spec.data.find("worker_connections"), std::string::npos);
+  auto svc = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(svc.ok());
+  EXPECT_NE(svc->spec_json.find("\"ConfigName\":\"" + first[0] + "\""), std::string::npos);
+  EXPECT_NE(svc->spec_json.find(kProxyConfigPath), std::string::npos);
+  EXPECT_FALSE(docker_.InspectSecret("sg-token-public").ok());
+
+  // A new route: a new config, the service rolls to it, the old one stays
+  // until the roll is over.
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  docker_.SetServiceUpdateState(svc->id, "updating");
+  auto result = Pass();
+  EXPECT_GT(result.requeue_after.count(), 0);
+  auto both = OwnedConfigNames("public");
+  ASSERT_EQ(both.size(), 2u);
+  std::string second = both[0] == first[0] ? both[1] : both[0];
+  svc = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(svc.ok());
+  EXPECT_NE(svc->spec_json.find("\"ConfigName\":\"" + second + "\""), std::string::npos);
+  EXPECT_EQ(svc->spec_json.find(first[0]), std::string::npos);
+
+  // Rolled and running: the old config goes.
+  docker_.SetServiceUpdateState(svc->id, "completed");
+  docker_.SetTasks(svc->id, {RunningTask("p1", NetworkId("sg-public"), "10.0.1.2")});
+  result = Pass();
+  EXPECT_EQ(result.requeue_after.count(), 0);
+  EXPECT_EQ(OwnedConfigNames("public"), std::vector<std::string>{second});
+  EXPECT_EQ(Cond(crds::Kind::kServiceCluster, "public", crds::kConditionReady).status,
+            crds::kConditionTrue);
+  EXPECT_NE(registry_.Serialize().find("swarmgate_convergence_seconds_count{cluster=\"public\""),
+            std::string::npos);
+
+  // Deleting the cluster removes its configs too.
+  ASSERT_TRUE(store_.Delete(crds::Kind::kServiceCluster, "public").ok());
+  Pass();
+  EXPECT_TRUE(OwnedConfigNames("public").empty());
+}
+
+}  // namespace
+}  // namespace sg::reconcilers

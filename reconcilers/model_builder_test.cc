@@ -1,0 +1,442 @@
+#include "reconcilers/model_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "crds/loader.h"
+
+namespace sg::reconcilers {
+namespace {
+
+std::string Diagnostics(const crds::LoadResult& r) {
+  std::string out;
+  for (const auto& d : r.diagnostics) out += d.ToString() + "\n";
+  return out;
+}
+
+crds::ServiceCluster Cluster(const std::string& proxy_yaml = "") {
+  std::string yaml =
+      "apiVersion: swarmgate.io/v1alpha1\n"
+      "kind: ServiceCluster\n"
+      "metadata: {name: public}\n"
+      "spec:\n"
+      "  proxy:\n"
+      "    replicas: 2\n" +
+      proxy_yaml;
+  auto r = crds::LoadText(yaml, "cluster.yaml");
+  EXPECT_TRUE(r.ok()) << Diagnostics(r);
+  if (r.resources.empty()) return {};
+  return *r.resources.front().cluster();
+}
+
+// A route of cluster "public"; `spec_yaml` holds the fields after serviceCluster.
+crds::Route Route(const std::string& name, const std::string& spec_yaml) {
+  std::string yaml =
+      "apiVersion: swarmgate.io/v1alpha1\n"
+      "kind: Route\n"
+      "metadata: {name: " +
+      name +
+      "}\n"
+      "spec:\n"
+      "  serviceCluster: public\n" +
+      spec_yaml;
+  auto r = crds::LoadText(yaml, name + ".yaml");
+  EXPECT_TRUE(r.ok()) << Diagnostics(r);
+  if (r.resources.empty()) return {};
+  return *r.resources.front().route();
+}
+
+ResolvedBackend Backend(std::vector<std::string> ips, int port = 8080) {
+  ResolvedBackend b;
+  int n = 0;
+  for (auto& ip : ips) b.endpoints.push_back({ip, port, "task" + std::to_string(++n), n, "node"});
+  return b;
+}
+
+RouteInput Input(crds::Route route, std::string created_at,
+                 std::vector<ResolvedBackend> backends = {}) {
+  RouteInput in;
+  if (backends.empty()) {
+    for (size_t i = 0; i < route.spec.backends.size(); ++i) {
+      backends.push_back(Backend({"10.0.1." + std::to_string(10 + i)}));
+    }
+  }
+  in.route = std::move(route);
+  in.generation = 1;
+  in.created_at = std::move(created_at);
+  in.backends = std::move(backends);
+  return in;
+}
+
+std::string PlainSpec(const std::string& host, const std::string& path = "/") {
+  return "  hosts: [" + host + "]\n  path: " + path +
+         "\n  backends: [{service: web, port: 8080}]\n";
+}
+
+const nginx::Server* FindServer(const nginx::ProxyModel& m, const std::string& host) {
+  for (const auto& s : m.servers) {
+    if (std::find(s.hosts.begin(), s.hosts.end(), host) != s.hosts.end()) return &s;
+  }
+  return nullptr;
+}
+
+const nginx::Upstream* FindUpstream(const nginx::ProxyModel& m, const std::string& name) {
+  for (const auto& u : m.upstreams) {
+    if (u.name == name) return &u;
+  }
+  return nullptr;
+}
+
+struct ConflictCase {
+  std::string label;
+  std::string a_created, b_created;
+  std::string winner, loser;
+};
+
+TEST(ModelBuilder, HostPathConflictOlderRouteKeepsIt) {
+  const std::vector<ConflictCase> cases = {
+      {"a older", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "a", "b"},
+      {"b older", "2024-01-03T00:00:00Z", "2024-01-02T00:00:00Z", "b", "a"},
+      {"same age, name decides", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", "a", "b"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    // Input order must not matter: pass the newer one first.
+    std::vector<RouteInput> routes = {
+        Input(Route("b", PlainSpec("shop.example.com", "/api")), c.b_created),
+        Input(Route("a", PlainSpec("shop.example.com", "/api")), c.a_created),
+    };
+    auto built = BuildModel(Cluster(), routes, {});
+    const auto& win = built.routes.at(c.winner);
+    const auto& lose = built.routes.at(c.loser);
+    EXPECT_TRUE(win.served);
+    EXPECT_EQ(win.reason, kReasonReady);
+    EXPECT_FALSE(lose.served);
+    EXPECT_EQ(lose.reason, kReasonConflict);
+    EXPECT_NE(lose.message.find("\"" + c.winner + "\""), std::string::npos) << lose.message;
+    const auto* server = FindServer(built.model, "shop.example.com");
+    ASSERT_NE(server, nullptr);
+    ASSERT_EQ(server->locations.size(), 1u);
+    EXPECT_EQ(server->locations[0].route, c.winner);
+  }
+}
+
+TEST(ModelBuilder, AgeComparesTimesNotStrings) {
+  // Docker drops trailing zeros of the fraction of a second.
+  struct Case {
+    std::string older, newer;
+  };
+  const std::vector<Case> cases = {
+      {"2024-01-01T00:00:05.12Z", "2024-01-01T00:00:05.5Z"},
+      {"2024-01-01T00:00:05.1Z", "2024-01-01T00:00:05.12Z"},
+      {"2024-01-01T00:00:05Z", "2024-01-01T00:00:05.1Z"},
+      {"2024-01-01T00:00:05.999999999Z", "2024-01-01T00:00:06Z"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.older + " < " + c.newer);
+    // Names chosen so that the name tie-break would pick the wrong one.
+    auto built = BuildModel(Cluster(),
+                            {Input(Route("a-newer", PlainSpec("shop.example.com")), c.newer),
+                             Input(Route("b-older", PlainSpec("shop.example.com")), c.older)},
+                            {});
+    EXPECT_TRUE(built.routes.at("b-older").served);
+    EXPECT_EQ(built.routes.at("a-newer").reason, kReasonConflict);
+  }
+}
+
+TEST(ModelBuilder, SameHostDifferentPathsDoNotConflict) {
+  auto built = BuildModel(Cluster(),
+                          {Input(Route("a", PlainSpec("shop.example.com", "/api")), "1"),
+                           Input(Route("b", PlainSpec("shop.example.com", "/web")), "2")},
+                          {});
+  EXPECT_EQ(built.routes.at("a").reason, kReasonReady);
+  EXPECT_EQ(built.routes.at("b").reason, kReasonReady);
+  const auto* server = FindServer(built.model, "shop.example.com");
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->locations.size(), 2u);
+}
+
+TEST(ModelBuilder, PassthroughAndTerminateOnOneHostConflict) {
+  const std::string terminate =
+      PlainSpec("secure.example.com") + "  tls: {mode: terminate, secret: secure-tls}\n";
+  const std::string passthrough = PlainSpec("secure.example.com") + "  tls: {mode: passthrough}\n";
+  struct Case {
+    std::string label;
+    std::string older_spec, newer_spec;
+  };
+  for (const auto& c : std::vector<Case>{{"terminate first", terminate, passthrough},
+                                         {"passthrough first", passthrough, terminate}}) {
+    SCOPED_TRACE(c.label);
+    auto built = BuildModel(Cluster(),
+                            {Input(Route("older", c.older_spec), "2024-01-01T00:00:00Z"),
+                             Input(Route("newer", c.newer_spec), "2024-01-02T00:00:00Z")},
+                            {});
+    EXPECT_TRUE(built.routes.at("older").served);
+    EXPECT_FALSE(built.routes.at("newer").served);
+    EXPECT_EQ(built.routes.at("newer").reason, kReasonConflict);
+    EXPECT_NE(built.routes.at("newer").message.find("\"older\""), std::string::npos);
+  }
+}
+
+TEST(ModelBuilder, TwoTerminateRoutesShareTheServerOfTheirHost) {
+  const std::string tls = "  tls: {mode: terminate, secret: shop-tls, redirectHTTP: true}\n";
+  auto built = BuildModel(Cluster(),
+                          {Input(Route("api", PlainSpec("shop.example.com", "/api") + tls), "1"),
+                           Input(Route("web", PlainSpec("shop.example.com", "/") + tls), "2")},
+                          {});
+  EXPECT_EQ(built.routes.at("api").reason, kReasonReady);
+  EXPECT_EQ(built.routes.at("web").reason, kReasonReady);
+  ASSERT_EQ(built.model.servers.size(), 1u);
+  const auto& server = built.model.servers[0];
+  ASSERT_TRUE(server.tls.has_value());
+  EXPECT_EQ(server.tls->certificate_file, "shop-tls");
+  EXPECT_EQ(server.tls->key_file, "shop-tls");
+  EXPECT_TRUE(server.redirect_http);
+  EXPECT_EQ(server.locations.size(), 2u);
+  EXPECT_EQ(built.secrets, std::vector<std::string>{"shop-tls"});
+}
+
+TEST(ModelBuilder, BackendProblemsKeepTheRouteServedWithTheReason) {
+  struct Case {
+    std::string label;
+    ResolvedBackend backend;
+    std::string reason;
+    std::string message_part;
+  };
+  ResolvedBackend not_found;
+  not_found.problem = BackendProblem::kNotFound;
+  not_found.message = "service \"web\" not found";
+  ResolvedBackend not_attached;
+  not_attached.problem = BackendProblem::kNotAttached;
+  not_attached.message = "service \"web\" is not attached to network \"sg-public\"";
+  const std::vector<Case> cases = {
+      {"missing", not_found, kReasonBackendNotFound, "not found"},
+      {"not attached", not_attached, kReasonBackendNotAttached, "not attached"},
+      {"no endpoints", ResolvedBackend{}, kReasonNoEndpoints, "503"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    auto built = BuildModel(Cluster(),
+                            {Input(Route("r", PlainSpec("a.example.com")), "1", {c.backend})}, {});
+    const auto& out = built.routes.at("r");
+    EXPECT_TRUE(out.served);
+    EXPECT_EQ(out.reason, c.reason);
+    EXPECT_NE(out.message.find(c.message_part), std::string::npos) << out.message;
+    EXPECT_TRUE(out.endpoints.empty());
+    // The location still exists and its upstream has no server: nginx answers 503.
+    const auto* u = FindUpstream(built.model, UpstreamName("r", 0));
+    ASSERT_NE(u, nullptr);
+    EXPECT_TRUE(u->servers.empty());
+    ASSERT_NE(FindServer(built.model, "a.example.com"), nullptr);
+  }
+}
+
+TEST(ModelBuilder, BackendProblemNamesTheBackendIndex) {
+  ResolvedBackend missing;
+  missing.problem = BackendProblem::kNotFound;
+  missing.message = "service \"v2\" not found";
+  auto route = Route("r",
+                     "  hosts: [a.example.com]\n"
+                     "  backends: [{service: v1, port: 80}, {service: v2, port: 80}]\n");
+  auto built = BuildModel(Cluster(), {Input(route, "1", {Backend({"10.0.0.5"}, 80), missing})}, {});
+  const auto& out = built.routes.at("r");
+  EXPECT_EQ(out.reason, kReasonBackendNotFound);
+  EXPECT_NE(out.message.find("backends[1]"), std::string::npos) << out.message;
+  EXPECT_EQ(out.endpoints, std::vector<std::string>{"10.0.0.5:80"});
+}
+
+TEST(ModelBuilder, MissingSecretLeavesTheRouteOut) {
+  auto in = Input(Route("secure", PlainSpec("secure.example.com") +
+                                      "  tls: {mode: terminate, secret: secure-tls}\n"),
+                  "1");
+  in.secret_found = false;
+  auto built =
+      BuildModel(Cluster(), {in, Input(Route("plain", PlainSpec("p.example.com")), "2")}, {});
+  const auto& out = built.routes.at("secure");
+  EXPECT_FALSE(out.served);
+  EXPECT_EQ(out.reason, kReasonSecretNotFound);
+  EXPECT_NE(out.message.find("secure-tls"), std::string::npos) << out.message;
+  EXPECT_EQ(FindServer(built.model, "secure.example.com"), nullptr);
+  EXPECT_TRUE(built.secrets.empty());
+  EXPECT_TRUE(built.routes.at("plain").served);
+}
+
+TEST(ModelBuilder, ExcludedRouteIsInvalidConfigWithNginxMessage) {
+  BuildOptions options;
+  options.excluded["bad"] = "[emerg] unknown directive in nginx.conf:42";
+  auto built = BuildModel(Cluster(),
+                          {Input(Route("bad", PlainSpec("bad.example.com")), "1"),
+                           Input(Route("good", PlainSpec("good.example.com")), "2")},
+                          options);
+  const auto& bad = built.routes.at("bad");
+  EXPECT_FALSE(bad.served);
+  EXPECT_EQ(bad.reason, kReasonInvalidConfig);
+  EXPECT_NE(bad.message.find("unknown directive in nginx.conf:42"), std::string::npos)
+      << bad.message;
+  EXPECT_EQ(FindServer(built.model, "bad.example.com"), nullptr);
+  EXPECT_EQ(FindUpstream(built.model, UpstreamName("bad", 0)), nullptr);
+  EXPECT_TRUE(built.routes.at("good").served);
+  // An excluded route claims nothing: a newer route may take its host.
+  auto again = BuildModel(Cluster(),
+                          {Input(Route("bad", PlainSpec("x.example.com")), "1"),
+                           Input(Route("next", PlainSpec("x.example.com")), "2")},
+                          options);
+  EXPECT_EQ(again.routes.at("next").reason, kReasonReady);
+}
+
+TEST(ModelBuilder, RouteFieldsAreMappedIntoTheModel) {
+  auto route = Route("shop",
+                     "  hosts: [shop.example.com]\n"
+                     "  path: /api\n"
+                     "  rewrite: /\n"
+                     "  backends:\n"
+                     "    - {service: shop-v1, port: 8080, weight: 90}\n"
+                     "    - {service: shop-v2, port: 8080, weight: 10, canary: true}\n"
+                     "  canary:\n"
+                     "    header: {name: X-Canary, value: always}\n"
+                     "    cookie: {name: canary}\n"
+                     "  stickySession: {cookie: SG_STICKY}\n"
+                     "  websocket: true\n"
+                     "  timeouts: {connect: 2s, read: 30s, send: 45s}\n"
+                     "  healthCheck: {maxFails: 5, failTimeout: 20s}\n"
+                     "  rateLimit: {requestsPerSecond: 100, burst: 200}\n");
+  auto built = BuildModel(
+      Cluster(), {Input(route, "1", {Backend({"10.0.1.3", "10.0.1.2"}), Backend({"10.0.1.9"})})},
+      {});
+  const auto& out = built.routes.at("shop");
+  EXPECT_EQ(out.reason, kReasonReady);
+  EXPECT_EQ(out.endpoints,
+            (std::vector<std::string>{"10.0.1.3:8080", "10.0.1.2:8080", "10.0.1.9:8080"}));
+
+  const auto* server = FindServer(built.model, "shop.example.com");
+  ASSERT_NE(server, nullptr);
+  EXPECT_FALSE(server->tls.has_value());
+  ASSERT_EQ(server->locations.size(), 1u);
+  const auto& loc = server->locations[0];
+  EXPECT_EQ(loc.route, "shop");
+  EXPECT_EQ(loc.path, "/api");
+  EXPECT_EQ(loc.rewrite, std::optional<std::string>("/"));
+  ASSERT_EQ(loc.backends.size(), 2u);
+  EXPECT_EQ(loc.backends[0].upstream, UpstreamName("shop", 0));
+  EXPECT_EQ(loc.backends[0].weight, 90);
+  EXPECT_FALSE(loc.backends[0].canary);
+  EXPECT_EQ(loc.backends[1].upstream, UpstreamName("shop", 1));
+  EXPECT_EQ(loc.backends[1].weight, 10);
+  EXPECT_TRUE(loc.backends[1].canary);
+  EXPECT_EQ(loc.canary.header_name, "X-Canary");
+  EXPECT_EQ(loc.canary.header_value, "always");
+  EXPECT_EQ(loc.canary.cookie_name, "canary");
+  EXPECT_EQ(loc.canary.cookie_value, "");
+  EXPECT_TRUE(loc.websocket);
+  EXPECT_EQ(loc.timeouts.connect, nginx::Duration(2000));
+  EXPECT_EQ(loc.timeouts.read, nginx::Duration(30000));
+  EXPECT_EQ(loc.timeouts.send, nginx::Duration(45000));
+  EXPECT_EQ(loc.rate_limit.requests_per_second, 100);
+  EXPECT_EQ(loc.rate_limit.burst, 200);
+
+  const auto* u0 = FindUpstream(built.model, UpstreamName("shop", 0));
+  ASSERT_NE(u0, nullptr);
+  ASSERT_EQ(u0->servers.size(), 2u);
+  EXPECT_EQ(u0->servers[0].address, "10.0.1.3:8080");
+  EXPECT_EQ(u0->servers[1].address, "10.0.1.2:8080");
+  EXPECT_EQ(u0->max_fails, 5);
+  EXPECT_EQ(u0->fail_timeout, nginx::Duration(20000));
+  EXPECT_EQ(u0->sticky_cookie, "SG_STICKY");
+  const auto* u1 = FindUpstream(built.model, UpstreamName("shop", 1));
+  ASSERT_NE(u1, nullptr);
+  ASSERT_EQ(u1->servers.size(), 1u);
+  EXPECT_EQ(u1->servers[0].address, "10.0.1.9:8080");
+}
+
+TEST(ModelBuilder, DefaultsLeaveOptionalFeaturesOff) {
+  auto built = BuildModel(Cluster(), {Input(Route("r", PlainSpec("a.example.com")), "1")}, {});
+  const auto* server = FindServer(built.model, "a.example.com");
+  ASSERT_NE(server, nullptr);
+  const auto& loc = server->locations.at(0);
+  EXPECT_FALSE(loc.rewrite.has_value());
+  EXPECT_FALSE(loc.websocket);
+  EXPECT_EQ(loc.rate_limit.requests_per_second, 0);
+  EXPECT_TRUE(loc.canary.header_name.empty());
+  EXPECT_TRUE(loc.canary.cookie_name.empty());
+  const auto* u = FindUpstream(built.model, UpstreamName("r", 0));
+  ASSERT_NE(u, nullptr);
+  EXPECT_TRUE(u->sticky_cookie.empty());
+}
+
+TEST(ModelBuilder, PassthroughRouteIsRoutedBySni) {
+  auto route = Route("db",
+                     "  hosts: [db.example.com]\n"
+                     "  backends: [{service: a, port: 5432}, {service: b, port: 5432}]\n"
+                     "  tls: {mode: passthrough}\n");
+  auto built = BuildModel(
+      Cluster(), {Input(route, "1", {Backend({"10.0.2.1"}, 5432), Backend({"10.0.2.2"}, 5432)})},
+      {});
+  EXPECT_TRUE(built.routes.at("db").served);
+  EXPECT_TRUE(built.model.servers.empty());
+  EXPECT_TRUE(built.secrets.empty());
+  ASSERT_EQ(built.model.passthrough.size(), 1u);
+  const auto& p = built.model.passthrough[0];
+  EXPECT_EQ(p.route, "db");
+  EXPECT_EQ(p.hosts, std::vector<std::string>{"db.example.com"});
+  ASSERT_EQ(p.upstream.servers.size(), 2u);
+  EXPECT_EQ(p.upstream.servers[0].address, "10.0.2.1:5432");
+  EXPECT_EQ(p.upstream.servers[1].address, "10.0.2.2:5432");
+}
+
+TEST(ModelBuilder, TlsSecretsAreListedSortedAndUnique) {
+  auto tls = [](const std::string& secret) {
+    return "  tls: {mode: terminate, secret: " + secret + "}\n";
+  };
+  auto built =
+      BuildModel(Cluster(),
+                 {Input(Route("z", PlainSpec("z.example.com") + tls("zeta-tls")), "1"),
+                  Input(Route("a", PlainSpec("a.example.com") + tls("alpha-tls")), "2"),
+                  Input(Route("b", PlainSpec("a.example.com", "/b") + tls("alpha-tls")), "3"),
+                  Input(Route("p", PlainSpec("p.example.com")), "4")},
+                 {});
+  EXPECT_EQ(built.secrets, (std::vector<std::string>{"alpha-tls", "zeta-tls"}));
+  const auto* z = FindServer(built.model, "z.example.com");
+  ASSERT_NE(z, nullptr);
+  ASSERT_TRUE(z->tls.has_value());
+  EXPECT_EQ(z->tls->certificate_file, "zeta-tls");
+  const auto* p = FindServer(built.model, "p.example.com");
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(p->tls.has_value());
+}
+
+TEST(ModelBuilder, RedirectsAreMapped) {
+  auto route = Route("r", PlainSpec("new.example.com") +
+                              "  redirects: [{from: old.example.com, to: "
+                              "\"https://new.example.com\", code: 308}]\n");
+  auto built = BuildModel(Cluster(), {Input(route, "1")}, {});
+  ASSERT_EQ(built.model.redirects.size(), 1u);
+  EXPECT_EQ(built.model.redirects[0].from_host, "old.example.com");
+  EXPECT_EQ(built.model.redirects[0].to_url, "https://new.example.com");
+  EXPECT_EQ(built.model.redirects[0].code, 308);
+}
+
+TEST(ModelBuilder, ClusterSettingsAreMapped) {
+  auto cluster = Cluster(
+      "    ports: {http: 8080, https: 8443}\n"
+      "    config: {workerConnections: 1024, keepaliveTimeout: 30s, clientMaxBodySize: 2m}\n");
+  BuildOptions options;
+  options.certs_dir = "/run/secrets";
+  options.runtime.access_log = "off";
+  auto built = BuildModel(cluster, {}, options);
+  const auto& s = built.model.settings;
+  EXPECT_EQ(s.http_port, 8080);
+  EXPECT_EQ(s.https_port, 8443);
+  EXPECT_EQ(s.worker_connections, 1024);
+  EXPECT_EQ(s.keepalive_timeout, nginx::Duration(30000));
+  EXPECT_EQ(s.client_max_body_size, 2LL << 20);
+  EXPECT_EQ(s.certs_dir, "/run/secrets");
+  EXPECT_EQ(built.model.runtime.access_log, "off");
+  EXPECT_TRUE(built.routes.empty());
+  EXPECT_TRUE(built.model.servers.empty());
+}
+
+}  // namespace
+}  // namespace sg::reconcilers

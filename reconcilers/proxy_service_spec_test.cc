@@ -1,0 +1,256 @@
+#include "reconcilers/proxy_service_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <rapidjson/document.h>
+
+#include <string>
+#include <vector>
+
+#include "crds/loader.h"
+
+namespace sg::reconcilers {
+namespace {
+
+crds::ServiceCluster Cluster(const std::string& proxy_yaml) {
+  std::string yaml =
+      "apiVersion: swarmgate.io/v1alpha1\n"
+      "kind: ServiceCluster\n"
+      "metadata: {name: public}\n"
+      "spec:\n"
+      "  proxy:\n" +
+      std::string(proxy_yaml.find("image:") == std::string::npos
+                      ? "    image: swarmgate/proxy:1.0\n"
+                      : "") +
+      proxy_yaml;
+  auto r = crds::LoadText(yaml, "cluster.yaml");
+  std::string diags;
+  for (const auto& d : r.diagnostics) diags += d.ToString() + "\n";
+  EXPECT_TRUE(r.ok()) << diags;
+  if (r.resources.empty()) return {};
+  return *r.resources.front().cluster();
+}
+
+ProxyServiceInputs HotInputs() {
+  ProxyServiceInputs in;
+  in.network_id = "net-cluster";
+  in.control_network_id = "net-control";
+  in.operator_url = "http://swarmgate-operator:9090";
+  in.token = {"secret-token", "sg-token-public", kTokenSecretTarget};
+  return in;
+}
+
+ProxyServiceInputs RollingInputs() {
+  ProxyServiceInputs in;
+  in.network_id = "net-cluster";
+  in.config_id = "config-1";
+  in.config_name = "sg.proxy.public.0123456789ab";
+  return in;
+}
+
+rapidjson::Document Parse(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  EXPECT_FALSE(d.HasParseError()) << json;
+  return d;
+}
+
+std::vector<std::string> Strings(const rapidjson::Value& array) {
+  std::vector<std::string> out;
+  for (const auto& v : array.GetArray()) out.push_back(v.GetString());
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(ProxyServiceSpec, NameAndOwnerLabels) {
+  EXPECT_EQ(ProxyServiceName("public"), "sg-proxy-public");
+  EXPECT_EQ(OwnerValue("public"), "cluster/public");
+  auto d = Parse(BuildProxyServiceSpec(Cluster(""), HotInputs()));
+  EXPECT_STREQ(d["Name"].GetString(), "sg-proxy-public");
+  const auto& labels = d["Labels"];
+  EXPECT_STREQ(labels[kLabelOwner].GetString(), "cluster/public");
+  EXPECT_STREQ(labels[kLabelManagedBy].GetString(), "swarmgate");
+  ASSERT_TRUE(labels.HasMember(kLabelSpecHash));
+  EXPECT_EQ(std::string(labels[kLabelSpecHash].GetString()).size(), 16u);
+}
+
+std::string HashOf(const std::string& spec) {
+  auto d = Parse(spec);
+  return d["Labels"][kLabelSpecHash].GetString();
+}
+
+TEST(ProxyServiceSpec, SpecHashChangesWithTheSpecOnly) {
+  const std::string base = BuildProxyServiceSpec(Cluster("    replicas: 2\n"), HotInputs());
+  // Deterministic: same inputs, same bytes.
+  EXPECT_EQ(BuildProxyServiceSpec(Cluster("    replicas: 2\n"), HotInputs()), base);
+
+  struct Case {
+    std::string label;
+    std::string proxy_yaml;
+    ProxyServiceInputs inputs;
+  };
+  auto other_net = HotInputs();
+  other_net.network_id = "net-other";
+  auto with_tls = HotInputs();
+  with_tls.tls_secrets.push_back({"s1", "shop-tls", "shop-tls"});
+  const std::vector<Case> cases = {
+      {"replicas", "    replicas: 3\n", HotInputs()},
+      {"image", "    replicas: 2\n    image: swarmgate/proxy:2.0\n", HotInputs()},
+      {"constraints", "    replicas: 2\n    constraints: [node.role==worker]\n", HotInputs()},
+      {"network", "    replicas: 2\n", other_net},
+      {"tls secret", "    replicas: 2\n", with_tls},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    auto changed = BuildProxyServiceSpec(Cluster(c.proxy_yaml), c.inputs);
+    EXPECT_NE(HashOf(changed), HashOf(base));
+  }
+}
+
+TEST(ProxyServiceSpec, HostModePortsUseDnsrrAndIngressUsesVip) {
+  struct Case {
+    std::string publish_mode;
+    std::string endpoint_mode;
+  };
+  for (const auto& c : std::vector<Case>{{"host", "dnsrr"}, {"ingress", "vip"}}) {
+    SCOPED_TRACE(c.publish_mode);
+    auto d = Parse(BuildProxyServiceSpec(
+        Cluster("    publishMode: " + c.publish_mode + "\n    ports: {http: 8080, https: 8443}\n"),
+        HotInputs()));
+    const auto& ep = d["EndpointSpec"];
+    EXPECT_EQ(std::string(ep["Mode"].GetString()), c.endpoint_mode);
+    const auto& ports = ep["Ports"];
+    ASSERT_EQ(ports.Size(), 2u);
+    EXPECT_EQ(ports[0]["TargetPort"].GetInt(), 8080);
+    EXPECT_EQ(ports[0]["PublishedPort"].GetInt(), 8080);
+    EXPECT_EQ(ports[1]["TargetPort"].GetInt(), 8443);
+    EXPECT_EQ(ports[1]["PublishedPort"].GetInt(), 8443);
+    for (const auto& p : ports.GetArray()) {
+      EXPECT_EQ(std::string(p["PublishMode"].GetString()), c.publish_mode);
+      EXPECT_STREQ(p["Protocol"].GetString(), "tcp");
+    }
+  }
+}
+
+TEST(ProxyServiceSpec, UpdateAndRollbackConfig) {
+  auto d = Parse(BuildProxyServiceSpec(
+      Cluster("    updatePolicy: {order: stop-first, parallelism: 2, delay: 3s,\n"
+              "                   failureAction: continue, monitor: 1500ms}\n"),
+      HotInputs()));
+  const auto& u = d["UpdateConfig"];
+  EXPECT_STREQ(u["Order"].GetString(), "stop-first");
+  EXPECT_EQ(u["Parallelism"].GetInt(), 2);
+  EXPECT_EQ(u["Delay"].GetInt64(), 3000000000LL);
+  EXPECT_STREQ(u["FailureAction"].GetString(), "continue");
+  EXPECT_EQ(u["Monitor"].GetInt64(), 1500000000LL);
+  const auto& r = d["RollbackConfig"];
+  EXPECT_STREQ(r["Order"].GetString(), "stop-first");
+  EXPECT_EQ(r["Parallelism"].GetInt(), 2);
+  EXPECT_STREQ(r["FailureAction"].GetString(), "pause");
+
+  auto defaults = Parse(BuildProxyServiceSpec(Cluster(""), HotInputs()));
+  EXPECT_STREQ(defaults["UpdateConfig"]["Order"].GetString(), "start-first");
+  EXPECT_STREQ(defaults["UpdateConfig"]["FailureAction"].GetString(), "rollback");
+  EXPECT_EQ(defaults["UpdateConfig"]["Monitor"].GetInt64(), 5000000000LL);
+}
+
+TEST(ProxyServiceSpec, ConstraintsReplicasAndStopGracePeriod) {
+  auto d = Parse(BuildProxyServiceSpec(
+      Cluster(
+          "    replicas: 4\n"
+          "    stopGracePeriod: 25s\n"
+          "    constraints: [\"node.labels.swarmgate.ingress==true\", \"node.role!=manager\"]\n"),
+      HotInputs()));
+  EXPECT_EQ(d["Mode"]["Replicated"]["Replicas"].GetInt(), 4);
+  EXPECT_EQ(
+      Strings(d["TaskTemplate"]["Placement"]["Constraints"]),
+      (std::vector<std::string>{"node.labels.swarmgate.ingress==true", "node.role!=manager"}));
+  const auto& cs = d["TaskTemplate"]["ContainerSpec"];
+  EXPECT_EQ(cs["StopGracePeriod"].GetInt64(), 25000000000LL);
+  EXPECT_STREQ(cs["Image"].GetString(), "swarmgate/proxy:1.0");
+}
+
+TEST(ProxyServiceSpec, HotDeliveryJoinsTheControlNetworkWithItsToken) {
+  auto d = Parse(BuildProxyServiceSpec(Cluster(""), HotInputs()));
+  const auto& tt = d["TaskTemplate"];
+  std::vector<std::string> targets;
+  for (const auto& n : tt["Networks"].GetArray()) targets.push_back(n["Target"].GetString());
+  EXPECT_EQ(targets, (std::vector<std::string>{"net-cluster", "net-control"}));
+  const auto& cs = tt["ContainerSpec"];
+  auto env = Strings(cs["Env"]);
+  EXPECT_TRUE(Contains(env, "SG_OPERATOR_URL=http://swarmgate-operator:9090"));
+  EXPECT_TRUE(Contains(env, "SG_CLUSTER=public"));
+  EXPECT_TRUE(Contains(env, "SG_TOKEN_FILE=/run/secrets/sg-token"));
+  auto command = Strings(cs["Command"]);
+  EXPECT_FALSE(Contains(command, "--config-file"));
+  ASSERT_EQ(cs["Secrets"].Size(), 1u);
+  const auto& token = cs["Secrets"][0];
+  EXPECT_STREQ(token["SecretID"].GetString(), "secret-token");
+  EXPECT_STREQ(token["SecretName"].GetString(), "sg-token-public");
+  EXPECT_STREQ(token["File"]["Name"].GetString(), "sg-token");
+  EXPECT_FALSE(cs.HasMember("Configs"));
+}
+
+TEST(ProxyServiceSpec, RollingDeliveryMountsTheConfigFile) {
+  auto d = Parse(BuildProxyServiceSpec(Cluster("    delivery: rolling\n"), RollingInputs()));
+  const auto& tt = d["TaskTemplate"];
+  ASSERT_EQ(tt["Networks"].Size(), 1u);
+  EXPECT_STREQ(tt["Networks"][0]["Target"].GetString(), "net-cluster");
+  const auto& cs = tt["ContainerSpec"];
+  auto command = Strings(cs["Command"]);
+  auto it = std::find(command.begin(), command.end(), "--config-file");
+  ASSERT_NE(it, command.end());
+  ASSERT_NE(it + 1, command.end());
+  EXPECT_EQ(*(it + 1), "/etc/swarmgate/nginx.conf");
+  auto env = Strings(cs["Env"]);
+  for (const auto& e : env) EXPECT_NE(e.rfind("SG_OPERATOR_URL=", 0), 0u) << e;
+  ASSERT_TRUE(cs.HasMember("Configs"));
+  ASSERT_EQ(cs["Configs"].Size(), 1u);
+  const auto& config = cs["Configs"][0];
+  EXPECT_STREQ(config["ConfigID"].GetString(), "config-1");
+  EXPECT_STREQ(config["ConfigName"].GetString(), "sg.proxy.public.0123456789ab");
+  EXPECT_STREQ(config["File"]["Name"].GetString(), "/etc/swarmgate/nginx.conf");
+  EXPECT_EQ(cs["Secrets"].Size(), 0u);
+}
+
+TEST(ProxyServiceSpec, TlsSecretsAreMounted) {
+  auto in = HotInputs();
+  in.tls_secrets = {{"s1", "a-tls", "a-tls"}, {"s2", "b-tls", "b-tls"}};
+  auto d = Parse(BuildProxyServiceSpec(Cluster(""), in));
+  const auto& secrets = d["TaskTemplate"]["ContainerSpec"]["Secrets"];
+  std::vector<std::string> names;
+  for (const auto& s : secrets.GetArray()) {
+    names.push_back(std::string(s["SecretName"].GetString()) + "@" + s["SecretID"].GetString() +
+                    "->" + s["File"]["Name"].GetString());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"sg-token-public@secret-token->sg-token",
+                                             "a-tls@s1->a-tls", "b-tls@s2->b-tls"}));
+
+  auto rolling_in = RollingInputs();
+  rolling_in.tls_secrets = in.tls_secrets;
+  auto r = Parse(BuildProxyServiceSpec(Cluster("    delivery: rolling\n"), rolling_in));
+  EXPECT_EQ(r["TaskTemplate"]["ContainerSpec"]["Secrets"].Size(), 2u);
+}
+
+TEST(ProxyServiceSpec, HealthCheckAndInit) {
+  auto d = Parse(BuildProxyServiceSpec(Cluster(""), HotInputs()));
+  const auto& cs = d["TaskTemplate"]["ContainerSpec"];
+  EXPECT_TRUE(cs["Init"].GetBool());
+  ASSERT_TRUE(cs.HasMember("Healthcheck"));
+  auto test = Strings(cs["Healthcheck"]["Test"]);
+  ASSERT_FALSE(test.empty());
+  EXPECT_EQ(test.front(), "CMD");
+  EXPECT_NE(test.back().find(":8082/healthz"), std::string::npos) << test.back();
+  EXPECT_GT(cs["Healthcheck"]["Interval"].GetInt64(), 0);
+}
+
+TEST(ProxyServiceSpec, Sha256HexIsHexOfTheDigest) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace sg::reconcilers
