@@ -153,6 +153,14 @@ Result<std::string> ClusterReconciler::EnsureToken(const std::string& cluster,
       *secret_id = s.id;
       return it->second;
     }
+    // Without its digest the token cannot be checked: replace it if it is
+    // ours (the next pass rolls the proxies onto the new one).
+    auto owner = s.labels.find(kLabelOwner);
+    if (owner == s.labels.end() || owner->second != OwnerValue(cluster)) {
+      return Conflict("secret \"" + name + "\" exists but was not created by swarmgate; remove it");
+    }
+    auto st = docker_.RemoveSecret(s.id);
+    if (!st.ok()) return st.error();
   }
   // Docker never returns secret data, so only the digest is kept (in a label)
   // to check what agents present.
@@ -261,6 +269,29 @@ Status ClusterReconciler::Teardown(const std::string& cluster) {
   return OkStatus();
 }
 
+void ClusterReconciler::MarkRoutesClusterNotFound(const std::string& cluster) {
+  auto routes = store_.List(crds::Kind::kRoute);
+  if (!routes.ok()) return;
+  std::string now = Rfc3339(clock_.WallNow());
+  for (const auto& r : *routes) {
+    auto d = crds::DecodeStored(r.data);
+    if (!d.ok() || !d->route() || d->route()->spec.service_cluster != cluster) continue;
+    crds::ResourceStatus status;
+    if (auto old = crds::DecodeStatus(r.status_json); !r.status_json.empty() && old.ok()) {
+      status = *old;
+    }
+    status.observed_generation = r.generation;
+    status.endpoints.clear();
+    status.SetCondition(Cond(crds::kConditionReady, false, kReasonClusterNotFound,
+                             "ServiceCluster \"" + cluster + "\" not found"),
+                        now);
+    status.SetCondition(Cond(crds::kConditionProgressing, false, "Waiting", ""), now);
+    status.SetCondition(Cond(crds::kConditionDegraded, false, "None", ""), now);
+    (void)store_.WriteStatus(crds::Kind::kRoute, r.name, r.generation,
+                             crds::EncodeStatus(status));
+  }
+}
+
 Status ClusterReconciler::CollectGarbage() {
   auto clusters = store_.List(crds::Kind::kServiceCluster);
   if (!clusters.ok()) return clusters.error();
@@ -303,6 +334,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     if (!stored.error().Is(ErrorCode::kNotFound)) return stored.error();
     auto st = Teardown(name);
     if (!st.ok()) return st.error();
+    MarkRoutesClusterNotFound(name);
     return runtime::ReconcileResult{};
   }
   auto decoded = crds::DecodeStored(stored->data);

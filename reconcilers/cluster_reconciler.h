@@ -53,6 +53,8 @@ class ClusterReconciler : public runtime::Reconciler {
   };
 
   Status Teardown(const std::string& cluster);
+  // Routes of a deleted cluster stop claiming to be served.
+  void MarkRoutesClusterNotFound(const std::string& cluster);
   Result<std::string> EnsureNetwork(const std::string& cluster, const std::string& network);
   Result<std::string> EnsureControlNetwork();
   Result<std::string> EnsureToken(const std::string& cluster, std::string* secret_id);

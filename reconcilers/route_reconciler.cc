@@ -81,6 +81,7 @@ Result<runtime::ReconcileResult> RouteReconciler::Reconcile(const std::string& k
     status.SetCondition(ready, now);
     status.SetCondition({crds::kConditionProgressing, crds::kConditionFalse, "Waiting", "", ""},
                         now);
+    status.SetCondition({crds::kConditionDegraded, crds::kConditionFalse, "None", "", ""}, now);
     auto st = store_.WriteStatus(crds::Kind::kRoute, name, stored->generation,
                                  crds::EncodeStatus(status));
     if (!st.ok() && !st.error().Is(ErrorCode::kConflict)) return st.error();
