@@ -235,6 +235,7 @@ Status ClusterReconciler::Teardown(const std::string& cluster) {
     std::lock_guard<std::mutex> lock(mu_);
     last_valid_hash_.erase(cluster);
     rolling_pending_.erase(cluster);
+    included_.erase(cluster);
   }
   docker::Filters owned{{"label", {Owner(cluster)}}};
   bool remaining = false;
@@ -503,7 +504,16 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     }
   }
 
-  auto service = EnsureProxyService(name, BuildProxyServiceSpec(cluster, inputs));
+  // Host-mode ports: a start-first replacement needs the port its old task
+  // still holds, so Swarm leaves it pending ("host-mode port already in use")
+  // and the update never ends, e.g. when a new TLS secret must be mounted.
+  // Such proxies are replaced stop-first, one node at a time.
+  crds::ServiceCluster effective = cluster;
+  if (proxy.publish_mode == crds::PublishMode::kHost &&
+      proxy.update_policy.order == crds::UpdateOrder::kStartFirst) {
+    effective.spec.proxy.update_policy.order = crds::UpdateOrder::kStopFirst;
+  }
+  auto service = EnsureProxyService(name, BuildProxyServiceSpec(effective, inputs));
   if (!service.ok()) return service.error();
 
   // Proxy tasks: running ones are the proxies expected to serve the config.
@@ -559,6 +569,15 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   }
 
   // Status of every route of the cluster.
+  const int64_t served = hot ? publisher_.ServedGeneration(name) : 0;
+  {
+    // Forget routes that left the cluster.
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& inc = included_[name];
+    for (auto it = inc.begin(); it != inc.end();) {
+      it = built.routes.count(it->first) ? std::next(it) : inc.erase(it);
+    }
+  }
   int ready_routes = 0, not_ready_routes = 0;
   for (const auto& [route_name, outcome] : built.routes) {
     const store::StoredResource* r = stored_routes[route_name];
@@ -569,14 +588,31 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     }
     status.observed_generation = r->generation;
     status.endpoints = outcome.endpoints;
-    bool ready = outcome.served && outcome.reason == kReasonReady;
+    // Live once every proxy serves a configuration that includes this
+    // version of the route (not merely the cluster's latest one, so a change
+    // of one route does not flip every other route's status).
+    bool live;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& inc = included_[name][route_name];
+      if (outcome.served && inc.route_generation != r->generation) {
+        inc = {r->generation, hot ? generation : 0};
+      }
+      live = hot ? (outcome.served && served >= inc.config_generation) : converged;
+    }
+    bool ready = outcome.served && outcome.reason == kReasonReady && live;
     (ready ? ready_routes : not_ready_routes)++;
+    std::string reason = outcome.reason;
     std::string message = outcome.message;
     if (ready) message = std::to_string(outcome.endpoints.size()) + " endpoints";
-    status.SetCondition(Cond(crds::kConditionReady, ready, outcome.reason, message), now);
-    status.SetCondition(Cond(crds::kConditionProgressing, outcome.served && !converged,
-                             converged ? "Converged" : "Converging",
-                             converged ? "" : "waiting for every proxy to serve it"),
+    if (outcome.served && outcome.reason == kReasonReady && !live) {
+      reason = "Converging";
+      message = "waiting for every proxy to serve it";
+    }
+    status.SetCondition(Cond(crds::kConditionReady, ready, reason, message), now);
+    status.SetCondition(Cond(crds::kConditionProgressing, outcome.served && !live,
+                             live ? "Converged" : "Converging",
+                             live ? "" : "waiting for every proxy to serve it"),
                         now);
     auto deg = degraded.find(route_name);
     bool is_degraded = deg != degraded.end() || outcome.reason == kReasonInvalidConfig;

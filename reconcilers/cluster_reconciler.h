@@ -74,6 +74,14 @@ class ClusterReconciler : public runtime::Reconciler {
   std::mutex mu_;
   std::map<std::string, std::string> last_valid_hash_;  // config hash that passed nginx -t
   std::map<std::string, Pending> rolling_pending_;       // rolling: not yet converged
+  // Per cluster and route: the config generation that first included the
+  // route's current generation (hot delivery). Lost on restart, which only
+  // means routes wait for the next generation to be served.
+  struct Inclusion {
+    int64_t route_generation = 0;
+    int64_t config_generation = 0;
+  };
+  std::map<std::string, std::map<std::string, Inclusion>> included_;
   std::optional<nginx::SelfSignedCertificate> placeholder_cert_;
 };
 

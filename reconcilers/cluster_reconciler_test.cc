@@ -33,6 +33,9 @@ class FakePublisher : public ConfigPublisher {
     if (c.generation == 0 || c.text != text) {
       c.text = text;
       ++c.generation;
+      // Proxies that pick up every new generation at once, unless a test
+      // wants to hold them back.
+      if (auto_serve) served_[cluster] = c.generation;
     }
     published_.push_back({cluster, text, trigger});
     return c.generation;
@@ -58,6 +61,8 @@ class FakePublisher : public ConfigPublisher {
     clusters_.erase(cluster);
     forgotten_.push_back(cluster);
   }
+
+  bool auto_serve = true;
 
   void SetServed(const std::string& cluster, int64_t generation) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -543,6 +548,23 @@ TEST_F(ClusterReconcilerTest, MissingHealthcheckDegradesTheRoute) {
             crds::kConditionFalse);
   EXPECT_EQ(Cond(crds::Kind::kRoute, "relaxed", crds::kConditionDegraded).status,
             crds::kConditionFalse);
+}
+
+TEST_F(ClusterReconcilerTest, RouteIsConvergingUntilEveryProxyServesIt) {
+  publisher_.auto_serve = false;
+  Apply(ClusterYaml("public"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Pass();
+  std::string shop = CreateBackend("shop");
+  docker_.SetTasks(shop, {RunningTask("t1", NetworkId("sg-public"), "10.0.1.7")});
+  Pass();
+  auto ready = *Status(crds::Kind::kRoute, "shop").FindCondition(crds::kConditionReady);
+  EXPECT_EQ(ready.status, crds::kConditionFalse);
+  EXPECT_EQ(ready.reason, "Converging");
+  publisher_.SetServed("public", publisher_.CurrentGeneration("public"));
+  Pass();
+  ready = *Status(crds::Kind::kRoute, "shop").FindCondition(crds::kConditionReady);
+  EXPECT_NE(ready.reason, "Converging") << ready.message;
 }
 
 TEST_F(ClusterReconcilerTest, ReadyOnlyWhenEveryProxyServesTheGeneration) {
