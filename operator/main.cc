@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   sg::cli::RegisterOperatorCommand();
   sg::cli::RegisterProxyCommand();
   sg::cli::RegisterRenderCommand();
+  sg::cli::RegisterImportCommand();
   std::vector<std::string> args(argv, argv + argc);
   return sg::cli::RunCli(args, std::cin, std::cout, std::cerr);
 }

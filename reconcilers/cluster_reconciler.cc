@@ -9,6 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "operator/common/time_format.h"
+#include "operator/runtime/logging.h"
+
 #include "crds/loader.h"
 #include "crds/status.h"
 #include "reconcilers/endpoint_resolver.h"
@@ -20,21 +23,11 @@ namespace sg::reconcilers {
 namespace {
 
 std::shared_ptr<spdlog::logger> Log() {
-  static auto logger = [] {
-    auto l = spdlog::get("cluster");
-    return l ? l : spdlog::default_logger()->clone("cluster");
-  }();
+  static auto logger = runtime::NamedLogger("cluster");
   return logger;
 }
 
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string Rfc3339(std::chrono::system_clock::time_point t) { return FormatRfc3339(t); }
 
 docker::Labels OwnedLabels(const std::string& cluster) {
   return {{kLabelOwner, OwnerValue(cluster)}, {kLabelManagedBy, kManagedByValue}};

@@ -28,9 +28,9 @@ ResolvedBackend ResolveBackend(const std::string& service_name, const docker::Se
   }
   if (!AttachedTo(*service, network)) {
     out.problem = BackendProblem::kNotAttached;
-    out.message = "service \"" + service_name + "\" is not attached to network \"" +
-                  network.name + "\"; add it with: docker service update --network-add " +
-                  network.name + " " + service_name;
+    out.message = "service \"" + service_name + "\" is not attached to network \"" + network.name +
+                  "\"; add it with: docker service update --network-add " + network.name + " " +
+                  service_name;
     return out;
   }
   if (vip_mode) {

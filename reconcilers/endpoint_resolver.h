@@ -35,7 +35,7 @@ enum class BackendProblem { kNone, kNotFound, kNotAttached };
 
 struct ResolvedBackend {
   BackendProblem problem = BackendProblem::kNone;
-  std::string message;  // what is wrong and how to fix it
+  std::string message;              // what is wrong and how to fix it
   std::vector<Endpoint> endpoints;  // sorted by ip, then port
 };
 

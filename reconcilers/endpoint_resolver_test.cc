@@ -49,9 +49,9 @@ TEST(EndpointResolver, OnlyRunningTasksMeantToRunOnTheClusterNetwork) {
   auto svc = Service({"net1"});
   std::vector<docker::Task> tasks = {
       Task("a", "running", "running", "10.1.0.9"),
-      Task("b", "running", "starting", "10.1.0.8"),       // health check not passed yet
-      Task("c", "shutdown", "running", "10.1.0.7"),       // told to stop: drop at once
-      Task("d", "running", "running", "10.9.0.7", "x"),   // other network
+      Task("b", "running", "starting", "10.1.0.8"),      // health check not passed yet
+      Task("c", "shutdown", "running", "10.1.0.7"),      // told to stop: drop at once
+      Task("d", "running", "running", "10.9.0.7", "x"),  // other network
       Task("e", "running", "running", "10.1.0.3"),
       Task("f", "shutdown", "complete", "10.1.0.4"),
   };
@@ -64,8 +64,8 @@ TEST(EndpointResolver, OnlyRunningTasksMeantToRunOnTheClusterNetwork) {
 
 TEST(EndpointResolver, VipModeUsesTheVirtualIpOnTheClusterNetwork) {
   auto svc = Service({"net1"});
-  auto r = ResolveBackend("shop", &svc, {Task("a", "running", "running", "10.1.0.9")}, 80, kNet,
-                          true);
+  auto r =
+      ResolveBackend("shop", &svc, {Task("a", "running", "running", "10.1.0.9")}, 80, kNet, true);
   ASSERT_EQ(r.endpoints.size(), 1u);
   EXPECT_EQ(r.endpoints[0].Address(), "10.1.0.2:80");
   EXPECT_TRUE(r.endpoints[0].task_id.empty());

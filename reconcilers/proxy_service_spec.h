@@ -34,7 +34,7 @@ struct ProxyServiceInputs {
   std::string operator_url;        // where agents long-poll (hot)
   SecretRef token;                 // hot: the cluster's agent token
   std::vector<SecretRef> tls_secrets;
-  std::string config_id;    // rolling: the Docker config holding nginx.conf
+  std::string config_id;  // rolling: the Docker config holding nginx.conf
   std::string config_name;
 };
 

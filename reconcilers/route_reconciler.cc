@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "operator/common/time_format.h"
+#include "operator/runtime/logging.h"
+
 #include "crds/loader.h"
 #include "crds/status.h"
 #include "reconcilers/model_builder.h"
@@ -13,21 +16,11 @@ namespace sg::reconcilers {
 namespace {
 
 std::shared_ptr<spdlog::logger> Log() {
-  static auto logger = [] {
-    auto l = spdlog::get("route");
-    return l ? l : spdlog::default_logger()->clone("route");
-  }();
+  static auto logger = runtime::NamedLogger("route");
   return logger;
 }
 
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string Rfc3339(std::chrono::system_clock::time_point t) { return FormatRfc3339(t); }
 
 }  // namespace
 

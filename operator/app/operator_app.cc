@@ -21,6 +21,7 @@
 #include "operator/runtime/controller.h"
 #include "operator/runtime/logging.h"
 #include "operator/store/resource_store.h"
+#include "operator/ui/status_page.h"
 #include "reconcilers/cluster_reconciler.h"
 #include "reconcilers/nginx_check.h"
 #include "reconcilers/route_reconciler.h"
@@ -126,8 +127,8 @@ int RunOperator(const OperatorOptions& options) {
   runtime::RealClock clock;
 
   docker::EngineClientOptions client_options;
-  client_options.observer = [&metrics](std::string_view method, std::string_view endpoint,
-                                       int code, double seconds) {
+  client_options.observer = [&metrics](std::string_view method, std::string_view endpoint, int code,
+                                       double seconds) {
     metrics.docker_api_request_duration_seconds
         .WithLabels({std::string(method), std::string(endpoint), std::to_string(code)})
         .Observe(seconds);
@@ -214,6 +215,7 @@ int RunOperator(const OperatorOptions& options) {
   });
   hub.RegisterRoutes(server);
   server.Handle("GET", "/v1/status", [&](const http::Request&) { return StatusJson(store, hub); });
+  ui::RegisterStatusPage(server);
   if (auto st = server.Start(); !st.ok()) {
     log->error("cannot listen address={} error={}", options.listen, st.error().message);
     return 1;
@@ -257,9 +259,9 @@ int RunOperator(const OperatorOptions& options) {
         elog->warn("event stream ended error={}", st.error().ToString());
       }
       if (since.empty()) {
-        since = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                   clock.WallNow().time_since_epoch())
-                                   .count());
+        since = std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch())
+                .count());
       }
       // Anything missed while disconnected is caught by the replay of
       // `since`; a resync covers the rest.

@@ -9,7 +9,7 @@
 namespace sg::app {
 
 struct OperatorOptions {
-  std::string docker_host;           // empty: DOCKER_HOST or the default socket
+  std::string docker_host;  // empty: DOCKER_HOST or the default socket
   std::string listen = ":9090";
   // Where proxy agents reach this operator (over the control network).
   std::string operator_url = "http://swarmgate-operator:9090";

@@ -18,7 +18,8 @@ struct Command {
 std::map<std::string, Command>& Registry() {
   static std::map<std::string, Command> commands = {
       {"apply", {"create or update resources from files: apply -f FILE|DIR|-", RunApply}},
-      {"get", {"list resources: get servicecluster|route [NAME] [-o table|wide|yaml|json]", RunGet}},
+      {"get",
+       {"list resources: get servicecluster|route [NAME] [-o table|wide|yaml|json]", RunGet}},
       {"describe", {"show one resource with its conditions: describe KIND NAME", RunDescribe}},
       {"delete", {"delete resources: delete (-f FILE | KIND NAME)", RunDelete}},
       {"diff", {"show what apply would change: diff -f FILE", RunDiff}},
@@ -32,8 +33,8 @@ void PrintUsage(std::ostream& out) {
   out << "swarmgate: declarative layer-7 ingress for Docker Swarm\n\n"
          "Usage: swarmgate COMMAND [ARGS] [--docker-host URL]\n\nCommands:\n";
   for (const auto& [name, cmd] : Registry()) {
-    out << "  " << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ')
-        << cmd.summary << "\n";
+    out << "  " << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ') << cmd.summary
+        << "\n";
   }
   out << "\nRun 'swarmgate COMMAND --help' for a command's flags.\n"
          "Exit codes: 0 ok, 1 invalid input or rejected, 2 usage, 3 Docker unreachable.\n";

@@ -20,6 +20,7 @@ void RegisterCommand(const std::string& name, const std::string& summary, Comman
 // Defined beside each command's implementation.
 void RegisterOperatorCommand();
 void RegisterRenderCommand();
+void RegisterImportCommand();
 
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
            std::ostream& err);

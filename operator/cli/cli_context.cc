@@ -30,8 +30,8 @@ void AddGlobalOptions(po::options_description& desc, CliContext& ctx) {
 }
 
 ParsedArgs ParseArgs(const std::vector<std::string>& args, const po::options_description& desc,
-                     const po::positional_options_description* positional,
-                     const std::string& usage, CliContext& ctx) {
+                     const po::positional_options_description* positional, const std::string& usage,
+                     CliContext& ctx) {
   ParsedArgs parsed;
   try {
     po::command_line_parser parser(args);
@@ -54,6 +54,24 @@ ParsedArgs ParseArgs(const std::vector<std::string>& args, const po::options_des
   }
   parsed.ok = true;
   return parsed;
+}
+
+std::optional<crds::Kind> ParseKindArgs(const std::vector<std::string>& positional, size_t min,
+                                        size_t max, const std::string& usage, CliContext& ctx) {
+  if (positional.size() < min || positional.size() > max) {
+    ctx.err << "error: expected KIND "
+            << (max == 1   ? ""
+                : min == 2 ? "NAME"
+                           : "[NAME]")
+            << "\nUsage: " << usage << "\n";
+    return std::nullopt;
+  }
+  auto kind = crds::ParseKind(positional[0]);
+  if (!kind) {
+    ctx.err << "error: unknown kind \"" << positional[0]
+            << "\": expected servicecluster or route\n";
+  }
+  return kind;
 }
 
 int ExitCodeFor(const Error& error) {

@@ -4,11 +4,13 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
+#include "crds/kind.h"
 #include "operator/common/result.h"
 #include "operator/docker/docker_client.h"
 
@@ -47,6 +49,11 @@ ParsedArgs ParseArgs(const std::vector<std::string>& args,
                      const boost::program_options::options_description& desc,
                      const boost::program_options::positional_options_description* positional,
                      const std::string& usage, CliContext& ctx);
+
+// The KIND [NAME] positionals of get/describe/delete: kind parsed, count
+// checked (min..max). Prints the usage error and returns nullopt when wrong.
+std::optional<crds::Kind> ParseKindArgs(const std::vector<std::string>& positional, size_t min,
+                                        size_t max, const std::string& usage, CliContext& ctx);
 
 // Unavailable -> 3, everything else -> 1.
 int ExitCodeFor(const Error& error);

@@ -102,8 +102,9 @@ int RunApply(const Args& args, CliContext& ctx) {
   desc.add_options()("dry-run", po::bool_switch(&dry_run), "say what would change, write nothing")(
       "wait", po::bool_switch(&wait), "wait until every applied resource is Ready")(
       "timeout", po::value<std::string>(&timeout), "how long --wait waits (default 60s)");
-  auto parsed = ParseArgs(args, desc, nullptr,
-                          "swarmgate apply -f FILE|DIR|- [--dry-run] [--wait [--timeout 60s]]", ctx);
+  auto parsed =
+      ParseArgs(args, desc, nullptr,
+                "swarmgate apply -f FILE|DIR|- [--dry-run] [--wait [--timeout 60s]]", ctx);
   if (parsed.help) return kExitOk;
   if (!parsed.ok) return kExitUsage;
   if (files.empty()) {
@@ -192,8 +193,8 @@ int RunDiff(const Args& args, CliContext& ctx) {
       ctx.out << Ref(r->kind, r->name) << " unchanged\n";
       continue;
     }
-    ctx.out << Ref(r->kind, r->name) << (current.ok() ? " would be configured" : " would be created")
-            << "\n";
+    ctx.out << Ref(r->kind, r->name)
+            << (current.ok() ? " would be configured" : " would be created") << "\n";
     for (const auto& line : DiffLines(before, after)) ctx.out << "  " << line << "\n";
   }
   return kExitOk;
@@ -220,16 +221,8 @@ int RunDelete(const Args& args, CliContext& ctx) {
     if (!loaded) return kExitInvalid;
     for (const auto* r : ApplyOrder(*loaded, true)) targets.emplace_back(r->kind, r->name);
   } else {
-    if (positional.size() != 2) {
-      ctx.err << "error: expected KIND NAME\nUsage: " << usage << "\n";
-      return kExitUsage;
-    }
-    auto kind = crds::ParseKind(positional[0]);
-    if (!kind) {
-      ctx.err << "error: unknown kind \"" << positional[0]
-              << "\": expected servicecluster or route\n";
-      return kExitUsage;
-    }
+    auto kind = ParseKindArgs(positional, 2, 2, usage, ctx);
+    if (!kind) return kExitUsage;
     targets.emplace_back(*kind, positional[1]);
   }
   auto* docker = ctx.Docker();

@@ -43,13 +43,16 @@ void PrintTable(const std::vector<ResourceView>& views, crds::Kind kind, bool wi
     Table t(header);
     for (const auto& v : views) {
       std::string path = v.SpecString("path");
-      std::vector<std::string> row = {v.stored().name,           v.Ready(),
-                                      v.SpecString("serviceCluster"), Join(v.SpecStrings("hosts")),
-                                      path.empty() ? "/" : path, FormatAge(v.stored().created_at, now)};
+      std::vector<std::string> row = {v.stored().name,
+                                      v.Ready(),
+                                      v.SpecString("serviceCluster"),
+                                      Join(v.SpecStrings("hosts")),
+                                      path.empty() ? "/" : path,
+                                      FormatAge(v.stored().created_at, now)};
       if (wide) {
-        row.insert(row.end(), {std::to_string(v.stored().generation),
-                               Join(v.BackendSummaries(), ";"),
-                               std::to_string(v.Endpoints().size()), RouteReason(v)});
+        row.insert(row.end(),
+                   {std::to_string(v.stored().generation), Join(v.BackendSummaries(), ";"),
+                    std::to_string(v.Endpoints().size()), RouteReason(v)});
       }
       t.AddRow(row);
     }
@@ -89,16 +92,8 @@ int RunGet(const Args& args, CliContext& ctx) {
   auto parsed = ParseArgs(args, desc, &pos, usage, ctx);
   if (parsed.help) return kExitOk;
   if (!parsed.ok) return kExitUsage;
-  if (positional.empty() || positional.size() > 2) {
-    ctx.err << "error: expected KIND [NAME]\nUsage: " << usage << "\n";
-    return kExitUsage;
-  }
-  auto kind = crds::ParseKind(positional[0]);
-  if (!kind) {
-    ctx.err << "error: unknown kind \"" << positional[0]
-            << "\": expected servicecluster or route\n";
-    return kExitUsage;
-  }
+  auto kind = ParseKindArgs(positional, 1, 2, usage, ctx);
+  if (!kind) return kExitUsage;
   if (output != "table" && output != "wide" && output != "yaml" && output != "json") {
     ctx.err << "error: -o: expected table, wide, yaml or json, got \"" << output << "\"\n";
     return kExitUsage;
@@ -163,16 +158,8 @@ int RunDescribe(const Args& args, CliContext& ctx) {
   auto parsed = ParseArgs(args, desc, &pos, usage, ctx);
   if (parsed.help) return kExitOk;
   if (!parsed.ok) return kExitUsage;
-  if (positional.size() != 2) {
-    ctx.err << "error: expected KIND NAME\nUsage: " << usage << "\n";
-    return kExitUsage;
-  }
-  auto kind = crds::ParseKind(positional[0]);
-  if (!kind) {
-    ctx.err << "error: unknown kind \"" << positional[0]
-            << "\": expected servicecluster or route\n";
-    return kExitUsage;
-  }
+  auto kind = ParseKindArgs(positional, 2, 2, usage, ctx);
+  if (!kind) return kExitUsage;
   auto* docker = ctx.Docker();
   if (!docker) return ExitCodeFor(ctx.last_error);
   store::ResourceStore store(*docker);

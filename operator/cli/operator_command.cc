@@ -27,11 +27,13 @@ int RunOperatorCommand(const Args& args, CliContext& ctx) {
       "nginx", po::value<std::string>(&options.nginx_binary),
       "nginx binary used for `nginx -t` (default /usr/sbin/nginx)")(
       "stream-module", po::value<std::string>(&options.stream_module),
-      "path of ngx_stream_module.so in the proxy image")(
-      "resync", po::value<std::string>(&resync), "full resync period (default 30s)")(
+      "path of ngx_stream_module.so in the proxy image")("resync", po::value<std::string>(&resync),
+                                                         "full resync period (default 30s)")(
       "workers", po::value<int>(&options.workers), "workers per controller (default 2)");
   AddGlobalOptions(desc, ctx);
-  auto parsed = ParseArgs(args, desc, nullptr, "swarmgate operator [--docker-host URL] [--listen ADDR] [--log-level L]", ctx);
+  auto parsed =
+      ParseArgs(args, desc, nullptr,
+                "swarmgate operator [--docker-host URL] [--listen ADDR] [--log-level L]", ctx);
   if (parsed.help) return kExitOk;
   if (!parsed.ok) return kExitUsage;
   auto period = crds::ParseDuration(resync);

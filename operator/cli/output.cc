@@ -109,8 +109,8 @@ void EmitYaml(YAML::Emitter& e, const rapidjson::Value& v) {
       bool needs_quotes = s.empty();
       try {
         probe = YAML::Load(s);
-        needs_quotes = needs_quotes || !probe.IsScalar() || probe.Tag() != "?" ||
-                       probe.as<std::string>() != s;
+        needs_quotes =
+            needs_quotes || !probe.IsScalar() || probe.Tag() != "?" || probe.as<std::string>() != s;
         if (!needs_quotes) {
           int i;
           double d;
@@ -134,8 +134,7 @@ void EmitYaml(YAML::Emitter& e, const rapidjson::Value& v) {
     case rapidjson::kObjectType:
       e << YAML::BeginMap;
       for (const auto& m : v.GetObject()) {
-        e << YAML::Key << std::string(m.name.GetString(), m.name.GetStringLength())
-          << YAML::Value;
+        e << YAML::Key << std::string(m.name.GetString(), m.name.GetStringLength()) << YAML::Value;
         EmitYaml(e, m.value);
       }
       e << YAML::EndMap;

@@ -27,9 +27,9 @@ class ResourceView {
   std::vector<ConditionView> Conditions() const;
   int64_t ObservedGeneration() const;
   std::vector<std::string> Endpoints() const;
-  std::string SpecString(const char* field) const;        // spec.<field> if a string
+  std::string SpecString(const char* field) const;                // spec.<field> if a string
   std::vector<std::string> SpecStrings(const char* field) const;  // spec.<field> if a string array
-  std::vector<std::string> BackendSummaries() const;       // "svc:8080 w90 (canary)"
+  std::vector<std::string> BackendSummaries() const;              // "svc:8080 w90 (canary)"
   std::string ProxyReplicas() const;  // clusters: "running/desired" from status, or "-/desired"
 
   // {apiVersion, kind, metadata{name, labels, generation, creationTimestamp}, spec, status}

@@ -36,7 +36,7 @@ inline Error Internal(std::string m) { return {ErrorCode::kInternal, std::move(m
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(runtime/explicit)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(runtime/explicit)
 
   bool ok() const { return v_.index() == 0; }

@@ -117,9 +117,9 @@ Result<StoredResource> ResourceStore::Get(crds::Kind kind, const std::string& na
 }
 
 Result<std::vector<StoredResource>> ResourceStore::List(std::optional<crds::Kind> kind) {
-  docker::Filters filters{{"label", {kind ? std::string(kLabelKind) + "=" +
-                                                crds::KindStorageName(*kind)
-                                          : std::string(kLabelKind)}}};
+  docker::Filters filters{{"label",
+                           {kind ? std::string(kLabelKind) + "=" + crds::KindStorageName(*kind)
+                                 : std::string(kLabelKind)}}};
   auto configs = client_.ListConfigs(filters);
   if (!configs.ok()) return configs.error();
   // Highest generation per (kind, name) wins; leftovers of an interrupted
@@ -156,7 +156,8 @@ Result<std::vector<StoredResource>> ResourceStore::List(std::optional<crds::Kind
 Result<ApplyResult> ResourceStore::Apply(crds::Kind kind, const std::string& name,
                                          const std::string& canonical_json, bool dry_run) {
   if (canonical_json.empty() || canonical_json.size() >= 1024000) {
-    return InvalidArgument(Key(kind, name) + ": stored data must be 1 byte to < 1,024,000 bytes, got " +
+    return InvalidArgument(Key(kind, name) +
+                           ": stored data must be 1 byte to < 1,024,000 bytes, got " +
                            std::to_string(canonical_json.size()));
   }
   auto gens = ListGenerations(kind, name);
