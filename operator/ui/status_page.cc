@@ -272,7 +272,7 @@ select { font: inherit; font-size: 12px; }
     return { ctx: ctx, w: w, h: h, left: 52, right: w - 8, top: 8, bottom: h - 20 };
   }
 
-  function drawAxes(g, max, fmt, now) {
+  function drawAxes(g, max, fmt) {
     var ctx = g.ctx;
     ctx.strokeStyle = cssVar("--line"); ctx.fillStyle = cssVar("--muted"); ctx.lineWidth = 1;
     for (var i = 0; i <= 4; i++) {
@@ -286,7 +286,6 @@ select { font: inherit; font-size: 12px; }
       var x = g.left + (g.right - g.left) * (1 - m / 5);
       ctx.fillText(m === 0 ? "now" : "-" + m + "m", x, g.bottom + 4);
     }
-    void now;
   }
 
   function xOf(g, t, now) {
@@ -305,7 +304,7 @@ select { font: inherit; font-size: 12px; }
     var g = setupCanvas("latency-chart"), now = Date.now(), max = 0;
     latencyPoints.forEach(function (p) { if (p.p99 !== null && p.p99 > max) max = p.p99; });
     max = niceMax(max);
-    drawAxes(g, max, fmtSeconds, now);
+    drawAxes(g, max, fmtSeconds);
     [["p50", cssVar("--p50")], ["p99", cssVar("--p99")]].forEach(function (s) {
       var ctx = g.ctx, drawing = false;
       ctx.strokeStyle = s[1]; ctx.fillStyle = s[1]; ctx.lineWidth = 2;
@@ -325,7 +324,7 @@ select { font: inherit; font-size: 12px; }
     var g = setupCanvas("errors-chart"), now = Date.now(), max = 0;
     errorPoints.forEach(function (p) { if (p.v > max) max = p.v; });
     max = Math.max(4, Math.ceil(max / 4) * 4);
-    drawAxes(g, max, function (v) { return String(Math.round(v)); }, now);
+    drawAxes(g, max, function (v) { return String(Math.round(v)); });
     var ctx = g.ctx, bw = Math.max(1, (g.right - g.left) / HISTORY - 1);
     ctx.fillStyle = cssVar("--err");
     errorPoints.forEach(function (p) {

@@ -1,0 +1,465 @@
+#!/usr/bin/env python3
+"""swarmgate benchmarks (not tests: they print numbers, see docs/benchmarks.md).
+
+Subcommands:
+  render       offline `swarmgate render` and `nginx -t` time at N routes (no cluster)
+  convergence  `swarmgate apply` of one new route -> every proxy node serves it,
+               with N routes already in the cluster; hot or rolling delivery
+  endpoints    task scale/reschedule -> every proxy sends to the new task /
+               stops sending to the removed one
+  operator     operator RSS and CPU (docker stats) with N routes applied
+  throughput   sg-loadgen through a proxy vs straight to the backend task
+
+The cluster subcommands need an e2e cluster (e2e/cluster up) with images
+(e2e/images/build); they read $SG_E2E_STATE/cluster.env, deploy the operator
+stack if needed, and remove what they create.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shlex
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summary(name, values, unit="s"):
+    if not values:
+        print(f"{name}: no samples")
+        return
+    print(f"{name}: n={len(values)} p50={pct(values, 50):.3f}{unit} "
+          f"p99={pct(values, 99):.3f}{unit} max={max(values):.3f}{unit} "
+          f"mean={statistics.mean(values):.3f}{unit}")
+    sys.stdout.flush()
+
+
+def suffix(n=6):
+    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))
+
+
+def sh(cmd, check=True, timeout=600, env=None):
+    r = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{cmd}: exit {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def cluster_yaml(name, replicas, http_port, delivery="hot", constraint=True):
+    y = (f"apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: {name}\n"
+         f"spec:\n  proxy:\n    image: swarmgate/proxy:dev\n    replicas: {replicas}\n"
+         f"    delivery: {delivery}\n    ports: {{http: {http_port}, https: {http_port + 1}}}\n")
+    if constraint:
+        y += "    constraints: [\"node.labels.swarmgate.ingress==true\"]\n"
+    return y
+
+
+def route_yaml(name, cluster, host, service, port=8080):
+    return (f"apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: {name}\n"
+            f"spec:\n  serviceCluster: {cluster}\n  hosts: [\"{host}\"]\n  path: /\n"
+            f"  backends:\n    - {{service: {service}, port: {port}}}\n")
+
+
+# --------------------------------------------------------------------- render
+
+
+def cmd_render(a):
+    sizes = [int(x) for x in a.sizes.split(",")]
+    tmp = tempfile.mkdtemp(prefix="sgbench-render-")
+    try:
+        for n in sizes:
+            path = os.path.join(tmp, f"routes-{n}.yaml")
+            with open(path, "w") as f:
+                f.write(cluster_yaml("bench", 2, 18080))
+                for i in range(n):
+                    f.write("---\n" + route_yaml(f"r{i}", "bench", f"r{i}.bench.test",
+                                                 f"svc{i % 50}"))
+            out = os.path.join(tmp, f"nginx-{n}.conf")
+            times = []
+            for _ in range(a.repeat):
+                t = time.monotonic()
+                sh(f"{shlex.quote(a.swarmgate)} render -f {shlex.quote(path)} --cluster bench"
+                   f" > {shlex.quote(out)}")
+                times.append(time.monotonic() - t)
+            checks = []
+            for _ in range(a.repeat):
+                t = time.monotonic()
+                sh(f"{shlex.quote(a.swarmgate)} render -f {shlex.quote(path)} --cluster bench"
+                   f" --check > /dev/null")
+                checks.append(time.monotonic() - t)
+            size = os.path.getsize(out)
+            print(f"render {n} routes: yaml {os.path.getsize(path)} B, nginx.conf {size} B; "
+                  f"swarmgate render (load+decode+build+render) median {statistics.median(times):.3f}s; "
+                  f"render --check median {statistics.median(checks):.3f}s "
+                  f"(nginx -t share ~{statistics.median(checks) - statistics.median(times):.3f}s)")
+            sys.stdout.flush()
+    finally:
+        if not a.keep:
+            sh(f"rm -rf {shlex.quote(tmp)}")
+
+
+# --------------------------------------------------------------------- cluster helpers
+
+
+class Swarm:
+    def __init__(self, a):
+        state = os.environ.get("SG_E2E_STATE", os.path.join(REPO, ".e2e"))
+        env = {}
+        with open(os.path.join(state, "cluster.env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    env[k] = v
+        self.nodes = int(env["NODES"])
+        self.addr = {i: env[f"NODE{i}_ADDR"] for i in range(1, self.nodes + 1)}
+        self.sock = {i: env[f"NODE{i}_SOCK"] for i in range(1, self.nodes + 1)}
+        self.hostname = {i: env[f"NODE{i}_HOSTNAME"] for i in range(1, self.nodes + 1)}
+        self.swarmgate = a.swarmgate
+        self.tmp = tempfile.mkdtemp(prefix="sgbench-")
+
+    def docker(self, args, node=1, check=True, timeout=120):
+        return sh(f"docker -H unix://{self.sock[node]} {args}", check=check, timeout=timeout)
+
+    def sg(self, args, check=True, timeout=600):
+        return sh(f"{shlex.quote(self.swarmgate)} --docker-host unix://{self.sock[1]} {args}",
+                  check=check, timeout=timeout)
+
+    def apply(self, text, name="r.yaml"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return self.sg(f"apply -f {shlex.quote(path)}")
+
+    def deploy_operator(self):
+        sh(f"SWARMGATE_IMAGE=swarmgate/operator:dev DOCKER_SOCKET={self.sock[1]} "
+           f"docker -H unix://{self.sock[1]} stack deploy -c "
+           f"{REPO}/charts/swarmgate/stack.yml swarmgate")
+        wait("operator ready", 90, lambda: get(self.addr[1], 9090, "/readyz")[0] == 200)
+
+    def ingress_nodes(self):
+        out = []
+        for i in range(1, self.nodes + 1):
+            lab = self.docker("node inspect --format '{{index .Spec.Labels \"swarmgate.ingress\"}}' "
+                              + self.hostname[i]).strip()
+            if lab == "true":
+                out.append(i)
+        return out or [1]
+
+    def cleanup(self):
+        sh(f"rm -rf {shlex.quote(self.tmp)}", check=False)
+
+
+def get(addr, port, path="/", host=None, timeout=2.0):
+    try:
+        c = http.client.HTTPConnection(addr, port, timeout=timeout)
+        c.request("GET", path, headers={"Host": host or f"{addr}:{port}"})
+        r = c.getresponse()
+        body = r.read().decode(errors="replace")
+        c.close()
+        return r.status, body
+    except Exception as e:  # noqa: BLE001 - any transport error is "no answer"
+        return 0, str(e)
+
+
+def wait(what, seconds, pred, interval=0.02):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(interval)
+    raise RuntimeError(f"timed out after {seconds}s waiting for {what}")
+
+
+class Setup:
+    """A ServiceCluster with one echo backend, removed on exit."""
+
+    def __init__(self, sw, delivery="hot", backend_replicas=1, backend_args=""):
+        self.sw = sw
+        self.name = "bench" + suffix()
+        self.net = "sg-" + self.name
+        self.port = random.randint(26000, 28000)
+        self.nodes = sw.ingress_nodes()
+        self.routes = []
+        self.services = []
+        sw.deploy_operator()
+        sw.apply(cluster_yaml(self.name, len(self.nodes), self.port, delivery), "cluster.yaml")
+        wait("cluster network", 60, lambda: sw.docker(
+            f"network inspect {self.net}", check=False, timeout=10) != "", interval=0.5)
+        self.svc = self.service(backend_replicas, backend_args)
+
+    def service(self, replicas, extra=""):
+        name = "bench-echo-" + suffix()
+        self.services.append(name)
+        self.sw.docker(
+            f"service create -d --name {name} --replicas {replicas} --network {self.net} "
+            f"--stop-grace-period 5s --env SG_SERVICE={{{{.Service.Name}}}} "
+            f"--env SG_TASK={{{{.Task.Name}}}} {extra} swarmgate/echo:dev")
+        return name
+
+    def add_routes(self, n, prefix="bulk"):
+        if n <= 0:
+            return
+        docs = [route_yaml(f"{prefix}{i}", self.name, f"{prefix}{i}.{self.name}.test", self.svc)
+                for i in range(n)]
+        self.routes += [f"{prefix}{i}" for i in range(n)]
+        t = time.monotonic()
+        self.sw.apply("---\n".join(docs), f"{prefix}.yaml")
+        print(f"applied {n} routes in {time.monotonic() - t:.1f}s")
+        sys.stdout.flush()
+
+    def wait_served(self, host, seconds=600, service=None):
+        def ok():
+            for n in self.nodes:
+                st, body = get(self.sw.addr[n], self.port, "/", host, 1.0)
+                if st != 200 or (service and service not in body):
+                    return False
+            return True
+        wait(host, seconds, ok)
+
+    def close(self):
+        sw = self.sw
+        if self.routes:
+            path = os.path.join(sw.tmp, "delete.txt")
+            # one CLI call per route is slow at 1000+; delete by file instead
+            docs = [route_yaml(r, self.name, "x.test", self.svc) for r in self.routes]
+            with open(path, "w") as f:
+                f.write("---\n".join(docs))
+            sw.sg(f"delete -f {shlex.quote(path)}", check=False)
+        sw.sg(f"delete servicecluster {self.name}", check=False)
+        for s in self.services:
+            sw.docker(f"service rm {s}", check=False)
+        end = time.monotonic() + 90
+        while time.monotonic() < end:
+            if not sw.docker(f"service ls -q --filter name=sg-proxy-{self.name}", check=False).strip():
+                break
+            time.sleep(1)
+        time.sleep(3)
+        sw.docker(f"network rm {self.net}", check=False)
+
+
+# --------------------------------------------------------------------- convergence
+
+
+def cmd_convergence(a):
+    sw = Swarm(a)
+    st = Setup(sw, delivery=a.delivery)
+    try:
+        st.add_routes(a.routes - 1)
+        if a.routes > 1:
+            st.wait_served(f"bulk{a.routes - 2}.{st.name}.test", 900)
+        samples = []
+        for i in range(a.changes):
+            name = f"probe{i}"
+            host = f"{name}.{st.name}.test"
+            t = time.monotonic()
+            sw.apply(route_yaml(name, st.name, host, st.svc), f"{name}.yaml")
+            st.routes.append(name)
+            st.wait_served(host, 120)
+            samples.append(time.monotonic() - t)
+        summary(f"convergence {a.delivery} at {a.routes} routes (apply -> all "
+                f"{len(st.nodes)} proxies serve)", samples)
+    finally:
+        st.close()
+        sw.cleanup()
+
+
+# --------------------------------------------------------------------- endpoints
+
+
+def task_ids_running(sw, service):
+    out = sw.docker(f"service ps -q --filter desired-state=running {service}", check=False)
+    ids = out.split()
+    if not ids:
+        return {}
+    fmt = "'{{.ID}} {{.Status.State}} {{.Status.Timestamp.UnixNano}}'"
+    res = {}
+    for line in sw.docker(f"inspect --format {fmt} {' '.join(ids)}", check=False).splitlines():
+        tid, state, ts = line.split()
+        res[tid] = (state, int(ts) / 1e9)
+    return res
+
+
+def cmd_endpoints(a):
+    sw = Swarm(a)
+    st = Setup(sw)
+    try:
+        host = f"ep.{st.name}.test"
+        sw.apply(route_yaml("ep", st.name, host, st.svc), "ep.yaml")
+        st.routes.append("ep")
+        st.wait_served(host, 120)
+        up, down = [], []
+
+        def tasks_answering(n, tries=12):
+            seen = set()
+            for _ in range(tries):
+                code, body = get(sw.addr[n], st.port, "/", host, 1.0)
+                if code == 200:
+                    seen.add(json.loads(body).get("task", ""))
+            return seen
+
+        for i in range(a.changes):
+            # scale up 1 -> 2: from the new task's running timestamp until
+            # every proxy sends requests to it
+            sw.docker(f"service scale -d {st.svc}=2")
+            before = None
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                tasks = task_ids_running(sw, st.svc)
+                running = [t for t, (s, _) in tasks.items() if s == "running"]
+                if len(running) == 2:
+                    before = tasks
+                    break
+                time.sleep(0.05)
+            if before is None:
+                raise RuntimeError("scale up: no second running task")
+            newest = max(before.items(), key=lambda kv: kv[1][1])
+            t_running = newest[1][1]
+            pending = set(st.nodes)
+            end = time.monotonic() + 30
+            while pending and time.monotonic() < end:
+                for n in list(pending):
+                    if len(tasks_answering(n, 8)) == 2:
+                        pending.discard(n)
+                time.sleep(0.01)
+            up.append(time.time() - t_running)
+            # scale down 2 -> 1: from the scale command (desired state
+            # shutdown follows within ms) until no proxy sends to the removed task
+            t0 = time.time()
+            sw.docker(f"service scale -d {st.svc}=1")
+            pending = set(st.nodes)
+            end = time.monotonic() + 30
+            while pending and time.monotonic() < end:
+                for n in list(pending):
+                    if len(tasks_answering(n, 8)) == 1:
+                        pending.discard(n)
+                time.sleep(0.01)
+            down.append(time.time() - t0)
+            time.sleep(1)
+        summary("endpoint add (task running -> every proxy sends to it)", up)
+        summary("endpoint removal (scale command -> no proxy sends to the task)", down)
+    finally:
+        st.close()
+        sw.cleanup()
+
+
+# --------------------------------------------------------------------- operator resources
+
+
+def cmd_operator(a):
+    sw = Swarm(a)
+    st = Setup(sw)
+    try:
+        cid = sw.docker("ps -q --filter label=com.docker.swarm.service.name=swarmgate_operator")
+        cid = cid.split()[0]
+
+        def stats(label):
+            out = sw.docker(f"stats --no-stream --format '{{{{.MemUsage}}}} {{{{.CPUPerc}}}}' {cid}")
+            print(f"operator at {label}: {out.strip()}")
+            sys.stdout.flush()
+
+        stats("0 routes (baseline)")
+        done = 0
+        for n in [int(x) for x in a.sizes.split(",")]:
+            st.add_routes(n - done, prefix=f"b{n}x")
+            done = n
+            t = time.monotonic()
+            st.wait_served(f"b{n}x{n - done - 1 if n - done > 0 else 0}.{st.name}.test", 1800)
+            print(f"last of {n} routes served on every proxy {time.monotonic() - t:.1f}s after apply")
+            time.sleep(a.settle)
+            stats(f"{n} routes (idle, after {a.settle}s)")
+            metrics = get(sw.addr[1], 9090, "/metrics", timeout=10)[1]
+            for line in metrics.splitlines():
+                if line.startswith("swarmgate_render_duration_seconds_sum") or \
+                   line.startswith("swarmgate_render_duration_seconds_count"):
+                    print("  " + line)
+    finally:
+        st.close()
+        sw.cleanup()
+
+
+# --------------------------------------------------------------------- throughput
+
+
+def cmd_throughput(a):
+    sw = Swarm(a)
+    st = Setup(sw)
+    direct_port = st.port + 2
+    node = st.nodes[0]
+    try:
+        # the backend on the proxy's node, also published directly (host mode)
+        sw.docker(f"service update -d --constraint-add node.hostname=={sw.hostname[node]} "
+                  f"--publish-add mode=host,target=8080,published={direct_port} {st.svc}")
+        host = f"tp.{st.name}.test"
+        sw.apply(route_yaml("tp", st.name, host, st.svc), "tp.yaml")
+        st.routes.append("tp")
+        wait("direct port", 120, lambda: get(sw.addr[node], direct_port, "/")[0] == 200, 0.5)
+        st.wait_served(host, 120)
+        time.sleep(3)
+        res = {}
+        for label, port, hh in (("direct", direct_port, ""), ("proxy", st.port, host),
+                                ("direct", direct_port, ""), ("proxy", st.port, host)):
+            out = os.path.join(sw.tmp, f"{label}.json")
+            hflag = f"--host {hh}" if hh else ""
+            sh(f"{shlex.quote(a.loadgen)} --url http://{sw.addr[node]}:{port}/tp {hflag} "
+               f"--concurrency {a.concurrency} --threads 2 --keepalive --duration {a.seconds}s "
+               f"--json {out}")
+            with open(out) as f:
+                r = json.load(f)
+            res.setdefault(label, []).append(r)
+            print(f"{label}: {r['rps']:.0f} req/s, failures {r['failures']}, "
+                  f"p50 {r['latency_ms']['p50']:.2f} ms, p99 {r['latency_ms']['p99']:.2f} ms")
+            sys.stdout.flush()
+        d = max(x["rps"] for x in res["direct"])
+        p = max(x["rps"] for x in res["proxy"])
+        print(f"throughput ratio proxy/direct (best of 2 each): {p / d:.2f}")
+    finally:
+        st.close()
+        sw.cleanup()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--swarmgate", default=os.path.join(REPO, "build", "operator", "swarmgate"))
+    p.add_argument("--loadgen", default=os.path.join(REPO, "build", "e2e", "sg-loadgen"))
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("render")
+    r.add_argument("--sizes", default="100,1000,10000")
+    r.add_argument("--repeat", type=int, default=3)
+    r.add_argument("--keep", action="store_true")
+    c = sub.add_parser("convergence")
+    c.add_argument("--routes", type=int, default=10)
+    c.add_argument("--changes", type=int, default=50)
+    c.add_argument("--delivery", choices=["hot", "rolling"], default="hot")
+    e = sub.add_parser("endpoints")
+    e.add_argument("--changes", type=int, default=20)
+    o = sub.add_parser("operator")
+    o.add_argument("--sizes", default="1000,10000")
+    o.add_argument("--settle", type=int, default=10)
+    t = sub.add_parser("throughput")
+    t.add_argument("--concurrency", type=int, default=50)
+    t.add_argument("--seconds", type=int, default=10)
+    a = p.parse_args()
+    {"render": cmd_render, "convergence": cmd_convergence, "endpoints": cmd_endpoints,
+     "operator": cmd_operator, "throughput": cmd_throughput}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()

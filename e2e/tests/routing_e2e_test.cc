@@ -1,0 +1,659 @@
+// Route features end to end (DESIGN.md section 1): context root and rewrite,
+// longest path, sticky sessions, websockets, canary, timeouts, passive health,
+// rate limits and update policies on backends, checked with real requests
+// through the proxies' host-mode ports and what the echo backend saw. TLS and
+// host redirects have their own suite.
+//
+// The tests share one operator, one ServiceCluster and the backend services
+// created in SetUpTestSuite; each test applies and deletes its own routes.
+
+#include <future>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "e2e/harness/harness.h"
+#include "e2e/harness/swarmgate_env.h"
+#include "e2e/harness/ws_client.h"
+
+namespace sg::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Backend {
+  std::string service;
+  int weight = 0;  // 0: not written
+  bool canary = false;
+};
+
+class RoutingE2E : public ::testing::Test {
+ protected:
+  struct Shared {
+    explicit Shared(Cluster::Loaded l) : loaded(std::move(l)) {}
+    Cluster::Loaded loaded;
+    std::unique_ptr<SwarmgateEnv> env;
+    std::unique_ptr<Resources> res;
+    std::string cluster;  // ServiceCluster name
+    std::string network;
+    int http_port = 0, https_port = 0;
+    std::vector<int> proxy_nodes;
+    // Backends (echo services on the cluster network).
+    std::string svc_a, svc_b;      // 1 replica each
+    std::string sticky;            // 3 replicas
+    std::string canary_v1;         // 1 replica
+    std::string canary_v2;         // 5 replicas
+    std::string passive;           // 2 replicas
+    std::string policy;            // 1 replica, no health check
+    std::set<std::string> routes;  // applied route names, deleted at the end
+    std::string error;
+  };
+  static Shared* s_;
+
+  static const Cluster& C() { return *s_->loaded; }
+  static int Node() { return s_->proxy_nodes.front(); }
+  static const std::string& Addr(int node) { return C().node(node).addr; }
+
+  // A route name unique to this run (route names are global to the Swarm).
+  static std::string RouteName(const std::string& suffix) { return s_->cluster + "-" + suffix; }
+
+  static std::string Yaml(const std::string& name, const std::string& host, const std::string& path,
+                          const std::vector<Backend>& backends,
+                          const std::string& extra_spec = "") {
+    std::string y = "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + name +
+                    "\nspec:\n  serviceCluster: " + s_->cluster + "\n  hosts: [\"" + host +
+                    "\"]\n  path: " + path + "\n  backends:\n";
+    for (const Backend& b : backends) {
+      y += "    - {service: " + b.service + ", port: 8080";
+      if (b.weight > 0) y += ", weight: " + std::to_string(b.weight);
+      if (b.canary) y += ", canary: true";
+      y += "}\n";
+    }
+    return y + extra_spec;
+  }
+
+  // Applies the YAML documents (one file) and remembers the route names.
+  static ShResult ApplyRoutes(const std::string& file,
+                              const std::vector<std::pair<std::string, std::string>>& routes) {
+    std::string text;
+    for (const auto& [name, yaml] : routes) {
+      if (!text.empty()) text += "---\n";
+      text += yaml;
+      s_->routes.insert(name);
+    }
+    return s_->env->Apply(file, text);
+  }
+
+  static void DeleteRoute(const std::string& name) {
+    (void)s_->env->Swarmgate("delete route " + name);
+    s_->routes.erase(name);
+  }
+
+  static std::string State(const std::string& route) {
+    return "\nroute " + route + ": Ready " + s_->env->Ready("route", route) + "; Degraded " +
+           s_->env->Condition("route", route, "Degraded");
+  }
+
+  static HttpResponse Get(const std::string& host, const std::string& target,
+                          std::vector<std::pair<std::string, std::string>> headers = {},
+                          int node = 0, Duration timeout = 3s) {
+    HttpRequest req;
+    req.addr = Addr(node == 0 ? Node() : node);
+    req.port = s_->http_port;
+    req.target = target;
+    req.host = host;
+    req.headers = std::move(headers);
+    req.timeout = timeout;
+    return Http(req);
+  }
+
+  // Waits until `host` + `target` answers 200 from `service` on every proxy node.
+  static WaitResult WaitServed(const std::string& host, const std::string& target,
+                               const std::string& service, Duration deadline = 60s) {
+    return WaitUntil(host + target + " served by " + service, deadline, [&](std::string& observed) {
+      observed.clear();
+      bool all = true;
+      for (int node : s_->proxy_nodes) {
+        auto r = Get(host, target, {}, node);
+        observed += "node " + std::to_string(node) + ": " + r.Describe() + "; ";
+        all = all && r.status == 200 && JsonField(r.body, "service") == service;
+      }
+      return all;
+    });
+  }
+
+  // Tasks (by echo "task" field) answering `n` requests.
+  static std::map<std::string, int> TaskCounts(
+      const std::string& host, const std::string& target, int n,
+      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    std::map<std::string, int> seen;
+    for (int i = 0; i < n; ++i) {
+      auto r = Get(host, target, headers);
+      seen[r.status == 200 ? JsonField(r.body, "task") : "status " + std::to_string(r.status)]++;
+    }
+    return seen;
+  }
+
+  static std::string Describe(const std::map<std::string, int>& counts) {
+    std::string out;
+    for (const auto& [k, v] : counts) out += k + "=" + std::to_string(v) + " ";
+    return out;
+  }
+
+  static std::string NewBackend(const std::string& prefix, int replicas) {
+    std::string svc = s_->res->Service(
+        UniqueName(prefix), "--replicas " + std::to_string(replicas) + " --network " + s_->network +
+                                " " + EchoEnv() + " swarmgate/echo:dev");
+    if (svc.empty() && s_->error.empty()) s_->error = "backend: " + s_->res->last_error();
+    return svc;
+  }
+
+  static void SetUpTestSuite() {
+    s_ = new Shared(Cluster::Load());
+    if (!s_->loaded.ok()) return;
+    const auto& c = C();
+    s_->res = std::make_unique<Resources>(c);
+    s_->env = std::make_unique<SwarmgateEnv>(c, SG_SWARMGATE_PATH);
+    s_->proxy_nodes = s_->env->ProxyNodes();
+    s_->error = s_->env->DeployOperator();
+    if (!s_->error.empty()) return;
+
+    s_->cluster = UniqueName("rt");
+    s_->network = "sg-" + s_->cluster;
+    s_->http_port = UniquePort(24000, 28000);
+    s_->https_port = s_->http_port + 1;
+    auto applied = s_->env->Apply("cluster.yaml",
+                                  ClusterYaml(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
+                                              s_->http_port, s_->https_port));
+    if (!applied.ok()) {
+      s_->error = "apply cluster: " + applied.Describe();
+      return;
+    }
+    auto net = WaitUntil("cluster network", 30s, [&](std::string& observed) {
+      auto r = c.Docker("network inspect --format '{{.Name}}' " + s_->network);
+      observed = r.Describe();
+      return r.ok();
+    });
+    if (!net.ok) {
+      s_->error = net.message;
+      return;
+    }
+    // All backends start at once (detached), so their tasks come up in parallel.
+    s_->svc_a = NewBackend("rt-a", 1);
+    s_->svc_b = NewBackend("rt-b", 1);
+    s_->sticky = NewBackend("rt-sticky", 3);
+    s_->canary_v1 = NewBackend("rt-v1", 1);
+    s_->canary_v2 = NewBackend("rt-v2", 5);
+    s_->passive = NewBackend("rt-passive", 2);
+    s_->policy = NewBackend("rt-policy", 1);
+  }
+
+  static void TearDownTestSuite() {
+    if (s_ && s_->loaded.ok()) {
+      const auto& c = C();
+      for (const auto& r : std::set<std::string>(s_->routes)) DeleteRoute(r);
+      // Backends leave the network first, so the cluster can remove it.
+      s_->res->Cleanup();
+      if (!s_->cluster.empty()) {
+        (void)s_->env->Swarmgate("delete servicecluster " + s_->cluster);
+        (void)WaitUntil("proxy service gone", 60s, [&](std::string& observed) {
+          auto r = c.Docker("service ls -q --filter name=sg-proxy-" + s_->cluster);
+          observed = r.out;
+          return r.ok() && TrimRight(r.out).empty();
+        });
+        (void)WaitUntil("cluster network gone", 30s, [&](std::string& observed) {
+          auto r = c.Docker("network ls -q --filter name=" + s_->network);
+          observed = r.out;
+          return r.ok() && TrimRight(r.out).empty();
+        });
+      }
+      s_->res.reset();
+      // The operator stays deployed for the other suites.
+    }
+    delete s_;
+    s_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(s_->loaded.ok()) << s_->loaded.error;
+    ASSERT_TRUE(s_->error.empty()) << s_->error;
+  }
+};
+
+RoutingE2E::Shared* RoutingE2E::s_ = nullptr;
+
+// The task id is the last dot-separated part of the echo's "task" field
+// (service.slot.id).
+std::string TaskId(const std::string& task) { return task.substr(task.rfind('.') + 1); }
+
+// "SG_STICKY=abc; Path=/; ..." -> "abc" when the name matches.
+std::string CookieValue(const std::string& set_cookie, const std::string& name) {
+  std::string prefix = name + "=";
+  if (set_cookie.rfind(prefix, 0) != 0) return "";
+  std::string v = set_cookie.substr(prefix.size());
+  return v.substr(0, v.find(';'));
+}
+
+// --------------------------------------------------------------- 1. context root
+
+TEST_F(RoutingE2E, ContextRootRewriteAndLongestPath) {
+  // rw.test: "/" -> A, "/api" -> B with the context root rewritten to "/".
+  // plain.test: "/api" -> B, no rewrite, nothing at "/".
+  std::string root = RouteName("root"), api = RouteName("api"), plain = RouteName("plain");
+  auto applied = ApplyRoutes("context.yaml",
+                             {{root, Yaml(root, "rw.test", "/", {{s_->svc_a}})},
+                              {api, Yaml(api, "rw.test", "/api", {{s_->svc_b}}, "  rewrite: /\n")},
+                              {plain, Yaml(plain, "plain.test", "/api", {{s_->svc_b}})}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+
+  auto served = WaitServed("rw.test", "/api/x", s_->svc_b);
+  ASSERT_TRUE(served.ok) << served.message << State(api);
+  ASSERT_TRUE(WaitServed("rw.test", "/", s_->svc_a).ok) << State(root);
+  ASSERT_TRUE(WaitServed("plain.test", "/api/x", s_->svc_b).ok) << State(plain);
+
+  for (int node : s_->proxy_nodes) {
+    SCOPED_TRACE("proxy node " + std::to_string(node));
+    // Rewrite: the backend sees the path below the context root.
+    auto r = Get("rw.test", "/api/x?q=1", {}, node);
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_b) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "path"), "/x") << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "query"), "q=1") << r.Describe();
+    r = Get("rw.test", "/api/deep/er", {}, node);
+    EXPECT_EQ(JsonField(r.body, "path"), "/deep/er") << r.Describe();
+    r = Get("rw.test", "/api", {}, node);
+    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_b) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "path"), "/") << r.Describe();
+    // Longest path wins; "/apix" is not under "/api", so "/" takes it.
+    r = Get("rw.test", "/apix", {}, node);
+    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_a) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "path"), "/apix") << r.Describe();
+    r = Get("rw.test", "/other/page", {}, node);
+    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_a) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "path"), "/other/page") << r.Describe();
+
+    // Without rewrite the backend sees the full path.
+    r = Get("plain.test", "/api/x", {}, node);
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "path"), "/api/x") << r.Describe();
+    r = Get("plain.test", "/api", {}, node);
+    EXPECT_EQ(JsonField(r.body, "path"), "/api") << r.Describe();
+    EXPECT_EQ(Get("plain.test", "/apix", {}, node).status, 404);
+    EXPECT_EQ(Get("plain.test", "/", {}, node).status, 404);
+  }
+  DeleteRoute(root);
+  DeleteRoute(api);
+  DeleteRoute(plain);
+}
+
+// --------------------------------------------------------------- 4. canary
+
+TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
+  std::string name = RouteName("canary");
+  auto applied = ApplyRoutes("canary.yaml",
+                             {{name, Yaml(name, "canary.test", "/",
+                                          {{s_->canary_v1, 90, false}, {s_->canary_v2, 10, true}},
+                                          "  canary:\n    header: {name: X-Canary, value: always}\n"
+                                          "    cookie: {name: canary}\n")}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+
+  // The header rule sends everything to v2; wait until all 5 v2 tasks are
+  // endpoints, so the split below runs against 1 vs 5 replicas.
+  std::map<std::string, int> v2_tasks;
+  auto five = WaitUntil("5 canary tasks behind the header rule", 90s, [&](std::string& observed) {
+    for (int i = 0; i < 40; ++i) {
+      auto r = Get("canary.test", "/", {{"X-Canary", "always"}});
+      if (r.status == 200 && JsonField(r.body, "service") == s_->canary_v2) {
+        v2_tasks[JsonField(r.body, "task")]++;
+      }
+    }
+    observed = Describe(v2_tasks);
+    return v2_tasks.size() == 5;
+  });
+  ASSERT_TRUE(five.ok) << five.message << State(name);
+
+  // Weighted split, by request: 3000 requests from 8 clients.
+  constexpr int kClients = 8, kPerClient = 375;
+  std::vector<std::future<std::map<std::string, int>>> workers;
+  for (int w = 0; w < kClients; ++w) {
+    workers.push_back(std::async(std::launch::async, [w] {
+      std::map<std::string, int> seen;
+      int node = s_->proxy_nodes[static_cast<size_t>(w) % s_->proxy_nodes.size()];
+      for (int i = 0; i < kPerClient; ++i) {
+        auto r = Get("canary.test", "/split", {}, node);
+        seen[r.status == 200 ? JsonField(r.body, "service") : r.Describe()]++;
+      }
+      return seen;
+    }));
+  }
+  std::map<std::string, int> by_service;
+  for (auto& f : workers) {
+    for (const auto& [k, v] : f.get()) by_service[k] += v;
+  }
+  int total = kClients * kPerClient;
+  int v1 = by_service[s_->canary_v1], v2 = by_service[s_->canary_v2];
+  double v2_share = 100.0 * v2 / total;
+  std::cout << "canary split over " << total << " requests: v1 " << 100.0 * v1 / total << "%, v2 "
+            << v2_share << "% (weights 90/10, replicas 1/5)\n";
+  EXPECT_EQ(v1 + v2, total) << Describe(by_service);
+  EXPECT_NEAR(v2_share, 10.0, 3.0) << Describe(by_service);
+
+  // Canary rules: only the canary backend, whatever the weights.
+  auto header = TaskCounts("canary.test", "/h", 100, {{"X-Canary", "always"}});
+  int header_v2 = 0;
+  for (const auto& [task, n] : header) {
+    if (task.rfind(s_->canary_v2 + ".", 0) == 0) header_v2 += n;
+  }
+  EXPECT_EQ(header_v2, 100) << Describe(header);
+  auto cookie = TaskCounts("canary.test", "/c", 100, {{"Cookie", "other=1; canary=yes"}});
+  int cookie_v2 = 0;
+  for (const auto& [task, n] : cookie) {
+    if (task.rfind(s_->canary_v2 + ".", 0) == 0) cookie_v2 += n;
+  }
+  EXPECT_EQ(cookie_v2, 100) << Describe(cookie);
+  // A different header value is not the rule: v1 takes most of it again.
+  auto other = TaskCounts("canary.test", "/o", 100, {{"X-Canary", "never"}});
+  int other_v1 = 0;
+  for (const auto& [task, n] : other) {
+    if (task.rfind(s_->canary_v1 + ".", 0) == 0) other_v1 += n;
+  }
+  EXPECT_GE(other_v1, 75) << Describe(other);
+  DeleteRoute(name);
+}
+
+// --------------------------------------------------------------- 2. sticky sessions
+
+TEST_F(RoutingE2E, StickySessionsHoldAndMoveWhenTheirTaskGoes) {
+  const auto& c = C();
+  std::string name = RouteName("sticky");
+  auto applied =
+      ApplyRoutes("sticky.yaml", {{name, Yaml(name, "sticky.test", "/", {{s_->sticky}},
+                                              "  stickySession: {cookie: SG_STICKY}\n")}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+
+  // New clients (no cookie) spread over all 3 tasks; keep one cookie per task.
+  std::map<std::string, std::string> cookie_of_task;
+  auto spread = WaitUntil("new clients reach 3 tasks", 90s, [&](std::string& observed) {
+    std::map<std::string, int> seen;
+    for (int i = 0; i < 60; ++i) {
+      auto r = Get("sticky.test", "/new");
+      if (r.status != 200) {
+        seen[r.Describe()]++;
+        continue;
+      }
+      std::string task = JsonField(r.body, "task");
+      seen[task]++;
+      std::string cookie = CookieValue(r.headers["set-cookie"], "SG_STICKY");
+      if (!cookie.empty() && !cookie_of_task.count(task)) cookie_of_task[task] = cookie;
+    }
+    observed = Describe(seen) + "; cookies for " + std::to_string(cookie_of_task.size()) + " tasks";
+    return seen.size() == 3 && cookie_of_task.size() == 3;
+  });
+  ASSERT_TRUE(spread.ok) << spread.message << State(name);
+
+  // The same cookie reaches the same task, 100 times, through both proxies.
+  auto sticky_task = [&](const std::string& cookie, int n) {
+    std::map<std::string, int> seen;
+    for (int i = 0; i < n; ++i) {
+      int node = s_->proxy_nodes[static_cast<size_t>(i) % s_->proxy_nodes.size()];
+      auto r = Get("sticky.test", "/again", {{"Cookie", "SG_STICKY=" + cookie}}, node);
+      seen[r.status == 200 ? JsonField(r.body, "task") : r.Describe()]++;
+      // A known cookie is not replaced.
+      if (r.headers.count("set-cookie")) seen["set-cookie " + r.headers["set-cookie"]]++;
+    }
+    return seen;
+  };
+  for (const auto& [task, cookie] : cookie_of_task) {
+    auto seen = sticky_task(cookie, 100);
+    EXPECT_EQ(seen.size(), 1u) << "cookie " << cookie << ": " << Describe(seen);
+    EXPECT_EQ(seen[task], 100) << "cookie " << cookie << " first reached " << task << ": "
+                               << Describe(seen);
+  }
+
+  // One task goes away (scale 3 -> 2): its session moves to a remaining task;
+  // the other sessions stay where they are.
+  ASSERT_TRUE(c.Docker("service scale -d " + s_->sticky + "=2").ok());
+  std::set<std::string> remaining;
+  auto two = WaitUntil("2 tasks answer", 60s, [&](std::string& observed) {
+    auto tasks = RunningTasks(c, s_->sticky);
+    std::map<std::string, int> seen;
+    int errors = 0;
+    for (int i = 0; i < 30; ++i) {
+      auto r = Get("sticky.test", "/new");
+      if (r.status == 200) {
+        seen[JsonField(r.body, "task")]++;
+      } else {
+        seen[r.Describe()]++;
+        ++errors;
+      }
+    }
+    observed = std::to_string(tasks.size()) + " running; answering: " + Describe(seen);
+    remaining.clear();
+    for (const auto& [t, n] : seen) remaining.insert(t);
+    return tasks.size() == 2 && seen.size() == 2 && errors == 0;
+  });
+  ASSERT_TRUE(two.ok) << two.message;
+  int moved = 0;
+  for (const auto& [task, cookie] : cookie_of_task) {
+    auto seen = sticky_task(cookie, 30);
+    EXPECT_EQ(seen.size(), 1u) << "cookie " << cookie << ": " << Describe(seen);
+    const std::string& now = seen.begin()->first;
+    EXPECT_TRUE(remaining.count(now)) << "cookie " << cookie << " reached " << now;
+    if (remaining.count(task)) {
+      EXPECT_EQ(now, task) << "a session whose task survived moved";
+    } else {
+      ++moved;
+      std::cout << "sticky: the session of removed task " << task << " moved to " << now << "\n";
+    }
+  }
+  EXPECT_EQ(moved, 1) << "tasks answering: " << remaining.size();
+  DeleteRoute(name);
+}
+
+// --------------------------------------------------------------- 3. websockets
+
+TEST_F(RoutingE2E, WebsocketSurvivesChangesOfOtherRoutes) {
+  std::string name = RouteName("ws");
+  auto applied = ApplyRoutes(
+      "ws.yaml", {{name, Yaml(name, "ws.test", "/", {{s_->svc_a}}, "  websocket: true\n")}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ASSERT_TRUE(WaitServed("ws.test", "/", s_->svc_a).ok) << State(name);
+
+  WsClient ws;
+  std::string err = ws.Connect(Addr(Node()), s_->http_port, "/ws", "ws.test");
+  ASSERT_EQ(err, "") << State(name);
+  EXPECT_EQ(ws.Echo("hello 0"), "hello 0");
+
+  // Unrelated routes come and go (each one a new configuration and an nginx
+  // reload) while the connection stays open and keeps echoing.
+  std::vector<std::string> others;
+  for (int i = 1; i <= 3; ++i) {
+    std::string other = RouteName("ws-other" + std::to_string(i));
+    std::string host = "other" + std::to_string(i) + ".ws.test";
+    others.push_back(other);
+    auto a = ApplyRoutes("ws-other.yaml", {{other, Yaml(other, host, "/", {{s_->svc_b}})}});
+    ASSERT_TRUE(a.ok()) << a.Describe();
+    auto w = WaitServed(host, "/", s_->svc_b, 30s);
+    EXPECT_TRUE(w.ok) << w.message << State(other);
+    std::string msg = "hello " + std::to_string(i);
+    EXPECT_EQ(ws.Echo(msg), msg) << "after applying " << other;
+  }
+  for (const auto& other : others) DeleteRoute(other);
+  auto gone = WaitUntil("other routes removed", 30s, [&](std::string& observed) {
+    auto r = Get("other3.ws.test", "/");
+    observed = r.Describe();
+    return r.status == 404;
+  });
+  EXPECT_TRUE(gone.ok) << gone.message;
+  EXPECT_EQ(ws.Echo("still here"), "still here");
+  EXPECT_TRUE(ws.connected());
+  ws.Close();
+  DeleteRoute(name);
+}
+
+// --------------------------------------------------------------- 5. timeouts
+
+TEST_F(RoutingE2E, ReadTimeoutAnswers504) {
+  std::string name = RouteName("slow");
+  auto applied = ApplyRoutes(
+      "slow.yaml",
+      {{name, Yaml(name, "slow.test", "/", {{s_->svc_a}}, "  timeouts: {read: 1s}\n")}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ASSERT_TRUE(WaitServed("slow.test", "/", s_->svc_a).ok) << State(name);
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto slow = Get("slow.test", "/x?delay=3000", {}, 0, 10s);
+  auto took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - t0);
+  EXPECT_EQ(slow.status, 504) << slow.Describe();
+  EXPECT_LT(took.count(), 2900) << "a 1s read timeout answered after " << took.count() << "ms";
+  auto fast = Get("slow.test", "/x?delay=200", {}, 0, 10s);
+  EXPECT_EQ(fast.status, 200) << fast.Describe();
+  DeleteRoute(name);
+}
+
+// --------------------------------------------------------------- 7. rate limits
+
+TEST_F(RoutingE2E, RateLimitRejectsBurstsAndLetsSlowClientsThrough) {
+  std::string name = RouteName("limited");
+  auto applied = ApplyRoutes("limited.yaml",
+                             {{name, Yaml(name, "limited.test", "/", {{s_->svc_a}},
+                                          "  rateLimit: {requestsPerSecond: 5, burst: 5}\n")}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ASSERT_TRUE(WaitServed("limited.test", "/", s_->svc_a).ok) << State(name);
+  std::this_thread::sleep_for(1500ms);  // the probes above used some of the bucket
+
+  // A fast burst of 50 requests at once.
+  std::vector<std::future<int>> burst;
+  for (int i = 0; i < 50; ++i) {
+    burst.push_back(std::async(std::launch::async,
+                               [] { return Get("limited.test", "/burst", {}, 0, 5s).status; }));
+  }
+  std::map<int, int> codes;
+  for (auto& f : burst) codes[f.get()]++;
+  std::string got;
+  for (const auto& [code, n] : codes) got += std::to_string(code) + "x" + std::to_string(n) + " ";
+  EXPECT_GT(codes[429], 0) << got;
+  EXPECT_GT(codes[200], 0) << got;
+  EXPECT_LE(codes[200], 15) << got;  // rate 5/s + burst 5 over well under a second
+  EXPECT_EQ(codes[200] + codes[429], 50) << got;
+
+  // A slow client (about 3 requests per second) is never limited.
+  std::this_thread::sleep_for(1500ms);
+  std::map<int, int> slow;
+  for (int i = 0; i < 10; ++i) {
+    slow[Get("limited.test", "/slow").status]++;
+    std::this_thread::sleep_for(300ms);
+  }
+  EXPECT_EQ(slow[200], 10) << "429s: " << slow[429];
+  DeleteRoute(name);
+}
+
+// --------------------------------------------------------------- 8. update policies
+
+TEST_F(RoutingE2E, UpdatePolicyIsEnforcedOnBackendsAndMissingHealthcheckDegrades) {
+  const auto& c = C();
+  std::string name = RouteName("policy");
+  auto applied = ApplyRoutes(
+      "policy.yaml", {{name, Yaml(name, "policy.test", "/", {{s_->policy}},
+                                  "  updatePolicy:\n    order: start-first\n    delay: 2s\n"
+                                  "    stopGracePeriod: 20s\n    requireHealthcheck: true\n")}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+
+  auto spec = WaitUntil("backend spec carries the policy", 30s, [&](std::string& observed) {
+    auto r = c.Docker("service inspect --format '{{json .Spec}}' " + s_->policy);
+    observed = r.Describe();
+    if (!r.ok()) return false;
+    rapidjson::Document d;
+    d.Parse(r.out.c_str());
+    if (d.HasParseError() || !d.IsObject()) return false;
+    observed = TrimRight(r.out);
+    auto update = d.FindMember("UpdateConfig");
+    if (update == d.MemberEnd() || !update->value.IsObject()) return false;
+    const auto& u = update->value;
+    bool order = u.HasMember("Order") && std::string(u["Order"].GetString()) == "start-first";
+    bool delay = u.HasMember("Delay") && u["Delay"].GetInt64() == 2000000000LL;
+    const auto& container = d["TaskTemplate"]["ContainerSpec"];
+    bool grace = container.HasMember("StopGracePeriod") &&
+                 container["StopGracePeriod"].GetInt64() == 20000000000LL;
+    return order && delay && grace;
+  });
+  EXPECT_TRUE(spec.ok) << spec.message;
+
+  auto degraded = WaitUntil("Degraded=True/HealthcheckMissing", 30s, [&](std::string& observed) {
+    observed = s_->env->Condition("route", name, "Degraded");
+    return observed.rfind("True/HealthcheckMissing", 0) == 0;
+  });
+  ASSERT_TRUE(degraded.ok) << degraded.message;
+  // The message says how to add one.
+  EXPECT_NE(degraded.observed.find(s_->policy), std::string::npos) << degraded.observed;
+  EXPECT_NE(degraded.observed.find("--health-cmd"), std::string::npos) << degraded.observed;
+  // Degraded, not broken: the route still serves.
+  auto served = WaitServed("policy.test", "/", s_->policy);
+  EXPECT_TRUE(served.ok) << served.message << State(name);
+  DeleteRoute(name);
+}
+
+// --------------------------------------------------------------- 6. passive health
+
+TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
+  const auto& c = C();
+  std::string name = RouteName("passive");
+  auto applied =
+      ApplyRoutes("passive.yaml", {{name, Yaml(name, "passive.test", "/", {{s_->passive}},
+                                               "  healthCheck: {maxFails: 1, failTimeout: 30s}\n"
+                                               "  timeouts: {connect: 1s, read: 2s}\n")}});
+  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  int node = Node();
+  std::set<std::string> tasks;
+  auto both = WaitUntil("2 tasks answer", 60s, [&](std::string& observed) {
+    auto seen = TaskCounts("passive.test", "/", 20);
+    observed = Describe(seen);
+    tasks.clear();
+    for (const auto& [t, n] : seen) tasks.insert(t);
+    bool tasks_only = true;
+    for (const auto& [t, n] : seen) tasks_only = tasks_only && t.rfind(s_->passive + ".", 0) == 0;
+    return seen.size() == 2 && tasks_only;
+  });
+  ASSERT_TRUE(both.ok) << both.message << State(name);
+
+  // Freeze one task's container: Swarm still sees it running, the proxy's
+  // connections to it hang until the read timeout.
+  std::string victim = *tasks.begin(), survivor = *tasks.rbegin();
+  int victim_node = 0;
+  for (const auto& t : RunningTasks(c, s_->passive)) {
+    if (t.id == TaskId(victim)) victim_node = t.node_index;
+  }
+  ASSERT_NE(victim_node, 0) << "no node for " << victim;
+  auto ps =
+      c.Docker("ps -q --filter label=com.docker.swarm.task.id=" + TaskId(victim), victim_node);
+  std::string container = TrimRight(ps.out);
+  ASSERT_FALSE(container.empty()) << ps.Describe();
+  auto paused = c.Docker("pause " + container, victim_node);
+  ASSERT_TRUE(paused.ok()) << paused.Describe();
+
+  std::map<std::string, int> seen;
+  int slow = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = Get("passive.test", "/p", {}, node, 10s);
+    auto ms = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - t0).count();
+    seen[r.status == 200 ? JsonField(r.body, "task") : r.Describe()]++;
+    if (ms > 1500) ++slow;
+  }
+  (void)c.Docker("unpause " + container, victim_node);
+  // Every request succeeded, on the live task.
+  EXPECT_EQ(seen[survivor], 20) << Describe(seen);
+  // The frozen task cost one read timeout per nginx worker (each worker keeps
+  // its own failure count), then was skipped for failTimeout. Without passive
+  // health every other request would wait for the timeout.
+  std::cout << "passive health: " << slow << " of 20 requests waited for the read timeout\n";
+  EXPECT_LE(slow, 4) << Describe(seen);
+  DeleteRoute(name);
+}
+
+}  // namespace
+}  // namespace sg::e2e
