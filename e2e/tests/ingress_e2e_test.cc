@@ -305,6 +305,47 @@ TEST_F(IngressE2E, PrometheusScrapesConvergence) {
   EXPECT_TRUE(w.ok) << w.message;
 }
 
+// A service labelled the Interlock way is imported, applied and served.
+TEST_F(IngressE2E, InterlockLabelledServiceIsImportedAndServed) {
+  const auto& c = C();
+  Resources res(c);
+  std::string cluster = UniqueName("il");
+  std::string net = res.Network(UniqueName("il-net"));
+  ASSERT_FALSE(net.empty()) << res.last_error();
+  std::string svc = res.Service(
+      UniqueName("il-app"),
+      "--replicas 1 --network " + net + " " + EchoEnv() +
+          " --label com.docker.lb.hosts=il.e2e.test --label com.docker.lb.port=8080" +
+          " --label com.docker.lb.network=" + net +
+          " --label com.docker.lb.service_cluster=" + cluster + " swarmgate/echo:dev");
+  ASSERT_FALSE(svc.empty()) << res.last_error();
+  auto imported = Swarmgate("import interlock");
+  ASSERT_TRUE(imported.ok()) << imported.Describe();
+  ASSERT_NE(imported.out.find("il.e2e.test"), std::string::npos) << imported.out;
+  std::string file = WriteFile("imported.yaml", imported.out);
+  auto applied = Swarmgate("apply -f " + file);
+  ASSERT_TRUE(applied.ok()) << applied.Describe() << "\n" << imported.out;
+  // The imported cluster uses the defaults (port 80, two proxies anywhere).
+  auto w = WaitUntil("il.e2e.test served on port 80", 90s, [&](std::string& observed) {
+    observed.clear();
+    for (const auto& n : c.nodes()) {
+      auto r = HttpGet(n.addr, 80, "/il", "il.e2e.test", 3s);
+      observed += "node" + std::to_string(n.index) + ": " + r.Describe() + "; ";
+      if (r.status == 200 && JsonField(r.body, "service") == svc) return true;
+    }
+    return false;
+  });
+  EXPECT_TRUE(w.ok) << w.message << "\n" << imported.out;
+  auto deleted = Swarmgate("delete -f " + file);
+  EXPECT_TRUE(deleted.ok()) << deleted.Describe();
+  auto gone = WaitUntil("imported cluster removed", 90s, [&](std::string& observed) {
+    auto r = c.Docker("service ls -q --filter label=swarmgate.io/owner=cluster/" + cluster);
+    observed = r.out;
+    return r.ok() && TrimRight(r.out).empty();
+  });
+  EXPECT_TRUE(gone.ok) << gone.message;
+}
+
 // Last: removing the cluster removes its proxy service, network, token and configs.
 TEST_F(IngressE2E, DeletingTheClusterRemovesWhatItOwned) {
   const auto& c = C();
