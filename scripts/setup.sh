@@ -14,6 +14,8 @@ PACKAGES=(
   # e2e harness: namespaces, veths, certificates, load, monitoring
   iproute2 iptables util-linux procps openssl curl busybox-static wrk prometheus
   ca-certificates python3
+  # browser test of the status page
+  chromium
 )
 
 missing=()
