@@ -224,6 +224,8 @@ Result<docker::Service> ClusterReconciler::EnsureProxyService(const std::string&
 Status ClusterReconciler::Teardown(const std::string& cluster) {
   publisher_.Forget(cluster);
   index_.Remove(cluster);
+  for (const char* state : {"desired", "running"}) metrics_.proxy_replicas.Remove({cluster, state});
+  for (const char* ready : {"true", "false"}) metrics_.routes.Remove({cluster, ready});
   {
     std::lock_guard<std::mutex> lock(mu_);
     last_valid_hash_.erase(cluster);
@@ -621,6 +623,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       return st.error();
     }
   }
+  metrics_.proxy_replicas.WithLabels({name, "desired"}).Set(proxy.replicas);
+  metrics_.proxy_replicas.WithLabels({name, "running"}).Set(static_cast<double>(running.size()));
   metrics_.routes.WithLabels({name, "true"}).Set(ready_routes);
   metrics_.routes.WithLabels({name, "false"}).Set(not_ready_routes);
 

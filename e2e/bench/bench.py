@@ -201,7 +201,8 @@ class Setup:
         sw.deploy_operator()
         sw.apply(cluster_yaml(self.name, len(self.nodes), self.port, delivery), "cluster.yaml")
         wait("cluster network", 60, lambda: sw.docker(
-            f"network inspect {self.net}", check=False, timeout=10) != "", interval=0.5)
+            f"network inspect --format '{{{{.Name}}}}' {self.net} 2>/dev/null", check=False,
+            timeout=10).strip() == self.net, interval=0.5)
         self.svc = self.service(backend_replicas, backend_args)
 
     def service(self, replicas, extra=""):

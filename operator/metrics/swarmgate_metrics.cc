@@ -34,6 +34,9 @@ SwarmgateMetrics::SwarmgateMetrics(Registry& r)
                                        {"cluster", "result"})),
       routes(r.AddGauge("swarmgate_routes", "Routes of a cluster by readiness.",
                         {"cluster", "ready"})),
+      proxy_replicas(r.AddGauge("swarmgate_proxy_replicas",
+                                "Proxy tasks of a cluster: desired and running.",
+                                {"cluster", "state"})),
       docker_api_request_duration_seconds(
           r.AddHistogram("swarmgate_docker_api_request_duration_seconds",
                          "Docker Engine API requests by method, endpoint and status code.",

@@ -36,6 +36,8 @@ struct SwarmgateMetrics {
   Family<Counter>& proxy_reloads_total;
   // {cluster, ready}: number of routes by readiness.
   Family<Gauge>& routes;
+  // {cluster, state}: state is desired | running.
+  Family<Gauge>& proxy_replicas;
   // {method, endpoint, code}
   Family<Histogram>& docker_api_request_duration_seconds;
 };

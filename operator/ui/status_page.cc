@@ -281,9 +281,12 @@ select { font: inherit; font-size: 12px; }
       ctx.textAlign = "right"; ctx.textBaseline = "middle";
       ctx.fillText(fmt(max * i / 4), g.left - 4, y);
     }
-    ctx.textAlign = "center"; ctx.textBaseline = "top";
+    // The end labels align inwards: centred, "now" would be clipped at the
+    // right edge and "-5m" would run into the y axis' "0" label.
+    ctx.textBaseline = "top";
     for (var m = 0; m <= 5; m++) {
       var x = g.left + (g.right - g.left) * (1 - m / 5);
+      ctx.textAlign = m === 0 ? "right" : m === 5 ? "left" : "center";
       ctx.fillText(m === 0 ? "now" : "-" + m + "m", x, g.bottom + 4);
     }
   }
