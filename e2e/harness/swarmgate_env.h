@@ -41,6 +41,13 @@ class SwarmgateEnv {
   std::string Condition(const std::string& kind, const std::string& name,
                         const std::string& type) const;
 
+  // Applies ClusterYaml(name, ...) and waits until the operator created its
+  // network sg-<name>. Returns "" or what went wrong.
+  std::string CreateCluster(const std::string& name, int replicas, int http_port,
+                            int https_port) const;
+  // Deletes the ServiceCluster and waits until its proxy service is gone.
+  void DeleteCluster(const std::string& name) const;
+
   // Node indexes labelled swarmgate.ingress=true (node 1 if none is).
   std::vector<int> ProxyNodes() const;
 

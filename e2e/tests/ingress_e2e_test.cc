@@ -71,22 +71,9 @@ class IngressE2E : public ::testing::Test {
     s_->network = "sg-" + s_->cluster;
     s_->http_port = UniquePort(20000, 24000);
     s_->https_port = s_->http_port + 1;
-    std::string cluster_yaml = ClusterYaml(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
-                                           s_->http_port, s_->https_port);
-    auto applied = Swarmgate("apply -f " + WriteFile("cluster.yaml", cluster_yaml));
-    if (!applied.ok()) {
-      s_->error = "apply cluster: " + applied.Describe();
-      return;
-    }
-    auto net = WaitUntil("cluster network", 30s, [&](std::string& observed) {
-      auto r = c.Docker("network inspect --format '{{.Name}}' " + s_->network);
-      observed = r.Describe();
-      return r.ok();
-    });
-    if (!net.ok) {
-      s_->error = net.message;
-      return;
-    }
+    s_->error = s_->env->CreateCluster(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
+                                       s_->http_port, s_->https_port);
+    if (!s_->error.empty()) return;
     s_->svc_a = s_->res->Service(UniqueName("e2e-a"), "--replicas 1 --network " + s_->network +
                                                           " " + EchoEnv() + " swarmgate/echo:dev");
     s_->svc_b = s_->res->Service(UniqueName("e2e-b"), "--replicas 1 --network " + s_->network +
@@ -97,24 +84,16 @@ class IngressE2E : public ::testing::Test {
     }
     std::string routes = RouteYaml("e2e-a", "a.e2e.test", "/", s_->svc_a) + "---\n" +
                          RouteYaml("e2e-b", "b.e2e.test", "/api", s_->svc_b);
-    applied = Swarmgate("apply -f " + WriteFile("routes.yaml", routes));
+    auto applied = Swarmgate("apply -f " + WriteFile("routes.yaml", routes));
     if (!applied.ok()) s_->error = "apply routes: " + applied.Describe();
   }
 
   static void TearDownTestSuite() {
     if (s_ && s_->loaded.ok()) {
-      const auto& c = C();
       if (!s_->cluster.empty()) {
         (void)Swarmgate("delete route e2e-a");
         (void)Swarmgate("delete route e2e-b");
-        (void)Swarmgate("delete servicecluster " + s_->cluster);
-        // The operator removes the proxy service; wait for it before the
-        // stack (and the sg-control network) goes.
-        (void)WaitUntil("proxy service gone", 60s, [&](std::string& observed) {
-          auto r = c.Docker("service ls -q --filter name=sg-proxy-" + s_->cluster);
-          observed = r.out;
-          return r.ok() && TrimRight(r.out).empty();
-        });
+        s_->env->DeleteCluster(s_->cluster);
       }
       s_->res.reset();
       // The operator stays deployed for the other suites; the cluster's
@@ -312,12 +291,12 @@ TEST_F(IngressE2E, InterlockLabelledServiceIsImportedAndServed) {
   std::string cluster = UniqueName("il");
   std::string net = res.Network(UniqueName("il-net"));
   ASSERT_FALSE(net.empty()) << res.last_error();
-  std::string svc = res.Service(
-      UniqueName("il-app"),
-      "--replicas 1 --network " + net + " " + EchoEnv() +
-          " --label com.docker.lb.hosts=il.e2e.test --label com.docker.lb.port=8080" +
-          " --label com.docker.lb.network=" + net +
-          " --label com.docker.lb.service_cluster=" + cluster + " swarmgate/echo:dev");
+  std::string svc =
+      res.Service(UniqueName("il-app"),
+                  "--replicas 1 --network " + net + " " + EchoEnv() +
+                      " --label com.docker.lb.hosts=il.e2e.test --label com.docker.lb.port=8080" +
+                      " --label com.docker.lb.network=" + net +
+                      " --label com.docker.lb.service_cluster=" + cluster + " swarmgate/echo:dev");
   ASSERT_FALSE(svc.empty()) << res.last_error();
   auto imported = Swarmgate("import interlock");
   ASSERT_TRUE(imported.ok()) << imported.Describe();

@@ -166,22 +166,9 @@ class RoutingE2E : public ::testing::Test {
     s_->network = "sg-" + s_->cluster;
     s_->http_port = UniquePort(24000, 28000);
     s_->https_port = s_->http_port + 1;
-    auto applied = s_->env->Apply("cluster.yaml",
-                                  ClusterYaml(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
-                                              s_->http_port, s_->https_port));
-    if (!applied.ok()) {
-      s_->error = "apply cluster: " + applied.Describe();
-      return;
-    }
-    auto net = WaitUntil("cluster network", 30s, [&](std::string& observed) {
-      auto r = c.Docker("network inspect --format '{{.Name}}' " + s_->network);
-      observed = r.Describe();
-      return r.ok();
-    });
-    if (!net.ok) {
-      s_->error = net.message;
-      return;
-    }
+    s_->error = s_->env->CreateCluster(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
+                                       s_->http_port, s_->https_port);
+    if (!s_->error.empty()) return;
     // All backends start at once (detached), so their tasks come up in parallel.
     s_->svc_a = NewBackend("rt-a", 1);
     s_->svc_b = NewBackend("rt-b", 1);
@@ -199,12 +186,7 @@ class RoutingE2E : public ::testing::Test {
       // Backends leave the network first, so the cluster can remove it.
       s_->res->Cleanup();
       if (!s_->cluster.empty()) {
-        (void)s_->env->Swarmgate("delete servicecluster " + s_->cluster);
-        (void)WaitUntil("proxy service gone", 60s, [&](std::string& observed) {
-          auto r = c.Docker("service ls -q --filter name=sg-proxy-" + s_->cluster);
-          observed = r.out;
-          return r.ok() && TrimRight(r.out).empty();
-        });
+        s_->env->DeleteCluster(s_->cluster);
         (void)WaitUntil("cluster network gone", 30s, [&](std::string& observed) {
           auto r = c.Docker("network ls -q --filter name=" + s_->network);
           observed = r.out;

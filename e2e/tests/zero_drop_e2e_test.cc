@@ -193,29 +193,16 @@ class ZeroDropE2E : public ::testing::Test {
     s_->network = "sg-" + s_->cluster;
     s_->http_port = UniquePort(24000, 26000);
     s_->https_port = s_->http_port + 1;
-    auto applied = s_->env->Apply("cluster.yaml",
-                                  ClusterYaml(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
-                                              s_->http_port, s_->https_port));
-    if (!applied.ok()) {
-      s_->error = "apply cluster: " + applied.Describe();
-      return;
-    }
-    auto net = WaitUntil("cluster network", 30s, [&](std::string& observed) {
-      auto r = c.Docker("network inspect --format '{{.Name}}' " + s_->network);
-      observed = r.Describe();
-      return r.ok();
-    });
-    if (!net.ok) {
-      s_->error = net.message;
-      return;
-    }
+    s_->error = s_->env->CreateCluster(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
+                                       s_->http_port, s_->https_port);
+    if (!s_->error.empty()) return;
     s_->svc_a = Backend("zd-a", 3);
     s_->svc_b = Backend("zd-b", 2);
     if (s_->svc_a.empty() || s_->svc_b.empty()) {
       s_->error = "backend services: " + s_->res->last_error();
       return;
     }
-    applied = s_->env->Apply("main.yaml", Route("zd-main", kHost, s_->svc_a));
+    auto applied = s_->env->Apply("main.yaml", Route("zd-main", kHost, s_->svc_a));
     if (!applied.ok()) {
       s_->error = "apply route: " + applied.Describe();
       return;
@@ -236,15 +223,9 @@ class ZeroDropE2E : public ::testing::Test {
 
   static void TearDownTestSuite() {
     if (s_ && s_->loaded.ok()) {
-      const auto& c = C();
       if (!s_->cluster.empty()) {
         (void)Swarmgate("delete route zd-main");
-        (void)Swarmgate("delete servicecluster " + s_->cluster);
-        (void)WaitUntil("proxy service gone", 60s, [&](std::string& observed) {
-          auto r = c.Docker("service ls -q --filter name=sg-proxy-" + s_->cluster);
-          observed = r.out;
-          return r.ok() && TrimRight(r.out).empty();
-        });
+        s_->env->DeleteCluster(s_->cluster);
       }
       s_->res.reset();
     }
