@@ -23,6 +23,11 @@ bool ParseResourceConfigName(const std::string& name, std::string* kind, std::st
 
 void ChangeRouter::OnEvent(const docker::Event& e, runtime::Clock::TimePoint now) const {
   if (e.type == "config") {
+    // A resource's spec never changes in place (a change is a new generation,
+    // so "create"); "update" is a status label written by the operator
+    // itself, and reacting to it would make every status write trigger
+    // another reconcile of the whole cluster.
+    if (e.action == "update") return;
     std::string kind, name;
     if (!ParseResourceConfigName(Attr(e, "name"), &kind, &name)) return;
     if (kind == "route") sinks_.route(name, {"route", now});

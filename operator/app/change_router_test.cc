@@ -86,9 +86,18 @@ TEST_F(ChangeRouterTest, ConfigEventsOfResourcesBecomeKeys) {
     SCOPED_TRACE(c.config);
     calls_.clear();
     ChangeRouter router(index_, Sinks());
-    router.OnEvent(Event("config", c.config), now_);
+    router.OnEvent(Event("config", c.config, "create"), now_);
     EXPECT_EQ(calls_, c.want);
   }
+}
+
+TEST_F(ChangeRouterTest, StatusLabelUpdatesOfResourceConfigsAreIgnored) {
+  ChangeRouter router(index_, Sinks());
+  router.OnEvent(Event("config", "sg.route.x.3", "update"), now_);
+  router.OnEvent(Event("config", "sg.cluster.y.1", "update"), now_);
+  EXPECT_TRUE(calls_.empty());
+  router.OnEvent(Event("config", "sg.route.x.3", "remove"), now_);
+  EXPECT_EQ(calls_, (std::vector<Recorded>{{"route", "x", "route", now_}}));
 }
 
 TEST_F(ChangeRouterTest, BackendServiceEventEnqueuesItsClusters) {
