@@ -30,7 +30,7 @@ trap cleanup EXIT INT TERM
 echo "== swarm up ($(elapsed))"
 "$ROOT/e2e/cluster" up --nodes 3 \
   --label 2:swarmgate.ingress=true --label 3:swarmgate.ingress=true
-"$ROOT/e2e/images/build" --build-dir "$BUILD"
+SG_E2E_EXTRA_IMAGES=prometheus "$ROOT/e2e/images/build" --build-dir "$BUILD"
 eval "$("$ROOT/e2e/cluster" env)"
 export SG_TEST_DOCKER_HOST="$DOCKER_HOST"
 

@@ -47,6 +47,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-top: 1px solid var(--line); }
 th { font-size: 12px; color: var(--muted); font-weight: 600; border-top: none; }
 td.num { font-variant-numeric: tabular-nums; }
+tbody td:first-child { white-space: nowrap; }
 .badge { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 10px; white-space: nowrap; }
 .ok { color: var(--ok); background: var(--ok-bg); }
 .warn { color: var(--warn); background: var(--warn-bg); }
