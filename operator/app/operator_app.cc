@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include "crds/kind.h"
+#include "crds/status.h"
 #include "operator/app/change_router.h"
 #include "operator/app/task_poller.h"
 #include "operator/delivery/config_hub.h"
@@ -108,6 +109,17 @@ http::Response StatusJson(store::ResourceStore& store, delivery::ConfigHub& hub)
   return http::Response::Json(200, std::string(buf.GetString(), buf.GetSize()));
 }
 
+// A route whose status is current and Ready, and that enforces no update
+// policy, has nothing for the route reconciler to do.
+bool RouteNeedsOwnPass(const store::StoredResource& r) {
+  if (r.data.find("\"updatePolicy\"") != std::string::npos) return true;
+  if (r.status_json.empty()) return true;
+  auto status = crds::DecodeStatus(r.status_json);
+  if (!status.ok() || status->observed_generation < r.generation) return true;
+  const auto* ready = status->FindCondition(crds::kConditionReady);
+  return !ready || ready->status != crds::kConditionTrue;
+}
+
 }  // namespace
 
 int RunOperator(const OperatorOptions& options) {
@@ -170,13 +182,17 @@ int RunOperator(const OperatorOptions& options) {
 
   std::atomic<bool> synced{false};
   std::atomic<bool> docker_ok{true};
-  auto enqueue_all = [&](const runtime::Trigger& t) -> Status {
+  // Clusters are always resynced (their pass covers every route's data
+  // plane). Routes need their own pass only when they are not known good:
+  // enqueueing thousands of healthy routes every period would queue fresh
+  // changes behind them.
+  auto enqueue_all = [&](const runtime::Trigger& t, bool all_routes) -> Status {
     auto all = store.List(std::nullopt);
     if (!all.ok()) return all.error();
     for (const auto& r : *all) {
       if (r.kind == crds::Kind::kServiceCluster) {
         clusters.Enqueue("cluster/" + r.name, t);
-      } else {
+      } else if (all_routes || RouteNeedsOwnPass(r)) {
         routes.Enqueue("route/" + r.name, t);
       }
     }
@@ -265,7 +281,7 @@ int RunOperator(const OperatorOptions& options) {
       }
       // Anything missed while disconnected is caught by the replay of
       // `since`; a resync covers the rest.
-      (void)enqueue_all({"resync", clock.Now()});
+      (void)enqueue_all({"resync", clock.Now()}, true);
       if (stop.WaitFor(clock, backoff.Next())) break;
     }
     canceller.join();
@@ -277,7 +293,7 @@ int RunOperator(const OperatorOptions& options) {
   std::thread resync([&] {
     auto rlog = runtime::NamedLogger("resync");
     while (!stop.IsStopped()) {
-      auto st = enqueue_all({"resync", clock.Now()});
+      auto st = enqueue_all({"resync", clock.Now()}, !synced.load());
       if (st.ok()) {
         docker_ok = true;
         synced = true;

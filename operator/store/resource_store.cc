@@ -103,16 +103,30 @@ Result<std::vector<StoredResource>> ResourceStore::ListGenerations(crds::Kind ki
   return out;
 }
 
+Status ResourceStore::FillData(StoredResource* r) {
+  if (!r->data.empty()) return OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(data_mu_);
+    auto it = data_by_id_.find(r->config_id);
+    if (it != data_by_id_.end()) {
+      r->data = it->second;
+      return OkStatus();
+    }
+  }
+  auto c = client_.InspectConfig(r->config_id);
+  if (!c.ok()) return c.error();
+  r->data = c->spec.data;
+  std::lock_guard<std::mutex> lock(data_mu_);
+  data_by_id_[r->config_id] = r->data;
+  return OkStatus();
+}
+
 Result<StoredResource> ResourceStore::Get(crds::Kind kind, const std::string& name) {
   auto gens = ListGenerations(kind, name);
   if (!gens.ok()) return gens.error();
   if (gens->empty()) return NotFound(Key(kind, name) + " not found");
   StoredResource current = gens->back();
-  if (current.data.empty()) {
-    auto c = client_.InspectConfig(current.config_id);
-    if (!c.ok()) return c.error();
-    current.data = c->spec.data;
-  }
+  if (auto st = FillData(&current); !st.ok()) return st.error();
   return current;
 }
 
@@ -136,15 +150,21 @@ Result<std::vector<StoredResource>> ResourceStore::List(std::optional<crds::Kind
   }
   std::vector<StoredResource> out;
   for (auto& [key, r] : current) {
-    if (r.data.empty()) {
-      auto c = client_.InspectConfig(r.config_id);
-      if (!c.ok()) {
-        if (c.error().Is(ErrorCode::kNotFound)) continue;  // deleted meanwhile
-        return c.error();
-      }
-      r.data = c->spec.data;
+    if (auto st = FillData(&r); !st.ok()) {
+      if (st.error().Is(ErrorCode::kNotFound)) continue;  // deleted meanwhile
+      return st.error();
     }
     out.push_back(std::move(r));
+  }
+  if (!kind) {
+    // A full listing knows every live config: forget the data of the others.
+    std::lock_guard<std::mutex> lock(data_mu_);
+    std::map<std::string, std::string> live;
+    for (const auto& r : out) {
+      auto it = data_by_id_.find(r.config_id);
+      if (it != data_by_id_.end()) live.emplace(it->first, std::move(it->second));
+    }
+    data_by_id_ = std::move(live);
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::make_pair(static_cast<int>(a.kind), a.name) <
@@ -166,11 +186,7 @@ Result<ApplyResult> ResourceStore::Apply(crds::Kind kind, const std::string& nam
   std::optional<StoredResource> current;
   if (!gens->empty()) {
     current = gens->back();
-    if (current->data.empty()) {
-      auto c = client_.InspectConfig(current->config_id);
-      if (!c.ok()) return c.error();
-      current->data = c->spec.data;
-    }
+    if (auto st = FillData(&*current); !st.ok()) return st.error();
   }
 
   ApplyResult result;

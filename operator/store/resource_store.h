@@ -8,11 +8,13 @@
 // Status lives in the swarmgate.io/status label of the current generation and
 // is updated with the config's version index (compare-and-swap).
 //
-// Thread-safety: stateless apart from the client reference; safe to share
-// between threads if the client is.
+// Thread-safety: safe to share between threads if the client is; the only
+// state is a cache of immutable config data behind a mutex.
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,7 +85,14 @@ class ResourceStore {
  private:
   Result<std::vector<StoredResource>> ListGenerations(crds::Kind kind, const std::string& name);
 
+  // Docker omits config data from list answers; the data of a config id
+  // never changes (configs are immutable but for labels), so it is read
+  // once per id and kept. Bounded by the live configs (pruned on full lists).
+  Status FillData(StoredResource* r);
+
   docker::DockerClient& client_;
+  std::mutex data_mu_;
+  std::map<std::string, std::string> data_by_id_;
 };
 
 }  // namespace sg::store
