@@ -288,6 +288,21 @@ void ClusterReconciler::MarkRoutesClusterNotFound(const std::string& cluster) {
   }
 }
 
+std::shared_ptr<const crds::Route> ClusterReconciler::DecodeRoute(
+    const store::StoredResource& r) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = decoded_routes_.find(r.config_id);
+    if (it != decoded_routes_.end()) return it->second;
+  }
+  auto d = crds::DecodeStored(r.data);
+  std::shared_ptr<const crds::Route> route;
+  if (d.ok() && d->route()) route = std::make_shared<const crds::Route>(*d->route());
+  std::lock_guard<std::mutex> lock(mu_);
+  decoded_routes_[r.config_id] = route;
+  return route;
+}
+
 Status ClusterReconciler::CollectGarbage() {
   auto clusters = store_.List(crds::Kind::kServiceCluster);
   if (!clusters.ok()) return clusters.error();
@@ -382,9 +397,9 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   std::map<std::string, std::string> degraded;  // route -> health-check message
   std::set<std::string> used_services, route_names;
   for (const auto& r : *routes) {
-    auto d = crds::DecodeStored(r.data);
-    if (!d.ok() || !d->route()) continue;
-    const crds::Route& route = *d->route();
+    auto decoded_route = DecodeRoute(r);
+    if (!decoded_route) continue;
+    const crds::Route& route = *decoded_route;
     if (route.spec.service_cluster != name) continue;
     stored_routes[r.name] = &r;
     route_names.insert(r.name);
@@ -414,6 +429,18 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       in.secret_found = route.spec.tls->secret && secret_by_name.count(*route.spec.tls->secret);
     }
     inputs_for_model.push_back(std::move(in));
+  }
+  {
+    // Forget decoded generations that no longer exist.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (decoded_routes_.size() > 2 * routes->size() + 64) {
+      std::map<std::string, std::shared_ptr<const crds::Route>> live;
+      for (const auto& r : *routes) {
+        auto it = decoded_routes_.find(r.config_id);
+        if (it != decoded_routes_.end()) live.emplace(*it);
+      }
+      decoded_routes_ = std::move(live);
+    }
   }
   index_.Set(name, used_services, route_names);
 

@@ -9,9 +9,11 @@
 // only shared mutable state is behind mu_.
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
+#include "crds/types.h"
 #include "operator/docker/docker_client.h"
 #include "operator/metrics/swarmgate_metrics.h"
 #include "operator/runtime/clock.h"
@@ -61,6 +63,9 @@ class ClusterReconciler : public runtime::Reconciler {
   Result<std::string> EnsureRollingConfig(const std::string& cluster, const std::string& text);
   Result<docker::Service> EnsureProxyService(const std::string& cluster, const std::string& spec);
   void RemoveStaleRollingConfigs(const std::string& cluster, const std::string& keep_name);
+  // Decoded routes by config id: a config's data never changes, so each
+  // generation is decoded (and validated) once, not on every pass.
+  std::shared_ptr<const crds::Route> DecodeRoute(const store::StoredResource& r);
 
   docker::DockerClient& docker_;
   store::ResourceStore& store_;
@@ -82,6 +87,7 @@ class ClusterReconciler : public runtime::Reconciler {
     int64_t config_generation = 0;
   };
   std::map<std::string, std::map<std::string, Inclusion>> included_;
+  std::map<std::string, std::shared_ptr<const crds::Route>> decoded_routes_;  // by config id
   std::optional<nginx::SelfSignedCertificate> placeholder_cert_;
 };
 
