@@ -204,7 +204,8 @@ Result<docker::Service> ClusterReconciler::EnsureProxyService(const std::string&
     auto it = current->labels.find(kLabelSpecHash);
     std::string have = it == current->labels.end() ? "" : it->second;
     // The spec-hash label inside `spec` identifies the desired state.
-    if (spec.find("\"" + std::string(kLabelSpecHash) + "\":\"" + have + "\"") != std::string::npos &&
+    if (spec.find("\"" + std::string(kLabelSpecHash) + "\":\"" + have + "\"") !=
+            std::string::npos &&
         !have.empty()) {
       return current;
     }
@@ -283,13 +284,11 @@ void ClusterReconciler::MarkRoutesClusterNotFound(const std::string& cluster) {
                         now);
     status.SetCondition(Cond(crds::kConditionProgressing, false, "Waiting", ""), now);
     status.SetCondition(Cond(crds::kConditionDegraded, false, "None", ""), now);
-    (void)store_.WriteStatus(crds::Kind::kRoute, r.name, r.generation,
-                             crds::EncodeStatus(status));
+    (void)store_.WriteStatus(crds::Kind::kRoute, r.name, r.generation, crds::EncodeStatus(status));
   }
 }
 
-std::shared_ptr<const crds::Route> ClusterReconciler::DecodeRoute(
-    const store::StoredResource& r) {
+std::shared_ptr<const crds::Route> ClusterReconciler::DecodeRoute(const store::StoredResource& r) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = decoded_routes_.find(r.config_id);
@@ -356,8 +355,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   crds::ServiceCluster cluster = *decoded->cluster();
   const auto& proxy = cluster.spec.proxy;
   bool hot = proxy.delivery == crds::Delivery::kHot;
-  std::string network_name =
-      cluster.spec.network.empty() ? "sg-" + name : cluster.spec.network;
+  std::string network_name = cluster.spec.network.empty() ? "sg-" + name : cluster.spec.network;
 
   auto network_id = EnsureNetwork(name, network_name);
   if (!network_id.ok()) return network_id.error();
@@ -414,8 +412,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       const docker::Service* svc = it == service_by_name.end() ? nullptr : it->second;
       static const std::vector<docker::Task> kNoTasks;
       const auto& svc_tasks = svc ? tasks_by_service[svc->id] : kNoTasks;
-      in.backends.push_back(ResolveBackend(b.service, svc, svc_tasks, b.port,
-                                           {*network_id, network_name}, vip));
+      in.backends.push_back(
+          ResolveBackend(b.service, svc, svc_tasks, b.port, {*network_id, network_name}, vip));
       if (svc && route.spec.update_policy && route.spec.update_policy->require_healthcheck &&
           !svc->has_healthcheck) {
         degraded[r.name] = "service \"" + b.service +
@@ -565,19 +563,20 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   std::string now = Rfc3339(clock_.WallNow());
   {
     crds::ResourceStatus status;
-    if (auto old = crds::DecodeStatus(stored->status_json); !stored->status_json.empty() && old.ok()) {
+    if (auto old = crds::DecodeStatus(stored->status_json);
+        !stored->status_json.empty() && old.ok()) {
       status = *old;
     }
     status.observed_generation = stored->generation;
     status.proxy_replicas = crds::ProxyReplicas{proxy.replicas, static_cast<int>(running.size())};
-    std::string progress = hot ? "proxies serve configuration generation " +
-                                     std::to_string(publisher_.ServedGeneration(name)) + " of " +
-                                     std::to_string(generation)
-                               : "proxy service update state: " +
-                                     (service->update_state.empty() ? std::string("none")
-                                                                    : service->update_state);
-    std::string replicas = std::to_string(running.size()) + "/" + std::to_string(proxy.replicas) +
-                           " proxies running";
+    std::string progress =
+        hot ? "proxies serve configuration generation " +
+                  std::to_string(publisher_.ServedGeneration(name)) + " of " +
+                  std::to_string(generation)
+            : "proxy service update state: " +
+                  (service->update_state.empty() ? std::string("none") : service->update_state);
+    std::string replicas =
+        std::to_string(running.size()) + "/" + std::to_string(proxy.replicas) + " proxies running";
     status.SetCondition(Cond(crds::kConditionReady, converged, converged ? "Ready" : "Converging",
                              replicas + "; " + progress),
                         now);
@@ -632,10 +631,10 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       message = "waiting for every proxy to serve it";
     }
     status.SetCondition(Cond(crds::kConditionReady, ready, reason, message), now);
-    status.SetCondition(Cond(crds::kConditionProgressing, outcome.served && !live,
-                             live ? "Converged" : "Converging",
-                             live ? "" : "waiting for every proxy to serve it"),
-                        now);
+    status.SetCondition(
+        Cond(crds::kConditionProgressing, outcome.served && !live,
+             live ? "Converged" : "Converging", live ? "" : "waiting for every proxy to serve it"),
+        now);
     auto deg = degraded.find(route_name);
     bool is_degraded = deg != degraded.end() || outcome.reason == kReasonInvalidConfig;
     status.SetCondition(

@@ -38,8 +38,8 @@ class ClusterReconciler : public runtime::Reconciler {
  public:
   ClusterReconciler(docker::DockerClient& docker, store::ResourceStore& store,
                     nginx::NginxValidator& validator, ConfigPublisher& publisher,
-                    ClusterIndex& index, metrics::SwarmgateMetrics& metrics,
-                    runtime::Clock& clock, ClusterReconcilerOptions options = {});
+                    ClusterIndex& index, metrics::SwarmgateMetrics& metrics, runtime::Clock& clock,
+                    ClusterReconcilerOptions options = {});
 
   Result<runtime::ReconcileResult> Reconcile(const std::string& key,
                                              const runtime::Trigger& trigger) override;
@@ -78,7 +78,7 @@ class ClusterReconciler : public runtime::Reconciler {
 
   std::mutex mu_;
   std::map<std::string, std::string> last_valid_hash_;  // config hash that passed nginx -t
-  std::map<std::string, Pending> rolling_pending_;       // rolling: not yet converged
+  std::map<std::string, Pending> rolling_pending_;      // rolling: not yet converged
   // Per cluster and route: the config generation that first included the
   // route's current generation (hot delivery). Lost on restart, which only
   // means routes wait for the next generation to be served.

@@ -113,12 +113,13 @@ Case MakeCase(Gen& g, int index) {
   Case c;
   g.StartCase();
   std::string cluster = "c" + std::to_string(index);
-  c.yaml = "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata: {name: " + cluster +
-           "}\nspec:\n  proxy:\n    ports: {http: " + std::to_string(g.Int(1024, 30000)) +
-           ", https: " + std::to_string(g.Int(30001, 60000)) +
-           "}\n    config: {workerConnections: " + std::to_string(g.Int(16, 8192)) +
-           ", clientMaxBodySize: " + g.Pick(std::vector<std::string>{"1m", "10m", "512k", "\"0\""}) +
-           "}\n";
+  c.yaml =
+      "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata: {name: " + cluster +
+      "}\nspec:\n  proxy:\n    ports: {http: " + std::to_string(g.Int(1024, 30000)) +
+      ", https: " + std::to_string(g.Int(30001, 60000)) +
+      "}\n    config: {workerConnections: " + std::to_string(g.Int(16, 8192)) +
+      ", clientMaxBodySize: " + g.Pick(std::vector<std::string>{"1m", "10m", "512k", "\"0\""}) +
+      "}\n";
   int routes = g.Int(1, 6);
   for (int r = 0; r < routes; ++r) {
     std::string y = "---\napiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: r" +
@@ -250,8 +251,8 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
         if (n >= line - 6 && n <= line + 2) context += std::to_string(n) + ": " + l + "\n";
       }
     }
-    EXPECT_TRUE(st.ok()) << context << "nginx -t rejected an accepted input (seed " << seed << ", case " << i
-                         << "): " << (st.ok() ? "" : st.error().message) << "\n"
+    EXPECT_TRUE(st.ok()) << context << "nginx -t rejected an accepted input (seed " << seed
+                         << ", case " << i << "): " << (st.ok() ? "" : st.error().message) << "\n"
                          << c.yaml;
   }
   std::cout << "accepted=" << accepted << " rejected=" << rejected << "\n";

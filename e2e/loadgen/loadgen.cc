@@ -119,8 +119,7 @@ struct Stats {
     ok += o.ok;
     for (auto& [k, v] : o.status) status[k] += v;
     connect += o.connect, reset += o.reset, closed += o.closed, timeout += o.timeout,
-        retried += o.retried,
-        other += o.other;
+        retried += o.retried, other += o.other;
     for (auto& [k, v] : o.other_messages) other_messages[k] += v;
     latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
     if (per_sec_requests.size() < o.per_sec_requests.size()) {
@@ -367,7 +366,8 @@ std::string IsoNow(std::chrono::system_clock::time_point t) {
 int Usage() {
   std::cerr
       << "usage: sg-loadgen --url http://ADDR:PORT/path [--host HOST] [--concurrency N]\n"
-         "         [--keepalive|--no-keepalive] [--no-retry] (--duration 10s | --requests N) [--rate R]\n"
+         "         [--keepalive|--no-keepalive] [--no-retry] (--duration 10s | --requests N) "
+         "[--rate R]\n"
          "         [--timeout 2s] [--header K:V]... [--method M] [--threads N] [--json FILE|-]\n";
   return 2;
 }

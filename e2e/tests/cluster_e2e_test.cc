@@ -194,7 +194,9 @@ TEST_F(ClusterE2E, HostModePortAnswersOnEveryNode) {
   }
 }
 
-LoadReport RunLoadgen(const std::string& args) { return sg::e2e::RunLoadgen(SG_LOADGEN_PATH, args); }
+LoadReport RunLoadgen(const std::string& args) {
+  return sg::e2e::RunLoadgen(SG_LOADGEN_PATH, args);
+}
 
 // At a modest paced rate the path host -> host-mode port -> task loses
 // nothing; once the service is gone the same run counts failures.
