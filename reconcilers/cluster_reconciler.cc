@@ -7,6 +7,7 @@
 #include <ctime>
 #include <set>
 
+#include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
 #include "operator/common/time_format.h"
@@ -61,6 +62,26 @@ std::string RouteAtErrorLine(const std::string& config, const std::string& messa
     }
   }
   return "";
+}
+
+// Secret names of a service spec's TaskTemplate.ContainerSpec.Secrets.
+std::set<std::string> MountedSecrets(const std::string& spec_json) {
+  std::set<std::string> out;
+  rapidjson::Document d;
+  d.Parse(spec_json.c_str(), spec_json.size());
+  if (d.HasParseError() || !d.IsObject()) return out;
+  auto task = d.FindMember("TaskTemplate");
+  if (task == d.MemberEnd() || !task->value.IsObject()) return out;
+  auto container = task->value.FindMember("ContainerSpec");
+  if (container == task->value.MemberEnd() || !container->value.IsObject()) return out;
+  auto secrets = container->value.FindMember("Secrets");
+  if (secrets == container->value.MemberEnd() || !secrets->value.IsArray()) return out;
+  for (const auto& s : secrets->value.GetArray()) {
+    if (s.IsObject() && s.HasMember("SecretName") && s["SecretName"].IsString()) {
+      out.insert(s["SecretName"].GetString());
+    }
+  }
+  return out;
 }
 
 std::string RandomToken() {
@@ -390,6 +411,18 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   std::map<std::string, const docker::Secret*> secret_by_name;
   for (const auto& s : *secrets) secret_by_name[s.name] = &s;
 
+  // Hot delivery: secrets every running proxy has (the proxy service is not
+  // rolling and its spec mounts them). Rolling delivery mounts the secrets
+  // and the config in the same update.
+  std::set<std::string> mounted;
+  if (hot) {
+    auto current = docker_.InspectService(ProxyServiceName(name));
+    if (current.ok() && (current->update_state.empty() || current->update_state == "completed" ||
+                         current->update_state == "rollback_completed")) {
+      mounted = MountedSecrets(current->spec_json);
+    }
+  }
+
   std::vector<RouteInput> inputs_for_model;
   std::map<std::string, const store::StoredResource*> stored_routes;
   std::map<std::string, std::string> degraded;  // route -> health-check message
@@ -425,6 +458,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     }
     if (route.spec.tls && route.spec.tls->mode == crds::TlsMode::kTerminate) {
       in.secret_found = route.spec.tls->secret && secret_by_name.count(*route.spec.tls->secret);
+      in.secret_mounted =
+          !hot || (route.spec.tls->secret && mounted.count(*route.spec.tls->secret));
     }
     inputs_for_model.push_back(std::move(in));
   }

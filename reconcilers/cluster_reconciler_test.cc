@@ -468,11 +468,22 @@ TEST_F(ClusterReconcilerTest, TlsSecretsOfRoutesAreMountedInTheProxy) {
   Apply(RouteYaml("shop", "shop.example.com", "shop",
                   "  tls: {mode: terminate, secret: shop-tls}\n"));
   Pass();
-  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).reason, kReasonReady);
+  // First the proxies mount the secret; the route waits so that no proxy is
+  // handed a config naming a file it lacks.
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).reason, kReasonSecretMounting);
   auto svc = docker_.InspectService("sg-proxy-public");
   ASSERT_TRUE(svc.ok());
   EXPECT_NE(svc->spec_json.find("\"SecretID\":\"" + *secret_id + "\""), std::string::npos)
       << svc->spec_json;
+  EXPECT_EQ(publisher_.LastText().find("/run/secrets/shop-tls"), std::string::npos);
+  // While Swarm rolls the proxies the route keeps waiting.
+  docker_.SetServiceUpdateState(svc->id, "updating");
+  Pass();
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).reason, kReasonSecretMounting);
+  // Rolled: every proxy has it, the route is served.
+  docker_.SetServiceUpdateState(svc->id, "completed");
+  Pass();
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).reason, kReasonReady);
   EXPECT_NE(publisher_.LastText().find("/run/secrets/shop-tls"), std::string::npos);
 }
 

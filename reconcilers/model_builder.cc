@@ -89,6 +89,15 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
                         spec.tls->secret.value_or("") + " cert-and-key.pem";
       continue;
     }
+    if (terminate && !in.secret_mounted) {
+      // The proxies must mount it first (a rolling update of the proxy
+      // service); a config naming a file they lack would be rejected by
+      // every proxy and hold back every other change until then.
+      secrets.insert(*spec.tls->secret);
+      outcome.reason = kReasonSecretMounting;
+      outcome.message = "waiting for the proxies to mount TLS secret \"" + *spec.tls->secret + "\"";
+      continue;
+    }
 
     // Conflicts. A plain or terminated route owns host+path; a passthrough
     // route owns the whole host on the https port ("tls:"), which clashes with

@@ -23,6 +23,7 @@ inline constexpr const char* kReasonBackendNotFound = "BackendNotFound";
 inline constexpr const char* kReasonBackendNotAttached = "BackendNotAttached";
 inline constexpr const char* kReasonNoEndpoints = "NoEndpoints";
 inline constexpr const char* kReasonSecretNotFound = "SecretNotFound";
+inline constexpr const char* kReasonSecretMounting = "SecretMounting";
 inline constexpr const char* kReasonInvalidConfig = "InvalidConfig";
 inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
 inline constexpr const char* kReasonHealthcheckMissing = "HealthcheckMissing";
@@ -35,6 +36,8 @@ struct RouteInput {
   std::vector<ResolvedBackend> backends;
   // TLS terminate: whether the secret exists (the proxy mounts it).
   bool secret_found = true;
+  // TLS terminate: whether every running proxy already has the secret.
+  bool secret_mounted = true;
 };
 
 struct RouteOutcome {
