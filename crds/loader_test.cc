@@ -102,6 +102,7 @@ TEST(DefaultsTest, ServiceClusterDefaults) {
   EXPECT_EQ(sc.spec.backend_mode, BackendMode::kTask);
   const ProxySpec& p = sc.spec.proxy;
   EXPECT_EQ(p.image, "swarmgate/proxy:latest");
+  EXPECT_EQ(p.mode, ProxyMode::kReplicated);
   EXPECT_EQ(p.replicas, 2);
   EXPECT_EQ(p.delivery, Delivery::kHot);
   EXPECT_EQ(p.publish_mode, PublishMode::kHost);

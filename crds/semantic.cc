@@ -107,6 +107,15 @@ void CheckServiceCluster(const Value& doc, Checker& c) {
   const std::string p = "spec.proxy";
   c.String(proxy, "image", p, CheckImage);
   c.Int(proxy, "replicas", p, 0, 1000);
+  if (const Value* mode = c.Get(proxy, "mode", p + ".mode");
+      mode && mode->IsString() && std::string(mode->GetString()) == "global") {
+    if (const Value* r = c.Get(proxy, "replicas", p + ".replicas");
+        r && !c.Failed(p + ".replicas")) {
+      c.Add(p + ".replicas",
+            "expected no replicas with mode global (one proxy per eligible node), got " +
+                std::to_string(r->IsInt64() ? r->GetInt64() : 0));
+    }
+  }
   c.StringList(proxy, "constraints", p, CheckConstraint);
   c.Duration(proxy, "stopGracePeriod", p, true);
 

@@ -28,6 +28,9 @@ struct Duration {
 enum class BackendMode { kTask, kVip };
 enum class Delivery { kHot, kRolling };
 enum class PublishMode { kHost, kIngress };
+// replicated: `replicas` proxies wherever Swarm places them; global: one per
+// node that satisfies the constraints (what host-mode ports want).
+enum class ProxyMode { kReplicated, kGlobal };
 enum class UpdateOrder { kStartFirst, kStopFirst };
 enum class FailureAction { kRollback, kPause, kContinue };
 enum class TlsMode { kTerminate, kPassthrough };
@@ -69,7 +72,8 @@ struct ProxyConfig {
 
 struct ProxySpec {
   std::string image = "swarmgate/proxy:latest";
-  int replicas = 2;
+  ProxyMode mode = ProxyMode::kReplicated;
+  int replicas = 2;  // replicated mode only
   Delivery delivery = Delivery::kHot;
   PublishMode publish_mode = PublishMode::kHost;
   ProxyPorts ports;

@@ -436,6 +436,17 @@ TEST(ClusterTest, EnumsAndReplicas) {
   EXPECT_TRUE(HasError(r, "spec.proxy.updatePolicy.parallelism", 11, "expected an integer 0-1000"));
 }
 
+TEST(ClusterTest, GlobalModeTakesNoReplicas) {
+  EXPECT_VALID(ClusterYaml("  proxy: {mode: global}\n"));
+  EXPECT_VALID(ClusterYaml("  proxy: {mode: replicated, replicas: 3}\n"));
+  LoadResult r = Load(ClusterYaml("  proxy:\n    mode: global\n    replicas: 2\n"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.replicas", 8,
+                       "expected no replicas with mode global (one proxy per eligible node), got 2"))
+      << Dump(r);
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  proxy: {mode: daemon}\n")), "spec.proxy.mode", 6,
+                       "expected one of: replicated, global"));
+}
+
 TEST(ClusterTest, Ports) {
   EXPECT_VALID(ClusterYaml("  proxy: {ports: {http: 8080, https: 8443}}\n"));
   LoadResult r = Load(ClusterYaml("  proxy:\n    ports: {http: 0, https: 65536}\n"));

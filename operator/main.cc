@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   sg::cli::RegisterProxyCommand();
   sg::cli::RegisterRenderCommand();
   sg::cli::RegisterImportCommand();
+  sg::cli::RegisterListenCommand();
   std::vector<std::string> args(argv, argv + argc);
   return sg::cli::RunCli(args, std::cin, std::cout, std::cerr);
 }

@@ -84,6 +84,25 @@ std::set<std::string> MountedSecrets(const std::string& spec_json) {
   return out;
 }
 
+// Whether a service spec publishes a port in host mode
+// (EndpointSpec.Ports[].PublishMode).
+bool PublishesHostPorts(const std::string& spec_json) {
+  rapidjson::Document d;
+  d.Parse(spec_json.c_str(), spec_json.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
+  auto endpoint = d.FindMember("EndpointSpec");
+  if (endpoint == d.MemberEnd() || !endpoint->value.IsObject()) return false;
+  auto ports = endpoint->value.FindMember("Ports");
+  if (ports == endpoint->value.MemberEnd() || !ports->value.IsArray()) return false;
+  for (const auto& p : ports->value.GetArray()) {
+    if (p.IsObject() && p.HasMember("PublishMode") && p["PublishMode"].IsString() &&
+        std::string(p["PublishMode"].GetString()) == "host") {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string RandomToken() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) return "";
@@ -216,9 +235,9 @@ void ClusterReconciler::RemoveStaleRollingConfigs(const std::string& cluster,
   }
 }
 
-Result<docker::Service> ClusterReconciler::EnsureProxyService(const std::string& cluster,
-                                                              const std::string& spec) {
-  std::string name = ProxyServiceName(cluster);
+Result<docker::Service> ClusterReconciler::EnsureService(const std::string& cluster,
+                                                         const std::string& name,
+                                                         const std::string& spec) {
   auto current = docker_.InspectService(name);
   std::string want_hash = Sha256Hex(spec);  // hash of the full desired spec incl. its label
   if (current.ok()) {
@@ -232,15 +251,47 @@ Result<docker::Service> ClusterReconciler::EnsureProxyService(const std::string&
     }
     auto st = docker_.UpdateService(current->id, current->version, spec);
     if (!st.ok()) return st.error();
-    Log()->info("proxy service updated cluster={} service={}", cluster, name);
+    Log()->info("service updated cluster={} service={}", cluster, name);
     return docker_.InspectService(name);
   }
   if (!current.error().Is(ErrorCode::kNotFound)) return current.error();
   auto id = docker_.CreateService(spec);
   if (!id.ok()) return id.error();
-  Log()->info("proxy service created cluster={} service={}", cluster, name);
+  Log()->info("service created cluster={} service={}", cluster, name);
   (void)want_hash;
   return docker_.InspectService(*id);
+}
+
+Status ClusterReconciler::EnsureListener(const crds::ServiceCluster& cluster,
+                                         const std::string& network_id,
+                                         const docker::Service* current) {
+  const std::string& name = cluster.metadata.name;
+  if (cluster.spec.proxy.publish_mode != crds::PublishMode::kHost) {
+    if (!current) return OkStatus();
+    auto st = docker_.RemoveService(current->id);
+    if (!st.ok() && !st.error().Is(ErrorCode::kNotFound)) return st;
+    Log()->info("listener service removed cluster={} (publish mode ingress)", name);
+    return OkStatus();
+  }
+  // Keep the image the listeners run: restarting them would close the
+  // node's ports. Only a change they need (ports, constraints, network)
+  // replaces them, and then with the cluster's current image.
+  std::string image = cluster.spec.proxy.image;
+  if (current) {
+    auto it = current->labels.find(kLabelImage);
+    if (it != current->labels.end()) {
+      std::string kept = BuildListenerServiceSpec(cluster, it->second, network_id);
+      auto hash = current->labels.find(kLabelSpecHash);
+      if (hash != current->labels.end() && kept.find("\"" + std::string(kLabelSpecHash) + "\":\"" +
+                                                     hash->second + "\"") != std::string::npos) {
+        return OkStatus();
+      }
+    }
+  }
+  auto service = EnsureService(name, ListenerServiceName(name),
+                               BuildListenerServiceSpec(cluster, image, network_id));
+  if (!service.ok()) return service.error();
+  return OkStatus();
 }
 
 Status ClusterReconciler::Teardown(const std::string& cluster) {
@@ -559,31 +610,45 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     }
   }
 
-  // Host-mode ports: a start-first replacement needs the port its old task
-  // still holds, so Swarm leaves it pending ("host-mode port already in use")
-  // and the update never ends, e.g. when a new TLS secret must be mounted.
-  // Such proxies are replaced stop-first, one node at a time.
+  // Host mode: the listener service holds the node ports, so proxies carry
+  // none and Swarm can start a replacement beside the task it replaces.
+  auto listener_it = service_by_name.find(ListenerServiceName(name));
+  auto listener = EnsureListener(
+      cluster, *network_id, listener_it == service_by_name.end() ? nullptr : listener_it->second);
+  if (!listener.ok()) return listener.error();
   crds::ServiceCluster effective = cluster;
-  if (proxy.publish_mode == crds::PublishMode::kHost &&
-      proxy.update_policy.order == crds::UpdateOrder::kStartFirst) {
+  if (auto it = service_by_name.find(ProxyServiceName(name));
+      it != service_by_name.end() && PublishesHostPorts(it->second->spec_json) &&
+      proxy.publish_mode == crds::PublishMode::kHost) {
+    // Proxies from before the listener service still hold the host ports:
+    // the listeners cannot start until they are gone, and a start-first
+    // replacement would wait for a listener for ever. This one update is
+    // stop-first.
     effective.spec.proxy.update_policy.order = crds::UpdateOrder::kStopFirst;
   }
-  auto service = EnsureProxyService(name, BuildProxyServiceSpec(effective, inputs));
+  auto service =
+      EnsureService(name, ProxyServiceName(name), BuildProxyServiceSpec(effective, inputs));
   if (!service.ok()) return service.error();
 
   // Proxy tasks: running ones are the proxies expected to serve the config.
+  // Global mode wants one on every node Swarm gave a task.
   std::vector<std::string> running;
+  std::set<std::string> proxy_nodes;
   for (const auto& t : tasks_by_service[service->id]) {
+    if (t.desired_state == "running") proxy_nodes.insert(t.node_id);
     if (t.desired_state == "running" && t.state == "running") running.push_back(t.id);
   }
+  const int desired = proxy.mode == crds::ProxyMode::kGlobal
+                          ? std::max<int>(1, static_cast<int>(proxy_nodes.size()))
+                          : proxy.replicas;
   bool converged;
   if (hot) {
     publisher_.SetExpectedProxies(name, running);
-    converged = static_cast<int>(running.size()) == proxy.replicas &&
+    converged = static_cast<int>(running.size()) == desired &&
                 publisher_.ServedGeneration(name) >= generation;
   } else {
     bool rolled = service->update_state.empty() || service->update_state == "completed";
-    converged = rolled && static_cast<int>(running.size()) == proxy.replicas;
+    converged = rolled && static_cast<int>(running.size()) == desired;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = rolling_pending_.find(name);
     if (converged && it != rolling_pending_.end() && !it->second.hash.empty()) {
@@ -603,7 +668,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       status = *old;
     }
     status.observed_generation = stored->generation;
-    status.proxy_replicas = crds::ProxyReplicas{proxy.replicas, static_cast<int>(running.size())};
+    status.proxy_replicas = crds::ProxyReplicas{desired, static_cast<int>(running.size())};
     std::string progress =
         hot ? "proxies serve configuration generation " +
                   std::to_string(publisher_.ServedGeneration(name)) + " of " +
@@ -611,7 +676,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
             : "proxy service update state: " +
                   (service->update_state.empty() ? std::string("none") : service->update_state);
     std::string replicas =
-        std::to_string(running.size()) + "/" + std::to_string(proxy.replicas) + " proxies running";
+        std::to_string(running.size()) + "/" + std::to_string(desired) + " proxies running";
     status.SetCondition(Cond(crds::kConditionReady, converged, converged ? "Ready" : "Converging",
                              replicas + "; " + progress),
                         now);
@@ -684,7 +749,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       return st.error();
     }
   }
-  metrics_.proxy_replicas.WithLabels({name, "desired"}).Set(proxy.replicas);
+  metrics_.proxy_replicas.WithLabels({name, "desired"}).Set(desired);
   metrics_.proxy_replicas.WithLabels({name, "running"}).Set(static_cast<double>(running.size()));
   metrics_.routes.WithLabels({name, "true"}).Set(ready_routes);
   metrics_.routes.WithLabels({name, "false"}).Set(not_ready_routes);

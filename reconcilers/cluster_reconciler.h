@@ -61,7 +61,14 @@ class ClusterReconciler : public runtime::Reconciler {
   Result<std::string> EnsureControlNetwork();
   Result<std::string> EnsureToken(const std::string& cluster, std::string* secret_id);
   Result<std::string> EnsureRollingConfig(const std::string& cluster, const std::string& text);
-  Result<docker::Service> EnsureProxyService(const std::string& cluster, const std::string& spec);
+  // Creates the service `service_name` from `spec`, or updates it when its
+  // spec-hash label differs; returns the service as Docker reports it.
+  Result<docker::Service> EnsureService(const std::string& cluster,
+                                        const std::string& service_name, const std::string& spec);
+  // Host publish mode: the listener service holding the node ports
+  // (`current`: the existing one, if any). Other modes: removes it.
+  Status EnsureListener(const crds::ServiceCluster& cluster, const std::string& network_id,
+                        const docker::Service* current);
   void RemoveStaleRollingConfigs(const std::string& cluster, const std::string& keep_name);
   // Decoded routes by config id: a config's data never changes, so each
   // generation is decoded (and validated) once, not on every pass.

@@ -373,6 +373,98 @@ TEST_F(ClusterReconcilerTest, ClusterSpecChangeUpdatesTheService) {
   EXPECT_EQ(status.observed_generation, 2);
 }
 
+// Host publish mode: a listener service holds the ports; the proxies have
+// none. A new proxy image rolls the proxies only: restarting the listeners
+// would close the node's ports.
+TEST_F(ClusterReconcilerTest, HostModeListenerHoldsThePortsAndKeepsItsImage) {
+  Apply(ClusterYaml("public", "    ports: {http: 8080, https: 8443}\n"));
+  Pass();
+  auto listener = docker_.InspectService("sg-listen-public");
+  ASSERT_TRUE(listener.ok());
+  EXPECT_EQ(listener->labels[kLabelOwner], "cluster/public");
+  EXPECT_EQ(listener->labels[kLabelImage], "swarmgate/proxy:test");
+  EXPECT_NE(listener->spec_json.find("\"PublishMode\":\"host\""), std::string::npos);
+  auto proxy = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(proxy.ok());
+  EXPECT_EQ(proxy->spec_json.find("PublishedPort"), std::string::npos) << proxy->spec_json;
+  EXPECT_NE(proxy->spec_json.find("\"Order\":\"start-first\""), std::string::npos);
+
+  std::string yaml = ClusterYaml("public", "    ports: {http: 8080, https: 8443}\n");
+  yaml.replace(yaml.find("proxy:test"), 10, "proxy:next");
+  Apply(yaml);
+  docker_.ResetCounters();
+  Pass();
+  EXPECT_EQ(docker_.CallCount("UpdateService"), 1) << ::testing::PrintToString(docker_.CallLog());
+  EXPECT_EQ(docker_.InspectService("sg-listen-public")->version, listener->version);
+  EXPECT_NE(docker_.InspectService("sg-proxy-public")->spec_json.find("proxy:next"),
+            std::string::npos);
+
+  // New ports: the listeners must change, and take the current image.
+  yaml.replace(yaml.find("http: 8080"), 10, "http: 8081");
+  Apply(yaml);
+  Pass();
+  auto moved = docker_.InspectService("sg-listen-public");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_NE(moved->spec_json.find("\"PublishedPort\":8081"), std::string::npos);
+  EXPECT_EQ(moved->labels[kLabelImage], "swarmgate/proxy:next");
+}
+
+TEST_F(ClusterReconcilerTest, IngressModeHasNoListener) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  ASSERT_TRUE(docker_.InspectService("sg-listen-public").ok());
+  Apply(ClusterYaml("public", "    publishMode: ingress\n"));
+  Pass();
+  EXPECT_TRUE(docker_.InspectService("sg-listen-public").error().Is(ErrorCode::kNotFound));
+  auto proxy = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(proxy.ok());
+  EXPECT_NE(proxy->spec_json.find("\"PublishMode\":\"ingress\""), std::string::npos);
+}
+
+// Proxies created before the listener service publish the host ports
+// themselves; a start-first replacement would wait for a listener that
+// cannot bind until they are gone, so that one update is stop-first.
+TEST_F(ClusterReconcilerTest, ProxiesThatStillHoldHostPortsAreReplacedStopFirst) {
+  auto id = docker_.CreateService(
+      R"({"Name":"sg-proxy-public","Labels":{"swarmgate.io/owner":"cluster/public"},)"
+      R"("TaskTemplate":{"ContainerSpec":{"Image":"swarmgate/proxy:old"}},)"
+      R"("EndpointSpec":{"Mode":"dnsrr","Ports":[{"Protocol":"tcp","TargetPort":80,)"
+      R"("PublishedPort":80,"PublishMode":"host"}]}})");
+  ASSERT_TRUE(id.ok());
+  Apply(ClusterYaml("public"));
+  Pass();
+  auto migrated = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(migrated.ok());
+  EXPECT_NE(migrated->spec_json.find("\"Order\":\"stop-first\""), std::string::npos);
+  Pass();  // from now on the policy of the cluster applies
+  EXPECT_NE(docker_.InspectService("sg-proxy-public")->spec_json.find("\"Order\":\"start-first\""),
+            std::string::npos);
+}
+
+TEST_F(ClusterReconcilerTest, GlobalModeWantsAProxyOnEveryNodeSwarmChose) {
+  Apply(
+      "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata: {name: public}\n"
+      "spec:\n  proxy: {image: swarmgate/proxy:test, mode: global}\n");
+  Pass();
+  auto proxy = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(proxy.ok());
+  EXPECT_NE(proxy->spec_json.find("\"Global\":{}"), std::string::npos) << proxy->spec_json;
+  auto on = [&](const std::string& id, const std::string& node, const std::string& state) {
+    docker::Task t = RunningTask(id, "", "");
+    t.node_id = node;
+    t.state = state;
+    return t;
+  };
+  docker_.SetTasks(proxy->id, {on("p1", "node-1", "running"), on("p2", "node-2", "starting")});
+  Pass();
+  auto status = Status(crds::Kind::kServiceCluster, "public");
+  ASSERT_TRUE(status.proxy_replicas.has_value());
+  EXPECT_EQ(status.proxy_replicas->desired, 2);
+  EXPECT_EQ(status.proxy_replicas->running, 1);
+  EXPECT_EQ(Cond(crds::Kind::kServiceCluster, "public", crds::kConditionReady).status,
+            crds::kConditionFalse);
+}
+
 TEST_F(ClusterReconcilerTest, TaskChangesReachTheConfigAndTheRouteStatus) {
   Apply(ClusterYaml("public"));
   Apply(RouteYaml("shop", "shop.example.com", "shop"));

@@ -731,11 +731,12 @@ class Renderer {
   void RenderDefaultServers(Out& o) {
     o << "\n    # Unknown hosts.\n    server {\n";
     o << "        listen " << s_.http_port << " default_server;\n";
-    if (tls_) {
-      HttpsListen(o, true);
-      // No certificate for unknown names: refuse the handshake.
-      o << "        ssl_reject_handshake on;\n";
-    }
+    // The https port is listened on even without TLS routes: host-mode
+    // proxies inherit it from the listener service, and a configuration
+    // without it would close that socket for good at the next reload.
+    HttpsListen(o, true);
+    // No certificate for unknown names: refuse the handshake.
+    o << "        ssl_reject_handshake on;\n";
     o << "        return 404;\n    }\n";
   }
 

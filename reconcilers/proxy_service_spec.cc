@@ -60,6 +60,37 @@ Value SecretMount(const SecretRef& s, rapidjson::Document::AllocatorType& a) {
   return ref;
 }
 
+Value ListenerMount(const std::string& cluster, rapidjson::Document::AllocatorType& a) {
+  Value m(rapidjson::kObjectType);
+  m.AddMember("Type", "volume", a);
+  m.AddMember("Source", Str(ListenerVolumeName(cluster), a), a);
+  m.AddMember("Target", rapidjson::StringRef(kListenerMountTarget), a);
+  Value opts(rapidjson::kObjectType);
+  Value labels(rapidjson::kObjectType);
+  labels.AddMember(rapidjson::StringRef(kLabelOwner), Str(OwnerValue(cluster), a), a);
+  labels.AddMember(rapidjson::StringRef(kLabelManagedBy), rapidjson::StringRef(kManagedByValue), a);
+  opts.AddMember("Labels", labels, a);
+  m.AddMember("VolumeOptions", opts, a);
+  Value mounts(rapidjson::kArrayType);
+  mounts.PushBack(m, a);
+  return mounts;
+}
+
+Value Constraints(const crds::ProxySpec& proxy, rapidjson::Document::AllocatorType& a) {
+  Value placement(rapidjson::kObjectType);
+  Value constraints(rapidjson::kArrayType);
+  for (const auto& c : proxy.constraints) constraints.PushBack(Str(c, a), a);
+  placement.AddMember("Constraints", constraints, a);
+  return placement;
+}
+
+Value OwnerLabels(const std::string& cluster, rapidjson::Document::AllocatorType& a) {
+  Value labels(rapidjson::kObjectType);
+  labels.AddMember(rapidjson::StringRef(kLabelOwner), Str(OwnerValue(cluster), a), a);
+  labels.AddMember(rapidjson::StringRef(kLabelManagedBy), rapidjson::StringRef(kManagedByValue), a);
+  return labels;
+}
+
 std::string Serialize(const Value& v) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -70,6 +101,8 @@ std::string Serialize(const Value& v) {
 }  // namespace
 
 std::string ProxyServiceName(const std::string& cluster) { return "sg-proxy-" + cluster; }
+std::string ListenerServiceName(const std::string& cluster) { return "sg-listen-" + cluster; }
+std::string ListenerVolumeName(const std::string& cluster) { return "sg-listen-" + cluster; }
 std::string OwnerValue(const std::string& cluster) { return "cluster/" + cluster; }
 
 std::string Sha256Hex(const std::string& data) {
@@ -93,11 +126,9 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
 
+  const bool host_mode = proxy.publish_mode == crds::PublishMode::kHost;
   d.AddMember("Name", Str(ProxyServiceName(name), a), a);
-  Value labels(rapidjson::kObjectType);
-  labels.AddMember(rapidjson::StringRef(kLabelOwner), Str(OwnerValue(name), a), a);
-  labels.AddMember(rapidjson::StringRef(kLabelManagedBy), rapidjson::StringRef(kManagedByValue), a);
-  d.AddMember("Labels", labels, a);
+  d.AddMember("Labels", OwnerLabels(name, a), a);
 
   Value container(rapidjson::kObjectType);
   container.AddMember("Image", Str(proxy.image, a), a);
@@ -117,7 +148,12 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
     env.PushBack(Str("SG_OPERATOR_URL=" + in.operator_url, a), a);
     env.PushBack(Str(std::string("SG_TOKEN_FILE=/run/secrets/") + kTokenSecretTarget, a), a);
   }
+  if (host_mode) {
+    // The node's ports are held by the listener service; nginx inherits them.
+    env.PushBack(Str(std::string("SG_LISTENER_SOCKET=") + kListenerSocketPath, a), a);
+  }
   container.AddMember("Env", env, a);
+  if (host_mode) container.AddMember("Mounts", ListenerMount(name, a), a);
   // The agent drains nginx on SIGTERM within the grace period.
   container.AddMember("StopGracePeriod", Nanos(proxy.stop_grace_period), a);
   Value health(rapidjson::kObjectType);
@@ -156,11 +192,7 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
 
   Value task(rapidjson::kObjectType);
   task.AddMember("ContainerSpec", container, a);
-  Value placement(rapidjson::kObjectType);
-  Value constraints(rapidjson::kArrayType);
-  for (const auto& c : proxy.constraints) constraints.PushBack(Str(c, a), a);
-  placement.AddMember("Constraints", constraints, a);
-  task.AddMember("Placement", placement, a);
+  task.AddMember("Placement", Constraints(proxy, a), a);
   Value networks(rapidjson::kArrayType);
   Value net(rapidjson::kObjectType);
   net.AddMember("Target", Str(in.network_id, a), a);
@@ -178,24 +210,103 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
   d.AddMember("TaskTemplate", task, a);
 
   Value mode(rapidjson::kObjectType);
-  Value replicated(rapidjson::kObjectType);
-  replicated.AddMember("Replicas", proxy.replicas, a);
-  mode.AddMember("Replicated", replicated, a);
+  if (proxy.mode == crds::ProxyMode::kGlobal) {
+    mode.AddMember("Global", Value(rapidjson::kObjectType), a);
+  } else {
+    Value replicated(rapidjson::kObjectType);
+    replicated.AddMember("Replicas", proxy.replicas, a);
+    mode.AddMember("Replicated", replicated, a);
+  }
   d.AddMember("Mode", mode, a);
   d.AddMember("UpdateConfig", UpdateConfig(proxy.update_policy, false, a), a);
   d.AddMember("RollbackConfig", UpdateConfig(proxy.update_policy, true, a), a);
 
   Value endpoint(rapidjson::kObjectType);
-  bool host_mode = proxy.publish_mode == crds::PublishMode::kHost;
-  // Host-mode ports need no VIP; dnsrr also avoids IPVS where the kernel lacks it.
+  // Host mode publishes through the listener service and needs no VIP; dnsrr
+  // also avoids IPVS where the kernel lacks it.
   endpoint.AddMember("Mode", rapidjson::StringRef(host_mode ? "dnsrr" : "vip"), a);
+  Value ports(rapidjson::kArrayType);
+  if (!host_mode) {
+    for (int port : {proxy.ports.http, proxy.ports.https}) {
+      Value p(rapidjson::kObjectType);
+      p.AddMember("Protocol", "tcp", a);
+      p.AddMember("TargetPort", port, a);
+      p.AddMember("PublishedPort", port, a);
+      p.AddMember("PublishMode", "ingress", a);
+      ports.PushBack(p, a);
+    }
+  }
+  endpoint.AddMember("Ports", ports, a);
+  d.AddMember("EndpointSpec", endpoint, a);
+
+  std::string hash = Sha256Hex(Serialize(d)).substr(0, 16);
+  d["Labels"].AddMember(rapidjson::StringRef(kLabelSpecHash), Str(hash, a), a);
+  return Serialize(d);
+}
+
+std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
+                                     const std::string& network_id) {
+  const auto& proxy = cluster.spec.proxy;
+  const std::string& name = cluster.metadata.name;
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("Name", Str(ListenerServiceName(name), a), a);
+  Value labels = OwnerLabels(name, a);
+  // The image it was created with: a new proxy image must not restart the
+  // listeners (that would close the node's ports), so the reconciler keeps
+  // this one until something the listener needs changes.
+  labels.AddMember(rapidjson::StringRef(kLabelImage), Str(image, a), a);
+  d.AddMember("Labels", labels, a);
+
+  Value container(rapidjson::kObjectType);
+  container.AddMember("Image", Str(image, a), a);
+  Value command(rapidjson::kArrayType);
+  command.PushBack("/usr/bin/swarmgate", a)
+      .PushBack("listen", a)
+      .PushBack("--socket", a)
+      .PushBack(rapidjson::StringRef(kListenerSocketPath), a);
+  for (int port : {proxy.ports.http, proxy.ports.https}) {
+    command.PushBack("--port", a).PushBack(Str(std::to_string(port), a), a);
+  }
+  container.AddMember("Command", command, a);
+  container.AddMember("Init", true, a);
+  container.AddMember("Mounts", ListenerMount(name, a), a);
+  container.AddMember("StopGracePeriod", int64_t{2000000000}, a);
+
+  Value task(rapidjson::kObjectType);
+  task.AddMember("ContainerSpec", container, a);
+  task.AddMember("Placement", Constraints(proxy, a), a);
+  // Host-mode ports are published through the task's gateway bridge, which a
+  // task gets with an overlay attachment.
+  Value networks(rapidjson::kArrayType);
+  Value net(rapidjson::kObjectType);
+  net.AddMember("Target", Str(network_id, a), a);
+  networks.PushBack(net, a);
+  task.AddMember("Networks", networks, a);
+  Value restart(rapidjson::kObjectType);
+  restart.AddMember("Condition", "any", a);
+  restart.AddMember("Delay", int64_t{1000000000}, a);
+  task.AddMember("RestartPolicy", restart, a);
+  d.AddMember("TaskTemplate", task, a);
+
+  Value mode(rapidjson::kObjectType);
+  mode.AddMember("Global", Value(rapidjson::kObjectType), a);
+  d.AddMember("Mode", mode, a);
+  // A listener's host ports cannot be held by two tasks of a node: stop-first.
+  crds::ProxyUpdatePolicy policy;
+  policy.order = crds::UpdateOrder::kStopFirst;
+  policy.failure_action = crds::FailureAction::kContinue;
+  d.AddMember("UpdateConfig", UpdateConfig(policy, false, a), a);
+
+  Value endpoint(rapidjson::kObjectType);
+  endpoint.AddMember("Mode", "dnsrr", a);
   Value ports(rapidjson::kArrayType);
   for (int port : {proxy.ports.http, proxy.ports.https}) {
     Value p(rapidjson::kObjectType);
     p.AddMember("Protocol", "tcp", a);
     p.AddMember("TargetPort", port, a);
     p.AddMember("PublishedPort", port, a);
-    p.AddMember("PublishMode", rapidjson::StringRef(host_mode ? "host" : "ingress"), a);
+    p.AddMember("PublishMode", "host", a);
     ports.PushBack(p, a);
   }
   endpoint.AddMember("Ports", ports, a);

@@ -21,6 +21,11 @@ inline constexpr const char* kProxyConfigPath = "/etc/swarmgate/nginx.conf";
 inline constexpr const char* kProxyPrefix = "/var/lib/swarmgate";
 inline constexpr const char* kTokenSecretTarget = "sg-token";
 inline constexpr int kProxyStatusPort = 8082;
+// Host publish mode: the listener service and the proxies of a node share a
+// volume holding the listener's unix socket (operator/agent/listener_holder.h).
+inline constexpr const char* kListenerMountTarget = "/run/swarmgate-listener";
+inline constexpr const char* kListenerSocketPath = "/run/swarmgate-listener/sock";
+inline constexpr const char* kLabelImage = "swarmgate.io/image";
 
 struct SecretRef {
   std::string id;
@@ -39,11 +44,22 @@ struct ProxyServiceInputs {
 };
 
 std::string ProxyServiceName(const std::string& cluster);
+// Host publish mode only: the global service holding the host ports, and the
+// node-local volume it shares with the proxies.
+std::string ListenerServiceName(const std::string& cluster);
+std::string ListenerVolumeName(const std::string& cluster);
 std::string OwnerValue(const std::string& cluster);  // "cluster/<name>"
 
 // The spec JSON (Docker Engine API ServiceSpec) with its hash label set.
 std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
                                   const ProxyServiceInputs& inputs);
+
+// The listener service of a host-mode cluster: global over the proxies'
+// constraints, publishing the ports in host mode, running `swarmgate listen`
+// from `image`. It changes only with the ports, constraints or network, so
+// the proxies can be updated (start-first) under it.
+std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
+                                     const std::string& network_id);
 
 // Hex SHA-256, for spec hashes, config names and token digests.
 std::string Sha256Hex(const std::string& data);

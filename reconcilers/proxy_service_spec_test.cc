@@ -110,29 +110,89 @@ TEST(ProxyServiceSpec, SpecHashChangesWithTheSpecOnly) {
   }
 }
 
-TEST(ProxyServiceSpec, HostModePortsUseDnsrrAndIngressUsesVip) {
-  struct Case {
-    std::string publish_mode;
-    std::string endpoint_mode;
-  };
-  for (const auto& c : std::vector<Case>{{"host", "dnsrr"}, {"ingress", "vip"}}) {
-    SCOPED_TRACE(c.publish_mode);
-    auto d = Parse(BuildProxyServiceSpec(
-        Cluster("    publishMode: " + c.publish_mode + "\n    ports: {http: 8080, https: 8443}\n"),
-        HotInputs()));
-    const auto& ep = d["EndpointSpec"];
-    EXPECT_EQ(std::string(ep["Mode"].GetString()), c.endpoint_mode);
-    const auto& ports = ep["Ports"];
-    ASSERT_EQ(ports.Size(), 2u);
-    EXPECT_EQ(ports[0]["TargetPort"].GetInt(), 8080);
-    EXPECT_EQ(ports[0]["PublishedPort"].GetInt(), 8080);
-    EXPECT_EQ(ports[1]["TargetPort"].GetInt(), 8443);
-    EXPECT_EQ(ports[1]["PublishedPort"].GetInt(), 8443);
-    for (const auto& p : ports.GetArray()) {
-      EXPECT_EQ(std::string(p["PublishMode"].GetString()), c.publish_mode);
-      EXPECT_STREQ(p["Protocol"].GetString(), "tcp");
-    }
+TEST(ProxyServiceSpec, IngressModePublishesThePortsOnAVip) {
+  auto d = Parse(BuildProxyServiceSpec(
+      Cluster("    publishMode: ingress\n    ports: {http: 8080, https: 8443}\n"), HotInputs()));
+  const auto& ep = d["EndpointSpec"];
+  EXPECT_STREQ(ep["Mode"].GetString(), "vip");
+  const auto& ports = ep["Ports"];
+  ASSERT_EQ(ports.Size(), 2u);
+  EXPECT_EQ(ports[0]["TargetPort"].GetInt(), 8080);
+  EXPECT_EQ(ports[0]["PublishedPort"].GetInt(), 8080);
+  EXPECT_EQ(ports[1]["TargetPort"].GetInt(), 8443);
+  EXPECT_EQ(ports[1]["PublishedPort"].GetInt(), 8443);
+  for (const auto& p : ports.GetArray()) {
+    EXPECT_STREQ(p["PublishMode"].GetString(), "ingress");
+    EXPECT_STREQ(p["Protocol"].GetString(), "tcp");
   }
+  EXPECT_FALSE(d["TaskTemplate"]["ContainerSpec"].HasMember("Mounts"));
+}
+
+// Host mode: the proxies publish nothing (so Swarm can start a replacement
+// beside the task it replaces) and take the node's ports from the listener
+// service through the shared volume.
+TEST(ProxyServiceSpec, HostModeProxiesInheritThePortsFromTheListener) {
+  auto d = Parse(BuildProxyServiceSpec(
+      Cluster("    publishMode: host\n    ports: {http: 8080, https: 8443}\n"), HotInputs()));
+  EXPECT_STREQ(d["EndpointSpec"]["Mode"].GetString(), "dnsrr");
+  EXPECT_EQ(d["EndpointSpec"]["Ports"].Size(), 0u);
+  const auto& container = d["TaskTemplate"]["ContainerSpec"];
+  EXPECT_TRUE(Contains(Strings(container["Env"]),
+                       std::string("SG_LISTENER_SOCKET=") + kListenerSocketPath));
+  ASSERT_EQ(container["Mounts"].Size(), 1u);
+  const auto& m = container["Mounts"][0];
+  EXPECT_STREQ(m["Type"].GetString(), "volume");
+  EXPECT_EQ(std::string(m["Source"].GetString()), ListenerVolumeName("public"));
+  EXPECT_STREQ(m["Target"].GetString(), kListenerMountTarget);
+  EXPECT_STREQ(m["VolumeOptions"]["Labels"][kLabelOwner].GetString(), "cluster/public");
+}
+
+TEST(ProxyServiceSpec, GlobalModeRunsOneProxyPerNode) {
+  auto global = Parse(BuildProxyServiceSpec(Cluster("    mode: global\n"), HotInputs()));
+  EXPECT_TRUE(global["Mode"].HasMember("Global"));
+  EXPECT_FALSE(global["Mode"].HasMember("Replicated"));
+  auto replicated = Parse(BuildProxyServiceSpec(Cluster("    replicas: 3\n"), HotInputs()));
+  EXPECT_EQ(replicated["Mode"]["Replicated"]["Replicas"].GetInt(), 3);
+}
+
+TEST(ListenerServiceSpec, GlobalHostPortsStopFirstWithTheSharedVolume) {
+  auto cluster = Cluster(
+      "    ports: {http: 8080, https: 8443}\n"
+      "    constraints: [\"node.labels.edge==true\"]\n");
+  auto d = Parse(BuildListenerServiceSpec(cluster, "swarmgate/proxy:0.9", "net-cluster"));
+  EXPECT_EQ(std::string(d["Name"].GetString()), ListenerServiceName("public"));
+  EXPECT_STREQ(d["Labels"][kLabelOwner].GetString(), "cluster/public");
+  EXPECT_STREQ(d["Labels"][kLabelImage].GetString(), "swarmgate/proxy:0.9");
+  EXPECT_TRUE(d["Labels"].HasMember(kLabelSpecHash));
+  EXPECT_TRUE(d["Mode"].HasMember("Global"));
+  EXPECT_STREQ(d["UpdateConfig"]["Order"].GetString(), "stop-first");
+  const auto& container = d["TaskTemplate"]["ContainerSpec"];
+  EXPECT_STREQ(container["Image"].GetString(), "swarmgate/proxy:0.9");
+  EXPECT_EQ(Strings(container["Command"]),
+            (std::vector<std::string>{"/usr/bin/swarmgate", "listen", "--socket",
+                                      kListenerSocketPath, "--port", "8080", "--port", "8443"}));
+  EXPECT_EQ(std::string(container["Mounts"][0]["Source"].GetString()),
+            ListenerVolumeName("public"));
+  EXPECT_EQ(Strings(d["TaskTemplate"]["Placement"]["Constraints"]),
+            std::vector<std::string>{"node.labels.edge==true"});
+  EXPECT_STREQ(d["TaskTemplate"]["Networks"][0]["Target"].GetString(), "net-cluster");
+  const auto& ports = d["EndpointSpec"]["Ports"];
+  ASSERT_EQ(ports.Size(), 2u);
+  for (const auto& p : ports.GetArray()) EXPECT_STREQ(p["PublishMode"].GetString(), "host");
+  EXPECT_EQ(ports[0]["PublishedPort"].GetInt(), 8080);
+  EXPECT_EQ(ports[1]["TargetPort"].GetInt(), 8443);
+}
+
+TEST(ListenerServiceSpec, ProxyImageOrDeliveryChangesLeaveItAlone) {
+  auto a = Cluster("    image: swarmgate/proxy:1.0\n");
+  auto b =
+      Cluster("    image: swarmgate/proxy:2.0\n    delivery: rolling\n    stopGracePeriod: 30s\n");
+  // The reconciler passes the image the listener already runs.
+  EXPECT_EQ(BuildListenerServiceSpec(a, "swarmgate/proxy:1.0", "n"),
+            BuildListenerServiceSpec(b, "swarmgate/proxy:1.0", "n"));
+  auto c = Cluster("    ports: {http: 81}\n");
+  EXPECT_NE(BuildListenerServiceSpec(a, "swarmgate/proxy:1.0", "n"),
+            BuildListenerServiceSpec(c, "swarmgate/proxy:1.0", "n"));
 }
 
 TEST(ProxyServiceSpec, UpdateAndRollbackConfig) {

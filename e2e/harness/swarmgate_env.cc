@@ -108,8 +108,8 @@ void SwarmgateEnv::DeleteCluster(const std::string& name) const {
   (void)Swarmgate("delete servicecluster " + name);
   // The operator removes the proxy service; wait for it so the network and
   // the backends can go.
-  (void)WaitUntil("proxy service gone", 60s, [&](std::string& observed) {
-    auto r = cluster_.Docker("service ls -q --filter name=sg-proxy-" + name);
+  (void)WaitUntil("proxy and listener services gone", 60s, [&](std::string& observed) {
+    auto r = cluster_.Docker("service ls -q --filter label=swarmgate.io/owner=cluster/" + name);
     observed = r.out;
     return r.ok() && TrimRight(r.out).empty();
   });
@@ -128,9 +128,12 @@ std::vector<int> SwarmgateEnv::ProxyNodes() const {
 
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,
                         const std::string& extra_proxy_fields) {
+  const std::string placement = replicas == kGlobalProxies
+                                    ? std::string("    mode: global\n")
+                                    : "    replicas: " + std::to_string(replicas) + "\n";
   return "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: " + name +
-         "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n    replicas: " +
-         std::to_string(replicas) + "\n    ports: {http: " + std::to_string(http_port) +
+         "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n" + placement +
+         "    ports: {http: " + std::to_string(http_port) +
          ", https: " + std::to_string(https_port) +
          "}\n    constraints: [\"node.labels.swarmgate.ingress==true\"]\n" + extra_proxy_fields;
 }

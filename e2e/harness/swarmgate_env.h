@@ -45,7 +45,8 @@ class SwarmgateEnv {
   // network sg-<name>. Returns "" or what went wrong.
   std::string CreateCluster(const std::string& name, int replicas, int http_port,
                             int https_port) const;
-  // Deletes the ServiceCluster and waits until its proxy service is gone.
+  // Deletes the ServiceCluster and waits until its services (proxies and
+  // listeners) are gone.
   void DeleteCluster(const std::string& name) const;
 
   // Node indexes labelled swarmgate.ingress=true (node 1 if none is).
@@ -56,6 +57,10 @@ class SwarmgateEnv {
   std::string swarmgate_;
   std::string dir_;
 };
+
+// `replicas` value for ClusterYaml/CreateCluster: `mode: global`, one proxy
+// on every node labelled swarmgate.ingress=true.
+inline constexpr int kGlobalProxies = -1;
 
 // YAML of a minimal ServiceCluster on the proxy nodes with the given ports.
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,

@@ -223,9 +223,8 @@ class TlsE2E : public ::testing::Test {
       if (!s_->error.empty()) return;
     }
 
-    auto applied = Env().Apply("cluster.yaml",
-                               ClusterYaml(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
-                                           s_->http_port, s_->https_port));
+    auto applied = Env().Apply(
+        "cluster.yaml", ClusterYaml(s_->cluster, kGlobalProxies, s_->http_port, s_->https_port));
     if (!applied.ok()) {
       s_->error = "apply cluster: " + applied.Describe();
       return;

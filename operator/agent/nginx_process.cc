@@ -35,7 +35,9 @@ const std::shared_ptr<spdlog::logger>& Log() {
 // SIGQUIT without resetting it here. Descriptors above stderr are closed: the
 // agent's sockets (Asio does not mark them close-on-exec) must not live on in
 // nginx. `output_fd` >= 0 becomes stdout and stderr.
-void PrepareChild(bool own_group, int output_fd) {
+// `inherit` (n descriptors) become 3..3+n-1 in the child, without
+// close-on-exec, for nginx's NGINX variable.
+void PrepareChild(bool own_group, int output_fd, const std::vector<int>& inherit = {}) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -47,12 +49,18 @@ void PrepareChild(bool own_group, int output_fd) {
     dup2(output_fd, 1);
     dup2(output_fd, 2);
   }
+  // Out of the way first, so moving one into place never overwrites another.
+  int moved[16];
+  const size_t n = inherit.size() < 16 ? inherit.size() : 16;
+  for (size_t i = 0; i < n; ++i) moved[i] = fcntl(inherit[i], F_DUPFD_CLOEXEC, 1024);
+  for (size_t i = 0; i < n; ++i) dup2(moved[i], static_cast<int>(3 + i));
+  const unsigned first_closed = static_cast<unsigned>(3 + n);
 #ifdef SYS_close_range
-  if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0) return;
+  if (syscall(SYS_close_range, first_closed, ~0u, 0u) == 0) return;
 #endif
   long max_fd = sysconf(_SC_OPEN_MAX);
   if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
-  for (int fd = 3; fd < max_fd; ++fd) close(fd);
+  for (int fd = static_cast<int>(first_closed); fd < max_fd; ++fd) close(fd);
 }
 
 std::vector<char*> Argv(const std::vector<std::string>& args) {
@@ -302,11 +310,23 @@ Status ExecNginxProcess::Start() {
 
   const std::vector<std::string> args = BaseArgs(prefix_ + "/nginx.conf", globals);
   std::vector<char*> argv = Argv(args);
+  // The environment is built before fork: the child may only call
+  // async-signal-safe functions.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "NGINX=", 6) != 0) env_strings.emplace_back(*e);
+  }
+  if (!inherited_.empty()) {
+    std::string var = "NGINX=";
+    for (size_t i = 0; i < inherited_.size() && i < 16; ++i) var += std::to_string(3 + i) + ";";
+    env_strings.push_back(var);
+  }
+  std::vector<char*> envp = Argv(env_strings);
   const pid_t pid = fork();
   if (pid < 0) return Internal(std::string("fork: ") + strerror(errno));
   if (pid == 0) {
-    PrepareChild(true, -1);
-    execv(argv[0], argv.data());
+    PrepareChild(true, -1, inherited_);
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   setpgid(pid, pid);  // also in the parent: no window where a group kill misses it

@@ -62,6 +62,12 @@ class ExecNginxProcess final : public NginxProcess {
                    std::chrono::milliseconds start_timeout = std::chrono::seconds(10));
   ~ExecNginxProcess() override;  // Stop(0) if still running
 
+  // Listening sockets the next Start() hands to nginx (its NGINX variable, as
+  // in a binary upgrade): a `listen` on the same address uses the socket
+  // instead of binding, and keeps it across reloads. The caller keeps
+  // ownership; the descriptors must stay open while nginx may be restarted.
+  void SetInheritedSockets(std::vector<int> fds) { inherited_ = std::move(fds); }
+
   Status Test(const std::string& config_file) override;
   Status Start() override;
   Status Reload() override;
@@ -76,6 +82,7 @@ class ExecNginxProcess final : public NginxProcess {
   const std::string nginx_;
   const std::string prefix_;
   const std::chrono::milliseconds start_timeout_;
+  std::vector<int> inherited_;
   pid_t pid_ = 0;
   // -g of the running master: a reload re-reads the config with the flags of
   // the command line, so a new config is tested with the same ones.

@@ -21,6 +21,7 @@ void RegisterCommand(const std::string& name, const std::string& summary, Comman
 void RegisterOperatorCommand();
 void RegisterRenderCommand();
 void RegisterImportCommand();
+void RegisterListenCommand();
 
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
            std::ostream& err);

@@ -21,6 +21,7 @@
 
 #include "crds/grammar.h"
 #include "operator/agent/config_source.h"
+#include "operator/agent/listener_link.h"
 #include "operator/agent/nginx_process.h"
 #include "operator/agent/proxy_agent.h"
 #include "operator/agent/proxy_command.h"
@@ -69,6 +70,8 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   std::string poll_timeout = "30s";
   std::string drain_timeout = "25s";
   std::string config_file;
+  std::string listener_socket = Env("SG_LISTENER_SOCKET", "");
+  std::string listener_wait = "120s";
 
   po::options_description desc("proxy flags");
   desc.add_options()("operator-url", po::value(&operator_url),
@@ -85,7 +88,11 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
       "drain-timeout", po::value(&drain_timeout),
       "how long nginx may finish in-flight requests on shutdown (default 25s)")(
       "config-file", po::value(&config_file),
-      "serve this file instead of asking the operator (rolling delivery)");
+      "serve this file instead of asking the operator (rolling delivery)")(
+      "listener-socket", po::value(&listener_socket),
+      "take the listening sockets from the node's `swarmgate listen` at this unix socket (env "
+      "SG_LISTENER_SOCKET)")("listener-wait", po::value(&listener_wait),
+                             "how long to wait for that holder at start (default 120s)");
   AddGlobalOptions(desc, ctx);
   ParsedArgs parsed = ParseArgs(args, desc, nullptr, kUsage, ctx);
   if (parsed.help) return kExitOk;
@@ -132,6 +139,28 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
     source = std::make_unique<agent::HttpConfigSource>(*endpoint, cluster, proxy_id, *token);
   }
   agent::ExecNginxProcess process(nginx, options.prefix);
+  // Host publish mode: nginx serves the node's ports through sockets held by
+  // the cluster's listener service, shared with the task this one replaces.
+  std::unique_ptr<agent::ListenerLink> link;
+  if (!listener_socket.empty()) {
+    const auto wait = crds::ParseDuration(listener_wait);
+    if (!wait) {
+      return usage_error("--listener-wait: expected a duration such as 120s, got \"" +
+                         listener_wait + "\"");
+    }
+    auto attached = agent::ListenerLink::Attach(listener_socket, *wait);
+    if (!attached.ok()) {
+      ctx.err << "error: " << attached.error().message << "\n";
+      return kExitUnreachable;
+    }
+    link = std::move(*attached);
+    std::string ports;
+    for (const auto& l : link->listeners())
+      ports += (ports.empty() ? "" : ",") + std::to_string(l.port);
+    runtime::NamedLogger("agent")->info("listening sockets received ports={} socket={}", ports,
+                                        listener_socket);
+    process.SetInheritedSockets(link->Fds());
+  }
   agent::ProxyAgent proxy_agent(*source, process, clock, options);
 
   // Shutdown signals are taken by a dedicated thread with sigtimedwait:
@@ -156,9 +185,28 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
       return;
     }
   });
+  // A holder that went away (its service was updated, or it died) took the
+  // node's ports with it: nothing reaches these sockets any more. Exiting
+  // lets Swarm restart the task, which attaches to the new holder.
+  std::atomic<bool> lost{false};
+  std::thread link_watch;
+  if (link) {
+    link_watch = std::thread([&] {
+      while (!done.load()) {
+        if (!link->WaitLost(std::chrono::milliseconds(200))) continue;
+        runtime::NamedLogger("agent")->error(
+            "listener holder went away: exiting so the task restarts and attaches again");
+        lost = true;
+        proxy_agent.Shutdown();
+        return;
+      }
+    });
+  }
   const int rc = proxy_agent.Run();
   done = true;
   waiter.join();
+  if (link_watch.joinable()) link_watch.join();
+  if (lost) return kExitInvalid;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return rc;
 }
