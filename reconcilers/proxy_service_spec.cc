@@ -169,7 +169,11 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
   health.AddMember("Interval", int64_t{1000000000}, a);
   health.AddMember("Timeout", int64_t{2000000000}, a);
   health.AddMember("Retries", 3, a);
-  health.AddMember("StartPeriod", int64_t{1000000000}, a);
+  // A new task is healthy once nginx serves the current configuration; before
+  // that it may wait for its node's listener and for the operator. Failures
+  // in the start period do not count (the first success ends it), so a long
+  // one costs nothing, and a short one killed tasks still starting up.
+  health.AddMember("StartPeriod", int64_t{60} * 1000000000, a);
   container.AddMember("Healthcheck", health, a);
   Value secrets(rapidjson::kArrayType);
   if (hot && !in.token.id.empty()) secrets.PushBack(SecretMount(in.token, a), a);

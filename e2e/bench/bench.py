@@ -3,6 +3,8 @@
 
 Subcommands:
   render       offline `swarmgate render` and `nginx -t` time at N routes (no cluster)
+  reload       offline: `nginx -t`, start and graceful reload (SIGHUP -> new workers
+               running) of the rendered configuration at N routes, on loopback
   convergence  `swarmgate apply` of one new route -> every proxy node serves it,
                with N routes already in the cluster; hot or rolling delivery
   endpoints    task scale/reschedule -> every proxy sends to the new task /
@@ -109,6 +111,89 @@ def cmd_render(a):
                   f"swarmgate render (load+decode+build+render) median {statistics.median(times):.3f}s; "
                   f"render --check median {statistics.median(checks):.3f}s "
                   f"(nginx -t share ~{statistics.median(checks) - statistics.median(times):.3f}s)")
+            sys.stdout.flush()
+    finally:
+        if not a.keep:
+            sh(f"rm -rf {shlex.quote(tmp)}")
+
+
+# --------------------------------------------------------------------- reload
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return set(int(x) for x in f.read().split())
+    except OSError:
+        return set()
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cmd_reload(a):
+    import re
+    import signal
+    nginx = a.nginx
+    sizes = [int(x) for x in a.sizes.split(",")]
+    tmp = tempfile.mkdtemp(prefix="sgbench-reload-")
+    try:
+        for n in sizes:
+            path = os.path.join(tmp, f"routes-{n}.yaml")
+            with open(path, "w") as f:
+                f.write(cluster_yaml("bench", 2, 18080))
+                for i in range(n):
+                    f.write("---\n" + route_yaml(f"r{i}", "bench", f"r{i}.bench.test",
+                                                 f"svc{i % 50}"))
+            text = sh(f"{shlex.quote(a.swarmgate)} render -f {shlex.quote(path)} --cluster bench")
+            http, https, status = free_port(), free_port(), free_port()
+            text = re.sub(r"listen 18080\b", f"listen 127.0.0.1:{http}", text)
+            text = re.sub(r"listen 18081\b", f"listen 127.0.0.1:{https}", text)
+            text = text.replace("listen 127.0.0.1:8082;", f"listen 127.0.0.1:{status};")
+            prefix = os.path.join(tmp, f"p{n}")
+            os.makedirs(os.path.join(prefix, "logs"))
+            conf = os.path.join(prefix, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(text)
+            tests = []
+            for _ in range(a.repeat):
+                t = time.monotonic()
+                sh(f"{nginx} -t -q -p {prefix} -c {conf}")
+                tests.append(time.monotonic() - t)
+            t = time.monotonic()
+            proc = subprocess.Popen([nginx, "-p", prefix, "-c", conf],
+                                    stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            try:
+                wait("nginx up", 120, lambda: get("127.0.0.1", status, "/healthz")[0] == 200,
+                     interval=0.005)
+                start = time.monotonic() - t
+                reloads, drained = [], []
+                for _ in range(a.repeat):
+                    old = children(proc.pid)
+                    t = time.monotonic()
+                    proc.send_signal(signal.SIGHUP)
+                    # Live when workers of the new configuration run (the
+                    # master parsed it and forked them).
+                    wait("new workers", 120, lambda: bool(children(proc.pid) - old),
+                         interval=0.002)
+                    reloads.append(time.monotonic() - t)
+                    wait("old workers gone", 120, lambda: not (children(proc.pid) & old),
+                         interval=0.002)
+                    drained.append(time.monotonic() - t)
+                    time.sleep(0.2)
+            finally:
+                proc.send_signal(signal.SIGQUIT)
+                proc.wait(timeout=60)
+            print(f"reload {n} routes: nginx.conf {len(text)} B; nginx -t median "
+                  f"{statistics.median(tests):.3f}s; start {start:.3f}s; reload (SIGHUP -> new "
+                  f"workers) median {statistics.median(reloads):.3f}s max {max(reloads):.3f}s; "
+                  f"old workers gone median {statistics.median(drained):.3f}s")
             sys.stdout.flush()
     finally:
         if not a.keep:
@@ -248,7 +333,7 @@ class Setup:
             sw.docker(f"service rm {s}", check=False)
         end = time.monotonic() + 90
         while time.monotonic() < end:
-            if not sw.docker(f"service ls -q --filter name=sg-proxy-{self.name}", check=False).strip():
+            if not sw.docker(f"service ls -q --filter label=swarmgate.io/owner=cluster/{self.name}", check=False).strip():
                 break
             time.sleep(1)
         time.sleep(3)
@@ -445,6 +530,11 @@ def main():
     r.add_argument("--sizes", default="100,1000,10000")
     r.add_argument("--repeat", type=int, default=3)
     r.add_argument("--keep", action="store_true")
+    rl = sub.add_parser("reload")
+    rl.add_argument("--sizes", default="100,1000,10000")
+    rl.add_argument("--repeat", type=int, default=5)
+    rl.add_argument("--nginx", default="/usr/sbin/nginx")
+    rl.add_argument("--keep", action="store_true")
     c = sub.add_parser("convergence")
     c.add_argument("--routes", type=int, default=10)
     c.add_argument("--changes", type=int, default=50)
@@ -458,7 +548,7 @@ def main():
     t.add_argument("--concurrency", type=int, default=50)
     t.add_argument("--seconds", type=int, default=10)
     a = p.parse_args()
-    {"render": cmd_render, "convergence": cmd_convergence, "endpoints": cmd_endpoints,
+    {"render": cmd_render, "reload": cmd_reload, "convergence": cmd_convergence, "endpoints": cmd_endpoints,
      "operator": cmd_operator, "throughput": cmd_throughput}[a.cmd](a)
 
 

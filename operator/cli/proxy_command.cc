@@ -71,7 +71,7 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   std::string drain_timeout = "25s";
   std::string config_file;
   std::string listener_socket = Env("SG_LISTENER_SOCKET", "");
-  std::string listener_wait = "120s";
+  std::string listener_wait = "60s";
 
   po::options_description desc("proxy flags");
   desc.add_options()("operator-url", po::value(&operator_url),
@@ -92,7 +92,7 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
       "listener-socket", po::value(&listener_socket),
       "take the listening sockets from the node's `swarmgate listen` at this unix socket (env "
       "SG_LISTENER_SOCKET)")("listener-wait", po::value(&listener_wait),
-                             "how long to wait for that holder at start (default 120s)");
+                             "how long to wait for that holder at start (default 60s)");
   AddGlobalOptions(desc, ctx);
   ParsedArgs parsed = ParseArgs(args, desc, nullptr, kUsage, ctx);
   if (parsed.help) return kExitOk;
