@@ -359,6 +359,10 @@ def cmd_convergence(a):
             st.routes.append(name)
             st.wait_served(host, 120)
             samples.append(time.monotonic() - t)
+            if a.verbose:
+                print(f"  {name}: applied at {time.strftime('%H:%M:%S', time.localtime())} "
+                      f"served after {samples[-1]:.3f}s")
+                sys.stdout.flush()
         summary(f"convergence {a.delivery} at {a.routes} routes (apply -> all "
                 f"{len(st.nodes)} proxies serve)", samples)
     finally:
@@ -539,6 +543,7 @@ def main():
     c.add_argument("--routes", type=int, default=10)
     c.add_argument("--changes", type=int, default=50)
     c.add_argument("--delivery", choices=["hot", "rolling"], default="hot")
+    c.add_argument("--verbose", action="store_true", help="print every change")
     e = sub.add_parser("endpoints")
     e.add_argument("--changes", type=int, default=20)
     o = sub.add_parser("operator")
