@@ -64,12 +64,16 @@ def sh(cmd, check=True, timeout=600, env=None):
     return r.stdout
 
 
-def cluster_yaml(name, replicas, http_port, delivery="hot", constraint=True):
+def cluster_yaml(name, replicas, http_port, delivery="hot", constraint=True, monitor=None):
+    """replicas=None: mode global (one proxy per ingress node)."""
+    placement = "mode: global" if replicas is None else f"replicas: {replicas}"
     y = (f"apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: {name}\n"
-         f"spec:\n  proxy:\n    image: swarmgate/proxy:dev\n    replicas: {replicas}\n"
+         f"spec:\n  proxy:\n    image: swarmgate/proxy:dev\n    {placement}\n"
          f"    delivery: {delivery}\n    ports: {{http: {http_port}, https: {http_port + 1}}}\n")
     if constraint:
         y += "    constraints: [\"node.labels.swarmgate.ingress==true\"]\n"
+    if monitor:
+        y += f"    updatePolicy: {{monitor: {monitor}}}\n"
     return y
 
 
@@ -275,7 +279,7 @@ def wait(what, seconds, pred, interval=0.02):
 class Setup:
     """A ServiceCluster with one echo backend, removed on exit."""
 
-    def __init__(self, sw, delivery="hot", backend_replicas=1, backend_args=""):
+    def __init__(self, sw, delivery="hot", backend_replicas=1, backend_args="", monitor=None):
         self.sw = sw
         self.name = "bench" + suffix()
         self.net = "sg-" + self.name
@@ -284,7 +288,8 @@ class Setup:
         self.routes = []
         self.services = []
         sw.deploy_operator()
-        sw.apply(cluster_yaml(self.name, len(self.nodes), self.port, delivery), "cluster.yaml")
+        sw.apply(cluster_yaml(self.name, None, self.port, delivery, monitor=monitor),
+                 "cluster.yaml")
         wait("cluster network", 60, lambda: sw.docker(
             f"network inspect --format '{{{{.Name}}}}' {self.net} 2>/dev/null", check=False,
             timeout=10).strip() == self.net, interval=0.5)
@@ -345,7 +350,7 @@ class Setup:
 
 def cmd_convergence(a):
     sw = Swarm(a)
-    st = Setup(sw, delivery=a.delivery)
+    st = Setup(sw, delivery=a.delivery, monitor=a.monitor)
     try:
         st.add_routes(a.routes - 1)
         if a.routes > 1:
@@ -465,20 +470,40 @@ def cmd_operator(a):
             sys.stdout.flush()
 
         stats("0 routes (baseline)")
+        def process_metrics():
+            out = {}
+            for line in get(sw.addr[1], 9090, "/metrics", timeout=10)[1].splitlines():
+                for key in ("process_cpu_seconds_total", "process_resident_memory_bytes",
+                            "swarmgate_render_duration_seconds_sum",
+                            "swarmgate_render_duration_seconds_count"):
+                    if line.startswith(key + " ") or line.startswith(key + "{"):
+                        out[key] = float(line.split()[-1])
+            return out
+
         done = 0
         for n in [int(x) for x in a.sizes.split(",")]:
-            st.add_routes(n - done, prefix=f"b{n}x")
-            done = n
+            before = process_metrics()
+            added = n - done
             t = time.monotonic()
-            st.wait_served(f"b{n}x{n - done - 1 if n - done > 0 else 0}.{st.name}.test", 1800)
-            print(f"last of {n} routes served on every proxy {time.monotonic() - t:.1f}s after apply")
+            st.add_routes(added, prefix=f"b{n}x")
+            done = n
+            st.wait_served(f"b{n}x{added - 1}.{st.name}.test", 1800)
+            took = time.monotonic() - t
+            after = process_metrics()
+            cpu = after.get("process_cpu_seconds_total", 0) - before.get("process_cpu_seconds_total", 0)
+            print(f"{added} routes applied and served on every proxy in {took:.1f}s; operator CPU "
+                  f"{cpu:.1f}s meanwhile ({100 * cpu / took:.0f}% of one core)")
             time.sleep(a.settle)
             stats(f"{n} routes (idle, after {a.settle}s)")
-            metrics = get(sw.addr[1], 9090, "/metrics", timeout=10)[1]
-            for line in metrics.splitlines():
-                if line.startswith("swarmgate_render_duration_seconds_sum") or \
-                   line.startswith("swarmgate_render_duration_seconds_count"):
-                    print("  " + line)
+            m = process_metrics()
+            idle_before = m.get("process_cpu_seconds_total", 0)
+            time.sleep(30)
+            idle = process_metrics().get("process_cpu_seconds_total", 0) - idle_before
+            print(f"  operator RSS {m.get('process_resident_memory_bytes', 0) / 2**20:.1f} MiB; "
+                  f"idle CPU {100 * idle / 30:.1f}% of one core over 30s; render "
+                  f"sum {m.get('swarmgate_render_duration_seconds_sum', 0):.2f}s count "
+                  f"{m.get('swarmgate_render_duration_seconds_count', 0):.0f}")
+            sys.stdout.flush()
     finally:
         st.close()
         sw.cleanup()
@@ -519,6 +544,20 @@ def cmd_throughput(a):
         d = max(x["rps"] for x in res["direct"])
         p = max(x["rps"] for x in res["proxy"])
         print(f"throughput ratio proxy/direct (best of 2 each): {p / d:.2f}")
+        # Below saturation both paths carry the same rate; what the proxy
+        # adds is latency (and CPU, which the saturated runs above share).
+        rate = int(p * a.paced_share)
+        for label, port, hh in (("direct", direct_port, ""), ("proxy", st.port, host)):
+            out = os.path.join(sw.tmp, f"{label}-paced.json")
+            hflag = f"--host {hh}" if hh else ""
+            sh(f"{shlex.quote(a.loadgen)} --url http://{sw.addr[node]}:{port}/tp {hflag} "
+               f"--concurrency {a.concurrency} --threads 2 --keepalive --rate {rate} "
+               f"--duration {a.seconds}s --json {out}")
+            with open(out) as f:
+                r = json.load(f)
+            print(f"{label} paced at {rate} req/s: {r['rps']:.0f} req/s, failures {r['failures']}, "
+                  f"p50 {r['latency_ms']['p50']:.2f} ms, p99 {r['latency_ms']['p99']:.2f} ms")
+            sys.stdout.flush()
     finally:
         st.close()
         sw.cleanup()
@@ -544,6 +583,7 @@ def main():
     c.add_argument("--changes", type=int, default=50)
     c.add_argument("--delivery", choices=["hot", "rolling"], default="hot")
     c.add_argument("--verbose", action="store_true", help="print every change")
+    c.add_argument("--monitor", help="proxy updatePolicy.monitor (rolling delivery), e.g. 1s")
     e = sub.add_parser("endpoints")
     e.add_argument("--changes", type=int, default=20)
     o = sub.add_parser("operator")
@@ -552,6 +592,8 @@ def main():
     t = sub.add_parser("throughput")
     t.add_argument("--concurrency", type=int, default=50)
     t.add_argument("--seconds", type=int, default=10)
+    t.add_argument("--paced-share", type=float, default=0.5,
+                   help="paced runs at this share of the proxy's saturated rate")
     a = p.parse_args()
     {"render": cmd_render, "reload": cmd_reload, "convergence": cmd_convergence, "endpoints": cmd_endpoints,
      "operator": cmd_operator, "throughput": cmd_throughput}[a.cmd](a)

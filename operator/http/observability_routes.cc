@@ -1,5 +1,7 @@
 #include "operator/http/observability_routes.h"
 
+#include "operator/metrics/process_metrics.h"
+
 namespace sg::http {
 
 void RegisterObservabilityRoutes(HttpServer& server, const metrics::Registry& registry,
@@ -7,7 +9,7 @@ void RegisterObservabilityRoutes(HttpServer& server, const metrics::Registry& re
   server.Handle("GET", "/metrics", [&registry](const Request&) {
     Response r;
     r.content_type = kMetricsContentType;
-    r.body = registry.Serialize();
+    r.body = registry.Serialize() + metrics::ProcessMetricsText();
     return r;
   });
   server.Handle("GET", "/healthz", [](const Request&) { return Response::Text(200, "ok\n"); });

@@ -85,9 +85,15 @@ std::string ConfigName(crds::Kind kind, const std::string& name, int64_t generat
 
 Result<std::vector<StoredResource>> ResourceStore::ListGenerations(crds::Kind kind,
                                                                    const std::string& name) {
-  docker::Filters filters{{"label",
-                           {std::string(kLabelKind) + "=" + crds::KindStorageName(kind),
-                            std::string(kLabelName) + "=" + name}}};
+  // The name filter is a prefix the engine answers from its name index; a
+  // label filter alone scans every config (at 10,000 routes each lookup cost
+  // the manager tens of milliseconds). Names have no dots, so the prefix
+  // "sg.<kind>.<name>." matches only this resource's generations.
+  docker::Filters filters{
+      {"name", {"sg." + std::string(crds::KindStorageName(kind)) + "." + name + "."}},
+      {"label",
+       {std::string(kLabelKind) + "=" + crds::KindStorageName(kind),
+        std::string(kLabelName) + "=" + name}}};
   auto configs = client_.ListConfigs(filters);
   if (!configs.ok()) return configs.error();
   std::vector<StoredResource> out;
