@@ -486,7 +486,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     stored_routes[r.name] = &r;
     route_names.insert(r.name);
     RouteInput in;
-    in.route = route;
+    in.route = decoded_route;
     in.generation = r.generation;
     in.created_at = r.created_at;
     bool vip = crds::EffectiveBackendMode(route, &cluster) == crds::BackendMode::kVip;

@@ -58,8 +58,8 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
 
   // Older routes claim first; ties broken by name so the outcome is stable.
   std::stable_sort(routes.begin(), routes.end(), [](const RouteInput& a, const RouteInput& b) {
-    return std::make_tuple(SortableTime(a.created_at), std::cref(a.route.metadata.name)) <
-           std::make_tuple(SortableTime(b.created_at), std::cref(b.route.metadata.name));
+    return std::make_tuple(SortableTime(a.created_at), std::cref(a.route->metadata.name)) <
+           std::make_tuple(SortableTime(b.created_at), std::cref(b.route->metadata.name));
   });
 
   std::map<std::string, std::string> claims;     // host+path or sni:host -> route name
@@ -67,7 +67,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
   std::set<std::string> secrets;
 
   for (auto& in : routes) {
-    const auto& route = in.route;
+    const auto& route = *in.route;
     const auto& spec = route.spec;
     const std::string& name = route.metadata.name;
     RouteOutcome& outcome = out.routes[name];

@@ -5,6 +5,7 @@
 // the others cannot, but reads nothing from Docker itself.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,7 +30,9 @@ inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
 inline constexpr const char* kReasonHealthcheckMissing = "HealthcheckMissing";
 
 struct RouteInput {
-  crds::Route route;
+  // Shared, not copied: the cluster reconciler keeps each decoded route
+  // generation, and a pass over 10,000 routes would otherwise copy them all.
+  std::shared_ptr<const crds::Route> route;
   int64_t generation = 0;
   std::string created_at;  // RFC 3339; older routes win conflicts
   // One per spec.backends entry, same order.

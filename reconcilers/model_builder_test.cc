@@ -64,7 +64,7 @@ RouteInput Input(crds::Route route, std::string created_at,
       backends.push_back(Backend({"10.0.1." + std::to_string(10 + i)}));
     }
   }
-  in.route = std::move(route);
+  in.route = std::make_shared<const crds::Route>(std::move(route));
   in.generation = 1;
   in.created_at = std::move(created_at);
   in.backends = std::move(backends);

@@ -220,14 +220,14 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
     for (const auto& r : loaded.resources) {
       if (!r.route()) continue;
       RouteInput in;
-      in.route = *r.route();
+      in.route = std::make_shared<const crds::Route>(*r.route());
       in.created_at = std::to_string(routes.size());
-      for (size_t b = 0; b < in.route.spec.backends.size(); ++b) {
+      for (size_t b = 0; b < in.route->spec.backends.size(); ++b) {
         ResolvedBackend rb;
         int n = g.Int(0, 3);  // some backends have no endpoints: 503
         for (int k = 0; k < n; ++k) {
           rb.endpoints.push_back({"10.9.0." + std::to_string(ip++ % 250 + 2),
-                                  in.route.spec.backends[b].port, "t", 1, "n"});
+                                  in.route->spec.backends[b].port, "t", 1, "n"});
         }
         in.backends.push_back(rb);
       }

@@ -53,13 +53,13 @@ int RunRender(const Args& args, CliContext& ctx) {
   for (const auto& r : loaded.resources) {
     if (!r.route() || r.route()->spec.service_cluster != cluster_name) continue;
     reconcilers::RouteInput in;
-    in.route = *r.route();
+    in.route = std::make_shared<const crds::Route>(*r.route());
     in.generation = 1;
     // Input order stands in for age: the earlier document keeps a contested host.
     char order[16];
     snprintf(order, sizeof(order), "%08d", static_cast<int>(routes.size()));
     in.created_at = order;
-    in.backends.resize(in.route.spec.backends.size());
+    in.backends.resize(in.route->spec.backends.size());
     routes.push_back(std::move(in));
   }
   reconcilers::BuildOptions options;

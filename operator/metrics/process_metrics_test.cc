@@ -27,7 +27,7 @@ TEST(ProcessMetricsTest, ReportsCpuTimeAndResidentMemory) {
   EXPECT_NE(text.find("# TYPE process_resident_memory_bytes gauge\n"), std::string::npos) << text;
   EXPECT_GT(Value(text, "process_cpu_seconds_total"), 0.0) << text;
   const double rss = Value(text, "process_resident_memory_bytes");
-  EXPECT_GT(rss, 1024.0 * 1024) << text;       // a test binary is more than 1 MiB
+  EXPECT_GT(rss, 1024.0 * 1024) << text;  // a test binary is more than 1 MiB
   EXPECT_LT(rss, 4.0 * 1024 * 1024 * 1024) << text;
 }
 
