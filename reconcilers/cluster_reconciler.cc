@@ -429,6 +429,14 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   bool hot = proxy.delivery == crds::Delivery::kHot;
   std::string network_name = cluster.spec.network.empty() ? "sg-" + name : cluster.spec.network;
 
+  // Stage timings for the debug log: where a slow pass spends its time.
+  const auto t_start = std::chrono::steady_clock::now();
+  std::vector<std::pair<const char*, double>> stages;
+  auto stage = [&, last = t_start](const char* what) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    stages.emplace_back(what, std::chrono::duration<double>(now - last).count());
+    last = now;
+  };
   auto network_id = EnsureNetwork(name, network_name);
   if (!network_id.ok()) return network_id.error();
   ProxyServiceInputs inputs;
@@ -445,6 +453,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     publisher_.SetToken(name, *digest);
   }
 
+  stage("ensure-network-token");
   // Everything the routes need, read once per pass.
   auto routes = store_.List(crds::Kind::kRoute);
   if (!routes.ok()) return routes.error();
@@ -530,6 +539,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
 
   // Render; a route that nginx rejects is left out (and reported), and the
   // rest is rendered again, a bounded number of times.
+  stage("list");
   BuildOptions build;
   build.certs_dir = options_.certs_dir;
   build.runtime.pid_file = "nginx.pid";
@@ -591,6 +601,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     if (it != secret_by_name.end()) inputs.tls_secrets.push_back({it->second->id, s, s});
   }
 
+  stage("build-render-check");
   int64_t generation = 0;
   std::string rolling_name;
   if (hot) {
@@ -610,6 +621,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     }
   }
 
+  stage("publish");
   // Host mode: the listener service holds the node ports, so proxies carry
   // none and Swarm can start a replacement beside the task it replaces.
   auto listener_it = service_by_name.find(ListenerServiceName(name));
@@ -659,6 +671,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     if (converged) RemoveStaleRollingConfigs(name, rolling_name);
   }
 
+  stage("services");
   // Status of the cluster.
   std::string now = Rfc3339(clock_.WallNow());
   {
@@ -691,6 +704,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     }
   }
 
+  stage("cluster-status");
   // Status of every route of the cluster.
   const int64_t served = hot ? publisher_.ServedGeneration(name) : 0;
   {
@@ -753,6 +767,12 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     if (!st.ok() && !st.error().Is(ErrorCode::kConflict) && !st.error().Is(ErrorCode::kNotFound)) {
       return st.error();
     }
+  }
+  stage("route-statuses");
+  if (Log()->should_log(spdlog::level::debug)) {
+    std::string detail;
+    for (const auto& [what, seconds] : stages) detail += fmt::format(" {}={:.3f}", what, seconds);
+    Log()->debug("pass cluster={} routes={}{}", name, built.routes.size(), detail);
   }
   metrics_.proxy_replicas.WithLabels({name, "desired"}).Set(desired);
   metrics_.proxy_replicas.WithLabels({name, "running"}).Set(static_cast<double>(running.size()));

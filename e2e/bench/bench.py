@@ -329,7 +329,8 @@ class Setup:
         if self.routes:
             path = os.path.join(sw.tmp, "delete.txt")
             # one CLI call per route is slow at 1000+; delete by file instead
-            docs = [route_yaml(r, self.name, "x.test", self.svc) for r in self.routes]
+            # `delete -f` checks the file like `apply -f`: hosts must not clash
+            docs = [route_yaml(r, self.name, f"{r}.gone.test", self.svc) for r in self.routes]
             with open(path, "w") as f:
                 f.write("---\n".join(docs))
             sw.sg(f"delete -f {shlex.quote(path)}", check=False)
@@ -360,12 +361,15 @@ def cmd_convergence(a):
             name = f"probe{i}"
             host = f"{name}.{st.name}.test"
             t = time.monotonic()
+            wall = time.time()
             sw.apply(route_yaml(name, st.name, host, st.svc), f"{name}.yaml")
+            applied_after = time.monotonic() - t
             st.routes.append(name)
             st.wait_served(host, 120)
             samples.append(time.monotonic() - t)
             if a.verbose:
-                print(f"  {name}: applied at {time.strftime('%H:%M:%S', time.localtime())} "
+                print(f"  {name}: apply started {time.strftime('%H:%M:%S', time.gmtime(wall))}"
+                      f".{int(wall * 1000) % 1000:03d} UTC, CLI done after {applied_after:.3f}s, "
                       f"served after {samples[-1]:.3f}s")
                 sys.stdout.flush()
         summary(f"convergence {a.delivery} at {a.routes} routes (apply -> all "

@@ -69,7 +69,10 @@ void Controller::Process(const WorkItem& item) {
     // alive and the error visible.
     result.emplace(Internal(std::string("reconcile threw: ") + e.what()));
   }
-  duration_.Observe(std::chrono::duration<double>(clock_.Now() - start).count());
+  const double seconds = std::chrono::duration<double>(clock_.Now() - start).count();
+  duration_.Observe(seconds);
+  log->debug("{}: {} reconciled in {:.3f}s trigger={} ok={}", options_.name, item.key, seconds,
+             item.trigger.name, result->ok());
 
   if (result->ok()) {
     queue_.Forget(item.key);
