@@ -542,7 +542,9 @@ def cmd_throughput(a):
             with open(out) as f:
                 r = json.load(f)
             res.setdefault(label, []).append(r)
-            print(f"{label}: {r['rps']:.0f} req/s, failures {r['failures']}, "
+            kinds = {k: v for k, v in r.get("errors", {}).items() if v}
+            codes = {k: v for k, v in r.get("status", {}).items() if not k.startswith("2")}
+            print(f"{label}: {r['rps']:.0f} req/s, failures {r['failures']} {kinds} {codes}, "
                   f"p50 {r['latency_ms']['p50']:.2f} ms, p99 {r['latency_ms']['p99']:.2f} ms")
             sys.stdout.flush()
         d = max(x["rps"] for x in res["direct"])
@@ -559,7 +561,9 @@ def cmd_throughput(a):
                f"--duration {a.seconds}s --json {out}")
             with open(out) as f:
                 r = json.load(f)
-            print(f"{label} paced at {rate} req/s: {r['rps']:.0f} req/s, failures {r['failures']}, "
+            kinds = {k: v for k, v in r.get("errors", {}).items() if v}
+            print(f"{label} paced at {rate} req/s: {r['rps']:.0f} req/s, failures {r['failures']} "
+                  f"{kinds}, "
                   f"p50 {r['latency_ms']['p50']:.2f} ms, p99 {r['latency_ms']['p99']:.2f} ms")
             sys.stdout.flush()
     finally:
