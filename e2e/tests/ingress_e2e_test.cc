@@ -206,7 +206,7 @@ TEST_F(IngressE2E, OperatorRestartCreatesNoDuplicates) {
     return static_cast<int>(Lines(TrimRight(r.out)).size());
   };
   int services = count("service"), networks = count("network"), secrets = count("secret");
-  EXPECT_EQ(services, 1);
+  EXPECT_EQ(services, 2);  // the proxies and the listener holding their host ports
   EXPECT_EQ(networks, 1);
   EXPECT_EQ(secrets, 1);
   auto ps = c.Docker("ps -q --filter label=com.docker.swarm.service.name=swarmgate_operator");

@@ -30,7 +30,7 @@ constexpr const char* kNginx = "/usr/sbin/nginx";
 void WriteConfig(const fs::path& prefix, int port, const std::string& body) {
   fs::create_directories(prefix / "logs");
   std::ofstream(prefix / "nginx.conf")
-      << "worker_processes 1;\npid nginx.pid;\nerror_log stderr;\ndaemon off;\n"
+      << "worker_processes 2;\npid nginx.pid;\nerror_log stderr;\ndaemon off;\n"
          "events { worker_connections 256; }\n"
          "http {\n  access_log off;\n  server {\n    listen 127.0.0.1:"
       << port << ";\n    location / { return 200 \"" << body << "\"; }\n  }\n}\n";

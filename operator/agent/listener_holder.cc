@@ -74,7 +74,11 @@ Status ListenerHolder::Open() {
 Status ListenerHolder::BindAll() {
   std::vector<int> fds, ports;
   for (int port : options_.ports) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // Non-blocking, as nginx's own listeners are: several workers are woken
+    // for one connection, and a worker whose accept() lost the race on a
+    // blocking socket would hang in accept() with its other clients waiting.
+    // The flag belongs to the open socket, so every proxy's copy shares it.
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return Internal(Errno("socket"));
     fds.push_back(fd);
     int one = 1;

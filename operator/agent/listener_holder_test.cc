@@ -3,6 +3,7 @@
 
 #include "operator/agent/listener_holder.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -106,6 +107,11 @@ TEST_F(ListenerHolderTest, BindsOnlyWhileAProxyIsAttached) {
   EXPECT_EQ(holder_->HeldPorts(), (std::vector<int>{http, a->listeners()[1].port}));
   EXPECT_TRUE(Eventually([&] { return holder_->Attached() == 1; }));
   EXPECT_EQ(ConnectError(http), 0);
+  // nginx workers race to accept: a blocking listener would park the losers
+  // inside accept() with their other connections unserved.
+  for (const auto& l : a->listeners()) {
+    EXPECT_TRUE(fcntl(l.fd, F_GETFL) & O_NONBLOCK) << "port " << l.port;
+  }
 
   a.reset();  // the proxy exits
   EXPECT_TRUE(Eventually([&] { return holder_->HeldPorts().empty(); }))

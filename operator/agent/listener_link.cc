@@ -1,5 +1,6 @@
 #include "operator/agent/listener_link.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -61,7 +62,13 @@ Result<std::vector<InheritedListener>> Receive(int conn, std::chrono::millisecon
                 " sockets");
   }
   std::vector<InheritedListener> out;
-  for (size_t i = 0; i < ports.size(); ++i) out.push_back({ports[i], fds[i]});
+  for (size_t i = 0; i < ports.size(); ++i) {
+    // nginx needs non-blocking listeners (see listener_holder.cc); a holder
+    // of another build might not have set it.
+    const int flags = fcntl(fds[i], F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(fds[i], F_SETFL, flags | O_NONBLOCK);
+    out.push_back({ports[i], fds[i]});
+  }
   return out;
 }
 
