@@ -440,8 +440,9 @@ TEST(ClusterTest, GlobalModeTakesNoReplicas) {
   EXPECT_VALID(ClusterYaml("  proxy: {mode: global}\n"));
   EXPECT_VALID(ClusterYaml("  proxy: {mode: replicated, replicas: 3}\n"));
   LoadResult r = Load(ClusterYaml("  proxy:\n    mode: global\n    replicas: 2\n"));
-  EXPECT_TRUE(HasError(r, "spec.proxy.replicas", 8,
-                       "expected no replicas with mode global (one proxy per eligible node), got 2"))
+  EXPECT_TRUE(
+      HasError(r, "spec.proxy.replicas", 8,
+               "expected no replicas with mode global (one proxy per eligible node), got 2"))
       << Dump(r);
   EXPECT_TRUE(HasError(Load(ClusterYaml("  proxy: {mode: daemon}\n")), "spec.proxy.mode", 6,
                        "expected one of: replicated, global"));

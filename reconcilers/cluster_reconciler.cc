@@ -103,6 +103,15 @@ bool PublishesHostPorts(const std::string& spec_json) {
   return false;
 }
 
+// Whether `service` carries the spec-hash label that the desired `spec`
+// (built with its label) carries: then nothing needs to change.
+bool HasSpecHashOf(const docker::Service& service, const std::string& spec) {
+  auto it = service.labels.find(kLabelSpecHash);
+  return it != service.labels.end() && !it->second.empty() &&
+         spec.find("\"" + std::string(kLabelSpecHash) + "\":\"" + it->second + "\"") !=
+             std::string::npos;
+}
+
 std::string RandomToken() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) return "";
@@ -237,28 +246,18 @@ void ClusterReconciler::RemoveStaleRollingConfigs(const std::string& cluster,
 
 Result<docker::Service> ClusterReconciler::EnsureService(const std::string& cluster,
                                                          const std::string& name,
-                                                         const std::string& spec) {
-  auto current = docker_.InspectService(name);
-  std::string want_hash = Sha256Hex(spec);  // hash of the full desired spec incl. its label
-  if (current.ok()) {
-    auto it = current->labels.find(kLabelSpecHash);
-    std::string have = it == current->labels.end() ? "" : it->second;
-    // The spec-hash label inside `spec` identifies the desired state.
-    if (spec.find("\"" + std::string(kLabelSpecHash) + "\":\"" + have + "\"") !=
-            std::string::npos &&
-        !have.empty()) {
-      return current;
-    }
-    auto st = docker_.UpdateService(current->id, current->version, spec);
-    if (!st.ok()) return st.error();
+                                                         const std::string& spec,
+                                                         const docker::Service* listed) {
+  if (listed) {
+    if (HasSpecHashOf(*listed, spec)) return *listed;
+    auto st = docker_.UpdateService(listed->id, listed->version, spec);
+    if (!st.ok()) return st.error();  // a stale version retries with backoff
     Log()->info("service updated cluster={} service={}", cluster, name);
     return docker_.InspectService(name);
   }
-  if (!current.error().Is(ErrorCode::kNotFound)) return current.error();
   auto id = docker_.CreateService(spec);
   if (!id.ok()) return id.error();
   Log()->info("service created cluster={} service={}", cluster, name);
-  (void)want_hash;
   return docker_.InspectService(*id);
 }
 
@@ -276,20 +275,16 @@ Status ClusterReconciler::EnsureListener(const crds::ServiceCluster& cluster,
   // Keep the image the listeners run: restarting them would close the
   // node's ports. Only a change they need (ports, constraints, network)
   // replaces them, and then with the cluster's current image.
-  std::string image = cluster.spec.proxy.image;
   if (current) {
     auto it = current->labels.find(kLabelImage);
-    if (it != current->labels.end()) {
-      std::string kept = BuildListenerServiceSpec(cluster, it->second, network_id);
-      auto hash = current->labels.find(kLabelSpecHash);
-      if (hash != current->labels.end() && kept.find("\"" + std::string(kLabelSpecHash) + "\":\"" +
-                                                     hash->second + "\"") != std::string::npos) {
-        return OkStatus();
-      }
+    if (it != current->labels.end() &&
+        HasSpecHashOf(*current, BuildListenerServiceSpec(cluster, it->second, network_id))) {
+      return OkStatus();
     }
   }
-  auto service = EnsureService(name, ListenerServiceName(name),
-                               BuildListenerServiceSpec(cluster, image, network_id));
+  auto service = EnsureService(
+      name, ListenerServiceName(name),
+      BuildListenerServiceSpec(cluster, cluster.spec.proxy.image, network_id), current);
   if (!service.ok()) return service.error();
   return OkStatus();
 }
@@ -356,7 +351,7 @@ void ClusterReconciler::MarkRoutesClusterNotFound(const std::string& cluster) {
                         now);
     status.SetCondition(Cond(crds::kConditionProgressing, false, "Waiting", ""), now);
     status.SetCondition(Cond(crds::kConditionDegraded, false, "None", ""), now);
-    (void)store_.WriteStatus(crds::Kind::kRoute, r.name, r.generation, crds::EncodeStatus(status));
+    (void)store_.WriteStatusIfChanged(r, crds::EncodeStatus(status));
   }
 }
 
@@ -475,12 +470,13 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   // rolling and its spec mounts them). Rolling delivery mounts the secrets
   // and the config in the same update.
   std::set<std::string> mounted;
-  if (hot) {
-    auto current = docker_.InspectService(ProxyServiceName(name));
-    if (current.ok() && (current->update_state.empty() || current->update_state == "completed" ||
-                         current->update_state == "rollback_completed")) {
-      mounted = MountedSecrets(current->spec_json);
-    }
+  auto listed_proxy = service_by_name.find(ProxyServiceName(name));
+  const docker::Service* current_proxy =
+      listed_proxy == service_by_name.end() ? nullptr : listed_proxy->second;
+  if (hot && current_proxy &&
+      (current_proxy->update_state.empty() || current_proxy->update_state == "completed" ||
+       current_proxy->update_state == "rollback_completed")) {
+    mounted = MountedSecrets(current_proxy->spec_json);
   }
 
   std::vector<RouteInput> inputs_for_model;
@@ -629,8 +625,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       cluster, *network_id, listener_it == service_by_name.end() ? nullptr : listener_it->second);
   if (!listener.ok()) return listener.error();
   crds::ServiceCluster effective = cluster;
-  if (auto it = service_by_name.find(ProxyServiceName(name));
-      it != service_by_name.end() && PublishesHostPorts(it->second->spec_json) &&
+  if (current_proxy && PublishesHostPorts(current_proxy->spec_json) &&
       proxy.publish_mode == crds::PublishMode::kHost) {
     // Proxies from before the listener service still hold the host ports:
     // the listeners cannot start until they are gone, and a start-first
@@ -638,8 +633,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     // stop-first.
     effective.spec.proxy.update_policy.order = crds::UpdateOrder::kStopFirst;
   }
-  auto service =
-      EnsureService(name, ProxyServiceName(name), BuildProxyServiceSpec(effective, inputs));
+  auto service = EnsureService(name, ProxyServiceName(name),
+                               BuildProxyServiceSpec(effective, inputs), current_proxy);
   if (!service.ok()) return service.error();
 
   // Proxy tasks: running ones are the proxies expected to serve the config.
@@ -697,11 +692,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
                              converged ? "Converged" : "Converging", progress),
                         now);
     status.SetCondition(Cond(crds::kConditionDegraded, false, "None", ""), now);
-    std::string encoded = crds::EncodeStatus(status);
-    if (encoded != stored->status_json) {
-      auto st = store_.WriteStatus(crds::Kind::kServiceCluster, name, stored->generation, encoded);
-      if (!st.ok() && !st.error().Is(ErrorCode::kConflict)) return st.error();
-    }
+    auto st = store_.WriteStatusIfChanged(*stored, crds::EncodeStatus(status));
+    if (!st.ok() && !st.error().Is(ErrorCode::kConflict)) return st.error();
   }
 
   stage("cluster-status");
@@ -759,11 +751,9 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
                                    : (is_degraded ? kReasonInvalidConfig : "None"),
              deg != degraded.end() ? deg->second : (is_degraded ? outcome.message : "")),
         now);
-    // Unchanged (as listed at the start of this pass): no Docker call. At
-    // 1000 routes reading each config back cost about half a second a pass.
-    std::string encoded = crds::EncodeStatus(status);
-    if (encoded == r->status_json) continue;
-    auto st = store_.WriteStatus(crds::Kind::kRoute, route_name, r->generation, encoded);
+    // Unchanged since this pass listed it: no Docker call (reading every
+    // route's config back cost about half a second a pass at 1000 routes).
+    auto st = store_.WriteStatusIfChanged(*r, crds::EncodeStatus(status));
     if (!st.ok() && !st.error().Is(ErrorCode::kConflict) && !st.error().Is(ErrorCode::kNotFound)) {
       return st.error();
     }

@@ -61,10 +61,11 @@ class ClusterReconciler : public runtime::Reconciler {
   Result<std::string> EnsureControlNetwork();
   Result<std::string> EnsureToken(const std::string& cluster, std::string* secret_id);
   Result<std::string> EnsureRollingConfig(const std::string& cluster, const std::string& text);
-  // Creates the service `service_name` from `spec`, or updates it when its
-  // spec-hash label differs; returns the service as Docker reports it.
-  Result<docker::Service> EnsureService(const std::string& cluster,
-                                        const std::string& service_name, const std::string& spec);
+  // Creates the service `service_name` from `spec`, or updates `listed` (the
+  // service as this pass listed it, null if absent) when its spec-hash label
+  // differs; returns the service as Docker reports it.
+  Result<docker::Service> EnsureService(const std::string& cluster, const std::string& service_name,
+                                        const std::string& spec, const docker::Service* listed);
   // Host publish mode: the listener service holding the node ports
   // (`current`: the existing one, if any). Other modes: removes it.
   Status EnsureListener(const crds::ServiceCluster& cluster, const std::string& network_id,

@@ -60,16 +60,20 @@ Value SecretMount(const SecretRef& s, rapidjson::Document::AllocatorType& a) {
   return ref;
 }
 
+Value OwnerLabels(const std::string& cluster, rapidjson::Document::AllocatorType& a) {
+  Value labels(rapidjson::kObjectType);
+  labels.AddMember(rapidjson::StringRef(kLabelOwner), Str(OwnerValue(cluster), a), a);
+  labels.AddMember(rapidjson::StringRef(kLabelManagedBy), rapidjson::StringRef(kManagedByValue), a);
+  return labels;
+}
+
 Value ListenerMount(const std::string& cluster, rapidjson::Document::AllocatorType& a) {
   Value m(rapidjson::kObjectType);
   m.AddMember("Type", "volume", a);
   m.AddMember("Source", Str(ListenerVolumeName(cluster), a), a);
   m.AddMember("Target", rapidjson::StringRef(kListenerMountTarget), a);
   Value opts(rapidjson::kObjectType);
-  Value labels(rapidjson::kObjectType);
-  labels.AddMember(rapidjson::StringRef(kLabelOwner), Str(OwnerValue(cluster), a), a);
-  labels.AddMember(rapidjson::StringRef(kLabelManagedBy), rapidjson::StringRef(kManagedByValue), a);
-  opts.AddMember("Labels", labels, a);
+  opts.AddMember("Labels", OwnerLabels(cluster, a), a);
   m.AddMember("VolumeOptions", opts, a);
   Value mounts(rapidjson::kArrayType);
   mounts.PushBack(m, a);
@@ -84,11 +88,39 @@ Value Constraints(const crds::ProxySpec& proxy, rapidjson::Document::AllocatorTy
   return placement;
 }
 
-Value OwnerLabels(const std::string& cluster, rapidjson::Document::AllocatorType& a) {
-  Value labels(rapidjson::kObjectType);
-  labels.AddMember(rapidjson::StringRef(kLabelOwner), Str(OwnerValue(cluster), a), a);
-  labels.AddMember(rapidjson::StringRef(kLabelManagedBy), rapidjson::StringRef(kManagedByValue), a);
-  return labels;
+// {"Target": id} for TaskTemplate.Networks.
+Value NetworkAttachment(const std::string& network_id, rapidjson::Document::AllocatorType& a) {
+  Value net(rapidjson::kObjectType);
+  net.AddMember("Target", Str(network_id, a), a);
+  return net;
+}
+
+// Restarted whatever ended it, after a second.
+Value RestartAlways(rapidjson::Document::AllocatorType& a) {
+  Value restart(rapidjson::kObjectType);
+  restart.AddMember("Condition", "any", a);
+  restart.AddMember("Delay", int64_t{1000000000}, a);
+  return restart;
+}
+
+// EndpointSpec publishing the http and https ports (`publish_mode` "host" or
+// "ingress"), or none when `publish_mode` is null.
+Value Endpoint(const crds::ProxySpec& proxy, const char* endpoint_mode, const char* publish_mode,
+               rapidjson::Document::AllocatorType& a) {
+  Value endpoint(rapidjson::kObjectType);
+  endpoint.AddMember("Mode", rapidjson::StringRef(endpoint_mode), a);
+  Value ports(rapidjson::kArrayType);
+  for (int port : {proxy.ports.http, proxy.ports.https}) {
+    if (publish_mode == nullptr) continue;
+    Value p(rapidjson::kObjectType);
+    p.AddMember("Protocol", "tcp", a);
+    p.AddMember("TargetPort", port, a);
+    p.AddMember("PublishedPort", port, a);
+    p.AddMember("PublishMode", rapidjson::StringRef(publish_mode), a);
+    ports.PushBack(p, a);
+  }
+  endpoint.AddMember("Ports", ports, a);
+  return endpoint;
 }
 
 std::string Serialize(const Value& v) {
@@ -96,6 +128,14 @@ std::string Serialize(const Value& v) {
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   v.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Adds the spec-hash label (a hash of everything else) and serializes.
+std::string SealWithHash(rapidjson::Document& d) {
+  std::string hash = Sha256Hex(Serialize(d)).substr(0, 16);
+  d["Labels"].AddMember(rapidjson::StringRef(kLabelSpecHash), Str(hash, d.GetAllocator()),
+                        d.GetAllocator());
+  return Serialize(d);
 }
 
 }  // namespace
@@ -198,19 +238,12 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
   task.AddMember("ContainerSpec", container, a);
   task.AddMember("Placement", Constraints(proxy, a), a);
   Value networks(rapidjson::kArrayType);
-  Value net(rapidjson::kObjectType);
-  net.AddMember("Target", Str(in.network_id, a), a);
-  networks.PushBack(net, a);
+  networks.PushBack(NetworkAttachment(in.network_id, a), a);
   if (hot && !in.control_network_id.empty()) {
-    Value control(rapidjson::kObjectType);
-    control.AddMember("Target", Str(in.control_network_id, a), a);
-    networks.PushBack(control, a);
+    networks.PushBack(NetworkAttachment(in.control_network_id, a), a);
   }
   task.AddMember("Networks", networks, a);
-  Value restart(rapidjson::kObjectType);
-  restart.AddMember("Condition", "any", a);
-  restart.AddMember("Delay", int64_t{1000000000}, a);
-  task.AddMember("RestartPolicy", restart, a);
+  task.AddMember("RestartPolicy", RestartAlways(a), a);
   d.AddMember("TaskTemplate", task, a);
 
   Value mode(rapidjson::kObjectType);
@@ -225,27 +258,12 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
   d.AddMember("UpdateConfig", UpdateConfig(proxy.update_policy, false, a), a);
   d.AddMember("RollbackConfig", UpdateConfig(proxy.update_policy, true, a), a);
 
-  Value endpoint(rapidjson::kObjectType);
   // Host mode publishes through the listener service and needs no VIP; dnsrr
   // also avoids IPVS where the kernel lacks it.
-  endpoint.AddMember("Mode", rapidjson::StringRef(host_mode ? "dnsrr" : "vip"), a);
-  Value ports(rapidjson::kArrayType);
-  if (!host_mode) {
-    for (int port : {proxy.ports.http, proxy.ports.https}) {
-      Value p(rapidjson::kObjectType);
-      p.AddMember("Protocol", "tcp", a);
-      p.AddMember("TargetPort", port, a);
-      p.AddMember("PublishedPort", port, a);
-      p.AddMember("PublishMode", "ingress", a);
-      ports.PushBack(p, a);
-    }
-  }
-  endpoint.AddMember("Ports", ports, a);
-  d.AddMember("EndpointSpec", endpoint, a);
-
-  std::string hash = Sha256Hex(Serialize(d)).substr(0, 16);
-  d["Labels"].AddMember(rapidjson::StringRef(kLabelSpecHash), Str(hash, a), a);
-  return Serialize(d);
+  d.AddMember(
+      "EndpointSpec",
+      host_mode ? Endpoint(proxy, "dnsrr", nullptr, a) : Endpoint(proxy, "vip", "ingress", a), a);
+  return SealWithHash(d);
 }
 
 std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
@@ -283,14 +301,9 @@ std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const 
   // Host-mode ports are published through the task's gateway bridge, which a
   // task gets with an overlay attachment.
   Value networks(rapidjson::kArrayType);
-  Value net(rapidjson::kObjectType);
-  net.AddMember("Target", Str(network_id, a), a);
-  networks.PushBack(net, a);
+  networks.PushBack(NetworkAttachment(network_id, a), a);
   task.AddMember("Networks", networks, a);
-  Value restart(rapidjson::kObjectType);
-  restart.AddMember("Condition", "any", a);
-  restart.AddMember("Delay", int64_t{1000000000}, a);
-  task.AddMember("RestartPolicy", restart, a);
+  task.AddMember("RestartPolicy", RestartAlways(a), a);
   d.AddMember("TaskTemplate", task, a);
 
   Value mode(rapidjson::kObjectType);
@@ -302,23 +315,8 @@ std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const 
   policy.failure_action = crds::FailureAction::kContinue;
   d.AddMember("UpdateConfig", UpdateConfig(policy, false, a), a);
 
-  Value endpoint(rapidjson::kObjectType);
-  endpoint.AddMember("Mode", "dnsrr", a);
-  Value ports(rapidjson::kArrayType);
-  for (int port : {proxy.ports.http, proxy.ports.https}) {
-    Value p(rapidjson::kObjectType);
-    p.AddMember("Protocol", "tcp", a);
-    p.AddMember("TargetPort", port, a);
-    p.AddMember("PublishedPort", port, a);
-    p.AddMember("PublishMode", "host", a);
-    ports.PushBack(p, a);
-  }
-  endpoint.AddMember("Ports", ports, a);
-  d.AddMember("EndpointSpec", endpoint, a);
-
-  std::string hash = Sha256Hex(Serialize(d)).substr(0, 16);
-  d["Labels"].AddMember(rapidjson::StringRef(kLabelSpecHash), Str(hash, a), a);
-  return Serialize(d);
+  d.AddMember("EndpointSpec", Endpoint(proxy, "dnsrr", "host", a), a);
+  return SealWithHash(d);
 }
 
 }  // namespace sg::reconcilers

@@ -75,8 +75,7 @@ Result<runtime::ReconcileResult> RouteReconciler::Reconcile(const std::string& k
     status.SetCondition({crds::kConditionProgressing, crds::kConditionFalse, "Waiting", "", ""},
                         now);
     status.SetCondition({crds::kConditionDegraded, crds::kConditionFalse, "None", "", ""}, now);
-    auto st = store_.WriteStatus(crds::Kind::kRoute, name, stored->generation,
-                                 crds::EncodeStatus(status));
+    auto st = store_.WriteStatusIfChanged(*stored, crds::EncodeStatus(status));
     if (!st.ok() && !st.error().Is(ErrorCode::kConflict)) return st.error();
     return runtime::ReconcileResult{};
   }

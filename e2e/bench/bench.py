@@ -531,41 +531,36 @@ def cmd_throughput(a):
         wait("direct port", 120, lambda: get(sw.addr[node], direct_port, "/")[0] == 200, 0.5)
         st.wait_served(host, 120)
         time.sleep(3)
-        res = {}
-        for label, port, hh in (("direct", direct_port, ""), ("proxy", st.port, host),
-                                ("direct", direct_port, ""), ("proxy", st.port, host)):
+
+        def run(label, port, hh, rate=None):
+            """One sg-loadgen run; prints and returns its report."""
             out = os.path.join(sw.tmp, f"{label}.json")
-            hflag = f"--host {hh}" if hh else ""
-            sh(f"{shlex.quote(a.loadgen)} --url http://{sw.addr[node]}:{port}/tp {hflag} "
+            flags = (f"--host {hh} " if hh else "") + (f"--rate {rate} " if rate else "")
+            sh(f"{shlex.quote(a.loadgen)} --url http://{sw.addr[node]}:{port}/tp {flags}"
                f"--concurrency {a.concurrency} --threads 2 --keepalive --duration {a.seconds}s "
                f"--json {out}")
             with open(out) as f:
                 r = json.load(f)
-            res.setdefault(label, []).append(r)
             kinds = {k: v for k, v in r.get("errors", {}).items() if v}
             codes = {k: v for k, v in r.get("status", {}).items() if not k.startswith("2")}
-            print(f"{label}: {r['rps']:.0f} req/s, failures {r['failures']} {kinds} {codes}, "
-                  f"p50 {r['latency_ms']['p50']:.2f} ms, p99 {r['latency_ms']['p99']:.2f} ms")
+            paced = f" paced at {rate} req/s" if rate else ""
+            print(f"{label}{paced}: {r['rps']:.0f} req/s, failures {r['failures']} {kinds} "
+                  f"{codes}, p50 {r['latency_ms']['p50']:.2f} ms, "
+                  f"p99 {r['latency_ms']['p99']:.2f} ms")
             sys.stdout.flush()
+            return r
+
+        paths = (("direct", direct_port, ""), ("proxy", st.port, host))
+        res = {}
+        for label, port, hh in paths + paths:
+            res.setdefault(label, []).append(run(label, port, hh))
         d = max(x["rps"] for x in res["direct"])
         p = max(x["rps"] for x in res["proxy"])
         print(f"throughput ratio proxy/direct (best of 2 each): {p / d:.2f}")
         # Below saturation both paths carry the same rate; what the proxy
         # adds is latency (and CPU, which the saturated runs above share).
-        rate = int(p * a.paced_share)
-        for label, port, hh in (("direct", direct_port, ""), ("proxy", st.port, host)):
-            out = os.path.join(sw.tmp, f"{label}-paced.json")
-            hflag = f"--host {hh}" if hh else ""
-            sh(f"{shlex.quote(a.loadgen)} --url http://{sw.addr[node]}:{port}/tp {hflag} "
-               f"--concurrency {a.concurrency} --threads 2 --keepalive --rate {rate} "
-               f"--duration {a.seconds}s --json {out}")
-            with open(out) as f:
-                r = json.load(f)
-            kinds = {k: v for k, v in r.get("errors", {}).items() if v}
-            print(f"{label} paced at {rate} req/s: {r['rps']:.0f} req/s, failures {r['failures']} "
-                  f"{kinds}, "
-                  f"p50 {r['latency_ms']['p50']:.2f} ms, p99 {r['latency_ms']['p99']:.2f} ms")
-            sys.stdout.flush()
+        for label, port, hh in paths:
+            run(label, port, hh, rate=int(p * a.paced_share))
     finally:
         st.close()
         sw.cleanup()

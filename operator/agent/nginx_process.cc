@@ -35,6 +35,9 @@ const std::shared_ptr<spdlog::logger>& Log() {
 // SIGQUIT without resetting it here. Descriptors above stderr are closed: the
 // agent's sockets (Asio does not mark them close-on-exec) must not live on in
 // nginx. `output_fd` >= 0 becomes stdout and stderr.
+// At most this many listening sockets are handed to nginx.
+constexpr size_t kMaxInherited = 16;
+
 // `inherit` (n descriptors) become 3..3+n-1 in the child, without
 // close-on-exec, for nginx's NGINX variable.
 void PrepareChild(bool own_group, int output_fd, const std::vector<int>& inherit = {}) {
@@ -50,8 +53,8 @@ void PrepareChild(bool own_group, int output_fd, const std::vector<int>& inherit
     dup2(output_fd, 2);
   }
   // Out of the way first, so moving one into place never overwrites another.
-  int moved[16];
-  const size_t n = inherit.size() < 16 ? inherit.size() : 16;
+  int moved[kMaxInherited];
+  const size_t n = std::min(inherit.size(), kMaxInherited);
   for (size_t i = 0; i < n; ++i) moved[i] = fcntl(inherit[i], F_DUPFD_CLOEXEC, 1024);
   for (size_t i = 0; i < n; ++i) dup2(moved[i], static_cast<int>(3 + i));
   const unsigned first_closed = static_cast<unsigned>(3 + n);
@@ -318,7 +321,9 @@ Status ExecNginxProcess::Start() {
   }
   if (!inherited_.empty()) {
     std::string var = "NGINX=";
-    for (size_t i = 0; i < inherited_.size() && i < 16; ++i) var += std::to_string(3 + i) + ";";
+    for (size_t i = 0; i < std::min(inherited_.size(), kMaxInherited); ++i) {
+      var += std::to_string(3 + i) + ";";
+    }
     env_strings.push_back(var);
   }
   std::vector<char*> envp = Argv(env_strings);

@@ -2,18 +2,13 @@
 // operator/agent/listener_holder.h (the process of a cluster's listener
 // service in host publish mode).
 
-#include <signal.h>
-
-#include <cstring>
-#include <iostream>
-#include <thread>
-
 #include <spdlog/spdlog.h>
 
 #include "operator/agent/listener_holder.h"
 #include "operator/cli/cli.h"
 #include "operator/cli/cli_context.h"
 #include "operator/cli/exit_codes.h"
+#include "operator/cli/shutdown_signals.h"
 #include "operator/runtime/logging.h"
 
 namespace po = boost::program_options;
@@ -52,30 +47,16 @@ int RunListen(const std::vector<std::string>& args, CliContext& ctx) {
     ctx.err << "error: " << st.error().message << "\n";
     return kExitInvalid;
   }
-  // Signals are taken by a thread (blocked everywhere else), which asks the
-  // holder to stop: it then closes its copies of the sockets and exits.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGQUIT);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &signals, &previous);
-  std::atomic<bool> done{false};
-  std::thread waiter([&] {
-    const timespec tick{0, 200 * 1000 * 1000};
-    while (!done.load()) {
-      const int sig = sigtimedwait(&signals, nullptr, &tick);
-      if (sig < 0) continue;
-      runtime::NamedLogger("listener")->info("stopping signal={}", strsignal(sig));
+  // On a signal the holder stops: it closes its copies of the sockets and
+  // the command exits.
+  Status st;
+  {
+    ShutdownSignals signals([&](const char* signal_name) {
+      runtime::NamedLogger("listener")->info("stopping signal={}", signal_name);
       holder.Stop();
-      return;
-    }
-  });
-  Status st = holder.Run();
-  done = true;
-  waiter.join();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    });
+    st = holder.Run();
+  }
   if (!st.ok()) {
     ctx.err << "error: " << st.error().message << "\n";
     return kExitInvalid;

@@ -1,8 +1,6 @@
 // `swarmgate proxy`: flag parsing and process plumbing (signals) around the
 // proxy agent of operator/agent/. The agent itself knows nothing of the CLI.
 
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,6 +26,7 @@
 #include "operator/cli/cli.h"
 #include "operator/cli/cli_context.h"
 #include "operator/cli/exit_codes.h"
+#include "operator/cli/shutdown_signals.h"
 #include "operator/runtime/logging.h"
 
 namespace po = boost::program_options;
@@ -163,27 +162,13 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   }
   agent::ProxyAgent proxy_agent(*source, process, clock, options);
 
-  // Shutdown signals are taken by a dedicated thread with sigtimedwait:
-  // blocked here, before any thread starts, so every thread inherits the
-  // mask (nginx children reset it before exec).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGQUIT);
-  sigaddset(&signals, SIGINT);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &signals, &previous);
-  std::atomic<bool> done{false};
-  std::thread waiter([&] {
-    const timespec tick{0, 200 * 1000 * 1000};
-    while (!done.load()) {
-      const int sig = sigtimedwait(&signals, nullptr, &tick);
-      if (sig < 0) continue;  // timeout or EINTR
-      runtime::NamedLogger("agent")->info("shutdown requested signal={} drain_timeout_ms={}",
-                                          strsignal(sig), options.drain_timeout.count());
-      proxy_agent.Shutdown();
-      return;
-    }
+  // Blocked from here on, before any other thread starts (nginx children
+  // reset the mask before exec).
+  std::atomic<bool> done{false};  // ends the link watch
+  ShutdownSignals signals([&](const char* signal_name) {
+    runtime::NamedLogger("agent")->info("shutdown requested signal={} drain_timeout_ms={}",
+                                        signal_name, options.drain_timeout.count());
+    proxy_agent.Shutdown();
   });
   // A holder that went away (its service was updated, or it died) took the
   // node's ports with it: nothing reaches these sockets any more. Exiting
@@ -204,11 +189,8 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   }
   const int rc = proxy_agent.Run();
   done = true;
-  waiter.join();
   if (link_watch.joinable()) link_watch.join();
-  if (lost) return kExitInvalid;
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  return rc;
+  return lost ? kExitInvalid : rc;
 }
 
 }  // namespace

@@ -250,6 +250,12 @@ Status ResourceStore::Delete(crds::Kind kind, const std::string& name) {
   return OkStatus();
 }
 
+Status ResourceStore::WriteStatusIfChanged(const StoredResource& listed,
+                                           const std::string& status_json) {
+  if (listed.status_json == status_json) return OkStatus();
+  return WriteStatus(listed.kind, listed.name, listed.generation, status_json);
+}
+
 Status ResourceStore::WriteStatus(crds::Kind kind, const std::string& name, int64_t generation,
                                   const std::string& status_json) {
   constexpr int kMaxAttempts = 8;

@@ -81,6 +81,11 @@ class ResourceStore {
   // it was deleted.
   Status WriteStatus(crds::Kind kind, const std::string& name, int64_t generation,
                      const std::string& status_json);
+  // WriteStatus() of `listed`'s generation, unless `listed` (as List() or
+  // Get() returned it) already carries `status_json`: then no Docker call.
+  // A status written by someone else since the listing is corrected on the
+  // next pass.
+  Status WriteStatusIfChanged(const StoredResource& listed, const std::string& status_json);
 
  private:
   Result<std::vector<StoredResource>> ListGenerations(crds::Kind kind, const std::string& name);
