@@ -8,9 +8,9 @@ PACKAGES=(
   cmake g++ make pkg-config
   libboost-dev libboost-program-options-dev libboost-system-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev prometheus-cpp-dev
   # data plane and the real engine for tests
-  nginx-light libnginx-mod-stream docker.io containerd runc
+  nginx-light libnginx-mod-stream haproxy docker.io containerd runc
   # e2e harness: namespaces, veths, certificates, load, monitoring
   iproute2 iptables util-linux procps openssl curl busybox-static wrk prometheus
   ca-certificates python3
