@@ -131,11 +131,11 @@ std::string Serialize(const Value& v) {
 }
 
 // Adds the spec-hash label (a hash of everything else) and serializes.
-std::string SealWithHash(rapidjson::Document& d) {
+SealedSpec SealWithHash(rapidjson::Document& d) {
   std::string hash = Sha256Hex(Serialize(d)).substr(0, 16);
   d["Labels"].AddMember(rapidjson::StringRef(kLabelSpecHash), Str(hash, d.GetAllocator()),
                         d.GetAllocator());
-  return Serialize(d);
+  return {Serialize(d), hash};
 }
 
 }  // namespace
@@ -159,7 +159,21 @@ std::string Sha256Hex(const std::string& data) {
 }
 
 std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
-                                  const ProxyServiceInputs& in) {
+                                  const ProxyServiceInputs& inputs) {
+  return BuildProxyService(cluster, inputs).json;
+}
+
+std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
+                                     const std::string& network_id) {
+  return BuildListenerService(cluster, image, network_id).json;
+}
+
+bool HasSpecHash(const docker::Service& service, const SealedSpec& spec) {
+  auto it = service.labels.find(kLabelSpecHash);
+  return it != service.labels.end() && !it->second.empty() && it->second == spec.hash;
+}
+
+SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxyServiceInputs& in) {
   const auto& proxy = cluster.spec.proxy;
   const std::string& name = cluster.metadata.name;
   bool hot = proxy.delivery == crds::Delivery::kHot;
@@ -266,8 +280,8 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
   return SealWithHash(d);
 }
 
-std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
-                                     const std::string& network_id) {
+SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::string& image,
+                                const std::string& network_id) {
   const auto& proxy = cluster.spec.proxy;
   const std::string& name = cluster.metadata.name;
   rapidjson::Document d(rapidjson::kObjectType);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crds/types.h"
+#include "operator/docker/docker_types.h"
 
 namespace sg::reconcilers {
 
@@ -49,6 +50,20 @@ std::string ProxyServiceName(const std::string& cluster);
 std::string ListenerServiceName(const std::string& cluster);
 std::string ListenerVolumeName(const std::string& cluster);
 std::string OwnerValue(const std::string& cluster);  // "cluster/<name>"
+
+// A service spec and the hash its spec-hash label carries.
+struct SealedSpec {
+  std::string json;  // Docker Engine API ServiceSpec
+  std::string hash;
+};
+
+// Whether `service` was created from `spec` (its spec-hash label matches):
+// then nothing needs to change.
+bool HasSpecHash(const docker::Service& service, const SealedSpec& spec);
+
+SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxyServiceInputs& inputs);
+SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::string& image,
+                                const std::string& network_id);
 
 // The spec JSON (Docker Engine API ServiceSpec) with its hash label set.
 std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,

@@ -24,10 +24,13 @@
 #include "operator/runtime/controller.h"
 #include "operator/runtime/logging.h"
 #include "operator/store/resource_store.h"
+#include "operator/store/swarm_cache.h"
 #include "operator/ui/status_page.h"
-#include "reconcilers/cluster_reconciler.h"
+#include "reconcilers/cluster/cluster_reconciler.h"
+#include "reconcilers/dataplane/data_planes.h"
+#include "reconcilers/dataplane/nginx_data_plane.h"
 #include "reconcilers/nginx_check.h"
-#include "reconcilers/route_reconciler.h"
+#include "reconcilers/route/route_reconciler.h"
 
 namespace sg::app {
 namespace {
@@ -132,8 +135,9 @@ http::Response StatusJson(store::ResourceStore& store, delivery::ConfigHub& hub)
 
 // A route whose status is current and Ready, and that enforces no update
 // policy, has nothing for the route reconciler to do.
-bool RouteNeedsOwnPass(const store::StoredResource& r) {
-  if (r.data.find("\"updatePolicy\"") != std::string::npos) return true;
+bool RouteNeedsOwnPass(const store::CachedResource& c) {
+  const store::StoredResource& r = c.stored;
+  if (!c.route || c.route->spec.update_policy) return true;
   if (r.status_json.empty()) return true;
   auto status = crds::DecodeStatus(r.status_json);
   if (!status.ok() || status->observed_generation < r.generation) return true;
@@ -178,7 +182,11 @@ int RunOperator(const OperatorOptions& options) {
   log->info("connected docker={}", client.endpoint().url);
 
   store::ResourceStore store(client);
+  store::SwarmCache cache(client, store);
   nginx::ExecNginxValidator validator(options.nginx_binary);
+  dataplane::NginxDataPlane nginx_plane(validator);
+  dataplane::DataPlanes planes;
+  planes.Register(nginx_plane);
   delivery::ConfigHub hub(clock, metrics);
   HubPublisher publisher(hub);
   reconcilers::ClusterIndex index;
@@ -187,7 +195,7 @@ int RunOperator(const OperatorOptions& options) {
   cluster_options.control_network = options.control_network;
   cluster_options.operator_url = options.operator_url;
   cluster_options.stream_module = options.stream_module;
-  reconcilers::ClusterReconciler cluster_reconciler(client, store, validator, publisher, index,
+  reconcilers::ClusterReconciler cluster_reconciler(client, store, cache, planes, publisher, index,
                                                     metrics, clock, cluster_options);
   runtime::ControllerOptions cluster_ctl_options;
   cluster_ctl_options.name = "servicecluster";
@@ -199,7 +207,8 @@ int RunOperator(const OperatorOptions& options) {
       client, store, index, clock,
       [&clusters](const std::string& cluster, const runtime::Trigger& t) {
         clusters.Enqueue("cluster/" + cluster, t);
-      });
+      },
+      &cache);
   runtime::ControllerOptions route_ctl_options;
   route_ctl_options.name = "route";
   route_ctl_options.workers = options.workers;
@@ -211,14 +220,15 @@ int RunOperator(const OperatorOptions& options) {
   // plane). Routes need their own pass only when they are not known good:
   // enqueueing thousands of healthy routes every period would queue fresh
   // changes behind them.
+  // The cache is relisted first, so every pass of the resync reads what the
+  // Swarm holds now.
   auto enqueue_all = [&](const runtime::Trigger& t, bool all_routes) -> Status {
-    auto all = store.List(std::nullopt);
-    if (!all.ok()) return all.error();
-    for (const auto& r : *all) {
-      if (r.kind == crds::Kind::kServiceCluster) {
-        clusters.Enqueue("cluster/" + r.name, t);
+    if (auto st = cache.Relist(); !st.ok()) return st;
+    for (const auto& r : cache.Resources(std::nullopt)) {
+      if (r.stored.kind == crds::Kind::kServiceCluster) {
+        clusters.Enqueue("cluster/" + r.stored.name, t);
       } else if (all_routes || RouteNeedsOwnPass(r)) {
-        routes.Enqueue("route/" + r.name, t);
+        routes.Enqueue("route/" + r.stored.name, t);
       }
     }
     return OkStatus();
@@ -229,6 +239,10 @@ int RunOperator(const OperatorOptions& options) {
   TaskPoller task_poller(client, clock, [&](const std::string& service) {
     router_ptr->OnTasksChanged(service, clock.Now());
   });
+  task_poller.SetOnListing([&cache](const std::vector<docker::Service>& services,
+                                    const std::vector<docker::Task>& tasks) {
+    cache.ReplaceServicesAndTasks(services, tasks);
+  });
   ChangeSinks sinks;
   sinks.route = [&](const std::string& n, const runtime::Trigger& t) {
     routes.Enqueue("route/" + n, t);
@@ -237,9 +251,9 @@ int RunOperator(const OperatorOptions& options) {
     clusters.Enqueue("cluster/" + n, t);
   };
   sinks.all_clusters = [&](const runtime::Trigger& t) {
-    auto all = store.List(crds::Kind::kServiceCluster);
-    if (!all.ok()) return;
-    for (const auto& r : *all) clusters.Enqueue("cluster/" + r.name, t);
+    for (const auto& r : cache.Resources(crds::Kind::kServiceCluster)) {
+      clusters.Enqueue("cluster/" + r.stored.name, t);
+    }
   };
   sinks.service_changed = [&](const std::string& n) { task_poller.MarkHot(n); };
   ChangeRouter event_router(index, sinks);
@@ -290,6 +304,8 @@ int RunOperator(const OperatorOptions& options) {
               since = std::to_string(e.time_nano / 1000000000) + "." +
                       std::to_string(e.time_nano % 1000000000);
             }
+            // The cache first: the keys the router enqueues read it.
+            cache.OnEvent(e);
             event_router.OnEvent(e, clock.Now());
             return true;
           },

@@ -33,6 +33,7 @@ Result<std::vector<std::string>> TaskPoller::PollOnce() {
   if (!tasks.ok()) return tasks.error();
   auto services = docker_.ListServices({});
   if (!services.ok()) return services.error();
+  if (on_listing_) on_listing_(*services, *tasks);
   std::map<std::string, std::string> name_of;
   for (const auto& s : *services) {
     name_of[s.id] = s.name;

@@ -33,6 +33,12 @@ class TaskPoller {
   TaskPoller(docker::DockerClient& docker, runtime::Clock& clock, OnChange on_change,
              TaskPollerOptions options = {});
 
+  // Receives every listing before changes are reported, so a cache is
+  // current when the clusters it names are reconciled. Set before Run().
+  using OnListing =
+      std::function<void(const std::vector<docker::Service>&, const std::vector<docker::Task>&)>;
+  void SetOnListing(OnListing on_listing) { on_listing_ = std::move(on_listing); }
+
   void MarkHot(const std::string& service_name);
   // Polls until stop is signalled.
   void Run(runtime::StopSignal& stop);
@@ -45,6 +51,7 @@ class TaskPoller {
   docker::DockerClient& docker_;
   runtime::Clock& clock_;
   OnChange on_change_;
+  OnListing on_listing_;
   TaskPollerOptions options_;
   std::map<std::string, std::string> fingerprints_;  // service id -> fingerprint
   bool baselined_ = false;                           // a first poll recorded the fingerprints

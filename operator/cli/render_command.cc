@@ -7,6 +7,8 @@
 #include "operator/cli/cli.h"
 #include "operator/cli/commands.h"
 #include "operator/cli/exit_codes.h"
+#include "reconcilers/dataplane/checked_config.h"
+#include "reconcilers/dataplane/nginx_data_plane.h"
 #include "reconcilers/model_builder.h"
 #include "reconcilers/nginx_check.h"
 #include "reconcilers/nginx_renderer.h"
@@ -65,32 +67,36 @@ int RunRender(const Args& args, CliContext& ctx) {
   reconcilers::BuildOptions options;
   options.certs_dir = certs_dir;
   options.runtime.access_log = "off";
-  auto built = reconcilers::BuildModel(*cluster, routes, options);
-  std::string text = nginx::RenderNginxConfig(built.model);
+  auto build = [&](const std::map<std::string, std::string>& excluded) {
+    reconcilers::BuildOptions o = options;
+    o.excluded = excluded;
+    return reconcilers::BuildModel(*cluster, routes, o);
+  };
+  std::string text;
+  reconcilers::BuildResult built;
+  if (check) {
+    // The operator's own sequence: a route nginx rejects is named and left out.
+    nginx::ExecNginxValidator validator;
+    dataplane::NginxDataPlane plane(validator);
+    auto checked = dataplane::BuildCheckedConfig(build, plane);
+    if (!checked.ok()) {
+      ctx.err << "error: " << checked.error().message << "\n";
+      return kExitInvalid;
+    }
+    for (const auto& [name, message] : checked->excluded) {
+      ctx.err << "error: route/" << name << ": nginx -t: " << message << "\n";
+    }
+    if (!checked->excluded.empty()) return kExitInvalid;
+    text = std::move(checked->config.text);
+    built = std::move(checked->built);
+  } else {
+    built = build({});
+    text = nginx::RenderNginxConfig(built.model);
+  }
   for (const auto& [name, outcome] : built.routes) {
     if (!outcome.served) {
       ctx.err << "warning: route/" << name << " left out: " << outcome.reason << ": "
               << outcome.message << "\n";
-    }
-  }
-  if (check) {
-    options.certs_dir = "certs";
-    auto model = reconcilers::BuildModel(*cluster, routes, options).model;
-    std::map<std::string, std::string> placeholders;
-    auto certs = nginx::CertificateFiles(model);
-    if (!certs.empty()) {
-      auto cert = nginx::GenerateSelfSignedCertificate();
-      if (!cert.ok()) {
-        ctx.err << "error: " << cert.error().message << "\n";
-        return kExitInvalid;
-      }
-      placeholders = nginx::PlaceholderCertificateFiles(certs, *cert);
-    }
-    nginx::ExecNginxValidator validator;
-    auto st = validator.Validate(nginx::RenderNginxConfig(model), placeholders);
-    if (!st.ok()) {
-      ctx.err << "error: nginx -t: " << st.error().message << "\n";
-      return kExitInvalid;
     }
   }
   ctx.out << text;

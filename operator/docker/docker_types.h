@@ -75,6 +75,8 @@ struct Service {
   uint64_t replicas = 0;               // Spec.Mode.Replicated.Replicas (0 for global)
   bool has_healthcheck = false;        // Spec.TaskTemplate.ContainerSpec.Healthcheck with a Test
   std::vector<std::string> network_targets;  // Spec.TaskTemplate.Networks[].Target (ids or names)
+  std::vector<std::string> secret_names;     // Spec.TaskTemplate.ContainerSpec.Secrets[].SecretName
+  bool publishes_host_ports = false;         // any Spec.EndpointSpec.Ports[].PublishMode == host
 };
 
 struct NetworkAttachment {

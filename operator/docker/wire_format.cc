@@ -150,6 +150,21 @@ void SpecFieldsFrom(const Value& spec, Service* s) {
       if (!target.empty()) s->network_targets.push_back(std::move(target));
     }
   }
+  s->secret_names.clear();
+  if (const Value* secrets = Path(spec, {"TaskTemplate", "ContainerSpec", "Secrets"});
+      secrets != nullptr && secrets->IsArray()) {
+    for (const auto& x : secrets->GetArray()) {
+      std::string name = Str(x, {"SecretName"});
+      if (!name.empty()) s->secret_names.push_back(std::move(name));
+    }
+  }
+  s->publishes_host_ports = false;
+  if (const Value* ports = Path(spec, {"EndpointSpec", "Ports"});
+      ports != nullptr && ports->IsArray()) {
+    for (const auto& p : ports->GetArray()) {
+      if (Str(p, {"PublishMode"}) == "host") s->publishes_host_ports = true;
+    }
+  }
 }
 
 Result<Service> ServiceFrom(const Value& v) {

@@ -108,8 +108,30 @@ TEST(WireFormatTest, ServiceSpecFieldEdgeCases) {
   EXPECT_EQ(s.replicas, 0u);
   EXPECT_FALSE(s.has_healthcheck);  // ["NONE"] disables the image's check
   EXPECT_EQ(s.network_targets, std::vector<std::string>{"old"});
+  EXPECT_TRUE(s.secret_names.empty());
+  EXPECT_FALSE(s.publishes_host_ports);
   EXPECT_FALSE(ParseServiceSpecFields("[1]", &s).ok());
   EXPECT_FALSE(ParseServiceSpecFields("{", &s).ok());
+}
+
+TEST(WireFormatTest, ServiceSpecSecretsAndHostPorts) {
+  Service s;
+  ASSERT_TRUE(ParseServiceSpecFields(
+                  R"({"Name":"p","TaskTemplate":{"ContainerSpec":{"Image":"x","Secrets":[)"
+                  R"({"SecretName":"shop-tls","SecretID":"a"},{"SecretName":"sg-token-p"}]}},)"
+                  R"("EndpointSpec":{"Ports":[{"TargetPort":80,"PublishMode":"ingress"},)"
+                  R"({"TargetPort":443,"PublishMode":"host"}]}})",
+                  &s)
+                  .ok());
+  EXPECT_EQ(s.secret_names, (std::vector<std::string>{"shop-tls", "sg-token-p"}));
+  EXPECT_TRUE(s.publishes_host_ports);
+  ASSERT_TRUE(
+      ParseServiceSpecFields(
+          R"({"Name":"p","EndpointSpec":{"Ports":[{"TargetPort":80,"PublishMode":"ingress"}]}})",
+          &s)
+          .ok());
+  EXPECT_TRUE(s.secret_names.empty());
+  EXPECT_FALSE(s.publishes_host_ports);
 }
 
 TEST(WireFormatTest, ParsesTaskWithNetworksAttachments) {

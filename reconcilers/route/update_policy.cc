@@ -1,4 +1,4 @@
-#include "reconcilers/update_policy.h"
+#include "reconcilers/route/update_policy.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>

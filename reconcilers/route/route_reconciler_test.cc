@@ -1,4 +1,4 @@
-#include "reconcilers/route_reconciler.h"
+#include "reconcilers/route/route_reconciler.h"
 
 #include <gtest/gtest.h>
 

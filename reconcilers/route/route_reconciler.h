@@ -1,8 +1,9 @@
 #pragma once
-// Reconciles one Route (key "route/<name>"): checks that its cluster exists
-// (else Ready=False ClusterNotFound), enforces its updatePolicy on the backend
-// services, and hands the data-plane work to its cluster's reconciler, which
-// renders every route of the cluster together and writes route status.
+// Reconciles one Route (key "route/<name>"): what is truly per route. It
+// enforces the route's updatePolicy on its backend services and hands the
+// data-plane work to its cluster's reconciler, which renders every route of
+// the cluster together. A route whose cluster does not exist is reported
+// ClusterNotFound through the one status writer (StatusReporter).
 //
 // Thread-safety: stateless apart from references; safe for several workers.
 
@@ -13,6 +14,8 @@
 #include "operator/runtime/clock.h"
 #include "operator/runtime/controller.h"
 #include "operator/store/resource_store.h"
+#include "operator/store/swarm_cache.h"
+#include "reconcilers/cluster/status_reporter.h"
 #include "reconcilers/cluster_index.h"
 
 namespace sg::reconcilers {
@@ -22,7 +25,8 @@ using EnqueueCluster = std::function<void(const std::string& cluster, const runt
 class RouteReconciler : public runtime::Reconciler {
  public:
   RouteReconciler(docker::DockerClient& docker, store::ResourceStore& store, ClusterIndex& index,
-                  runtime::Clock& clock, EnqueueCluster enqueue_cluster);
+                  runtime::Clock& clock, EnqueueCluster enqueue_cluster,
+                  store::SwarmCache* cache = nullptr);
 
   Result<runtime::ReconcileResult> Reconcile(const std::string& key,
                                              const runtime::Trigger& trigger) override;
@@ -33,6 +37,7 @@ class RouteReconciler : public runtime::Reconciler {
   ClusterIndex& index_;
   runtime::Clock& clock_;
   EnqueueCluster enqueue_cluster_;
+  StatusReporter reporter_;
 };
 
 }  // namespace sg::reconcilers

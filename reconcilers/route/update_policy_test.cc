@@ -1,4 +1,4 @@
-#include "reconcilers/update_policy.h"
+#include "reconcilers/route/update_policy.h"
 
 #include <gtest/gtest.h>
 

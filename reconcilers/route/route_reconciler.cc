@@ -1,16 +1,15 @@
-#include "reconcilers/route_reconciler.h"
+#include "reconcilers/route/route_reconciler.h"
 
 #include <ctime>
 
 #include <spdlog/spdlog.h>
 
-#include "operator/common/time_format.h"
 #include "operator/runtime/logging.h"
 
 #include "crds/loader.h"
 #include "crds/status.h"
 #include "reconcilers/model_builder.h"
-#include "reconcilers/update_policy.h"
+#include "reconcilers/route/update_policy.h"
 
 namespace sg::reconcilers {
 namespace {
@@ -20,18 +19,17 @@ std::shared_ptr<spdlog::logger> Log() {
   return logger;
 }
 
-std::string Rfc3339(std::chrono::system_clock::time_point t) { return FormatRfc3339(t); }
-
 }  // namespace
 
 RouteReconciler::RouteReconciler(docker::DockerClient& docker, store::ResourceStore& store,
                                  ClusterIndex& index, runtime::Clock& clock,
-                                 EnqueueCluster enqueue_cluster)
+                                 EnqueueCluster enqueue_cluster, store::SwarmCache* cache)
     : docker_(docker),
       store_(store),
       index_(index),
       clock_(clock),
-      enqueue_cluster_(std::move(enqueue_cluster)) {}
+      enqueue_cluster_(std::move(enqueue_cluster)),
+      reporter_(store, cache, clock) {}
 
 Result<runtime::ReconcileResult> RouteReconciler::Reconcile(const std::string& key,
                                                             const runtime::Trigger& trigger) {
@@ -59,24 +57,8 @@ Result<runtime::ReconcileResult> RouteReconciler::Reconcile(const std::string& k
   auto cluster = store_.Get(crds::Kind::kServiceCluster, route.spec.service_cluster);
   if (!cluster.ok()) {
     if (!cluster.error().Is(ErrorCode::kNotFound)) return cluster.error();
-    crds::ResourceStatus status;
-    if (auto old = crds::DecodeStatus(stored->status_json);
-        !stored->status_json.empty() && old.ok()) {
-      status = *old;
-    }
-    status.observed_generation = stored->generation;
-    status.endpoints.clear();
-    std::string now = Rfc3339(clock_.WallNow());
-    crds::Condition ready{crds::kConditionReady, crds::kConditionFalse, kReasonClusterNotFound,
-                          "ServiceCluster \"" + route.spec.service_cluster +
-                              "\" not found; apply it or fix spec.serviceCluster",
-                          ""};
-    status.SetCondition(ready, now);
-    status.SetCondition({crds::kConditionProgressing, crds::kConditionFalse, "Waiting", "", ""},
-                        now);
-    status.SetCondition({crds::kConditionDegraded, crds::kConditionFalse, "None", "", ""}, now);
-    auto st = store_.WriteStatusIfChanged(*stored, crds::EncodeStatus(status));
-    if (!st.ok() && !st.error().Is(ErrorCode::kConflict)) return st.error();
+    auto st = reporter_.ReportClusterNotFound({*stored}, route.spec.service_cluster);
+    if (!st.ok()) return st.error();
     return runtime::ReconcileResult{};
   }
 

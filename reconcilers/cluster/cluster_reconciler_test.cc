@@ -1,4 +1,4 @@
-#include "reconcilers/cluster_reconciler.h"
+#include "reconcilers/cluster/cluster_reconciler.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include "crds/status.h"
 #include "operator/docker/fake_docker_client.h"
 #include "operator/metrics/registry.h"
+#include "reconcilers/dataplane/nginx_data_plane.h"
 #include "reconcilers/model_builder.h"
 #include "reconcilers/proxy_service_spec.h"
 
@@ -164,8 +165,15 @@ class ClusterReconcilerTest : public ::testing::Test {
   ClusterReconcilerTest() : ClusterReconcilerTest(nullptr) {}
   explicit ClusterReconcilerTest(nginx::NginxValidator* validator)
       : metrics_(registry_),
-        rec_(docker_, store_, validator ? *validator : fake_validator_, publisher_, index_,
-             metrics_, clock_) {}
+        plane_(validator ? *validator : fake_validator_),
+        rec_(docker_, store_, cache_, Planes(plane_, &planes_), publisher_, index_, metrics_,
+             clock_) {}
+
+  static const dataplane::DataPlanes& Planes(dataplane::DataPlane& plane,
+                                             dataplane::DataPlanes* planes) {
+    planes->Register(plane);
+    return *planes;
+  }
 
   void Apply(const std::string& yaml) {
     auto loaded = crds::LoadText(yaml, "test.yaml");
@@ -180,6 +188,9 @@ class ClusterReconcilerTest : public ::testing::Test {
 
   runtime::ReconcileResult Pass(const std::string& cluster = "public",
                                 const std::string& trigger = "servicecluster") {
+    // Passes read the cache; the operator keeps it current from events.
+    auto synced = cache_.Relist();
+    EXPECT_TRUE(synced.ok()) << synced.error().ToString();
     auto r = rec_.Reconcile("cluster/" + cluster, {trigger, clock_.Now()});
     EXPECT_TRUE(r.ok()) << r.error().ToString();
     return r.ok() ? *r : runtime::ReconcileResult{};
@@ -246,12 +257,15 @@ class ClusterReconcilerTest : public ::testing::Test {
 
   docker::FakeDockerClient docker_;
   store::ResourceStore store_{docker_};
+  store::SwarmCache cache_{docker_, store_};
   nginx::FakeNginxValidator fake_validator_;
   FakePublisher publisher_;
   ClusterIndex index_;
   metrics::Registry registry_;
   metrics::SwarmgateMetrics metrics_;
   runtime::FakeClock clock_;
+  dataplane::NginxDataPlane plane_;
+  dataplane::DataPlanes planes_;
   ClusterReconciler rec_;
 };
 
@@ -626,6 +640,7 @@ TEST_F(ClusterReconcilerTest, ConfigWithoutACulpritIsNeverPublished) {
   const auto before = publisher_.published().size();
   fake_validator_.SetResult(InvalidArgument("nginx: [emerg] something global"));
   Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  ASSERT_TRUE(cache_.Relist().ok());
   auto r = rec_.Reconcile("cluster/public", {"route", clock_.Now()});
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(publisher_.published().size(), before);

@@ -1,0 +1,54 @@
+#pragma once
+// What the operator remembers about each cluster between passes. Derived
+// state only: lost on restart, which costs at most one extra check or one
+// more wait for routes to be reported served.
+//
+// Thread-safety: all state behind one mutex; With() runs its function under
+// it, so keep those functions short and free of I/O.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "operator/runtime/clock.h"
+
+namespace sg::reconcilers {
+
+struct ClusterMemory {
+  // The hash of the last configuration the engine accepted.
+  std::string last_good_hash;
+  // Rolling delivery: the configuration being rolled out and since when.
+  struct Rollout {
+    std::string config_name;
+    std::string trigger;
+    runtime::Clock::TimePoint since{};
+    bool converged = false;  // its convergence was measured
+  } rollout;
+  // Hot delivery, per route: the configuration generation that first
+  // included the route's current generation.
+  struct Inclusion {
+    int64_t route_generation = 0;
+    int64_t config_generation = 0;
+  };
+  std::map<std::string, Inclusion> included;
+};
+
+class ClusterMemories {
+ public:
+  template <typename F>
+  auto With(const std::string& cluster, F&& f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return f(memories_[cluster]);
+  }
+  void Forget(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(mu_);
+    memories_.erase(cluster);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, ClusterMemory> memories_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace sg::reconcilers

@@ -1,0 +1,106 @@
+#include "reconcilers/cluster/cluster_plan.h"
+
+#include "reconcilers/cluster/observe.h"
+#include "reconcilers/endpoint_resolver.h"
+
+namespace sg::reconcilers {
+namespace {
+
+bool Rolled(const docker::Service& s) {
+  return s.update_state.empty() || s.update_state == "completed" ||
+         s.update_state == "rollback_completed";
+}
+
+}  // namespace
+
+BuildOptions PlanBuildOptions(const PlanOptions& options) {
+  BuildOptions build;
+  build.certs_dir = options.certs_dir;
+  build.runtime.pid_file = "nginx.pid";
+  build.runtime.access_log = "off";
+  build.runtime.stream_module = options.stream_module;
+  return build;
+}
+
+std::string MissingHealthcheckMessage(const std::string& service, int port) {
+  return "service \"" + service +
+         "\" has no health check, so a rolling update cannot wait for new tasks to be ready; add "
+         "one, e.g. docker service update --health-cmd 'wget -q -O /dev/null http://127.0.0.1:" +
+         std::to_string(port) + "/healthz' " + service;
+}
+
+std::vector<SecretRef> TlsSecretsToMount(const ClusterSnapshot& snapshot,
+                                         const std::vector<std::string>& names) {
+  std::vector<SecretRef> out;
+  for (const auto& name : names) {
+    if (const docker::Secret* s = snapshot.FindSecret(name)) out.push_back({s->id, name, name});
+  }
+  return out;
+}
+
+ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& options) {
+  ClusterPlan plan;
+  plan.name = snapshot.name;
+  plan.cluster = *snapshot.cluster->cluster;
+  plan.generation = snapshot.cluster->stored.generation;
+  const auto& proxy = plan.cluster.spec.proxy;
+  const bool hot = proxy.delivery == crds::Delivery::kHot;
+
+  DesiredObjects& desired = plan.desired;
+  desired.network_name = ClusterNetworkName(plan.cluster);
+  desired.hot = hot;
+  if (hot) desired.token_secret = TokenSecretName(plan.name);
+  desired.listener = proxy.publish_mode == crds::PublishMode::kHost;
+  desired.proxy_cluster = plan.cluster;
+  const docker::Service* current_proxy = snapshot.FindService(ProxyServiceName(plan.name));
+  if (current_proxy && current_proxy->publishes_host_ports && desired.listener) {
+    // Proxies from before the listener service still hold the host ports:
+    // the listeners cannot start until they are gone, and a start-first
+    // replacement would wait for a listener for ever. This one update is
+    // stop-first.
+    desired.proxy_cluster.spec.proxy.update_policy.order = crds::UpdateOrder::kStopFirst;
+  }
+
+  // Hot delivery: secrets every running proxy has (the proxy service is not
+  // rolling and its spec mounts them). Rolling delivery mounts the secrets
+  // and the config in the same update.
+  std::set<std::string> mounted;
+  if (hot && current_proxy && Rolled(*current_proxy)) {
+    mounted.insert(current_proxy->secret_names.begin(), current_proxy->secret_names.end());
+  }
+
+  // Until apply creates the network no backend can be attached to it.
+  ClusterNetwork network{"", desired.network_name};
+  if (snapshot.network) network = {snapshot.network->id, snapshot.network->name};
+  for (const auto& r : snapshot.routes) {
+    if (!r.route) continue;
+    const crds::Route& route = *r.route;
+    plan.route_names.insert(r.stored.name);
+    RouteInput in;
+    in.route = r.route;
+    in.generation = r.stored.generation;
+    in.created_at = r.stored.created_at;
+    bool vip = crds::EffectiveBackendMode(route, &plan.cluster) == crds::BackendMode::kVip;
+    for (const auto& b : route.spec.backends) {
+      plan.used_services.insert(b.service);
+      const docker::Service* svc = snapshot.FindService(b.service);
+      static const store::TaskList kNoTasks;
+      const auto& tasks = svc ? snapshot.TasksOf(svc->id) : kNoTasks;
+      in.backends.push_back(ResolveBackend(b.service, svc, tasks, b.port, network, vip));
+      if (svc && route.spec.update_policy && route.spec.update_policy->require_healthcheck &&
+          !svc->has_healthcheck) {
+        plan.degraded[r.stored.name] = MissingHealthcheckMessage(b.service, b.port);
+      }
+    }
+    if (route.spec.tls && route.spec.tls->mode == crds::TlsMode::kTerminate) {
+      const auto& secret = route.spec.tls->secret;
+      in.secret_found = secret && snapshot.FindSecret(*secret) != nullptr;
+      in.secret_mounted = !hot || (secret && mounted.count(*secret));
+    }
+    plan.route_inputs.push_back(std::move(in));
+  }
+  plan.built = BuildModel(plan.cluster, plan.route_inputs, PlanBuildOptions(options));
+  return plan;
+}
+
+}  // namespace sg::reconcilers

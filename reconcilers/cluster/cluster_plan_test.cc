@@ -1,0 +1,243 @@
+// PlanCluster is pure: snapshots written by hand, expected plans in a table
+// (the shape of Traefik's provider tests).
+#include "reconcilers/cluster/cluster_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "crds/loader.h"
+
+namespace sg::reconcilers {
+namespace {
+
+store::CachedResource Decode(const std::string& yaml, int64_t generation = 1,
+                             const std::string& created = "2026-01-01T00:00:00Z") {
+  auto loaded = crds::LoadText(yaml, "plan.yaml");
+  EXPECT_TRUE(loaded.ok()) << yaml;
+  store::CachedResource r;
+  if (!loaded.ok() || loaded.resources.empty()) return r;
+  const auto& res = loaded.resources.front();
+  r.stored.kind = res.kind;
+  r.stored.name = res.name;
+  r.stored.generation = generation;
+  r.stored.created_at = created;
+  r.stored.data = res.canonical_json;
+  if (res.route()) r.route = std::make_shared<const crds::Route>(*res.route());
+  if (res.cluster()) r.cluster = std::make_shared<const crds::ServiceCluster>(*res.cluster());
+  return r;
+}
+
+std::string Cluster(const std::string& proxy_extra = "") {
+  return "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata: {name: public}\n"
+         "spec:\n  proxy:\n    replicas: 2\n" +
+         proxy_extra;
+}
+
+std::string Route(const std::string& name, const std::string& host, const std::string& extra = "",
+                  const std::string& backend = "app") {
+  return "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: " + name +
+         "}\nspec:\n  serviceCluster: public\n  hosts: [" + host +
+         "]\n  backends: [{service: " + backend + ", port: 8080}]\n" + extra;
+}
+
+std::shared_ptr<const docker::Service> Service(const std::string& id, const std::string& name,
+                                               bool healthcheck = false) {
+  auto s = std::make_shared<docker::Service>();
+  s->id = id;
+  s->name = name;
+  s->has_healthcheck = healthcheck;
+  s->network_targets = {"net1"};
+  return s;
+}
+
+docker::Task Running(const std::string& id, const std::string& ip) {
+  docker::Task t;
+  t.id = id;
+  t.desired_state = "running";
+  t.state = "running";
+  t.networks.push_back({"net1", "sg-public", {ip + "/24"}});
+  return t;
+}
+
+// A snapshot of cluster "public" on network net1 with service "app" running one task.
+ClusterSnapshot Base() {
+  ClusterSnapshot s;
+  s.name = "public";
+  s.cluster = Decode(Cluster());
+  auto net = std::make_shared<docker::Network>();
+  net->id = "net1";
+  net->name = "sg-public";
+  s.network = net;
+  s.services["app"] = Service("svc-app", "app");
+  s.tasks["svc-app"] =
+      std::make_shared<const store::TaskList>(store::TaskList{Running("t1", "10.0.1.7")});
+  return s;
+}
+
+struct PlanCase {
+  std::string description;
+  std::function<ClusterSnapshot()> snapshot;
+  std::map<std::string, std::string> reasons;  // route -> outcome reason
+  std::map<std::string, bool> degraded;        // route -> has a degraded message
+  std::set<std::string> used_services;
+  bool listener = true;
+  crds::UpdateOrder proxy_order = crds::UpdateOrder::kStartFirst;
+};
+
+class PlanTable : public ::testing::TestWithParam<PlanCase> {};
+
+TEST_P(PlanTable, Plans) {
+  const PlanCase& c = GetParam();
+  ClusterPlan plan = PlanCluster(c.snapshot(), PlanOptions{});
+  std::map<std::string, std::string> reasons;
+  for (const auto& [name, outcome] : plan.built.routes) reasons[name] = outcome.reason;
+  EXPECT_EQ(reasons, c.reasons) << c.description;
+  std::map<std::string, bool> degraded;
+  for (const auto& [name, message] : plan.degraded) degraded[name] = !message.empty();
+  EXPECT_EQ(degraded, c.degraded) << c.description;
+  EXPECT_EQ(plan.used_services, c.used_services) << c.description;
+  EXPECT_EQ(plan.desired.listener, c.listener) << c.description;
+  EXPECT_EQ(plan.desired.proxy_cluster.spec.proxy.update_policy.order, c.proxy_order)
+      << c.description;
+  EXPECT_EQ(plan.desired.network_name, "sg-public");
+  EXPECT_EQ(plan.route_inputs.size(), plan.route_names.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, PlanTable,
+    ::testing::Values(
+        PlanCase{"no routes", Base, {}, {}, {}},
+        PlanCase{"a route with a running backend is ready",
+                 [] {
+                   auto s = Base();
+                   s.routes = {Decode(Route("shop", "shop.example.com"))};
+                   return s;
+                 },
+                 {{"shop", kReasonReady}},
+                 {},
+                 {"app"}},
+        PlanCase{"a missing backend service",
+                 [] {
+                   auto s = Base();
+                   s.routes = {Decode(Route("shop", "shop.example.com", "", "gone"))};
+                   return s;
+                 },
+                 {{"shop", kReasonBackendNotFound}},
+                 {},
+                 {"gone"}},
+        PlanCase{"the older route keeps a contested host",
+                 [] {
+                   auto s = Base();
+                   s.routes = {Decode(Route("new", "shop.example.com"), 1, "2026-02-01T00:00:00Z"),
+                               Decode(Route("old", "shop.example.com"), 1, "2026-01-01T00:00:00Z")};
+                   return s;
+                 },
+                 {{"new", kReasonConflict}, {"old", kReasonReady}},
+                 {},
+                 {"app"}},
+        PlanCase{"a TLS secret that does not exist",
+                 [] {
+                   auto s = Base();
+                   s.routes = {Decode(Route("shop", "shop.example.com",
+                                            "  tls: {mode: terminate, secret: shop-tls}\n"))};
+                   return s;
+                 },
+                 {{"shop", kReasonSecretNotFound}},
+                 {},
+                 {"app"}},
+        PlanCase{"a TLS secret the running proxies have not mounted yet",
+                 [] {
+                   auto s = Base();
+                   auto secret = std::make_shared<docker::Secret>();
+                   secret->id = "sec1";
+                   secret->name = "shop-tls";
+                   s.secrets["shop-tls"] = secret;
+                   s.routes = {Decode(Route("shop", "shop.example.com",
+                                            "  tls: {mode: terminate, secret: shop-tls}\n"))};
+                   return s;
+                 },
+                 {{"shop", kReasonSecretMounting}},
+                 {},
+                 {"app"}},
+        PlanCase{"a TLS secret every proxy mounts is served",
+                 [] {
+                   auto s = Base();
+                   auto secret = std::make_shared<docker::Secret>();
+                   secret->id = "sec1";
+                   secret->name = "shop-tls";
+                   s.secrets["shop-tls"] = secret;
+                   auto proxy = Service("svc-proxy", "sg-proxy-public");
+                   std::const_pointer_cast<docker::Service>(proxy)->secret_names = {"shop-tls"};
+                   s.services["sg-proxy-public"] = proxy;
+                   s.routes = {Decode(Route("shop", "shop.example.com",
+                                            "  tls: {mode: terminate, secret: shop-tls}\n"))};
+                   return s;
+                 },
+                 {{"shop", kReasonReady}},
+                 {},
+                 {"app"}},
+        PlanCase{"an update policy needing a health check the backend lacks",
+                 [] {
+                   auto s = Base();
+                   s.routes = {Decode(Route("shop", "shop.example.com",
+                                            "  updatePolicy: {requireHealthcheck: true}\n"))};
+                   return s;
+                 },
+                 {{"shop", kReasonReady}},
+                 {{"shop", true}},
+                 {"app"}},
+        PlanCase{"proxies that still publish host ports are replaced stop-first",
+                 [] {
+                   auto s = Base();
+                   auto proxy = Service("svc-proxy", "sg-proxy-public");
+                   std::const_pointer_cast<docker::Service>(proxy)->publishes_host_ports = true;
+                   s.services["sg-proxy-public"] = proxy;
+                   return s;
+                 },
+                 {},
+                 {},
+                 {},
+                 true,
+                 crds::UpdateOrder::kStopFirst},
+        PlanCase{"ingress publish mode has no listener",
+                 [] {
+                   auto s = Base();
+                   s.cluster = Decode(Cluster("    publishMode: ingress\n"));
+                   return s;
+                 },
+                 {},
+                 {},
+                 {},
+                 false}),
+    [](const ::testing::TestParamInfo<PlanCase>& info) {
+      std::string name;
+      for (char ch : info.param.description) name += std::isalnum(ch) ? ch : '_';
+      return name;
+    });
+
+TEST(PlanTest, WithoutTheNetworkRoutesHaveNoEndpointsYet) {
+  auto s = Base();
+  s.network = nullptr;
+  s.routes = {Decode(Route("shop", "shop.example.com"))};
+  ClusterPlan plan = PlanCluster(s, PlanOptions{});
+  EXPECT_EQ(plan.built.routes.at("shop").reason, kReasonBackendNotAttached);
+}
+
+TEST(PlanTest, TlsSecretsToMountNamesOnlyExistingSecrets) {
+  auto s = Base();
+  auto secret = std::make_shared<docker::Secret>();
+  secret->id = "sec1";
+  secret->name = "shop-tls";
+  s.secrets["shop-tls"] = secret;
+  auto refs = TlsSecretsToMount(s, {"shop-tls", "missing"});
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_EQ(refs[0].id, "sec1");
+  EXPECT_EQ(refs[0].target, "shop-tls");
+}
+
+}  // namespace
+}  // namespace sg::reconcilers

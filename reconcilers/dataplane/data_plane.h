@@ -1,0 +1,50 @@
+#pragma once
+// The data-plane seam: an engine turns the engine-neutral traffic model into
+// its own configuration, validates it with its own checker, and maps a
+// rejection back to the route it came from. Reconcilers and the CLI know only
+// this interface; adding an engine means adding an implementation and
+// registering it (DataPlanes), not touching the reconcilers.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "operator/common/result.h"
+#include "reconcilers/nginx_model.h"
+
+namespace sg::dataplane {
+
+using TrafficModel = nginx::ProxyModel;
+
+// What an engine renders: its configuration file, and which route each of
+// its lines belongs to, so a checker's "line N" names a route without
+// parsing the text.
+struct EngineConfig {
+  std::string text;
+  // route_of_line[i] is the route of line i+1; "" for lines of no route.
+  std::vector<std::string> route_of_line;
+
+  std::string RouteAtLine(int line) const {
+    if (line < 1 || static_cast<size_t>(line) > route_of_line.size()) return "";
+    return route_of_line[static_cast<size_t>(line) - 1];
+  }
+};
+
+struct CheckOutcome {
+  Status status;      // ok, or InvalidArgument with the engine's own message
+  std::string route;  // the route the failing line belongs to; "" when none
+};
+
+// Thread-safety: implementations must allow concurrent calls (workers of
+// different clusters share one instance).
+class DataPlane {
+ public:
+  virtual ~DataPlane() = default;
+  virtual std::string Engine() const = 0;
+  // Pure: the same model gives the same bytes.
+  virtual EngineConfig Render(const TrafficModel& model) const = 0;
+  // Runs the engine's validator on `config` (rendered from `model`).
+  virtual CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) = 0;
+};
+
+}  // namespace sg::dataplane

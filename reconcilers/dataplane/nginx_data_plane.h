@@ -1,0 +1,44 @@
+#pragma once
+// The nginx engine behind the data-plane seam: render the model to
+// nginx.conf, check it with the real `nginx -t`, and name the route of the
+// line nginx complains about.
+//
+// Thread-safety: Render and Check may run concurrently; the placeholder
+// certificate is made once, under mu_.
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "reconcilers/dataplane/data_plane.h"
+#include "reconcilers/nginx_check.h"
+
+namespace sg::dataplane {
+
+class NginxDataPlane : public DataPlane {
+ public:
+  // `validator` must outlive this object.
+  explicit NginxDataPlane(nginx::NginxValidator& validator,
+                          std::string openssl_binary = "/usr/bin/openssl");
+
+  std::string Engine() const override { return "nginx"; }
+  EngineConfig Render(const TrafficModel& model) const override;
+  // The operator never holds the proxies' keys (they are Docker secrets of
+  // the proxy tasks), but `nginx -t` loads every certificate: certificate
+  // paths are pointed at a placeholder inside the check's own directory.
+  // Only those paths change, so line numbers still match `config`.
+  CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) override;
+
+ private:
+  Result<nginx::SelfSignedCertificate> Placeholder();
+
+  nginx::NginxValidator& validator_;
+  std::string openssl_;
+  std::mutex mu_;
+  std::optional<nginx::SelfSignedCertificate> placeholder_;  // GUARDED_BY(mu_)
+};
+
+// The line number nginx names in a message ("... in nginx.conf:12"), 0 if none.
+int NginxErrorLine(const std::string& message);
+
+}  // namespace sg::dataplane
