@@ -32,12 +32,12 @@ struct MetricInfo {
   std::set<std::string> labels;
 };
 
-// name -> type and labels, from the r.AddCounter/AddGauge/AddHistogram calls.
+// name -> type and labels, from the AddCounter/AddGauge/AddHistogram(registry, ...) calls.
 std::map<std::string, MetricInfo> ExportedMetrics() {
   const std::string src =
       ReadFile(std::string(SG_SOURCE_DIR) + "/operator/metrics/swarmgate_metrics.cc");
   std::map<std::string, MetricInfo> out;
-  std::regex add(R"(Add(Counter|Gauge|Histogram)\(\s*\"(swarmgate_[a-z0-9_]+)\")");
+  std::regex add(R"(Add(Counter|Gauge|Histogram)\(\s*\w+,\s*\"(swarmgate_[a-z0-9_]+)\")");
   std::vector<std::pair<std::size_t, std::smatch>> calls;
   for (std::sregex_iterator it(src.begin(), src.end(), add), end; it != end; ++it) {
     calls.emplace_back(static_cast<std::size_t>(it->position()), *it);

@@ -1,15 +1,19 @@
 #include "operator/http/observability_routes.h"
 
+#include <memory>
+
 #include "operator/metrics/process_metrics.h"
 
 namespace sg::http {
 
-void RegisterObservabilityRoutes(HttpServer& server, const metrics::Registry& registry,
+void RegisterObservabilityRoutes(HttpServer& server, metrics::Registry& registry,
                                  ReadinessCheck readiness) {
-  server.Handle("GET", "/metrics", [&registry](const Request&) {
+  auto process = std::make_shared<metrics::ProcessMetrics>(registry);
+  server.Handle("GET", "/metrics", [&registry, process](const Request&) {
+    process->Update();
     Response r;
     r.content_type = kMetricsContentType;
-    r.body = registry.Serialize() + metrics::ProcessMetricsText();
+    r.body = registry.Serialize();
     return r;
   });
   server.Handle("GET", "/healthz", [](const Request&) { return Response::Text(200, "ok\n"); });

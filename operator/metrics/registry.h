@@ -1,60 +1,88 @@
 #pragma once
-// A small Prometheus metrics registry: counters, gauges and histograms in
-// labeled families, serialized in the text exposition format 0.0.4.
+// The operator's metrics live on prometheus-cpp's core registry and are
+// written in the text exposition format 0.0.4 by prometheus::TextSerializer
+// (the operator serves them from its own HTTP server, not prometheus-cpp's
+// exposer). On top of prometheus-cpp this header adds a thin typed layer:
+// label values are given by position, in the order of the label names the
+// family was declared with, so a writer cannot misspell a label name and
+// every series of a family has the same labels.
 //
-// Deviation from DESIGN.md section 7: prometheus-cpp is not packaged in
-// Debian bookworm, and every dependency must be a Debian package, so the
-// operator carries this registry instead. It covers what the operator
-// exports (no summaries, no exemplars, no protobuf format); the exposition
-// text is what Prometheus scrapes either way.
+// Exposition follows prometheus-cpp: a family appears with its first series
+// (a family without labels gets its one series when declared, so it is
+// there from the first scrape), families come in registration order by type,
+// and label values are escaped. HELP texts are written as given: keep them
+// on one line, without backslashes.
 //
-// Ownership and thread-safety: the Registry owns its families, a family owns
-// its children. Registration and child lookup take a mutex (per registry and
-// per family); updating a child is lock-free for counters and gauges and
-// takes a short per-histogram lock for histograms, so hot paths should look
-// a child up once (WithLabels) and keep the reference. References stay valid
-// for the registry's lifetime unless that label set is Remove()d.
+// Ownership: the Registry owns every family and series. Family, Counter,
+// Gauge and Histogram below are small handles (copy them freely) that stay
+// valid as long as the Registry, except that a series' handles dangle once
+// that series is Remove()d.
+//
+// Thread-safety: everything here may be used from any thread at once.
+// prometheus::Registry and prometheus::Family lock internally (Family::Add,
+// which WithLabels calls, finds or creates a series under the family's
+// mutex), counter and gauge updates are atomic, and a histogram's Observe
+// takes that histogram's own lock. WithLabels costs a lock and a map lookup
+// (and, for histograms, building a bucket vector that is dropped when the
+// series exists): hot paths look a series up once and keep the handle.
 
-#include <atomic>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/labels.h>
+#include <prometheus/registry.h>
 
 namespace sg::metrics {
 
-enum class MetricType { kCounter, kGauge, kHistogram };
+// prometheus-cpp's registry, plus the text the /metrics route serves, so
+// tests and the route read it the same way.
+class Registry : public prometheus::Registry {
+ public:
+  // Every family with at least one series, in text format 0.0.4.
+  std::string Serialize() const;
+};
 
-// A value that only goes up.
+// One counter series: a value that only goes up.
 class Counter {
  public:
-  // Negative increments are ignored: a counter never decreases.
-  void Inc(double v = 1.0);
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  using Native = prometheus::Counter;
+  explicit Counter(Native& native) : native_(&native) {}
+  // Negative and NaN increments are ignored: a counter never decreases, and
+  // prometheus-cpp would keep a NaN forever.
+  void Inc(double v = 1.0) const {
+    if (v >= 0) native_->Increment(v);
+  }
+  double Value() const { return native_->Value(); }
 
  private:
-  std::atomic<double> value_{0.0};
+  Native* native_;
 };
 
-// A value that goes up and down.
+// One gauge series: a value that goes up and down.
 class Gauge {
  public:
-  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
-  void Add(double v);
-  void Inc(double v = 1.0) { Add(v); }
-  void Dec(double v = 1.0) { Add(-v); }
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  using Native = prometheus::Gauge;
+  explicit Gauge(Native& native) : native_(&native) {}
+  void Set(double v) const { native_->Set(v); }
+  void Inc(double v = 1.0) const { native_->Increment(v); }
+  void Dec(double v = 1.0) const { native_->Decrement(v); }
+  double Value() const { return native_->Value(); }
 
  private:
-  std::atomic<double> value_{0.0};
+  Native* native_;
 };
 
-// Observations counted into cumulative buckets, with their sum and count.
+// One histogram series: observations counted into cumulative buckets.
 class Histogram {
  public:
+  using Native = prometheus::Histogram;
   struct Snapshot {
     std::vector<double> upper_bounds;       // without +Inf
     std::vector<std::uint64_t> cumulative;  // one per bound, then +Inf
@@ -62,151 +90,86 @@ class Histogram {
     double sum = 0;
   };
 
-  // `upper_bounds` must be sorted ascending, without +Inf.
-  explicit Histogram(std::vector<double> upper_bounds);
-  void Observe(double v);
+  explicit Histogram(Native& native) : native_(&native) {}
+  void Observe(double v) const { native_->Observe(v); }
   // A consistent view: count equals the +Inf bucket.
   Snapshot Snap() const;
 
  private:
-  const std::vector<double> upper_bounds_;
-  mutable std::mutex mu_;
-  std::vector<std::uint64_t> counts_;  // per bucket, not cumulative; last is +Inf
-  double sum_ = 0;
+  Native* native_;
 };
 
 // .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10 (seconds), as the Prometheus clients.
 const std::vector<double>& DefaultLatencyBuckets();
 
-// The part of a family the registry serializes.
-class FamilyBase {
- public:
-  FamilyBase(std::string name, std::string help, MetricType type,
-             std::vector<std::string> label_names);
-  virtual ~FamilyBase() = default;
+// prometheus::Labels for `values` given in `label_names` order. Throws
+// std::invalid_argument when the counts differ.
+prometheus::Labels LabelsFor(const std::string& family_name,
+                             const std::vector<std::string>& label_names,
+                             const std::vector<std::string>& values);
 
-  const std::string& name() const { return name_; }
-  const std::string& help() const { return help_; }
-  MetricType type() const { return type_; }
-  const std::vector<std::string>& label_names() const { return label_names_; }
-
-  // Appends HELP, TYPE and every sample, children in label-value order.
-  virtual void Serialize(std::string& out) const = 0;
-
- protected:
-  void CheckArity(const std::vector<std::string>& values) const;
-
- private:
-  const std::string name_;
-  const std::string help_;
-  const MetricType type_;
-  const std::vector<std::string> label_names_;
-};
-
-// Writers of one child's samples; defined in registry.cc.
-void AppendSamples(std::string& out, const std::string& name,
-                   const std::vector<std::string>& label_names,
-                   const std::vector<std::string>& label_values, const Counter& c);
-void AppendSamples(std::string& out, const std::string& name,
-                   const std::vector<std::string>& label_names,
-                   const std::vector<std::string>& label_values, const Gauge& g);
-void AppendSamples(std::string& out, const std::string& name,
-                   const std::vector<std::string>& label_names,
-                   const std::vector<std::string>& label_values, const Histogram& h);
-
+// A prometheus-cpp family of M (Counter, Gauge or Histogram) with its label
+// names and, for histograms, its buckets.
 template <class M>
-class Family final : public FamilyBase {
+class Family {
   static_assert(std::is_same_v<M, Counter> || std::is_same_v<M, Gauge> ||
                 std::is_same_v<M, Histogram>);
 
  public:
-  Family(std::string name, std::string help, MetricType type, std::vector<std::string> label_names,
-         std::vector<double> buckets = {})
-      : FamilyBase(std::move(name), std::move(help), type, std::move(label_names)),
-        buckets_(std::move(buckets)) {
-    // A family without labels has exactly one child: show it from the start.
-    if (label_names_empty()) WithLabels({});
+  using Native = prometheus::Family<typename M::Native>;
+
+  Family(Native& native, std::vector<std::string> label_names, std::vector<double> buckets = {})
+      : native_(&native), label_names_(std::move(label_names)), buckets_(std::move(buckets)) {
+    if (label_names_.empty()) WithLabels({});
   }
 
-  // The child for these label values (in label-name order), created on first
-  // use. Throws std::invalid_argument on a wrong number of values.
-  M& WithLabels(const std::vector<std::string>& values) {
-    CheckArity(values);
-    std::lock_guard<std::mutex> l(mu_);
-    auto& slot = children_[values];
-    if (!slot) {
-      if constexpr (std::is_same_v<M, Histogram>) {
-        slot = std::make_unique<M>(buckets_);
-      } else {
-        slot = std::make_unique<M>();
-      }
-    }
-    return *slot;
+  // The series for these label values, created on first use. Throws
+  // std::invalid_argument on a wrong number of values.
+  M WithLabels(const std::vector<std::string>& values) const {
+    return M(Add(LabelsFor(native_->GetName(), label_names_, values)));
   }
 
-  // Drops a child (e.g. the series of a deleted cluster). References to it
-  // obtained earlier become dangling. Returns whether it existed.
-  bool Remove(const std::vector<std::string>& values) {
-    std::lock_guard<std::mutex> l(mu_);
-    return children_.erase(values) > 0;
+  // Drops a series (e.g. those of a deleted cluster); its handles dangle.
+  // Returns whether it existed.
+  bool Remove(const std::vector<std::string>& values) const {
+    const prometheus::Labels labels = LabelsFor(native_->GetName(), label_names_, values);
+    if (!native_->Has(labels)) return false;
+    // prometheus-cpp removes by pointer; Add returns the existing series (or,
+    // if another thread removed it meanwhile, a new one that goes at once).
+    native_->Remove(&Add(labels));
+    return true;
   }
 
+  const std::string& name() const { return native_->GetName(); }
+  const std::vector<std::string>& label_names() const { return label_names_; }
   const std::vector<double>& buckets() const { return buckets_; }
-
-  void Serialize(std::string& out) const override;
+  Native& native() const { return *native_; }
 
  private:
-  bool label_names_empty() const { return label_names().empty(); }
-
-  const std::vector<double> buckets_;  // histograms only
-  mutable std::mutex mu_;              // guards the map, not the children's values
-  std::map<std::vector<std::string>, std::unique_ptr<M>> children_;
-};
-
-// Appends "# HELP" and "# TYPE" lines; defined in registry.cc.
-void AppendHeader(std::string& out, const FamilyBase& family);
-
-template <class M>
-void Family<M>::Serialize(std::string& out) const {
-  AppendHeader(out, *this);
-  std::lock_guard<std::mutex> l(mu_);
-  for (const auto& [values, child] : children_) {
-    AppendSamples(out, name(), label_names(), values, *child);
+  typename M::Native& Add(const prometheus::Labels& labels) const {
+    if constexpr (std::is_same_v<M, Histogram>) {
+      return native_->Add(labels, buckets_);
+    } else {
+      return native_->Add(labels);
+    }
   }
-}
 
-class Registry {
- public:
-  Registry() = default;
-  Registry(const Registry&) = delete;
-  Registry& operator=(const Registry&) = delete;
-
-  // Registers a family, or returns the one registered under that name if it
-  // has the same type, labels and buckets. Invalid names, reserved labels and
-  // conflicting re-registrations are programming errors: std::invalid_argument.
-  Family<Counter>& AddCounter(const std::string& name, const std::string& help,
-                              std::vector<std::string> label_names = {});
-  Family<Gauge>& AddGauge(const std::string& name, const std::string& help,
-                          std::vector<std::string> label_names = {});
-  Family<Histogram>& AddHistogram(const std::string& name, const std::string& help,
-                                  std::vector<std::string> label_names = {},
-                                  std::vector<double> buckets = DefaultLatencyBuckets());
-
-  // The whole registry in text format 0.0.4, families sorted by name.
-  std::string Serialize() const;
-
- private:
-  template <class M>
-  Family<M>& Add(const std::string& name, const std::string& help, MetricType type,
-                 std::vector<std::string> label_names, std::vector<double> buckets);
-
-  mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<FamilyBase>> families_;
+  Native* native_;
+  std::vector<std::string> label_names_;
+  std::vector<double> buckets_;  // histograms only
 };
 
-// Text-format building blocks, exposed for tests and other writers.
-std::string FormatValue(double v);                   // "1", "0.25", "+Inf", "NaN"
-std::string EscapeLabelValue(const std::string& v);  // \\, \", \n
-std::string EscapeHelp(const std::string& v);        // \\, \n
+// Declare a family on `registry` with prometheus::BuildCounter/BuildGauge/
+// BuildHistogram, or return the family already declared under that name.
+// Invalid names, and a name declared with another type, throw (as
+// prometheus-cpp does). Histogram buckets must be strictly increasing,
+// without +Inf.
+Family<Counter> AddCounter(prometheus::Registry& registry, const std::string& name,
+                           const std::string& help, std::vector<std::string> label_names = {});
+Family<Gauge> AddGauge(prometheus::Registry& registry, const std::string& name,
+                       const std::string& help, std::vector<std::string> label_names = {});
+Family<Histogram> AddHistogram(prometheus::Registry& registry, const std::string& name,
+                               const std::string& help, std::vector<std::string> label_names = {},
+                               std::vector<double> buckets = DefaultLatencyBuckets());
 
 }  // namespace sg::metrics

@@ -7,39 +7,39 @@ const std::vector<double>& ConvergenceBuckets() {
   return kBuckets;
 }
 
-SwarmgateMetrics::SwarmgateMetrics(Registry& r)
-    : convergence_seconds(r.AddHistogram(
-          "swarmgate_convergence_seconds",
+SwarmgateMetrics::SwarmgateMetrics(prometheus::Registry& r)
+    : convergence_seconds(AddHistogram(
+          r, "swarmgate_convergence_seconds",
           "Time from a change (resource applied, service or task change observed) until every "
           "proxy of the cluster serves a configuration that includes it.",
           {"cluster", "trigger"}, ConvergenceBuckets())),
-      reconcile_total(r.AddCounter("swarmgate_reconcile_total",
-                                   "Reconciles by controller and result (success, error, requeue).",
-                                   {"controller", "result"})),
-      reconcile_duration_seconds(r.AddHistogram("swarmgate_reconcile_duration_seconds",
-                                                "Duration of one reconcile.", {"controller"})),
-      reconcile_errors_total(r.AddCounter("swarmgate_reconcile_errors_total",
-                                          "Reconciles that returned an error, retried or terminal.",
-                                          {"controller"})),
-      workqueue_depth(r.AddGauge("swarmgate_workqueue_depth",
-                                 "Keys ready to be reconciled in the controller's work queue.",
-                                 {"controller"})),
-      render_duration_seconds(r.AddHistogram("swarmgate_render_duration_seconds",
-                                             "Duration of rendering one nginx configuration.")),
-      proxy_config_generation(r.AddGauge(
-          "swarmgate_proxy_config_generation",
+      reconcile_total(AddCounter(r, "swarmgate_reconcile_total",
+                                 "Reconciles by controller and result (success, error, requeue).",
+                                 {"controller", "result"})),
+      reconcile_duration_seconds(AddHistogram(r, "swarmgate_reconcile_duration_seconds",
+                                              "Duration of one reconcile.", {"controller"})),
+      reconcile_errors_total(AddCounter(r, "swarmgate_reconcile_errors_total",
+                                        "Reconciles that returned an error, retried or terminal.",
+                                        {"controller"})),
+      workqueue_depth(AddGauge(r, "swarmgate_workqueue_depth",
+                               "Keys ready to be reconciled in the controller's work queue.",
+                               {"controller"})),
+      render_duration_seconds(AddHistogram(r, "swarmgate_render_duration_seconds",
+                                           "Duration of rendering one nginx configuration.")),
+      proxy_config_generation(AddGauge(
+          r, "swarmgate_proxy_config_generation",
           "Generation of the proxy configuration the operator serves to a cluster.", {"cluster"})),
-      proxy_reloads_total(r.AddCounter("swarmgate_proxy_reloads_total",
-                                       "Proxy configuration deliveries and reloads by result.",
-                                       {"cluster", "result"})),
-      routes(r.AddGauge("swarmgate_routes", "Routes of a cluster by readiness.",
-                        {"cluster", "ready"})),
-      proxy_replicas(r.AddGauge("swarmgate_proxy_replicas",
-                                "Proxy tasks of a cluster: desired and running.",
-                                {"cluster", "state"})),
+      proxy_reloads_total(AddCounter(r, "swarmgate_proxy_reloads_total",
+                                     "Proxy configuration deliveries and reloads by result.",
+                                     {"cluster", "result"})),
+      routes(AddGauge(r, "swarmgate_routes", "Routes of a cluster by readiness.",
+                      {"cluster", "ready"})),
+      proxy_replicas(AddGauge(r, "swarmgate_proxy_replicas",
+                              "Proxy tasks of a cluster: desired and running.",
+                              {"cluster", "state"})),
       docker_api_request_duration_seconds(
-          r.AddHistogram("swarmgate_docker_api_request_duration_seconds",
-                         "Docker Engine API requests by method, endpoint and status code.",
-                         {"method", "endpoint", "code"})) {}
+          AddHistogram(r, "swarmgate_docker_api_request_duration_seconds",
+                       "Docker Engine API requests by method, endpoint and status code.",
+                       {"method", "endpoint", "code"})) {}
 
 }  // namespace sg::metrics

@@ -1,11 +1,13 @@
 #pragma once
-// Every metric of DESIGN.md section 4, declared in one place so that each
-// family shows in /metrics (HELP and TYPE) from the first scrape, before it
-// has samples, and so label names cannot drift between writers.
+// Every metric of DESIGN.md section 4, declared in one place so that names,
+// label names and buckets cannot drift between writers (dashboards and
+// alerts depend on them; operator/http/metrics_endpoint_test.cc pins them).
 //
-// Ownership: the families belong to the Registry passed to the constructor,
-// which must outlive this struct. Thread-safety: as the registry (families
-// and children are safe to use from any thread).
+// Ownership: the families live on the Registry passed to the constructor,
+// which must outlive this struct and every handle taken from it.
+// Thread-safety: the members (and the series handles they give) may be used
+// from any thread at once; see registry.h. Constructing twice on one
+// registry gives handles to the same families.
 
 #include "operator/metrics/registry.h"
 
@@ -16,30 +18,30 @@ namespace sg::metrics {
 const std::vector<double>& ConvergenceBuckets();
 
 struct SwarmgateMetrics {
-  explicit SwarmgateMetrics(Registry& registry);
+  explicit SwarmgateMetrics(prometheus::Registry& registry);
 
   // {cluster, trigger}: change observed -> every proxy of the cluster serves it.
-  Family<Histogram>& convergence_seconds;
+  Family<Histogram> convergence_seconds;
   // {controller, result}: result is success | error | requeue.
-  Family<Counter>& reconcile_total;
+  Family<Counter> reconcile_total;
   // {controller}
-  Family<Histogram>& reconcile_duration_seconds;
+  Family<Histogram> reconcile_duration_seconds;
   // {controller}
-  Family<Counter>& reconcile_errors_total;
+  Family<Counter> reconcile_errors_total;
   // {controller}: keys ready in the controller's work queue.
-  Family<Gauge>& workqueue_depth;
+  Family<Gauge> workqueue_depth;
   // no labels: nginx configuration rendering.
-  Family<Histogram>& render_duration_seconds;
+  Family<Histogram> render_duration_seconds;
   // {cluster}: configuration generation the operator offers the proxies.
-  Family<Gauge>& proxy_config_generation;
+  Family<Gauge> proxy_config_generation;
   // {cluster, result}
-  Family<Counter>& proxy_reloads_total;
+  Family<Counter> proxy_reloads_total;
   // {cluster, ready}: number of routes by readiness.
-  Family<Gauge>& routes;
+  Family<Gauge> routes;
   // {cluster, state}: state is desired | running.
-  Family<Gauge>& proxy_replicas;
+  Family<Gauge> proxy_replicas;
   // {method, endpoint, code}
-  Family<Histogram>& docker_api_request_duration_seconds;
+  Family<Histogram> docker_api_request_duration_seconds;
 };
 
 }  // namespace sg::metrics

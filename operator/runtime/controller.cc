@@ -7,10 +7,10 @@
 namespace sg::runtime {
 namespace {
 
-WorkQueueOptions QueueOptions(const ControllerOptions& o, metrics::Gauge& depth) {
+WorkQueueOptions QueueOptions(const ControllerOptions& o, metrics::Gauge depth) {
   WorkQueueOptions q;
   q.rate_limit = o.rate_limit;
-  q.on_depth_change = [&depth](std::size_t n) { depth.Set(static_cast<double>(n)); };
+  q.on_depth_change = [depth](std::size_t n) { depth.Set(static_cast<double>(n)); };
   return q;
 }
 
@@ -23,13 +23,12 @@ Controller::Controller(ControllerOptions options, Reconciler& reconciler, Clock&
     : options_(std::move(options)),
       reconciler_(reconciler),
       clock_(clock),
-      depth_(metrics.workqueue_depth.WithLabels({options_.name})),
       success_total_(metrics.reconcile_total.WithLabels({options_.name, "success"})),
       error_total_(metrics.reconcile_total.WithLabels({options_.name, "error"})),
       requeue_total_(metrics.reconcile_total.WithLabels({options_.name, "requeue"})),
       errors_total_(metrics.reconcile_errors_total.WithLabels({options_.name})),
       duration_(metrics.reconcile_duration_seconds.WithLabels({options_.name})),
-      queue_(clock, QueueOptions(options_, depth_)) {
+      queue_(clock, QueueOptions(options_, metrics.workqueue_depth.WithLabels({options_.name}))) {
   if (!options_.is_terminal) options_.is_terminal = IsTerminalError;
   if (options_.workers < 1) options_.workers = 1;
 }

@@ -74,13 +74,12 @@ class Controller {
   ControllerOptions options_;
   Reconciler& reconciler_;
   Clock& clock_;
-  metrics::Gauge& depth_;
-  metrics::Counter& success_total_;
-  metrics::Counter& error_total_;
-  metrics::Counter& requeue_total_;
-  metrics::Counter& errors_total_;
-  metrics::Histogram& duration_;
-  WorkQueue queue_;  // after depth_: its depth hook sets the gauge
+  metrics::Counter success_total_;
+  metrics::Counter error_total_;
+  metrics::Counter requeue_total_;
+  metrics::Counter errors_total_;
+  metrics::Histogram duration_;
+  WorkQueue queue_;
   std::vector<std::thread> workers_;
 };
 
