@@ -1,0 +1,76 @@
+#pragma once
+// Interlock labels of one service, parsed into a plan for its route, and the
+// string helpers the converter shares with it. Internal to the converter.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "operator/interlock/converter.h"
+
+namespace sg::interlock::detail {
+
+inline constexpr const char* kPrefix = "com.docker.lb.";
+inline constexpr size_t kMaxName = 40;
+
+struct Tls {
+  std::string mode;  // terminate | passthrough
+  std::string secret;
+  bool redirect_http = false;
+  bool operator==(const Tls& o) const {
+    return std::tie(mode, secret, redirect_http) == std::tie(o.mode, o.secret, o.redirect_http);
+  }
+};
+
+struct Redirect {
+  std::string from, to;
+  bool operator==(const Redirect& o) const { return from == o.from && to == o.to; }
+};
+
+struct Plan {
+  std::string service;
+  std::optional<uint64_t> replicas;
+  std::string cluster;
+  std::vector<std::string> hosts;
+  int port = 0;
+  std::string path = "/";
+  bool rewrite = false;
+  std::optional<Tls> tls;
+  std::string sticky;
+  std::string backend_mode;
+  std::vector<std::string> websocket_paths;
+  std::vector<Redirect> redirects;
+  std::string network;
+  std::vector<std::string> notes;  // comments for the route document
+
+  // What must agree for two services to share one Route.
+  auto RouteSettings() const {
+    return std::tie(rewrite, tls, sticky, backend_mode, websocket_paths, redirects);
+  }
+};
+
+struct ParseOutcome {
+  std::optional<Plan> plan;
+  std::string skip_reason;  // set when plan is empty
+};
+
+std::string Trim(const std::string& s);
+std::string Lower(std::string s);
+std::vector<std::string> SplitList(const std::string& s);
+std::string Join(const std::vector<std::string>& v, const std::string& sep);
+std::string Shown(const std::string& v);
+std::string CommentText(const std::string& s);
+std::string Scalar(const std::string& s);
+std::optional<bool> ParseBool(const std::string& raw);
+std::optional<int> ParsePort(const std::string& raw);
+std::string UnmappedReason(const std::string& key);
+std::optional<std::string> RedirectSourceHost(const std::string& raw);
+ParseOutcome Skip(const std::string& label, const std::string& value, const std::string& why);
+ParseOutcome ParseService(const ServiceInput& svc,
+                          const std::map<std::string, std::string>& lb,  // prefix removed
+                          const ConvertOptions& options);
+
+}  // namespace sg::interlock::detail
