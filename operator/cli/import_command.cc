@@ -7,7 +7,6 @@
 #include <iostream>
 #include <sstream>
 
-#include <rapidjson/document.h>
 
 #include "crds/grammar.h"
 #include "operator/cli/cli.h"
@@ -35,15 +34,6 @@ Result<std::vector<ServiceInput>> ReadStackFile(const std::string& path, const s
   auto services = interlock::ParseStackFile(buf.str(), stack);
   if (!services.ok()) return InvalidArgument(path + ": " + services.error().message);
   return services;
-}
-
-// Global-mode services have no replica count (docker::Service::replicas is 0).
-bool IsGlobal(const std::string& spec_json) {
-  rapidjson::Document d;
-  d.Parse(spec_json.c_str(), spec_json.size());
-  if (d.HasParseError() || !d.IsObject()) return false;
-  auto mode = d.FindMember("Mode");
-  return mode != d.MemberEnd() && mode->value.IsObject() && mode->value.HasMember("Global");
 }
 
 int RunImport(const std::vector<std::string>& args, CliContext& ctx) {
@@ -102,7 +92,7 @@ int RunImport(const std::vector<std::string>& args, CliContext& ctx) {
       ServiceInput in;
       in.name = s.name;
       in.labels = s.labels;  // Spec.Labels
-      if (!IsGlobal(s.spec_json)) in.replicas = s.replicas;
+      if (!s.global) in.replicas = s.replicas;
       services.push_back(std::move(in));
     }
     options.source = "the Swarm's services";

@@ -73,6 +73,7 @@ struct Service {
   std::string update_state;  // UpdateStatus.State: "", updating, completed, paused, rollback_*
   std::vector<VirtualIP> virtual_ips;  // Endpoint.VirtualIPs
   uint64_t replicas = 0;               // Spec.Mode.Replicated.Replicas (0 for global)
+  bool global = false;                 // Spec.Mode.Global
   bool has_healthcheck = false;        // Spec.TaskTemplate.ContainerSpec.Healthcheck with a Test
   std::vector<std::string> network_targets;  // Spec.TaskTemplate.Networks[].Target (ids or names)
   std::vector<std::string> secret_names;     // Spec.TaskTemplate.ContainerSpec.Secrets[].SecretName

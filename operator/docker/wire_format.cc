@@ -136,6 +136,7 @@ void SpecFieldsFrom(const Value& spec, Service* s) {
   s->name = Str(spec, {"Name"});
   s->labels = StrMap(spec, {"Labels"});
   s->replicas = U64(spec, {"Mode", "Replicated", "Replicas"});
+  s->global = Path(spec, {"Mode", "Global"}) != nullptr;
   // A Test of ["NONE"] disables the image's health check.
   auto test = StrList(spec, {"TaskTemplate", "ContainerSpec", "Healthcheck", "Test"});
   s->has_healthcheck = !test.empty() && test.front() != "NONE";

@@ -85,6 +85,7 @@ TEST(WireFormatTest, ParsesServiceWithVipsAndUpdateStatus) {
   EXPECT_EQ(s->virtual_ips[0].network_id, "5sass6qi2ts9noy5cbey4z00r");
   EXPECT_EQ(s->virtual_ips[0].addr, "10.0.1.2/24");
   EXPECT_EQ(s->replicas, 3u);
+  EXPECT_FALSE(s->global);
   EXPECT_TRUE(s->has_healthcheck);
   EXPECT_EQ(s->network_targets, std::vector<std::string>{"5sass6qi2ts9noy5cbey4z00r"});
   // spec_json is the Spec object, ready to edit and resend.
@@ -106,6 +107,7 @@ TEST(WireFormatTest, ServiceSpecFieldEdgeCases) {
           .ok());
   EXPECT_EQ(s.name, "g");
   EXPECT_EQ(s.replicas, 0u);
+  EXPECT_TRUE(s.global);
   EXPECT_FALSE(s.has_healthcheck);  // ["NONE"] disables the image's check
   EXPECT_EQ(s.network_targets, std::vector<std::string>{"old"});
   EXPECT_TRUE(s.secret_names.empty());

@@ -8,16 +8,22 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "operator/runtime/clock.h"
+#include "reconcilers/dataplane/checked_config.h"
 
 namespace sg::reconcilers {
 
 struct ClusterMemory {
   // The hash of the last configuration the engine accepted.
   std::string last_good_hash;
+  // The last checked configuration and the digest of what its model was
+  // built from: equal inputs reuse it without building or rendering.
+  std::string model_fingerprint;
+  std::shared_ptr<const dataplane::CheckedConfig> last_checked;
   // Rolling delivery: the configuration being rolled out and since when.
   struct Rollout {
     std::string config_name;

@@ -13,6 +13,22 @@ bool Rolled(const docker::Service& s) {
 
 }  // namespace
 
+std::string ModelInputFingerprint(const ClusterPlan& plan) {
+  std::string in;
+  in.reserve(64 + 96 * plan.route_inputs.size());
+  in += plan.name + "#" + std::to_string(plan.generation) + "#" + plan.created_at + "\n";
+  for (const auto& r : plan.route_inputs) {
+    in += r.route->metadata.name + "#" + std::to_string(r.generation) + "#" + r.created_at + "#" +
+          (r.secret_found ? "f" : "-") + (r.secret_mounted ? "m" : "-");
+    for (const auto& b : r.backends) {
+      in += "|" + std::to_string(static_cast<int>(b.problem));
+      for (const auto& e : b.endpoints) in += "," + e.Address();
+    }
+    in += "\n";
+  }
+  return Sha256Hex(in);
+}
+
 BuildOptions PlanBuildOptions(const PlanOptions& options) {
   BuildOptions build;
   build.certs_dir = options.certs_dir;
@@ -43,6 +59,7 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
   plan.name = snapshot.name;
   plan.cluster = *snapshot.cluster->cluster;
   plan.generation = snapshot.cluster->stored.generation;
+  plan.created_at = snapshot.cluster->stored.created_at;
   const auto& proxy = plan.cluster.spec.proxy;
   const bool hot = proxy.delivery == crds::Delivery::kHot;
 

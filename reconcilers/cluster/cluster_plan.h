@@ -39,6 +39,7 @@ struct ClusterPlan {
   std::string name;
   crds::ServiceCluster cluster;  // as applied
   int64_t generation = 0;
+  std::string created_at;  // of the cluster's first generation
   DesiredObjects desired;
   // The builder's inputs, one per route of the cluster that decodes, and
   // what building them gave (before any engine rejected a route).
@@ -52,6 +53,12 @@ struct ClusterPlan {
 
 // `snapshot.cluster` must be set and decode as a ServiceCluster.
 ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& options);
+
+// A digest of everything the traffic model is built from (the cluster's
+// generation, and per route its generation, age, resolved endpoints and
+// secret state). Equal fingerprints build equal models, so a pass compares
+// them before building or rendering anything.
+std::string ModelInputFingerprint(const ClusterPlan& plan);
 
 // The builder options the plan used; the check step rebuilds with routes
 // excluded on top of them.

@@ -241,3 +241,29 @@ TEST(PlanTest, TlsSecretsToMountNamesOnlyExistingSecrets) {
 
 }  // namespace
 }  // namespace sg::reconcilers
+
+namespace sg::reconcilers {
+namespace {
+
+TEST(PlanTest, ModelInputFingerprintFollowsWhatTheModelIsBuiltFrom) {
+  auto s = Base();
+  s.routes = {Decode(Route("shop", "shop.example.com"))};
+  const std::string first = ModelInputFingerprint(PlanCluster(s, PlanOptions{}));
+  EXPECT_EQ(ModelInputFingerprint(PlanCluster(s, PlanOptions{})), first);
+
+  auto moved = s;
+  moved.tasks["svc-app"] =
+      std::make_shared<const store::TaskList>(store::TaskList{Running("t2", "10.0.1.8")});
+  EXPECT_NE(ModelInputFingerprint(PlanCluster(moved, PlanOptions{})), first);
+
+  auto changed = s;
+  changed.routes = {Decode(Route("shop", "shop.example.com"), 2)};
+  EXPECT_NE(ModelInputFingerprint(PlanCluster(changed, PlanOptions{})), first);
+
+  auto cluster_changed = s;
+  cluster_changed.cluster->stored.generation = 2;
+  EXPECT_NE(ModelInputFingerprint(PlanCluster(cluster_changed, PlanOptions{})), first);
+}
+
+}  // namespace
+}  // namespace sg::reconcilers

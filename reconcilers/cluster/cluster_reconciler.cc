@@ -124,31 +124,43 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     return InvalidArgument("cluster/" + name + ": engine \"" + dataplane::EngineOf(plan.cluster) +
                            "\" is not available");
   }
-  dataplane::CheckOptions check;
-  check.known_good_hash = memories_.With(name, [](ClusterMemory& m) { return m.last_good_hash; });
-  check.on_render = [this](double seconds) {
-    metrics_.render_duration_seconds.WithLabels({}).Observe(seconds);
-  };
-  bool first_build = true;
-  auto checked = dataplane::BuildCheckedConfig(
-      [&](const std::map<std::string, std::string>& excluded) {
-        if (first_build && excluded.empty()) {
-          first_build = false;
-          return std::move(plan.built);  // planned already: not built twice
-        }
-        BuildOptions build = PlanBuildOptions(plan_options);
-        build.excluded = excluded;
-        return BuildModel(plan.cluster, plan.route_inputs, build);
-      },
-      *plane, check);
-  if (!checked.ok()) {
-    Log()->warn("no valid configuration cluster={} error={}", name, checked.error().message);
-    return Internal("cluster/" + name + ": no valid configuration: " + checked.error().message);
+  const std::string fingerprint = ModelInputFingerprint(plan);
+  std::shared_ptr<const dataplane::CheckedConfig> checked =
+      memories_.With(name, [&](ClusterMemory& m) {
+        return m.model_fingerprint == fingerprint ? m.last_checked : nullptr;
+      });
+  if (!checked) {
+    dataplane::CheckOptions check;
+    check.known_good_hash = memories_.With(name, [](ClusterMemory& m) { return m.last_good_hash; });
+    check.on_render = [this](double seconds) {
+      metrics_.render_duration_seconds.WithLabels({}).Observe(seconds);
+    };
+    bool first_build = true;
+    auto fresh = dataplane::BuildCheckedConfig(
+        [&](const std::map<std::string, std::string>& excluded) {
+          if (first_build && excluded.empty()) {
+            first_build = false;
+            return std::move(plan.built);  // planned already: not built twice
+          }
+          BuildOptions build = PlanBuildOptions(plan_options);
+          build.excluded = excluded;
+          return BuildModel(plan.cluster, plan.route_inputs, build);
+        },
+        *plane, check);
+    if (!fresh.ok()) {
+      Log()->warn("no valid configuration cluster={} error={}", name, fresh.error().message);
+      return Internal("cluster/" + name + ": no valid configuration: " + fresh.error().message);
+    }
+    for (const auto& [route, message] : fresh->excluded) {
+      Log()->warn("engine rejected route cluster={} route={} error={}", name, route, message);
+    }
+    checked = std::make_shared<const dataplane::CheckedConfig>(std::move(*fresh));
+    memories_.With(name, [&](ClusterMemory& m) {
+      m.last_good_hash = checked->hash;
+      m.model_fingerprint = fingerprint;
+      m.last_checked = checked;
+    });
   }
-  for (const auto& [route, message] : checked->excluded) {
-    Log()->warn("engine rejected route cluster={} route={} error={}", name, route, message);
-  }
-  memories_.With(name, [&](ClusterMemory& m) { m.last_good_hash = checked->hash; });
   stages.Mark("plan-render-check");
 
   // 3. Apply.

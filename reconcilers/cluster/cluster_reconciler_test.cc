@@ -323,6 +323,7 @@ TEST_F(ClusterReconcilerTest, SecondPassWithNothingChangedWritesNothing) {
   const std::string first = publisher_.LastText();
   const int64_t generation = publisher_.CurrentGeneration("public");
   const size_t validations = fake_validator_.configs().size();
+  const auto renders = metrics_.render_duration_seconds.WithLabels({}).Snap().count;
 
   docker_.ResetCounters();
   Pass();
@@ -334,6 +335,8 @@ TEST_F(ClusterReconcilerTest, SecondPassWithNothingChangedWritesNothing) {
   EXPECT_EQ(publisher_.CurrentGeneration("public"), generation);
   // An unchanged configuration is not validated again either.
   EXPECT_EQ(fake_validator_.configs().size(), validations);
+  // Nor built or rendered: the model's inputs are compared first.
+  EXPECT_EQ(metrics_.render_duration_seconds.WithLabels({}).Snap().count, renders);
 }
 
 TEST_F(ClusterReconcilerTest, DriftOfTheProxyServiceIsRepaired) {

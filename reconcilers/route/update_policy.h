@@ -1,7 +1,7 @@
 #pragma once
-// Enforces a Route's updatePolicy on a backend service's spec: pure edit of
-// the Docker ServiceSpec JSON, so the route reconciler only decides whether to
-// send it back.
+// Enforces a Route's updatePolicy on a backend service's spec: maps the
+// policy onto the Docker layer's typed update settings, so the route
+// reconciler only decides whether to send the spec back.
 
 #include <string>
 
