@@ -25,6 +25,19 @@ std::string WithQuery(std::string path, const std::string& query) {
 
 std::string Seg(const std::string& id) { return UrlEncode(id); }
 
+// A response body through its parser; errors pass through.
+template <typename T>
+Result<T> Parsed(Result<std::string> body, Result<T> (*parse)(std::string_view)) {
+  if (!body.ok()) return body.error();
+  return parse(*body);
+}
+
+// A call whose body says nothing the caller needs.
+Status Done(const Result<std::string>& body) {
+  if (!body.ok()) return body.error();
+  return OkStatus();
+}
+
 }  // namespace
 
 EngineClient::EngineClient(std::unique_ptr<HttpTransport> transport, RequestObserver observer)
@@ -77,161 +90,124 @@ Result<std::string> EngineClient::Do(const char* method, const char* endpoint,
 Result<VersionInfo> EngineClient::Version() {
   // Unversioned on purpose: an engine older than 1.41 rejects /v1.41/...
   // with 400 "client version is too new" before we could say what is wrong.
-  auto body = Do("GET", "/version", "/version", {}, /*unversioned=*/true);
-  if (!body.ok()) return body.error();
-  return ParseVersion(*body);
+  return Parsed(Do("GET", "/version", "/version", {}, /*unversioned=*/true), ParseVersion);
 }
 
 Result<SwarmInfo> EngineClient::InspectSwarm() {
-  auto body = Do("GET", "/swarm", "/swarm");
-  if (!body.ok()) return body.error();
-  return ParseSwarm(*body);
+  return Parsed(Do("GET", "/swarm", "/swarm"), ParseSwarm);
 }
 
 // ---- configs
 
 Result<std::vector<Config>> EngineClient::ListConfigs(const Filters& filters) {
-  auto body = Do("GET", "/configs", WithQuery("/configs", FiltersQuery(filters)));
-  if (!body.ok()) return body.error();
-  return ParseConfigList(*body);
+  return Parsed(Do("GET", "/configs", WithQuery("/configs", FiltersQuery(filters))),
+                ParseConfigList);
 }
 
 Result<Config> EngineClient::InspectConfig(const std::string& id_or_name) {
-  auto body = Do("GET", "/configs/{id}", "/configs/" + Seg(id_or_name));
-  if (!body.ok()) return body.error();
-  return ParseConfig(*body);
+  return Parsed(Do("GET", "/configs/{id}", "/configs/" + Seg(id_or_name)), ParseConfig);
 }
 
 Result<std::string> EngineClient::CreateConfig(const ConfigSpec& spec) {
-  auto body = Do("POST", "/configs/create", "/configs/create", ConfigSpecJson(spec));
-  if (!body.ok()) return body.error();
-  return ParseCreatedId(*body);
+  return Parsed(Do("POST", "/configs/create", "/configs/create", ConfigSpecJson(spec)),
+                ParseCreatedId);
 }
 
 Status EngineClient::UpdateConfig(const std::string& id, uint64_t version, const ConfigSpec& spec) {
-  auto body = Do("POST", "/configs/{id}/update",
+  return Done(Do("POST", "/configs/{id}/update",
                  "/configs/" + Seg(id) + "/update?version=" + std::to_string(version),
-                 ConfigSpecJson(spec));
-  if (!body.ok()) return body.error();
-  return OkStatus();
+                 ConfigSpecJson(spec)));
 }
 
 Status EngineClient::RemoveConfig(const std::string& id_or_name) {
-  auto body = Do("DELETE", "/configs/{id}", "/configs/" + Seg(id_or_name));
-  if (!body.ok()) return body.error();
-  return OkStatus();
+  return Done(Do("DELETE", "/configs/{id}", "/configs/" + Seg(id_or_name)));
 }
 
 // ---- secrets
 
 Result<std::vector<Secret>> EngineClient::ListSecrets(const Filters& filters) {
-  auto body = Do("GET", "/secrets", WithQuery("/secrets", FiltersQuery(filters)));
-  if (!body.ok()) return body.error();
-  return ParseSecretList(*body);
+  return Parsed(Do("GET", "/secrets", WithQuery("/secrets", FiltersQuery(filters))),
+                ParseSecretList);
 }
 
 Result<Secret> EngineClient::InspectSecret(const std::string& id_or_name) {
-  auto body = Do("GET", "/secrets/{id}", "/secrets/" + Seg(id_or_name));
-  if (!body.ok()) return body.error();
-  return ParseSecret(*body);
+  return Parsed(Do("GET", "/secrets/{id}", "/secrets/" + Seg(id_or_name)), ParseSecret);
 }
 
 Result<std::string> EngineClient::CreateSecret(const SecretSpec& spec) {
-  auto body = Do("POST", "/secrets/create", "/secrets/create", SecretSpecJson(spec));
-  if (!body.ok()) return body.error();
-  return ParseCreatedId(*body);
+  return Parsed(Do("POST", "/secrets/create", "/secrets/create", SecretSpecJson(spec)),
+                ParseCreatedId);
 }
 
 Status EngineClient::RemoveSecret(const std::string& id_or_name) {
-  auto body = Do("DELETE", "/secrets/{id}", "/secrets/" + Seg(id_or_name));
-  if (!body.ok()) return body.error();
-  return OkStatus();
+  return Done(Do("DELETE", "/secrets/{id}", "/secrets/" + Seg(id_or_name)));
 }
 
 // ---- services
 
 Result<std::vector<Service>> EngineClient::ListServices(const Filters& filters) {
-  auto body = Do("GET", "/services", WithQuery("/services", FiltersQuery(filters)));
-  if (!body.ok()) return body.error();
-  return ParseServiceList(*body);
+  return Parsed(Do("GET", "/services", WithQuery("/services", FiltersQuery(filters))),
+                ParseServiceList);
 }
 
 Result<Service> EngineClient::InspectService(const std::string& id_or_name) {
   // insertDefaults=false: the Spec comes back as stored, so resending it
   // after an edit does not freeze engine defaults into it.
-  auto body = Do("GET", "/services/{id}", "/services/" + Seg(id_or_name) + "?insertDefaults=false");
-  if (!body.ok()) return body.error();
-  return ParseService(*body);
+  return Parsed(
+      Do("GET", "/services/{id}", "/services/" + Seg(id_or_name) + "?insertDefaults=false"),
+      ParseService);
 }
 
 Result<std::string> EngineClient::CreateService(const std::string& spec_json) {
-  auto body = Do("POST", "/services/create", "/services/create", spec_json);
-  if (!body.ok()) return body.error();
-  return ParseCreatedId(*body);
+  return Parsed(Do("POST", "/services/create", "/services/create", spec_json), ParseCreatedId);
 }
 
 Status EngineClient::UpdateService(const std::string& id, uint64_t version,
                                    const std::string& spec_json) {
-  auto body = Do("POST", "/services/{id}/update",
-                 "/services/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json);
-  if (!body.ok()) return body.error();
-  return OkStatus();
+  return Done(Do("POST", "/services/{id}/update",
+                 "/services/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json));
 }
 
 Status EngineClient::RemoveService(const std::string& id_or_name) {
-  auto body = Do("DELETE", "/services/{id}", "/services/" + Seg(id_or_name));
-  if (!body.ok()) return body.error();
-  return OkStatus();
+  return Done(Do("DELETE", "/services/{id}", "/services/" + Seg(id_or_name)));
 }
 
 // ---- tasks
 
 Result<std::vector<Task>> EngineClient::ListTasks(const Filters& filters) {
-  auto body = Do("GET", "/tasks", WithQuery("/tasks", FiltersQuery(filters)));
-  if (!body.ok()) return body.error();
-  return ParseTaskList(*body);
+  return Parsed(Do("GET", "/tasks", WithQuery("/tasks", FiltersQuery(filters))), ParseTaskList);
 }
 
 // ---- networks
 
 Result<std::vector<Network>> EngineClient::ListNetworks(const Filters& filters) {
-  auto body = Do("GET", "/networks", WithQuery("/networks", FiltersQuery(filters)));
-  if (!body.ok()) return body.error();
-  return ParseNetworkList(*body);
+  return Parsed(Do("GET", "/networks", WithQuery("/networks", FiltersQuery(filters))),
+                ParseNetworkList);
 }
 
 Result<Network> EngineClient::InspectNetwork(const std::string& id_or_name) {
-  auto body = Do("GET", "/networks/{id}", "/networks/" + Seg(id_or_name));
-  if (!body.ok()) return body.error();
-  return ParseNetwork(*body);
+  return Parsed(Do("GET", "/networks/{id}", "/networks/" + Seg(id_or_name)), ParseNetwork);
 }
 
 Result<std::string> EngineClient::CreateNetwork(const NetworkSpec& spec) {
-  auto body = Do("POST", "/networks/create", "/networks/create", NetworkCreateJson(spec));
-  if (!body.ok()) return body.error();
-  return ParseCreatedId(*body);
+  return Parsed(Do("POST", "/networks/create", "/networks/create", NetworkCreateJson(spec)),
+                ParseCreatedId);
 }
 
 Status EngineClient::RemoveNetwork(const std::string& id_or_name) {
-  auto body = Do("DELETE", "/networks/{id}", "/networks/" + Seg(id_or_name));
-  if (!body.ok()) return body.error();
-  return OkStatus();
+  return Done(Do("DELETE", "/networks/{id}", "/networks/" + Seg(id_or_name)));
 }
 
 // ---- nodes
 
 Result<std::vector<Node>> EngineClient::ListNodes(const Filters& filters) {
-  auto body = Do("GET", "/nodes", WithQuery("/nodes", FiltersQuery(filters)));
-  if (!body.ok()) return body.error();
-  return ParseNodeList(*body);
+  return Parsed(Do("GET", "/nodes", WithQuery("/nodes", FiltersQuery(filters))), ParseNodeList);
 }
 
 Status EngineClient::UpdateNode(const std::string& id, uint64_t version,
                                 const std::string& spec_json) {
-  auto body = Do("POST", "/nodes/{id}/update",
-                 "/nodes/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json);
-  if (!body.ok()) return body.error();
-  return OkStatus();
+  return Done(Do("POST", "/nodes/{id}/update",
+                 "/nodes/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json));
 }
 
 // ---- events

@@ -447,32 +447,32 @@ Result<std::string> ParseCreatedId(std::string_view json) {
   return id;
 }
 
-std::string ConfigSpecJson(const ConfigSpec& spec) {
+namespace {
+
+// Configs and secrets share one spec shape: name, labels, base64 data.
+std::string NamedDataSpecJson(const std::string& name, const Labels& labels,
+                              const std::string& data) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
   w.Key("Name");
-  WriteStr(w, spec.name);
+  WriteStr(w, name);
   w.Key("Labels");
-  WriteLabels(w, spec.labels);
+  WriteLabels(w, labels);
   w.Key("Data");
-  WriteStr(w, Base64Encode(spec.data));
+  WriteStr(w, Base64Encode(data));
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
 
+}  // namespace
+
+std::string ConfigSpecJson(const ConfigSpec& spec) {
+  return NamedDataSpecJson(spec.name, spec.labels, spec.data);
+}
+
 std::string SecretSpecJson(const SecretSpec& spec) {
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
-  w.StartObject();
-  w.Key("Name");
-  WriteStr(w, spec.name);
-  w.Key("Labels");
-  WriteLabels(w, spec.labels);
-  w.Key("Data");
-  WriteStr(w, Base64Encode(spec.data));
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  return NamedDataSpecJson(spec.name, spec.labels, spec.data);
 }
 
 std::string NetworkCreateJson(const NetworkSpec& spec) {

@@ -36,6 +36,18 @@ std::string Attribute(const docker::Event& e, const char* key) {
   return it == e.attributes.end() ? std::string() : it->second;
 }
 
+// Removes the entry whose key (name) or id is `id_or_name`.
+template <typename T>
+void EraseByIdOrName(std::map<std::string, std::shared_ptr<const T>>& by_name,
+                     const std::string& id_or_name) {
+  for (auto it = by_name.begin(); it != by_name.end(); ++it) {
+    if (it->first == id_or_name || it->second->id == id_or_name) {
+      by_name.erase(it);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 SwarmCache::SwarmCache(docker::DockerClient& docker, ResourceStore& store)
@@ -285,12 +297,7 @@ void SwarmCache::PutNetwork(docker::Network network) {
 
 void SwarmCache::ForgetNetwork(const std::string& id_or_name) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = networks_.begin(); it != networks_.end(); ++it) {
-    if (it->first == id_or_name || it->second->id == id_or_name) {
-      networks_.erase(it);
-      return;
-    }
-  }
+  EraseByIdOrName(networks_, id_or_name);
 }
 
 void SwarmCache::PutSecret(docker::Secret secret) {
@@ -301,12 +308,7 @@ void SwarmCache::PutSecret(docker::Secret secret) {
 
 void SwarmCache::ForgetSecret(const std::string& id_or_name) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = secrets_.begin(); it != secrets_.end(); ++it) {
-    if (it->first == id_or_name || it->second->id == id_or_name) {
-      secrets_.erase(it);
-      return;
-    }
-  }
+  EraseByIdOrName(secrets_, id_or_name);
 }
 
 void SwarmCache::NoteStatus(crds::Kind kind, const std::string& name, int64_t generation,

@@ -63,6 +63,15 @@ docker::Task Running(const std::string& id, const std::string& ip) {
   return t;
 }
 
+std::shared_ptr<const docker::Secret> Secret(const std::string& name) {
+  auto secret = std::make_shared<docker::Secret>();
+  secret->id = "sec1";
+  secret->name = name;
+  return secret;
+}
+
+const std::string kTerminate = "  tls: {mode: terminate, secret: shop-tls}\n";
+
 // A snapshot of cluster "public" on network net1 with service "app" running one task.
 ClusterSnapshot Base() {
   ClusterSnapshot s;
@@ -142,8 +151,7 @@ INSTANTIATE_TEST_SUITE_P(
         PlanCase{"a TLS secret that does not exist",
                  [] {
                    auto s = Base();
-                   s.routes = {Decode(Route("shop", "shop.example.com",
-                                            "  tls: {mode: terminate, secret: shop-tls}\n"))};
+                   s.routes = {Decode(Route("shop", "shop.example.com", kTerminate))};
                    return s;
                  },
                  {{"shop", kReasonSecretNotFound}},
@@ -152,12 +160,8 @@ INSTANTIATE_TEST_SUITE_P(
         PlanCase{"a TLS secret the running proxies have not mounted yet",
                  [] {
                    auto s = Base();
-                   auto secret = std::make_shared<docker::Secret>();
-                   secret->id = "sec1";
-                   secret->name = "shop-tls";
-                   s.secrets["shop-tls"] = secret;
-                   s.routes = {Decode(Route("shop", "shop.example.com",
-                                            "  tls: {mode: terminate, secret: shop-tls}\n"))};
+                   s.secrets["shop-tls"] = Secret("shop-tls");
+                   s.routes = {Decode(Route("shop", "shop.example.com", kTerminate))};
                    return s;
                  },
                  {{"shop", kReasonSecretMounting}},
@@ -166,15 +170,11 @@ INSTANTIATE_TEST_SUITE_P(
         PlanCase{"a TLS secret every proxy mounts is served",
                  [] {
                    auto s = Base();
-                   auto secret = std::make_shared<docker::Secret>();
-                   secret->id = "sec1";
-                   secret->name = "shop-tls";
-                   s.secrets["shop-tls"] = secret;
+                   s.secrets["shop-tls"] = Secret("shop-tls");
                    auto proxy = Service("svc-proxy", "sg-proxy-public");
                    std::const_pointer_cast<docker::Service>(proxy)->secret_names = {"shop-tls"};
                    s.services["sg-proxy-public"] = proxy;
-                   s.routes = {Decode(Route("shop", "shop.example.com",
-                                            "  tls: {mode: terminate, secret: shop-tls}\n"))};
+                   s.routes = {Decode(Route("shop", "shop.example.com", kTerminate))};
                    return s;
                  },
                  {{"shop", kReasonReady}},
@@ -229,10 +229,7 @@ TEST(PlanTest, WithoutTheNetworkRoutesHaveNoEndpointsYet) {
 
 TEST(PlanTest, TlsSecretsToMountNamesOnlyExistingSecrets) {
   auto s = Base();
-  auto secret = std::make_shared<docker::Secret>();
-  secret->id = "sec1";
-  secret->name = "shop-tls";
-  s.secrets["shop-tls"] = secret;
+  s.secrets["shop-tls"] = Secret("shop-tls");
   auto refs = TlsSecretsToMount(s, {"shop-tls", "missing"});
   ASSERT_EQ(refs.size(), 1u);
   EXPECT_EQ(refs[0].id, "sec1");
