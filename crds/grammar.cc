@@ -138,26 +138,30 @@ std::string CheckPath(std::string_view v) {
   return {};
 }
 
-std::string CheckDockerName(std::string_view v) {
-  const char* kExpected =
-      "a Docker name: a letter or digit, then letters, digits, '_', '.' or '-' (at most 63 "
-      "characters)";
-  if (v.empty() || v.size() > 63 || !IsAlnum(v.front())) return kExpected;
+namespace {
+
+// A word of at most `max` characters that starts with a letter or digit and
+// otherwise holds letters, digits and `others`: "" or `expected`.
+std::string CheckWord(std::string_view v, size_t max, const char* others, const char* expected) {
+  if (v.empty() || v.size() > max || !IsAlnum(v.front())) return expected;
   for (char c : v) {
-    if (!IsAlnum(c) && !IsIn(c, "_.-")) return kExpected;
+    if (!IsAlnum(c) && !IsIn(c, others)) return expected;
   }
   return {};
 }
 
+}  // namespace
+
+std::string CheckDockerName(std::string_view v) {
+  return CheckWord(v, 63, "_.-",
+                   "a Docker name: a letter or digit, then letters, digits, '_', '.' or '-' (at "
+                   "most 63 characters)");
+}
+
 std::string CheckToken(std::string_view v) {
-  const char* kExpected =
-      "an HTTP token (RFC 7230) of at most 128 letters, digits, '-' and '_', starting with a "
-      "letter or digit";
-  if (v.empty() || v.size() > 128 || !IsAlnum(v.front())) return kExpected;
-  for (char c : v) {
-    if (!IsAlnum(c) && c != '-' && c != '_') return kExpected;
-  }
-  return {};
+  return CheckWord(v, 128, "-_",
+                   "an HTTP token (RFC 7230) of at most 128 letters, digits, '-' and '_', "
+                   "starting with a letter or digit");
 }
 
 std::string CheckHeaderValue(std::string_view v) {
@@ -192,14 +196,9 @@ std::string CheckRedirectUrl(std::string_view v) {
 }
 
 std::string CheckImage(std::string_view v) {
-  const char* kExpected =
-      "an image reference of at most 255 characters such as swarmgate/proxy:latest (letters, "
-      "digits and _.:/@-)";
-  if (v.empty() || v.size() > 255 || !IsAlnum(v.front())) return kExpected;
-  for (char c : v) {
-    if (!IsAlnum(c) && !IsIn(c, "_.:/@-")) return kExpected;
-  }
-  return {};
+  return CheckWord(v, 255, "_.:/@-",
+                   "an image reference of at most 255 characters such as swarmgate/proxy:latest "
+                   "(letters, digits and _.:/@-)");
 }
 
 std::string CheckConstraint(std::string_view v) {
