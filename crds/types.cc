@@ -12,6 +12,7 @@ Duration Duration::Parse(std::string_view text) {
 }
 
 const char* ToString(BackendMode v) { return v == BackendMode::kTask ? "task" : "vip"; }
+const char* ToString(ProxyMode v) { return v == ProxyMode::kGlobal ? "global" : "replicated"; }
 const char* ToString(Delivery v) { return v == Delivery::kHot ? "hot" : "rolling"; }
 const char* ToString(PublishMode v) { return v == PublishMode::kHost ? "host" : "ingress"; }
 const char* ToString(UpdateOrder v) {

@@ -37,6 +37,7 @@ enum class TlsMode { kTerminate, kPassthrough };
 
 // The spellings used in resources ("task", "start-first", ...).
 const char* ToString(BackendMode v);
+const char* ToString(ProxyMode v);
 const char* ToString(Delivery v);
 const char* ToString(PublishMode v);
 const char* ToString(UpdateOrder v);

@@ -85,7 +85,8 @@ class Converter {
         out->SetObject();
         std::set<std::string> seen;
         for (auto it = node.begin(); it != node.end(); ++it) {
-          const YAML::Node& key = it->first;
+          // A copy: `it->first` lives in a proxy that dies with this statement.
+          const YAML::Node key = it->first;
           Mark km = ToMark(key.Mark());
           if (!key.IsScalar()) {
             Error(path, km.line ? km : mark,

@@ -1,13 +1,14 @@
 #pragma once
-// A minimal blocking HTTP/1.1 client over TCP (Boost.Beast), enough for the
-// proxy agent to talk to the operator on the control network: one request
-// per connection, a deadline per request, and Cancel() to abort a long-poll
-// at shutdown.
+// The proxy agent's HTTP client for the operator on the control network:
+// plain http:// URLs, a deadline per request, and Cancel() to abort a
+// long-poll at shutdown. The wire work is done by the project's one HTTP
+// transport (operator/docker/http_transport.h, Boost.Beast over TCP), one
+// connection per request.
 //
-// Thread-safety: Do() runs on one thread at a time per instance (callers
-// that need concurrency use one instance each); Cancel() may be called from
-// any thread and is terminal: the request in flight and every later one fail
-// with Unavailable("cancelled").
+// Thread-safety: Do() may be called from several threads at once (each call
+// gets its own connection); Cancel() may be called from any thread and is
+// terminal: the request in flight and every later one fail with
+// Unavailable("cancelled").
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +20,10 @@
 #include <vector>
 
 #include "operator/common/result.h"
+
+namespace sg::docker {
+class HttpTransport;
+}
 
 namespace sg::agent {
 
@@ -56,23 +61,23 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Sends `call` and reads the answer within `timeout` (connect included).
-  // Transport errors, timeouts and cancellation are Unavailable; any HTTP
-  // status is a successful reply.
+  // Sends `call` and reads the answer within `timeout` (plus at most the
+  // connect timeout, 5 s, when a new connection is needed). Transport errors,
+  // timeouts and cancellation are Unavailable; any HTTP status is a
+  // successful reply.
   Result<HttpReply> Do(const HttpCall& call, std::chrono::milliseconds timeout);
   void Cancel();
 
   const HttpEndpoint& endpoint() const { return endpoint_; }
 
  private:
-  struct Io;
-
   const HttpEndpoint endpoint_;
-  std::unique_ptr<Io> io_;
+  std::unique_ptr<docker::HttpTransport> transport_;
   std::atomic<bool> cancelled_{false};
 };
 
-// URL query escaping of a value (RFC 3986 unreserved characters kept).
+// URL query escaping of a value (RFC 3986 unreserved characters kept):
+// sg::PercentEncode of operator/common/hash.h.
 std::string QueryEscape(const std::string& value);
 
 }  // namespace sg::agent

@@ -1,7 +1,6 @@
 #include "operator/agent/nginx_process.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +18,8 @@
 #include <thread>
 #include <utility>
 
+#include "operator/common/nginx_output.h"
+#include "operator/common/process.h"
 #include "operator/runtime/logging.h"
 
 namespace sg::agent {
@@ -29,29 +30,26 @@ const std::shared_ptr<spdlog::logger>& Log() {
   return logger;
 }
 
-// What a child does between fork and exec: only async-signal-safe calls. The
-// agent blocks its shutdown signals in every thread (they are taken by
-// sigwait), and exec keeps a blocked mask, so nginx would never see SIGHUP or
-// SIGQUIT without resetting it here. Descriptors above stderr are closed: the
-// agent's sockets (Asio does not mark them close-on-exec) must not live on in
-// nginx. `output_fd` >= 0 becomes stdout and stderr.
 // At most this many listening sockets are handed to nginx.
 constexpr size_t kMaxInherited = 16;
 
-// `inherit` (n descriptors) become 3..3+n-1 in the child, without
-// close-on-exec, for nginx's NGINX variable.
-void PrepareChild(bool own_group, int output_fd, const std::vector<int>& inherit = {}) {
+// What the nginx master's child does between fork and exec: only
+// async-signal-safe calls. The agent blocks its shutdown signals in every
+// thread (they are taken by sigwait), and exec keeps a blocked mask, so nginx
+// would never see SIGHUP or SIGQUIT without resetting it here. It gets its own
+// process group (so a drain that overruns kills the workers too). Descriptors
+// above stderr are closed: the agent's sockets (Asio does not mark them
+// close-on-exec) must not live on in nginx. `inherit` (n descriptors) become
+// 3..3+n-1 in the child, without close-on-exec, for nginx's NGINX variable.
+// (Short-lived helpers such as `nginx -t` go through sg::RunProcess.)
+void PrepareMasterChild(const std::vector<int>& inherit) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
-  if (own_group) setpgid(0, 0);
+  setpgid(0, 0);
   int devnull = open("/dev/null", O_RDONLY);
   if (devnull >= 0) dup2(devnull, 0);
-  if (output_fd >= 0) {
-    dup2(output_fd, 1);
-    dup2(output_fd, 2);
-  }
   // Out of the way first, so moving one into place never overwrites another.
   int moved[kMaxInherited];
   const size_t n = std::min(inherit.size(), kMaxInherited);
@@ -71,93 +69,6 @@ std::vector<char*> Argv(const std::vector<std::string>& args) {
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   return argv;
-}
-
-struct ProcessResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr interleaved
-};
-
-// Runs args[0] and collects its output; kills it after `timeout`.
-Result<ProcessResult> RunProcess(const std::vector<std::string>& args,
-                                 std::chrono::milliseconds timeout) {
-  std::vector<char*> argv = Argv(args);
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + strerror(errno));
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return Internal(std::string("fork: ") + strerror(errno));
-  }
-  if (pid == 0) {
-    PrepareChild(false, fds[1]);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  ProcessResult result;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool timed_out = false;
-  char buf[4096];
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    const int r = poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      timed_out = r == 0;
-      break;
-    }
-    const ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  if (timed_out) kill(pid, SIGKILL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) return Unavailable(args[0] + " did not finish in time");
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-    if (result.exit_code == 127 && result.output.empty()) {
-      return Internal("cannot run " + args[0]);
-    }
-  }
-  return result;
-}
-
-// nginx's diagnostics without its epilogue, with paths relative to the
-// prefix, on one line: "[emerg] unknown directive "x" in nginx.conf.next:3".
-std::string CleanNginxOutput(std::string out, const std::string& prefix) {
-  const std::string p = prefix + "/";
-  for (size_t pos; (pos = out.find(p)) != std::string::npos;) out.erase(pos, p.size());
-  std::string cleaned;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.empty() || line.find("test failed") != std::string::npos ||
-        line.find("syntax is ok") != std::string::npos) {
-      continue;
-    }
-    if (line.rfind("nginx: ", 0) == 0) line.erase(0, 7);
-    // With `error_log stderr` the lines carry the log prefix:
-    // "2026/01/02 03:04:05 [emerg] 123#123: msg" -> "[emerg] msg".
-    if (line.size() > 20 && line[4] == '/' && line[7] == '/' && line[19] == ' ') {
-      const size_t level_end = line.find("] ", 20);
-      const size_t msg = level_end == std::string::npos ? level_end : line.find(": ", level_end);
-      if (msg != std::string::npos) line = line.substr(20, level_end - 19) + line.substr(msg + 1);
-    }
-    if (!cleaned.empty()) cleaned += "; ";
-    cleaned += line;
-  }
-  return cleaned.empty() ? "nginx -t failed without a message" : cleaned;
 }
 
 Result<std::string> ReadFile(const std::string& path) {
@@ -296,8 +207,9 @@ Status ExecNginxProcess::Test(const std::string& config_file) {
   args.insert(args.begin() + 1, {"-t", "-q"});
   auto run = RunProcess(args, std::chrono::seconds(30));
   if (!run.ok()) return run.error();
-  if (run->exit_code != 0) return InvalidArgument(CleanNginxOutput(run->output, prefix_));
-  return OkStatus();
+  if (run->exit_code == 0) return OkStatus();
+  std::string message = CleanNginxOutput(run->output, prefix_);
+  return InvalidArgument(message.empty() ? "nginx -t failed without a message" : message);
 }
 
 Status ExecNginxProcess::Start() {
@@ -330,7 +242,7 @@ Status ExecNginxProcess::Start() {
   const pid_t pid = fork();
   if (pid < 0) return Internal(std::string("fork: ") + strerror(errno));
   if (pid == 0) {
-    PrepareChild(true, -1, inherited_);
+    PrepareMasterChild(inherited_);
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }

@@ -1,10 +1,8 @@
 #include "operator/delivery/config_hub.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <set>
@@ -13,39 +11,25 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "operator/common/hash.h"
 #include "operator/runtime/logging.h"
 
 namespace sg::delivery {
 namespace {
 
-using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
+// A raw SHA-256 digest (32 bytes).
+using Digest = std::string;
+constexpr std::size_t kDigestSize = 32;
 
 const std::shared_ptr<spdlog::logger>& Log() {
   static const auto logger = runtime::NamedLogger("delivery");
   return logger;
 }
 
-Digest Sha256(std::string_view data) {
-  Digest d{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
-  return d;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool ParseDigest(const std::string& hex, Digest* out) {
-  if (hex.size() != 2 * out->size()) return false;
-  for (std::size_t i = 0; i < out->size(); ++i) {
-    const int hi = HexValue(hex[2 * i]);
-    const int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<unsigned char>(hi * 16 + lo);
-  }
+  auto bytes = HexDecode(hex);
+  if (!bytes || bytes->size() != kDigestSize) return false;
+  *out = std::move(*bytes);
   return true;
 }
 
@@ -84,18 +68,6 @@ const std::vector<std::string>& KnownTriggers() {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const Digest d = Sha256(data);
-  std::string out;
-  out.reserve(2 * d.size());
-  for (unsigned char b : d) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
-}
-
 struct ConfigHub::Waiter {
   std::int64_t after = 0;
   http::Responder responder;
@@ -119,7 +91,7 @@ struct ConfigHub::Cluster {
   // Shared so that answering many waiters does not copy under the lock.
   std::shared_ptr<const std::string> config;
   bool token_set = false;
-  Digest token_digest{};
+  Digest token_digest;
   // Generations not yet served by every expected proxy -> earliest trigger.
   std::map<std::int64_t, PendingTrigger> pending;
   std::set<std::string> expected;
@@ -184,7 +156,7 @@ void ConfigHub::SetToken(const std::string& cluster, const std::string& token_sh
   std::lock_guard<std::mutex> l(mu_);
   auto& slot = clusters_[cluster];
   if (!slot) slot = std::make_unique<Cluster>();
-  Digest d{};
+  Digest d;
   if (!ParseDigest(token_sha256_hex, &d)) {
     Log()->error("invalid token hash, agents locked out cluster={} hash_length={}", cluster,
                  token_sha256_hex.size());
@@ -192,7 +164,7 @@ void ConfigHub::SetToken(const std::string& cluster, const std::string& token_sh
     return;
   }
   slot->token_set = true;
-  slot->token_digest = d;
+  slot->token_digest = std::move(d);
 }
 
 void ConfigHub::Forget(const std::string& cluster) {
@@ -376,7 +348,10 @@ ConfigHub::Cluster* ConfigHub::Authorize(const http::Request& req, const std::st
     reason = "no-token-registered";
   } else {
     const Digest d = Sha256(token);
-    if (CRYPTO_memcmp(d.data(), c.token_digest.data(), d.size()) != 0) reason = "token-mismatch";
+    if (d.size() != c.token_digest.size() ||
+        CRYPTO_memcmp(d.data(), c.token_digest.data(), d.size()) != 0) {
+      reason = "token-mismatch";
+    }
   }
   if (reason != nullptr) {
     Log()->info("agent request refused cluster={} remote={} reason={}", cluster, req.remote_address,

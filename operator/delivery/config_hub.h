@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "operator/common/hash.h"
 #include "operator/common/result.h"
 #include "operator/http/http_server.h"
 #include "operator/metrics/swarmgate_metrics.h"
@@ -43,8 +44,9 @@ inline constexpr const char* kGenerationHeader = "X-Swarmgate-Generation";
 inline constexpr const char* kConfigPath = "/v1/proxy/config";
 inline constexpr const char* kReportPath = "/v1/proxy/report";
 
-// Lower-case hex SHA-256 of `data` (for SetToken and for tests).
-std::string Sha256Hex(std::string_view data);
+// Lower-case hex SHA-256 of `data` (for SetToken and for tests); the one in
+// operator/common/hash.h, kept under this name for existing callers.
+using sg::Sha256Hex;
 
 struct ConfigHubOptions {
   // Long-poll window when the agent sends no `wait`, and its upper bound.

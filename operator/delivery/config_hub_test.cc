@@ -251,6 +251,27 @@ TEST_F(ConfigHubHttpTest, LongPollAnsweredByLaterPublish) {
   EXPECT_EQ(hub_.WaitingAgents("web"), 0u);
 }
 
+// The agent's shutdown: Cancel() ends the long-poll in flight at once, and
+// every later request fails without reaching the server.
+TEST_F(ConfigHubHttpTest, CancelEndsALongPollInFlight) {
+  hub_.Publish("web", "one", "route", clock_.Now());
+  HttpClient client(HttpEndpoint{"127.0.0.1", server_->port(), ""});
+  HttpCall call;
+  call.target = "/v1/proxy/config?cluster=web&after=1&wait=30";
+  call.headers.emplace_back("Authorization", "Bearer web-token");
+  const auto start = std::chrono::steady_clock::now();
+  auto reply = std::async(std::launch::async, [&] { return client.Do(call, 45s); });
+  ASSERT_TRUE(Eventually([&] { return hub_.WaitingAgents("web") == 1; }));
+  client.Cancel();
+  auto r = reply.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  auto again = client.Do(call, 45s);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message, "cancelled");
+}
+
 TEST_F(ConfigHubHttpTest, PublishOfOtherClusterDoesNotWakeAgent) {
   hub_.Publish("web", "one", "route", clock_.Now());
   auto reply = std::async(std::launch::async, [&] {

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "operator/docker/test_unix_http_server.h"
+#include "operator/testing/test_unix_http_server.h"
 
 namespace sg::docker {
 namespace {

@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <limits>
 #include <variant>
 
@@ -72,6 +73,21 @@ class HttpTransport::Connection {
       }
     }
     return done;
+  }
+
+  enum class Wait { kDone, kTimeout, kCancelled };
+
+  // Pump that also gives up when `*cancel` turns true, checked every `poll`
+  // (no flag: plain Pump).
+  Wait PumpCancellable(const bool& done, Clock::time_point until, const std::atomic<bool>* cancel,
+                       std::chrono::milliseconds poll) {
+    if (cancel == nullptr) return Pump(done, until) ? Wait::kDone : Wait::kTimeout;
+    for (;;) {
+      if (cancel->load()) return Wait::kCancelled;
+      const auto slice = std::min(until, Clock::now() + poll);
+      if (Pump(done, slice)) return Wait::kDone;
+      if (Clock::now() >= until) return Wait::kTimeout;
+    }
   }
 
   // Aborts whatever is in flight by closing the socket, then lets the
@@ -146,13 +162,20 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::Create(DockerEndpoint endp
   return t;
 }
 
-Result<std::unique_ptr<HttpTransport::Connection>> HttpTransport::Dial() {
+Result<std::unique_ptr<HttpTransport::Connection>> HttpTransport::Dial(
+    const std::atomic<bool>* cancel) {
   auto conn = std::make_unique<Connection>();
   const auto deadline = Clock::now() + options_.connect_timeout;
   bool done = false;
   error_code ec;
-  auto timed_out = [&]() {
+  using Wait = Connection::Wait;
+  auto wait = [&]() {
+    return conn->PumpCancellable(done, deadline, cancel, options_.cancel_poll_interval);
+  };
+  // Not kDone: aborts what is in flight and says why.
+  auto gave_up = [&](Wait w) {
     conn->Abort();
+    if (w == Wait::kCancelled) return Unavailable("cancelled");
     return Unavailable("cannot connect to " + endpoint_.url + ": timed out after " +
                        FormatDuration(options_.connect_timeout));
   };
@@ -168,7 +191,7 @@ Result<std::unique_ptr<HttpTransport::Connection>> HttpTransport::Dial() {
                           done = true;
                         });
     conn->stream = std::move(sock);
-    if (!conn->Pump(done, deadline)) return timed_out();
+    if (Wait w = wait(); w != Wait::kDone) return gave_up(w);
     if (ec) return failed(ec);
     return conn;
   }
@@ -181,9 +204,10 @@ Result<std::unique_ptr<HttpTransport::Connection>> HttpTransport::Dial() {
                            endpoints = std::move(r);
                            done = true;
                          });
-  if (!conn->Pump(done, deadline)) {
+  if (Wait w = wait(); w != Wait::kDone) {
     resolver.cancel();
     conn->Abort();
+    if (w == Wait::kCancelled) return Unavailable("cancelled");
     return Unavailable("cannot connect to " + endpoint_.url + ": name resolution timed out");
   }
   if (ec) return failed(ec);
@@ -196,7 +220,7 @@ Result<std::unique_ptr<HttpTransport::Connection>> HttpTransport::Dial() {
   });
   Connection::TcpSocket* raw = sock.get();
   conn->stream = std::move(sock);
-  if (!conn->Pump(done, deadline)) return timed_out();
+  if (Wait w = wait(); w != Wait::kDone) return gave_up(w);
   if (ec) return failed(ec);
   raw->set_option(asio::ip::tcp::no_delay(true), ec);
 
@@ -214,7 +238,7 @@ Result<std::unique_ptr<HttpTransport::Connection>> HttpTransport::Dial() {
     done = true;
   });
   conn->stream = std::move(tls);
-  if (!conn->Pump(done, deadline)) return timed_out();
+  if (Wait w = wait(); w != Wait::kDone) return gave_up(w);
   if (ec) {
     return Unavailable("TLS handshake with " + endpoint_.url + " failed: " + ec.message());
   }
@@ -230,6 +254,7 @@ std::unique_ptr<HttpTransport::Connection> HttpTransport::TakeIdle() {
 }
 
 void HttpTransport::ReturnIdle(std::unique_ptr<Connection> conn) {
+  if (!options_.keep_alive) return;
   conn->reused = true;
   std::lock_guard<std::mutex> lock(mu_);
   if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(conn));
@@ -237,35 +262,66 @@ void HttpTransport::ReturnIdle(std::unique_ptr<Connection> conn) {
 
 namespace {
 
-http::request<http::string_body> BuildRequest(const HttpRequest& in, const DockerEndpoint& ep) {
+http::request<http::string_body> BuildRequest(const HttpRequest& in, const DockerEndpoint& ep,
+                                              const TransportOptions& options) {
   http::request<http::string_body> req;
   req.method(http::string_to_verb(in.method));
   req.target(in.target);
   req.version(11);
   req.set(http::field::host, ep.HostHeader());
-  req.set(http::field::user_agent, "swarmgate");
+  req.set(http::field::user_agent, options.user_agent);
+  if (!options.keep_alive) req.keep_alive(false);
+  for (const auto& [name, value] : in.headers) req.set(name, value);
   if (!in.body.empty()) {
-    req.set(http::field::content_type, "application/json");
+    req.set(http::field::content_type,
+            in.content_type.empty() ? "application/json" : in.content_type);
     req.body() = in.body;
   }
   req.prepare_payload();
   return req;
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+template <class Fields>
+std::map<std::string, std::string> HeaderMap(const Fields& fields) {
+  std::map<std::string, std::string> out;
+  for (const auto& field : fields) {
+    out[Lower(std::string(field.name_string()))] = std::string(field.value());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string HttpResponse::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
 
 Result<HttpResponse> HttpTransport::RoundTrip(const HttpRequest& request) {
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.request_timeout;
-  const auto req = BuildRequest(request, endpoint_);
+  const auto req = BuildRequest(request, endpoint_, options_);
   const std::string what = request.method + " " + request.target;
+  using Wait = Connection::Wait;
+  auto gave_up = [&](Connection& conn, Wait w) {
+    conn.Abort();
+    if (w == Wait::kCancelled) return Unavailable("cancelled");
+    return Unavailable(what + " to " + endpoint_.url + " timed out after " +
+                       FormatDuration(timeout));
+  };
 
   // A pooled connection may have been closed by the engine while idle; that
   // shows as EOF before any response byte, and the request is then retried
   // once on a fresh connection (the engine never saw it).
   for (int attempt = 0;; ++attempt) {
+    if (request.cancel != nullptr && request.cancel->load()) return Unavailable("cancelled");
     std::unique_ptr<Connection> conn = attempt == 0 ? TakeIdle() : nullptr;
     if (!conn) {
-      auto dialed = Dial();
+      auto dialed = Dial(request.cancel);
       if (!dialed.ok()) return dialed.error();
       conn = std::move(dialed).value();
     }
@@ -278,11 +334,8 @@ Result<HttpResponse> HttpTransport::RoundTrip(const HttpRequest& request) {
         done = true;
       });
     });
-    if (!conn->Pump(done, deadline)) {
-      conn->Abort();
-      return Unavailable(what + " to " + endpoint_.url + " timed out after " +
-                         FormatDuration(timeout));
-    }
+    Wait w = conn->PumpCancellable(done, deadline, request.cancel, options_.cancel_poll_interval);
+    if (w != Wait::kDone) return gave_up(*conn, w);
     if (ec) {
       if (conn->reused && attempt == 0 && IsStaleConnectionError(ec)) continue;
       return Unavailable(what + " to " + endpoint_.url + " failed: " + ec.message());
@@ -298,11 +351,8 @@ Result<HttpResponse> HttpTransport::RoundTrip(const HttpRequest& request) {
         done = true;
       });
     });
-    if (!conn->Pump(done, deadline)) {
-      conn->Abort();
-      return Unavailable(what + " to " + endpoint_.url + " timed out after " +
-                         FormatDuration(timeout));
-    }
+    w = conn->PumpCancellable(done, deadline, request.cancel, options_.cancel_poll_interval);
+    if (w != Wait::kDone) return gave_up(*conn, w);
     if (ec) {
       if (conn->reused && attempt == 0 && !parser.got_some() && IsStaleConnectionError(ec)) {
         continue;
@@ -312,8 +362,11 @@ Result<HttpResponse> HttpTransport::RoundTrip(const HttpRequest& request) {
     auto& res = parser.get();
     HttpResponse out;
     out.status = static_cast<int>(res.result_int());
+    out.headers = HeaderMap(res);
     out.body = std::move(res.body());
-    if (res.keep_alive() && !parser.need_eof()) ReturnIdle(std::move(conn));
+    if (options_.keep_alive && res.keep_alive() && !parser.need_eof()) {
+      ReturnIdle(std::move(conn));
+    }
     return out;
   }
 }
@@ -324,10 +377,13 @@ Result<HttpResponse> HttpTransport::Stream(const HttpRequest& request,
                                            const std::function<void(int)>& on_header) {
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.request_timeout;
   const std::string what = request.method + " " + request.target;
-  auto dialed = Dial();
-  if (!dialed.ok()) return dialed.error();
+  auto dialed = Dial(&cancel);
+  if (!dialed.ok()) {
+    if (cancel.load()) return HttpResponse{};
+    return dialed.error();
+  }
   std::unique_ptr<Connection> conn = std::move(dialed).value();
-  const auto req = BuildRequest(request, endpoint_);
+  const auto req = BuildRequest(request, endpoint_, options_);
 
   // Runs until done, the deadline, or cancel; polls the flag in between.
   enum class Outcome { kDone, kTimeout, kCancelled };
@@ -378,6 +434,7 @@ Result<HttpResponse> HttpTransport::Stream(const HttpRequest& request,
 
   HttpResponse out;
   out.status = static_cast<int>(parser.get().result_int());
+  out.headers = HeaderMap(parser.get());
   if (on_header) on_header(out.status);
   const bool success = out.status >= 200 && out.status < 300;
   // An error answer is a small JSON document: read it all within the

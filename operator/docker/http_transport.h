@@ -4,6 +4,11 @@
 // io_context that the calling thread runs until the operation completes or
 // its deadline passes (then the socket is closed, which aborts it).
 //
+// It is the project's one HTTP client: the proxy agent talks to the operator
+// through it too (operator/agent/http_client.h, plain TCP), which is why a
+// request may carry its own headers and a cancel flag and a response carries
+// its headers.
+//
 // Thread-safety: RoundTrip and Stream may be called concurrently. Idle
 // keep-alive connections sit in a small pool guarded by a mutex; a connection
 // is used by one call at a time.
@@ -11,10 +16,12 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "operator/common/result.h"
@@ -33,18 +40,34 @@ struct TransportOptions {
   // Streams check their cancel flag at least this often.
   std::chrono::milliseconds cancel_poll_interval{250};
   size_t max_body_bytes = 256u << 20;  // config lists carry every config's data
+  std::string user_agent = "swarmgate";
+  // false: one request per connection ("Connection: close"), nothing pooled;
+  // for peers behind a Swarm VIP that may move between requests.
+  bool keep_alive = true;
 };
 
 struct HttpRequest {
   std::string method;                    // "GET", "POST", "DELETE"
   std::string target;                    // path and query, already encoded
-  std::string body;                      // sent as application/json when non-empty
+  std::string body;                      // sent when non-empty
   std::chrono::milliseconds timeout{0};  // 0: TransportOptions::request_timeout
+  std::string content_type;              // of a non-empty body; "": application/json
+  // Sent after Host and User-Agent (which they may replace).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // RoundTrip only: when set, the call gives up once it turns true (checked
+  // every TransportOptions::cancel_poll_interval, connecting included) and
+  // fails with Unavailable("cancelled"). Must outlive the call.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {
   int status = 0;
   std::string body;
+  // Every header, names lower-cased; of repeated names the last one.
+  std::map<std::string, std::string> headers;
+
+  // The value of header `lower_name`, "" when absent.
+  std::string Header(const std::string& lower_name) const;
 };
 
 class HttpTransport {
@@ -80,7 +103,7 @@ class HttpTransport {
  private:
   HttpTransport(DockerEndpoint endpoint, TransportOptions options);
 
-  Result<std::unique_ptr<Connection>> Dial();
+  Result<std::unique_ptr<Connection>> Dial(const std::atomic<bool>* cancel = nullptr);
   std::unique_ptr<Connection> TakeIdle();
   void ReturnIdle(std::unique_ptr<Connection> conn);
 

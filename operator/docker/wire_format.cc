@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "operator/common/hash.h"
 #include "operator/docker/base64.h"
 
 namespace sg::docker {
@@ -267,23 +268,7 @@ Result<std::vector<T>> ParseList(std::string_view json, const char* what, F from
 
 }  // namespace
 
-std::string UrlEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view s) { return PercentEncode(s); }
 
 std::string EncodeFiltersJson(const Filters& filters) {
   rapidjson::StringBuffer sb;

@@ -13,7 +13,8 @@
 namespace sg::docker {
 
 // Percent-encodes everything except RFC 3986 unreserved characters, so the
-// result is safe both as a path segment and as a query value.
+// result is safe both as a path segment and as a query value (sg::PercentEncode
+// of operator/common/hash.h).
 std::string UrlEncode(std::string_view s);
 
 // {"label":["a=b"],"name":["x"]} — the JSON Docker expects in `filters`.

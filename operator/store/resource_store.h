@@ -20,18 +20,19 @@
 #include <vector>
 
 #include "crds/kind.h"
+#include "operator/common/labels.h"
 #include "operator/common/result.h"
 #include "operator/docker/docker_client.h"
 
 namespace sg::store {
 
-inline constexpr const char* kLabelKind = "swarmgate.io/kind";
-inline constexpr const char* kLabelName = "swarmgate.io/name";
-inline constexpr const char* kLabelGeneration = "swarmgate.io/generation";
-inline constexpr const char* kLabelStatus = "swarmgate.io/status";
-// When generation 1 was created; carried to later generations so AGE survives
-// changes (older generation configs are deleted).
-inline constexpr const char* kLabelCreated = "swarmgate.io/created";
+// The labels of resource configs (operator/common/labels.h), under the names
+// this namespace has always used.
+using sg::kLabelCreated;
+using sg::kLabelGeneration;
+using sg::kLabelKind;
+using sg::kLabelName;
+using sg::kLabelStatus;
 
 struct StoredResource {
   crds::Kind kind = crds::Kind::kRoute;

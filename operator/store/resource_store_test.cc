@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "operator/docker/fake_docker_client.h"
+#include "operator/testing/fake_docker_client.h"
 #include "operator/testing/docker_test_util.h"
 
 namespace sg::store {

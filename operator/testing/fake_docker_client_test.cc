@@ -1,4 +1,4 @@
-#include "operator/docker/fake_docker_client.h"
+#include "operator/testing/fake_docker_client.h"
 
 #include <gtest/gtest.h>
 
