@@ -16,79 +16,13 @@
 #include <system_error>
 #include <utility>
 
+#include "operator/common/nginx_output.h"
+#include "operator/common/process.h"
+
 namespace sg::nginx {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ProcessResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr interleaved
-};
-
-// Runs argv[0] with argv, collecting its output; kills it after `timeout`.
-sg::Result<ProcessResult> RunProcess(const std::vector<std::string>& args,
-                                     std::chrono::milliseconds timeout) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return sg::Internal(std::string("pipe: ") + strerror(errno));
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return sg::Internal(std::string("fork: ") + strerror(errno));
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-
-  ProcessResult result;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool timed_out = false;
-  char buf[4096];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    int r = poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      timed_out = r == 0;
-      break;
-    }
-    ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  if (timed_out) kill(pid, SIGKILL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) return sg::Unavailable(args[0] + " did not finish in time");
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-    if (result.exit_code == 127 && result.output.empty()) {
-      return sg::Internal("cannot run " + args[0]);
-    }
-  }
-  return result;
-}
 
 // A private directory removed on scope exit.
 class TempDir {
@@ -140,31 +74,6 @@ sg::Result<std::string> ReadFile(const fs::path& path) {
   return s.str();
 }
 
-// Keeps nginx's diagnostics, drops its "test failed" epilogue, and makes paths
-// relative to the temporary prefix so messages are stable and readable.
-std::string CleanNginxOutput(std::string out, const std::string& dir) {
-  std::string prefix = dir + "/";
-  for (size_t pos; (pos = out.find(prefix)) != std::string::npos;) out.erase(pos, prefix.size());
-  std::string cleaned;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.empty() || line.find("test failed") != std::string::npos ||
-        line.find("syntax is ok") != std::string::npos) {
-      continue;
-    }
-    if (line.rfind("nginx: ", 0) == 0) line.erase(0, 7);
-    // "2026/01/02 03:04:05 [emerg] 123#123: msg" -> "[emerg] msg"
-    if (line.size() > 20 && line[4] == '/' && line[7] == '/' && line[19] == ' ') {
-      size_t level_end = line.find("] ", 20);
-      size_t msg = level_end == std::string::npos ? level_end : line.find(": ", level_end);
-      if (msg != std::string::npos) line = line.substr(20, level_end - 19) + line.substr(msg + 1);
-    }
-    if (!cleaned.empty()) cleaned += "; ";
-    cleaned += line;
-  }
-  return cleaned;
-}
-
 bool IsRelativeInside(const std::string& p) {
   if (p.empty() || p[0] == '/') return false;
   for (const auto& part : fs::path(p)) {
@@ -195,8 +104,8 @@ sg::Status ExecNginxValidator::Validate(const std::string& config,
   std::error_code ec;
   fs::create_directories(fs::path(d) / "logs", ec);
   auto run =
-      RunProcess({nginx_, "-t", "-q", "-p", d + "/", "-c", d + "/nginx.conf", "-e", "stderr"},
-                 std::chrono::seconds(30));
+      sg::RunProcess({nginx_, "-t", "-q", "-p", d + "/", "-c", d + "/nginx.conf", "-e", "stderr"},
+                     std::chrono::seconds(30));
   if (!run.ok()) return run.error();
   if (run->exit_code == 0) return sg::OkStatus();
   std::string msg = CleanNginxOutput(run->output, d);
@@ -204,31 +113,15 @@ sg::Status ExecNginxValidator::Validate(const std::string& config,
   return sg::InvalidArgument(msg);
 }
 
-sg::Status FakeNginxValidator::Validate(const std::string& config,
-                                        const std::map<std::string, std::string>&) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  configs_.push_back(config);
-  return result_;
-}
-
-void FakeNginxValidator::SetResult(sg::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  result_ = std::move(status);
-}
-
-std::vector<std::string> FakeNginxValidator::configs() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return configs_;
-}
-
 sg::Result<SelfSignedCertificate> GenerateSelfSignedCertificate(const std::string& openssl_binary) {
   auto dir = TempDir::Create("");
   if (!dir.ok()) return dir.error();
   std::string cert = dir->path() + "/cert.pem";
   std::string key = dir->path() + "/key.pem";
-  auto run = RunProcess({openssl_binary, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
-                         "/CN=placeholder", "-days", "1", "-keyout", key, "-out", cert},
-                        std::chrono::seconds(30));
+  auto run =
+      sg::RunProcess({openssl_binary, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                      "/CN=placeholder", "-days", "1", "-keyout", key, "-out", cert},
+                     std::chrono::seconds(30));
   if (!run.ok()) return run.error();
   if (run->exit_code != 0) return sg::Internal("openssl req failed: " + run->output);
   SelfSignedCertificate out;

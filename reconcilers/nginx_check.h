@@ -11,7 +11,8 @@
 
 namespace sg::nginx {
 
-// The seam reconcilers depend on; tests use FakeNginxValidator.
+// The seam the nginx engine depends on; tests use FakeNginxValidator
+// (operator/testing).
 class NginxValidator {
  public:
   virtual ~NginxValidator() = default;
@@ -38,20 +39,6 @@ class ExecNginxValidator : public NginxValidator {
  private:
   std::string nginx_;
   std::string temp_root_;
-};
-
-// Records every config and answers with a preset status.
-class FakeNginxValidator : public NginxValidator {
- public:
-  sg::Status Validate(const std::string& config,
-                      const std::map<std::string, std::string>& files) const override;
-  void SetResult(sg::Status status);
-  std::vector<std::string> configs() const;
-
- private:
-  mutable std::mutex mu_;
-  sg::Status result_;
-  mutable std::vector<std::string> configs_;
 };
 
 struct SelfSignedCertificate {

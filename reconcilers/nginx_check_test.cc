@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "operator/testing/fake_nginx_validator.h"
 #include "reconcilers/nginx_renderer.h"
 
 namespace sg::nginx {

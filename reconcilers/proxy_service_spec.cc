@@ -143,20 +143,6 @@ SealedSpec SealWithHash(rapidjson::Document& d) {
 std::string ProxyServiceName(const std::string& cluster) { return "sg-proxy-" + cluster; }
 std::string ListenerServiceName(const std::string& cluster) { return "sg-listen-" + cluster; }
 std::string ListenerVolumeName(const std::string& cluster) { return "sg-listen-" + cluster; }
-std::string OwnerValue(const std::string& cluster) { return "cluster/" + cluster; }
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  std::string hex;
-  hex.reserve(2 * SHA256_DIGEST_LENGTH);
-  char buf[3];
-  for (unsigned char c : digest) {
-    snprintf(buf, sizeof(buf), "%02x", c);
-    hex += buf;
-  }
-  return hex;
-}
 
 std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
                                   const ProxyServiceInputs& inputs) {

@@ -8,15 +8,11 @@
 #include <vector>
 
 #include "crds/types.h"
+#include "operator/common/hash.h"
+#include "operator/common/labels.h"
 #include "operator/docker/docker_types.h"
 
 namespace sg::reconcilers {
-
-inline constexpr const char* kLabelOwner = "swarmgate.io/owner";
-inline constexpr const char* kLabelManagedBy = "swarmgate.io/managed-by";
-inline constexpr const char* kManagedByValue = "swarmgate";
-inline constexpr const char* kLabelSpecHash = "swarmgate.io/spec-hash";
-inline constexpr const char* kLabelTokenHash = "swarmgate.io/token-sha256";
 
 inline constexpr const char* kProxyConfigPath = "/etc/swarmgate/nginx.conf";
 inline constexpr const char* kProxyPrefix = "/var/lib/swarmgate";
@@ -26,7 +22,6 @@ inline constexpr int kProxyStatusPort = 8082;
 // volume holding the listener's unix socket (operator/agent/listener_holder.h).
 inline constexpr const char* kListenerMountTarget = "/run/swarmgate-listener";
 inline constexpr const char* kListenerSocketPath = "/run/swarmgate-listener/sock";
-inline constexpr const char* kLabelImage = "swarmgate.io/image";
 
 struct SecretRef {
   std::string id;
@@ -49,7 +44,6 @@ std::string ProxyServiceName(const std::string& cluster);
 // node-local volume it shares with the proxies.
 std::string ListenerServiceName(const std::string& cluster);
 std::string ListenerVolumeName(const std::string& cluster);
-std::string OwnerValue(const std::string& cluster);  // "cluster/<name>"
 
 // A service spec and the hash its spec-hash label carries.
 struct SealedSpec {
@@ -75,8 +69,5 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
 // the proxies can be updated (start-first) under it.
 std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
                                      const std::string& network_id);
-
-// Hex SHA-256, for spec hashes, config names and token digests.
-std::string Sha256Hex(const std::string& data);
 
 }  // namespace sg::reconcilers

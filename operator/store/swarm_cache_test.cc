@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "operator/docker/fake_docker_client.h"
+#include "operator/testing/fake_docker_client.h"
 
 namespace sg::store {
 namespace {

@@ -1,7 +1,5 @@
 #include "reconcilers/cluster/cluster_apply.h"
 
-#include <openssl/rand.h>
-
 #include <spdlog/spdlog.h>
 
 #include "operator/runtime/logging.h"
@@ -20,18 +18,6 @@ docker::Labels OwnedLabels(const std::string& cluster) {
 
 std::string OwnerFilter(const std::string& cluster) {
   return std::string(kLabelOwner) + "=" + OwnerValue(cluster);
-}
-
-std::string RandomToken() {
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) return "";
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
 }
 
 }  // namespace
@@ -100,13 +86,13 @@ Result<std::string> ClusterApplier::EnsureToken(const std::string& cluster,
   }
   // Docker never returns secret data, so only the digest is kept (in a label)
   // to check what agents present.
-  std::string token = RandomToken();
-  if (token.empty()) return Internal("no randomness for the agent token");
+  auto token = RandomHexToken();
+  if (!token.ok()) return token.error();
   docker::SecretSpec spec;
   spec.name = name;
-  spec.data = token;
+  spec.data = *token;
   spec.labels = OwnedLabels(cluster);
-  std::string digest = Sha256Hex(token);
+  std::string digest = Sha256Hex(*token);
   spec.labels[kLabelTokenHash] = digest;
   auto id = docker_.CreateSecret(spec);
   if (!id.ok()) return id.error();

@@ -9,8 +9,9 @@
 
 #include "crds/loader.h"
 #include "crds/status.h"
-#include "operator/docker/fake_docker_client.h"
 #include "operator/metrics/registry.h"
+#include "operator/testing/fake_docker_client.h"
+#include "operator/testing/fake_nginx_validator.h"
 #include "reconcilers/dataplane/nginx_data_plane.h"
 #include "reconcilers/model_builder.h"
 #include "reconcilers/proxy_service_spec.h"

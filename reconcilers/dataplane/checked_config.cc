@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "reconcilers/proxy_service_spec.h"
+#include "operator/common/hash.h"
 
 namespace sg::dataplane {
 
@@ -17,7 +17,7 @@ Result<CheckedConfig> BuildCheckedConfig(const ModelBuilder& build, DataPlane& p
       options.on_render(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    out.hash = reconcilers::Sha256Hex(out.config.text);
+    out.hash = Sha256Hex(out.config.text);
     if (!options.known_good_hash.empty() && out.hash == options.known_good_hash) return out;
     CheckOutcome checked = plane.Check(out.built.model, out.config);
     if (checked.status.ok()) {
