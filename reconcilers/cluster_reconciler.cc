@@ -16,8 +16,8 @@
 #include "crds/loader.h"
 #include "crds/status.h"
 #include "reconcilers/endpoint_resolver.h"
-#include "reconcilers/model_builder.h"
-#include "reconcilers/nginx_renderer.h"
+#include "reconcilers/model/model_builder.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/proxy_service_spec.h"
 
 namespace sg::reconcilers {
@@ -538,16 +538,17 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   stage("list");
   BuildOptions build;
   build.certs_dir = options_.certs_dir;
-  build.runtime.pid_file = "nginx.pid";
-  build.runtime.access_log = "off";
-  build.runtime.stream_module = options_.stream_module;
+  nginx::RenderOptions render;
+  render.pid_file = "nginx.pid";
+  render.access_log = "off";
+  render.stream_module = options_.stream_module;
   BuildResult built;
   std::string text;
   std::string nginx_error;
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto t0 = std::chrono::steady_clock::now();
     built = BuildModel(cluster, inputs_for_model, build);
-    text = nginx::RenderNginxConfig(built.model);
+    text = nginx::RenderNginxConfig(built.model, render);
     metrics_.render_duration_seconds.WithLabels({}).Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     std::string hash = Sha256Hex(text);
@@ -560,7 +561,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     BuildOptions check_build = build;
     check_build.certs_dir = "certs";
     auto check_model = BuildModel(cluster, inputs_for_model, check_build).model;
-    std::string check_text = nginx::RenderNginxConfig(check_model);
+    std::string check_text = nginx::RenderNginxConfig(check_model, render);
     std::map<std::string, std::string> files;
     auto cert_paths = nginx::CertificateFiles(check_model);
     if (!cert_paths.empty()) {

@@ -11,7 +11,7 @@
 #include "crds/status.h"
 #include "operator/docker/fake_docker_client.h"
 #include "operator/metrics/registry.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 #include "reconcilers/proxy_service_spec.h"
 
 namespace sg::reconcilers {

@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 
 #include "crds/loader.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx_check.h"
-#include "reconcilers/nginx_renderer.h"
 
 namespace sg::reconcilers {
 namespace {
@@ -237,7 +237,7 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
     options.certs_dir = "certs";
     auto built = BuildModel(*cluster, routes, options);
     EXPECT_TRUE(nginx::CheckModelStrings(built.model).ok()) << c.yaml;
-    std::string text = nginx::RenderNginxConfig(built.model);
+    std::string text = nginx::RenderNginxConfig(built.model, nginx::RenderOptions{});
     auto files = nginx::PlaceholderCertificateFiles(nginx::CertificateFiles(built.model), *cert);
     auto st = validator.Validate(text, files);
     std::string context;

@@ -7,9 +7,9 @@
 #include "operator/cli/cli.h"
 #include "operator/cli/commands.h"
 #include "operator/cli/exit_codes.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx_check.h"
-#include "reconcilers/nginx_renderer.h"
 
 namespace po = boost::program_options;
 
@@ -64,9 +64,10 @@ int RunRender(const Args& args, CliContext& ctx) {
   }
   reconcilers::BuildOptions options;
   options.certs_dir = certs_dir;
-  options.runtime.access_log = "off";
+  nginx::RenderOptions render;
+  render.access_log = "off";
   auto built = reconcilers::BuildModel(*cluster, routes, options);
-  std::string text = nginx::RenderNginxConfig(built.model);
+  std::string text = nginx::RenderNginxConfig(built.model, render);
   for (const auto& [name, outcome] : built.routes) {
     if (!outcome.served) {
       ctx.err << "warning: route/" << name << " left out: " << outcome.reason << ": "
@@ -87,7 +88,7 @@ int RunRender(const Args& args, CliContext& ctx) {
       placeholders = nginx::PlaceholderCertificateFiles(certs, *cert);
     }
     nginx::ExecNginxValidator validator;
-    auto st = validator.Validate(nginx::RenderNginxConfig(model), placeholders);
+    auto st = validator.Validate(nginx::RenderNginxConfig(model, render), placeholders);
     if (!st.ok()) {
       ctx.err << "error: nginx -t: " << st.error().message << "\n";
       return kExitInvalid;
