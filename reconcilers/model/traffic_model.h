@@ -85,8 +85,8 @@ struct BackendRef {
 };
 
 // Requests matching either rule go to the canary backends only (split by their
-// weights). Values match case-insensitively (nginx map semantics); an empty
-// value matches any non-empty header or cookie value.
+// weights). Values match case-insensitively; an empty value matches any
+// non-empty header or cookie value.
 struct CanaryRule {
   std::string header_name;
   std::string header_value;

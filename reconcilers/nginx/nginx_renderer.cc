@@ -162,6 +162,7 @@ std::string RenderNginxConfig(const model::TrafficModel& model, const RenderOpti
 
 namespace {
 
+// Keeps the first unsafe string it is shown. Not thread-safe; one per check.
 class StringChecker {
  public:
   void Token(std::string_view route, std::string_view field, std::string_view v) {

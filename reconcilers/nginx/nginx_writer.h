@@ -98,7 +98,7 @@ class Writer {
 };
 
 // Attributes the lines written in a scope to `route`, then restores the
-// previous route.
+// previous route. Not thread-safe, like the writer it scopes.
 class RouteScope {
  public:
   RouteScope(Writer& w, std::string_view route) : w_(w), previous_(w.route()) { w.SetRoute(route); }
