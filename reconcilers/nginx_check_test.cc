@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "operator/testing/fake_nginx_validator.h"
-#include "reconcilers/nginx_renderer.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 
 namespace sg::nginx {
 namespace {
@@ -20,32 +20,33 @@ bool Contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
-ProxyModel OneHost() {
-  ProxyModel m;
-  Upstream u;
+model::TrafficModel OneHost() {
+  model::TrafficModel m;
+  model::Upstream u;
   u.name = "shop-v1";
   u.servers.push_back({"10.0.1.5:8080", 1});
   m.upstreams.push_back(u);
-  Server s;
+  model::Server s;
   s.hosts = {"shop.example.com"};
-  Location l;
+  model::Location l;
   l.route = "shop";
   l.backends.push_back({"shop-v1", 1, false});
+  l.selection.split = {{"shop-v1", 10000}};
   s.locations.push_back(l);
   m.servers.push_back(s);
   return m;
 }
 
-ProxyModel Tls() {
-  ProxyModel m = OneHost();
-  m.servers[0].tls = TlsCertificate{"shop.crt", "shop.key"};
+model::TrafficModel Tls() {
+  model::TrafficModel m = OneHost();
+  m.servers[0].tls = model::TlsCertificate{"shop.crt", "shop.key"};
   return m;
 }
 
 TEST(NginxCheckTest, RejectsWithNginxMessage) {
   if (access(kNginx, X_OK) != 0) GTEST_SKIP() << kNginx << " not installed";
-  ProxyModel m = OneHost();
-  std::string config = RenderNginxConfig(m);
+  model::TrafficModel m = OneHost();
+  std::string config = RenderNginxConfig(m, RenderOptions{});
   config.replace(config.find("server_tokens off;"), 18, "server_tokens maybe;");
   ExecNginxValidator validator(kNginx);
   Status st = validator.Validate(config, {});
@@ -59,7 +60,7 @@ TEST(NginxCheckTest, RejectsWithNginxMessage) {
 TEST(NginxCheckTest, MissingCertificateIsReported) {
   if (access(kNginx, X_OK) != 0) GTEST_SKIP() << kNginx << " not installed";
   ExecNginxValidator validator(kNginx);
-  Status st = validator.Validate(RenderNginxConfig(Tls()), {});
+  Status st = validator.Validate(RenderNginxConfig(Tls(), RenderOptions{}), {});
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(Contains(st.error().message, "certs/")) << st.error().message;
 }
@@ -82,9 +83,9 @@ TEST(NginxCheckTest, AcceptsWithPlaceholderCertificates) {
   if (access(kNginx, X_OK) != 0) GTEST_SKIP() << kNginx << " not installed";
   auto cert = GenerateSelfSignedCertificate();
   ASSERT_TRUE(cert.ok()) << cert.error().ToString();
-  ProxyModel m = Tls();
+  model::TrafficModel m = Tls();
   ExecNginxValidator validator(kNginx);
-  Status st = validator.Validate(RenderNginxConfig(m),
+  Status st = validator.Validate(RenderNginxConfig(m, RenderOptions{}),
                                  PlaceholderCertificateFiles(CertificateFiles(m), *cert));
   EXPECT_TRUE(st.ok()) << st.error().ToString();
 }

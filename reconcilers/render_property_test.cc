@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 
 #include "crds/loader.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx_check.h"
-#include "reconcilers/nginx_renderer.h"
 
 namespace sg::reconcilers {
 namespace {
@@ -179,6 +179,40 @@ Case MakeCase(Gen& g, int index) {
   return c;
 }
 
+// The first line whose route comment or upstream name ("r.X.N") names a
+// route other than the one the line map gives it; "" when none.
+std::string LineRouteMismatch(const nginx::RenderedConfig& r, const BuildResult& built) {
+  std::istringstream in(r.text);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::string got = r.RouteAtLine(++n);
+    std::vector<std::string> named;
+    if (size_t p = line.find("# route "); p != std::string::npos) {
+      named.push_back(line.substr(p + 8, line.find_first_of(" :;,", p + 8) - p - 8));
+    }
+    for (const auto& [route, outcome] : built.routes) {
+      // "r.ROUTE.<digit>" as a word of its own: host labels start with a letter.
+      std::string prefix = "r." + route + ".";
+      for (size_t p = line.find(prefix); p != std::string::npos; p = line.find(prefix, p + 1)) {
+        char before = p == 0 ? ' ' : line[p - 1];
+        size_t after = p + prefix.size();
+        if ((before == ' ' || before == '/') && after < line.size() && line[after] >= '0' &&
+            line[after] <= '9') {
+          named.push_back(route);
+          break;
+        }
+      }
+    }
+    for (const std::string& want : named) {
+      if (want != got) {
+        return "line " + std::to_string(n) + " \"" + line + "\" is attributed to \"" + got +
+               "\", not \"" + want + "\"";
+      }
+    }
+  }
+  return "";
+}
+
 TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
   uint64_t seed = 20261124;
   if (const char* s = std::getenv("SG_PROPERTY_SEED")) seed = std::strtoull(s, nullptr, 10);
@@ -237,7 +271,9 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
     options.certs_dir = "certs";
     auto built = BuildModel(*cluster, routes, options);
     EXPECT_TRUE(nginx::CheckModelStrings(built.model).ok()) << c.yaml;
-    std::string text = nginx::RenderNginxConfig(built.model);
+    nginx::RenderedConfig rendered = nginx::RenderNginx(built.model, nginx::RenderOptions{});
+    const std::string& text = rendered.text;
+    EXPECT_EQ(LineRouteMismatch(rendered, built), "") << c.yaml;
     auto files = nginx::PlaceholderCertificateFiles(nginx::CertificateFiles(built.model), *cert);
     auto st = validator.Validate(text, files);
     std::string context;

@@ -184,7 +184,11 @@ int RunOperator(const OperatorOptions& options) {
   store::ResourceStore store(client);
   store::SwarmCache cache(client, store);
   nginx::ExecNginxValidator validator(options.nginx_binary);
-  dataplane::NginxDataPlane nginx_plane(validator);
+  nginx::RenderOptions nginx_paths;
+  nginx_paths.pid_file = "nginx.pid";
+  nginx_paths.access_log = "off";
+  nginx_paths.stream_module = options.stream_module;
+  dataplane::NginxDataPlane nginx_plane(validator, nginx_paths);
   dataplane::DataPlanes planes;
   planes.Register(nginx_plane);
   delivery::ConfigHub hub(clock, metrics);
@@ -194,7 +198,6 @@ int RunOperator(const OperatorOptions& options) {
   reconcilers::ClusterReconcilerOptions cluster_options;
   cluster_options.control_network = options.control_network;
   cluster_options.operator_url = options.operator_url;
-  cluster_options.stream_module = options.stream_module;
   reconcilers::ClusterReconciler cluster_reconciler(client, store, cache, planes, publisher, index,
                                                     metrics, clock, cluster_options);
   runtime::ControllerOptions cluster_ctl_options;

@@ -9,9 +9,9 @@
 #include "operator/cli/exit_codes.h"
 #include "reconcilers/dataplane/checked_config.h"
 #include "reconcilers/dataplane/nginx_data_plane.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx_check.h"
-#include "reconcilers/nginx_renderer.h"
 
 namespace po = boost::program_options;
 
@@ -66,7 +66,8 @@ int RunRender(const Args& args, CliContext& ctx) {
   }
   reconcilers::BuildOptions options;
   options.certs_dir = certs_dir;
-  options.runtime.access_log = "off";
+  nginx::RenderOptions render;
+  render.access_log = "off";
   auto build = [&](const std::map<std::string, std::string>& excluded) {
     reconcilers::BuildOptions o = options;
     o.excluded = excluded;
@@ -77,7 +78,7 @@ int RunRender(const Args& args, CliContext& ctx) {
   if (check) {
     // The operator's own sequence: a route nginx rejects is named and left out.
     nginx::ExecNginxValidator validator;
-    dataplane::NginxDataPlane plane(validator);
+    dataplane::NginxDataPlane plane(validator, render);
     auto checked = dataplane::BuildCheckedConfig(build, plane);
     if (!checked.ok()) {
       ctx.err << "error: " << checked.error().message << "\n";
@@ -91,7 +92,7 @@ int RunRender(const Args& args, CliContext& ctx) {
     built = std::move(checked->built);
   } else {
     built = build({});
-    text = nginx::RenderNginxConfig(built.model);
+    text = nginx::RenderNginxConfig(built.model, render);
   }
   for (const auto& [name, outcome] : built.routes) {
     if (!outcome.served) {

@@ -32,9 +32,6 @@ std::string ModelInputFingerprint(const ClusterPlan& plan) {
 BuildOptions PlanBuildOptions(const PlanOptions& options) {
   BuildOptions build;
   build.certs_dir = options.certs_dir;
-  build.runtime.pid_file = "nginx.pid";
-  build.runtime.access_log = "off";
-  build.runtime.stream_module = options.stream_module;
   return build;
 }
 

@@ -13,14 +13,13 @@
 
 #include "crds/types.h"
 #include "reconcilers/cluster/cluster_snapshot.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 #include "reconcilers/proxy_service_spec.h"
 
 namespace sg::reconcilers {
 
 struct PlanOptions {
   std::string certs_dir = "/run/secrets";  // where proxies find mounted secrets
-  std::string stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
 };
 
 // The objects a cluster owns, as the plan wants them. Ids the Swarm has not

@@ -116,7 +116,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
 
   // 2. Plan, then render and check through the cluster's engine. A route the
   // engine rejects is left out and the rest planned again.
-  PlanOptions plan_options{options_.certs_dir, options_.stream_module};
+  PlanOptions plan_options{options_.certs_dir};
   ClusterPlan plan = PlanCluster(snapshot, plan_options);
   index_.Set(name, plan.used_services, plan.route_names);
   dataplane::DataPlane* plane = planes_.For(plan.cluster);

@@ -36,7 +36,6 @@ struct ClusterReconcilerOptions {
   std::string control_network = "sg-control";
   std::string operator_url = "http://swarmgate-operator:9090";
   std::string certs_dir = "/run/secrets";
-  std::string stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
   // How often a cluster that has not converged yet is looked at again.
   std::chrono::milliseconds converge_poll{300};
 };

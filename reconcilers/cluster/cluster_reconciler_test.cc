@@ -13,7 +13,7 @@
 #include "operator/testing/fake_docker_client.h"
 #include "operator/testing/fake_nginx_validator.h"
 #include "reconcilers/dataplane/nginx_data_plane.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 #include "reconcilers/proxy_service_spec.h"
 
 namespace sg::reconcilers {

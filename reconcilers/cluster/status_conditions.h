@@ -5,7 +5,7 @@
 #include <string>
 
 #include "crds/status.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 
 namespace sg::reconcilers {
 

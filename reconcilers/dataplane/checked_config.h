@@ -11,7 +11,7 @@
 
 #include "operator/common/result.h"
 #include "reconcilers/dataplane/data_plane.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 
 namespace sg::dataplane {
 

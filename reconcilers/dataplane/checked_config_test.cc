@@ -44,13 +44,13 @@ class ScriptedPlane : public DataPlane {
 ModelBuilder Routes(std::vector<std::string> names) {
   return [names](const std::map<std::string, std::string>& excluded) {
     reconcilers::BuildResult r;
-    nginx::Server server;
+    model::Server server;
     for (const auto& n : names) {
       if (excluded.count(n)) {
         r.routes[n].reason = reconcilers::kReasonInvalidConfig;
         continue;
       }
-      nginx::Location l;
+      model::Location l;
       l.route = n;
       server.locations.push_back(l);
       r.routes[n].served = true;

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "operator/common/result.h"
-#include "reconcilers/nginx_model.h"
+#include "reconcilers/model/traffic_model.h"
 
 namespace sg::dataplane {
 
-using TrafficModel = nginx::ProxyModel;
+using model::TrafficModel;
 
 // What an engine renders: its configuration file, and which route each of
 // its lines belongs to, so a checker's "line N" names a route without

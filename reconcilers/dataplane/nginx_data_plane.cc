@@ -3,8 +3,6 @@
 #include <cstdlib>
 #include <map>
 
-#include "reconcilers/nginx_renderer.h"
-
 namespace sg::dataplane {
 namespace {
 
@@ -52,27 +50,6 @@ std::string PointCertificatesAtPlaceholders(const std::string& text, const std::
   return out;
 }
 
-// The route of each line from the renderer's "# route NAME" comments: the
-// nearest one above a line owns it.
-std::vector<std::string> RouteOfEachLine(const std::string& text) {
-  std::vector<std::string> out;
-  std::string current;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + start, end - start);
-    auto p = line.find("# route ");
-    if (p != std::string_view::npos) {
-      std::string_view rest = line.substr(p + 8);
-      current = std::string(rest.substr(0, rest.find_first_of(" :;,")));
-    }
-    out.push_back(current);
-    start = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 int NginxErrorLine(const std::string& message) {
@@ -82,13 +59,15 @@ int NginxErrorLine(const std::string& message) {
   return line > 0 ? line : 0;
 }
 
-NginxDataPlane::NginxDataPlane(nginx::NginxValidator& validator, std::string openssl_binary)
-    : validator_(validator), openssl_(std::move(openssl_binary)) {}
+NginxDataPlane::NginxDataPlane(nginx::NginxValidator& validator, nginx::RenderOptions options,
+                               std::string openssl_binary)
+    : validator_(validator), options_(std::move(options)), openssl_(std::move(openssl_binary)) {}
 
 EngineConfig NginxDataPlane::Render(const TrafficModel& model) const {
+  nginx::RenderedConfig rendered = nginx::RenderNginx(model, options_);
   EngineConfig out;
-  out.text = nginx::RenderNginxConfig(model);
-  out.route_of_line = RouteOfEachLine(out.text);
+  out.text = std::move(rendered.text);
+  out.route_of_line = std::move(rendered.route_of_line);
   return out;
 }
 

@@ -11,15 +11,16 @@
 #include <string>
 
 #include "reconcilers/dataplane/data_plane.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx_check.h"
 
 namespace sg::dataplane {
 
 class NginxDataPlane : public DataPlane {
  public:
-  // `validator` must outlive this object.
-  explicit NginxDataPlane(nginx::NginxValidator& validator,
-                          std::string openssl_binary = "/usr/bin/openssl");
+  // `validator` must outlive this object; `options`: nginx's run-time paths.
+  NginxDataPlane(nginx::NginxValidator& validator, nginx::RenderOptions options = {},
+                 std::string openssl_binary = "/usr/bin/openssl");
 
   std::string Engine() const override { return "nginx"; }
   EngineConfig Render(const TrafficModel& model) const override;
@@ -33,6 +34,7 @@ class NginxDataPlane : public DataPlane {
   Result<nginx::SelfSignedCertificate> Placeholder();
 
   nginx::NginxValidator& validator_;
+  nginx::RenderOptions options_;
   std::string openssl_;
   std::mutex mu_;
   std::optional<nginx::SelfSignedCertificate> placeholder_;  // GUARDED_BY(mu_)

@@ -6,33 +6,41 @@
 
 #include <string>
 
+#include "reconcilers/model/backend_selection.h"
+
 namespace sg::dataplane {
 namespace {
 
 bool HaveNginx() { return access("/usr/sbin/nginx", X_OK) == 0; }
 
+nginx::RenderOptions Paths() {
+  nginx::RenderOptions o;
+  o.access_log = "off";
+  return o;
+}
+
 TrafficModel Model() {
   TrafficModel m;
-  m.runtime.access_log = "off";
   m.settings.certs_dir = "/run/secrets";
-  nginx::Upstream u;
+  model::Upstream u;
   u.name = "r.shop.0";
   u.servers.push_back({"10.0.1.7:8080", 1});
   m.upstreams.push_back(u);
-  nginx::Server s;
+  model::Server s;
   s.hosts = {"shop.example.com"};
-  s.tls = nginx::TlsCertificate{"shop-tls", "shop-tls"};
-  nginx::Location l;
+  s.tls = model::TlsCertificate{"shop-tls", "shop-tls"};
+  model::Location l;
   l.route = "shop";
   l.backends = {{"r.shop.0", 1, false}};
   s.locations.push_back(l);
   m.servers.push_back(s);
-  nginx::Server other;
+  model::Server other;
   other.hosts = {"blog.example.com"};
-  nginx::Location lb;
+  model::Location lb;
   lb.route = "blog";
   other.locations.push_back(lb);
   m.servers.push_back(other);
+  model::ResolveSelections(m);
   return m;
 }
 
@@ -44,7 +52,7 @@ TEST(NginxDataPlaneTest, ErrorLineOfNginxMessages) {
 TEST(NginxDataPlaneTest, CertificatesOfTheProxiesArePlaceholdersForTheCheck) {
   if (!HaveNginx()) GTEST_SKIP() << "nginx is not installed at /usr/sbin/nginx";
   nginx::ExecNginxValidator validator;
-  NginxDataPlane plane(validator);
+  NginxDataPlane plane(validator, Paths());
   TrafficModel m = Model();
   EngineConfig config = plane.Render(m);
   // The delivered text names the proxies' secrets, not the placeholders.
@@ -57,7 +65,7 @@ TEST(NginxDataPlaneTest, CertificatesOfTheProxiesArePlaceholdersForTheCheck) {
 TEST(NginxDataPlaneTest, RejectedLineNamesItsRoute) {
   if (!HaveNginx()) GTEST_SKIP() << "nginx is not installed at /usr/sbin/nginx";
   nginx::ExecNginxValidator validator;
-  NginxDataPlane plane(validator);
+  NginxDataPlane plane(validator, Paths());
   TrafficModel m = Model();
   EngineConfig config = plane.Render(m);
   // Break the first directive line that belongs to "blog".

@@ -8,7 +8,7 @@
 
 #include "crds/loader.h"
 #include "crds/status.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 #include "reconcilers/route/update_policy.h"
 
 namespace sg::reconcilers {

@@ -11,7 +11,7 @@
 #include "crds/loader.h"
 #include "crds/status.h"
 #include "operator/testing/fake_docker_client.h"
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 
 namespace sg::reconcilers {
 namespace {

@@ -1,4 +1,4 @@
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -76,14 +76,14 @@ std::string PlainSpec(const std::string& host, const std::string& path = "/") {
          "\n  backends: [{service: web, port: 8080}]\n";
 }
 
-const nginx::Server* FindServer(const nginx::ProxyModel& m, const std::string& host) {
+const model::Server* FindServer(const model::TrafficModel& m, const std::string& host) {
   for (const auto& s : m.servers) {
     if (std::find(s.hosts.begin(), s.hosts.end(), host) != s.hosts.end()) return &s;
   }
   return nullptr;
 }
 
-const nginx::Upstream* FindUpstream(const nginx::ProxyModel& m, const std::string& name) {
+const model::Upstream* FindUpstream(const model::TrafficModel& m, const std::string& name) {
   for (const auto& u : m.upstreams) {
     if (u.name == name) return &u;
   }
@@ -230,7 +230,9 @@ TEST(ModelBuilder, BackendProblemsKeepTheRouteServedWithTheReason) {
     const auto* u = FindUpstream(built.model, UpstreamName("r", 0));
     ASSERT_NE(u, nullptr);
     EXPECT_TRUE(u->servers.empty());
-    ASSERT_NE(FindServer(built.model, "a.example.com"), nullptr);
+    const auto* server = FindServer(built.model, "a.example.com");
+    ASSERT_NE(server, nullptr);
+    EXPECT_TRUE(server->locations.at(0).selection.split.empty());
   }
 }
 
@@ -330,10 +332,17 @@ TEST(ModelBuilder, RouteFieldsAreMappedIntoTheModel) {
   EXPECT_EQ(loc.canary.header_value, "always");
   EXPECT_EQ(loc.canary.cookie_name, "canary");
   EXPECT_EQ(loc.canary.cookie_value, "");
+  // The policy is decided here: 90/10 by request, canary requests to v2, and
+  // the session cookie keys the split.
+  using Split = std::vector<model::WeightedUpstream>;
+  EXPECT_EQ(loc.selection.split,
+            (Split{{UpstreamName("shop", 0), 9000}, {UpstreamName("shop", 1), 1000}}));
+  EXPECT_EQ(loc.selection.canary_split, (Split{{UpstreamName("shop", 1), 10000}}));
+  EXPECT_EQ(loc.selection.sticky_cookie, "SG_STICKY");
   EXPECT_TRUE(loc.websocket);
-  EXPECT_EQ(loc.timeouts.connect, nginx::Duration(2000));
-  EXPECT_EQ(loc.timeouts.read, nginx::Duration(30000));
-  EXPECT_EQ(loc.timeouts.send, nginx::Duration(45000));
+  EXPECT_EQ(loc.timeouts.connect, model::Duration(2000));
+  EXPECT_EQ(loc.timeouts.read, model::Duration(30000));
+  EXPECT_EQ(loc.timeouts.send, model::Duration(45000));
   EXPECT_EQ(loc.rate_limit.requests_per_second, 100);
   EXPECT_EQ(loc.rate_limit.burst, 200);
 
@@ -343,8 +352,9 @@ TEST(ModelBuilder, RouteFieldsAreMappedIntoTheModel) {
   EXPECT_EQ(u0->servers[0].address, "10.0.1.3:8080");
   EXPECT_EQ(u0->servers[1].address, "10.0.1.2:8080");
   EXPECT_EQ(u0->max_fails, 5);
-  EXPECT_EQ(u0->fail_timeout, nginx::Duration(20000));
+  EXPECT_EQ(u0->fail_timeout, model::Duration(20000));
   EXPECT_EQ(u0->sticky_cookie, "SG_STICKY");
+  EXPECT_EQ(u0->route, "shop");
   const auto* u1 = FindUpstream(built.model, UpstreamName("shop", 1));
   ASSERT_NE(u1, nullptr);
   ASSERT_EQ(u1->servers.size(), 1u);
@@ -384,6 +394,43 @@ TEST(ModelBuilder, PassthroughRouteIsRoutedBySni) {
   ASSERT_EQ(p.upstream.servers.size(), 2u);
   EXPECT_EQ(p.upstream.servers[0].address, "10.0.2.1:5432");
   EXPECT_EQ(p.upstream.servers[1].address, "10.0.2.2:5432");
+  ASSERT_EQ(p.selection.split.size(), 1u);
+  EXPECT_EQ(p.selection.split[0].upstream, UpstreamName("db", 0));
+  EXPECT_EQ(p.selection.split[0].basis_points, 10000);
+  EXPECT_EQ(p.upstream.route, "db");
+
+  // Without endpoints the passthrough route is not served by the proxies.
+  auto dead =
+      BuildModel(Cluster(), {Input(route, "1", {ResolvedBackend{}, ResolvedBackend{}})}, {});
+  ASSERT_EQ(dead.model.passthrough.size(), 1u);
+  EXPECT_TRUE(dead.model.passthrough[0].selection.split.empty());
+}
+
+TEST(ModelBuilder, SelectionSkipsBackendsWithoutEndpointsOnEveryHost) {
+  auto route = Route("shop",
+                     "  hosts: [a.example.com, b.example.com]\n"
+                     "  backends:\n"
+                     "    - {service: v1, port: 80, weight: 50}\n"
+                     "    - {service: v2, port: 80, weight: 50}\n"
+                     "    - {service: v3, port: 80, weight: 0, canary: true}\n"
+                     "  canary:\n"
+                     "    header: {name: X-Canary}\n");
+  // v1 has no task: its share goes to v2; the canary has none either, so the
+  // header rule falls through to the split.
+  auto built = BuildModel(
+      Cluster(), {Input(route, "1", {ResolvedBackend{}, Backend({"10.0.0.2"}), ResolvedBackend{}})},
+      {});
+  for (const char* host : {"a.example.com", "b.example.com"}) {
+    SCOPED_TRACE(host);
+    const auto* server = FindServer(built.model, host);
+    ASSERT_NE(server, nullptr);
+    const auto& sel = server->locations.at(0).selection;
+    ASSERT_EQ(sel.split.size(), 1u);
+    EXPECT_EQ(sel.split[0].upstream, UpstreamName("shop", 1));
+    EXPECT_EQ(sel.split[0].basis_points, 10000);
+    EXPECT_TRUE(sel.canary_split.empty());
+    EXPECT_TRUE(sel.sticky_cookie.empty());
+  }
 }
 
 TEST(ModelBuilder, TlsSecretsAreListedSortedAndUnique) {
@@ -424,16 +471,14 @@ TEST(ModelBuilder, ClusterSettingsAreMapped) {
       "    config: {workerConnections: 1024, keepaliveTimeout: 30s, clientMaxBodySize: 2m}\n");
   BuildOptions options;
   options.certs_dir = "/run/secrets";
-  options.runtime.access_log = "off";
   auto built = BuildModel(cluster, {}, options);
   const auto& s = built.model.settings;
   EXPECT_EQ(s.http_port, 8080);
   EXPECT_EQ(s.https_port, 8443);
   EXPECT_EQ(s.worker_connections, 1024);
-  EXPECT_EQ(s.keepalive_timeout, nginx::Duration(30000));
+  EXPECT_EQ(s.keepalive_timeout, model::Duration(30000));
   EXPECT_EQ(s.client_max_body_size, 2LL << 20);
   EXPECT_EQ(s.certs_dir, "/run/secrets");
-  EXPECT_EQ(built.model.runtime.access_log, "off");
   EXPECT_TRUE(built.routes.empty());
   EXPECT_TRUE(built.model.servers.empty());
 }

@@ -3,7 +3,7 @@
 // the files; review the diff like code. Every golden config must also pass the
 // real `nginx -t`.
 
-#include "reconcilers/nginx_renderer.h"
+#include "reconcilers/nginx/nginx_renderer.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -32,12 +32,24 @@
 #include <thread>
 #include <vector>
 
+#include "reconcilers/model/backend_selection.h"
+#include "reconcilers/nginx/nginx_writer.h"
 #include "reconcilers/nginx_check.h"
 
 namespace sg::nginx {
 namespace {
 
 using namespace std::chrono_literals;
+using model::BackendRef;
+using model::HostRedirect;
+using model::Location;
+using model::PassthroughRoute;
+using model::Server;
+using model::Settings;
+using model::TlsCertificate;
+using model::TrafficModel;
+using model::Upstream;
+using model::UpstreamServer;
 
 const char* const kNginx = "/usr/sbin/nginx";
 
@@ -68,17 +80,17 @@ TlsCertificate Cert(const std::string& name) { return {name + ".crt", name + ".k
 // ---------------------------------------------------------------------------
 // The cases.
 
-ProxyModel Empty() { return ProxyModel{}; }
+TrafficModel Empty() { return TrafficModel{}; }
 
-ProxyModel OneHost() {
-  ProxyModel m;
+TrafficModel OneHost() {
+  TrafficModel m;
   m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080", "10.0.1.4:8080"}));
   m.servers.push_back(Srv({"shop.example.com"}, {Loc("shop", "/", {{"shop-v1", 1, false}})}));
   return m;
 }
 
-ProxyModel ContextRoot() {
-  ProxyModel m;
+TrafficModel ContextRoot() {
+  TrafficModel m;
   m.upstreams.push_back(Up("api-v1", {"10.0.2.5:8080"}));
   m.upstreams.push_back(Up("legacy-v1", {"10.0.3.5:8080"}));
   m.upstreams.push_back(Up("app-v1", {"10.0.4.5:3000"}));
@@ -92,8 +104,8 @@ ProxyModel ContextRoot() {
   return m;
 }
 
-ProxyModel LongestPath() {
-  ProxyModel m;
+TrafficModel LongestPath() {
+  TrafficModel m;
   m.upstreams.push_back(Up("web", {"10.0.1.2:80"}));
   m.upstreams.push_back(Up("api", {"10.0.1.3:80"}));
   m.upstreams.push_back(Up("api-v2", {"10.0.1.4:80"}));
@@ -103,8 +115,8 @@ ProxyModel LongestPath() {
   return m;
 }
 
-ProxyModel WeightedCanary() {
-  ProxyModel m;
+TrafficModel WeightedCanary() {
+  TrafficModel m;
   m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080", "10.0.1.6:8080", "10.0.1.7:8080"}));
   m.upstreams.push_back(Up("shop-v2", {"10.0.1.9:8080"}));
   Location shop = Loc("shop", "/", {{"shop-v1", 90, false}, {"shop-v2", 10, true}});
@@ -120,8 +132,8 @@ ProxyModel WeightedCanary() {
   return m;
 }
 
-ProxyModel Sticky() {
-  ProxyModel m;
+TrafficModel Sticky() {
+  TrafficModel m;
   Upstream a = Up("session-v1", {"10.0.5.1:8080", "10.0.5.2:8080"});
   a.sticky_cookie = "SG_STICKY";
   Upstream b = Up("session-v2", {"10.0.5.3:8080"});
@@ -136,8 +148,8 @@ ProxyModel Sticky() {
   return m;
 }
 
-ProxyModel Websocket() {
-  ProxyModel m;
+TrafficModel Websocket() {
+  TrafficModel m;
   m.upstreams.push_back(Up("chat", {"10.0.7.1:9000"}));
   Location ws = Loc("chat", "/ws", {{"chat", 1, false}});
   ws.websocket = true;
@@ -148,8 +160,8 @@ ProxyModel Websocket() {
   return m;
 }
 
-ProxyModel TlsTerminate() {
-  ProxyModel m;
+TrafficModel TlsTerminate() {
+  TrafficModel m;
   m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080"}));
   m.upstreams.push_back(Up("blog", {"10.0.8.1:80"}));
   Server shop = Srv({"shop.example.com"}, {Loc("shop", "/", {{"shop-v1", 1, false}})});
@@ -161,19 +173,20 @@ ProxyModel TlsTerminate() {
   return m;
 }
 
-ProxyModel PassthroughAndTerminate() {
-  ProxyModel m = TlsTerminate();
+TrafficModel PassthroughAndTerminate() {
+  TrafficModel m = TlsTerminate();
   PassthroughRoute db{"vault",
                       {"vault.example.com", "*.vault.example.com"},
-                      Up("vault", {"10.0.9.1:8200", "10.0.9.2:8200"})};
+                      Up("vault", {"10.0.9.1:8200", "10.0.9.2:8200"}),
+                      {}};
   db.upstream.max_fails = 2;
-  PassthroughRoute down{"down", {"down.example.com"}, Up("down", {})};
+  PassthroughRoute down{"down", {"down.example.com"}, Up("down", {}), {}};
   m.passthrough = {db, down};
   return m;
 }
 
-ProxyModel RateLimitTimeoutsHealth() {
-  ProxyModel m;
+TrafficModel RateLimitTimeoutsHealth() {
+  TrafficModel m;
   Upstream u = Up("orders", {"10.0.10.1:8080", "10.0.10.2:8080"});
   u.max_fails = 3;
   u.fail_timeout = 10s;
@@ -191,8 +204,8 @@ ProxyModel RateLimitTimeoutsHealth() {
   return m;
 }
 
-ProxyModel HostRedirects() {
-  ProxyModel m;
+TrafficModel HostRedirects() {
+  TrafficModel m;
   m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080"}));
   m.servers.push_back(Srv({"shop.example.com"}, {Loc("shop", "/", {{"shop-v1", 1, false}})}));
   m.redirects.push_back({"shop", "old.example.com", "https://shop.example.com", 301, std::nullopt});
@@ -203,8 +216,8 @@ ProxyModel HostRedirects() {
   return m;
 }
 
-ProxyModel NoEndpoints() {
-  ProxyModel m;
+TrafficModel NoEndpoints() {
+  TrafficModel m;
   m.upstreams.push_back(Up("empty", {}));
   m.upstreams.push_back(Up("live", {"10.0.11.1:80"}));
   m.upstreams.push_back(Up("canary-empty", {}));
@@ -220,8 +233,8 @@ ProxyModel NoEndpoints() {
   return m;
 }
 
-ProxyModel WildcardHost() {
-  ProxyModel m;
+TrafficModel WildcardHost() {
+  TrafficModel m;
   m.upstreams.push_back(Up("tenants", {"10.0.12.1:80"}));
   m.upstreams.push_back(Up("admin", {"10.0.12.2:80"}));
   Server all = Srv({"*.apps.example.com", "apps.example.com"},
@@ -233,8 +246,18 @@ ProxyModel WildcardHost() {
 
 struct GoldenCase {
   const char* name;
-  std::function<ProxyModel()> build;
+  std::function<TrafficModel()> build;  // declared backends; selections unset
 };
+
+// The model as the builder hands it over: every selection resolved.
+TrafficModel Resolved(TrafficModel m) {
+  model::ResolveSelections(m);
+  return m;
+}
+
+std::string Render(const TrafficModel& m) {
+  return RenderNginxConfig(Resolved(m), RenderOptions{});
+}
 
 const std::vector<GoldenCase>& Cases() {
   static const std::vector<GoldenCase> cases = {
@@ -256,7 +279,7 @@ const std::vector<GoldenCase>& Cases() {
 }
 
 std::string GoldenPath(const std::string& name) {
-  return std::string(SG_SOURCE_DIR) + "/reconcilers/testdata/render/" + name + ".conf";
+  return std::string(SG_SOURCE_DIR) + "/reconcilers/nginx/testdata/render/" + name + ".conf";
 }
 
 std::string ReadAll(const std::string& path) {
@@ -280,7 +303,7 @@ class GoldenTest : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenTest, MatchesGoldenFile) {
   const GoldenCase& c = GetParam();
-  std::string got = RenderNginxConfig(c.build());
+  std::string got = Render(c.build());
   std::string path = GoldenPath(c.name);
   const char* update = std::getenv("SG_UPDATE_GOLDEN");
   if (update != nullptr && std::string(update) == "1") {
@@ -294,8 +317,8 @@ TEST_P(GoldenTest, MatchesGoldenFile) {
 
 TEST_P(GoldenTest, PassesNginxTest) {
   if (access(kNginx, X_OK) != 0) GTEST_SKIP() << kNginx << " not installed";
-  ProxyModel m = GetParam().build();
-  std::string config = RenderNginxConfig(m);
+  TrafficModel m = Resolved(GetParam().build());
+  std::string config = Render(m);
   auto files = PlaceholderCertificateFiles(CertificateFiles(m), TestCertificate());
   ExecNginxValidator validator(kNginx);
   Status st = validator.Validate(config, files);
@@ -303,12 +326,12 @@ TEST_P(GoldenTest, PassesNginxTest) {
 }
 
 TEST_P(GoldenTest, ModelStringsAreSafe) {
-  Status st = CheckModelStrings(GetParam().build());
+  Status st = CheckModelStrings(Resolved(GetParam().build()));
   EXPECT_TRUE(st.ok()) << st.error().ToString();
 }
 
-// Reverses and rotates every list of the model.
-void Permute(ProxyModel& m, std::mt19937& rng) {
+// Shuffles every list of the model.
+void Permute(TrafficModel& m, std::mt19937& rng) {
   auto mix = [&](auto& v) { std::shuffle(v.begin(), v.end(), rng); };
   mix(m.upstreams);
   for (Upstream& u : m.upstreams) mix(u.servers);
@@ -327,14 +350,14 @@ void Permute(ProxyModel& m, std::mt19937& rng) {
 }
 
 TEST_P(GoldenTest, DeterministicWhateverTheInputOrder) {
-  ProxyModel m = GetParam().build();
-  std::string first = RenderNginxConfig(m);
-  EXPECT_EQ(first, RenderNginxConfig(m));
+  TrafficModel m = GetParam().build();
+  std::string first = Render(m);
+  EXPECT_EQ(first, Render(m));
   std::mt19937 rng(42);
   for (int i = 0; i < 5; ++i) {
-    ProxyModel p = m;
+    TrafficModel p = m;
     Permute(p, rng);
-    EXPECT_EQ(first, RenderNginxConfig(p)) << "permutation " << i;
+    EXPECT_EQ(first, Render(p)) << "permutation " << i;
   }
 }
 
@@ -352,7 +375,7 @@ bool Contains(const std::string& hay, const std::string& needle) {
 }
 
 TEST(RenderTest, ContextRootMatchesExactAndSubpathsOnly) {
-  std::string c = RenderNginxConfig(ContextRoot());
+  std::string c = Render(ContextRoot());
   EXPECT_TRUE(Contains(c, "location = /api {\n            rewrite ^ / break;"));
   EXPECT_TRUE(Contains(c, "location ^~ /api/ {\n            rewrite ^/api/(.*)$ /$1 break;"));
   EXPECT_TRUE(Contains(c, "location = /old.v1 {"));
@@ -361,34 +384,35 @@ TEST(RenderTest, ContextRootMatchesExactAndSubpathsOnly) {
 }
 
 TEST(RenderTest, EmptyUpstreamAnswers503AndIsNotDeclared) {
-  std::string c = RenderNginxConfig(NoEndpoints());
+  std::string c = Render(NoEndpoints());
   EXPECT_FALSE(Contains(c, "upstream empty {"));
   EXPECT_TRUE(Contains(c, "location = /dead {\n            return 503;"));
   EXPECT_TRUE(Contains(c, "location = /half {\n            proxy_pass http://live;"));
 }
 
 TEST(RenderTest, WeightedSplitIsByRequest) {
-  std::string c = RenderNginxConfig(WeightedCanary());
+  std::string c = Render(WeightedCanary());
   EXPECT_TRUE(Contains(c,
                        "split_clients \"${request_id}\" $sg_w_shop {\n        90% shop-v1;\n"
                        "        * shop-v2;\n    }"));
 }
 
 TEST(RenderTest, UnsafeStringsAreNeutralisedAndReported) {
-  ProxyModel m = OneHost();
+  TrafficModel m = OneHost();
   m.servers[0].hosts[0] = "evil.example.com; } include /etc/passwd; server {";
   m.servers[0].locations[0].canary = {"X-A", "x\" $y", "", ""};
   m.servers[0].locations[0].backends.push_back({"shop-v1", 0, true});
-  std::string c = RenderNginxConfig(m);
+  std::string c = Render(m);
   EXPECT_FALSE(Contains(c, "include /etc/passwd;"));
   EXPECT_TRUE(Contains(c, "server_name evil.example.com____include_/etc/passwd__server__;")) << c;
   EXPECT_FALSE(Contains(c, "$y"));
   // Upstream names reach map values too.
-  ProxyModel w = WeightedCanary();
+  TrafficModel w = WeightedCanary();
   w.upstreams[1].name = w.servers[0].locations[0].backends[1].upstream = "v2;return 200";
-  std::string wc = RenderNginxConfig(w);
+  std::string wc = Render(w);
   EXPECT_FALSE(Contains(wc, "v2;return")) << wc;
   EXPECT_TRUE(Contains(wc, "\"always\" v2_return_200;")) << wc;
+  EXPECT_FALSE(CheckModelStrings(Resolved(w)).ok());
   Status st = CheckModelStrings(m);
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(Contains(st.error().message, "host")) << st.error().message;
@@ -402,8 +426,8 @@ TEST(RenderTest, UnsafeStringsAreNeutralisedAndReported) {
 
 // ---------------------------------------------------------------------------
 
-ProxyModel ManyRoutes(int n) {
-  ProxyModel m;
+TrafficModel ManyRoutes(int n) {
+  TrafficModel m;
   m.upstreams.reserve(2 * n);
   m.servers.reserve(n);
   for (int i = 0; i < n; ++i) {
@@ -423,22 +447,30 @@ ProxyModel ManyRoutes(int n) {
   return m;
 }
 
-// Budget: 100 ms for 10,000 routes. Printed, not asserted: CI machines are
-// shared. The best of three runs filters out scheduling noise.
+// Budget: 100 ms for 10,000 routes, line map included. Printed, not
+// asserted: CI machines are shared. Text only and with the line map are run
+// alternately after a warm-up (the first render pays for fresh memory), and
+// the best of five of each filters out scheduling noise.
 TEST(RenderBenchmark, TenThousandRoutes) {
-  ProxyModel m = ManyRoutes(10000);
-  double best_ms = 1e9;
-  std::string c;
-  for (int i = 0; i < 3; ++i) {
+  TrafficModel m = Resolved(ManyRoutes(10000));
+  auto ms = [](auto&& render) {
     auto start = std::chrono::steady_clock::now();
-    c = RenderNginxConfig(m);
+    render();
     auto took = std::chrono::steady_clock::now() - start;
-    best_ms = std::min(
-        best_ms, std::chrono::duration_cast<std::chrono::microseconds>(took).count() / 1000.0);
+    return std::chrono::duration_cast<std::chrono::microseconds>(took).count() / 1000.0;
+  };
+  std::string c;
+  RenderedConfig r = RenderNginx(m, RenderOptions{});
+  double text_ms = 1e9, mapped_ms = 1e9;
+  for (int i = 0; i < 5; ++i) {
+    text_ms = std::min(text_ms, ms([&] { c = RenderNginxConfig(m, RenderOptions{}); }));
+    mapped_ms = std::min(mapped_ms, ms([&] { r = RenderNginx(m, RenderOptions{}); }));
   }
-  std::cout << "[ bench    ] render of 10000 routes: " << best_ms << " ms (best of 3), " << c.size()
-            << " bytes\n";
+  std::cout << "[ bench    ] render of 10000 routes: " << text_ms << " ms (best of 5), " << c.size()
+            << " bytes; with the line map: " << mapped_ms << " ms, " << r.route_of_line.size()
+            << " lines\n";
   EXPECT_GT(c.size(), 10000u);
+  EXPECT_EQ(r.text, c);
 }
 
 // nginx's own configuration loading is quadratic in the number of upstream
@@ -446,9 +478,9 @@ TEST(RenderBenchmark, TenThousandRoutes) {
 // route config takes nginx tens of seconds; 1,000 routes are checked here.
 TEST(RenderBenchmark, ThousandRoutesPassNginxTest) {
   if (access(kNginx, X_OK) != 0) GTEST_SKIP() << kNginx << " not installed";
-  ProxyModel m = ManyRoutes(1000);
+  TrafficModel m = ManyRoutes(1000);
   ExecNginxValidator validator(kNginx);
-  Status st = validator.Validate(RenderNginxConfig(m), {});
+  Status st = validator.Validate(Render(m), {});
   EXPECT_TRUE(st.ok()) << st.error().ToString();
 }
 
@@ -585,7 +617,7 @@ http {{
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  void StartProxy(ProxyModel m) {
+  void StartProxy(TrafficModel m) {
     Settings& s = m.settings;
     s.http_port = http_ = FreePort();
     s.https_port = https_ = FreePort();
@@ -594,9 +626,11 @@ http {{
     s.passthrough_internal_port = FreePort();
     s.certs_dir = "..";
     s.worker_processes = 1;
-    m.runtime.access_log = "off";
-    m.runtime.error_log = "error.log";
-    config_ = RenderNginxConfig(m);
+    model::ResolveSelections(m);
+    RenderOptions options;
+    options.access_log = "off";
+    options.error_log = "error.log";
+    config_ = RenderNginxConfig(m, options);
     proxy_ = std::make_unique<NginxProcess>(dir_ + "/proxy", config_);
     ASSERT_TRUE(WaitForStatus(fmt::format("http://127.0.0.1:{}/healthz", s.status_port), 200))
         << proxy_->ErrorLog() << config_;
@@ -620,7 +654,7 @@ http {{
 };
 
 TEST_F(TrafficTest, RoutesRewritesSplitsAndPinsRequests) {
-  ProxyModel m;
+  TrafficModel m;
   m.upstreams = {Up("v1", {Backend(v1_)}), Up("v2", {Backend(v2_)}), Up("none", {})};
   Upstream sticky = Up("sticky", {Backend(v1_), Backend(v2_)});
   sticky.sticky_cookie = "SG_STICKY";
@@ -684,13 +718,13 @@ TEST_F(TrafficTest, RoutesRewritesSplitsAndPinsRequests) {
 }
 
 TEST_F(TrafficTest, PassthroughAndTerminateShareTheHttpsPort) {
-  ProxyModel m;
+  TrafficModel m;
   m.upstreams = {Up("v1", {Backend(v1_)})};
   Server shop = Srv({"shop.example.com"}, {Loc("shop", "/", {{"v1", 1, false}})});
   shop.tls = TlsCertificate{"cert.pem", "cert.pem"};
   shop.redirect_http = true;
   m.servers = {shop};
-  m.passthrough = {{"vault", {"vault.example.com"}, Up("vault", {Backend(tls_backend_)})}};
+  m.passthrough = {{"vault", {"vault.example.com"}, Up("vault", {Backend(tls_backend_)}), {}}};
   StartProxy(m);
 
   Response term = GetTls("shop.example.com", "/x");

@@ -1,4 +1,6 @@
-#include "reconcilers/model_builder.h"
+#include "reconcilers/model/model_builder.h"
+
+#include "reconcilers/model/backend_selection.h"
 
 #include <algorithm>
 #include <functional>
@@ -8,7 +10,7 @@
 namespace sg::reconcilers {
 namespace {
 
-nginx::Duration Ms(const crds::Duration& d) { return nginx::Duration(d.value.count()); }
+model::Duration Ms(const crds::Duration& d) { return model::Duration(d.value.count()); }
 
 std::string HostPathKey(const std::string& host, const std::string& path) { return host + path; }
 
@@ -47,7 +49,6 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
   BuildResult out;
   auto& model = out.model;
   const auto& proxy = cluster.spec.proxy;
-  model.runtime = options.runtime;
   model.settings.worker_connections = proxy.config.worker_connections;
   model.settings.keepalive_timeout = Ms(proxy.config.keepalive_timeout);
   model.settings.client_max_body_size =
@@ -63,7 +64,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
   });
 
   std::map<std::string, std::string> claims;     // host+path or sni:host -> route name
-  std::map<std::string, nginx::Server> servers;  // by host
+  std::map<std::string, model::Server> servers;  // by host
   std::set<std::string> secrets;
 
   for (auto& in : routes) {
@@ -133,11 +134,13 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
     for (const auto& k : keys) claims.emplace(k, name);
 
     // Upstreams, one per backend.
-    std::vector<nginx::BackendRef> refs;
+    std::vector<model::BackendRef> refs;
+    std::vector<model::BackendCandidate> candidates;
     for (size_t i = 0; i < spec.backends.size(); ++i) {
       const auto& b = spec.backends[i];
-      nginx::Upstream u;
+      model::Upstream u;
       u.name = UpstreamName(name, i);
+      u.route = name;
       if (i < in.backends.size()) {
         for (const auto& e : in.backends[i].endpoints) u.servers.push_back({e.Address(), 1});
       }
@@ -147,7 +150,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       if (passthrough) {
         // SNI routing sends to one upstream; extra backends join it.
         if (i == 0) {
-          nginx::PassthroughRoute p;
+          model::PassthroughRoute p;
           p.route = name;
           p.hosts = spec.hosts;
           p.upstream = u;
@@ -159,12 +162,17 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
         continue;
       }
       refs.push_back({u.name, b.weight, b.canary});
+      candidates.push_back({u.name, b.weight, b.canary, !u.servers.empty(), u.sticky_cookie});
       model.upstreams.push_back(std::move(u));
+    }
+    if (passthrough && !spec.backends.empty()) {
+      auto& p = model.passthrough.back();
+      p.selection = model::PassthroughSelection(p.upstream);
     }
     outcome.served = true;
 
     if (!passthrough) {
-      nginx::Location loc;
+      model::Location loc;
       loc.route = name;
       loc.path = spec.path;
       loc.rewrite = spec.rewrite;
@@ -179,6 +187,9 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
           loc.canary.cookie_value = spec.canary->cookie->value.value_or("");
         }
       }
+      // Decided once per route: every host of the route selects alike.
+      loc.selection =
+          model::SelectBackends(std::move(candidates), model::HasCanaryRule(loc.canary));
       loc.websocket = spec.websocket;
       loc.timeouts = {Ms(spec.timeouts.connect), Ms(spec.timeouts.read), Ms(spec.timeouts.send)};
       if (spec.rate_limit) {
@@ -190,7 +201,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
         if (terminate) {
           // The Docker secret holds the chain and the key in one PEM file.
           std::string file = *spec.tls->secret;
-          if (!server.tls) server.tls = nginx::TlsCertificate{file, file};
+          if (!server.tls) server.tls = model::TlsCertificate{file, file};
           server.redirect_http = server.redirect_http || spec.tls->redirect_http;
           secrets.insert(file);
         }
@@ -198,7 +209,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       }
     }
     for (const auto& r : spec.redirects) {
-      nginx::HostRedirect hr;
+      model::HostRedirect hr;
       hr.route = name;
       hr.from_host = r.from;
       hr.to_url = r.to;

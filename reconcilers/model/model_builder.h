@@ -1,8 +1,10 @@
 #pragma once
-// The builder: one cluster's routes and their resolved endpoints -> the plain
-// nginx model. Pure and table-tested (Traefik's split of watcher and builder):
-// it decides which route owns a host+path, which routes can be served, and why
-// the others cannot, but reads nothing from Docker itself.
+// The builder: one cluster's routes and their resolved endpoints -> the
+// engine-neutral traffic model. Pure and table-tested (Traefik's split of
+// watcher and builder): it decides which route owns a host+path, which routes
+// can be served and why the others cannot, and where each location's requests
+// go (model/backend_selection.h), but reads nothing from Docker itself.
+// Thread-safe: no shared state.
 
 #include <map>
 #include <memory>
@@ -12,7 +14,7 @@
 
 #include "crds/types.h"
 #include "reconcilers/endpoint_resolver.h"
-#include "reconcilers/nginx_model.h"
+#include "reconcilers/model/traffic_model.h"
 
 namespace sg::reconcilers {
 
@@ -51,15 +53,15 @@ struct RouteOutcome {
 };
 
 struct BuildResult {
-  nginx::ProxyModel model;
+  model::TrafficModel model;
   std::map<std::string, RouteOutcome> routes;  // by route name
   std::vector<std::string> secrets;            // TLS secrets the proxies must mount, sorted
 };
 
 struct BuildOptions {
   std::string certs_dir = "/run/secrets";  // where the proxy finds mounted secrets
-  nginx::RuntimePaths runtime;
-  // Routes left out on purpose (e.g. nginx rejected them), with nginx's message.
+  // Routes left out on purpose (e.g. the engine rejected them), with the
+  // engine's message.
   std::map<std::string, std::string> excluded;
 };
 

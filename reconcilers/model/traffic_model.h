@@ -1,39 +1,29 @@
 #pragma once
-// The nginx model: a plain, value-typed description of what one ServiceCluster's
-// proxies must do. It holds no API types and no logic, so the builder (resources +
-// endpoints -> model) and the renderer (model -> nginx.conf) can be written and
+// The traffic model: a plain, value-typed description of what one
+// ServiceCluster's proxies must do, whatever engine serves it. It holds no API
+// types and no logic, so the builder (resources + endpoints -> model) and each
+// engine's renderer (model -> nginx.conf, later haproxy.cfg) can be written and
 // tested apart, the way ingress-nginx separates its store, model and templates.
 //
-// Every string here ends up inside nginx.conf. The API layer guarantees strict
-// grammars (hosts, paths, names, header and cookie names are tokens); the renderer
-// still neutralises anything that could break out of a directive (see
-// CheckModelStrings in nginx_renderer.h).
+// Policy is decided before a renderer sees the model: every location carries
+// its resolved BackendSelection (which upstreams take which share, canary
+// override, session cookie), so engines only translate it into their syntax.
+// Engine run-time details (pid file, logs, modules) are render options of that
+// engine, not part of the model.
+//
+// Every string here ends up inside a configuration file. The API layer
+// guarantees strict grammars (hosts, paths, names, header and cookie names are
+// tokens); renderers still neutralise anything that could break out of a
+// directive (see sg::nginx::CheckModelStrings).
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace sg::nginx {
+namespace sg::model {
 
 using Duration = std::chrono::milliseconds;
-
-// Where nginx keeps its run-time files. Relative paths resolve against the nginx
-// prefix (-p) and, for certificates, against the directory of nginx.conf, so one
-// rendered file works both in a proxy task and in a temporary directory for
-// `nginx -t`.
-struct RuntimePaths {
-  std::string user;  // empty: no `user` directive (the proxy runs unprivileged)
-  std::string pid_file = "nginx.pid";
-  std::string error_log = "stderr";
-  std::string access_log = "/dev/stdout";  // "off" disables access logging
-  // Client bodies and proxy buffers spill to <temp_dir>/<kind>_temp; nginx
-  // creates the last path element only, so temp_dir must exist. Empty: the prefix.
-  std::string temp_dir;
-  // Loaded only when TLS passthrough needs the stream module.
-  std::string stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
-  bool daemon = false;  // the agent supervises nginx in the foreground
-};
 
 // Per-location timeouts; zero means "use the cluster default".
 struct Timeouts {
@@ -54,12 +44,12 @@ struct Settings {
   // passthrough TLS to passthrough_internal_port, both with the PROXY protocol.
   int tls_internal_port = 8443;
   int passthrough_internal_port = 8444;
-  // The agent's probe port: /healthz and /nginx_status (stub_status).
+  // The agent's probe port: /healthz and the engine's status page.
   std::string status_address = "127.0.0.1";  // empty: all addresses
   int status_port = 8082;
   // Directory of certificate and key files; TlsCertificate paths are relative to it.
   std::string certs_dir = "certs";
-  // Shared memory per rate-limited route (nginx size syntax).
+  // Shared memory per rate-limited route (size with k or m suffix).
   std::string rate_limit_zone_size = "1m";
   Timeouts default_timeouts{Duration{5000}, Duration{60000}, Duration{60000}};
   // Retries on another task after connect errors, timeouts, 502 and 503.
@@ -75,6 +65,7 @@ struct UpstreamServer {
 // A group of equivalent servers, usually one backend service of one route.
 struct Upstream {
   std::string name;                     // unique among upstreams; [A-Za-z0-9._-]
+  std::string route;                    // owning Route; "" when shared or unknown
   std::vector<UpstreamServer> servers;  // empty: no endpoints, traffic gets 503
   // Passive health: after max_fails failures within fail_timeout a server is
   // skipped for fail_timeout.
@@ -84,7 +75,9 @@ struct Upstream {
   std::string sticky_cookie;  // non-empty: hash on this cookie (sticky sessions)
 };
 
-// One backend of a location. Weights split requests, independent of replica counts.
+// One backend of a location as the route declares it. Weights split requests,
+// independent of replica counts. Input of the backend selection
+// (model/backend_selection.h); renderers read Location::selection instead.
 struct BackendRef {
   std::string upstream;  // an Upstream::name
   int weight = 1;
@@ -92,13 +85,47 @@ struct BackendRef {
 };
 
 // Requests matching either rule go to the canary backends only (split by their
-// weights). Values match case-insensitively (nginx map semantics); an empty
-// value matches any non-empty header or cookie value.
+// weights). Values match case-insensitively; an empty value matches any
+// non-empty header or cookie value.
 struct CanaryRule {
   std::string header_name;
   std::string header_value;
   std::string cookie_name;
   std::string cookie_value;
+
+  bool operator==(const CanaryRule& o) const {
+    return header_name == o.header_name && header_value == o.header_value &&
+           cookie_name == o.cookie_name && cookie_value == o.cookie_value;
+  }
+};
+
+// One upstream's share of a split, in basis points (1/100 of a percent).
+struct WeightedUpstream {
+  std::string upstream;  // an Upstream::name with at least one server
+  int basis_points = 0;  // > 0
+
+  bool operator==(const WeightedUpstream& o) const {
+    return upstream == o.upstream && basis_points == o.basis_points;
+  }
+};
+
+// Where a location's requests go, decided by the builder. Each split lists
+// live upstreams only, in a stable order, with shares summing to 10000; the
+// last entry absorbs the rounding remainder.
+struct BackendSelection {
+  // Empty: no backend has endpoints, requests get 503.
+  std::vector<WeightedUpstream> split;
+  // Requests matching the location's canary rule. Empty when there is no rule,
+  // no live canary backend, or the canaries would split exactly like `split`:
+  // such requests then follow `split`.
+  std::vector<WeightedUpstream> canary_split;
+  // Non-empty: split on this session cookie instead of per request, so a
+  // session keeps its backend service; new clients get the cookie.
+  std::string sticky_cookie;
+
+  bool operator==(const BackendSelection& o) const {
+    return split == o.split && canary_split == o.canary_split && sticky_cookie == o.sticky_cookie;
+  }
 };
 
 struct RateLimit {
@@ -112,8 +139,9 @@ struct Location {
   std::string route;  // owning Route name: comments, variable and zone names
   std::string path = "/";
   std::optional<std::string> rewrite;  // replaces `path` in the upstream request URI
-  std::vector<BackendRef> backends;
+  std::vector<BackendRef> backends;    // as declared; see `selection`
   CanaryRule canary;
+  BackendSelection selection;  // what renderers emit
   bool websocket = false;
   Timeouts timeouts;
   RateLimit rate_limit;
@@ -148,15 +176,16 @@ struct PassthroughRoute {
   std::string route;
   std::vector<std::string> hosts;
   Upstream upstream;  // keepalive and sticky_cookie do not apply to TCP
+  // `upstream` alone when it has servers; empty: not served (no endpoints).
+  BackendSelection selection;
 };
 
-struct ProxyModel {
+struct TrafficModel {
   Settings settings;
-  RuntimePaths runtime;
   std::vector<Upstream> upstreams;
   std::vector<Server> servers;
   std::vector<HostRedirect> redirects;
   std::vector<PassthroughRoute> passthrough;
 };
 
-}  // namespace sg::nginx
+}  // namespace sg::model

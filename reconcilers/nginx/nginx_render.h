@@ -1,0 +1,112 @@
+#pragma once
+// Internal to the nginx renderer: the state of one render, shared by the files
+// that emit each nginx context (nginx_render_*.cc). Use nginx_renderer.h.
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "reconcilers/model/traffic_model.h"
+#include "reconcilers/nginx/nginx_renderer.h"
+#include "reconcilers/nginx/nginx_writer.h"
+
+namespace sg::nginx::internal {
+
+// A server with its hosts and locations in render order.
+struct SortedServer {
+  const model::Server* server;
+  std::vector<std::string_view> hosts;
+  std::vector<const model::Location*> locations;
+};
+
+// "certs/shop-tls": certificate paths as the config names them.
+std::string JoinCertPath(const model::Settings& s, const std::string& file);
+
+// Strips trailing slashes: "/api/" and "/api" are one context root; "/" stays "/".
+std::string_view BasePath(std::string_view path);
+
+// Sorted, de-duplicated views of `hosts`.
+std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts);
+
+// An upstream's servers by address.
+std::vector<const model::UpstreamServer*> SortedServers(const model::Upstream& u);
+
+// One render of one model. The servers are rendered first, into their own
+// buffer, because they register the maps, split_clients and rate-limit zones
+// that must precede them in the http block.
+//
+// Not thread-safe; used once, by one thread.
+class ConfigRenderer {
+ public:
+  ConfigRenderer(const model::TrafficModel& model, const RenderOptions& options);
+  // The text and the routes its lines were written for (views into the model).
+  std::pair<std::string, std::vector<LineRun>> Render();
+
+ private:
+  using Writer = nginx::Writer;
+
+  void SortEverything();
+
+  // nginx_render_main.cc: main, events and http-level settings.
+  void RenderMain();
+  void RenderHttpSettings();
+  void RenderProxyHeaders(Writer& o, std::string_view in, bool websocket);
+
+  // nginx_render_upstreams.cc: upstream blocks.
+  void RenderUpstreams();
+  static void PassiveHealth(Writer& o, const model::Upstream& u);
+
+  // nginx_render_selection.cc: a location's selection as maps and split_clients.
+  std::string Target(const model::Location& loc);
+  std::string EmitTarget(const model::Location& loc, size_t variant);
+  std::string EmitSplit(const std::vector<model::WeightedUpstream>& split, const std::string& key,
+                        const std::string& var, std::string_view route);
+  void MatchArms(const std::string& value, const std::string& on_match, const std::string& other);
+  std::string CookieVar(const std::string& name);
+  std::string StickyKeyVar(const std::string& cookie);
+  static std::string CookieSuffix(const std::string& name);
+
+  // nginx_render_server.cc: servers, locations, rate-limit zones, redirects.
+  void RenderDefaultServers(Writer& o);
+  void RenderStatusServer(Writer& o);
+  void RenderServer(Writer& o, const SortedServer& ss);
+  void RenderLocation(Writer& o, const model::Location& loc);
+  void LocationBody(Writer& o, const model::Location& loc, const std::string& target,
+                    const std::string& zone, std::string_view base, bool exact);
+  void RenderRedirect(Writer& o, const model::HostRedirect& r);
+  std::string Zone(const model::Location& loc);
+  void HttpsListen(Writer& o, bool default_server);
+  void HttpsRedirect(Writer& o);
+  void Certificate(Writer& o, const model::TlsCertificate& tls);
+  static void ServerNames(Writer& o, const std::vector<std::string_view>& hosts);
+  static void RouteComment(Writer& o, const SortedServer& ss);
+  static std::string_view ServerRoute(const SortedServer& ss);
+
+  // nginx_render_stream.cc: the stream block of TLS passthrough.
+  void RenderStream();
+
+  static size_t EstimateServersSize(const model::TrafficModel& m);
+
+  const model::TrafficModel& m_;
+  const model::Settings& s_;
+  const RenderOptions& options_;
+  Writer out_;
+  Writer maps_;
+  Writer zones_;
+  bool passthrough_ = false;
+  bool tls_ = false;
+  std::vector<SortedServer> servers_;
+  std::vector<const model::Upstream*> upstreams_sorted_;
+  std::vector<const model::HostRedirect*> redirects_;
+  std::vector<const model::PassthroughRoute*> passthrough_sorted_;
+  // Keys view model strings, which outlive the renderer.
+  std::unordered_map<std::string_view, std::vector<std::pair<const model::Location*, std::string>>>
+      selections_;
+  std::unordered_map<std::string_view, std::vector<std::pair<int, std::string>>> zone_names_;
+  std::unordered_map<std::string, bool> cookie_maps_;
+  std::unordered_map<std::string, bool> sticky_maps_;
+};
+
+}  // namespace sg::nginx::internal

@@ -1,0 +1,240 @@
+// The http servers: unknown hosts, the status probe, one server per virtual
+// host with its locations (and the rate-limit zones they use), host redirects.
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reconcilers/nginx/nginx_render.h"
+
+namespace sg::nginx::internal {
+
+void ConfigRenderer::HttpsListen(Writer& o, bool default_server) {
+  if (passthrough_) {
+    o << "        listen 127.0.0.1:" << s_.tls_internal_port << " ssl proxy_protocol";
+  } else {
+    o << "        listen " << s_.https_port << " ssl";
+  }
+  o << (default_server ? " default_server;\n" : ";\n");
+  if (passthrough_) {
+    // The client address comes from the stream front-end's PROXY header, so
+    // logs, X-Forwarded-For and per-client rate limits see the real client.
+    o << "        set_real_ip_from 127.0.0.1;\n        real_ip_header proxy_protocol;\n";
+  }
+}
+
+void ConfigRenderer::RenderDefaultServers(Writer& o) {
+  o << "\n    # Unknown hosts.\n    server {\n";
+  o << "        listen " << s_.http_port << " default_server;\n";
+  // The https port is listened on even without TLS routes: host-mode
+  // proxies inherit it from the listener service, and a configuration
+  // without it would close that socket for good at the next reload.
+  HttpsListen(o, true);
+  // No certificate for unknown names: refuse the handshake.
+  o << "        ssl_reject_handshake on;\n";
+  o << "        return 404;\n    }\n";
+}
+
+void ConfigRenderer::RenderStatusServer(Writer& o) {
+  o << "\n    # Probes of the proxy agent and the task health check.\n    server {\n";
+  o << "        listen ";
+  if (!s_.status_address.empty()) o.Token(s_.status_address) << ':';
+  o << s_.status_port << ";\n";
+  o << "        access_log off;\n"
+       "        location = /healthz {\n            return 200 \"ok\\n\";\n        }\n"
+       "        location = /nginx_status {\n            stub_status;\n        }\n"
+       "        location / {\n            return 404;\n        }\n    }\n";
+}
+
+void ConfigRenderer::ServerNames(Writer& o, const std::vector<std::string_view>& hosts) {
+  o << "        server_name";
+  for (std::string_view h : hosts) o << ' ' << Tok(h);
+  o << ";\n";
+}
+
+void ConfigRenderer::RouteComment(Writer& o, const SortedServer& ss) {
+  std::vector<std::string_view> routes;
+  for (const model::Location* l : ss.locations) routes.push_back(l->route);
+  std::sort(routes.begin(), routes.end());
+  routes.erase(std::unique(routes.begin(), routes.end()), routes.end());
+  o << "\n    # " << (routes.size() == 1 ? "route" : "routes");
+  for (size_t i = 0; i < routes.size(); ++i) o << (i ? ", " : " ") << Tok(routes[i]);
+  o << '\n';
+}
+
+// The route a server block is written for: its locations' route when they all
+// belong to one, else "" (server-level lines are then shared).
+std::string_view ConfigRenderer::ServerRoute(const SortedServer& ss) {
+  std::string_view route;
+  for (const model::Location* l : ss.locations) {
+    if (route.empty()) {
+      route = l->route;
+    } else if (l->route != route) {
+      return "";
+    }
+  }
+  return route;
+}
+
+void ConfigRenderer::Certificate(Writer& o, const model::TlsCertificate& tls) {
+  o << "        ssl_certificate " << Tok(JoinCertPath(s_, tls.certificate_file)) << ";\n";
+  o << "        ssl_certificate_key " << Tok(JoinCertPath(s_, tls.key_file)) << ";\n";
+}
+
+void ConfigRenderer::HttpsRedirect(Writer& o) {
+  o << "        return 301 https://$host";
+  if (s_.https_port != 443) o << ':' << s_.https_port;
+  o << "$request_uri;\n";
+}
+
+void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
+  const model::Server& sv = *ss.server;
+  if (ss.hosts.empty()) return;
+  RouteScope scope(o, ServerRoute(ss));
+  bool split_http = sv.tls && sv.redirect_http;
+  RouteComment(o, ss);
+  if (split_http) {
+    o << "    server {\n        listen " << s_.http_port << ";\n";
+    ServerNames(o, ss.hosts);
+    HttpsRedirect(o);
+    o << "    }\n";
+  }
+  o << "    server {\n";
+  if (!split_http) o << "        listen " << s_.http_port << ";\n";
+  if (sv.tls) HttpsListen(o, false);
+  ServerNames(o, ss.hosts);
+  if (sv.tls) Certificate(o, *sv.tls);
+  bool has_root = false;
+  const model::Location* prev = nullptr;
+  for (const model::Location* l : ss.locations) {
+    // Two routes claiming one host+path are resolved by the builder (older
+    // wins); a duplicate here would fail `nginx -t`, so keep the first.
+    if (prev != nullptr && BasePath(prev->path) == BasePath(l->path)) continue;
+    prev = l;
+    has_root = has_root || BasePath(l->path) == "/";
+    RenderLocation(o, *l);
+  }
+  if (!has_root) {
+    // Without it nginx would look for static files under its prefix.
+    o << "        location / {\n            return 404;\n        }\n";
+  }
+  o << "    }\n";
+}
+
+void ConfigRenderer::RenderLocation(Writer& o, const model::Location& loc) {
+  std::string target = Target(loc);
+  std::string zone = target.empty() ? std::string() : Zone(loc);
+  std::string_view base = BasePath(loc.path);
+  RouteScope scope(o, loc.route);
+  o << "        # route " << Tok(loc.route) << '\n';
+  if (base == "/") {
+    o << "        location / {\n";
+    LocationBody(o, loc, target, zone, base, false);
+    o << "        }\n";
+    return;
+  }
+  // "/api" must match "/api" and "/api/..." but not "/apix": an exact location
+  // plus a prefix location on "/api/". ^~ keeps any regex location from
+  // taking over; among prefixes nginx picks the longest match.
+  o << "        location = " << Tok(base) << " {\n";
+  LocationBody(o, loc, target, zone, base, true);
+  o << "        }\n";
+  o << "        location ^~ " << Tok(base) << "/ {\n";
+  LocationBody(o, loc, target, zone, base, false);
+  o << "        }\n";
+}
+
+std::string ConfigRenderer::Zone(const model::Location& loc) {
+  const model::RateLimit& rl = loc.rate_limit;
+  if (rl.requests_per_second <= 0) return "";
+  auto& variants = zone_names_[loc.route];
+  for (const auto& [rps, name] : variants) {
+    if (rps == rl.requests_per_second) return name;
+  }
+  // Route names have no "_", so the rate suffix cannot collide with a name.
+  std::string name = "rl_" + loc.route;
+  if (!variants.empty()) name += "_" + std::to_string(rl.requests_per_second);
+  variants.emplace_back(rl.requests_per_second, name);
+  RouteScope scope(zones_, loc.route);
+  zones_ << "    # route " << Tok(loc.route) << '\n';
+  zones_ << "    limit_req_zone $binary_remote_addr zone=" << Tok(name) << ':'
+         << Tok(s_.rate_limit_zone_size) << " rate=" << rl.requests_per_second << "r/s;\n";
+  return name;
+}
+
+void ConfigRenderer::LocationBody(Writer& o, const model::Location& loc, const std::string& target,
+                                  const std::string& zone, std::string_view base, bool exact) {
+  constexpr std::string_view in = "            ";
+  if (target.empty()) {
+    o << in << "return 503;\n";
+    return;
+  }
+  if (!zone.empty()) {
+    o << in << "limit_req zone=" << Tok(zone);
+    if (loc.rate_limit.burst > 0) o << " burst=" << loc.rate_limit.burst << " nodelay";
+    o << ";\n";
+  }
+  const model::Timeouts& t = loc.timeouts;
+  // Websockets stay open for long idle periods.
+  model::Duration long_idle{3600 * 1000};
+  if (t.connect.count() > 0) {
+    o << in << "proxy_connect_timeout " << Dur{t.connect} << ";\n";
+    o << in << "proxy_next_upstream_timeout "
+      << Dur{t.connect * std::max(1, s_.next_upstream_tries)} << ";\n";
+  }
+  if (t.read.count() > 0 || loc.websocket) {
+    o << in << "proxy_read_timeout " << Dur{t.read.count() > 0 ? t.read : long_idle} << ";\n";
+  }
+  if (t.send.count() > 0 || loc.websocket) {
+    o << in << "proxy_send_timeout " << Dur{t.send.count() > 0 ? t.send : long_idle} << ";\n";
+  }
+  if (loc.websocket) RenderProxyHeaders(o, in, true);
+  const std::string& sticky = loc.selection.sticky_cookie;
+  if (!sticky.empty()) {
+    // add_header here hides the http-level one: repeat it.
+    o << in << "add_header Set-Cookie $sg_ss" << CookieSuffix(sticky) << ";\n";
+    o << in << "add_header X-Request-Id $sg_request_id always;\n";
+  }
+  if (loc.rewrite) {
+    std::string_view to = *loc.rewrite;
+    if (exact) {
+      o << in << "rewrite ^ " << Tok(to) << " break;\n";
+    } else {
+      o << in << "rewrite ^";
+      o << RegexLiteral{base == "/" ? std::string_view() : base};
+      o << "/(.*)$ " << Tok(to);
+      if (to.empty() || to.back() != '/') o << '/';
+      o << "$1 break;\n";
+    }
+  }
+  o << in << "proxy_pass http://";
+  if (target[0] == '$') {
+    o << target;  // a variable name built here from Ident: safe
+  } else {
+    o << Tok(target);
+  }
+  o << ";\n";
+}
+
+void ConfigRenderer::RenderRedirect(Writer& o, const model::HostRedirect& r) {
+  RouteScope scope(o, r.route);
+  o << "\n    # route " << Tok(r.route) << ": redirect\n    server {\n";
+  o << "        listen " << s_.http_port << ";\n";
+  if (r.tls) HttpsListen(o, false);
+  o << "        server_name " << Tok(r.from_host) << ";\n";
+  if (r.tls) Certificate(o, *r.tls);
+  // A bare origin ("https://new.example.com" or with a trailing "/") moves a
+  // whole site: keep the path and query. A URL with a path is a landing page:
+  // send everyone exactly there.
+  std::string_view to = r.to_url;
+  size_t scheme = to.find("://");
+  size_t path = to.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  bool bare = path == std::string_view::npos || to.substr(path) == "/";
+  if (bare && path != std::string_view::npos) to = to.substr(0, path);
+  o << "        return " << r.code << ' ' << Tok(to);
+  if (bare) o << "$request_uri";
+  o << ";\n    }\n";
+}
+
+}  // namespace sg::nginx::internal

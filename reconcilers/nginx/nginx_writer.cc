@@ -1,0 +1,212 @@
+#include "reconcilers/nginx/nginx_writer.h"
+
+#include <cstring>
+#include <utility>
+
+namespace sg::nginx {
+namespace {
+
+bool SafeChar(char c, bool quoted) {
+  if (c == ' ') return quoted;
+  if (c < 0x21 || c > 0x7e) return false;
+  switch (c) {
+    case '"':
+    case '\'':
+    case '\\':
+    case '$':
+      return false;
+    case ';':
+    case '{':
+    case '}':
+    case '#':
+      return quoted;
+    default:
+      return true;
+  }
+}
+
+bool IsSafe(std::string_view s, bool quoted) {
+  if (s.empty()) return quoted;
+  for (char c : s) {
+    if (!SafeChar(c, quoted)) return false;
+  }
+  return true;
+}
+
+bool IsRegexMeta(char c) {
+  switch (c) {
+    case '.':
+    case '*':
+    case '+':
+    case '?':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+    case '^':
+    case '|':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+bool IsSafeToken(std::string_view s) { return IsSafe(s, false); }
+bool IsSafeQuoted(std::string_view s) { return IsSafe(s, true); }
+
+Writer::Writer(size_t reserve) { s_.reserve(reserve); }
+
+void Writer::CountLines(std::string_view v) {
+  size_t n = 0;
+  const char* p = v.data();
+  const char* end = p + v.size();
+  while (p != end) {
+    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+    if (nl == nullptr) break;
+    ++n;
+    p = static_cast<const char*>(nl) + 1;
+  }
+  if (n > 0) AddLines(n);
+}
+
+Writer& Writer::Token(std::string_view v) { return Sanitized(v, false); }
+
+Writer& Writer::Quoted(std::string_view v) {
+  s_.push_back('"');
+  Sanitized(v, true);
+  s_.push_back('"');
+  return *this;
+}
+
+// Sanitised output never holds a newline (SafeChar refuses control characters),
+// so no line is counted here.
+Writer& Writer::Sanitized(std::string_view v, bool quoted) {
+  if (v.empty() && !quoted) {
+    s_.push_back('_');
+    return *this;
+  }
+  for (char c : v) s_.push_back(SafeChar(c, quoted) ? c : '_');
+  return *this;
+}
+
+Writer& Writer::Append(Writer&& other) {
+  s_.append(other.s_);
+  auto run = other.runs_.begin();
+  if (run != other.runs_.end() && !runs_.empty() && runs_.back().route == run->route) {
+    runs_.back().lines += run->lines;
+    ++run;
+  }
+  runs_.insert(runs_.end(), run, other.runs_.end());
+  other.s_.clear();
+  other.runs_.clear();
+  return *this;
+}
+
+Writer& operator<<(Writer& w, Tok t) { return w.Token(t.v); }
+
+Writer& operator<<(Writer& w, Dur d) {
+  long long ms = d.d.count();
+  if (ms % 1000 == 0) return w << ms / 1000 << 's';
+  return w << ms << "ms";
+}
+
+Writer& operator<<(Writer& w, Size s) {
+  if (s.bytes != 0 && s.bytes % (1LL << 20) == 0) return w << s.bytes / (1LL << 20) << 'm';
+  if (s.bytes != 0 && s.bytes % 1024 == 0) return w << s.bytes / 1024 << 'k';
+  return w << s.bytes;
+}
+
+Writer& operator<<(Writer& w, Ident id) {
+  for (char c : id.v) w << (IsAlnum(c) ? c : '_');
+  return w;
+}
+
+Writer& operator<<(Writer& w, RegexLiteral r) {
+  for (char c : r.v) {
+    if (IsRegexMeta(c)) w << '\\';
+    w << c;
+  }
+  return w;
+}
+
+Writer& operator<<(Writer& w, CookieNamePattern c) {
+  for (char ch : c.v) {
+    if (!SafeChar(ch, true) || ch == ' ') {
+      w << '_';
+      continue;
+    }
+    w << RegexLiteral{std::string_view(&ch, 1)};
+  }
+  return w;
+}
+
+Writer& operator<<(Writer& w, HeaderVar h) {
+  w << "$http_";
+  for (char c : h.name) {
+    w << (c == '-' ? '_' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+  }
+  return w;
+}
+
+Writer& operator<<(Writer& w, MapKey k) {
+  std::string_view v = k.v;
+  // nginx takes a leading '~' (regex) and the map keywords literally behind a
+  // backslash.
+  if (!v.empty() &&
+      (v[0] == '~' || v == "default" || v == "hostnames" || v == "include" || v == "volatile")) {
+    w << "\"\\";
+    w.Token(v);
+    return w << '"';
+  }
+  return w.Quoted(v);
+}
+
+std::string SafeToken(std::string_view v) {
+  if (v.empty()) return "_";
+  std::string out(v);
+  for (char& c : out) {
+    if (!SafeChar(c, false)) c = '_';
+  }
+  return out;
+}
+
+std::string IdentString(std::string_view v) {
+  std::string out(v);
+  for (char& c : out) {
+    if (!IsAlnum(c)) c = '_';
+  }
+  return out;
+}
+
+bool IsVariableName(std::string_view v) {
+  if (v.empty()) return false;
+  for (char c : v) {
+    if (!IsAlnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+std::string Hex(std::string_view v) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(v.size() * 2);
+  for (unsigned char c : v) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+size_t NextPow2(size_t n) {
+  size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+}  // namespace sg::nginx
