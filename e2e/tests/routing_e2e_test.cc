@@ -297,6 +297,18 @@ TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
     return v2_tasks.size() == 5;
   });
   ASSERT_TRUE(five.ok) << five.message << State(name);
+  // The split below goes through every proxy node, the wait above through one.
+  auto everywhere = WaitUntil("the route on every proxy node", 60s, [&](std::string& observed) {
+    observed.clear();
+    bool all = true;
+    for (int node : s_->proxy_nodes) {
+      auto r = Get("canary.test", "/split", {}, node);
+      observed += "node " + std::to_string(node) + ": " + std::to_string(r.status) + "; ";
+      all = all && r.status == 200;
+    }
+    return all;
+  });
+  ASSERT_TRUE(everywhere.ok) << everywhere.message << State(name);
 
   // Weighted split, by request: 3000 requests from 8 clients.
   constexpr int kClients = 8, kPerClient = 375;
