@@ -87,6 +87,16 @@ std::string SwarmgateEnv::Condition(const std::string& kind, const std::string& 
   return "no " + type + " condition";
 }
 
+WaitResult SwarmgateEnv::WaitCondition(const std::string& kind, const std::string& name,
+                                       const std::string& type, const std::string& prefix,
+                                       Duration deadline) const {
+  return WaitUntil(kind + " " + name + " " + type + "=" + prefix, deadline,
+                   [&](std::string& observed) {
+                     observed = Condition(kind, name, type);
+                     return observed.rfind(prefix, 0) == 0;
+                   });
+}
+
 std::string SwarmgateEnv::Ready(const std::string& kind, const std::string& name) const {
   return Condition(kind, name, "Ready");
 }
