@@ -69,6 +69,8 @@ ScopedCluster& ScopedCluster::operator=(ScopedCluster&& o) noexcept {
     error_ = std::exchange(o.error_, "");
     http_port_ = std::exchange(o.http_port_, 0);
     replicas_ = std::exchange(o.replicas_, 0);
+    deleting_ = std::exchange(o.deleting_, false);
+    delete_error_ = std::exchange(o.delete_error_, "");
   }
   return *this;
 }
@@ -142,19 +144,25 @@ std::string ScopedCluster::Diagnose(const std::vector<std::string>& routes) cons
   return out;
 }
 
+void ScopedCluster::BeginDelete() {
+  if (name_.empty() || deleting_) return;
+  deleting_ = true;
+  auto deleted = OperatorEnv::Get().sg().Swarmgate("delete servicecluster " + name_);
+  if (!deleted.ok() && !Missing(deleted)) {
+    delete_error_ = "delete servicecluster " + name_ + ": " + deleted.Describe() + "; ";
+    std::cerr << delete_error_ << "\n";
+  }
+}
+
 WaitResult ScopedCluster::Delete(Duration deadline) {
   WaitResult w;
   w.ok = true;
   if (name_.empty()) return w;
+  BeginDelete();
   std::string name = std::exchange(name_, "");
-  auto& env = OperatorEnv::Get();
-  const auto& c = env.cluster();
-  auto deleted = env.sg().Swarmgate("delete servicecluster " + name);
-  std::string delete_error;
-  if (!deleted.ok() && !Missing(deleted)) {
-    delete_error = "delete servicecluster " + name + ": " + deleted.Describe() + "; ";
-    std::cerr << delete_error << "\n";
-  }
+  std::string delete_error = std::exchange(delete_error_, "");
+  deleting_ = false;
+  const auto& c = OperatorEnv::Get().cluster();
   // The operator removes the proxy and listener services, then (retrying
   // while the tasks shut down and the backends leave) the network, the
   // token secret and the configs.

@@ -43,6 +43,7 @@
 // methods of a live resource may be called from load threads.
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -172,11 +173,16 @@ class ScopedCluster {
   // the CLI refused the delete or something was left (the message says
   // what). The destructor does this when nobody did.
   WaitResult Delete(Duration deadline = std::chrono::seconds(90));
+  // Only asks the operator to delete it, so several clusters go at once;
+  // Delete() (or the destructor) then waits.
+  void BeginDelete();
 
  private:
   std::string name_, error_;
   int http_port_ = 0;
   int replicas_ = 0;
+  bool deleting_ = false;
+  std::string delete_error_;
 };
 
 // ------------------------------------------------------------------ services

@@ -4,8 +4,9 @@
 //
 // The suite shares one ServiceCluster with two backends and their routes
 // (a.e2e.test -> A, b.e2e.test/api -> B), served before the first test runs.
-// A test that changes something creates it itself (a backend to scale, a
-// route to delete, a cluster to remove), so the tests run in any order.
+// A test that changes something creates it itself (a route to delete), or
+// uses what SetUpTestSuite made for it alone (a backend to scale, a second
+// cluster to remove), so the tests run in any order.
 
 #include <fstream>
 #include <future>
@@ -28,20 +29,41 @@ struct IngressShared {
   ScopedCluster cluster;
   ScopedService svc_a, svc_b;
   ScopedRoute route_a, route_b;
+  // Used only by EndpointsFollowScaling, which scales it: scale.e2e.test.
+  ScopedService scaled;
+  ScopedRoute scaled_route;
+  // A second cluster set up like the first, which only
+  // DeletingTheClusterRemovesWhatItOwned uses (and deletes); made here so its
+  // proxies start alongside the first cluster's.
+  ScopedCluster doomed;
+  ScopedService doomed_backend;
+  ScopedRoute doomed_route;
 
   std::string SetUp() {
     cluster = ScopedCluster::Create({"e2e", 20000, 24000});
     if (!cluster.ok()) return cluster.error();
+    doomed = ScopedCluster::Create({"e2e-del", 20000, 24000});
+    if (!doomed.ok()) return doomed.error();
     svc_a = ScopedService::Echo(cluster, UniqueName("e2e-a"));
     if (!svc_a.ok()) return svc_a.error();
     svc_b = ScopedService::Echo(cluster, UniqueName("e2e-b"));
     if (!svc_b.ok()) return svc_b.error();
+    scaled = ScopedService::Echo(cluster, UniqueName("e2e-scale"));
+    if (!scaled.ok()) return scaled.error();
+    doomed_backend = ScopedService::Echo(doomed, UniqueName("e2e-del"));
+    if (!doomed_backend.ok()) return doomed_backend.error();
     route_a = ScopedRoute::Apply(
         RouteYaml(UniqueName("e2e-a"), cluster.name(), "a.e2e.test", "/", svc_a.name()));
     if (!route_a.ok()) return route_a.error();
     route_b = ScopedRoute::Apply(
         RouteYaml(UniqueName("e2e-b"), cluster.name(), "b.e2e.test", "/api", svc_b.name()));
     if (!route_b.ok()) return route_b.error();
+    scaled_route = ScopedRoute::Apply(
+        RouteYaml(UniqueName("e2e-scale"), cluster.name(), "scale.e2e.test", "/", scaled.name()));
+    if (!scaled_route.ok()) return scaled_route.error();
+    doomed_route = ScopedRoute::Apply(RouteYaml(UniqueName("e2e-del"), doomed.name(),
+                                                "del.e2e.test", "/", doomed_backend.name()));
+    if (!doomed_route.ok()) return doomed_route.error();
     auto a = cluster.WaitServed("a.e2e.test", "/hello", svc_a.name(), 90s);
     if (!a.ok) return a.message + cluster.Diagnose({route_a.name()});
     auto b = cluster.WaitServed("b.e2e.test", "/api/x", svc_b.name(), 30s);
@@ -92,16 +114,10 @@ TEST_F(IngressE2E, RequestsReachTheRightServiceOnEveryProxyNode) {
 }
 
 TEST_F(IngressE2E, EndpointsFollowScaling) {
-  // A backend of its own: scaling the shared one would change what the other
-  // tests see.
-  ScopedService svc = ScopedService::Echo(S().cluster, UniqueName("e2e-scale"));
-  ASSERT_TRUE(svc.ok()) << svc.error();
-  ScopedRoute route =
-      ScopedRoute::Apply(Route(UniqueName("e2e-scale"), "scale.e2e.test", "/", svc.name()));
-  ASSERT_TRUE(route.ok()) << route.error();
+  const auto& svc = S().scaled;
   int node = ProxyNodes().front();
   auto served = S().cluster.WaitServed("scale.e2e.test", "/who", svc.name(), 60s, {node});
-  ASSERT_TRUE(served.ok) << served.message << S().cluster.Diagnose({route.name()});
+  ASSERT_TRUE(served.ok) << served.message << S().cluster.Diagnose({S().scaled_route.name()});
 
   auto distinct_tasks = [&](int requests) {
     std::set<std::string> seen;
@@ -308,26 +324,22 @@ TEST_F(IngressE2E, InterlockLabelledServiceIsImportedAndServed) {
 }
 
 // Removing a cluster removes its proxy service, listener, network, token and
-// configs. The cluster is this test's own, set up like the shared one.
+// configs. The cluster is the suite's second one, set up like the first.
 TEST_F(IngressE2E, DeletingTheClusterRemovesWhatItOwned) {
-  ScopedCluster cluster = ScopedCluster::Create({"e2e-del", 20000, 24000});
-  ASSERT_TRUE(cluster.ok()) << cluster.error();
-  ScopedService svc = ScopedService::Echo(cluster, UniqueName("e2e-del"));
-  ASSERT_TRUE(svc.ok()) << svc.error();
-  ScopedRoute route = ScopedRoute::Apply(
-      RouteYaml(UniqueName("e2e-del"), cluster.name(), "del.e2e.test", "/", svc.name()));
-  ASSERT_TRUE(route.ok()) << route.error();
-  auto served = cluster.WaitServed("del.e2e.test", "/", svc.name(), 90s);
-  ASSERT_TRUE(served.ok) << served.message << cluster.Diagnose({route.name()});
+  auto& s = S();
+  ASSERT_FALSE(s.doomed.name().empty()) << "the second cluster is gone already";
+  auto served = s.doomed.WaitServed("del.e2e.test", "/", s.doomed_backend.name(), 90s);
+  ASSERT_TRUE(served.ok) << served.message << s.doomed.Diagnose({s.doomed_route.name()});
+  const std::string name = s.doomed.name();
   for (const char* what : {"service", "network", "secret"}) {
-    auto r = C().Docker(std::string(what) + " ls -q --filter label=swarmgate.io/owner=cluster/" +
-                        cluster.name());
-    EXPECT_FALSE(TrimRight(r.out).empty()) << "no " << what << " owned by " << cluster.name();
+    auto r =
+        C().Docker(std::string(what) + " ls -q --filter label=swarmgate.io/owner=cluster/" + name);
+    EXPECT_FALSE(TrimRight(r.out).empty()) << "no " << what << " owned by " << name;
   }
 
-  (void)route.Delete();
-  svc.Remove();  // backends leave the network first
-  auto gone = cluster.Delete(90s);
+  (void)s.doomed_route.Delete();
+  s.doomed_backend.Remove();  // backends leave the network first
+  auto gone = s.doomed.Delete(90s);
   EXPECT_TRUE(gone.ok) << gone.message;
 }
 

@@ -129,6 +129,21 @@ struct TlsShared {
   ScopedCluster cluster;
   ScopedService svc_a, svc_b, svc_plain, svc_pass;
   ScopedRoute routes;
+  // A second cluster on other ports with its own backend and route
+  // (only.other.test), which only ServiceClustersAreIsolated uses; made here
+  // so its proxies start alongside the first cluster's.
+  ScopedCluster other;
+  ScopedService other_backend;
+  ScopedRoute other_route;
+
+  ~TlsShared() {
+    // Both clusters go at once: their routes and backends first.
+    (void)other_route.Delete();
+    (void)routes.Delete();
+    for (auto* svc : {&other_backend, &svc_pass, &svc_plain, &svc_b, &svc_a}) svc->Remove();
+    other.BeginDelete();
+    cluster.BeginDelete();
+  }
 
   std::string Route(const std::string& suffix) const { return tag + "-" + suffix; }
 
@@ -174,6 +189,13 @@ struct TlsShared {
             ",target=pass.crt --secret source=" + pass_key.name() + ",target=pass.key",
         "--tls-cert /run/secrets/pass.crt --tls-key /run/secrets/pass.key");
     if (!svc_pass.ok()) return svc_pass.error();
+    other = ScopedCluster::Create({"tls-other", 26000, 28000});
+    if (!other.ok()) return other.error();
+    other_backend = ScopedService::Echo(other, UniqueName("tls-other"));
+    if (!other_backend.ok()) return other_backend.error();
+    other_route = ScopedRoute::Apply(
+        RouteYaml(Route("only"), other.name(), "only.other.test", "/", other_backend.name()));
+    if (!other_route.ok()) return other_route.error();
 
     // Every test starts with the proxies serving the TLS routes.
     const auto& nodes = OperatorEnv::Get().proxy_nodes();
@@ -304,18 +326,12 @@ TEST_F(TlsE2E, HostRedirects) {
 
 TEST_F(TlsE2E, ServiceClustersAreIsolated) {
   const auto& c = C();
-  // A second cluster on other ports, with its own proxies, network and route.
-  ScopedCluster other_cluster = ScopedCluster::Create({"tls-other", 26000, 28000});
-  ASSERT_TRUE(other_cluster.ok()) << other_cluster.error();
+  // The second cluster, on other ports, with its own proxies, network and route.
+  const ScopedCluster& other_cluster = S().other;
   const std::string other = other_cluster.name();
   const std::string other_net = other_cluster.network();
   const int http_b = other_cluster.http_port();
-  ScopedService other_backend = ScopedService::Echo(other_cluster, UniqueName("tls-other"));
-  ASSERT_TRUE(other_backend.ok()) << other_backend.error();
-  const std::string svc_other = other_backend.name();
-  ScopedRoute only =
-      ScopedRoute::Apply(RouteYaml(Route("only"), other, "only.other.test", "/", svc_other));
-  ASSERT_TRUE(only.ok()) << only.error();
+  const std::string svc_other = S().other_backend.name();
 
   for (int node : ProxyNodes()) {
     auto w = WaitUntil("only.other.test via the other cluster on node " + std::to_string(node), 90s,

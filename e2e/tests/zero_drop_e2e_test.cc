@@ -124,15 +124,36 @@ void Print(const std::string& scenario, const Counts& c, const std::string& extr
   std::fflush(stdout);
 }
 
-// A health-checked backend the way zero-drop needs it (see
-// HealthCheckedBackendArgs).
+// A backend the way a scenario that updates, scales or kills it needs it
+// (see HealthCheckedBackendArgs).
 ScopedService Backend(const ScopedCluster& cluster, const std::string& prefix, int replicas) {
   return ScopedService::Echo(cluster, UniqueName(prefix), replicas, HealthCheckedBackendArgs());
 }
 
+// A backend with a route of its own, made by the one test that rolls, scales
+// or kills it; the test brings it to a steady state before its load starts.
+struct OwnBackend {
+  std::string host;
+  ScopedService service;
+  ScopedRoute route;
+
+  std::string Make(const ScopedCluster& cluster, const std::string& prefix, int replicas,
+                   const std::string& route_host) {
+    host = route_host;
+    service = Backend(cluster, prefix, replicas);
+    if (!service.ok()) return service.error();
+    route = ScopedRoute::Apply(
+        RouteYaml(UniqueName(prefix), cluster.name(), host, "/", service.name()));
+    return route.error();
+  }
+};
+
 // The shared cluster (global proxies) with two backends the tests only read:
-// A (3 replicas) behind kHost, and B (2 replicas). A test that updates,
-// scales or kills a backend makes its own.
+// A (3 replicas) behind kHost, and B (2 replicas). They never change, so they
+// have no health check: each one costs a process start per task every
+// second, CPU the load and the proxies need on a 2-core machine, and matters
+// only to a backend being updated (the tests that update, scale or kill one
+// make a health-checked backend of their own).
 struct ZeroDropShared {
   ScopedCluster cluster;
   ScopedService svc_a, svc_b;
@@ -141,16 +162,16 @@ struct ZeroDropShared {
   std::string SetUp() {
     cluster = ScopedCluster::Create(ClusterOptions("zd", 24000, 26000).Global());
     if (!cluster.ok()) return cluster.error();
-    svc_a = Backend(cluster, "zd-a", 3);
+    svc_a = ScopedService::Echo(cluster, UniqueName("zd-a"), 3);
     if (!svc_a.ok()) return svc_a.error();
-    svc_b = Backend(cluster, "zd-b", 2);
+    svc_b = ScopedService::Echo(cluster, UniqueName("zd-b"), 2);
     if (!svc_b.ok()) return svc_b.error();
     main = ScopedRoute::Apply(
         RouteYaml(UniqueName("zd-main"), cluster.name(), kHost, "/", svc_a.name()));
     if (!main.ok()) return main.error();
     auto served = cluster.WaitServed(kHost, "/", svc_a.name(), 120s);
     if (!served.ok) return served.message + cluster.Diagnose({main.name()});
-    // Every backend task running and healthy before load starts.
+    // Every backend task running before load starts.
     auto a = svc_a.WaitRunning(3);
     if (!a.ok) return a.message;
     auto b = svc_b.WaitRunning(2);
@@ -209,50 +230,30 @@ class ZeroDropE2E : public SuiteFixture<ZeroDropShared> {
     return Cluster().WaitServed(host, "/", service, deadline);
   }
 
-  // A backend of `replicas` health-checked tasks of its own behind `host`,
-  // every task running and answering through the proxy of `node`, so load
-  // starts against a steady upstream.
-  struct OwnBackend {
-    ScopedService service;
-    ScopedRoute route;
-    std::string error;
-  };
-  static OwnBackend MakeOwnBackend(const std::string& prefix, int replicas, const std::string& host,
-                                   int node) {
-    OwnBackend b;
-    b.service = Backend(Cluster(), prefix, replicas);
-    if (!b.service.ok()) {
-      b.error = b.service.error();
-      return b;
-    }
-    b.route = ScopedRoute::Apply(Route(UniqueName(prefix), host, b.service.name()));
-    if (!b.route.ok()) {
-      b.error = b.route.error();
-      return b;
-    }
-    auto running = b.service.WaitRunning(replicas);
-    if (!running.ok) {
-      b.error = running.message;
-      return b;
-    }
-    auto served = ServedBy(b.service.name(), 60s, host);
-    if (!served.ok) {
-      b.error = served.message + Cluster().Diagnose({b.route.name()});
-      return b;
-    }
+  // Makes `own` and waits until its `replicas` tasks run, are served on every
+  // proxy node and all answer through the proxy of `node`, so load starts
+  // against a steady upstream. "" or what is not there.
+  static std::string MakeSteady(OwnBackend* own_backend, const std::string& prefix, int replicas,
+                                const std::string& host, int node) {
+    if (auto e = own_backend->Make(Cluster(), prefix, replicas, host); !e.empty()) return e;
+    const OwnBackend& own = *own_backend;
+    const std::string& svc = own.service.name();
+    auto running = own.service.WaitRunning(replicas);
+    if (!running.ok) return running.message;
+    auto served = ServedBy(svc, 60s, own.host);
+    if (!served.ok) return served.message + Cluster().Diagnose({own.route.name()});
     auto all =
         WaitUntil(std::to_string(replicas) + " tasks answer via node " + std::to_string(node), 60s,
                   [&](std::string& observed) {
                     std::set<std::string> tasks;
                     for (int i = 0; i < 10 * replicas; ++i) {
-                      auto r = Cluster().Get(node, host, "/");
+                      auto r = Cluster().Get(node, own.host, "/");
                       if (r.status == 200) tasks.insert(JsonField(r.body, "task"));
                     }
                     observed = std::to_string(tasks.size()) + " tasks answered";
                     return static_cast<int>(tasks.size()) == replicas;
                   });
-    if (!all.ok) b.error = all.message;
-    return b;
+    return all.ok ? "" : all.message;
   }
 
   static std::string UpdateState(const std::string& service) {
@@ -274,8 +275,8 @@ TEST_F(ZeroDropE2E, RollingUpdateOfABackendDropsNothing) {
   const auto& c = C();
   const std::string host = "roll.zd.e2e.test";
   int node = ProxyNodes().front();
-  auto own = MakeOwnBackend("zd-roll", 3, host, node);
-  ASSERT_EQ(own.error, "");
+  OwnBackend own;
+  ASSERT_EQ(MakeSteady(&own, "zd-roll", 3, host, node), "");
   const std::string svc = own.service.name();
   auto load = StartLoad(node, 40, kRate, host);
   std::this_thread::sleep_for(2s);
@@ -297,8 +298,8 @@ TEST_F(ZeroDropE2E, ScaleDownDropsNothing) {
   const auto& c = C();
   const std::string host = "scale.zd.e2e.test";
   int node = ProxyNodes().front();
-  auto own = MakeOwnBackend("zd-scale", 3, host, node);
-  ASSERT_EQ(own.error, "");
+  OwnBackend own;
+  ASSERT_EQ(MakeSteady(&own, "zd-scale", 3, host, node), "");
   const std::string svc = own.service.name();
   auto load = StartLoad(node, 16, kRate, host);
   std::this_thread::sleep_for(2s);
@@ -469,9 +470,8 @@ TEST_F(ZeroDropE2E, HardKilledBackendTaskIsMeasured) {
   const auto& c = C();
   const std::string host = "kill.zd.e2e.test";
   int node = ProxyNodes().front();
-  // 3 tasks of its own, all answering through the proxy before the load.
-  auto own = MakeOwnBackend("zd-kill", 3, host, node);
-  ASSERT_EQ(own.error, "");
+  OwnBackend own;
+  ASSERT_EQ(MakeSteady(&own, "zd-kill", 3, host, node), "");
   auto tasks = RunningTasks(c, own.service.name());
   ASSERT_FALSE(tasks.empty());
   const auto& victim = tasks.front();
