@@ -8,6 +8,7 @@
 // uses what SetUpTestSuite made for it alone (a backend to scale, a second
 // cluster to remove), so the tests run in any order.
 
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <set>
@@ -205,6 +206,9 @@ TEST_F(IngressE2E, OperatorRestartCreatesNoDuplicates) {
     return r.status == 200;
   });
   EXPECT_TRUE(w.ok) << w.message;
+  // Both phases vary between runs (about 4 to 45 s), so say which one took it.
+  std::printf("[ restart  ] operator ready again after %.1f s, new route served %.1f s later\n",
+              back.elapsed.count() / 1000.0, w.elapsed.count() / 1000.0);
   EXPECT_EQ(count("service"), services);
   EXPECT_EQ(count("network"), networks);
   EXPECT_EQ(count("secret"), secrets);
