@@ -87,32 +87,18 @@ std::string SwarmgateEnv::Condition(const std::string& kind, const std::string& 
   return "no " + type + " condition";
 }
 
+WaitResult SwarmgateEnv::WaitCondition(const std::string& kind, const std::string& name,
+                                       const std::string& type, const std::string& prefix,
+                                       Duration deadline) const {
+  return WaitUntil(kind + " " + name + " " + type + "=" + prefix, deadline,
+                   [&](std::string& observed) {
+                     observed = Condition(kind, name, type);
+                     return observed.rfind(prefix, 0) == 0;
+                   });
+}
+
 std::string SwarmgateEnv::Ready(const std::string& kind, const std::string& name) const {
   return Condition(kind, name, "Ready");
-}
-
-std::string SwarmgateEnv::CreateCluster(const std::string& name, int replicas, int http_port,
-                                        int https_port) const {
-  auto applied =
-      Apply("cluster-" + name + ".yaml", ClusterYaml(name, replicas, http_port, https_port));
-  if (!applied.ok()) return "apply cluster: " + applied.Describe();
-  auto net = WaitUntil("cluster network", 30s, [&](std::string& observed) {
-    auto r = cluster_.Docker("network inspect --format '{{.Name}}' sg-" + name);
-    observed = r.Describe();
-    return r.ok();
-  });
-  return net.ok ? "" : net.message;
-}
-
-void SwarmgateEnv::DeleteCluster(const std::string& name) const {
-  (void)Swarmgate("delete servicecluster " + name);
-  // The operator removes the proxy service; wait for it so the network and
-  // the backends can go.
-  (void)WaitUntil("proxy and listener services gone", 60s, [&](std::string& observed) {
-    auto r = cluster_.Docker("service ls -q --filter label=swarmgate.io/owner=cluster/" + name);
-    observed = r.out;
-    return r.ok() && TrimRight(r.out).empty();
-  });
 }
 
 std::vector<int> SwarmgateEnv::ProxyNodes() const {

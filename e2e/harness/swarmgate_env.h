@@ -40,14 +40,11 @@ class SwarmgateEnv {
   // Any condition by type, same format.
   std::string Condition(const std::string& kind, const std::string& name,
                         const std::string& type) const;
-
-  // Applies ClusterYaml(name, ...) and waits until the operator created its
-  // network sg-<name>. Returns "" or what went wrong.
-  std::string CreateCluster(const std::string& name, int replicas, int http_port,
-                            int https_port) const;
-  // Deletes the ServiceCluster and waits until its services (proxies and
-  // listeners) are gone.
-  void DeleteCluster(const std::string& name) const;
+  // Until Condition(kind, name, type) starts with `prefix` ("True/",
+  // "False/BackendNotFound"); the result's `observed` is the last condition.
+  WaitResult WaitCondition(const std::string& kind, const std::string& name,
+                           const std::string& type, const std::string& prefix,
+                           Duration deadline = std::chrono::seconds(30)) const;
 
   // Node indexes labelled swarmgate.ingress=true (node 1 if none is).
   std::vector<int> ProxyNodes() const;

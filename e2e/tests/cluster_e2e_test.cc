@@ -15,6 +15,7 @@
 
 #include "e2e/harness/harness.h"
 #include "e2e/harness/loadgen_runner.h"
+#include "e2e/harness/swarmgate_env.h"  // EchoEnv
 
 namespace sg::e2e {
 namespace {
@@ -23,12 +24,6 @@ using namespace std::chrono_literals;
 
 const char* const kImages[] = {"swarmgate/proxy:dev", "swarmgate/operator:dev",
                                "swarmgate/echo:dev"};
-
-// Swarm templates give each echo task its identity (see e2e/echo).
-std::string EchoEnv() {
-  return "--env " + ShellQuote("SG_SERVICE={{.Service.Name}}") + " --env " +
-         ShellQuote("SG_SLOT={{.Task.Slot}}") + " --env " + ShellQuote("SG_TASK={{.Task.Name}}");
-}
 
 std::string DescribeTasks(const std::vector<TaskInfo>& tasks) {
   std::string s;

@@ -3,9 +3,9 @@
 // sg-control, and every query of the Grafana dashboard returns data; the
 // operator's status page renders in headless Chromium.
 //
-// The tests of this file share one operator, one ServiceCluster, one backend
-// and one Route (so convergence, reload and route samples exist), and run in
-// declaration order. The monitoring stack is removed at the end.
+// The tests of this file share one ServiceCluster, one backend and one Route
+// (so convergence, reload and route samples exist); the test that deploys the
+// monitoring stack removes it when it ends.
 
 #include <sys/stat.h>
 
@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "e2e/harness/e2e_fixture.h"
 #include "e2e/harness/harness.h"
 #include "e2e/harness/swarmgate_env.h"
 
@@ -77,95 +78,30 @@ std::string UrlEncode(const std::string& s) {
   return out;
 }
 
-class MonitoringE2E : public ::testing::Test {
+// One cluster, backend and Route, Ready before the first test, so
+// convergence, reload and route samples exist.
+struct MonitoringShared {
+  ScopedCluster cluster;
+  ScopedService backend;
+  ScopedRoute route;
+
+  std::string SetUp() {
+    cluster = ScopedCluster::Create({"mon", 24000, 26000});
+    if (!cluster.ok()) return cluster.error();
+    backend = ScopedService::Echo(cluster, UniqueName("mon-echo"));
+    if (!backend.ok()) return backend.error();
+    route = ScopedRoute::Apply(
+        RouteYaml(cluster.name() + "-route", cluster.name(), "mon.e2e.test", "/", backend.name()));
+    if (!route.ok()) return route.error();
+    auto ready =
+        OperatorEnv::Get().sg().WaitCondition("route", route.name(), "Ready", "True/", 90s);
+    if (!ready.ok) return ready.message + cluster.Diagnose({route.name()});
+    return "";
+  }
+};
+
+class MonitoringE2E : public SuiteFixture<MonitoringShared> {
  protected:
-  struct Shared {
-    explicit Shared(Cluster::Loaded l) : loaded(std::move(l)) {}
-    Cluster::Loaded loaded;
-    std::unique_ptr<SwarmgateEnv> env;
-    std::unique_ptr<Resources> res;
-    std::string cluster, network, backend, route;
-    int http_port = 0;
-    bool stack_deployed = false;
-    int prom_node = 0;  // node running Prometheus, once known
-    std::string error;
-  };
-  static Shared* s_;
-
-  static const Cluster& C() { return *s_->loaded; }
-
-  static void SetUpTestSuite() {
-    s_ = new Shared(Cluster::Load());
-    if (!s_->loaded.ok()) return;
-    const auto& c = C();
-    s_->res = std::make_unique<Resources>(c);
-    s_->env = std::make_unique<SwarmgateEnv>(c, SG_SWARMGATE_PATH);
-    s_->error = s_->env->DeployOperator();
-    if (!s_->error.empty()) return;
-
-    s_->cluster = UniqueName("mon");
-    s_->network = "sg-" + s_->cluster;
-    s_->route = s_->cluster + "-route";
-    s_->http_port = UniquePort(24000, 26000);
-    auto nodes = s_->env->ProxyNodes();
-    auto applied = s_->env->Apply(
-        "cluster.yaml",
-        ClusterYaml(s_->cluster, static_cast<int>(nodes.size()), s_->http_port, s_->http_port + 1));
-    if (!applied.ok()) {
-      s_->error = "apply cluster: " + applied.Describe();
-      return;
-    }
-    auto net = WaitUntil("cluster network", 30s, [&](std::string& observed) {
-      auto r = c.Docker("network inspect --format '{{.Name}}' " + s_->network);
-      observed = r.Describe();
-      return r.ok();
-    });
-    if (!net.ok) {
-      s_->error = net.message;
-      return;
-    }
-    s_->backend =
-        s_->res->Service(UniqueName("mon-echo"), "--replicas 1 --network " + s_->network + " " +
-                                                     EchoEnv() + " swarmgate/echo:dev");
-    if (s_->backend.empty()) {
-      s_->error = "backend service: " + s_->res->last_error();
-      return;
-    }
-    applied = s_->env->Apply("route.yaml",
-                             RouteYaml(s_->route, s_->cluster, "mon.e2e.test", "/", s_->backend));
-    if (!applied.ok()) {
-      s_->error = "apply route: " + applied.Describe();
-      return;
-    }
-    auto ready = WaitUntil("route Ready=True", 90s, [&](std::string& observed) {
-      observed = s_->env->Ready("route", s_->route);
-      return observed.rfind("True/", 0) == 0;
-    });
-    if (!ready.ok) {
-      s_->error = ready.message + "\ncluster: " + s_->env->Ready("servicecluster", s_->cluster);
-    }
-  }
-
-  static void TearDownTestSuite() {
-    if (s_ && s_->loaded.ok()) {
-      const auto& c = C();
-      if (s_->stack_deployed) RemoveStack();
-      if (!s_->cluster.empty()) {
-        (void)s_->env->Swarmgate("delete route " + s_->route);
-        (void)s_->env->Swarmgate("delete servicecluster " + s_->cluster);
-        (void)WaitUntil("proxy service gone", 60s, [&](std::string& observed) {
-          auto r = c.Docker("service ls -q --filter name=sg-proxy-" + s_->cluster);
-          observed = r.out;
-          return r.ok() && TrimRight(r.out).empty();
-        });
-      }
-      s_->res.reset();
-      // The operator stays deployed for the other suites.
-    }
-    delete s_;
-    s_ = nullptr;
-  }
-
   // `docker stack rm`, then waits for the services to go and removes the
   // stack's volumes (created on the node that ran the task).
   static void RemoveStack() {
@@ -195,12 +131,6 @@ class MonitoringE2E : public ::testing::Test {
           },
           1s);
     }
-    s_->stack_deployed = false;
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(s_->loaded.ok()) << s_->loaded.error;
-    ASSERT_TRUE(s_->error.empty()) << s_->error;
   }
 
   // Runs headless Chromium with `args` against the operator's /ui.
@@ -218,8 +148,6 @@ class MonitoringE2E : public ::testing::Test {
   }
 };
 
-MonitoringE2E::Shared* MonitoringE2E::s_ = nullptr;
-
 // The page fetches /v1/status and /metrics and builds the tables with
 // script: the dumped DOM (after 8 s of virtual time) must show the route
 // with its Ready condition, and a screenshot of the page is saved.
@@ -228,7 +156,7 @@ TEST_F(MonitoringE2E, StatusPageShowsTheRouteInHeadlessChromium) {
   if (chromium.empty()) {
     GTEST_SKIP() << "no chromium on PATH (apt-get install chromium, or set SG_E2E_CHROMIUM)";
   }
-  const auto& r = s_->route;
+  const auto& r = S().route.name();
   auto dom = Chromium(chromium, "--dump-dom");
   ASSERT_TRUE(dom.ok()) << dom.Describe();
 
@@ -250,10 +178,10 @@ TEST_F(MonitoringE2E, StatusPageShowsTheRouteInHeadlessChromium) {
   ASSERT_EQ(cells.size(), 8u) << tr;
   EXPECT_NE(cells[0].find(r), std::string::npos) << tr;
   EXPECT_NE(cells[1].find("mon.e2e.test"), std::string::npos) << tr;
-  EXPECT_NE(cells[3].find(s_->cluster), std::string::npos) << tr;
+  EXPECT_NE(cells[3].find(S().cluster.name()), std::string::npos) << tr;
   EXPECT_TRUE(std::regex_search(cells[4], std::regex("class=\"badge ok\"[^>]*>True")))
       << "Ready cell: " << cells[4];
-  EXPECT_NE(dom.out.find("<tr id=\"cluster-" + s_->cluster + "\">"), std::string::npos);
+  EXPECT_NE(dom.out.find("<tr id=\"cluster-" + S().cluster.name() + "\">"), std::string::npos);
   EXPECT_NE(dom.out.find(">live<"), std::string::npos) << "connection badge not live";
 
   const std::string png = SG_STATUS_PAGE_PNG;
@@ -291,7 +219,6 @@ TEST_F(MonitoringE2E, PrometheusScrapesTheOperatorAndEveryDashboardQueryHasData)
   // A stack left by an interrupted run would keep its old (immutable) configs.
   if (!TrimRight(c.Docker("stack ls --format '{{.Name}}' | grep -x monitoring || true").out)
            .empty()) {
-    s_->stack_deployed = true;
     RemoveStack();
   }
   // Host-mode port: this kernel may have no IPVS for the routing mesh.
@@ -301,9 +228,10 @@ TEST_F(MonitoringE2E, PrometheusScrapesTheOperatorAndEveryDashboardQueryHasData)
              ShellQuote(c.node(1).docker_host()) + " stack deploy --resolve-image never -c " +
              ShellQuote(SourceDir() + "/charts/monitoring/stack.yml") + " " + kStack,
          60s);
-  s_->stack_deployed = true;
+  ScopeGuard remove_stack(&MonitoringE2E::RemoveStack);
   ASSERT_TRUE(deploy.ok()) << deploy.Describe();
 
+  int prom_node = 0;
   auto running = WaitUntil("prometheus task running and ready", 60s, [&](std::string& observed) {
     auto tasks = RunningTasks(c, kPromService);
     if (tasks.empty() || tasks[0].node_index == 0) {
@@ -313,16 +241,16 @@ TEST_F(MonitoringE2E, PrometheusScrapesTheOperatorAndEveryDashboardQueryHasData)
                      .out;
       return false;
     }
-    s_->prom_node = tasks[0].node_index;
-    auto r = HttpGet(c.node(s_->prom_node).addr, kPromPort, "/-/ready");
-    observed = "node " + std::to_string(s_->prom_node) + ": " + r.Describe();
+    prom_node = tasks[0].node_index;
+    auto r = HttpGet(c.node(prom_node).addr, kPromPort, "/-/ready");
+    observed = "node " + std::to_string(prom_node) + ": " + r.Describe();
     return r.status == 200;
   });
   ASSERT_TRUE(running.ok) << running.message << "\n"
                           << c.Docker(std::string("service logs --tail 30 ") + kPromService).out;
-  const std::string prom = c.node(s_->prom_node).addr;
-  std::printf("prometheus: ready on node %d (http://%s:%d) after %.1fs\n", s_->prom_node,
-              prom.c_str(), kPromPort, running.elapsed.count() / 1000.0);
+  const std::string prom = c.node(prom_node).addr;
+  std::printf("prometheus: ready on node %d (http://%s:%d) after %.1fs\n", prom_node, prom.c_str(),
+              kPromPort, running.elapsed.count() / 1000.0);
 
   // Grafana: run it when its image is on the manager, otherwise its task is
   // rejected ("No such image") and the service stays without a running task.
@@ -371,9 +299,9 @@ TEST_F(MonitoringE2E, PrometheusScrapesTheOperatorAndEveryDashboardQueryHasData)
   // This suite's cluster has convergence samples in Prometheus.
   const std::string conv =
       "/api/v1/query?query=" +
-      UrlEncode("swarmgate_convergence_seconds_count{cluster=\"" + s_->cluster + "\"}");
+      UrlEncode("swarmgate_convergence_seconds_count{cluster=\"" + S().cluster.name() + "\"}");
   auto samples =
-      WaitUntil("convergence samples of " + s_->cluster, 45s, [&](std::string& observed) {
+      WaitUntil("convergence samples of " + S().cluster.name(), 45s, [&](std::string& observed) {
         auto a = PromGet(prom, conv);
         if (!a.error.empty()) {
           observed = a.error;

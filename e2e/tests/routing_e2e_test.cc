@@ -4,8 +4,9 @@
 // through the proxies' host-mode ports and what the echo backend saw. TLS and
 // host redirects have their own suite.
 //
-// The tests share one operator, one ServiceCluster and the backend services
-// created in SetUpTestSuite; each test applies and deletes its own routes.
+// The tests share one ServiceCluster and the backend services created in
+// SetUpTestSuite; each test applies its own routes (deleted when it ends,
+// also on failure), so the tests run in any order.
 
 #include <future>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "e2e/harness/e2e_fixture.h"
 #include "e2e/harness/harness.h"
 #include "e2e/harness/swarmgate_env.h"
 #include "e2e/harness/ws_client.h"
@@ -31,41 +33,49 @@ struct Backend {
   bool canary = false;
 };
 
-class RoutingE2E : public ::testing::Test {
- protected:
-  struct Shared {
-    explicit Shared(Cluster::Loaded l) : loaded(std::move(l)) {}
-    Cluster::Loaded loaded;
-    std::unique_ptr<SwarmgateEnv> env;
-    std::unique_ptr<Resources> res;
-    std::string cluster;  // ServiceCluster name
-    std::string network;
-    int http_port = 0, https_port = 0;
-    std::vector<int> proxy_nodes;
-    // Backends (echo services on the cluster network).
-    std::string svc_a, svc_b;      // 1 replica each
-    std::string sticky;            // 3 replicas
-    std::string canary_v1;         // 1 replica
-    std::string canary_v2;         // 5 replicas
-    std::string passive;           // 2 replicas
-    std::string policy;            // 1 replica, no health check
-    std::set<std::string> routes;  // applied route names, deleted at the end
-    std::string error;
-  };
-  static Shared* s_;
+// One ServiceCluster and the backends the tests read from, all started at
+// once (detached), so their tasks come up in parallel. A test that changes a
+// backend (scales it, pauses a task) makes its own or puts it back.
+struct RoutingShared {
+  ScopedCluster cluster;
+  ScopedService svc_a, svc_b;  // 1 replica each
+  ScopedService canary_v1;     // 1 replica
+  ScopedService canary_v2;     // 5 replicas
+  ScopedService passive;       // 2 replicas
+  ScopedService policy;        // 1 replica, no health check
 
-  static const Cluster& C() { return *s_->loaded; }
-  static int Node() { return s_->proxy_nodes.front(); }
-  static const std::string& Addr(int node) { return C().node(node).addr; }
+  std::string SetUp() {
+    cluster = ScopedCluster::Create({"rt", 24000, 28000});
+    if (!cluster.ok()) return cluster.error();
+    std::string error;
+    auto backend = [&](const std::string& prefix, int replicas) {
+      auto svc = ScopedService::Echo(cluster, UniqueName(prefix), replicas);
+      if (!svc.ok() && error.empty()) error = "backend: " + svc.error();
+      return svc;
+    };
+    svc_a = backend("rt-a", 1);
+    svc_b = backend("rt-b", 1);
+    canary_v1 = backend("rt-v1", 1);
+    canary_v2 = backend("rt-v2", 5);
+    passive = backend("rt-passive", 2);
+    policy = backend("rt-policy", 1);
+    return error;
+  }
+};
+
+class RoutingE2E : public SuiteFixture<RoutingShared> {
+ protected:
+  static int Node() { return ProxyNodes().front(); }
+  static const std::string& Cluster() { return S().cluster.name(); }
 
   // A route name unique to this run (route names are global to the Swarm).
-  static std::string RouteName(const std::string& suffix) { return s_->cluster + "-" + suffix; }
+  static std::string RouteName(const std::string& suffix) { return UniqueName("rt-" + suffix); }
 
   static std::string Yaml(const std::string& name, const std::string& host, const std::string& path,
                           const std::vector<Backend>& backends,
                           const std::string& extra_spec = "") {
     std::string y = "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + name +
-                    "\nspec:\n  serviceCluster: " + s_->cluster + "\n  hosts: [\"" + host +
+                    "\nspec:\n  serviceCluster: " + Cluster() + "\n  hosts: [\"" + host +
                     "\"]\n  path: " + path + "\n  backends:\n";
     for (const Backend& b : backends) {
       y += "    - {service: " + b.service + ", port: 8080";
@@ -76,34 +86,24 @@ class RoutingE2E : public ::testing::Test {
     return y + extra_spec;
   }
 
-  // Applies the YAML documents (one file) and remembers the route names.
-  static ShResult ApplyRoutes(const std::string& file,
-                              const std::vector<std::pair<std::string, std::string>>& routes) {
+  // The YAML documents applied from one file, deleted at scope exit.
+  static ScopedRoute ApplyRoutes(const std::vector<std::string>& documents) {
     std::string text;
-    for (const auto& [name, yaml] : routes) {
+    for (const auto& yaml : documents) {
       if (!text.empty()) text += "---\n";
       text += yaml;
-      s_->routes.insert(name);
     }
-    return s_->env->Apply(file, text);
+    return ScopedRoute::Apply(text);
   }
 
-  static void DeleteRoute(const std::string& name) {
-    (void)s_->env->Swarmgate("delete route " + name);
-    s_->routes.erase(name);
-  }
-
-  static std::string State(const std::string& route) {
-    return "\nroute " + route + ": Ready " + s_->env->Ready("route", route) + "; Degraded " +
-           s_->env->Condition("route", route, "Degraded");
-  }
+  static std::string State(const std::string& route) { return S().cluster.Diagnose({route}); }
 
   static HttpResponse Get(const std::string& host, const std::string& target,
                           std::vector<std::pair<std::string, std::string>> headers = {},
                           int node = 0, Duration timeout = 3s) {
     HttpRequest req;
     req.addr = Addr(node == 0 ? Node() : node);
-    req.port = s_->http_port;
+    req.port = S().cluster.http_port();
     req.target = target;
     req.host = host;
     req.headers = std::move(headers);
@@ -114,16 +114,7 @@ class RoutingE2E : public ::testing::Test {
   // Waits until `host` + `target` answers 200 from `service` on every proxy node.
   static WaitResult WaitServed(const std::string& host, const std::string& target,
                                const std::string& service, Duration deadline = 60s) {
-    return WaitUntil(host + target + " served by " + service, deadline, [&](std::string& observed) {
-      observed.clear();
-      bool all = true;
-      for (int node : s_->proxy_nodes) {
-        auto r = Get(host, target, {}, node);
-        observed += "node " + std::to_string(node) + ": " + r.Describe() + "; ";
-        all = all && r.status == 200 && JsonField(r.body, "service") == service;
-      }
-      return all;
-    });
+    return S().cluster.WaitServed(host, target, service, deadline);
   }
 
   // Tasks (by echo "task" field) answering `n` requests.
@@ -143,70 +134,7 @@ class RoutingE2E : public ::testing::Test {
     for (const auto& [k, v] : counts) out += k + "=" + std::to_string(v) + " ";
     return out;
   }
-
-  static std::string NewBackend(const std::string& prefix, int replicas) {
-    std::string svc = s_->res->Service(
-        UniqueName(prefix), "--replicas " + std::to_string(replicas) + " --network " + s_->network +
-                                " " + EchoEnv() + " swarmgate/echo:dev");
-    if (svc.empty() && s_->error.empty()) s_->error = "backend: " + s_->res->last_error();
-    return svc;
-  }
-
-  static void SetUpTestSuite() {
-    s_ = new Shared(Cluster::Load());
-    if (!s_->loaded.ok()) return;
-    const auto& c = C();
-    s_->res = std::make_unique<Resources>(c);
-    s_->env = std::make_unique<SwarmgateEnv>(c, SG_SWARMGATE_PATH);
-    s_->proxy_nodes = s_->env->ProxyNodes();
-    s_->error = s_->env->DeployOperator();
-    if (!s_->error.empty()) return;
-
-    s_->cluster = UniqueName("rt");
-    s_->network = "sg-" + s_->cluster;
-    s_->http_port = UniquePort(24000, 28000);
-    s_->https_port = s_->http_port + 1;
-    s_->error = s_->env->CreateCluster(s_->cluster, static_cast<int>(s_->proxy_nodes.size()),
-                                       s_->http_port, s_->https_port);
-    if (!s_->error.empty()) return;
-    // All backends start at once (detached), so their tasks come up in parallel.
-    s_->svc_a = NewBackend("rt-a", 1);
-    s_->svc_b = NewBackend("rt-b", 1);
-    s_->sticky = NewBackend("rt-sticky", 3);
-    s_->canary_v1 = NewBackend("rt-v1", 1);
-    s_->canary_v2 = NewBackend("rt-v2", 5);
-    s_->passive = NewBackend("rt-passive", 2);
-    s_->policy = NewBackend("rt-policy", 1);
-  }
-
-  static void TearDownTestSuite() {
-    if (s_ && s_->loaded.ok()) {
-      const auto& c = C();
-      for (const auto& r : std::set<std::string>(s_->routes)) DeleteRoute(r);
-      // Backends leave the network first, so the cluster can remove it.
-      s_->res->Cleanup();
-      if (!s_->cluster.empty()) {
-        s_->env->DeleteCluster(s_->cluster);
-        (void)WaitUntil("cluster network gone", 30s, [&](std::string& observed) {
-          auto r = c.Docker("network ls -q --filter name=" + s_->network);
-          observed = r.out;
-          return r.ok() && TrimRight(r.out).empty();
-        });
-      }
-      s_->res.reset();
-      // The operator stays deployed for the other suites.
-    }
-    delete s_;
-    s_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(s_->loaded.ok()) << s_->loaded.error;
-    ASSERT_TRUE(s_->error.empty()) << s_->error;
-  }
 };
-
-RoutingE2E::Shared* RoutingE2E::s_ = nullptr;
 
 // The task id is the last dot-separated part of the echo's "task" field
 // (service.slot.id).
@@ -226,36 +154,36 @@ TEST_F(RoutingE2E, ContextRootRewriteAndLongestPath) {
   // rw.test: "/" -> A, "/api" -> B with the context root rewritten to "/".
   // plain.test: "/api" -> B, no rewrite, nothing at "/".
   std::string root = RouteName("root"), api = RouteName("api"), plain = RouteName("plain");
-  auto applied = ApplyRoutes("context.yaml",
-                             {{root, Yaml(root, "rw.test", "/", {{s_->svc_a}})},
-                              {api, Yaml(api, "rw.test", "/api", {{s_->svc_b}}, "  rewrite: /\n")},
-                              {plain, Yaml(plain, "plain.test", "/api", {{s_->svc_b}})}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ScopedRoute routes =
+      ApplyRoutes({Yaml(root, "rw.test", "/", {{S().svc_a.name()}}),
+                   Yaml(api, "rw.test", "/api", {{S().svc_b.name()}}, "  rewrite: /\n"),
+                   Yaml(plain, "plain.test", "/api", {{S().svc_b.name()}})});
+  ASSERT_TRUE(routes.ok()) << routes.error();
 
-  auto served = WaitServed("rw.test", "/api/x", s_->svc_b);
+  auto served = WaitServed("rw.test", "/api/x", S().svc_b.name());
   ASSERT_TRUE(served.ok) << served.message << State(api);
-  ASSERT_TRUE(WaitServed("rw.test", "/", s_->svc_a).ok) << State(root);
-  ASSERT_TRUE(WaitServed("plain.test", "/api/x", s_->svc_b).ok) << State(plain);
+  ASSERT_TRUE(WaitServed("rw.test", "/", S().svc_a.name()).ok) << State(root);
+  ASSERT_TRUE(WaitServed("plain.test", "/api/x", S().svc_b.name()).ok) << State(plain);
 
-  for (int node : s_->proxy_nodes) {
+  for (int node : ProxyNodes()) {
     SCOPED_TRACE("proxy node " + std::to_string(node));
     // Rewrite: the backend sees the path below the context root.
     auto r = Get("rw.test", "/api/x?q=1", {}, node);
     EXPECT_EQ(r.status, 200) << r.Describe();
-    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_b) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "service"), S().svc_b.name()) << r.Describe();
     EXPECT_EQ(JsonField(r.body, "path"), "/x") << r.Describe();
     EXPECT_EQ(JsonField(r.body, "query"), "q=1") << r.Describe();
     r = Get("rw.test", "/api/deep/er", {}, node);
     EXPECT_EQ(JsonField(r.body, "path"), "/deep/er") << r.Describe();
     r = Get("rw.test", "/api", {}, node);
-    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_b) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "service"), S().svc_b.name()) << r.Describe();
     EXPECT_EQ(JsonField(r.body, "path"), "/") << r.Describe();
     // Longest path wins; "/apix" is not under "/api", so "/" takes it.
     r = Get("rw.test", "/apix", {}, node);
-    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_a) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "service"), S().svc_a.name()) << r.Describe();
     EXPECT_EQ(JsonField(r.body, "path"), "/apix") << r.Describe();
     r = Get("rw.test", "/other/page", {}, node);
-    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_a) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "service"), S().svc_a.name()) << r.Describe();
     EXPECT_EQ(JsonField(r.body, "path"), "/other/page") << r.Describe();
 
     // Without rewrite the backend sees the full path.
@@ -267,21 +195,18 @@ TEST_F(RoutingE2E, ContextRootRewriteAndLongestPath) {
     EXPECT_EQ(Get("plain.test", "/apix", {}, node).status, 404);
     EXPECT_EQ(Get("plain.test", "/", {}, node).status, 404);
   }
-  DeleteRoute(root);
-  DeleteRoute(api);
-  DeleteRoute(plain);
 }
 
 // --------------------------------------------------------------- 4. canary
 
 TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
   std::string name = RouteName("canary");
-  auto applied = ApplyRoutes("canary.yaml",
-                             {{name, Yaml(name, "canary.test", "/",
-                                          {{s_->canary_v1, 90, false}, {s_->canary_v2, 10, true}},
-                                          "  canary:\n    header: {name: X-Canary, value: always}\n"
-                                          "    cookie: {name: canary}\n")}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ScopedRoute route =
+      ApplyRoutes({Yaml(name, "canary.test", "/",
+                        {{S().canary_v1.name(), 90, false}, {S().canary_v2.name(), 10, true}},
+                        "  canary:\n    header: {name: X-Canary, value: always}\n"
+                        "    cookie: {name: canary}\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
 
   // The header rule sends everything to v2; wait until all 5 v2 tasks are
   // endpoints, so the split below runs against 1 vs 5 replicas.
@@ -289,7 +214,7 @@ TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
   auto five = WaitUntil("5 canary tasks behind the header rule", 90s, [&](std::string& observed) {
     for (int i = 0; i < 40; ++i) {
       auto r = Get("canary.test", "/", {{"X-Canary", "always"}});
-      if (r.status == 200 && JsonField(r.body, "service") == s_->canary_v2) {
+      if (r.status == 200 && JsonField(r.body, "service") == S().canary_v2.name()) {
         v2_tasks[JsonField(r.body, "task")]++;
       }
     }
@@ -316,7 +241,7 @@ TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
   for (int w = 0; w < kClients; ++w) {
     workers.push_back(std::async(std::launch::async, [w] {
       std::map<std::string, int> seen;
-      int node = s_->proxy_nodes[static_cast<size_t>(w) % s_->proxy_nodes.size()];
+      int node = ProxyNodes()[static_cast<size_t>(w) % ProxyNodes().size()];
       for (int i = 0; i < kPerClient; ++i) {
         auto r = Get("canary.test", "/split", {}, node);
         seen[r.status == 200 ? JsonField(r.body, "service") : r.Describe()]++;
@@ -329,7 +254,7 @@ TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
     for (const auto& [k, v] : f.get()) by_service[k] += v;
   }
   int total = kClients * kPerClient;
-  int v1 = by_service[s_->canary_v1], v2 = by_service[s_->canary_v2];
+  int v1 = by_service[S().canary_v1.name()], v2 = by_service[S().canary_v2.name()];
   double v2_share = 100.0 * v2 / total;
   std::cout << "canary split over " << total << " requests: v1 " << 100.0 * v1 / total << "%, v2 "
             << v2_share << "% (weights 90/10, replicas 1/5)\n";
@@ -340,34 +265,61 @@ TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
   auto header = TaskCounts("canary.test", "/h", 100, {{"X-Canary", "always"}});
   int header_v2 = 0;
   for (const auto& [task, n] : header) {
-    if (task.rfind(s_->canary_v2 + ".", 0) == 0) header_v2 += n;
+    if (task.rfind(S().canary_v2.name() + ".", 0) == 0) header_v2 += n;
   }
   EXPECT_EQ(header_v2, 100) << Describe(header);
   auto cookie = TaskCounts("canary.test", "/c", 100, {{"Cookie", "other=1; canary=yes"}});
   int cookie_v2 = 0;
   for (const auto& [task, n] : cookie) {
-    if (task.rfind(s_->canary_v2 + ".", 0) == 0) cookie_v2 += n;
+    if (task.rfind(S().canary_v2.name() + ".", 0) == 0) cookie_v2 += n;
   }
   EXPECT_EQ(cookie_v2, 100) << Describe(cookie);
   // A different header value is not the rule: v1 takes most of it again.
   auto other = TaskCounts("canary.test", "/o", 100, {{"X-Canary", "never"}});
   int other_v1 = 0;
   for (const auto& [task, n] : other) {
-    if (task.rfind(s_->canary_v1 + ".", 0) == 0) other_v1 += n;
+    if (task.rfind(S().canary_v1.name() + ".", 0) == 0) other_v1 += n;
   }
   EXPECT_GE(other_v1, 75) << Describe(other);
-  DeleteRoute(name);
 }
 
 // --------------------------------------------------------------- 2. sticky sessions
 
 TEST_F(RoutingE2E, StickySessionsHoldAndMoveWhenTheirTaskGoes) {
   const auto& c = C();
+  // 3 replicas of its own: the test scales them down.
+  ScopedService sticky = ScopedService::Echo(S().cluster, UniqueName("rt-sticky"), 3);
+  ASSERT_TRUE(sticky.ok()) << sticky.error();
   std::string name = RouteName("sticky");
-  auto applied =
-      ApplyRoutes("sticky.yaml", {{name, Yaml(name, "sticky.test", "/", {{s_->sticky}},
-                                              "  stickySession: {cookie: SG_STICKY}\n")}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ScopedRoute route = ApplyRoutes({Yaml(name, "sticky.test", "/", {{sticky.name()}},
+                                        "  stickySession: {cookie: SG_STICKY}\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
+
+  // Sessions map to tasks by a consistent hash over the upstream's tasks, so
+  // cookies are taken once every proxy has all 3 (a cookie issued while the
+  // tasks were still starting may hash elsewhere later).
+  ASSERT_TRUE(sticky.WaitRunning(3, 60s).ok);
+  auto all3 = WaitUntil("3 tasks behind every proxy", 90s, [&](std::string& observed) {
+    observed.clear();
+    bool all = true;
+    for (int node : ProxyNodes()) {
+      std::set<std::string> tasks;
+      std::string errors;
+      for (int i = 0; i < 30; ++i) {
+        auto r = Get("sticky.test", "/new", {}, node);
+        if (r.status == 200) {
+          tasks.insert(JsonField(r.body, "task"));
+        } else {
+          errors = " " + r.Describe();
+        }
+      }
+      observed += "node " + std::to_string(node) + ": " + std::to_string(tasks.size()) + " tasks" +
+                  errors + "; ";
+      all = all && tasks.size() == 3 && errors.empty();
+    }
+    return all;
+  });
+  ASSERT_TRUE(all3.ok) << all3.message << State(name);
 
   // New clients (no cookie) spread over all 3 tasks; keep one cookie per task.
   std::map<std::string, std::string> cookie_of_task;
@@ -393,7 +345,7 @@ TEST_F(RoutingE2E, StickySessionsHoldAndMoveWhenTheirTaskGoes) {
   auto sticky_task = [&](const std::string& cookie, int n) {
     std::map<std::string, int> seen;
     for (int i = 0; i < n; ++i) {
-      int node = s_->proxy_nodes[static_cast<size_t>(i) % s_->proxy_nodes.size()];
+      int node = ProxyNodes()[static_cast<size_t>(i) % ProxyNodes().size()];
       auto r = Get("sticky.test", "/again", {{"Cookie", "SG_STICKY=" + cookie}}, node);
       seen[r.status == 200 ? JsonField(r.body, "task") : r.Describe()]++;
       // A known cookie is not replaced.
@@ -410,10 +362,10 @@ TEST_F(RoutingE2E, StickySessionsHoldAndMoveWhenTheirTaskGoes) {
 
   // One task goes away (scale 3 -> 2): its session moves to a remaining task;
   // the other sessions stay where they are.
-  ASSERT_TRUE(c.Docker("service scale -d " + s_->sticky + "=2").ok());
+  ASSERT_TRUE(c.Docker("service scale -d " + sticky.name() + "=2").ok());
   std::set<std::string> remaining;
   auto two = WaitUntil("2 tasks answer", 60s, [&](std::string& observed) {
-    auto tasks = RunningTasks(c, s_->sticky);
+    auto tasks = RunningTasks(c, sticky.name());
     std::map<std::string, int> seen;
     int errors = 0;
     for (int i = 0; i < 30; ++i) {
@@ -445,38 +397,36 @@ TEST_F(RoutingE2E, StickySessionsHoldAndMoveWhenTheirTaskGoes) {
     }
   }
   EXPECT_EQ(moved, 1) << "tasks answering: " << remaining.size();
-  DeleteRoute(name);
 }
 
 // --------------------------------------------------------------- 3. websockets
 
 TEST_F(RoutingE2E, WebsocketSurvivesChangesOfOtherRoutes) {
   std::string name = RouteName("ws");
-  auto applied = ApplyRoutes(
-      "ws.yaml", {{name, Yaml(name, "ws.test", "/", {{s_->svc_a}}, "  websocket: true\n")}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
-  ASSERT_TRUE(WaitServed("ws.test", "/", s_->svc_a).ok) << State(name);
+  ScopedRoute route =
+      ApplyRoutes({Yaml(name, "ws.test", "/", {{S().svc_a.name()}}, "  websocket: true\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
+  ASSERT_TRUE(WaitServed("ws.test", "/", S().svc_a.name()).ok) << State(name);
 
   WsClient ws;
-  std::string err = ws.Connect(Addr(Node()), s_->http_port, "/ws", "ws.test");
+  std::string err = ws.Connect(Addr(Node()), S().cluster.http_port(), "/ws", "ws.test");
   ASSERT_EQ(err, "") << State(name);
   EXPECT_EQ(ws.Echo("hello 0"), "hello 0");
 
   // Unrelated routes come and go (each one a new configuration and an nginx
   // reload) while the connection stays open and keeps echoing.
-  std::vector<std::string> others;
+  std::vector<ScopedRoute> others;
   for (int i = 1; i <= 3; ++i) {
     std::string other = RouteName("ws-other" + std::to_string(i));
     std::string host = "other" + std::to_string(i) + ".ws.test";
-    others.push_back(other);
-    auto a = ApplyRoutes("ws-other.yaml", {{other, Yaml(other, host, "/", {{s_->svc_b}})}});
-    ASSERT_TRUE(a.ok()) << a.Describe();
-    auto w = WaitServed(host, "/", s_->svc_b, 30s);
+    others.push_back(ApplyRoutes({Yaml(other, host, "/", {{S().svc_b.name()}})}));
+    ASSERT_TRUE(others.back().ok()) << others.back().error();
+    auto w = WaitServed(host, "/", S().svc_b.name(), 30s);
     EXPECT_TRUE(w.ok) << w.message << State(other);
     std::string msg = "hello " + std::to_string(i);
     EXPECT_EQ(ws.Echo(msg), msg) << "after applying " << other;
   }
-  for (const auto& other : others) DeleteRoute(other);
+  for (auto& other : others) (void)other.Delete();
   auto gone = WaitUntil("other routes removed", 30s, [&](std::string& observed) {
     auto r = Get("other3.ws.test", "/");
     observed = r.Describe();
@@ -486,18 +436,16 @@ TEST_F(RoutingE2E, WebsocketSurvivesChangesOfOtherRoutes) {
   EXPECT_EQ(ws.Echo("still here"), "still here");
   EXPECT_TRUE(ws.connected());
   ws.Close();
-  DeleteRoute(name);
 }
 
 // --------------------------------------------------------------- 5. timeouts
 
 TEST_F(RoutingE2E, ReadTimeoutAnswers504) {
   std::string name = RouteName("slow");
-  auto applied = ApplyRoutes(
-      "slow.yaml",
-      {{name, Yaml(name, "slow.test", "/", {{s_->svc_a}}, "  timeouts: {read: 1s}\n")}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
-  ASSERT_TRUE(WaitServed("slow.test", "/", s_->svc_a).ok) << State(name);
+  ScopedRoute route =
+      ApplyRoutes({Yaml(name, "slow.test", "/", {{S().svc_a.name()}}, "  timeouts: {read: 1s}\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
+  ASSERT_TRUE(WaitServed("slow.test", "/", S().svc_a.name()).ok) << State(name);
 
   auto t0 = std::chrono::steady_clock::now();
   auto slow = Get("slow.test", "/x?delay=3000", {}, 0, 10s);
@@ -506,18 +454,16 @@ TEST_F(RoutingE2E, ReadTimeoutAnswers504) {
   EXPECT_LT(took.count(), 2900) << "a 1s read timeout answered after " << took.count() << "ms";
   auto fast = Get("slow.test", "/x?delay=200", {}, 0, 10s);
   EXPECT_EQ(fast.status, 200) << fast.Describe();
-  DeleteRoute(name);
 }
 
 // --------------------------------------------------------------- 7. rate limits
 
 TEST_F(RoutingE2E, RateLimitRejectsBurstsAndLetsSlowClientsThrough) {
   std::string name = RouteName("limited");
-  auto applied = ApplyRoutes("limited.yaml",
-                             {{name, Yaml(name, "limited.test", "/", {{s_->svc_a}},
-                                          "  rateLimit: {requestsPerSecond: 5, burst: 5}\n")}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
-  ASSERT_TRUE(WaitServed("limited.test", "/", s_->svc_a).ok) << State(name);
+  ScopedRoute route = ApplyRoutes({Yaml(name, "limited.test", "/", {{S().svc_a.name()}},
+                                        "  rateLimit: {requestsPerSecond: 5, burst: 5}\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
+  ASSERT_TRUE(WaitServed("limited.test", "/", S().svc_a.name()).ok) << State(name);
   std::this_thread::sleep_for(1500ms);  // the probes above used some of the bucket
 
   // A fast burst of 50 requests at once.
@@ -543,7 +489,6 @@ TEST_F(RoutingE2E, RateLimitRejectsBurstsAndLetsSlowClientsThrough) {
     std::this_thread::sleep_for(300ms);
   }
   EXPECT_EQ(slow[200], 10) << "429s: " << slow[429];
-  DeleteRoute(name);
 }
 
 // --------------------------------------------------------------- 8. update policies
@@ -551,14 +496,14 @@ TEST_F(RoutingE2E, RateLimitRejectsBurstsAndLetsSlowClientsThrough) {
 TEST_F(RoutingE2E, UpdatePolicyIsEnforcedOnBackendsAndMissingHealthcheckDegrades) {
   const auto& c = C();
   std::string name = RouteName("policy");
-  auto applied = ApplyRoutes(
-      "policy.yaml", {{name, Yaml(name, "policy.test", "/", {{s_->policy}},
-                                  "  updatePolicy:\n    order: start-first\n    delay: 2s\n"
-                                  "    stopGracePeriod: 20s\n    requireHealthcheck: true\n")}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ScopedRoute route =
+      ApplyRoutes({Yaml(name, "policy.test", "/", {{S().policy.name()}},
+                        "  updatePolicy:\n    order: start-first\n    delay: 2s\n"
+                        "    stopGracePeriod: 20s\n    requireHealthcheck: true\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
 
   auto spec = WaitUntil("backend spec carries the policy", 30s, [&](std::string& observed) {
-    auto r = c.Docker("service inspect --format '{{json .Spec}}' " + s_->policy);
+    auto r = c.Docker("service inspect --format '{{json .Spec}}' " + S().policy.name());
     observed = r.Describe();
     if (!r.ok()) return false;
     rapidjson::Document d;
@@ -578,17 +523,16 @@ TEST_F(RoutingE2E, UpdatePolicyIsEnforcedOnBackendsAndMissingHealthcheckDegrades
   EXPECT_TRUE(spec.ok) << spec.message;
 
   auto degraded = WaitUntil("Degraded=True/HealthcheckMissing", 30s, [&](std::string& observed) {
-    observed = s_->env->Condition("route", name, "Degraded");
+    observed = Sg().Condition("route", name, "Degraded");
     return observed.rfind("True/HealthcheckMissing", 0) == 0;
   });
   ASSERT_TRUE(degraded.ok) << degraded.message;
   // The message says how to add one.
-  EXPECT_NE(degraded.observed.find(s_->policy), std::string::npos) << degraded.observed;
+  EXPECT_NE(degraded.observed.find(S().policy.name()), std::string::npos) << degraded.observed;
   EXPECT_NE(degraded.observed.find("--health-cmd"), std::string::npos) << degraded.observed;
   // Degraded, not broken: the route still serves.
-  auto served = WaitServed("policy.test", "/", s_->policy);
+  auto served = WaitServed("policy.test", "/", S().policy.name());
   EXPECT_TRUE(served.ok) << served.message << State(name);
-  DeleteRoute(name);
 }
 
 // --------------------------------------------------------------- 6. passive health
@@ -596,11 +540,10 @@ TEST_F(RoutingE2E, UpdatePolicyIsEnforcedOnBackendsAndMissingHealthcheckDegrades
 TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
   const auto& c = C();
   std::string name = RouteName("passive");
-  auto applied =
-      ApplyRoutes("passive.yaml", {{name, Yaml(name, "passive.test", "/", {{s_->passive}},
-                                               "  healthCheck: {maxFails: 1, failTimeout: 30s}\n"
-                                               "  timeouts: {connect: 1s, read: 2s}\n")}});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  ScopedRoute route = ApplyRoutes({Yaml(name, "passive.test", "/", {{S().passive.name()}},
+                                        "  healthCheck: {maxFails: 1, failTimeout: 30s}\n"
+                                        "  timeouts: {connect: 1s, read: 2s}\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
   int node = Node();
   std::set<std::string> tasks;
   auto both = WaitUntil("2 tasks answer", 60s, [&](std::string& observed) {
@@ -609,7 +552,8 @@ TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
     tasks.clear();
     for (const auto& [t, n] : seen) tasks.insert(t);
     bool tasks_only = true;
-    for (const auto& [t, n] : seen) tasks_only = tasks_only && t.rfind(s_->passive + ".", 0) == 0;
+    for (const auto& [t, n] : seen)
+      tasks_only = tasks_only && t.rfind(S().passive.name() + ".", 0) == 0;
     return seen.size() == 2 && tasks_only;
   });
   ASSERT_TRUE(both.ok) << both.message << State(name);
@@ -618,7 +562,7 @@ TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
   // connections to it hang until the read timeout.
   std::string victim = *tasks.begin(), survivor = *tasks.rbegin();
   int victim_node = 0;
-  for (const auto& t : RunningTasks(c, s_->passive)) {
+  for (const auto& t : RunningTasks(c, S().passive.name())) {
     if (t.id == TaskId(victim)) victim_node = t.node_index;
   }
   ASSERT_NE(victim_node, 0) << "no node for " << victim;
@@ -628,6 +572,7 @@ TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
   ASSERT_FALSE(container.empty()) << ps.Describe();
   auto paused = c.Docker("pause " + container, victim_node);
   ASSERT_TRUE(paused.ok()) << paused.Describe();
+  ScopeGuard unpause([&] { (void)c.Docker("unpause " + container, victim_node); });
 
   std::map<std::string, int> seen;
   int slow = 0;
@@ -638,7 +583,7 @@ TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
     seen[r.status == 200 ? JsonField(r.body, "task") : r.Describe()]++;
     if (ms > 1500) ++slow;
   }
-  (void)c.Docker("unpause " + container, victim_node);
+  unpause.Run();
   // Every request succeeded, on the live task.
   EXPECT_EQ(seen[survivor], 20) << Describe(seen);
   // The frozen task cost one read timeout per nginx worker (each worker keeps
@@ -646,7 +591,6 @@ TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
   // health every other request would wait for the timeout.
   std::cout << "passive health: " << slow << " of 20 requests waited for the read timeout\n";
   EXPECT_LE(slow, 4) << Describe(seen);
-  DeleteRoute(name);
 }
 
 }  // namespace

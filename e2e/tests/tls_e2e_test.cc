@@ -5,10 +5,9 @@
 // `swarmgate apply` stores resources, and real requests go through the
 // proxies' host-mode ports on each proxy node.
 //
-// The tests of this file share one operator (left deployed for other suites)
-// and one ServiceCluster with its backends and secrets, and run in declaration
-// order. The teardown removes every cluster, route, service and secret they
-// created.
+// The tests of this file share one ServiceCluster with its backends, secrets
+// and routes, served before the first test runs; what a test adds (a second
+// cluster, a route, a secret) it removes, so the tests run in any order.
 
 #include <atomic>
 #include <cstdlib>
@@ -26,6 +25,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "e2e/harness/e2e_fixture.h"
 #include "e2e/harness/harness.h"
 #include "e2e/harness/loadgen_runner.h"
 #include "e2e/harness/swarmgate_env.h"
@@ -64,281 +64,199 @@ bool JsonBool(const std::string& json, const std::string& key) {
          d[key.c_str()].IsBool() && d[key.c_str()].GetBool();
 }
 
-class TlsE2E : public ::testing::Test {
- protected:
-  struct Shared {
-    explicit Shared(Cluster::Loaded l) : loaded(std::move(l)) {}
-    Cluster::Loaded loaded;
-    std::unique_ptr<SwarmgateEnv> env;
-    std::unique_ptr<Resources> res;
-    std::string tag;      // prefix of every name this suite creates
-    std::string cluster;  // the shared ServiceCluster
-    std::string network;
-    int http_port = 0, https_port = 0;
-    std::vector<int> proxy_nodes;
-    std::string svc_a, svc_b, svc_plain, svc_pass;
-    std::map<std::string, std::string> secrets;  // host -> Docker secret name
-    std::set<std::string> routes;                // route names to delete
-    std::set<std::string> clusters;              // cluster names to delete
-    std::string error;
-  };
-  static Shared* s_;
+// The proxy service's mounted TLS secrets and update state.
+std::string ProxyServiceState(const std::string& proxy_service) {
+  auto r = OperatorEnv::Get().cluster().Docker(
+      "service inspect --format '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}"
+      "{{.SecretName}} {{end}}|{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' " +
+      proxy_service);
+  return TrimRight(r.out);
+}
 
-  static const Cluster& C() { return *s_->loaded; }
-  static SwarmgateEnv& Env() { return *s_->env; }
-  static std::string Route(const std::string& suffix) { return s_->tag + "-" + suffix; }
-  static std::string Addr(int node) { return C().node(node).addr; }
+struct ClusterGeneration {
+  long config = -1, served = -1, metric = -1;
+  std::string Describe() const {
+    return "configGeneration=" + std::to_string(config) +
+           " servedGeneration=" + std::to_string(served) + " metric=" + std::to_string(metric);
+  }
+};
 
-  static HttpResponse Get(int node, const std::string& host, const std::string& target = "/",
-                          int port = 0) {
-    return HttpGet(Addr(node), port ? port : s_->http_port, target, host, 3s);
+// The cluster's generations from the operator's /v1/status and /metrics.
+ClusterGeneration Generation(const std::string& cluster) {
+  ClusterGeneration g;
+  const std::string& addr = OperatorEnv::Get().addr(1);
+  auto st = HttpGet(addr, kOperatorPort, "/v1/status", "", 3s);
+  rapidjson::Document d;
+  d.Parse(st.body.c_str());
+  if (!d.HasParseError() && d.IsObject() && d.HasMember("clusters") && d["clusters"].IsArray()) {
+    for (const auto& item : d["clusters"].GetArray()) {
+      if (item.HasMember("name") && cluster == item["name"].GetString()) {
+        g.config = item["configGeneration"].GetInt64();
+        g.served = item["servedGeneration"].GetInt64();
+      }
+    }
+  }
+  auto m = HttpGet(addr, kOperatorPort, "/metrics", "", 3s);
+  std::string key = "swarmgate_proxy_config_generation{cluster=\"" + cluster + "\"} ";
+  for (const auto& line : Lines(m.body)) {
+    if (line.rfind(key, 0) == 0) g.metric = std::atol(line.c_str() + key.size());
+  }
+  return g;
+}
+
+std::string ProxyServiceVersion(const std::string& proxy_service) {
+  return TrimRight(OperatorEnv::Get()
+                       .cluster()
+                       .Docker("service inspect --format '{{.Version.Index}}' " + proxy_service)
+                       .out);
+}
+
+// A self-signed certificate for `host` stored as Docker secret `name`
+// (certificate and key in one PEM, as the proxies read it); "" or what failed.
+std::string CertSecret(const std::string& name, const std::string& host, ScopedSecret* secret) {
+  auto cert = MakeSelfSigned(OperatorEnv::Get().sg().dir(), host);
+  if (!cert.ok()) return "certificate for " + host + ": " + cert.error;
+  *secret = ScopedSecret::Create(name, cert.bundle);
+  return secret->error();
+}
+
+// The shared cluster: global proxies serving A and B (terminated), plain,
+// passthrough and a host redirect.
+struct TlsShared {
+  std::string tag;  // the cluster's name, prefix of the secrets and routes
+  // Secrets outlive the cluster whose proxies mount them.
+  ScopedSecret secret_a, secret_b, pass_crt, pass_key;
+  ScopedCluster cluster;
+  ScopedService svc_a, svc_b, svc_plain, svc_pass;
+  ScopedRoute routes;
+  // A second cluster on other ports with its own backend and route
+  // (only.other.test), which only ServiceClustersAreIsolated uses; made here
+  // so its proxies start alongside the first cluster's.
+  ScopedCluster other;
+  ScopedService other_backend;
+  ScopedRoute other_route;
+
+  ~TlsShared() {
+    // Both clusters go at once: their routes and backends first.
+    (void)other_route.Delete();
+    (void)routes.Delete();
+    for (auto* svc : {&other_backend, &svc_pass, &svc_plain, &svc_b, &svc_a}) svc->Remove();
+    other.BeginDelete();
+    cluster.BeginDelete();
   }
 
-  // Applies `yaml` and remembers the route names in it for the teardown.
-  static ShResult ApplyRoutes(const std::string& file, const std::string& yaml,
-                              const std::vector<std::string>& names) {
-    for (const auto& n : names) s_->routes.insert(n);
-    return Env().Apply(file, yaml);
-  }
+  std::string Route(const std::string& suffix) const { return tag + "-" + suffix; }
 
-  static std::string TlsSpec(const std::string& host, bool redirect_http) {
-    return "  tls: {mode: terminate, secret: " + s_->secrets.at(host) +
-           (redirect_http ? ", redirectHTTP: true" : "") + "}\n";
-  }
+  std::string SetUp() {
+    tag = UniqueName("tls");
+    if (auto e = CertSecret(tag + "-a", kHostA, &secret_a); !e.empty()) return e;
+    if (auto e = CertSecret(tag + "-b", kHostB, &secret_b); !e.empty()) return e;
+    // The passthrough backend's own certificate and key, as two secrets.
+    auto pass = MakeSelfSigned(OperatorEnv::Get().sg().dir(), kHostPass);
+    if (!pass.ok()) return pass.error;
+    pass_crt = ScopedSecret::Create(tag + "-pass-crt", pass.cert);
+    if (!pass_crt.ok()) return pass_crt.error();
+    pass_key = ScopedSecret::Create(tag + "-pass-key", pass.key);
+    if (!pass_key.ok()) return pass_key.error();
 
-  // Creates a Docker secret from `file` and tracks it for removal.
-  static std::string CreateSecret(const std::string& name, const std::string& file) {
-    auto r = C().Docker("secret create " + ShellQuote(name) + " " + ShellQuote(file));
-    if (!r.ok()) return "secret create " + name + ": " + r.Describe();
-    s_->res->TrackSecret(name);
+    // The routes go in before the cluster, so the proxy service is created
+    // mounting their secrets instead of being rolled to mount them; their
+    // backends follow once the cluster's network exists.
+    const std::string a = UniqueName("tls-a"), b = UniqueName("tls-b"),
+                      plain = UniqueName("tls-plain"), passthrough = UniqueName("tls-pass");
+    routes = ScopedRoute::Apply(
+        RouteYaml(Route("plain"), tag, kHostPlain, "/", plain) + "---\n" +
+        RouteYaml(Route("a"), tag, kHostA, "/", a, 8080, TlsSpec(secret_a, true)) + "---\n" +
+        RouteYaml(Route("b"), tag, kHostB, "/", b, 8080, TlsSpec(secret_b, false)) + "---\n" +
+        RouteYaml(Route("pass"), tag, kHostPass, "/", passthrough, 8080,
+                  "  tls: {mode: passthrough}\n") +
+        "---\n" +
+        RouteYaml(Route("redir"), tag, "new.tls.test", "/", plain, 8080,
+                  std::string("  redirects: [{from: ") + kHostOld +
+                      ", to: \"https://new.tls.test\", code: 301}]\n"));
+    if (!routes.ok()) return routes.error();
+    cluster = ScopedCluster::Create(ClusterOptions("tls", 24000, 26000).Named(tag).Global());
+    if (!cluster.ok()) return cluster.error();
+    svc_a = ScopedService::Echo(cluster, a);
+    if (!svc_a.ok()) return svc_a.error();
+    svc_b = ScopedService::Echo(cluster, b);
+    if (!svc_b.ok()) return svc_b.error();
+    svc_plain = ScopedService::Echo(cluster, plain);
+    if (!svc_plain.ok()) return svc_plain.error();
+    svc_pass = ScopedService::Echo(
+        cluster, passthrough, 1,
+        "--secret source=" + pass_crt.name() +
+            ",target=pass.crt --secret source=" + pass_key.name() + ",target=pass.key",
+        "--tls-cert /run/secrets/pass.crt --tls-key /run/secrets/pass.key");
+    if (!svc_pass.ok()) return svc_pass.error();
+    other = ScopedCluster::Create({"tls-other", 26000, 28000});
+    if (!other.ok()) return other.error();
+    other_backend = ScopedService::Echo(other, UniqueName("tls-other"));
+    if (!other_backend.ok()) return other_backend.error();
+    other_route = ScopedRoute::Apply(
+        RouteYaml(Route("only"), other.name(), "only.other.test", "/", other_backend.name()));
+    if (!other_route.ok()) return other_route.error();
+
+    // Every test starts with the proxies serving the TLS routes.
+    const auto& nodes = OperatorEnv::Get().proxy_nodes();
+    auto served = WaitUntil("TLS routes served on every proxy node", 120s, [&](std::string& obs) {
+      obs.clear();
+      bool all = true;
+      for (int node : nodes) {
+        const std::string& addr = OperatorEnv::Get().addr(node);
+        std::string err;
+        std::string sa = PresentedSubject(addr, cluster.https_port(), kHostA, &err, 3s);
+        std::string sb = PresentedSubject(addr, cluster.https_port(), kHostB, &err, 3s);
+        auto r = cluster.Get(node, kHostPlain, "/");
+        obs += "node" + std::to_string(node) + ": a=" + sa + " b=" + sb + " " + err +
+               " plain=" + r.Describe() + "; ";
+        all = all && sa == Subject(kHostA) && sb == Subject(kHostB) && r.status == 200 &&
+              JsonField(r.body, "service") == svc_plain.name();
+      }
+      obs += ProxyServiceState(cluster.proxy_service());
+      return all;
+    });
+    if (!served.ok) return served.message + cluster.Diagnose({Route("a"), Route("b")});
     return "";
   }
 
-  static std::string MakeCertAndSecret(const std::string& host) {
-    auto cert = MakeSelfSigned(Env().dir(), host);
-    if (!cert.ok()) return cert.error;
-    s_->secrets[host] = s_->tag + "-" + host.substr(0, host.find('.'));
-    return CreateSecret(s_->secrets[host], cert.bundle);
+  static std::string TlsSpec(const ScopedSecret& secret, bool redirect_http) {
+    return "  tls: {mode: terminate, secret: " + secret.name() +
+           (redirect_http ? ", redirectHTTP: true" : "") + "}\n";
   }
+};
 
-  static std::string Echo(const std::string& prefix, const std::string& network,
-                          const std::string& extra_args = "", const std::string& cmd = "") {
-    return s_->res->Service(UniqueName(prefix), "--replicas 1 --network " + network + " " +
-                                                    EchoEnv() + " " + extra_args +
-                                                    " swarmgate/echo:dev " + cmd);
-  }
+class TlsE2E : public SuiteFixture<TlsShared> {
+ protected:
+  static std::string Route(const std::string& suffix) { return S().Route(suffix); }
+  static int HttpsPort() { return S().cluster.https_port(); }
 
-  static WaitResult WaitNetwork(const std::string& network) {
-    return WaitUntil("network " + network, 30s, [&](std::string& observed) {
-      auto r = C().Docker("network inspect --format '{{.Name}}' " + network);
-      observed = r.Describe();
-      return r.ok();
-    });
+  static HttpResponse Get(int node, const std::string& host, const std::string& target = "/",
+                          int port = 0) {
+    return HttpGet(Addr(node), port ? port : S().cluster.http_port(), target, host, 3s);
   }
 
   // What the operator and Swarm say, for failure messages.
   static std::string Diagnose(const std::vector<std::string>& routes,
-                              const std::string& cluster = "") {
-    std::string cl = cluster.empty() ? s_->cluster : cluster;
-    std::string out = "\ncluster " + cl + ": " + Env().Ready("servicecluster", cl);
-    for (const auto& r : routes) out += "\nroute " + r + ": " + Env().Ready("route", r);
-    out += "\n" + C().Docker("service ps --no-trunc sg-proxy-" + cl).out;
-    return out;
-  }
-
-  // The proxy service's mounted TLS secrets and update state.
-  static std::string ProxyServiceState(const std::string& cluster) {
-    auto r = C().Docker(
-        "service inspect --format '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}"
-        "{{.SecretName}} {{end}}|{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' sg-proxy-" +
-        cluster);
-    return TrimRight(r.out);
-  }
-
-  struct ClusterGeneration {
-    long config = -1, served = -1, metric = -1;
-    std::string Describe() const {
-      return "configGeneration=" + std::to_string(config) +
-             " servedGeneration=" + std::to_string(served) + " metric=" + std::to_string(metric);
-    }
-  };
-
-  // The cluster's generations from the operator's /v1/status and /metrics.
-  static ClusterGeneration Generation(const std::string& cluster) {
-    ClusterGeneration g;
-    auto st = HttpGet(Addr(1), kOperatorPort, "/v1/status", "", 3s);
-    rapidjson::Document d;
-    d.Parse(st.body.c_str());
-    if (!d.HasParseError() && d.IsObject() && d.HasMember("clusters") && d["clusters"].IsArray()) {
-      for (const auto& item : d["clusters"].GetArray()) {
-        if (item.HasMember("name") && cluster == item["name"].GetString()) {
-          g.config = item["configGeneration"].GetInt64();
-          g.served = item["servedGeneration"].GetInt64();
-        }
-      }
-    }
-    auto m = HttpGet(Addr(1), kOperatorPort, "/metrics", "", 3s);
-    std::string key = "swarmgate_proxy_config_generation{cluster=\"" + cluster + "\"} ";
-    for (const auto& line : Lines(m.body)) {
-      if (line.rfind(key, 0) == 0) g.metric = std::atol(line.c_str() + key.size());
-    }
-    return g;
-  }
-
-  static std::string ProxyServiceVersion(const std::string& cluster) {
-    return TrimRight(
-        C().Docker("service inspect --format '{{.Version.Index}}' sg-proxy-" + cluster).out);
-  }
-
-  static void SetUpTestSuite() {
-    s_ = new Shared(Cluster::Load());
-    if (!s_->loaded.ok()) return;
-    const auto& c = C();
-    s_->res = std::make_unique<Resources>(c);
-    s_->env = std::make_unique<SwarmgateEnv>(c, SG_SWARMGATE_PATH);
-    s_->proxy_nodes = Env().ProxyNodes();
-    s_->error = Env().DeployOperator();
-    if (!s_->error.empty()) return;
-
-    s_->tag = UniqueName("tls");
-    s_->cluster = s_->tag;
-    s_->network = "sg-" + s_->cluster;
-    s_->http_port = UniquePort(24000, 26000);
-    s_->https_port = s_->http_port + 1;
-
-    for (const char* host : {kHostA, kHostB, kHostC}) {
-      s_->error = MakeCertAndSecret(host);
-      if (!s_->error.empty()) return;
-    }
-    // The passthrough backend's own certificate and key, as two secrets.
-    auto pass = MakeSelfSigned(Env().dir(), kHostPass);
-    if (!pass.ok()) {
-      s_->error = pass.error;
-      return;
-    }
-    std::string pass_crt = s_->tag + "-pass-crt", pass_key = s_->tag + "-pass-key";
-    for (const auto& [name, file] : std::vector<std::pair<std::string, std::string>>{
-             {pass_crt, pass.cert}, {pass_key, pass.key}}) {
-      s_->error = CreateSecret(name, file);
-      if (!s_->error.empty()) return;
-    }
-
-    auto applied = Env().Apply(
-        "cluster.yaml", ClusterYaml(s_->cluster, kGlobalProxies, s_->http_port, s_->https_port));
-    if (!applied.ok()) {
-      s_->error = "apply cluster: " + applied.Describe();
-      return;
-    }
-    s_->clusters.insert(s_->cluster);
-    auto net = WaitNetwork(s_->network);
-    if (!net.ok) {
-      s_->error = net.message;
-      return;
-    }
-    s_->svc_a = Echo("tls-a", s_->network);
-    s_->svc_b = Echo("tls-b", s_->network);
-    s_->svc_plain = Echo("tls-plain", s_->network);
-    s_->svc_pass = Echo("tls-pass", s_->network,
-                        "--secret source=" + pass_crt +
-                            ",target=pass.crt --secret source=" + pass_key + ",target=pass.key",
-                        "--tls-cert /run/secrets/pass.crt --tls-key /run/secrets/pass.key");
-    if (s_->svc_a.empty() || s_->svc_b.empty() || s_->svc_plain.empty() || s_->svc_pass.empty()) {
-      s_->error = "backend services: " + s_->res->last_error();
-      return;
-    }
-    const std::string& cl = s_->cluster;
-    std::string routes =
-        RouteYaml(Route("plain"), cl, kHostPlain, "/", s_->svc_plain) + "---\n" +
-        RouteYaml(Route("a"), cl, kHostA, "/", s_->svc_a, 8080, TlsSpec(kHostA, true)) + "---\n" +
-        RouteYaml(Route("b"), cl, kHostB, "/", s_->svc_b, 8080, TlsSpec(kHostB, false)) + "---\n" +
-        RouteYaml(Route("pass"), cl, kHostPass, "/", s_->svc_pass, 8080,
-                  "  tls: {mode: passthrough}\n") +
-        "---\n" +
-        RouteYaml(Route("redir"), cl, "new.tls.test", "/", s_->svc_plain, 8080,
-                  std::string("  redirects: [{from: ") + kHostOld +
-                      ", to: \"https://new.tls.test\", code: 301}]\n");
-    applied = ApplyRoutes("routes.yaml", routes,
-                          {Route("plain"), Route("a"), Route("b"), Route("pass"), Route("redir")});
-    if (!applied.ok()) {
-      s_->error = "apply routes: " + applied.Describe();
-      return;
-    }
-    // Everything below waits for the proxies to serve the TLS routes.
-    auto served = WaitUntil("TLS routes served on every proxy node", 120s, [&](std::string& obs) {
-      obs.clear();
-      bool all = true;
-      for (int node : s_->proxy_nodes) {
-        std::string err;
-        std::string sa = PresentedSubject(Addr(node), s_->https_port, kHostA, &err, 3s);
-        std::string sb = PresentedSubject(Addr(node), s_->https_port, kHostB, &err, 3s);
-        obs += "node" + std::to_string(node) + ": a=" + sa + " b=" + sb + " " + err + "; ";
-        all = all && sa == Subject(kHostA) && sb == Subject(kHostB);
-      }
-      obs += ProxyServiceState(cl);
-      return all;
-    });
-    if (!served.ok) {
-      s_->error = served.message + Diagnose({Route("a"), Route("b")});
-    }
-  }
-
-  static void TearDownTestSuite() {
-    if (s_ && s_->loaded.ok() && s_->env) {
-      const auto& c = C();
-      for (const auto& r : s_->routes) (void)Env().Swarmgate("delete route " + r);
-      for (const auto& cl : s_->clusters) {
-        (void)Env().Swarmgate("delete servicecluster " + cl);
-      }
-      // The proxy services mount the secrets: they must go first.
-      for (const auto& cl : s_->clusters) {
-        auto gone = WaitUntil("proxy service of " + cl + " gone", 60s, [&](std::string& observed) {
-          auto r = c.Docker("service ls -q --filter name=sg-proxy-" + cl);
-          observed = r.out;
-          return r.ok() && TrimRight(r.out).empty();
-        });
-        if (!gone.ok) std::cerr << gone.message << "\n";
-      }
-      s_->res.reset();  // backends, secrets, networks of our own
-      // With the backends gone, the operator can remove the clusters' networks.
-      for (const auto& cl : s_->clusters) {
-        (void)WaitUntil("objects owned by " + cl + " gone", 60s, [&](std::string& observed) {
-          observed.clear();
-          for (const char* what : {"service", "network", "secret", "config"}) {
-            auto r = c.Docker(std::string(what) +
-                              " ls -q --filter label=swarmgate.io/owner=cluster/" + cl);
-            if (!TrimRight(r.out).empty()) observed += std::string(what) + ": " + r.out + "; ";
-          }
-          return observed.empty();
-        });
-      }
-      // The operator stays deployed for the other suites.
-    }
-    delete s_;
-    s_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(s_->loaded.ok()) << s_->loaded.error;
-    ASSERT_TRUE(s_->error.empty()) << s_->error;
+                              const ScopedCluster* cluster = nullptr) {
+    return (cluster ? *cluster : S().cluster).Diagnose(routes);
   }
 };
 
-TlsE2E::Shared* TlsE2E::s_ = nullptr;
-
 TEST_F(TlsE2E, TerminatesEachHostWithItsCertificateFromDockerSecrets) {
-  for (int node : s_->proxy_nodes) {
+  for (int node : ProxyNodes()) {
     SCOPED_TRACE("proxy node " + std::to_string(node));
     for (const auto& [host, svc] : std::vector<std::pair<std::string, std::string>>{
-             {kHostA, s_->svc_a}, {kHostB, s_->svc_b}}) {
+             {kHostA, S().svc_a.name()}, {kHostB, S().svc_b.name()}}) {
       std::string err;
-      EXPECT_EQ(PresentedSubject(Addr(node), s_->https_port, host, &err), Subject(host)) << err;
+      EXPECT_EQ(PresentedSubject(Addr(node), HttpsPort(), host, &err), Subject(host)) << err;
       auto w = WaitUntil("https " + host, 30s, [&](std::string& observed) {
-        auto r = HttpsGet(Addr(node), s_->https_port, host, "/secure?x=1");
+        auto r = HttpsGet(Addr(node), HttpsPort(), host, "/secure?x=1");
         observed = r.Describe();
         return r.status == 200 && JsonField(r.body, "service") == svc;
       });
       ASSERT_TRUE(w.ok) << w.message << Diagnose({Route("a"), Route("b")});
-      auto r = HttpsGet(Addr(node), s_->https_port, host, "/secure?x=1");
+      auto r = HttpsGet(Addr(node), HttpsPort(), host, "/secure?x=1");
       // The backend got plain http from the proxy, which says what the client used.
       EXPECT_EQ(JsonField(r.body, "path"), "/secure") << r.body;
       EXPECT_FALSE(JsonBool(r.body, "tls")) << r.body;
@@ -348,48 +266,48 @@ TEST_F(TlsE2E, TerminatesEachHostWithItsCertificateFromDockerSecrets) {
     // redirectHTTP on a.tls.test: plain http is sent to https, path and query kept.
     auto plain_a = Get(node, kHostA, "/page?q=1");
     EXPECT_EQ(plain_a.status, 301) << plain_a.Describe();
-    EXPECT_EQ(plain_a.headers["location"], "https://" + std::string(kHostA) + ":" +
-                                               std::to_string(s_->https_port) + "/page?q=1");
+    EXPECT_EQ(plain_a.headers["location"],
+              "https://" + std::string(kHostA) + ":" + std::to_string(HttpsPort()) + "/page?q=1");
     // b.tls.test has no redirectHTTP: plain http is served as well.
     auto plain_b = Get(node, kHostB, "/page");
     EXPECT_EQ(plain_b.status, 200) << plain_b.Describe();
-    EXPECT_EQ(JsonField(plain_b.body, "service"), s_->svc_b);
+    EXPECT_EQ(JsonField(plain_b.body, "service"), S().svc_b.name());
     // A name with no certificate: the handshake is refused.
     std::string err;
-    EXPECT_EQ(PresentedSubject(Addr(node), s_->https_port, "unknown.tls.test", &err), "")
+    EXPECT_EQ(PresentedSubject(Addr(node), HttpsPort(), "unknown.tls.test", &err), "")
         << "a certificate was presented for an unknown name";
   }
 }
 
 TEST_F(TlsE2E, PassthroughBySniOnTheSameHttpsPort) {
-  for (int node : s_->proxy_nodes) {
+  for (int node : ProxyNodes()) {
     SCOPED_TRACE("proxy node " + std::to_string(node));
     auto w = WaitUntil("backend certificate for " + std::string(kHostPass), 30s,
                        [&](std::string& observed) {
                          std::string err;
-                         observed = PresentedSubject(Addr(node), s_->https_port, kHostPass, &err);
+                         observed = PresentedSubject(Addr(node), HttpsPort(), kHostPass, &err);
                          observed += err;
                          return observed == Subject(kHostPass);
                        });
     ASSERT_TRUE(w.ok) << w.message << Diagnose({Route("pass")});
     // The backend itself terminated TLS: it saw a TLS connection and no proxy headers.
-    auto r = HttpsGet(Addr(node), s_->https_port, kHostPass, "/through");
+    auto r = HttpsGet(Addr(node), HttpsPort(), kHostPass, "/through");
     EXPECT_EQ(r.status, 200) << r.Describe();
-    EXPECT_EQ(JsonField(r.body, "service"), s_->svc_pass) << r.body;
+    EXPECT_EQ(JsonField(r.body, "service"), S().svc_pass.name()) << r.body;
     EXPECT_TRUE(JsonBool(r.body, "tls")) << r.body;
     EXPECT_EQ(JsonPath(r.body, "headers", "x-forwarded-proto"), "") << r.body;
     // Same port, another SNI: the proxy's own certificate, terminated there.
     std::string err;
-    EXPECT_EQ(PresentedSubject(Addr(node), s_->https_port, kHostA, &err), Subject(kHostA)) << err;
-    auto t = HttpsGet(Addr(node), s_->https_port, kHostA, "/terminated");
+    EXPECT_EQ(PresentedSubject(Addr(node), HttpsPort(), kHostA, &err), Subject(kHostA)) << err;
+    auto t = HttpsGet(Addr(node), HttpsPort(), kHostA, "/terminated");
     EXPECT_EQ(t.status, 200) << t.Describe();
-    EXPECT_EQ(JsonField(t.body, "service"), s_->svc_a) << t.body;
+    EXPECT_EQ(JsonField(t.body, "service"), S().svc_a.name()) << t.body;
     EXPECT_FALSE(JsonBool(t.body, "tls")) << t.body;
   }
 }
 
 TEST_F(TlsE2E, HostRedirects) {
-  for (int node : s_->proxy_nodes) {
+  for (int node : ProxyNodes()) {
     HttpResponse r;
     auto w = WaitUntil("redirect of " + std::string(kHostOld) + " via node " + std::to_string(node),
                        30s, [&](std::string& observed) {
@@ -402,38 +320,27 @@ TEST_F(TlsE2E, HostRedirects) {
     // The redirect target of the same route still serves.
     auto n = Get(node, "new.tls.test", "/");
     EXPECT_EQ(n.status, 200) << n.Describe();
-    EXPECT_EQ(JsonField(n.body, "service"), s_->svc_plain);
+    EXPECT_EQ(JsonField(n.body, "service"), S().svc_plain.name());
   }
 }
 
 TEST_F(TlsE2E, ServiceClustersAreIsolated) {
   const auto& c = C();
-  // A second cluster on other ports, with its own proxies, network and route.
-  std::string other = s_->tag + "-other";
-  std::string other_net = "sg-" + other;
-  int http_b = UniquePort(26000, 28000);
-  auto applied =
-      Env().Apply("other.yaml",
-                  ClusterYaml(other, static_cast<int>(s_->proxy_nodes.size()), http_b, http_b + 1));
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
-  s_->clusters.insert(other);
-  auto net = WaitNetwork(other_net);
-  ASSERT_TRUE(net.ok) << net.message;
-  std::string svc_other = Echo("tls-other", other_net);
-  ASSERT_FALSE(svc_other.empty()) << s_->res->last_error();
-  applied =
-      ApplyRoutes("only.yaml", RouteYaml(Route("only"), other, "only.other.test", "/", svc_other),
-                  {Route("only")});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  // The second cluster, on other ports, with its own proxies, network and route.
+  const ScopedCluster& other_cluster = S().other;
+  const std::string other = other_cluster.name();
+  const std::string other_net = other_cluster.network();
+  const int http_b = other_cluster.http_port();
+  const std::string svc_other = S().other_backend.name();
 
-  for (int node : s_->proxy_nodes) {
+  for (int node : ProxyNodes()) {
     auto w = WaitUntil("only.other.test via the other cluster on node " + std::to_string(node), 90s,
                        [&](std::string& observed) {
                          auto r = Get(node, "only.other.test", "/x", http_b);
                          observed = r.Describe();
                          return r.status == 200 && JsonField(r.body, "service") == svc_other;
                        });
-    ASSERT_TRUE(w.ok) << w.message << Diagnose({Route("only")}, other);
+    ASSERT_TRUE(w.ok) << w.message << Diagnose({Route("only")}, &other_cluster);
     // Neither cluster's proxies serve the other's hosts.
     auto r = Get(node, "only.other.test", "/x");
     EXPECT_EQ(r.status, 404) << "node " << node << " (first cluster): " << r.Describe();
@@ -445,7 +352,7 @@ TEST_F(TlsE2E, ServiceClustersAreIsolated) {
 
   // Each proxy service joins its own cluster's network and sg-control, nothing else.
   for (const auto& [cl, want] : std::vector<std::pair<std::string, std::string>>{
-           {s_->cluster, s_->network}, {other, other_net}}) {
+           {S().cluster.name(), S().cluster.network()}, {other, other_net}}) {
     auto ids = c.Docker(
         "service inspect --format "
         "'{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' sg-proxy-" +
@@ -468,18 +375,17 @@ TEST_F(TlsE2E, ServiceClustersAreIsolated) {
     });
   };
   ClusterGeneration a0, b0, a1, b1;
-  auto wa = converged(s_->cluster, &a0);
+  auto wa = converged(S().cluster.name(), &a0);
   ASSERT_TRUE(wa.ok) << wa.message;
   auto wb = converged(other, &b0);
   ASSERT_TRUE(wb.ok) << wb.message;
-  std::string b_version = ProxyServiceVersion(other);
-  applied = ApplyRoutes("gen.yaml",
-                        RouteYaml(Route("gen"), s_->cluster, "gen.tls.test", "/", s_->svc_plain),
-                        {Route("gen")});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  std::string b_version = ProxyServiceVersion(other_cluster.proxy_service());
+  ScopedRoute gen = ScopedRoute::Apply(
+      RouteYaml(Route("gen"), S().cluster.name(), "gen.tls.test", "/", S().svc_plain.name()));
+  ASSERT_TRUE(gen.ok()) << gen.error();
   auto moved = WaitUntil("first cluster at a new generation", 60s, [&](std::string& observed) {
-    a1 = Generation(s_->cluster);
-    auto r = Get(s_->proxy_nodes.front(), "gen.tls.test", "/");
+    a1 = Generation(S().cluster.name());
+    auto r = Get(ProxyNodes().front(), "gen.tls.test", "/");
     observed = a1.Describe() + " gen.tls.test: " + r.Describe();
     return a1.served > a0.config && r.status == 200;
   });
@@ -489,19 +395,21 @@ TEST_F(TlsE2E, ServiceClustersAreIsolated) {
   b1 = Generation(other);
   EXPECT_EQ(b1.config, b0.config) << "before " << b0.Describe() << ", after " << b1.Describe();
   EXPECT_EQ(b1.metric, b0.metric) << "before " << b0.Describe() << ", after " << b1.Describe();
-  EXPECT_EQ(ProxyServiceVersion(other), b_version) << "the second cluster's proxy service changed";
-  std::cout << "[ generations ] " << s_->cluster << ": " << a0.Describe() << " -> " << a1.Describe()
-            << "; " << other << ": " << b0.Describe() << " -> " << b1.Describe() << "\n";
+  EXPECT_EQ(ProxyServiceVersion(other_cluster.proxy_service()), b_version)
+      << "the second cluster's proxy service changed";
+  std::cout << "[ generations ] " << S().cluster.name() << ": " << a0.Describe() << " -> "
+            << a1.Describe() << "; " << other << ": " << b0.Describe() << " -> " << b1.Describe()
+            << "\n";
 }
 
 TEST_F(TlsE2E, VipBackendModeResolvesTheServiceVip) {
   const auto& c = C();
   // A service with the default endpoint mode (vip).
-  std::string svc =
-      s_->res->Service(UniqueName("tls-vip"), "--replicas 1 --network " + s_->network + " " +
-                                                  EchoEnv() + " swarmgate/echo:dev");
-  ASSERT_FALSE(svc.empty()) << s_->res->last_error();
-  auto net_id = TrimRight(c.Docker("network inspect --format '{{.Id}}' " + s_->network).out);
+  ScopedService vip_backend = ScopedService::Echo(S().cluster, UniqueName("tls-vip"));
+  ASSERT_TRUE(vip_backend.ok()) << vip_backend.error();
+  const std::string svc = vip_backend.name();
+  auto net_id =
+      TrimRight(c.Docker("network inspect --format '{{.Id}}' " + S().cluster.network()).out);
   std::string vip;
   auto has_vip = WaitUntil("service VIP on the cluster network", 30s, [&](std::string& observed) {
     auto r = c.Docker(
@@ -518,14 +426,13 @@ TEST_F(TlsE2E, VipBackendModeResolvesTheServiceVip) {
     return !vip.empty();
   });
   ASSERT_TRUE(has_vip.ok) << has_vip.message;
-  auto applied = ApplyRoutes(
-      "vip.yaml",
-      RouteYaml(Route("vip"), s_->cluster, kHostVip, "/", svc, 8080, "  backendMode: vip\n"),
-      {Route("vip")});
-  ASSERT_TRUE(applied.ok()) << applied.Describe();
+  const std::string vip_route = UniqueName(Route("vip"));
+  ScopedRoute route = ScopedRoute::Apply(
+      RouteYaml(vip_route, S().cluster.name(), kHostVip, "/", svc, 8080, "  backendMode: vip\n"));
+  ASSERT_TRUE(route.ok()) << route.error();
   std::string want = vip + ":8080";
   auto endpoints = WaitUntil("route endpoints = the VIP", 60s, [&](std::string& observed) {
-    auto r = Env().Swarmgate("get route " + Route("vip") + " -o json");
+    auto r = Sg().Swarmgate("get route " + vip_route + " -o json");
     rapidjson::Document d;
     d.Parse(r.out.c_str());
     std::vector<std::string> eps;
@@ -535,13 +442,13 @@ TEST_F(TlsE2E, VipBackendModeResolvesTheServiceVip) {
     }
     observed = "endpoints:";
     for (const auto& e : eps) observed += " " + e;
-    observed += "; " + Env().Ready("route", Route("vip"));
+    observed += "; " + Sg().Ready("route", vip_route);
     return eps == std::vector<std::string>{want} &&
-           Env().Ready("route", Route("vip")).rfind("True/", 0) == 0;
+           Sg().Ready("route", vip_route).rfind("True/", 0) == 0;
   });
   EXPECT_TRUE(endpoints.ok) << endpoints.message << " (want " << want << ")";
   // The task's own address is not used in vip mode.
-  for (const auto& t : RunningTasks(c, svc, s_->network)) {
+  for (const auto& t : RunningTasks(c, svc, S().cluster.network())) {
     for (const auto& a : t.addrs) EXPECT_NE(a, vip) << "task address equals the VIP";
   }
 
@@ -549,7 +456,7 @@ TEST_F(TlsE2E, VipBackendModeResolvesTheServiceVip) {
   if (!caps.ipvs) {
     GTEST_SKIP() << "VIP traffic not checked (status endpoints were): " << caps.ipvs_reason;
   }
-  for (int node : s_->proxy_nodes) {
+  for (int node : ProxyNodes()) {
     auto w =
         WaitUntil("vip.tls.test via node " + std::to_string(node), 60s, [&](std::string& observed) {
           auto r = Get(node, kHostVip, "/");
@@ -560,16 +467,42 @@ TEST_F(TlsE2E, VipBackendModeResolvesTheServiceVip) {
   }
 }
 
-// Last, because it rolls the proxy service: a route with a secret the proxies
-// do not mount yet makes the operator update the proxy service to mount it.
-// Load on another route's host runs on one proxy node throughout and every
-// failed request is counted.
+// A route with a secret the proxies do not mount yet makes the operator
+// update the proxy service to mount it. Load on another route's host runs on
+// one proxy node throughout and every failed request is counted.
 TEST_F(TlsE2E, NewSecretRollsTheProxiesUnderLoad) {
-  const std::string& secret = s_->secrets.at(kHostC);
-  std::string before = ProxyServiceState(s_->cluster);
+  const std::string proxy = S().cluster.proxy_service();
+  ScopedSecret secret_c;
+  std::string made = CertSecret(UniqueName(S().tag + "-c"), kHostC, &secret_c);
+  ASSERT_EQ(made, "");
+  const std::string& secret = secret_c.name();
+  // Once the route is gone the operator rolls the proxies again to unmount
+  // the secret: the next test starts when that roll is over (and then the
+  // secret can be removed).
+  ScopeGuard settled([&] {
+    auto w =
+        WaitUntil("proxies without " + secret + ", update over", 120s, [&](std::string& observed) {
+          observed = ProxyServiceState(proxy);
+          bool done = observed.find(secret) == std::string::npos &&
+                      observed.find("|updating") == std::string::npos;
+          // No task of the old spec is still meant to run.
+          auto ids = C().Docker("service ps -q --filter desired-state=running " + proxy);
+          for (const auto& id : Lines(ids.out)) {
+            auto t = C().Docker(
+                "inspect --format '{{range .Spec.ContainerSpec.Secrets}}"
+                "{{.SecretName}} {{end}}' " +
+                id);
+            observed += " task " + id + ": " + TrimRight(t.out) + ";";
+            done = done && t.ok() && t.out.find(secret) == std::string::npos;
+          }
+          return done;
+        });
+    if (!w.ok) ADD_FAILURE() << "teardown: " << w.message;
+  });
+  std::string before = ProxyServiceState(proxy);
   ASSERT_EQ(before.find(secret), std::string::npos) << before;
-  int node = s_->proxy_nodes.front();
-  std::string args = "--url http://" + Addr(node) + ":" + std::to_string(s_->http_port) +
+  int node = ProxyNodes().front();
+  std::string args = "--url http://" + Addr(node) + ":" + std::to_string(S().cluster.http_port()) +
                      "/load --host " + kHostPlain +
                      " --concurrency 4 --keepalive --rate 100 --timeout 2s --duration 3s";
   // The load runs in 3 s slices until the roll is over (plus one more slice),
@@ -599,19 +532,18 @@ TEST_F(TlsE2E, NewSecretRollsTheProxiesUnderLoad) {
   std::this_thread::sleep_for(3s);  // a baseline slice before the change
 
   auto t0 = std::chrono::steady_clock::now();
-  auto applied = ApplyRoutes(
-      "c.yaml",
-      RouteYaml(Route("c"), s_->cluster, kHostC, "/", s_->svc_a, 8080, TlsSpec(kHostC, false)),
-      {Route("c")});
-  EXPECT_TRUE(applied.ok()) << applied.Describe();
+  ScopedRoute route_c =
+      ScopedRoute::Apply(RouteYaml(Route("c"), S().cluster.name(), kHostC, "/", S().svc_a.name(),
+                                   8080, TlsShared::TlsSpec(secret_c, false)));
+  EXPECT_TRUE(route_c.ok()) << route_c.error();
   auto rolled = WaitUntil("proxies mount the new secret and serve " + std::string(kHostC), 120s,
                           [&](std::string& observed) {
-                            std::string state = ProxyServiceState(s_->cluster);
+                            std::string state = ProxyServiceState(proxy);
                             observed = state;
                             bool all = state.find(secret) != std::string::npos;
-                            for (int n : s_->proxy_nodes) {
+                            for (int n : ProxyNodes()) {
                               std::string subj =
-                                  PresentedSubject(Addr(n), s_->https_port, kHostC, nullptr, 3s);
+                                  PresentedSubject(Addr(n), HttpsPort(), kHostC, nullptr, 3s);
                               observed += " node" + std::to_string(n) + "=" + subj;
                               all = all && subj == Subject(kHostC);
                             }
@@ -629,19 +561,18 @@ TEST_F(TlsE2E, NewSecretRollsTheProxiesUnderLoad) {
   RecordProperty("roll_requests", std::to_string(rep.requests));
   RecordProperty("roll_failures", std::to_string(rep.failures));
   ASSERT_TRUE(rolled.ok) << rolled.message << Diagnose({Route("c")});
-  auto r = HttpsGet(Addr(node), s_->https_port, kHostC, "/after-roll");
+  auto r = HttpsGet(Addr(node), HttpsPort(), kHostC, "/after-roll");
   EXPECT_EQ(r.status, 200) << r.Describe();
-  EXPECT_EQ(JsonField(r.body, "service"), s_->svc_a) << r.body;
+  EXPECT_EQ(JsonField(r.body, "service"), S().svc_a.name()) << r.body;
   // The earlier certificates survive the roll.
   std::string err;
-  EXPECT_EQ(PresentedSubject(Addr(node), s_->https_port, kHostA, &err), Subject(kHostA)) << err;
+  EXPECT_EQ(PresentedSubject(Addr(node), HttpsPort(), kHostA, &err), Subject(kHostA)) << err;
   EXPECT_GT(rep.requests, 300) << rep.raw;
   // The node's ports are held by the listener service, so each proxy task is
   // replaced start-first beside its predecessor, both accepting from the
   // same socket: the new secret costs no request.
-  std::string order = TrimRight(
-      C().Docker("service inspect --format '{{.Spec.UpdateConfig.Order}}' sg-proxy-" + s_->cluster)
-          .out);
+  std::string order =
+      TrimRight(C().Docker("service inspect --format '{{.Spec.UpdateConfig.Order}}' " + proxy).out);
   EXPECT_EQ(order, "start-first");
   EXPECT_EQ(rep.failures, 0) << rep.raw;
 }

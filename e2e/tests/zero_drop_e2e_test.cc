@@ -6,11 +6,12 @@
 // connection is closed before any response byte, as HTTP clients do; those
 // are reported as "retried").
 //
-// Scenarios (declaration order, sharing one operator and ServiceCluster):
+// Scenarios (one ServiceCluster shared; a scenario that changes a backend or
+// a route makes its own, so they run in any order):
 //   a) rolling update (start-first, health check) of a 3-replica backend
 //   b) scale down 3 -> 1
 //   c) 50 applies and 50 removals of unrelated routes
-//   d) the route switched to another backend service
+//   d) a route switched to another backend service and back
 //   e) rolling update of the proxy service itself (host-mode ports held by
 //      the listener service)
 //   f) a backend task's container killed hard: measured (0 is not required)
@@ -18,15 +19,18 @@
 // Every scenario prints one "[zero-drop]" line with its counts.
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <future>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "e2e/harness/e2e_fixture.h"
 #include "e2e/harness/harness.h"
 #include "e2e/harness/loadgen_runner.h"
 #include "e2e/harness/swarmgate_env.h"
@@ -94,78 +98,162 @@ Counts Parse(const LoadReport& rep) {
   return c;
 }
 
+// Adds one load slice that started `offset_s` after the first; false when
+// the slice has no report (then the sum means nothing).
+bool AddSlice(Counts* total, const Counts& slice, double offset_s) {
+  if (!slice.parsed()) {
+    total->raw += "slice at " + std::to_string(offset_s) + "s without a report: " + slice.raw;
+    return false;
+  }
+  total->requests = std::max(total->requests, 0L) + slice.requests;
+  total->ok += slice.ok;
+  total->failures += slice.failures;
+  total->retried += slice.retried;
+  for (const auto& [k, v] : slice.errors) total->errors[k] += v;
+  for (const auto& [k, v] : slice.status) total->status[k] += v;
+  if (slice.failures > 0) {
+    if (total->first_failure_s < 0) total->first_failure_s = offset_s + slice.first_failure_s;
+    total->last_failure_s = offset_s + slice.last_failure_s;
+    total->raw += slice.raw;
+  }
+  return true;
+}
+
 void Print(const std::string& scenario, const Counts& c, const std::string& extra = "") {
   std::printf("[zero-drop] %s: %s%s\n", scenario.c_str(), c.Summary().c_str(), extra.c_str());
   std::fflush(stdout);
 }
 
-class ZeroDropE2E : public ::testing::Test {
- protected:
-  struct Shared {
-    explicit Shared(Cluster::Loaded l) : loaded(std::move(l)) {}
-    Cluster::Loaded loaded;
-    std::unique_ptr<SwarmgateEnv> env;
-    std::unique_ptr<Resources> res;
-    std::string cluster, network;
-    std::string svc_a, svc_b;
-    int http_port = 0, https_port = 0;
-    std::vector<int> proxy_nodes;
-    std::string error;
-  };
-  static Shared* s_;
+// A backend the way a scenario that updates, scales or kills it needs it
+// (see HealthCheckedBackendArgs).
+ScopedService Backend(const ScopedCluster& cluster, const std::string& prefix, int replicas) {
+  return ScopedService::Echo(cluster, UniqueName(prefix), replicas, HealthCheckedBackendArgs());
+}
 
-  static const Cluster& C() { return *s_->loaded; }
+// A backend with a route of its own, made by the one test that rolls, scales
+// or kills it; the test brings it to a steady state before its load starts.
+struct OwnBackend {
+  std::string host;
+  ScopedService service;
+  ScopedRoute route;
 
-  static ShResult Swarmgate(const std::string& args, Duration timeout = 60s) {
-    return s_->env->Swarmgate(args, timeout);
+  std::string Make(const ScopedCluster& cluster, const std::string& prefix, int replicas,
+                   const std::string& route_host) {
+    host = route_host;
+    service = Backend(cluster, prefix, replicas);
+    if (!service.ok()) return service.error();
+    route = ScopedRoute::Apply(
+        RouteYaml(UniqueName(prefix), cluster.name(), host, "/", service.name()));
+    return route.error();
   }
+};
+
+// The shared cluster (global proxies) with two backends the tests only read:
+// A (3 replicas) behind kHost, and B (2 replicas). They never change, so they
+// have no health check: each one costs a process start per task every
+// second, CPU the load and the proxies need on a 2-core machine, and matters
+// only to a backend being updated (the tests that update, scale or kill one
+// make a health-checked backend of their own).
+struct ZeroDropShared {
+  ScopedCluster cluster;
+  ScopedService svc_a, svc_b;
+  ScopedRoute main;
+
+  std::string SetUp() {
+    cluster = ScopedCluster::Create(ClusterOptions("zd", 24000, 26000).Global());
+    if (!cluster.ok()) return cluster.error();
+    svc_a = ScopedService::Echo(cluster, UniqueName("zd-a"), 3);
+    if (!svc_a.ok()) return svc_a.error();
+    svc_b = ScopedService::Echo(cluster, UniqueName("zd-b"), 2);
+    if (!svc_b.ok()) return svc_b.error();
+    main = ScopedRoute::Apply(
+        RouteYaml(UniqueName("zd-main"), cluster.name(), kHost, "/", svc_a.name()));
+    if (!main.ok()) return main.error();
+    auto served = cluster.WaitServed(kHost, "/", svc_a.name(), 120s);
+    if (!served.ok) return served.message + cluster.Diagnose({main.name()});
+    // Every backend task running before load starts.
+    auto a = svc_a.WaitRunning(3);
+    if (!a.ok) return a.message;
+    auto b = svc_b.WaitRunning(2);
+    return b.ok ? "" : b.message;
+  }
+};
+
+class ZeroDropE2E : public SuiteFixture<ZeroDropShared> {
+ protected:
+  static const ScopedCluster& Cluster() { return S().cluster; }
 
   static std::string Route(const std::string& name, const std::string& host,
                            const std::string& service) {
-    return RouteYaml(name, s_->cluster, host, "/", service);
+    return RouteYaml(name, Cluster().name(), host, "/", service);
   }
 
-  // A backend the way zero-drop needs it: start-first updates gated by a
-  // health check, and a stop grace period in which sg-echo drains.
-  static std::string Backend(const std::string& prefix, int replicas) {
-    return s_->res->Service(
-        UniqueName(prefix),
-        "--replicas " + std::to_string(replicas) + " --network " + s_->network +
-            " --update-order start-first --update-parallelism 1 --update-monitor 2s"
-            " --stop-grace-period 10s"
-            " --health-cmd 'wget -q -O /dev/null http://127.0.0.1:8080/healthz'"
-            " --health-interval 1s --health-timeout 2s --health-retries 2"
-            " --health-start-period 1s " +
-            EchoEnv() + " swarmgate/echo:dev");
-  }
-
-  static std::string LoadArgs(int node, int seconds, int rate = kRate) {
-    return "--url http://" + C().node(node).addr + ":" + std::to_string(s_->http_port) +
-           "/zd --host " + kHost + " --concurrency " + std::to_string(kConcurrency) +
+  static std::string LoadArgs(int node, int seconds, int rate, const std::string& host) {
+    return "--url http://" + Addr(node) + ":" + std::to_string(Cluster().http_port()) +
+           "/zd --host " + host + " --concurrency " + std::to_string(kConcurrency) +
            " --keepalive --rate " + std::to_string(rate) + " --duration " +
            std::to_string(seconds) + "s --timeout 2s";
   }
 
-  static std::future<Counts> StartLoad(int node, int seconds, int rate = kRate) {
-    std::string args = LoadArgs(node, seconds, rate);
+  static std::future<Counts> StartLoad(int node, int seconds, int rate = kRate,
+                                       const std::string& host = kHost) {
+    std::string args = LoadArgs(node, seconds, rate, host);
     return std::async(std::launch::async,
                       [args] { return Parse(RunLoadgen(SG_LOADGEN_PATH, args)); });
   }
 
-  // The service (echo's "service" field) answering kHost on every proxy node.
-  static WaitResult ServedBy(const std::string& service, Duration deadline = 60s) {
-    return WaitUntil(std::string(kHost) + " served by " + service, deadline,
-                     [&](std::string& observed) {
-                       observed.clear();
-                       for (int node : s_->proxy_nodes) {
-                         auto r = HttpGet(C().node(node).addr, s_->http_port, "/", kHost, 3s);
-                         observed += "node" + std::to_string(node) + ": " + r.Describe() + "; ";
-                         if (r.status != 200 || JsonField(r.body, "service") != service) {
-                           return false;
-                         }
-                       }
-                       return true;
-                     });
+  // Load in slices: the first lasts `min_seconds`, then 3 s slices follow
+  // until `*done` is set (bounded by `max_seconds`); the counts are summed.
+  static std::future<Counts> StartLoadUntil(int node, int min_seconds, int max_seconds,
+                                            const std::atomic<bool>* done) {
+    std::string first = LoadArgs(node, min_seconds, kRate, kHost);
+    std::string next = LoadArgs(node, 3, kRate, kHost);
+    return std::async(std::launch::async, [=] {
+      Counts total;
+      auto t0 = std::chrono::steady_clock::now();
+      auto since = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      };
+      bool parsed = AddSlice(&total, Parse(RunLoadgen(SG_LOADGEN_PATH, first)), 0);
+      while (!done->load() && since() < max_seconds) {
+        double offset = since();
+        parsed = AddSlice(&total, Parse(RunLoadgen(SG_LOADGEN_PATH, next)), offset) && parsed;
+      }
+      if (!parsed) total.requests = -1;
+      return total;
+    });
+  }
+
+  // `host` served by `service` (echo's "service" field) on every proxy node.
+  static WaitResult ServedBy(const std::string& service, Duration deadline = 60s,
+                             const std::string& host = kHost) {
+    return Cluster().WaitServed(host, "/", service, deadline);
+  }
+
+  // Makes `own` and waits until its `replicas` tasks run, are served on every
+  // proxy node and all answer through the proxy of `node`, so load starts
+  // against a steady upstream. "" or what is not there.
+  static std::string MakeSteady(OwnBackend* own_backend, const std::string& prefix, int replicas,
+                                const std::string& host, int node) {
+    if (auto e = own_backend->Make(Cluster(), prefix, replicas, host); !e.empty()) return e;
+    const OwnBackend& own = *own_backend;
+    const std::string& svc = own.service.name();
+    auto running = own.service.WaitRunning(replicas);
+    if (!running.ok) return running.message;
+    auto served = ServedBy(svc, 60s, own.host);
+    if (!served.ok) return served.message + Cluster().Diagnose({own.route.name()});
+    auto all =
+        WaitUntil(std::to_string(replicas) + " tasks answer via node " + std::to_string(node), 60s,
+                  [&](std::string& observed) {
+                    std::set<std::string> tasks;
+                    for (int i = 0; i < 10 * replicas; ++i) {
+                      auto r = Cluster().Get(node, own.host, "/");
+                      if (r.status == 200) tasks.insert(JsonField(r.body, "task"));
+                    }
+                    observed = std::to_string(tasks.size()) + " tasks answered";
+                    return static_cast<int>(tasks.size()) == replicas;
+                  });
+    return all.ok ? "" : all.message;
   }
 
   static std::string UpdateState(const std::string& service) {
@@ -179,77 +267,22 @@ class ZeroDropE2E : public ::testing::Test {
   static std::string OperatorLogs() {
     return C().Docker("service logs --tail 60 swarmgate_operator 2>&1").out;
   }
-
-  static void SetUpTestSuite() {
-    s_ = new Shared(Cluster::Load());
-    if (!s_->loaded.ok()) return;
-    const auto& c = C();
-    s_->res = std::make_unique<Resources>(c);
-    s_->env = std::make_unique<SwarmgateEnv>(c, SG_SWARMGATE_PATH);
-    s_->proxy_nodes = s_->env->ProxyNodes();
-    s_->error = s_->env->DeployOperator();
-    if (!s_->error.empty()) return;
-
-    s_->cluster = UniqueName("zd");
-    s_->network = "sg-" + s_->cluster;
-    s_->http_port = UniquePort(24000, 26000);
-    s_->https_port = s_->http_port + 1;
-    s_->error = s_->env->CreateCluster(s_->cluster, kGlobalProxies, s_->http_port, s_->https_port);
-    if (!s_->error.empty()) return;
-    s_->svc_a = Backend("zd-a", 3);
-    s_->svc_b = Backend("zd-b", 2);
-    if (s_->svc_a.empty() || s_->svc_b.empty()) {
-      s_->error = "backend services: " + s_->res->last_error();
-      return;
-    }
-    auto applied = s_->env->Apply("main.yaml", Route("zd-main", kHost, s_->svc_a));
-    if (!applied.ok()) {
-      s_->error = "apply route: " + applied.Describe();
-      return;
-    }
-    auto served = ServedBy(s_->svc_a, 120s);
-    if (!served.ok) {
-      s_->error = served.message + "\nroute: " + s_->env->Ready("route", "zd-main");
-      return;
-    }
-    // Every backend task running and healthy before load starts.
-    auto all = WaitUntil("3 + 2 backend tasks running", 60s, [&](std::string& observed) {
-      size_t a = RunningTasks(c, s_->svc_a).size(), b = RunningTasks(c, s_->svc_b).size();
-      observed = std::to_string(a) + "+" + std::to_string(b);
-      return a == 3 && b == 2;
-    });
-    if (!all.ok) s_->error = all.message;
-  }
-
-  static void TearDownTestSuite() {
-    if (s_ && s_->loaded.ok()) {
-      if (!s_->cluster.empty()) {
-        (void)Swarmgate("delete route zd-main");
-        s_->env->DeleteCluster(s_->cluster);
-      }
-      s_->res.reset();
-    }
-    delete s_;
-    s_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(s_->loaded.ok()) << s_->loaded.error;
-    ASSERT_TRUE(s_->error.empty()) << s_->error;
-  }
 };
-
-ZeroDropE2E::Shared* ZeroDropE2E::s_ = nullptr;
 
 // (a) docker service update --force rolls every task: the new one starts and
 // turns healthy before the old one gets SIGTERM.
 TEST_F(ZeroDropE2E, RollingUpdateOfABackendDropsNothing) {
   const auto& c = C();
-  auto load = StartLoad(s_->proxy_nodes.front(), 40);
+  const std::string host = "roll.zd.e2e.test";
+  int node = ProxyNodes().front();
+  OwnBackend own;
+  ASSERT_EQ(MakeSteady(&own, "zd-roll", 3, host, node), "");
+  const std::string svc = own.service.name();
+  auto load = StartLoad(node, 40, kRate, host);
   std::this_thread::sleep_for(2s);
-  ASSERT_TRUE(c.Docker("service update -d --force " + s_->svc_a).ok());
+  ASSERT_TRUE(c.Docker("service update -d --force " + svc).ok());
   auto done = WaitUntil("rolling update completed", 36s, [&](std::string& observed) {
-    observed = UpdateState(s_->svc_a);
+    observed = UpdateState(svc);
     return observed == "completed";
   });
   auto counts = load.get();
@@ -263,11 +296,16 @@ TEST_F(ZeroDropE2E, RollingUpdateOfABackendDropsNothing) {
 // (b) scale 3 -> 1: the removed tasks leave nginx's upstream while they drain.
 TEST_F(ZeroDropE2E, ScaleDownDropsNothing) {
   const auto& c = C();
-  auto load = StartLoad(s_->proxy_nodes.front(), 16);
+  const std::string host = "scale.zd.e2e.test";
+  int node = ProxyNodes().front();
+  OwnBackend own;
+  ASSERT_EQ(MakeSteady(&own, "zd-scale", 3, host, node), "");
+  const std::string svc = own.service.name();
+  auto load = StartLoad(node, 16, kRate, host);
   std::this_thread::sleep_for(2s);
-  ASSERT_TRUE(c.Docker("service scale -d " + s_->svc_a + "=1").ok());
+  ASSERT_TRUE(c.Docker("service scale -d " + svc + "=1").ok());
   auto one = WaitUntil("1 task left", 14s, [&](std::string& observed) {
-    auto n = RunningTasks(c, s_->svc_a).size();
+    auto n = RunningTasks(c, svc).size();
     observed = std::to_string(n) + " running";
     return n == 1;
   });
@@ -280,25 +318,30 @@ TEST_F(ZeroDropE2E, ScaleDownDropsNothing) {
 }
 
 // (c) unrelated routes come and go: every change reloads nginx on every proxy.
+// The load lasts at least 30 s and as long as the changes take (on a busy
+// machine the 50 CLI round trips can take longer).
 TEST_F(ZeroDropE2E, FiftyUnrelatedRouteChangesDropNothing) {
   constexpr int kChanges = 50;
-  auto load = StartLoad(s_->proxy_nodes.front(), 30);
+  int node = ProxyNodes().front();
+  std::atomic<bool> changes_done{false};
+  auto load = StartLoadUntil(node, 30, 60, &changes_done);
   std::this_thread::sleep_for(1s);
   auto t0 = std::chrono::steady_clock::now();
   int applied = 0, removed = 0;
   std::string last_error;
-  for (int i = 0; i < kChanges && std::chrono::steady_clock::now() - t0 < 27s; ++i) {
-    std::string name = "zd-x" + std::to_string(i);
-    auto a = s_->env->Apply(name + ".yaml",
-                            Route(name, "x" + std::to_string(i) + ".zd.e2e.test", s_->svc_b));
-    if (a.ok()) {
+  const std::string prefix = UniqueName("zd-x");
+  for (int i = 0; i < kChanges && std::chrono::steady_clock::now() - t0 < 55s; ++i) {
+    // Host names are the test's own, so the last one can be checked below.
+    std::string name = prefix + "-" + std::to_string(i);
+    ScopedRoute route = ScopedRoute::Apply(Route(name, name + ".zd.e2e.test", S().svc_b.name()));
+    if (route.ok()) {
       applied++;
     } else {
-      last_error = a.Describe();
+      last_error = route.error();
     }
     // Give the proxies a reload with the route in it before it goes again.
     std::this_thread::sleep_for(150ms);
-    auto d = Swarmgate("delete route " + name);
+    auto d = route.Delete();
     if (d.ok()) {
       removed++;
     } else {
@@ -306,6 +349,7 @@ TEST_F(ZeroDropE2E, FiftyUnrelatedRouteChangesDropNothing) {
     }
   }
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  changes_done = true;
   auto counts = load.get();
   ASSERT_TRUE(counts.parsed()) << counts.raw;
   Print("c 50 route applies+removals", counts,
@@ -317,25 +361,34 @@ TEST_F(ZeroDropE2E, FiftyUnrelatedRouteChangesDropNothing) {
   EXPECT_EQ(counts.failures, 0) << counts.raw << "\n" << OperatorLogs();
   // The last removal reached the proxies.
   auto gone = WaitUntil("last route 404", 30s, [&](std::string& observed) {
-    auto r = HttpGet(C().node(s_->proxy_nodes.front()).addr, s_->http_port, "/",
-                     "x" + std::to_string(kChanges - 1) + ".zd.e2e.test", 3s);
+    auto r = Cluster().Get(node, prefix + "-" + std::to_string(kChanges - 1) + ".zd.e2e.test");
     observed = r.Describe();
     return r.status == 404;
   });
   EXPECT_TRUE(gone.ok) << gone.message;
 }
 
-// (d) the same route applied with another backend, and back.
+// (d) a route applied with another backend, and back.
 TEST_F(ZeroDropE2E, SwitchingARouteToAnotherServiceDropsNothing) {
-  auto load = StartLoad(s_->proxy_nodes.front(), 16);
+  const std::string host = "switch.zd.e2e.test";
+  const std::string name = UniqueName("zd-switch");
+  const std::string& svc_a = S().svc_a.name();
+  const std::string& svc_b = S().svc_b.name();
+  int node = ProxyNodes().front();
+  ScopedRoute route = ScopedRoute::Apply(Route(name, host, svc_a));
+  ASSERT_TRUE(route.ok()) << route.error();
+  auto first = ServedBy(svc_a, 60s, host);
+  ASSERT_TRUE(first.ok) << first.message << Cluster().Diagnose({name});
+
+  auto load = StartLoad(node, 16, kRate, host);
   std::this_thread::sleep_for(2s);
-  auto applied = s_->env->Apply("main-b.yaml", Route("zd-main", kHost, s_->svc_b));
+  auto applied = route.Reapply(Route(name, host, svc_b));
   ASSERT_TRUE(applied.ok()) << applied.Describe();
-  auto to_b = ServedBy(s_->svc_b, 10s);
+  auto to_b = ServedBy(svc_b, 10s, host);
   std::this_thread::sleep_for(2s);
-  applied = s_->env->Apply("main-a.yaml", Route("zd-main", kHost, s_->svc_a));
+  applied = route.Reapply(Route(name, host, svc_a));
   ASSERT_TRUE(applied.ok()) << applied.Describe();
-  auto to_a = ServedBy(s_->svc_a, 10s);
+  auto to_a = ServedBy(svc_a, 10s, host);
   auto counts = load.get();
   ASSERT_TRUE(counts.parsed()) << counts.raw;
   Print("d route switched to another service and back", counts,
@@ -357,22 +410,29 @@ TEST_F(ZeroDropE2E, SwitchingARouteToAnotherServiceDropsNothing) {
 // proxy task was replaced, and the listener tasks were not.
 TEST_F(ZeroDropE2E, RollingUpdateOfTheProxyServiceDropsNothing) {
   const auto& c = C();
-  const std::string proxy = "sg-proxy-" + s_->cluster;
-  const std::string listener = "sg-listen-" + s_->cluster;
+  const std::string proxy = Cluster().proxy_service();
+  const std::string listener = Cluster().listener_service();
   auto task_ids = [&](const std::string& service) {
     return TrimRight(
         c.Docker("service ps -q --filter desired-state=running " + service + " | sort").out);
   };
+  auto before = ServedBy(S().svc_a.name(), 60s);
+  ASSERT_TRUE(before.ok) << before.message;
+  // A stop grace period other than the current one, so the spec changes
+  // whatever was applied before.
+  const std::string grace = TrimRight(
+      c.Docker("service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod}}' " +
+               proxy)
+          .out);
+  const std::string new_grace = grace == "11000000000" ? "12s" : "11s";
   const std::string proxies_before = task_ids(proxy);
   const std::string listeners_before = task_ids(listener);
   ASSERT_FALSE(listeners_before.empty()) << "no listener task for " << listener;
 
   std::vector<std::future<Counts>> loads;
-  for (int node : s_->proxy_nodes) loads.push_back(StartLoad(node, 40, kRate / 2 + 10));
+  for (int node : ProxyNodes()) loads.push_back(StartLoad(node, 40, kRate / 2 + 10));
   std::this_thread::sleep_for(2s);
-  auto applied = s_->env->Apply(
-      "cluster-grace.yaml", ClusterYaml(s_->cluster, kGlobalProxies, s_->http_port, s_->https_port,
-                                        "    stopGracePeriod: 11s\n"));
+  auto applied = Cluster().Reapply("    stopGracePeriod: " + new_grace + "\n");
   EXPECT_TRUE(applied.ok()) << applied.Describe();
   auto done = WaitUntil("proxy update completed", 36s, [&](std::string& observed) {
     observed = UpdateState(proxy);
@@ -383,7 +443,7 @@ TEST_F(ZeroDropE2E, RollingUpdateOfTheProxyServiceDropsNothing) {
   for (size_t i = 0; i < loads.size(); ++i) {
     auto counts = loads[i].get();
     ASSERT_TRUE(counts.parsed()) << counts.raw;
-    Print("e proxy service rolled, load on node" + std::to_string(s_->proxy_nodes[i]), counts);
+    Print("e proxy service rolled, load on node" + std::to_string(ProxyNodes()[i]), counts);
     requests += counts.requests;
     EXPECT_EQ(counts.failures, 0) << counts.raw << "\n" << OperatorLogs();
     EXPECT_GE(counts.requests, 100L * 38) << counts.raw;
@@ -400,7 +460,7 @@ TEST_F(ZeroDropE2E, RollingUpdateOfTheProxyServiceDropsNothing) {
         << proxies_after;
   }
   EXPECT_EQ(task_ids(listener), listeners_before);
-  auto served = ServedBy(s_->svc_a, 30s);
+  auto served = ServedBy(S().svc_a.name(), 30s);
   EXPECT_TRUE(served.ok) << served.message;
 }
 
@@ -408,22 +468,18 @@ TEST_F(ZeroDropE2E, RollingUpdateOfTheProxyServiceDropsNothing) {
 // flight on it fail until the proxies stop using it. Measured, not zero.
 TEST_F(ZeroDropE2E, HardKilledBackendTaskIsMeasured) {
   const auto& c = C();
-  ASSERT_TRUE(c.Docker("service scale -d " + s_->svc_a + "=3").ok());
-  auto three = WaitUntil("3 tasks running", 60s, [&](std::string& observed) {
-    auto n = RunningTasks(c, s_->svc_a).size();
-    observed = std::to_string(n);
-    return n == 3;
-  });
-  ASSERT_TRUE(three.ok) << three.message;
-  std::this_thread::sleep_for(3s);  // new tasks healthy and in every proxy
-  auto tasks = RunningTasks(c, s_->svc_a);
+  const std::string host = "kill.zd.e2e.test";
+  int node = ProxyNodes().front();
+  OwnBackend own;
+  ASSERT_EQ(MakeSteady(&own, "zd-kill", 3, host, node), "");
+  auto tasks = RunningTasks(c, own.service.name());
   ASSERT_FALSE(tasks.empty());
   const auto& victim = tasks.front();
   auto cid = c.Docker("ps -q --filter label=com.docker.swarm.task.id=" + victim.id,
                       victim.node_index > 0 ? victim.node_index : 1);
   ASSERT_TRUE(cid.ok() && !TrimRight(cid.out).empty()) << cid.Describe();
 
-  auto load = StartLoad(s_->proxy_nodes.front(), 20);
+  auto load = StartLoad(node, 20, kRate, host);
   std::this_thread::sleep_for(3s);
   auto killed = c.Docker("kill " + TrimRight(cid.out), victim.node_index);
   ASSERT_TRUE(killed.ok()) << killed.Describe();
