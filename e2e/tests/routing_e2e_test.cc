@@ -226,7 +226,7 @@ TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
   auto everywhere = WaitUntil("the route on every proxy node", 60s, [&](std::string& observed) {
     observed.clear();
     bool all = true;
-    for (int node : s_->proxy_nodes) {
+    for (int node : ProxyNodes()) {
       auto r = Get("canary.test", "/split", {}, node);
       observed += "node " + std::to_string(node) + ": " + std::to_string(r.status) + "; ";
       all = all && r.status == 200;
