@@ -22,6 +22,11 @@ struct Diagnostic {
 // long values cut so that a hostile 5000-character input stays readable.
 std::string Quote(std::string_view value, size_t max_chars = 60);
 
+// Appends the two-character escape of `c` if it has one in both C and YAML
+// double-quoted strings (\" \\ \n \r \t) and returns true; false leaves
+// `out` unchanged.
+bool AppendShortEscape(std::string& out, char c);
+
 // Orders diagnostics by line and column within each file; files and ties keep
 // their discovery order.
 void SortDiagnostics(std::vector<Diagnostic>* diagnostics);

@@ -73,27 +73,10 @@ std::vector<Field> Fields() {
 std::string YamlQuoted(const std::string& value) {
   std::string out = "\"";
   for (char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\0':
-        out += "\\0";
-        break;
-      default:
-        out += c;
+    if (c == '\0') {
+      out += "\\0";
+    } else if (!AppendShortEscape(out, c)) {
+      out += c;
     }
   }
   return out + "\"";

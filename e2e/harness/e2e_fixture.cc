@@ -206,18 +206,23 @@ ScopedService& ScopedService::operator=(ScopedService&& o) noexcept {
   return *this;
 }
 
-ScopedService ScopedService::Create(const std::string& name, const std::string& args_and_image) {
-  ScopedService s;
+void ScopedDockerObject::CreateWith(const std::string& name, const std::string& docker_args,
+                                    const std::string& what) {
   auto& env = OperatorEnv::Get();
   if (!env.ok()) {
-    s.error_ = env.error();
-    return s;
+    error_ = env.error();
+    return;
   }
-  // Owned before creating: a create that timed out may still have created it.
-  s.name_ = name;
-  auto r = env.cluster().Docker("service create --detach --quiet --name " + ShellQuote(s.name_) +
-                                " " + args_and_image);
-  if (!r.ok()) s.error_ = "service create " + s.name_ + ": " + r.Describe();
+  name_ = name;
+  auto r = env.cluster().Docker(docker_args);
+  if (!r.ok()) error_ = what + " " + name + ": " + r.Describe();
+}
+
+ScopedService ScopedService::Create(const std::string& name, const std::string& args_and_image) {
+  ScopedService s;
+  s.CreateWith(name,
+               "service create --detach --quiet --name " + ShellQuote(name) + " " + args_and_image,
+               "service create");
   return s;
 }
 
@@ -262,14 +267,7 @@ ScopedSecret& ScopedSecret::operator=(ScopedSecret&& o) noexcept {
 
 ScopedSecret ScopedSecret::Create(const std::string& name, const std::string& file) {
   ScopedSecret s;
-  auto& env = OperatorEnv::Get();
-  if (!env.ok()) {
-    s.error_ = env.error();
-    return s;
-  }
-  s.name_ = name;
-  auto r = env.cluster().Docker("secret create " + ShellQuote(name) + " " + ShellQuote(file));
-  if (!r.ok()) s.error_ = "secret create " + name + ": " + r.Describe();
+  s.CreateWith(name, "secret create " + ShellQuote(name) + " " + ShellQuote(file), "secret create");
   return s;
 }
 

@@ -190,7 +190,23 @@ class ScopedCluster {
 // A Swarm service created with `docker service create --detach`. Removal
 // does not wait for the tasks (a ScopedCluster's deletion does, for its
 // network).
-class ScopedService {
+// What ScopedService and ScopedSecret share: a Docker object owned by name,
+// created with one docker command.
+class ScopedDockerObject {
+ public:
+  bool ok() const { return error_.empty() && !name_.empty(); }
+  const std::string& error() const { return error_; }
+  const std::string& name() const { return name_; }
+
+ protected:
+  // Owns `name` before running `docker ARGS` (a create that timed out may
+  // still have created it); on failure error() says what `what` got.
+  void CreateWith(const std::string& name, const std::string& docker_args, const std::string& what);
+
+  std::string name_, error_;
+};
+
+class ScopedService : public ScopedDockerObject {
  public:
   ScopedService() = default;
   // docker service create --name NAME ARGS_AND_IMAGE; NAME is usually
@@ -205,17 +221,10 @@ class ScopedService {
   ScopedService(const ScopedService&) = delete;
   ScopedService& operator=(const ScopedService&) = delete;
 
-  bool ok() const { return error_.empty() && !name_.empty(); }
-  const std::string& error() const { return error_; }
-  const std::string& name() const { return name_; }
-
   // Until exactly `n` tasks are running.
   WaitResult WaitRunning(int n, Duration deadline = std::chrono::seconds(60)) const;
   // Removes the service now.
   void Remove();
-
- private:
-  std::string name_, error_;
 };
 
 // Zero-drop backend flags: start-first updates gated by a health check, and a
@@ -227,7 +236,7 @@ std::string HealthCheckedBackendArgs();
 // A Docker secret from a file. Removal retries while a service still mounts
 // it (the operator unmounts a TLS secret with a rolling update of the
 // proxies after its last route went), bounded by 120 s.
-class ScopedSecret {
+class ScopedSecret : public ScopedDockerObject {
  public:
   ScopedSecret() = default;
   static ScopedSecret Create(const std::string& name, const std::string& file);
@@ -237,14 +246,8 @@ class ScopedSecret {
   ScopedSecret(const ScopedSecret&) = delete;
   ScopedSecret& operator=(const ScopedSecret&) = delete;
 
-  bool ok() const { return error_.empty() && !name_.empty(); }
-  const std::string& error() const { return error_; }
-  const std::string& name() const { return name_; }
   // Removes it now; "" or what was left.
   std::string Remove();
-
- private:
-  std::string name_, error_;
 };
 
 // ------------------------------------------------------------------ routes
