@@ -91,6 +91,9 @@ ServiceCluster DecodeServiceCluster(const Value& doc) {
   ProxySpec& proxy = sc.spec.proxy;
   const Value& p = Object(spec, "proxy");
   ReadString(p, "image", &proxy.image);
+  if (auto s = OptString(p, "engine")) {
+    proxy.engine = *s == "haproxy" ? ProxyEngine::kHaproxy : ProxyEngine::kNginx;
+  }
   if (auto s = OptString(p, "mode")) {
     proxy.mode = *s == "global" ? ProxyMode::kGlobal : ProxyMode::kReplicated;
   }

@@ -125,6 +125,7 @@ const Accessors<ServiceCluster>& ClusterAccessors() {
       {"/spec/proxy/mode", [](auto& c) { return Quoted(ToString(c.spec.proxy.mode)); }},
       {"/spec/proxy/replicas", [](auto& c) { return Int(c.spec.proxy.replicas); }},
       {"/spec/proxy/delivery", [](auto& c) { return Quoted(ToString(c.spec.proxy.delivery)); }},
+      {"/spec/proxy/engine", [](auto& c) { return Quoted(ToString(c.spec.proxy.engine)); }},
       {"/spec/proxy/publishMode",
        [](auto& c) { return Quoted(ToString(c.spec.proxy.publish_mode)); }},
       {"/spec/proxy/ports/http", [](auto& c) { return Int(c.spec.proxy.ports.http); }},

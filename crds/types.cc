@@ -14,6 +14,7 @@ Duration Duration::Parse(std::string_view text) {
 const char* ToString(BackendMode v) { return v == BackendMode::kTask ? "task" : "vip"; }
 const char* ToString(ProxyMode v) { return v == ProxyMode::kGlobal ? "global" : "replicated"; }
 const char* ToString(Delivery v) { return v == Delivery::kHot ? "hot" : "rolling"; }
+const char* ToString(ProxyEngine v) { return v == ProxyEngine::kHaproxy ? "haproxy" : "nginx"; }
 const char* ToString(PublishMode v) { return v == PublishMode::kHost ? "host" : "ingress"; }
 const char* ToString(UpdateOrder v) {
   return v == UpdateOrder::kStartFirst ? "start-first" : "stop-first";

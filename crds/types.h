@@ -27,6 +27,8 @@ struct Duration {
 
 enum class BackendMode { kTask, kVip };
 enum class Delivery { kHot, kRolling };
+// The proxy's data plane (reconcilers/dataplane): which engine renders and serves.
+enum class ProxyEngine { kNginx, kHaproxy };
 enum class PublishMode { kHost, kIngress };
 // replicated: `replicas` proxies wherever Swarm places them; global: one per
 // node that satisfies the constraints (what host-mode ports want).
@@ -39,6 +41,7 @@ enum class TlsMode { kTerminate, kPassthrough };
 const char* ToString(BackendMode v);
 const char* ToString(ProxyMode v);
 const char* ToString(Delivery v);
+const char* ToString(ProxyEngine v);
 const char* ToString(PublishMode v);
 const char* ToString(UpdateOrder v);
 const char* ToString(FailureAction v);
@@ -73,6 +76,7 @@ struct ProxyConfig {
 
 struct ProxySpec {
   std::string image = "swarmgate/proxy:latest";
+  ProxyEngine engine = ProxyEngine::kNginx;
   ProxyMode mode = ProxyMode::kReplicated;
   int replicas = 2;  // replicated mode only
   Delivery delivery = Delivery::kHot;

@@ -27,7 +27,7 @@ class DataPlanes {
   std::map<std::string, DataPlane*> planes_;
 };
 
-// The engine name of a cluster ("nginx" until the resource lets a cluster choose).
+// The engine name of a cluster (spec.proxy.engine).
 std::string EngineOf(const crds::ServiceCluster& cluster);
 
 }  // namespace sg::dataplane
