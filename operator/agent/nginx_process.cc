@@ -18,6 +18,7 @@
 #include <thread>
 #include <utility>
 
+#include "operator/agent/supervised_child.h"
 #include "operator/common/nginx_output.h"
 #include "operator/common/process.h"
 #include "operator/runtime/logging.h"
@@ -28,47 +29,6 @@ namespace {
 const std::shared_ptr<spdlog::logger>& Log() {
   static const auto logger = runtime::NamedLogger("agent");
   return logger;
-}
-
-// At most this many listening sockets are handed to nginx.
-constexpr size_t kMaxInherited = 16;
-
-// What the nginx master's child does between fork and exec: only
-// async-signal-safe calls. The agent blocks its shutdown signals in every
-// thread (they are taken by sigwait), and exec keeps a blocked mask, so nginx
-// would never see SIGHUP or SIGQUIT without resetting it here. It gets its own
-// process group (so a drain that overruns kills the workers too). Descriptors
-// above stderr are closed: the agent's sockets (Asio does not mark them
-// close-on-exec) must not live on in nginx. `inherit` (n descriptors) become
-// 3..3+n-1 in the child, without close-on-exec, for nginx's NGINX variable.
-// (Short-lived helpers such as `nginx -t` go through sg::RunProcess.)
-void PrepareMasterChild(const std::vector<int>& inherit) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  signal(SIGPIPE, SIG_DFL);
-  setpgid(0, 0);
-  int devnull = open("/dev/null", O_RDONLY);
-  if (devnull >= 0) dup2(devnull, 0);
-  // Out of the way first, so moving one into place never overwrites another.
-  int moved[kMaxInherited];
-  const size_t n = std::min(inherit.size(), kMaxInherited);
-  for (size_t i = 0; i < n; ++i) moved[i] = fcntl(inherit[i], F_DUPFD_CLOEXEC, 1024);
-  for (size_t i = 0; i < n; ++i) dup2(moved[i], static_cast<int>(3 + i));
-  const unsigned first_closed = static_cast<unsigned>(3 + n);
-#ifdef SYS_close_range
-  if (syscall(SYS_close_range, first_closed, ~0u, 0u) == 0) return;
-#endif
-  long max_fd = sysconf(_SC_OPEN_MAX);
-  if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
-  for (int fd = static_cast<int>(first_closed); fd < max_fd; ++fd) close(fd);
-}
-
-std::vector<char*> Argv(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  return argv;
 }
 
 Result<std::string> ReadFile(const std::string& path) {
@@ -84,34 +44,6 @@ std::string Unquote(std::string v) {
     return v.substr(1, v.size() - 2);
   }
   return v;
-}
-
-std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return "exit_code=" + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "signal=" + std::to_string(WTERMSIG(status));
-  return "status=" + std::to_string(status);
-}
-
-// Pids whose parent is `parent`, from /proc (no dependency on the kernel's
-// optional /proc/PID/task/TID/children).
-std::set<pid_t> ChildrenOf(pid_t parent) {
-  std::set<pid_t> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::ifstream f(entry.path() / "stat");
-    std::string stat;
-    if (!std::getline(f, stat)) continue;
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 1));
-    std::string state;
-    pid_t ppid = 0;
-    if (rest >> state >> ppid && ppid == parent) out.insert(std::atoi(name.c_str()));
-  }
-  return out;
 }
 
 }  // namespace
@@ -224,29 +156,17 @@ Status ExecNginxProcess::Start() {
   unlink(pid_file.c_str());  // a stale file from a previous master must not count as ready
 
   const std::vector<std::string> args = BaseArgs(prefix_ + "/nginx.conf", globals);
-  std::vector<char*> argv = Argv(args);
-  // The environment is built before fork: the child may only call
-  // async-signal-safe functions.
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "NGINX=", 6) != 0) env_strings.emplace_back(*e);
-  }
+  std::vector<std::string> env = EnvironmentWithout({"NGINX"});
   if (!inherited_.empty()) {
     std::string var = "NGINX=";
-    for (size_t i = 0; i < std::min(inherited_.size(), kMaxInherited); ++i) {
+    for (size_t i = 0; i < std::min(inherited_.size(), kMaxInheritedSockets); ++i) {
       var += std::to_string(3 + i) + ";";
     }
-    env_strings.push_back(var);
+    env.push_back(var);
   }
-  std::vector<char*> envp = Argv(env_strings);
-  const pid_t pid = fork();
-  if (pid < 0) return Internal(std::string("fork: ") + strerror(errno));
-  if (pid == 0) {
-    PrepareMasterChild(inherited_);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);  // also in the parent: no window where a group kill misses it
+  auto spawned = SpawnInGroup(args, env, inherited_);
+  if (!spawned.ok()) return spawned.error();
+  const pid_t pid = *spawned;
   pid_ = pid;
   running_globals_ = globals;
   running_globals_set_ = true;
@@ -311,24 +231,12 @@ Status ExecNginxProcess::Reload() {
 void ExecNginxProcess::Stop(std::chrono::milliseconds drain) {
   if (!Alive()) return;
   Log()->info("nginx draining pid={} drain_timeout_ms={}", pid_, drain.count());
-  kill(pid_, SIGQUIT);
-  const auto deadline = std::chrono::steady_clock::now() + drain;
-  int status = 0;
-  for (;;) {
-    const pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno != EINTR)) {
-      Log()->info("nginx stopped pid={} {}", pid_, DescribeExit(status));
-      pid_ = 0;
-      running_globals_set_ = false;
-      return;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  // The group still exists (its leader is not reaped): kill the stragglers.
-  Log()->warn("nginx drain timed out, killing pid={}", pid_);
-  kill(-pid_, SIGKILL);
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  bool timed_out = false;
+  const int status = StopGroup(pid_, SIGQUIT, drain, &timed_out);
+  if (timed_out) {
+    Log()->warn("nginx drain timed out, killed pid={}", pid_);
+  } else {
+    Log()->info("nginx stopped pid={} {}", pid_, DescribeExit(status));
   }
   pid_ = 0;
   running_globals_set_ = false;

@@ -1,11 +1,7 @@
 #pragma once
-// Control of the nginx master process the proxy agent supervises, behind a
-// small interface so the agent's loop is tested with a fake.
-//
-// The real implementation runs nginx in the foreground as a child of the
-// agent, in its own process group: the agent owns the master's pid (no pid
-// file race), reloads it with SIGHUP, drains it with SIGQUIT, and kills the
-// whole group if a drain overruns.
+// The nginx engine's master process as the proxy agent supervises it
+// (engine_process.h): nginx runs in the foreground as a child of the agent,
+// reloads with SIGHUP and drains with SIGQUIT.
 
 #include <sys/types.h>
 
@@ -14,34 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "operator/agent/engine_process.h"
 #include "operator/common/result.h"
 
 namespace sg::agent {
-
-// Not thread-safe: the agent serializes every call under its own mutex.
-class NginxProcess {
- public:
-  virtual ~NginxProcess() = default;
-
-  // `nginx -t` of `config_file` in the serving prefix (so relative paths in
-  // it resolve as they will when it is live). InvalidArgument carries
-  // nginx's message; other errors mean the check could not run.
-  virtual Status Test(const std::string& config_file) = 0;
-  // Starts nginx on `<prefix>/nginx.conf` and waits until it is up (its pid
-  // file is written, hence its signal handlers installed) or has failed.
-  virtual Status Start() = 0;
-  // Graceful reload (SIGHUP): new workers with the new config, old ones
-  // finish their requests. Returns once the new config is live; Unavailable
-  // if nginx is not running or kept its old config.
-  virtual Status Reload() = 0;
-  // Graceful stop (SIGQUIT): waits up to `drain` for in-flight requests,
-  // then kills what is left. No-op if not running.
-  virtual void Stop(std::chrono::milliseconds drain) = 0;
-  // Whether the master runs; reaps it (and logs how it ended) if it exited.
-  virtual bool Alive() = 0;
-  // Master pid, 0 when not running.
-  virtual pid_t Pid() const = 0;
-};
 
 // Top-level (main context) directives of an nginx configuration, name ->
 // arguments as written (quotes kept), for the few the agent must know about:
@@ -54,7 +26,7 @@ std::map<std::string, std::string> MainDirectives(const std::string& config);
 // be detected). Empty when nothing is missing.
 std::string GlobalDirectivesFor(const std::string& config);
 
-class ExecNginxProcess final : public NginxProcess {
+class ExecNginxProcess final : public EngineProcess {
  public:
   // `prefix`: the nginx prefix (-p); the live config is <prefix>/nginx.conf.
   // `start_timeout` bounds both a start and the wait for a reload's workers.
@@ -68,9 +40,16 @@ class ExecNginxProcess final : public NginxProcess {
   // ownership; the descriptors must stay open while nginx may be restarted.
   void SetInheritedSockets(std::vector<int> fds) { inherited_ = std::move(fds); }
 
+  std::string Engine() const override { return "nginx"; }
+  std::string ConfigFileName() const override { return "nginx.conf"; }
+  // `nginx -t` of `config_file` in the serving prefix (so relative paths in
+  // it resolve as they will when it is live).
   Status Test(const std::string& config_file) override;
+  // Ready once nginx wrote its pid file (its signal handlers are installed).
   Status Start() override;
+  // SIGHUP; live once a new worker exists.
   Status Reload() override;
+  // SIGQUIT.
   void Stop(std::chrono::milliseconds drain) override;
   bool Alive() override;
   pid_t Pid() const override { return pid_; }

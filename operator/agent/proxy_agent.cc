@@ -35,9 +35,9 @@ Status WriteFile(const std::string& path, const std::string& content) {
 
 }  // namespace
 
-ProxyAgent::ProxyAgent(ConfigSource& source, NginxProcess& nginx, runtime::Clock& clock,
+ProxyAgent::ProxyAgent(ConfigSource& source, EngineProcess& engine, runtime::Clock& clock,
                        ProxyAgentOptions options)
-    : source_(source), nginx_(nginx), clock_(clock), options_(std::move(options)) {}
+    : source_(source), engine_(engine), clock_(clock), options_(std::move(options)) {}
 
 ProxyAgent::~ProxyAgent() = default;
 
@@ -51,7 +51,9 @@ std::int64_t ProxyAgent::ServedGeneration() const {
   return served_generation_;
 }
 
-std::string ProxyAgent::LivePath() const { return options_.prefix + "/nginx.conf"; }
+std::string ProxyAgent::LivePath() const {
+  return options_.prefix + "/" + engine_.ConfigFileName();
+}
 
 int ProxyAgent::Run() {
   std::error_code ec;
@@ -103,7 +105,7 @@ int ProxyAgent::Run() {
   {
     std::lock_guard<std::mutex> l(mu_);
     want_running_ = false;
-    nginx_.Stop(options_.drain_timeout);
+    engine_.Stop(options_.drain_timeout);
   }
   Log()->info("proxy agent stopped served_generation={}", ServedGeneration());
   return 0;
@@ -115,13 +117,13 @@ void ProxyAgent::Apply(const FetchedConfig& config) {
     std::lock_guard<std::mutex> l(mu_);
     error = ApplyLocked(config);
   }
-  // Reported outside the lock: a slow operator must not hold up nginx.
+  // Reported outside the lock: a slow operator must not hold up the engine.
   QueueReport(config.generation, error.empty(), error);
   FlushReport();
 }
 
 std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
-  if (want_running_ && config.text == installed_text_ && nginx_.Alive()) {
+  if (want_running_ && config.text == installed_text_ && engine_.Alive()) {
     // Same text under a new number (e.g. the operator restarted): nothing to
     // reload, only the generation to acknowledge.
     installed_generation_ = config.generation;
@@ -132,14 +134,15 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   const std::string live = LivePath();
   const std::string next = live + ".next";
   Status st = WriteFile(next, config.text);
-  if (st.ok()) st = nginx_.Test(next);
+  if (st.ok()) st = engine_.Test(next);
   if (!st.ok()) {
     std::remove(next.c_str());
-    // Point at the file users know: nginx tested it under the temporary name.
+    // Point at the file users know: the engine tested it under the temporary name.
     if (!st.error().message.empty()) {
       std::string msg = st.error().message;
-      for (size_t pos; (pos = msg.find("nginx.conf.next")) != std::string::npos;) {
-        msg.replace(pos, 15, "nginx.conf");
+      const std::string file = engine_.ConfigFileName();
+      for (size_t pos; (pos = msg.find(file + ".next")) != std::string::npos;) {
+        msg.replace(pos, file.size() + 5, file);
       }
       st = Error{st.error().code, msg};
     }
@@ -149,7 +152,7 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
         config.generation, served_generation_, Why(st));
     return Why(st);
   }
-  // rename() is atomic: nginx (a reload, a restart) reads either the old or
+  // rename() is atomic: the engine (a reload, a restart) reads either the old or
   // the new file, never a partial one.
   if (std::rename(next.c_str(), live.c_str()) != 0) {
     std::remove(next.c_str());
@@ -160,13 +163,13 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   installed_text_ = config.text;
   installed_generation_ = config.generation;
   want_running_ = true;
-  const bool reload = nginx_.Alive();
-  st = reload ? nginx_.Reload() : nginx_.Start();
+  const bool reload = engine_.Alive();
+  st = reload ? engine_.Reload() : engine_.Start();
   if (!st.ok()) {
-    // Installed but not loaded: the supervisor keeps starting nginx and
+    // Installed but not loaded: the supervisor keeps starting the engine and
     // reports the generation once it runs.
-    Log()->error("nginx {} failed generation={} error=\"{}\"", reload ? "reload" : "start",
-                 config.generation, Why(st));
+    Log()->error("engine {} failed engine={} generation={} error=\"{}\"",
+                 reload ? "reload" : "start", engine_.Engine(), config.generation, Why(st));
     return Why(st);
   }
   if (!reload) started_at_ = clock_.Now();
@@ -187,7 +190,7 @@ void ProxyAgent::Supervise() {
       std::lock_guard<std::mutex> l(mu_);
       if (!want_running_) continue;
       const auto now = clock_.Now();
-      if (nginx_.Alive()) {
+      if (engine_.Alive()) {
         was_alive = true;
         if (now - started_at_ >= options_.stable_after) backoff.Reset();
         continue;
@@ -197,20 +200,20 @@ void ProxyAgent::Supervise() {
         was_alive = false;
         if (now - started_at_ >= options_.stable_after) backoff.Reset();
         next_try = now + backoff.Next();
-        Log()->warn("nginx is not running, restarting in {}ms",
+        Log()->warn("engine is not running, restarting in {}ms",
                     std::chrono::duration_cast<std::chrono::milliseconds>(next_try - now).count());
       }
       if (now < next_try) continue;
-      Status st = nginx_.Start();
+      Status st = engine_.Start();
       if (!st.ok()) {
         next_try = now + backoff.Next();
-        Log()->error("nginx restart failed attempt={} error=\"{}\"", backoff.attempts(),
+        Log()->error("engine restart failed attempt={} error=\"{}\"", backoff.attempts(),
                      st.error().message);
         continue;
       }
       started_at_ = now;
       was_alive = true;
-      Log()->info("nginx restarted generation={}", installed_generation_);
+      Log()->info("engine restarted generation={}", installed_generation_);
       if (served_generation_ != installed_generation_) {
         served_generation_ = installed_generation_;
         report = true;

@@ -2,20 +2,21 @@
 // `swarmgate proxy`: the agent inside every proxy task of `hot` delivery
 // (DESIGN.md section 3). It
 //   - long-polls its ConfigSource for the cluster's configuration generation;
-//   - tests a new configuration with the real `nginx -t` in the serving
-//     prefix, moves it into place atomically and reloads nginx gracefully,
-//     then reports the generation it serves (or nginx's message on
-//     rejection, keeping the last good configuration);
-//   - starts nginx only once the first configuration is in place, so a new
-//     task is not healthy before it serves the current configuration, and
-//     restarts nginx with capped backoff if it dies;
-//   - on Shutdown() drains nginx (SIGQUIT) for up to drain_timeout.
-// Operator outages are logged once and retried with backoff; nginx keeps
-// serving throughout.
+//   - tests a new configuration with the engine's own check (`nginx -t`,
+//     `haproxy -c`) in the serving prefix, moves it into place atomically and
+//     reloads the engine gracefully, then reports the generation it serves
+//     (or the engine's message on rejection, keeping the last good
+//     configuration);
+//   - starts the engine only once the first configuration is in place, so a
+//     new task is not healthy before it serves the current configuration,
+//     and restarts it with capped backoff if it dies;
+//   - on Shutdown() drains the engine for up to drain_timeout.
+// Operator outages are logged once and retried with backoff; the engine
+// keeps serving throughout.
 //
 // Threads: Run() is the fetch loop on the caller's thread and starts one
-// supervisor thread for nginx. Every NginxProcess call and the installed
-// state are under one mutex. Shutdown() and ServedGeneration() are
+// supervisor thread for the engine. Every EngineProcess call and the
+// installed state are under one mutex. Shutdown() and ServedGeneration() are
 // thread-safe.
 
 #include <chrono>
@@ -25,46 +26,46 @@
 #include <string>
 
 #include "operator/agent/config_source.h"
-#include "operator/agent/nginx_process.h"
+#include "operator/agent/engine_process.h"
 #include "operator/runtime/backoff.h"
 #include "operator/runtime/clock.h"
 
 namespace sg::agent {
 
 struct ProxyAgentOptions {
-  // nginx prefix; the live config is <prefix>/nginx.conf.
+  // The engine's prefix; the live config is <prefix>/<EngineProcess::ConfigFileName()>.
   std::string prefix = "/var/lib/swarmgate";
   // Long-poll window asked of the operator.
   std::chrono::seconds poll_timeout{30};
   // How long in-flight requests may finish after shutdown is requested.
   std::chrono::milliseconds drain_timeout{25000};
-  // How often the supervisor checks that nginx runs.
+  // How often the supervisor checks that the engine runs.
   std::chrono::milliseconds supervise_interval{200};
   runtime::BackoffOptions fetch_backoff{std::chrono::milliseconds(200),
                                         std::chrono::milliseconds(10000), 2.0, 0.2};
   runtime::BackoffOptions restart_backoff{std::chrono::milliseconds(500),
                                           std::chrono::milliseconds(10000), 2.0, 0.2};
-  // nginx counts as stable (restart backoff resets) after running this long.
+  // The engine counts as stable (restart backoff resets) after running this long.
   std::chrono::seconds stable_after{30};
 };
 
 class ProxyAgent {
  public:
-  // `source`, `nginx` and `clock` must outlive the agent.
-  ProxyAgent(ConfigSource& source, NginxProcess& nginx, runtime::Clock& clock,
+  // `source`, `engine` and `clock` must outlive the agent.
+  ProxyAgent(ConfigSource& source, EngineProcess& engine, runtime::Clock& clock,
              ProxyAgentOptions options);
   ~ProxyAgent();
 
   ProxyAgent(const ProxyAgent&) = delete;
   ProxyAgent& operator=(const ProxyAgent&) = delete;
 
-  // Runs until Shutdown(); nginx is stopped before it returns. Returns the
+  // Runs until Shutdown(); the engine is stopped before it returns. Returns the
   // process exit code: 0, or 1 if the prefix cannot be prepared.
   int Run();
   // Requests the graceful stop. Thread-safe, idempotent, callable before Run.
   void Shutdown();
 
-  // Generation nginx serves; 0 before the first one.
+  // Generation the engine serves; 0 before the first one.
   std::int64_t ServedGeneration() const;
 
  private:
@@ -85,16 +86,16 @@ class ProxyAgent {
   std::string LivePath() const;
 
   ConfigSource& source_;
-  NginxProcess& nginx_;
+  EngineProcess& engine_;
   runtime::Clock& clock_;
   const ProxyAgentOptions options_;
   runtime::StopSignal stop_;
 
-  mutable std::mutex mu_;       // guards nginx_ calls and the fields below
-  bool want_running_ = false;   // a good config is installed: keep nginx up
-  std::string installed_text_;  // content of <prefix>/nginx.conf
+  mutable std::mutex mu_;       // guards engine_ calls and the fields below
+  bool want_running_ = false;   // a good config is installed: keep the engine up
+  std::string installed_text_;  // content of the live config file
   std::int64_t installed_generation_ = 0;
-  std::int64_t served_generation_ = 0;  // installed and loaded by a running nginx
+  std::int64_t served_generation_ = 0;  // installed and loaded by a running engine
   runtime::Clock::TimePoint started_at_{};
 
   std::mutex report_mu_;   // serializes FlushReport() so reports keep their order

@@ -1,5 +1,7 @@
 #include "operator/agent/proxy_agent.h"
 
+#include "operator/agent/nginx_process.h"
+
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -111,8 +113,10 @@ class FakeSource : public ConfigSource {
 
 // nginx as a few flags. The agent calls it under its own mutex; the test
 // reads and flips flags from its thread, hence the lock.
-class FakeNginx : public NginxProcess {
+class FakeNginx : public EngineProcess {
  public:
+  std::string Engine() const override { return "nginx"; }
+  std::string ConfigFileName() const override { return "nginx.conf"; }
   Status Test(const std::string& config_file) override {
     std::lock_guard<std::mutex> l(mu_);
     tested_.push_back(ReadAll(config_file));

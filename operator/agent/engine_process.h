@@ -1,0 +1,49 @@
+#pragma once
+// Control of the proxy engine's master process (nginx or HAProxy) that the
+// proxy agent supervises, behind a small interface so the agent's loop is
+// tested with a fake and knows no engine.
+//
+// Implementations run the engine in the foreground as a child of the agent,
+// in its own process group: the agent owns the master's pid (no pid-file
+// race), reloads it gracefully, drains it on stop, and kills the whole group
+// if a drain overruns.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+
+#include "operator/common/result.h"
+
+namespace sg::agent {
+
+// Not thread-safe: the agent serializes every call under its own mutex.
+class EngineProcess {
+ public:
+  virtual ~EngineProcess() = default;
+
+  // "nginx" or "haproxy": for logs and messages.
+  virtual std::string Engine() const = 0;
+  // The live configuration's file name inside the prefix ("nginx.conf").
+  virtual std::string ConfigFileName() const = 0;
+  // The engine's own check of `config_file` as it would run live.
+  // InvalidArgument carries the engine's message; other errors mean the
+  // check could not run.
+  virtual Status Test(const std::string& config_file) = 0;
+  // Starts the engine on the live configuration and waits until it is up
+  // (it answers signals or its control socket) or has failed.
+  virtual Status Start() = 0;
+  // Graceful reload: new workers with the new configuration, old ones
+  // finish their requests. Returns once the new configuration is live;
+  // Unavailable if the engine is not running or kept its old configuration.
+  virtual Status Reload() = 0;
+  // Graceful stop: waits up to `drain` for in-flight requests, then kills
+  // what is left. No-op if not running.
+  virtual void Stop(std::chrono::milliseconds drain) = 0;
+  // Whether the master runs; reaps it (and logs how it ended) if it exited.
+  virtual bool Alive() = 0;
+  // Master pid, 0 when not running.
+  virtual pid_t Pid() const = 0;
+};
+
+}  // namespace sg::agent

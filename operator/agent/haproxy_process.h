@@ -1,0 +1,89 @@
+#pragma once
+// The HAProxy engine's master process as the proxy agent supervises it
+// (engine_process.h). HAProxy runs in master-worker mode in the foreground
+// (-W -db) with its master CLI on <prefix>/master.sock:
+//   - a reload is SIGUSR2 to the master, which re-executes itself on the new
+//     configuration and starts new workers; the old ones finish their
+//     connections. The master CLI's `show proc` tells whether a new worker
+//     came up (the reload took) or the master counted a failed load (it kept
+//     the old workers), so Reload() reports the truth rather than a signal
+//     sent;
+//   - the public listen addresses come from the environment: the rendered
+//     configuration binds "${SG_HTTP_BIND}" and "${SG_HTTPS_BIND}", set to
+//     fd@N for a socket inherited from the node's listener holder (so the
+//     ports survive restarts and reloads with no refused connection), else
+//     to the port itself;
+//   - stop is SIGUSR1 (soft stop: workers finish their requests), bounded by
+//     the drain timeout.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "operator/agent/engine_process.h"
+
+namespace sg::agent {
+
+// What the master CLI's `show proc` says.
+struct HaproxyProcList {
+  pid_t master = 0;
+  int failed_reloads = 0;          // the master's "[failed: N]"
+  std::vector<pid_t> workers;      // current workers
+  std::vector<pid_t> old_workers;  // workers of earlier configurations, draining
+};
+std::optional<HaproxyProcList> ParseShowProc(const std::string& text);
+
+// Sends one command to a HAProxy CLI unix socket and returns its answer
+// (the socket is closed by HAProxy after a non-interactive command).
+Result<std::string> HaproxyCliCommand(const std::string& socket_path, const std::string& command,
+                                      std::chrono::milliseconds timeout);
+
+// Not thread-safe (see EngineProcess).
+class ExecHaproxyProcess final : public EngineProcess {
+ public:
+  struct Ports {
+    int http = 80;
+    int https = 443;
+  };
+  // `prefix`: working directory (-C) and home of haproxy.cfg and master.sock.
+  ExecHaproxyProcess(std::string haproxy_binary, std::string prefix, Ports ports,
+                     std::chrono::milliseconds start_timeout = std::chrono::seconds(10));
+  ~ExecHaproxyProcess() override;  // Stop(0) if still running
+
+  // Listening sockets (descriptor, port) the next Start() hands to HAProxy.
+  // The caller keeps ownership; they must stay open while HAProxy may be
+  // restarted.
+  void SetInheritedSockets(std::vector<std::pair<int, int>> fd_and_port) {
+    inherited_ = std::move(fd_and_port);
+  }
+
+  std::string Engine() const override { return "haproxy"; }
+  std::string ConfigFileName() const override { return "haproxy.cfg"; }
+  // `haproxy -c` in the prefix, with the bind variables naming the ports.
+  Status Test(const std::string& config_file) override;
+  Status Start() override;
+  Status Reload() override;
+  void Stop(std::chrono::milliseconds drain) override;
+  bool Alive() override;
+  pid_t Pid() const override { return pid_; }
+
+  // The bind variables for the configuration (SG_HTTP_BIND, SG_HTTPS_BIND).
+  std::map<std::string, std::string> BindVariables() const;
+  std::string MasterSocket() const { return prefix_ + "/master.sock"; }
+
+ private:
+  std::optional<HaproxyProcList> ShowProc() const;
+
+  const std::string haproxy_;
+  const std::string prefix_;
+  const Ports ports_;
+  const std::chrono::milliseconds start_timeout_;
+  std::vector<std::pair<int, int>> inherited_;
+  pid_t pid_ = 0;
+};
+
+}  // namespace sg::agent

@@ -1,0 +1,163 @@
+// ExecHaproxyProcess with the real HAProxy: master-worker start on a socket
+// held by the listener holder, reloads that take (a new worker) or fail (the
+// old one keeps serving), `haproxy -c` messages, soft stop. A keep-alive
+// client that never resends runs through the reloads and must see no
+// failure. The `show proc` parser is tested on HAProxy 2.6's own output.
+
+#include "operator/agent/haproxy_process.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "operator/agent/http_client.h"
+#include "operator/agent/listener_holder.h"
+#include "operator/agent/listener_link.h"
+
+namespace sg::agent {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr const char* kHaproxy = "/usr/sbin/haproxy";
+
+TEST(ParseShowProcTest, ReadsMasterWorkersAndOldWorkers) {
+  const std::string text =
+      "#<PID>          <type>          <reloads>       <uptime>        <version>      \n"
+      "16737           master          2 [failed: 1]   0d00h00m05s     2.6.12-1+deb12u4\n"
+      "# workers\n"
+      "16801           worker          0               0d00h00m01s     2.6.12-1+deb12u4\n"
+      "# old workers\n"
+      "16771           worker          1               0d00h00m05s     2.6.12-1+deb12u4\n"
+      "# programs\n"
+      "\n";
+  auto p = ParseShowProc(text);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->master, 16737);
+  EXPECT_EQ(p->failed_reloads, 1);
+  EXPECT_EQ(p->workers, std::vector<pid_t>{16801});
+  EXPECT_EQ(p->old_workers, std::vector<pid_t>{16771});
+  EXPECT_FALSE(ParseShowProc("Unknown command\n").has_value());
+}
+
+void WriteConfig(const fs::path& prefix, const std::string& body, const std::string& extra = "") {
+  fs::create_directories(prefix);
+  std::ofstream(prefix / "haproxy.cfg")
+      << "global\n"
+         "  nbthread 1\n"
+         "defaults\n"
+         "  mode http\n"
+         "  timeout connect 5s\n"
+         "  timeout client 30s\n"
+         "  timeout server 30s\n"
+         "  timeout http-keep-alive 30s\n"
+         "  option idle-close-on-response\n"
+         "frontend http\n"
+         "  bind \"${SG_HTTP_BIND}\"\n"
+      << extra << "  http-request return status 200 content-type text/plain string \"" << body
+      << "\"\n";
+}
+
+TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+  const fs::path dir = fs::temp_directory_path() / ("sg-haproxy-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ListenerHolderOptions o;
+  o.socket_path = (dir / "sock").string();
+  o.ports = {0};
+  o.bind_address = "127.0.0.1";
+  ListenerHolder holder(o);
+  ASSERT_TRUE(holder.Open().ok());
+  std::thread holder_thread([&] { (void)holder.Run(); });
+  auto link = ListenerLink::Attach(o.socket_path, 5s);
+  ASSERT_TRUE(link.ok()) << link.error().message;
+  const int port = (*link)->listeners()[0].port;
+
+  const fs::path prefix = dir / "proxy";
+  WriteConfig(prefix, "v1");
+  ExecHaproxyProcess haproxy(kHaproxy, prefix.string(), {port, port + 1});
+  std::vector<std::pair<int, int>> inherited;
+  for (size_t i = 0; i < (*link)->Fds().size(); ++i) {
+    inherited.emplace_back((*link)->Fds()[i], (*link)->listeners()[i].port);
+  }
+  haproxy.SetInheritedSockets(inherited);
+  EXPECT_EQ(haproxy.BindVariables()["SG_HTTP_BIND"], "fd@3");
+  EXPECT_EQ(haproxy.BindVariables()["SG_HTTPS_BIND"], "ipv4@:" + std::to_string(port + 1));
+  ASSERT_TRUE(haproxy.Test((prefix / "haproxy.cfg").string()).ok());
+  Status started = haproxy.Start();
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  ASSERT_TRUE(haproxy.Alive());
+
+  // One keep-alive connection, never resending: every failure counts.
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::map<std::string, int> seen;  // body -> count; "" = failed request
+  std::thread client([&] {
+    HttpClient http(HttpEndpoint{"127.0.0.1", static_cast<std::uint16_t>(port), ""});
+    while (!stop.load()) {
+      auto r = http.Do(HttpCall{}, 2000ms);
+      std::lock_guard<std::mutex> lock(mu);
+      ++seen[r.ok() && r->status == 200 ? r->body : ""];
+    }
+  });
+  auto count = [&](const std::string& body) {
+    std::lock_guard<std::mutex> lock(mu);
+    return seen[body];
+  };
+  auto wait_for = [&](const std::string& body, int n) {
+    const auto end = std::chrono::steady_clock::now() + 20s;
+    while (count(body) < n && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return count(body) >= n;
+  };
+  EXPECT_TRUE(wait_for("v1", 50));
+
+  // Reloads that take: each answer after it comes from the new worker.
+  for (int i = 2; i <= 4; ++i) {
+    const std::string body = "v" + std::to_string(i);
+    WriteConfig(prefix, body);
+    Status reloaded = haproxy.Reload();
+    EXPECT_TRUE(reloaded.ok()) << reloaded.error().message;
+    EXPECT_TRUE(wait_for(body, 50)) << body;
+  }
+
+  // A configuration HAProxy rejects: -c names the line, and a reload that
+  // is forced anyway fails while the old worker keeps serving.
+  WriteConfig(prefix, "bad", "  no-such-directive here\n");
+  Status tested = haproxy.Test((prefix / "haproxy.cfg").string());
+  ASSERT_FALSE(tested.ok());
+  EXPECT_EQ(tested.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(tested.error().message.find("haproxy.cfg:12"), std::string::npos)
+      << tested.error().message;
+  Status bad = haproxy.Reload();
+  EXPECT_FALSE(bad.ok());
+  const int v4_before = count("v4");
+  EXPECT_TRUE(wait_for("v4", v4_before + 50));
+  EXPECT_TRUE(haproxy.Alive());
+
+  stop = true;
+  client.join();
+  haproxy.Stop(5000ms);
+  EXPECT_FALSE(haproxy.Alive());
+  holder.Stop();
+  holder_thread.join();
+  fs::remove_all(dir);
+
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(seen[""], 0) << "v1=" << seen["v1"] << " v2=" << seen["v2"] << " v3=" << seen["v3"]
+                         << " v4=" << seen["v4"] << " bad=" << seen["bad"];
+  EXPECT_EQ(seen["bad"], 0);
+}
+
+}  // namespace
+}  // namespace sg::agent
