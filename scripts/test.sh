@@ -23,7 +23,7 @@ cmake --build "$BUILD" -j"$(nproc)"
 # Unit tests again under sanitizers, before the Swarm is brought up: they need
 # no cluster, and a finding fails the run early (every report aborts the
 # test). Trees are kept between runs (incremental). Debug keeps assertions
-# on; SG_SANITIZE builds at -O1 -g1. Leaks LeakSanitizer must ignore are
+# on; SG_SANITIZE builds at -O0 -g1. Leaks LeakSanitizer must ignore are
 # listed in operator/testing/sanitizer/lsan_suppressions.cc.
 # SG_SKIP_SANITIZERS=1 skips both phases (local iterations).
 phase_start=0
