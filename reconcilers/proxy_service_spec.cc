@@ -188,8 +188,15 @@ SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxySer
     env.PushBack(Str("SG_OPERATOR_URL=" + in.operator_url, a), a);
     env.PushBack(Str(std::string("SG_TOKEN_FILE=/run/secrets/") + kTokenSecretTarget, a), a);
   }
+  if (proxy.engine != crds::ProxyEngine::kNginx) {
+    // Only for other engines, so a proxy service from before engines existed
+    // keeps its spec (and is not rolled by an operator upgrade).
+    env.PushBack(Str(std::string("SG_ENGINE=") + crds::ToString(proxy.engine), a), a);
+    env.PushBack(Str("SG_HTTP_PORT=" + std::to_string(proxy.ports.http), a), a);
+    env.PushBack(Str("SG_HTTPS_PORT=" + std::to_string(proxy.ports.https), a), a);
+  }
   if (host_mode) {
-    // The node's ports are held by the listener service; nginx inherits them.
+    // The node's ports are held by the listener service; the engine inherits them.
     env.PushBack(Str(std::string("SG_LISTENER_SOCKET=") + kListenerSocketPath, a), a);
   }
   container.AddMember("Env", env, a);

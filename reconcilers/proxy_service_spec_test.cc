@@ -147,6 +147,25 @@ TEST(ProxyServiceSpec, HostModeProxiesInheritThePortsFromTheListener) {
   EXPECT_STREQ(m["VolumeOptions"]["Labels"][kLabelOwner].GetString(), "cluster/public");
 }
 
+TEST(ProxyServiceSpec, TheEngineAndItsPortsReachTheAgent) {
+  auto haproxy = Parse(BuildProxyServiceSpec(
+      Cluster("    engine: haproxy\n    ports: {http: 8080, https: 8443}\n"), HotInputs()));
+  auto env = Strings(haproxy["TaskTemplate"]["ContainerSpec"]["Env"]);
+  EXPECT_TRUE(Contains(env, "SG_ENGINE=haproxy"));
+  EXPECT_TRUE(Contains(env, "SG_HTTP_PORT=8080"));
+  EXPECT_TRUE(Contains(env, "SG_HTTPS_PORT=8443"));
+  // nginx, named or not, keeps the spec it had before engines existed.
+  for (const std::string yaml : {"    engine: nginx\n", "    replicas: 2\n"}) {
+    auto nginx = Parse(BuildProxyServiceSpec(Cluster(yaml), HotInputs()));
+    for (const auto& e : Strings(nginx["TaskTemplate"]["ContainerSpec"]["Env"])) {
+      EXPECT_EQ(e.rfind("SG_ENGINE=", 0), std::string::npos) << yaml;
+      EXPECT_EQ(e.rfind("SG_HTTP_PORT=", 0), std::string::npos) << yaml;
+    }
+  }
+  EXPECT_EQ(BuildProxyServiceSpec(Cluster("    engine: nginx\n"), HotInputs()),
+            BuildProxyServiceSpec(Cluster("    replicas: 2\n"), HotInputs()));
+}
+
 TEST(ProxyServiceSpec, GlobalModeRunsOneProxyPerNode) {
   auto global = Parse(BuildProxyServiceSpec(Cluster("    mode: global\n"), HotInputs()));
   EXPECT_TRUE(global["Mode"].HasMember("Global"));

@@ -19,6 +19,7 @@
 
 #include "crds/grammar.h"
 #include "operator/agent/config_source.h"
+#include "operator/agent/haproxy_process.h"
 #include "operator/agent/listener_link.h"
 #include "operator/agent/nginx_process.h"
 #include "operator/agent/proxy_agent.h"
@@ -64,7 +65,11 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   std::string cluster = Env("SG_CLUSTER", "");
   std::string token_file = Env("SG_TOKEN_FILE", "/run/secrets/sg-token");
   std::string proxy_id = Env("SG_PROXY_ID", Hostname());
+  std::string engine = Env("SG_ENGINE", "nginx");
   std::string nginx = "/usr/sbin/nginx";
+  std::string haproxy = "/usr/sbin/haproxy";
+  int http_port = std::atoi(Env("SG_HTTP_PORT", "80").c_str());
+  int https_port = std::atoi(Env("SG_HTTPS_PORT", "443").c_str());
   std::string prefix = "/var/lib/swarmgate";
   std::string poll_timeout = "30s";
   std::string drain_timeout = "25s";
@@ -80,10 +85,17 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
       "file holding the cluster's agent token (env SG_TOKEN_FILE; default /run/secrets/sg-token)")(
       "proxy-id", po::value(&proxy_id),
       "id reported to the operator, the task's (env SG_PROXY_ID; default the hostname)")(
+      "engine", po::value(&engine), "nginx or haproxy (env SG_ENGINE; default nginx)")(
       "nginx", po::value(&nginx), "nginx binary (default /usr/sbin/nginx)")(
+      "haproxy", po::value(&haproxy), "haproxy binary (default /usr/sbin/haproxy)")(
+      "http-port", po::value(&http_port),
+      "the cluster's HTTP port, for HAProxy's bind address (env SG_HTTP_PORT; default 80)")(
+      "https-port", po::value(&https_port),
+      "the cluster's HTTPS port, for HAProxy's bind address (env SG_HTTPS_PORT; default 443)")(
       "prefix", po::value(&prefix),
-      "nginx prefix; the config is written to PREFIX/nginx.conf (default /var/lib/swarmgate)")(
-      "poll-timeout", po::value(&poll_timeout), "long-poll window, 1s to 60s (default 30s)")(
+      "the engine's directory; the config is written to PREFIX/nginx.conf or PREFIX/haproxy.cfg "
+      "(default /var/lib/swarmgate)")("poll-timeout", po::value(&poll_timeout),
+                                      "long-poll window, 1s to 60s (default 30s)")(
       "drain-timeout", po::value(&drain_timeout),
       "how long nginx may finish in-flight requests on shutdown (default 25s)")(
       "config-file", po::value(&config_file),
@@ -103,6 +115,15 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
     ctx.err << "error: " << msg << "\nUsage: " << kUsage << "\n(see --help)\n";
     return kExitUsage;
   };
+  if (engine != "nginx" && engine != "haproxy") {
+    return usage_error("--engine: expected nginx or haproxy, got \"" + engine + "\"");
+  }
+  for (int port : {http_port, https_port}) {
+    if (port < 1 || port > 65535) {
+      return usage_error("--http-port/--https-port: expected a port from 1 to 65535, got " +
+                         std::to_string(port));
+    }
+  }
   const auto poll = crds::ParseDuration(poll_timeout);
   if (!poll || *poll < std::chrono::seconds(1) || *poll > std::chrono::seconds(60)) {
     return usage_error("--poll-timeout: expected a duration from 1s to 60s, got \"" + poll_timeout +
@@ -137,7 +158,10 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
     }
     source = std::make_unique<agent::HttpConfigSource>(*endpoint, cluster, proxy_id, *token);
   }
-  agent::ExecNginxProcess process(nginx, options.prefix);
+  agent::ExecNginxProcess nginx_process(nginx, options.prefix);
+  agent::ExecHaproxyProcess haproxy_process(haproxy, options.prefix, {http_port, https_port});
+  agent::EngineProcess& process =
+      engine == "haproxy" ? static_cast<agent::EngineProcess&>(haproxy_process) : nginx_process;
   // Host publish mode: nginx serves the node's ports through sockets held by
   // the cluster's listener service, shared with the task this one replaces.
   std::unique_ptr<agent::ListenerLink> link;
@@ -158,7 +182,12 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
       ports += (ports.empty() ? "" : ",") + std::to_string(l.port);
     runtime::NamedLogger("agent")->info("listening sockets received ports={} socket={}", ports,
                                         listener_socket);
-    process.SetInheritedSockets(link->Fds());
+    nginx_process.SetInheritedSockets(link->Fds());
+    std::vector<std::pair<int, int>> fd_and_port;
+    for (size_t i = 0; i < link->Fds().size() && i < link->listeners().size(); ++i) {
+      fd_and_port.emplace_back(link->Fds()[i], link->listeners()[i].port);
+    }
+    haproxy_process.SetInheritedSockets(std::move(fd_and_port));
   }
   agent::ProxyAgent proxy_agent(*source, process, clock, options);
 
@@ -197,7 +226,8 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
 
 void RegisterProxyCommand() {
   RegisterCommand(
-      "proxy", "run the in-proxy agent: supervise nginx and serve the operator's config", RunProxy);
+      "proxy", "run the in-proxy agent: supervise nginx or HAProxy and serve the operator's config",
+      RunProxy);
 }
 
 }  // namespace sg::cli
