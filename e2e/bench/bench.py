@@ -620,30 +620,29 @@ def cmd_churn(a):
         per_conn_delay = int(1000 * a.connections / a.rate)
 
         def loadgen(label, extra):
-            out = os.path.join(sw.tmp, f"{label}.json")
+            out = os.path.join(sw.tmp, f"loadgen{len(procs)}.json")
             cmd = (f"{shlex.quote(a.loadgen)} --url {url}/churn --host {host} "
                    f"--concurrency {a.connections} --keepalive --rate {a.rate} "
-                   f"--duration {seconds}s --timeout 2s {extra} --json {out}")
+                   f"--duration {seconds}s --timeout 2s {extra} --json {shlex.quote(out)}")
             return ("loadgen", label, out, subprocess.Popen(
                 cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
 
         def wrk(label, method, body):
-            script = os.path.join(sw.tmp, f"{label}.lua")
+            script = os.path.join(sw.tmp, f"wrk{len(procs)}.lua")
             wrk_script(script, method, body, per_conn_delay)
             cmd = (f"{shlex.quote(a.wrk)} -t2 -c{a.connections} -d{seconds}s --timeout 2s "
-                   f"-s {script} -H {shlex.quote('Host: ' + host)} {url}/churn-wrk")
+                   f"-s {shlex.quote(script)} -H {shlex.quote('Host: ' + host)} {url}/churn-wrk")
             return ("wrk", label, None, subprocess.Popen(
                 cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
 
         body = a.body_size
-        procs = [
-            loadgen("sg-loadgen GET, never resends", "--no-resend"),
-            loadgen(f"sg-loadgen POST {body} B, never resends",
-                    f"--no-resend --method POST --body-size {body}"),
-            loadgen("sg-loadgen GET, resends idempotent once", "--resend-idempotent"),
-        ]
+        procs.append(loadgen("sg-loadgen GET, never resends", "--no-resend"))
+        procs.append(loadgen(f"sg-loadgen POST {body} B, never resends",
+                             f"--no-resend --method POST --body-size {body}"))
+        procs.append(loadgen("sg-loadgen GET, resends idempotent once", "--resend-idempotent"))
         if os.access(a.wrk, os.X_OK):
-            procs += [wrk("wrk GET", "GET", 0), wrk(f"wrk POST {body} B", "POST", body)]
+            procs.append(wrk("wrk GET", "GET", 0))
+            procs.append(wrk(f"wrk POST {body} B", "POST", body))
         else:
             print(f"{a.wrk} not found (Debian package wrk): wrk not run")
         time.sleep(1)
@@ -670,6 +669,9 @@ def cmd_churn(a):
         for kind, label, out, p in procs:
             text, err = p.communicate(timeout=seconds + 120)
             if kind == "loadgen":
+                if not os.path.exists(out):
+                    print(f"  {label}: no report: {err.strip()}")
+                    continue
                 with open(out) as f:
                     r = json.load(f)
                 kinds = {k: v for k, v in r.get("errors", {}).items() if v}
