@@ -11,6 +11,10 @@ Subcommands:
                stops sending to the removed one
   operator     operator RSS and CPU (docker stats) with N routes applied
   throughput   sg-loadgen through a proxy vs straight to the backend task
+  churn        zero drop for clients that never resend: route applies/removals (or
+               backend scaling) under keep-alive load from sg-loadgen --no-resend
+               (GET and POST) and wrk (GET and POST), beside sg-loadgen
+               --resend-idempotent; prints each client's failures
 
 The cluster subcommands need an e2e cluster (e2e/cluster up) with images
 (e2e/images/build); they read $SG_E2E_STATE/cluster.env, deploy the operator
@@ -566,11 +570,142 @@ def cmd_throughput(a):
         sw.cleanup()
 
 
+# --------------------------------------------------------------------- churn
+
+
+WRK_RE = {
+    "requests": r"(\d+) requests in ",
+    "connect": r"Socket errors: connect (\d+)",
+    "read": r"Socket errors: connect \d+, read (\d+)",
+    "write": r"Socket errors: connect \d+, read \d+, write (\d+)",
+    "timeout": r"Socket errors: .*timeout (\d+)",
+    "non2xx3xx": r"Non-2xx or 3xx responses: (\d+)",
+}
+
+
+def parse_wrk(text):
+    """wrk's summary as numbers (its error lines are printed only when nonzero)."""
+    import re
+    out = {}
+    for k, rx in WRK_RE.items():
+        m = re.search(rx, text)
+        out[k] = int(m.group(1)) if m else (-1 if k == "requests" else 0)
+    return out
+
+
+def wrk_script(path, method, body_bytes, delay_ms):
+    with open(path, "w") as f:
+        f.write(f'wrk.method = "{method}"\n')
+        if body_bytes > 0:
+            # wrk adds Content-Length for a body
+            f.write(f'wrk.body = string.rep("x", {body_bytes})\n'
+                    'wrk.headers["Content-Type"] = "application/octet-stream"\n')
+        if delay_ms > 0:
+            f.write(f"function delay() return {delay_ms} end\n")
+
+
+def cmd_churn(a):
+    sw = Swarm(a)
+    st = Setup(sw, backend_replicas=2)
+    node = st.nodes[0]
+    procs = []
+    try:
+        host = f"churn.{st.name}.test"
+        sw.apply(route_yaml("churn", st.name, host, st.svc), "churn.yaml")
+        st.routes.append("churn")
+        st.wait_served(host, 120)
+        time.sleep(2)
+        url = f"http://{sw.addr[node]}:{st.port}"
+        seconds = a.seconds
+        per_conn_delay = int(1000 * a.connections / a.rate)
+
+        def loadgen(label, extra):
+            out = os.path.join(sw.tmp, f"loadgen{len(procs)}.json")
+            cmd = (f"{shlex.quote(a.loadgen)} --url {url}/churn --host {host} "
+                   f"--concurrency {a.connections} --keepalive --rate {a.rate} "
+                   f"--duration {seconds}s --timeout 2s {extra} --json {shlex.quote(out)}")
+            return ("loadgen", label, out, subprocess.Popen(
+                cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+
+        def wrk(label, method, body):
+            script = os.path.join(sw.tmp, f"wrk{len(procs)}.lua")
+            wrk_script(script, method, body, per_conn_delay)
+            cmd = (f"{shlex.quote(a.wrk)} -t2 -c{a.connections} -d{seconds}s --timeout 2s "
+                   f"-s {shlex.quote(script)} -H {shlex.quote('Host: ' + host)} {url}/churn-wrk")
+            return ("wrk", label, None, subprocess.Popen(
+                cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+
+        body = a.body_size
+        procs.append(loadgen("sg-loadgen GET, never resends", "--no-resend"))
+        procs.append(loadgen(f"sg-loadgen POST {body} B, never resends",
+                             f"--no-resend --method POST --body-size {body}"))
+        procs.append(loadgen("sg-loadgen GET, resends idempotent once", "--resend-idempotent"))
+        if os.access(a.wrk, os.X_OK):
+            procs.append(wrk("wrk GET", "GET", 0))
+            procs.append(wrk(f"wrk POST {body} B", "POST", body))
+        else:
+            print(f"{a.wrk} not found (Debian package wrk): wrk not run")
+        time.sleep(1)
+        t = time.monotonic()
+        changes = 0
+        deadline = t + seconds - 2
+        while changes < a.changes and time.monotonic() < deadline:
+            if a.kind == "routes":
+                name = f"x{changes}"
+                sw.apply(route_yaml(name, st.name, f"{name}.{st.name}.test", st.svc), "x.yaml")
+                time.sleep(0.15)
+                sw.sg(f"delete route {name}", check=False)
+            else:
+                sw.docker(f"service scale -d {st.svc}=3")
+                time.sleep(1.5)
+                sw.docker(f"service scale -d {st.svc}=2")
+                time.sleep(1.5)
+            changes += 1
+        took = time.monotonic() - t
+        what = ("route applies + removals" if a.kind == "routes"
+                else "backend scalings 2->3->2")
+        print(f"churn: {changes} {what} in {took:.1f}s, under {seconds}s of load on node "
+              f"{node} ({a.connections} keep-alive connections and {a.rate} req/s per client)")
+        for kind, label, out, p in procs:
+            text, err = p.communicate(timeout=seconds + 120)
+            if kind == "loadgen":
+                if not os.path.exists(out):
+                    print(f"  {label}: no report: {err.strip()}")
+                    continue
+                with open(out) as f:
+                    r = json.load(f)
+                kinds = {k: v for k, v in r.get("errors", {}).items() if v}
+                codes = {k: v for k, v in r.get("status", {}).items() if not k.startswith("2")}
+                print(f"  {label}: requests {r['requests']}, failures (never resending) "
+                      f"{r['failures_no_resend']}, resent {r['resent']}, failures after "
+                      f"resending {r['failures_after_resend']}; closed on a reused keep-alive "
+                      f"connection {r['closed_on_reuse']} (close pending before the write "
+                      f"{r['closed_on_reuse_stale']}) {kinds} {codes}")
+            else:
+                w = parse_wrk(text)
+                print(f"  {label}: requests {w['requests']}, socket errors: connect "
+                      f"{w['connect']}, read {w['read']}, write {w['write']}, timeout "
+                      f"{w['timeout']}; non-2xx/3xx {w['non2xx3xx']} (read errors include "
+                      f"idle connections the server closed)")
+                if w["requests"] < 0:
+                    print("    " + text.strip().replace("\n", "\n    "))
+            sys.stdout.flush()
+        procs = []
+    finally:
+        for _, _, _, p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(timeout=10)
+        st.close()
+        sw.cleanup()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--swarmgate", default=os.path.join(REPO, "build", "operator", "swarmgate"))
     p.add_argument("--loadgen", default=os.path.join(REPO, "build", "e2e", "sg-loadgen"))
+    p.add_argument("--wrk", default="/usr/bin/wrk")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("render")
     r.add_argument("--sizes", default="100,1000,10000")
@@ -597,9 +732,17 @@ def main():
     t.add_argument("--seconds", type=int, default=10)
     t.add_argument("--paced-share", type=float, default=0.5,
                    help="paced runs at this share of the proxy's saturated rate")
+    ch = sub.add_parser("churn")
+    ch.add_argument("--kind", choices=["routes", "scale"], default="routes")
+    ch.add_argument("--changes", type=int, default=50,
+                    help="route applies+removals (or scalings), bounded by the load's duration")
+    ch.add_argument("--seconds", type=int, default=30, help="load duration")
+    ch.add_argument("--rate", type=int, default=100, help="req/s of each client")
+    ch.add_argument("--connections", type=int, default=8, help="keep-alive connections per client")
+    ch.add_argument("--body-size", type=int, default=2048, help="POST body bytes")
     a = p.parse_args()
     {"render": cmd_render, "reload": cmd_reload, "convergence": cmd_convergence, "endpoints": cmd_endpoints,
-     "operator": cmd_operator, "throughput": cmd_throughput}[a.cmd](a)
+     "operator": cmd_operator, "throughput": cmd_throughput, "churn": cmd_churn}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,16 @@
 // --rate R every connection is paced open-loop at R/concurrency requests per
 // second on a fixed schedule; latency is measured from the actual send.
 //
+// By default it is a client that never resends: a request that meets a
+// keep-alive connection the server closed is a failure. With
+// --resend-idempotent it resends such an idempotent request once, as
+// browsers do, and reports both figures: failures as a client that never
+// resends sees them (the primary "failures") and what is left after resending.
+//
 // Usage: sg-loadgen --url http://ADDR:PORT/path [--host H] [--concurrency C]
 //          [--keepalive|--no-keepalive] (--duration 10s | --requests N)
-//          [--rate R] [--timeout 2s] [--header K:V]... [--method GET] [--json FILE|-]
+//          [--rate R] [--timeout 2s] [--header K:V]... [--method GET]
+//          [--body-size N | --body TEXT] [--no-resend | --resend-idempotent] [--json FILE|-]
 // Exit: 0 when the run completed (whatever the failures), 2 on usage errors.
 
 #include <algorithm>
@@ -32,6 +39,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -53,9 +62,13 @@ struct Options {
   std::string target = "/";
   std::string host_header;
   std::string method = "GET";
+  std::string body;  // --body / --body-size: sent with Content-Length on every request
   int concurrency = 10;
   bool keepalive = true;
-  bool retry_idempotent = true;  // --no-retry: count every early close as a failure
+  // --resend-idempotent: resend an idempotent request once after a reused
+  // keep-alive connection closed before any response byte. Off by default
+  // (--no-resend): such a request is a failure.
+  bool resend_idempotent = false;
   std::chrono::milliseconds duration{0};
   long requests = 0;
   double rate = 0;
@@ -93,8 +106,20 @@ struct Stats {
   std::map<unsigned, long> status;  // every status code seen
   long connect = 0, reset = 0, closed = 0, timeout = 0, other = 0;
   // Requests resent on a new connection after the server closed a reused
-  // keep-alive connection before answering (RFC 9112 9.3.1): not failures.
+  // keep-alive connection before answering (RFC 9112 9.3.1); only with
+  // --resend-idempotent. A resent request is a failure for a client that
+  // never resends (`no_resend_failures`), whatever its resend's outcome.
   long retried = 0;
+  long resent_failed = 0;  // resent, and the resend failed too
+  // Requests whose first attempt failed: what a client that never resends
+  // sees. Without --resend-idempotent, every failure.
+  long no_resend_failures = 0;
+  // Attempts that failed because a reused keep-alive connection was closed
+  // (EOF or reset) before any response byte, resent or not; `stale`: of
+  // those, the server's close had already arrived when the request was
+  // written (a client that checks idle connections before reuse would have
+  // opened a new one instead).
+  long closed_on_reuse = 0, closed_on_reuse_stale = 0;
   std::map<std::string, long> other_messages;
   std::vector<uint32_t> latency_us;  // completed responses (any status)
   std::vector<long> per_sec_requests, per_sec_failures;
@@ -120,6 +145,8 @@ struct Stats {
     for (auto& [k, v] : o.status) status[k] += v;
     connect += o.connect, reset += o.reset, closed += o.closed, timeout += o.timeout,
         retried += o.retried, other += o.other;
+    resent_failed += o.resent_failed, no_resend_failures += o.no_resend_failures;
+    closed_on_reuse += o.closed_on_reuse, closed_on_reuse_stale += o.closed_on_reuse_stale;
     for (auto& [k, v] : o.other_messages) other_messages[k] += v;
     latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
     if (per_sec_requests.size() < o.per_sec_requests.size()) {
@@ -164,8 +191,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req_.version(11);
     req_.set(http::field::host, run_.opts.host_header);
     req_.set(http::field::user_agent, "sg-loadgen");
+    if (!run_.opts.body.empty()) req_.set(http::field::content_type, "application/octet-stream");
     for (auto& [k, v] : run_.opts.headers) req_.set(k, v);
     req_.keep_alive(run_.opts.keepalive);
+    req_.body() = run_.opts.body;
+    // Content-Length on every request with a body (and on POST/PUT without).
     req_.prepare_payload();
     // Spread the connections' schedules over one interval so paced load is
     // smooth rather than bursty.
@@ -203,6 +233,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stats_.sent++;
     sent_at_ = Clock::now();
     retrying_ = false;
+    stale_ = false;
     Transmit();
   }
 
@@ -226,6 +257,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Write() {
+    // On a reused connection, note whether the server's close (EOF) is
+    // already waiting: the request is still written, as a client that does
+    // not check its idle connections would, but the count tells the two
+    // kinds of close apart.
+    stale_ = false;
+    if (reused_) {
+      char byte;
+      ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      stale_ = n == 0;
+    }
     http::async_write(stream_, req_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->Fail(self->Classify(ec), ec);
@@ -260,10 +301,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stats_.status[code]++;
     bool ok = code >= 200 && code < 300;
     if (ok) stats_.ok++;
+    if (!ok && retrying_) stats_.resent_failed++;
+    // A resent request failed its first attempt: a failure for a client
+    // that never resends, also when the resend succeeded.
+    bool first_attempt_failed = !ok || retrying_;
+    if (first_attempt_failed) stats_.no_resend_failures++;
     stats_.latency_us.push_back(static_cast<uint32_t>(std::min<long long>(
         std::chrono::duration_cast<std::chrono::microseconds>(now - sent_at_).count(),
         UINT32_MAX)));
-    stats_.Second(run_.Since(now), !ok);
+    stats_.Second(run_.Since(now), first_attempt_failed);
     reused_ = true;
     if (!run_.opts.keepalive || !res_->get().keep_alive()) Disconnect();
     Next();
@@ -271,13 +317,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // A server may close an idle keep-alive connection at any moment (nginx
   // does on a graceful reload); a request that crossed the close on the wire
-  // was never processed. HTTP clients resend idempotent requests in that case
-  // (RFC 9112 section 9.3.1), once, on a new connection; so does this one,
-  // and counts it.
-  bool RetryAfterClose(Outcome o) {
-    if (!run_.opts.retry_idempotent || retrying_ || !reused_) return false;
+  // was never processed. Counted in every mode.
+  bool ClosedOnReuse(Outcome o) const {
+    if (!reused_ || retrying_) return false;
     if (o != Outcome::kClosed && o != Outcome::kReset) return false;
-    if (res_ && res_->is_header_done()) return false;  // an answer had begun
+    return !(res_ && res_->is_header_done());  // no answer had begun
+  }
+
+  // HTTP clients resend idempotent requests in that case (RFC 9112 section
+  // 9.3.1), once, on a new connection; with --resend-idempotent so does this
+  // one, and counts it. A client that never resends has failed already.
+  bool RetryAfterClose(Outcome o) {
+    if (!ClosedOnReuse(o)) return false;
+    stats_.closed_on_reuse++;
+    if (stale_) stats_.closed_on_reuse_stale++;
+    if (!run_.opts.resend_idempotent) return false;
     const std::string& m = run_.opts.method;
     if (m != "GET" && m != "HEAD" && m != "OPTIONS" && m != "PUT" && m != "DELETE") return false;
     stats_.retried++;
@@ -289,6 +343,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Fail(Outcome o, const beast::error_code& ec) {
     if (RetryAfterClose(o)) return;
+    if (retrying_) stats_.resent_failed++;
+    stats_.no_resend_failures++;
     switch (o) {
       case Outcome::kConnect:
         stats_.connect++;
@@ -344,6 +400,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool connected_ = false;
   bool reused_ = false;    // the connection already carried a full exchange
   bool retrying_ = false;  // the current request is being resent
+  bool stale_ = false;     // the server's EOF was pending when the request was written
   Stats stats_;
 };
 
@@ -366,9 +423,9 @@ std::string IsoNow(std::chrono::system_clock::time_point t) {
 int Usage() {
   std::cerr
       << "usage: sg-loadgen --url http://ADDR:PORT/path [--host HOST] [--concurrency N]\n"
-         "         [--keepalive|--no-keepalive] [--no-retry] (--duration 10s | --requests N) "
-         "[--rate R]\n"
-         "         [--timeout 2s] [--header K:V]... [--method M] [--threads N] [--json FILE|-]\n";
+         "         [--keepalive|--no-keepalive] (--duration 10s | --requests N) [--rate R]\n"
+         "         [--timeout 2s] [--header K:V]... [--method M] [--body-size N | --body TEXT]\n"
+         "         [--no-resend (default) | --resend-idempotent] [--threads N] [--json FILE|-]\n";
   return 2;
 }
 
@@ -422,8 +479,10 @@ int main(int argc, char** argv) {
       o.keepalive = true;
     } else if (a == "--no-keepalive") {
       o.keepalive = false;
-    } else if (a == "--no-retry") {
-      o.retry_idempotent = false;
+    } else if (a == "--no-resend" || a == "--no-retry") {
+      o.resend_idempotent = false;
+    } else if (a == "--resend-idempotent") {
+      o.resend_idempotent = true;
     } else if (a == "--duration" || a == "-d") {
       auto d = ParseDuration(next());
       if (!d) return Usage();
@@ -445,6 +504,15 @@ int main(int argc, char** argv) {
       o.headers.emplace_back(h.substr(0, colon), v);
     } else if (a == "--method") {
       o.method = next();
+    } else if (a == "--body") {
+      o.body = next();
+    } else if (a == "--body-size") {
+      long n = std::atol(next().c_str());
+      if (n < 0 || n > 64L * 1024 * 1024) return Usage();
+      // A fixed printable pattern, so a captured body is readable.
+      static const char kPattern[] = "0123456789abcdefghijklmnopqrstuvwxyz\n";
+      o.body.resize(static_cast<size_t>(n));
+      for (long k = 0; k < n; ++k) o.body[k] = kPattern[k % (sizeof(kPattern) - 1)];
     } else if (a == "--threads") {
       o.threads = std::atoi(next().c_str());
     } else if (a == "--json") {
@@ -505,21 +573,37 @@ int main(int argc, char** argv) {
     if (code < 200 || code >= 300) non2xx += n;
   }
   long errors = total.connect + total.reset + total.closed + total.timeout + total.other;
-  long failures = non2xx + errors;
+  // Every request counted once, by its final outcome (after a resend).
+  long failures_after_resend = non2xx + errors;
+  // The primary figure: requests whose first attempt failed. Without
+  // --resend-idempotent the two are equal.
+  long failures = total.no_resend_failures;
   double mean = 0;
   for (auto v : total.latency_us) mean += v;
   if (!total.latency_us.empty()) mean /= total.latency_us.size() * 1000.0;
 
   // Human summary.
-  std::fprintf(stderr, "sg-loadgen: %s %s (Host: %s) c=%d %s %.2fs\n", o.method.c_str(),
-               url.c_str(), o.host_header.c_str(), o.concurrency,
-               o.keepalive ? "keepalive" : "no-keepalive", elapsed);
-  std::fprintf(stderr, "  requests %ld  2xx %ld  failures %ld  (%.1f req/s)\n", total.sent,
-               total.ok, failures, elapsed > 0 ? total.sent / elapsed : 0.0);
+  const char* resend_mode = o.resend_idempotent ? "idempotent-once" : "never";
+  std::fprintf(stderr, "sg-loadgen: %s %s (Host: %s) c=%d %s body %zu B, resend %s, %.2fs\n",
+               o.method.c_str(), url.c_str(), o.host_header.c_str(), o.concurrency,
+               o.keepalive ? "keepalive" : "no-keepalive", o.body.size(), resend_mode, elapsed);
+  std::fprintf(stderr,
+               "  requests %ld  2xx %ld  failures %ld (a client that never resends)  (%.1f "
+               "req/s)\n",
+               total.sent, total.ok, failures, elapsed > 0 ? total.sent / elapsed : 0.0);
   for (auto& [code, n] : total.status) std::fprintf(stderr, "  status %u: %ld\n", code, n);
   std::fprintf(stderr, "  errors: connect %ld  reset %ld  closed %ld  timeout %ld  other %ld\n",
                total.connect, total.reset, total.closed, total.timeout, total.other);
-  std::fprintf(stderr, "  resent after a keep-alive close (not failures): %ld\n", total.retried);
+  std::fprintf(stderr,
+               "  closed on a reused keep-alive connection before any response byte: %ld "
+               "(server's close already pending when written: %ld)\n",
+               total.closed_on_reuse, total.closed_on_reuse_stale);
+  if (o.resend_idempotent) {
+    std::fprintf(stderr,
+                 "  resent once after such a close: %ld (of which failed again: %ld); failures "
+                 "after resending: %ld\n",
+                 total.retried, total.resent_failed, failures_after_resend);
+  }
   for (auto& [m, n] : total.other_messages)
     std::fprintf(stderr, "    other \"%s\": %ld\n", m.c_str(), n);
   if (failures) {
@@ -540,12 +624,23 @@ int main(int argc, char** argv) {
     w.Key("method"), w.String(o.method.c_str());
     w.Key("concurrency"), w.Int(o.concurrency);
     w.Key("keepalive"), w.Bool(o.keepalive);
+    w.Key("body_bytes"), w.Uint64(o.body.size());
+    w.Key("resend"), w.String(resend_mode);
     w.Key("rate"), w.Double(o.rate);
     w.Key("started"), w.String(IsoNow(wall_start).c_str());
     w.Key("elapsed_s"), w.Double(elapsed);
     w.Key("requests"), w.Int64(total.sent);
     w.Key("ok"), w.Int64(total.ok);
+    // failures == failures_no_resend: the primary figure, what a client
+    // that never resends sees. failures_after_resend: left after resending
+    // (equal without --resend-idempotent).
     w.Key("failures"), w.Int64(failures);
+    w.Key("failures_no_resend"), w.Int64(failures);
+    w.Key("failures_after_resend"), w.Int64(failures_after_resend);
+    w.Key("resent"), w.Int64(total.retried);
+    w.Key("resent_failed"), w.Int64(total.resent_failed);
+    w.Key("closed_on_reuse"), w.Int64(total.closed_on_reuse);
+    w.Key("closed_on_reuse_stale"), w.Int64(total.closed_on_reuse_stale);
     w.Key("rps"), w.Double(elapsed > 0 ? total.sent / elapsed : 0.0);
     w.Key("status");
     w.StartObject();

@@ -194,7 +194,8 @@ LoadReport RunLoadgen(const std::string& args) {
 }
 
 // At a modest paced rate the path host -> host-mode port -> task loses
-// nothing; once the service is gone the same run counts failures.
+// nothing, for a client that never resends (sg-loadgen's default); once the
+// service is gone the same run counts failures.
 TEST_F(ClusterE2E, LoadgenCountsZeroThenRealFailures) {
   const auto& c = cluster();
   int node = c.size() >= 2 ? 2 : 1;

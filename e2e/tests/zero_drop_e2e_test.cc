@@ -1,10 +1,25 @@
 // Zero-drop under change: keep-alive load (about 250 req/s) runs through a
 // proxy node's http port while the Swarm and the routes change underneath,
 // and every request is counted by sg-loadgen. A failure is a non-2xx status,
-// a reset, a timeout, a refused connect or an early close that was not resent
-// (sg-loadgen resends an idempotent request once when a reused keep-alive
-// connection is closed before any response byte, as HTTP clients do; those
-// are reported as "retried").
+// a reset, a timeout, a refused connect or an early close.
+//
+// The primary figure is the failures a client that never resends sees
+// ("failures_no_resend"): a request written onto a reused keep-alive
+// connection that the server closed is a failure. sg-loadgen runs with
+// --resend-idempotent, so the same run also says what a client that resends
+// an idempotent request once after such a close (RFC 9112 9.3.1, as browsers
+// do) sees: "resent" and "failures_after_resend". A resend never makes a
+// failure disappear from the primary figure.
+//
+// What is asserted (ExpectZeroDrop): zero primary failures where the engine
+// achieves it. The nginx engine does not for any scenario that reloads nginx
+// on the loaded proxy or replaces that proxy: a reload (and a proxy task that
+// drains) closes every idle client keep-alive connection, and the requests
+// that cross those closes fail for a client that never resends. Those
+// scenarios (a)-(e) assert zero failures after resending and print the
+// non-resending count; the HAProxy engine (in progress: its reloads keep
+// idle connections until their next response) is the fix, and then they
+// move to NonResend::kZero.
 //
 // Scenarios (one ServiceCluster shared; a scenario that changes a backend or
 // a route makes its own, so they run in any order):
@@ -16,11 +31,14 @@
 //      the listener service)
 //   f) a backend task's container killed hard: measured (0 is not required)
 //
-// Every scenario prints one "[zero-drop]" line with its counts.
+// Every scenario prints one "[zero-drop]" line with its counts; (c) also
+// runs POST load and wrk (GET and POST, an outside client that never
+// resends) beside sg-loadgen and prints "[zero-drop-wrk]" lines.
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
@@ -43,10 +61,22 @@ using namespace std::chrono_literals;
 constexpr int kRate = 250;       // requests per second through the proxy
 constexpr int kConcurrency = 8;  // keep-alive connections
 constexpr const char* kHost = "zd.e2e.test";
+// Side loads of the route-churn scenario (c), each on its own 8 keep-alive
+// connections: sg-loadgen POST, wrk GET and wrk POST.
+constexpr int kSideRate = 100;                                // req/s of each side load
+constexpr int kWrkDelayMs = 1000 * kConcurrency / kSideRate;  // wrk's pacing per connection
+constexpr long kPostBodyBytes = 2048;
+// sg-loadgen's flags for the main load: both figures from one run.
+constexpr const char* kResendFlags = "--resend-idempotent";
 
 // What one sg-loadgen run counted.
 struct Counts {
-  long requests = -1, ok = 0, failures = 0, retried = 0;
+  long requests = -1, ok = 0;
+  long failures = 0;                   // primary: a client that never resends
+  long failures_after_resend = 0;      // left after resending idempotent requests once
+  long resent = 0;                     // requests resent once (sg-loadgen's errors.retried)
+  long closed_on_reuse = 0;            // first attempts that met a closed keep-alive connection
+  long closed_on_reuse_stale = 0;      // ... whose close was pending before the request was written
   std::map<std::string, long> errors;  // connect, reset, closed, timeout, other
   std::map<std::string, long> status;  // by code
   double first_failure_s = -1, last_failure_s = -1;
@@ -57,8 +87,10 @@ struct Counts {
   }
   std::string Summary() const {
     std::ostringstream o;
-    o << "requests=" << requests << " ok=" << ok << " failures=" << failures
-      << " retried=" << retried;
+    o << "requests=" << requests << " ok=" << ok << " failures_no_resend=" << failures
+      << " resent=" << resent << " failures_after_resend=" << failures_after_resend
+      << " closed_on_reuse=" << closed_on_reuse << " (close pending before write "
+      << closed_on_reuse_stale << ")";
     for (const auto& [k, v] : errors) {
       if (v) o << " " << k << "=" << v;
     }
@@ -83,12 +115,15 @@ Counts Parse(const LoadReport& rep) {
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("requests")) return c;
   c.requests = d["requests"].GetInt64();
   c.ok = d["ok"].GetInt64();
-  c.failures = d["failures"].GetInt64();
-  // errors.retried is not a failure: it is reported on its own.
+  c.failures = d["failures_no_resend"].GetInt64();
+  c.failures_after_resend = d["failures_after_resend"].GetInt64();
+  c.resent = d["resent"].GetInt64();
+  c.closed_on_reuse = d["closed_on_reuse"].GetInt64();
+  c.closed_on_reuse_stale = d["closed_on_reuse_stale"].GetInt64();
+  // errors.* count final outcomes (after a resend); errors.retried is the
+  // same number as "resent".
   for (const auto& m : d["errors"].GetObject()) {
-    if (std::string(m.name.GetString()) == "retried") {
-      c.retried = m.value.GetInt64();
-    } else {
+    if (std::string(m.name.GetString()) != "retried") {
       c.errors[m.name.GetString()] = m.value.GetInt64();
     }
   }
@@ -108,7 +143,10 @@ bool AddSlice(Counts* total, const Counts& slice, double offset_s) {
   total->requests = std::max(total->requests, 0L) + slice.requests;
   total->ok += slice.ok;
   total->failures += slice.failures;
-  total->retried += slice.retried;
+  total->failures_after_resend += slice.failures_after_resend;
+  total->resent += slice.resent;
+  total->closed_on_reuse += slice.closed_on_reuse;
+  total->closed_on_reuse_stale += slice.closed_on_reuse_stale;
   for (const auto& [k, v] : slice.errors) total->errors[k] += v;
   for (const auto& [k, v] : slice.status) total->status[k] += v;
   if (slice.failures > 0) {
@@ -122,6 +160,39 @@ bool AddSlice(Counts* total, const Counts& slice, double offset_s) {
 void Print(const std::string& scenario, const Counts& c, const std::string& extra = "") {
   std::printf("[zero-drop] %s: %s%s\n", scenario.c_str(), c.Summary().c_str(), extra.c_str());
   std::fflush(stdout);
+}
+
+// Whether a scenario drops nothing for a client that never resends, with
+// the engine the suite runs (nginx).
+enum class NonResend {
+  // Asserted: zero failures for a client that never resends.
+  kZero,
+  // Not yet: nginx closes idle client keep-alive connections when it
+  // reloads (and when a proxy task drains), and a request written as the
+  // close crosses it fails for a client that never resends. Asserted: zero
+  // failures after resending idempotent requests once; the non-resending
+  // count is printed. The HAProxy engine (in progress) is the fix.
+  kNotYetWithNginx,
+};
+
+// The zero-drop assertion of a scenario; `context` goes into the message.
+void ExpectZeroDrop(const std::string& scenario, const Counts& c, NonResend expected,
+                    const std::function<std::string()>& context) {
+  if (expected == NonResend::kZero) {
+    EXPECT_EQ(c.failures, 0) << "failures for a client that never resends\n"
+                             << c.raw << "\n"
+                             << context();
+    return;
+  }
+  std::printf(
+      "[zero-drop] %s: NOT zero for a client that never resends (nginx engine): "
+      "failures_no_resend=%ld, of which on a closed keep-alive connection %ld; "
+      "asserted: failures_after_resend=%ld == 0\n",
+      scenario.c_str(), c.failures, c.closed_on_reuse, c.failures_after_resend);
+  std::fflush(stdout);
+  EXPECT_EQ(c.failures_after_resend, 0) << "failures left after resending\n"
+                                        << c.raw << "\n"
+                                        << context();
 }
 
 // A backend the way a scenario that updates, scales or kills it needs it
@@ -188,11 +259,15 @@ class ZeroDropE2E : public SuiteFixture<ZeroDropShared> {
     return RouteYaml(name, Cluster().name(), host, "/", service);
   }
 
-  static std::string LoadArgs(int node, int seconds, int rate, const std::string& host) {
-    return "--url http://" + Addr(node) + ":" + std::to_string(Cluster().http_port()) +
-           "/zd --host " + host + " --concurrency " + std::to_string(kConcurrency) +
-           " --keepalive --rate " + std::to_string(rate) + " --duration " +
-           std::to_string(seconds) + "s --timeout 2s";
+  static std::string Url(int node, const std::string& path) {
+    return "http://" + Addr(node) + ":" + std::to_string(Cluster().http_port()) + path;
+  }
+
+  static std::string LoadArgs(int node, int seconds, int rate, const std::string& host,
+                              const std::string& client_flags = kResendFlags) {
+    return "--url " + Url(node, "/zd") + " --host " + host + " --concurrency " +
+           std::to_string(kConcurrency) + " --keepalive " + client_flags + " --rate " +
+           std::to_string(rate) + " --duration " + std::to_string(seconds) + "s --timeout 2s";
   }
 
   static std::future<Counts> StartLoad(int node, int seconds, int rate = kRate,
@@ -290,7 +365,8 @@ TEST_F(ZeroDropE2E, RollingUpdateOfABackendDropsNothing) {
   Print("a rolling update", counts, " update=" + done.observed);
   EXPECT_TRUE(done.ok) << done.message;
   EXPECT_GE(counts.requests, 200L * 30) << counts.raw;
-  EXPECT_EQ(counts.failures, 0) << counts.raw << "\n" << OperatorLogs();
+  // Each replaced task changes the upstreams: nginx reloads.
+  ExpectZeroDrop("a", counts, NonResend::kNotYetWithNginx, [] { return OperatorLogs(); });
 }
 
 // (b) scale 3 -> 1: the removed tasks leave nginx's upstream while they drain.
@@ -314,7 +390,8 @@ TEST_F(ZeroDropE2E, ScaleDownDropsNothing) {
   Print("b scale 3->1", counts);
   EXPECT_TRUE(one.ok) << one.message;
   EXPECT_GE(counts.requests, 200L * 14) << counts.raw;
-  EXPECT_EQ(counts.failures, 0) << counts.raw << "\n" << OperatorLogs();
+  // Each removed task changes the upstreams: nginx reloads.
+  ExpectZeroDrop("b", counts, NonResend::kNotYetWithNginx, [] { return OperatorLogs(); });
 }
 
 // (c) unrelated routes come and go: every change reloads nginx on every proxy.
@@ -322,9 +399,35 @@ TEST_F(ZeroDropE2E, ScaleDownDropsNothing) {
 // machine the 50 CLI round trips can take longer).
 TEST_F(ZeroDropE2E, FiftyUnrelatedRouteChangesDropNothing) {
   constexpr int kChanges = 50;
+  constexpr int kSideSeconds = 30;
   int node = ProxyNodes().front();
   std::atomic<bool> changes_done{false};
-  auto load = StartLoadUntil(node, 30, 60, &changes_done);
+  auto load = StartLoadUntil(node, kSideSeconds, 60, &changes_done);
+  // Beside it, on their own connections: POST with a body (never resent,
+  // it is not idempotent), and wrk, an outside client that never resends,
+  // with GET and with POST. wrk runs on the test host like sg-loadgen.
+  auto post = std::async(std::launch::async, [node] {
+    return Parse(RunLoadgen(SG_LOADGEN_PATH, LoadArgs(node, kSideSeconds, kSideRate, kHost,
+                                                      "--no-resend --method POST --body-size " +
+                                                          std::to_string(kPostBodyBytes))));
+  });
+  auto wrk = [node](const std::string& method, long body_bytes) {
+    WrkOptions w;
+    w.url = Url(node, "/zd-wrk");
+    w.host = kHost;
+    w.connections = kConcurrency;
+    w.seconds = kSideSeconds;
+    w.delay_ms = kWrkDelayMs;
+    w.method = method;
+    w.body_bytes = body_bytes;
+    return std::async(std::launch::async, [w] { return RunWrk(w); });
+  };
+  const bool have_wrk = !WrkPath().empty();
+  std::future<WrkReport> wrk_get, wrk_post;
+  if (have_wrk) {
+    wrk_get = wrk("GET", 0);
+    wrk_post = wrk("POST", kPostBodyBytes);
+  }
   std::this_thread::sleep_for(1s);
   auto t0 = std::chrono::steady_clock::now();
   int applied = 0, removed = 0;
@@ -358,7 +461,43 @@ TEST_F(ZeroDropE2E, FiftyUnrelatedRouteChangesDropNothing) {
   EXPECT_EQ(applied, kChanges) << last_error;
   EXPECT_EQ(removed, kChanges) << last_error;
   EXPECT_GE(counts.requests, 200L * 28) << counts.raw;
-  EXPECT_EQ(counts.failures, 0) << counts.raw << "\n" << OperatorLogs();
+  // Every change reloads nginx on every proxy.
+  ExpectZeroDrop("c", counts, NonResend::kNotYetWithNginx, [] { return OperatorLogs(); });
+
+  auto post_counts = post.get();
+  ASSERT_TRUE(post_counts.parsed()) << post_counts.raw;
+  Print("c POST " + std::to_string(kPostBodyBytes) + " B (sg-loadgen, never resends)", post_counts);
+  EXPECT_GE(post_counts.requests, (kSideRate - 20L) * (kSideSeconds - 2)) << post_counts.raw;
+  // POST is not idempotent: no client resends it, so with nginx's reload
+  // closes it cannot be zero until the HAProxy engine (in progress). What
+  // is asserted: every failed POST met a keep-alive connection that a reload
+  // closed before any response byte; nothing else failed (no status, no
+  // timeout, no reset during a response).
+  std::printf(
+      "[zero-drop] c POST: NOT zero for any client (nginx engine): failures=%ld, of which on a "
+      "closed keep-alive connection %ld\n",
+      post_counts.failures, post_counts.closed_on_reuse);
+  EXPECT_EQ(post_counts.failures, post_counts.closed_on_reuse) << post_counts.raw;
+
+  if (!have_wrk) {
+    std::printf("[zero-drop-wrk] c: wrk is not installed (Debian package wrk): not run\n");
+  } else {
+    // wrk's own summary. Its "read" errors are connections the server
+    // closed, idle ones included (a reload closes all of them): an upper
+    // bound of the failed requests, not a count of them. A non-2xx answer
+    // would be a real failure.
+    for (auto* f : {&wrk_get, &wrk_post}) {
+      const std::string what =
+          f == &wrk_get ? "GET" : "POST " + std::to_string(kPostBodyBytes) + " B";
+      WrkReport w = f->get();
+      std::printf("[zero-drop-wrk] c %s: %s (%.0f req/s)\n", what.c_str(), w.Summary().c_str(),
+                  w.rps);
+      std::fflush(stdout);
+      ASSERT_TRUE(w.ran()) << w.raw;
+      EXPECT_GE(w.requests, 1000) << w.raw;
+      EXPECT_EQ(w.non_2xx_3xx, 0) << w.raw;
+    }
+  }
   // The last removal reached the proxies.
   auto gone = WaitUntil("last route 404", 30s, [&](std::string& observed) {
     auto r = Cluster().Get(node, prefix + "-" + std::to_string(kChanges - 1) + ".zd.e2e.test");
@@ -397,7 +536,8 @@ TEST_F(ZeroDropE2E, SwitchingARouteToAnotherServiceDropsNothing) {
   EXPECT_TRUE(to_b.ok) << to_b.message;
   EXPECT_TRUE(to_a.ok) << to_a.message;
   EXPECT_GE(counts.requests, 200L * 14) << counts.raw;
-  EXPECT_EQ(counts.failures, 0) << counts.raw << "\n" << OperatorLogs();
+  // Each switch is a reload of nginx.
+  ExpectZeroDrop("d", counts, NonResend::kNotYetWithNginx, [] { return OperatorLogs(); });
 }
 
 // (e) A rolling update of the proxy service itself, triggered through the
@@ -443,9 +583,11 @@ TEST_F(ZeroDropE2E, RollingUpdateOfTheProxyServiceDropsNothing) {
   for (size_t i = 0; i < loads.size(); ++i) {
     auto counts = loads[i].get();
     ASSERT_TRUE(counts.parsed()) << counts.raw;
-    Print("e proxy service rolled, load on node" + std::to_string(ProxyNodes()[i]), counts);
+    const std::string node = "node" + std::to_string(ProxyNodes()[i]);
+    Print("e proxy service rolled, load on " + node, counts);
     requests += counts.requests;
-    EXPECT_EQ(counts.failures, 0) << counts.raw << "\n" << OperatorLogs();
+    // The replaced nginx drains: it closes its idle keep-alive connections.
+    ExpectZeroDrop("e " + node, counts, NonResend::kNotYetWithNginx, [] { return OperatorLogs(); });
     EXPECT_GE(counts.requests, 100L * 38) << counts.raw;
   }
   std::printf("[zero-drop] e total: requests=%ld update=%s after %.1fs\n", requests,
