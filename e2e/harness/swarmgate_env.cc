@@ -112,14 +112,19 @@ std::vector<int> SwarmgateEnv::ProxyNodes() const {
   return out;
 }
 
+std::string E2eEngine() {
+  const char* e = std::getenv("SG_E2E_ENGINE");
+  return e != nullptr && *e != '\0' ? e : "nginx";
+}
+
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,
                         const std::string& extra_proxy_fields) {
   const std::string placement = replicas == kGlobalProxies
                                     ? std::string("    mode: global\n")
                                     : "    replicas: " + std::to_string(replicas) + "\n";
   return "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: " + name +
-         "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n" + placement +
-         "    ports: {http: " + std::to_string(http_port) +
+         "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n    engine: " + E2eEngine() + "\n" +
+         placement + "    ports: {http: " + std::to_string(http_port) +
          ", https: " + std::to_string(https_port) +
          "}\n    constraints: [\"node.labels.swarmgate.ingress==true\"]\n" + extra_proxy_fields;
 }

@@ -60,6 +60,11 @@ class SwarmgateEnv {
 inline constexpr int kGlobalProxies = -1;
 
 // YAML of a minimal ServiceCluster on the proxy nodes with the given ports.
+// The proxy engine every cluster of this test process uses: SG_E2E_ENGINE
+// (nginx or haproxy), default nginx. ctest runs the operator suites once per
+// engine (e2e/CMakeLists.txt), so one test body proves both engines.
+std::string E2eEngine();
+
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,
                         const std::string& extra_proxy_fields = "");
 // YAML of a Route with one backend; `extra_spec` is appended under spec
