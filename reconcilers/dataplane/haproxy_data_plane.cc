@@ -1,5 +1,6 @@
 #include "reconcilers/dataplane/haproxy_data_plane.h"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -63,6 +64,25 @@ std::string MessageRoute(const std::string& message) {
   return message.substr(kPrefix.size(), end - kPrefix.size());
 }
 
+// HAProxy names some errors by proxy rather than by line ("Proxy 'sg:http':
+// unable to find required use_backend: 'r.shop.0'"): the line declaring the
+// first backend a quoted name denotes, 0 if none.
+int BackendLine(const EngineConfig& config, const std::string& message) {
+  for (size_t open = message.find('\''); open != std::string::npos;
+       open = message.find('\'', open + 1)) {
+    size_t close = message.find('\'', open + 1);
+    if (close == std::string::npos) break;
+    std::string needle = "\nbackend " + message.substr(open + 1, close - open - 1) + "\n";
+    size_t at = config.text.find(needle);
+    if (at != std::string::npos) {
+      return static_cast<int>(std::count(config.text.begin(), config.text.begin() + at + 1, '\n')) +
+             1;
+    }
+    open = close;
+  }
+  return 0;
+}
+
 }  // namespace
 
 HaproxyDataPlane::HaproxyDataPlane(haproxy::HaproxyValidator& validator,
@@ -105,7 +125,10 @@ CheckOutcome HaproxyDataPlane::Check(const TrafficModel& model, const EngineConf
   CheckOutcome out;
   out.status = validator_.Validate(*text, files);
   if (!out.status.ok()) {
-    out.route = config.RouteAtLine(haproxy::HaproxyErrorLine(out.status.error().message));
+    const std::string& message = out.status.error().message;
+    int line = haproxy::HaproxyErrorLine(message);
+    if (line == 0) line = BackendLine(config, message);
+    out.route = config.RouteAtLine(line);
   }
   return out;
 }

@@ -87,6 +87,10 @@ TEST(HaproxyDataPlaneTest, RejectedLineNamesItsRoute) {
   out = plane.Check(m, c);
   EXPECT_FALSE(out.status.ok());
   EXPECT_EQ(out.route, "");
+  // Errors named by proxy lead to the route of that backend.
+  validator.SetResult(
+      InvalidArgument("[ALERT] Proxy 'sg:http': unable to find required use_backend: 'r.shop.0'."));
+  EXPECT_EQ(plane.Check(m, c).route, "shop");
   validator.SetResult(OkStatus());
   EXPECT_TRUE(plane.Check(m, c).status.ok());
 }
