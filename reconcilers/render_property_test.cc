@@ -1,10 +1,13 @@
-// Randomized property test over validate -> build -> render -> `nginx -t`:
-// every resource the API accepts must render a configuration that the real
-// nginx accepts, and every string carrying a character that could break out
+// Randomized property test over validate -> build -> render -> `nginx -t` and
+// `haproxy -c`: every resource the API accepts must render configurations that
+// the real nginx and HAProxy accept, and every string carrying a character that could break out
 // of an nginx directive must be rejected by validation. Seeded, so a failure
 // is reproducible: the seed is printed and SG_PROPERTY_SEED replays it.
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -12,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "crds/loader.h"
+#include "reconcilers/haproxy/haproxy_renderer.h"
+#include "reconcilers/haproxy_check.h"
 #include "reconcilers/model/model_builder.h"
 #include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx_check.h"
@@ -181,7 +186,8 @@ Case MakeCase(Gen& g, int index) {
 
 // The first line whose route comment or upstream name ("r.X.N") names a
 // route other than the one the line map gives it; "" when none.
-std::string LineRouteMismatch(const nginx::RenderedConfig& r, const BuildResult& built) {
+template <class Rendered>
+std::string LineRouteMismatchOf(const Rendered& r, const BuildResult& built) {
   std::istringstream in(r.text);
   int n = 0;
   for (std::string line; std::getline(in, line);) {
@@ -213,6 +219,14 @@ std::string LineRouteMismatch(const nginx::RenderedConfig& r, const BuildResult&
   return "";
 }
 
+std::string LineRouteMismatch(const nginx::RenderedConfig& r, const BuildResult& built) {
+  return LineRouteMismatchOf(r, built);
+}
+
+std::string HaproxyLineRouteMismatch(const haproxy::RenderedConfig& r, const BuildResult& built) {
+  return LineRouteMismatchOf(r, built);
+}
+
 TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
   uint64_t seed = 20261124;
   if (const char* s = std::getenv("SG_PROPERTY_SEED")) seed = std::strtoull(s, nullptr, 10);
@@ -223,6 +237,9 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
   auto cert = nginx::GenerateSelfSignedCertificate();
   ASSERT_TRUE(cert.ok()) << cert.error().message;
   nginx::ExecNginxValidator validator;
+  haproxy::ExecHaproxyValidator haproxy_validator;
+  bool have_haproxy = access("/usr/sbin/haproxy", X_OK) == 0;
+  if (!have_haproxy) std::cout << "/usr/sbin/haproxy is not installed: haproxy -c skipped\n";
   int accepted = 0, rejected = 0;
   for (int i = 0; i < cases; ++i) {
     Case c = MakeCase(g, i);
@@ -290,6 +307,30 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
     EXPECT_TRUE(st.ok()) << context << "nginx -t rejected an accepted input (seed " << seed
                          << ", case " << i << "): " << (st.ok() ? "" : st.error().message) << "\n"
                          << c.yaml;
+
+    // The same model through the HAProxy engine.
+    EXPECT_TRUE(haproxy::CheckModel(built.model).ok()) << c.yaml;
+    haproxy::RenderedConfig hr = haproxy::RenderHaproxy(built.model, haproxy::RenderOptions{});
+    EXPECT_EQ(HaproxyLineRouteMismatch(hr, built), "") << c.yaml;
+    if (!have_haproxy) continue;
+    std::map<std::string, std::string> hfiles;
+    for (const std::string& f : haproxy::CertificateFiles(built.model)) {
+      hfiles[f] = cert->certificate_pem + cert->key_pem;
+    }
+    auto hst = haproxy_validator.Validate(hr.text, hfiles);
+    std::string hcontext;
+    if (!hst.ok()) {
+      int line = haproxy::HaproxyErrorLine(hst.error().message);
+      std::istringstream in(hr.text);
+      std::string l;
+      for (int n = 1; std::getline(in, l); ++n) {
+        if (n >= line - 6 && n <= line + 2) hcontext += std::to_string(n) + ": " + l + "\n";
+      }
+    }
+    EXPECT_TRUE(hst.ok()) << hcontext << "haproxy -c rejected an accepted input (seed " << seed
+                          << ", case " << i << "): " << (hst.ok() ? "" : hst.error().message)
+                          << "\n"
+                          << c.yaml;
   }
   std::cout << "accepted=" << accepted << " rejected=" << rejected << "\n";
   // The generator must exercise both sides.

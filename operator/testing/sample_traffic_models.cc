@@ -1,0 +1,233 @@
+#include "operator/testing/sample_traffic_models.h"
+
+#include <chrono>
+#include <optional>
+#include <utility>
+
+#include "reconcilers/model/backend_selection.h"
+
+namespace sg::samples {
+
+using namespace std::chrono_literals;
+using model::BackendRef;
+using model::HostRedirect;
+using model::Location;
+using model::PassthroughRoute;
+using model::Server;
+using model::TlsCertificate;
+using model::TrafficModel;
+using model::Upstream;
+
+Upstream Up(std::string name, std::vector<std::string> addresses) {
+  Upstream u;
+  u.name = std::move(name);
+  for (std::string& a : addresses) u.servers.push_back({std::move(a), 1});
+  return u;
+}
+
+Location Loc(std::string route, std::string path, std::vector<BackendRef> backends) {
+  Location l;
+  l.route = std::move(route);
+  l.path = std::move(path);
+  l.backends = std::move(backends);
+  return l;
+}
+
+Server Srv(std::vector<std::string> hosts, std::vector<Location> locations) {
+  Server s;
+  s.hosts = std::move(hosts);
+  s.locations = std::move(locations);
+  return s;
+}
+
+TlsCertificate Cert(const std::string& name) { return {name + ".crt", name + ".key"}; }
+
+TrafficModel Empty() { return TrafficModel{}; }
+
+TrafficModel OneHost() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080", "10.0.1.4:8080"}));
+  m.servers.push_back(Srv({"shop.example.com"}, {Loc("shop", "/", {{"shop-v1", 1, false}})}));
+  return m;
+}
+
+TrafficModel ContextRoot() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("api-v1", {"10.0.2.5:8080"}));
+  m.upstreams.push_back(Up("legacy-v1", {"10.0.3.5:8080"}));
+  m.upstreams.push_back(Up("app-v1", {"10.0.4.5:3000"}));
+  Location api = Loc("api", "/api", {{"api-v1", 1, false}});
+  api.rewrite = "/";  // /api -> /, /api/x -> /x
+  Location legacy = Loc("legacy", "/old.v1/", {{"legacy-v1", 1, false}});
+  legacy.rewrite = "/v2";  // /old.v1 -> /v2, /old.v1/x -> /v2/x
+  Location app = Loc("app", "/", {{"app-v1", 1, false}});
+  app.rewrite = "/app/";  // /x -> /app/x
+  m.servers.push_back(Srv({"example.com"}, {api, legacy, app}));
+  return m;
+}
+
+TrafficModel LongestPath() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("web", {"10.0.1.2:80"}));
+  m.upstreams.push_back(Up("api", {"10.0.1.3:80"}));
+  m.upstreams.push_back(Up("api-v2", {"10.0.1.4:80"}));
+  m.servers.push_back(Srv({"example.com"}, {Loc("api-v2", "/api/v2", {{"api-v2", 1, false}}),
+                                            Loc("web", "/", {{"web", 1, false}}),
+                                            Loc("api", "/api", {{"api", 1, false}})}));
+  return m;
+}
+
+TrafficModel WeightedCanary() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080", "10.0.1.6:8080", "10.0.1.7:8080"}));
+  m.upstreams.push_back(Up("shop-v2", {"10.0.1.9:8080"}));
+  Location shop = Loc("shop", "/", {{"shop-v1", 90, false}, {"shop-v2", 10, true}});
+  shop.canary = {"X-Canary", "always", "canary", ""};
+  // Three-way split with two canaries sharing the override, cookie by value.
+  m.upstreams.push_back(Up("cart-a", {"10.0.2.1:80"}));
+  m.upstreams.push_back(Up("cart-b", {"10.0.2.2:80"}));
+  m.upstreams.push_back(Up("cart-c", {"10.0.2.3:80"}));
+  Location cart =
+      Loc("cart", "/cart", {{"cart-a", 2, false}, {"cart-b", 1, true}, {"cart-c", 0, true}});
+  cart.canary = {"", "", "cart_beta", "yes"};
+  m.servers.push_back(Srv({"shop.example.com"}, {shop, cart}));
+  return m;
+}
+
+TrafficModel Sticky() {
+  TrafficModel m;
+  Upstream a = Up("session-v1", {"10.0.5.1:8080", "10.0.5.2:8080"});
+  a.sticky_cookie = "SG_STICKY";
+  Upstream b = Up("session-v2", {"10.0.5.3:8080"});
+  b.sticky_cookie = "SG_STICKY";
+  Upstream c = Up("legacy", {"10.0.6.1:8080"});
+  c.sticky_cookie = "legacy-session";  // not spellable as $cookie_NAME
+  m.upstreams = {a, b, c};
+  m.servers.push_back(
+      Srv({"app.example.com"},
+          {Loc("session", "/", {{"session-v1", 3, false}, {"session-v2", 1, false}}),
+           Loc("legacy", "/legacy", {{"legacy", 1, false}})}));
+  return m;
+}
+
+TrafficModel Websocket() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("chat", {"10.0.7.1:9000"}));
+  Location ws = Loc("chat", "/ws", {{"chat", 1, false}});
+  ws.websocket = true;
+  Location ws2 = Loc("chat-slow", "/ws-slow", {{"chat", 1, false}});
+  ws2.websocket = true;
+  ws2.timeouts.read = 300s;
+  m.servers.push_back(Srv({"chat.example.com"}, {ws, ws2}));
+  return m;
+}
+
+TrafficModel TlsTerminate() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080"}));
+  m.upstreams.push_back(Up("blog", {"10.0.8.1:80"}));
+  Server shop = Srv({"shop.example.com"}, {Loc("shop", "/", {{"shop-v1", 1, false}})});
+  shop.tls = Cert("shop-tls");
+  shop.redirect_http = true;
+  Server blog = Srv({"blog.example.com"}, {Loc("blog", "/", {{"blog", 1, false}})});
+  blog.tls = Cert("blog-tls");  // served on http and https
+  m.servers = {shop, blog};
+  return m;
+}
+
+TrafficModel PassthroughAndTerminate() {
+  TrafficModel m = TlsTerminate();
+  PassthroughRoute db{"vault",
+                      {"vault.example.com", "*.vault.example.com"},
+                      Up("vault", {"10.0.9.1:8200", "10.0.9.2:8200"}),
+                      {}};
+  db.upstream.max_fails = 2;
+  PassthroughRoute down{"down", {"down.example.com"}, Up("down", {}), {}};
+  m.passthrough = {db, down};
+  return m;
+}
+
+TrafficModel RateLimitTimeoutsHealth() {
+  TrafficModel m;
+  Upstream u = Up("orders", {"10.0.10.1:8080", "10.0.10.2:8080"});
+  u.max_fails = 3;
+  u.fail_timeout = 10s;
+  u.keepalive = 64;
+  u.servers[1].weight = 2;
+  m.upstreams.push_back(u);
+  Location l = Loc("orders", "/orders", {{"orders", 1, false}});
+  l.rate_limit = {100, 200};
+  l.timeouts = {2s, 1500ms, 30s};
+  Location slow = Loc("orders-export", "/export", {{"orders", 1, false}});
+  slow.rate_limit = {5, 0};
+  slow.timeouts.read = 120s;
+  m.servers.push_back(Srv({"orders.example.com"}, {l, slow}));
+  m.settings.next_upstream_tries = 2;
+  return m;
+}
+
+TrafficModel HostRedirects() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("shop-v1", {"10.0.1.5:8080"}));
+  m.servers.push_back(Srv({"shop.example.com"}, {Loc("shop", "/", {{"shop-v1", 1, false}})}));
+  m.redirects.push_back({"shop", "old.example.com", "https://shop.example.com", 301, std::nullopt});
+  m.redirects.push_back(
+      {"shop", "www.shop.example.com", "https://shop.example.com/", 308, Cert("www-shop-tls")});
+  m.redirects.push_back(
+      {"promo", "promo.example.com", "https://shop.example.com/sale?src=promo", 302, std::nullopt});
+  return m;
+}
+
+TrafficModel NoEndpoints() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("empty", {}));
+  m.upstreams.push_back(Up("live", {"10.0.11.1:80"}));
+  m.upstreams.push_back(Up("canary-empty", {}));
+  Location dead = Loc("dead", "/dead", {{"empty", 1, false}});
+  // The empty backend's share goes to the live one; the canary rule has no live
+  // canary and falls through.
+  Location half =
+      Loc("half", "/half", {{"empty", 50, false}, {"live", 50, false}, {"canary-empty", 0, true}});
+  half.canary.header_name = "X-Canary";
+  half.canary.header_value = "always";
+  Location missing = Loc("missing", "/missing", {{"not-declared", 1, false}});
+  m.servers.push_back(Srv({"svc.example.com"}, {dead, half, missing}));
+  return m;
+}
+
+TrafficModel WildcardHost() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("tenants", {"10.0.12.1:80"}));
+  m.upstreams.push_back(Up("admin", {"10.0.12.2:80"}));
+  Server all = Srv({"*.apps.example.com", "apps.example.com"},
+                   {Loc("tenants", "/", {{"tenants", 1, false}})});
+  all.tls = Cert("apps-wildcard");
+  m.servers = {all, Srv({"admin.apps.example.com"}, {Loc("admin", "/", {{"admin", 1, false}})})};
+  return m;
+}
+
+TrafficModel Resolved(TrafficModel m) {
+  model::ResolveSelections(m);
+  return m;
+}
+
+const std::vector<SampleModel>& SampleModels() {
+  static const std::vector<SampleModel> cases = {
+      {"empty", Empty},
+      {"one_host", OneHost},
+      {"context_root_rewrite", ContextRoot},
+      {"longest_path", LongestPath},
+      {"weighted_canary", WeightedCanary},
+      {"sticky", Sticky},
+      {"websocket", Websocket},
+      {"tls_terminate_sni", TlsTerminate},
+      {"tls_passthrough_and_terminate", PassthroughAndTerminate},
+      {"rate_limit_timeouts_health", RateLimitTimeoutsHealth},
+      {"host_redirect", HostRedirects},
+      {"no_endpoints", NoEndpoints},
+      {"wildcard_host", WildcardHost},
+  };
+  return cases;
+}
+
+}  // namespace sg::samples

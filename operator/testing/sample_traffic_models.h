@@ -1,0 +1,47 @@
+#pragma once
+// Sample traffic models shared by the engines' golden tests: each engine
+// renders the same cases (testdata/render/<name>.<ext> beside its renderer),
+// so the engines can be compared feature by feature. Test-only (sg_testing).
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/model/traffic_model.h"
+
+namespace sg::samples {
+
+// Builders of model pieces.
+model::Upstream Up(std::string name, std::vector<std::string> addresses);
+model::Location Loc(std::string route, std::string path, std::vector<model::BackendRef> backends);
+model::Server Srv(std::vector<std::string> hosts, std::vector<model::Location> locations);
+// {name + ".crt", name + ".key"}.
+model::TlsCertificate Cert(const std::string& name);
+
+// The cases, with declared backends and unresolved selections.
+model::TrafficModel Empty();
+model::TrafficModel OneHost();
+model::TrafficModel ContextRoot();
+model::TrafficModel LongestPath();
+model::TrafficModel WeightedCanary();
+model::TrafficModel Sticky();
+model::TrafficModel Websocket();
+model::TrafficModel TlsTerminate();
+model::TrafficModel PassthroughAndTerminate();
+model::TrafficModel RateLimitTimeoutsHealth();
+model::TrafficModel HostRedirects();
+model::TrafficModel NoEndpoints();
+model::TrafficModel WildcardHost();
+
+struct SampleModel {
+  const char* name;                            // golden file name without extension
+  std::function<model::TrafficModel()> build;  // declared backends; selections unset
+};
+
+// Every case above, by name.
+const std::vector<SampleModel>& SampleModels();
+
+// The model as the builder hands it over: every selection resolved.
+model::TrafficModel Resolved(model::TrafficModel m);
+
+}  // namespace sg::samples

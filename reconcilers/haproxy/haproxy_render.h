@@ -1,0 +1,148 @@
+#pragma once
+// Internal to the HAProxy renderer: the state of one render, shared by the
+// files that emit each part of haproxy.cfg (haproxy_render_*.cc). Use
+// haproxy_renderer.h.
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "reconcilers/haproxy/haproxy_renderer.h"
+#include "reconcilers/haproxy/haproxy_writer.h"
+#include "reconcilers/model/traffic_model.h"
+
+namespace sg::haproxy::internal {
+
+// A virtual host with its hosts and locations in match order (longest context
+// root first; one location per context root).
+struct SortedServer {
+  const model::Server* server;
+  std::vector<std::string_view> hosts;
+  std::vector<const model::Location*> locations;
+  std::string id;  // value of txn.sg_srv: "s1", "s2", ...
+};
+
+// What a backend adds to its upstream for the locations that use it. Each
+// distinct profile of one upstream is its own backend (timeouts are
+// per-backend in HAProxy); the first keeps the upstream's name.
+struct Profile {
+  model::Duration connect{0};  // 0: the defaults section's
+  model::Duration server{0};   // 0: the defaults section's
+  model::Duration tunnel{0};   // websockets; 0: none
+  // The selection's session cookie when the upstream does not insert that
+  // cookie itself: the backend sets "<cookie>=<upstream>".
+  std::string set_cookie;
+
+  bool operator==(const Profile& o) const {
+    return connect == o.connect && server == o.server && tunnel == o.tunnel &&
+           set_cookie == o.set_cookie;
+  }
+};
+
+struct Backend {
+  const model::Upstream* upstream;
+  Profile profile;
+  std::string name;
+};
+
+// The rules of locations that render identically (a route on several hosts).
+struct Variant {
+  const model::Location* location;
+  std::string id;  // value of txn.sg_loc: the route, or "route:N"
+};
+
+// "certs/shop-tls": certificate paths as the config names them.
+std::string JoinCertPath(const model::Settings& s, const std::string& file);
+
+// Strips trailing slashes: "/api/" and "/api" are one context root; "/" stays "/".
+std::string_view BasePath(std::string_view path);
+
+// Sorted, de-duplicated views of `hosts`.
+std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts);
+
+// An upstream's servers by address.
+std::vector<const model::UpstreamServer*> SortedServers(const model::Upstream& u);
+
+// Whether a TLS certificate's key file needs `ssl-load-extra-del-ext`
+// ("x.crt" + "x.key"); keys in the certificate file or in "<cert>.key" do not.
+bool KeyNeedsDelExt(const model::TlsCertificate& tls);
+// Whether HAProxy 2.6 can load the key of `tls` at all (with `del_ext` set or
+// not): in the certificate file, or in the file `ssl-load-extra-files key`
+// looks for.
+bool KeyLoadable(const model::TlsCertificate& tls, bool del_ext);
+
+// One render of one model. Parts are written into their own buffers in the
+// order their dependencies are known (locations register the variants whose
+// rules, backends and tables follow) and joined at the end.
+//
+// Not thread-safe; used once, by one thread.
+class ConfigRenderer {
+ public:
+  ConfigRenderer(const model::TrafficModel& model, const RenderOptions& options);
+  // The text and the routes its lines were written for (views into the model).
+  std::pair<std::string, std::vector<LineRun>> Render();
+
+ private:
+  void SortEverything();
+  void CollectCertificates();
+
+  // haproxy_render_global.cc: global, defaults, the status front-end.
+  void RenderGlobal(Writer& o);
+  void RenderDefaults(Writer& o);
+  void RenderStatus(Writer& o);
+  model::Duration ServerTimeoutDefault() const;
+
+  // haproxy_render_frontend.cc: the HTTP front-end.
+  void RenderHttpFrontend(Writer& o);
+  void HostRules(Writer& o);
+  void RedirectRules(Writer& o);
+  void LocationRules(Writer& o);
+  void VariantRules(Writer& rules, Writer& use, const Variant& v);
+  void SelectionRules(Writer& use, const Variant& v);
+  void SplitRules(Writer& use, const model::Location& loc, const std::string& cond,
+                  const std::vector<model::WeightedUpstream>& split, bool sticky);
+  void RewriteRules(Writer& o, const std::string& loc_acl, const model::Location& loc);
+  void RenderRedirect(Writer& o, const model::HostRedirect& r, const std::string& id);
+  const Variant& VariantOf(const model::Location& loc);
+  static std::string_view ServerRoute(const SortedServer& ss);
+
+  // haproxy_render_backends.cc: backends and rate-limit tables.
+  Profile ProfileOf(const model::Location& loc, const model::Upstream& u) const;
+  std::string BackendName(const model::Upstream& u, const Profile& p);
+  const model::Upstream& UpstreamNamed(const std::string& name);
+  std::string RateTable(const model::Location& loc);
+  void RenderBackends(Writer& o);
+  void RenderBackend(Writer& o, const Backend& b);
+  void ServerLine(Writer& o, const model::Upstream& u, const model::UpstreamServer& sv,
+                  const std::string& name, bool cookie, bool http);
+
+  // haproxy_render_tcp.cc: the SNI front-end of TLS passthrough.
+  void RenderTcp(Writer& o);
+
+  const model::TrafficModel& m_;
+  const model::Settings& s_;
+  const RenderOptions& options_;
+  bool passthrough_ = false;               // some passthrough route has endpoints and hosts
+  bool tls_ = false;                       // some certificate is served (terminated TLS)
+  bool del_ext_ = false;                   // ssl-load-extra-del-ext
+  bool websocket_ = false;                 // some location is a websocket
+  std::vector<std::string> certificates_;  // crt paths, sorted, unique
+  std::vector<SortedServer> servers_;
+  std::vector<const model::Upstream*> upstreams_sorted_;
+  std::vector<const model::HostRedirect*> redirects_;
+  std::vector<std::string> redirect_ids_;  // txn.sg_srv of each redirect: "r1", ...
+  std::vector<const model::PassthroughRoute*> passthrough_sorted_;
+  std::unordered_map<std::string_view, const model::Upstream*> upstream_by_name_;
+  std::deque<model::Upstream> undeclared_;  // named by a selection, not declared
+  // Keys view model strings, which outlive the renderer.
+  std::deque<Variant> variants_;  // in render order; stable addresses
+  std::unordered_map<std::string_view, std::vector<const Variant*>> variants_by_route_;
+  std::unordered_map<const model::Upstream*, std::vector<Backend>> backends_;
+  std::unordered_map<std::string_view, std::vector<std::pair<int, std::string>>> tables_;
+  std::vector<std::pair<const model::Location*, std::string>> table_order_;
+};
+
+}  // namespace sg::haproxy::internal

@@ -1,0 +1,179 @@
+// Backends, one per upstream and profile, each written for the route that
+// owns the upstream, and the stick tables of rate-limited routes.
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <unordered_map>
+
+#include "reconcilers/haproxy/haproxy_render.h"
+
+namespace sg::haproxy::internal {
+namespace {
+
+constexpr model::Duration kLongIdle{3600 * 1000};  // websockets stay open for long idle periods
+
+// "1m" (nginx's zone size) as a number of stick-table entries: nginx keeps
+// about 64 bytes per client address, so 1m holds some 16,000 of them.
+std::string TableSize(const std::string& zone) {
+  long long n = 0;
+  size_t i = 0;
+  while (i < zone.size() && std::isdigit(static_cast<unsigned char>(zone[i])) && n < (1LL << 40)) {
+    n = n * 10 + (zone[i++] - '0');
+  }
+  if (i < zone.size()) {
+    char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(zone[i++])));
+    if (unit == 'k') {
+      n <<= 10;
+    } else if (unit == 'm') {
+      n <<= 20;
+    } else if (unit == 'g') {
+      n <<= 30;
+    } else {
+      n = 0;
+    }
+  }
+  if (i != zone.size() || n <= 0) n = 1LL << 20;
+  long long entries = std::max(1LL, n / 64);
+  if (entries % 1024 == 0) return std::to_string(entries / 1024) + "k";
+  return std::to_string(entries);
+}
+
+}  // namespace
+
+// HAProxy has one inactivity timeout towards the server, which covers both
+// directions: it takes the location's read timeout (the one that ends a
+// request waiting for its response). Websockets get the same value as their
+// tunnel timeout, by default an hour.
+Profile ConfigRenderer::ProfileOf(const model::Location& loc, const model::Upstream& u) const {
+  Profile p;
+  const model::Timeouts& t = loc.timeouts;
+  if (t.connect.count() > 0 && t.connect != s_.default_timeouts.connect) p.connect = t.connect;
+  model::Duration read = t.read.count() > 0 ? t.read
+                         : loc.websocket    ? kLongIdle
+                                            : ServerTimeoutDefault();
+  if (read != ServerTimeoutDefault()) p.server = read;
+  if (loc.websocket) p.tunnel = read;
+  const std::string& cookie = loc.selection.sticky_cookie;
+  if (!cookie.empty() && u.sticky_cookie != cookie) p.set_cookie = cookie;
+  return p;
+}
+
+std::string ConfigRenderer::BackendName(const model::Upstream& u, const Profile& p) {
+  std::vector<Backend>& list = backends_[&u];
+  for (const Backend& b : list) {
+    if (b.profile == p) return b.name;
+  }
+  // Upstream names have no ':', so a suffixed name never collides.
+  std::string name = SafeName(u.name);
+  if (!list.empty()) name += ":" + std::to_string(list.size() + 1);
+  list.push_back({&u, p, name});
+  return name;
+}
+
+const model::Upstream& ConfigRenderer::UpstreamNamed(const std::string& name) {
+  auto it = upstream_by_name_.find(name);
+  if (it != upstream_by_name_.end()) return *it->second;
+  // A selection naming an undeclared upstream is a builder bug: serve it as
+  // an upstream without endpoints (503) rather than a config HAProxy rejects.
+  model::Upstream u;
+  u.name = name;
+  undeclared_.push_back(std::move(u));
+  upstream_by_name_.emplace(undeclared_.back().name, &undeclared_.back());
+  return undeclared_.back();
+}
+
+std::string ConfigRenderer::RateTable(const model::Location& loc) {
+  const model::RateLimit& rl = loc.rate_limit;
+  auto& list = tables_[loc.route];
+  for (const auto& [rps, name] : list) {
+    if (rps == rl.requests_per_second) return name;
+  }
+  std::string name = "rl:" + SafeName(loc.route);
+  if (!list.empty()) name += ":" + std::to_string(rl.requests_per_second);
+  list.emplace_back(rl.requests_per_second, name);
+  table_order_.emplace_back(&loc, name);
+  return name;
+}
+
+void ConfigRenderer::RenderBackends(Writer& o) {
+  std::vector<const model::Upstream*> all = upstreams_sorted_;
+  for (const model::Upstream& u : undeclared_) all.push_back(&u);
+  for (const model::Upstream* u : all) {
+    auto it = backends_.find(u);
+    if (it == backends_.end()) {
+      // Not used by any location: still declared, so the runtime API can
+      // address its servers.
+      BackendName(*u, Profile{});
+      it = backends_.find(u);
+    }
+    for (const Backend& b : it->second) RenderBackend(o, b);
+  }
+  if (!table_order_.empty()) {
+    o << "\n# Rate limits: requests per second of each client address, per route.\n";
+  }
+  std::string size = TableSize(s_.rate_limit_zone_size);
+  for (const auto& [loc, name] : table_order_) {
+    RouteScope scope(o, loc->route);
+    o << "# route " << Name{loc->route} << '\n';
+    o << "backend " << name << "\n    stick-table type ipv6 size " << size
+      << " expire 10s store http_req_rate(1s)\n";
+  }
+}
+
+void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
+  const model::Upstream& u = *b.upstream;
+  const Profile& p = b.profile;
+  RouteScope scope(o, u.route);
+  o << '\n';
+  if (!u.route.empty()) o << "# route " << Name{u.route} << '\n';
+  o << "backend " << b.name << '\n';
+  if (p.connect.count() > 0) o << "    timeout connect " << Dur{p.connect} << '\n';
+  if (p.server.count() > 0) o << "    timeout server " << Dur{p.server} << '\n';
+  if (p.tunnel.count() > 0) o << "    timeout tunnel " << Dur{p.tunnel} << '\n';
+  bool cookie = !u.sticky_cookie.empty() && !u.servers.empty();
+  if (cookie) {
+    // Sticky sessions: a new client gets the cookie of the server that
+    // answered ("<upstream>~<server>"); while that server is up, its requests
+    // go there. When it goes away only its sessions move (redispatch).
+    o << "    cookie " << Arg{u.sticky_cookie}
+      << " insert indirect nocache httponly attr \"SameSite=Lax\"\n";
+  }
+  if (!p.set_cookie.empty()) {
+    o << "    http-response add-header Set-Cookie \"" << Arg{p.set_cookie} << '=' << Name{u.name}
+      << "; Path=/; HttpOnly; SameSite=Lax\" unless { var(txn.sg_sc) -m str " << Name{u.name}
+      << " }\n";
+  }
+  if (u.servers.empty()) {
+    o << "    # no endpoints: requests get 503\n";
+    return;
+  }
+  std::unordered_map<std::string, int> seen;
+  for (const model::UpstreamServer* sv : SortedServers(u)) {
+    std::string name = SafeName(sv->address);
+    int n = ++seen[name];
+    if (n > 1) name += "-" + std::to_string(n);
+    ServerLine(o, u, *sv, name, cookie, true);
+  }
+}
+
+void ConfigRenderer::ServerLine(Writer& o, const model::Upstream& u,
+                                const model::UpstreamServer& sv, const std::string& name,
+                                bool cookie, bool http) {
+  o << "    server " << name << ' ' << Word{sv.address};
+  int weight = std::clamp(sv.weight, 1, 256);
+  if (weight != 1) o << " weight " << weight;
+  if (cookie) o << " cookie " << Name{u.name} << '~' << ShortHash(name);
+  // Passive health like nginx's max_fails/fail_timeout: after max_fails
+  // connection errors or timeouts in a row the server is marked down; a
+  // connect check every fail_timeout brings it back.
+  if (u.max_fails > 0) {
+    o << " check";
+    if (u.fail_timeout.count() > 0) o << " inter " << Dur{u.fail_timeout};
+    o << " rise 1 observe layer4 error-limit " << u.max_fails << " on-error mark-down";
+  }
+  if (http) o << " pool-max-conn " << std::max(0, u.keepalive);
+  o << '\n';
+}
+
+}  // namespace sg::haproxy::internal

@@ -1,0 +1,335 @@
+// The HTTP front-end: every public request is routed here in stages, each a
+// run of http-request rules that sets one transaction variable:
+//   txn.sg_srv  the virtual host (exact names first, then wildcards, longest
+//               first, as nginx picks server_name);
+//   txn.sg_loc  the location of that host (longest context root first);
+// then each location's own rules (rate limit, rewrite, canary and sticky
+// inputs) and finally use_backend rules that split its requests by weight.
+// Unknown hosts and paths end at a 404.
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "reconcilers/haproxy/haproxy_render.h"
+
+namespace sg::haproxy::internal {
+namespace {
+
+bool IsWildcard(std::string_view host) { return host.size() > 2 && host.substr(0, 2) == "*."; }
+
+bool SameRules(const model::Location& a, const model::Location& b) {
+  return BasePath(a.path) == BasePath(b.path) && a.rewrite == b.rewrite &&
+         a.selection == b.selection && a.canary == b.canary && a.websocket == b.websocket &&
+         a.timeouts.connect == b.timeouts.connect && a.timeouts.read == b.timeouts.read &&
+         a.timeouts.send == b.timeouts.send &&
+         a.rate_limit.requests_per_second == b.rate_limit.requests_per_second &&
+         a.rate_limit.burst == b.rate_limit.burst;
+}
+
+// One name of a host rule: a virtual host or a redirect's from_host.
+struct HostEntry {
+  std::string_view host;
+  std::string_view id;
+  bool tls;
+  std::string_view route;
+  size_t order;
+};
+
+}  // namespace
+
+std::string_view ConfigRenderer::ServerRoute(const SortedServer& ss) {
+  std::string_view route;
+  for (const model::Location* l : ss.locations) {
+    if (route.empty()) {
+      route = l->route;
+    } else if (l->route != route) {
+      return "";
+    }
+  }
+  return route;
+}
+
+void ConfigRenderer::RenderHttpFrontend(Writer& o) {
+  o << "\n# Public HTTP";
+  if (tls_) o << " and terminated HTTPS";
+  o << ": routed by Host (without port, case-insensitive), then by\n"
+       "# context root. Unknown hosts and paths answer 404.\n";
+  o << "frontend sg:http\n";
+  o << "    bind \"${" << kHttpBindEnv << "}\"\n";
+  if (tls_) {
+    // The certificate is picked by SNI among the names each one holds;
+    // strict-sni refuses the handshake for any other name.
+    if (passthrough_) {
+      // Handed over by the SNI front-end (sg:https), with the client address
+      // in a PROXY header.
+      o << "    bind abns@" << Name{options_.terminate_socket} << " accept-proxy ssl";
+    } else {
+      o << "    bind \"${" << kHttpsBindEnv << "}\" ssl";
+    }
+    for (const std::string& c : certificates_) o << " crt " << Word{c};
+    o << " strict-sni\n";
+  }
+  if (options_.log) {
+    o << "    log-format \"%ci - [%tr] \\\"%[var(txn.host)]\\\" \\\"%HM %HU %HV\\\" %ST %B %Ta "
+         "\\\"%b/%s\\\" %tsc %[var(txn.sg_rid)]\"\n";
+  }
+  o << "    acl sg_tls ssl_fc\n"
+       "    acl sg_routed var(txn.sg_srv) -m found\n"
+       "    acl sg_located var(txn.sg_loc) -m found\n";
+  // txn.sg_p is the path with a '/' appended: "/api/" then prefixes both
+  // "/api" and "/api/x" but not "/apix".
+  o << "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower\n"
+       "    http-request set-var(txn.sg_p) path,concat(/)\n"
+       "    http-request set-var(txn.sg_rand) rand(10000)\n";
+  // Keep the caller's request id so a trace spans the load balancer in front
+  // of the proxies; otherwise a random UUID.
+  o << "    http-request set-var(txn.sg_rid) req.fhdr(x-request-id)\n"
+       "    http-request set-var(txn.sg_rid) uuid(4) unless { var(txn.sg_rid) -m len ge 1 }\n";
+
+  HostRules(o);
+  RedirectRules(o);
+  LocationRules(o);
+
+  Writer use(1024 + 256 * variants_.size());
+  for (const Variant& v : variants_) VariantRules(o, use, v);
+
+  o << "    http-request return status 404 default-errorfiles unless sg_located\n";
+  if (s_.client_max_body_size > 0) {
+    o << "    http-request deny deny_status 413 if { req.hdr_val(content-length) gt "
+      << s_.client_max_body_size << " }\n";
+  }
+  if (s_.next_upstream_tries > 1) {
+    // Like nginx: a request that may have reached a task is resent only when
+    // its method is idempotent.
+    o << "    http-request disable-l7-retry if { method POST PATCH LOCK }\n";
+  }
+  o << "    http-request set-header X-Request-Id %[var(txn.sg_rid)]\n"
+       "    http-request set-header X-Real-IP %[src]\n"
+       "    http-request set-header X-Forwarded-Host %[req.hdr(host)]\n";
+  if (tls_) {
+    o << "    http-request set-header X-Forwarded-Proto https if sg_tls\n"
+         "    http-request set-header X-Forwarded-Port "
+      << s_.https_port << " if sg_tls\n";
+    o << "    http-request set-header X-Forwarded-Proto http unless sg_tls\n"
+         "    http-request set-header X-Forwarded-Port "
+      << s_.http_port << " unless sg_tls\n";
+  } else {
+    o << "    http-request set-header X-Forwarded-Proto http\n"
+         "    http-request set-header X-Forwarded-Port "
+      << s_.http_port << '\n';
+  }
+  o.Append(std::move(use));
+  o << "    http-after-response set-header X-Request-Id %[var(txn.sg_rid)]\n";
+}
+
+void ConfigRenderer::HostRules(Writer& o) {
+  std::vector<HostEntry> wildcards;
+  auto rule = [&](const std::string_view route, std::string_view id, bool tls,
+                  const std::vector<std::string_view>& exact) {
+    RouteScope scope(o, route);
+    o << "    http-request set-var(txn.sg_srv) str(" << id
+      << ") if !sg_routed { var(txn.host) -m str";
+    for (std::string_view h : exact) o << ' ' << Word{h};
+    o << " }" << (tls ? "\n" : " !sg_tls\n");
+  };
+  size_t order = 0;
+  for (const SortedServer& ss : servers_) {
+    std::vector<std::string_view> exact;
+    for (std::string_view h : ss.hosts) {
+      if (IsWildcard(h)) {
+        wildcards.push_back({h, ss.id, ss.server->tls.has_value(), ServerRoute(ss), order++});
+      } else {
+        exact.push_back(h);
+      }
+    }
+    if (!exact.empty()) rule(ServerRoute(ss), ss.id, ss.server->tls.has_value(), exact);
+  }
+  for (size_t i = 0; i < redirects_.size(); ++i) {
+    const model::HostRedirect& r = *redirects_[i];
+    std::string_view h = r.from_host;
+    if (IsWildcard(h)) {
+      wildcards.push_back({h, redirect_ids_[i], r.tls.has_value(), r.route, order++});
+    } else {
+      rule(r.route, redirect_ids_[i], r.tls.has_value(), {h});
+    }
+  }
+  // nginx's order for wildcard names: the longest suffix wins.
+  std::stable_sort(wildcards.begin(), wildcards.end(), [](const HostEntry& a, const HostEntry& b) {
+    if (a.host.size() != b.host.size()) return a.host.size() > b.host.size();
+    return std::tie(a.host, a.order) < std::tie(b.host, b.order);
+  });
+  for (const HostEntry& e : wildcards) {
+    RouteScope scope(o, e.route);
+    o << "    http-request set-var(txn.sg_srv) str(" << e.id
+      << ") if !sg_routed { var(txn.host) -m end " << Word{e.host.substr(1)} << " }"
+      << (e.tls ? "\n" : " !sg_tls\n");
+  }
+}
+
+void ConfigRenderer::RedirectRules(Writer& o) {
+  for (const SortedServer& ss : servers_) {
+    if (ss.hosts.empty() || !ss.server->tls || !ss.server->redirect_http) continue;
+    RouteScope scope(o, ServerRoute(ss));
+    o << "    http-request redirect location https://%[var(txn.host)]";
+    if (s_.https_port != 443) o << ':' << s_.https_port;
+    o << "%[pathq] code 301 if { var(txn.sg_srv) -m str " << ss.id << " } !sg_tls\n";
+  }
+  for (size_t i = 0; i < redirects_.size(); ++i) {
+    RenderRedirect(o, *redirects_[i], redirect_ids_[i]);
+  }
+}
+
+void ConfigRenderer::RenderRedirect(Writer& o, const model::HostRedirect& r,
+                                    const std::string& id) {
+  RouteScope scope(o, r.route);
+  // A bare origin ("https://new.example.com" or with a trailing "/") moves a
+  // whole site: keep the path and query. A URL with a path is a landing page:
+  // send everyone exactly there.
+  std::string_view to = r.to_url;
+  size_t scheme = to.find("://");
+  size_t path = to.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  bool bare = path == std::string_view::npos || to.substr(path) == "/";
+  if (bare && path != std::string_view::npos) to = to.substr(0, path);
+  int code = r.code;
+  if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) code = 302;
+  o << "    http-request redirect location " << Fmt{to};
+  if (bare) o << "%[pathq]";
+  o << " code " << code << " if { var(txn.sg_srv) -m str " << id << " }\n";
+}
+
+const Variant& ConfigRenderer::VariantOf(const model::Location& loc) {
+  auto& list = variants_by_route_[loc.route];
+  for (const Variant* v : list) {
+    if (SameRules(*v->location, loc)) return *v;
+  }
+  std::string id = SafeName(loc.route);
+  if (!list.empty()) id += ":" + std::to_string(list.size() + 1);
+  variants_.push_back({&loc, std::move(id)});
+  list.push_back(&variants_.back());
+  return variants_.back();
+}
+
+void ConfigRenderer::LocationRules(Writer& o) {
+  for (const SortedServer& ss : servers_) {
+    if (ss.hosts.empty()) continue;
+    for (const model::Location* l : ss.locations) {
+      const Variant& v = VariantOf(*l);
+      RouteScope scope(o, l->route);
+      o << "    http-request set-var(txn.sg_loc) str(" << v.id
+        << ") if !sg_located { var(txn.sg_srv) -m str " << ss.id << " }";
+      std::string_view base = BasePath(l->path);
+      if (base != "/") o << " { var(txn.sg_p) -m beg " << Word{base} << "/ }";
+      o << '\n';
+    }
+  }
+}
+
+void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
+  const model::Location& loc = *v.location;
+  const model::BackendSelection& sel = loc.selection;
+  RouteScope scope(o, loc.route);
+  std::string acl = "loc:" + v.id;
+  o << "    # route " << Name{loc.route} << '\n';
+  o << "    acl " << acl << " var(txn.sg_loc) -m str " << v.id << '\n';
+  if (sel.split.empty()) {
+    o << "    http-request return status 503 default-errorfiles if " << acl << '\n';
+    return;
+  }
+  if (loc.rate_limit.requests_per_second > 0) {
+    std::string table = RateTable(loc);
+    o << "    http-request track-sc0 src table " << table << " if " << acl << '\n';
+    o << "    http-request deny deny_status 429 if " << acl << " { sc_http_req_rate(0," << table
+      << ") gt " << loc.rate_limit.requests_per_second + std::max(0, loc.rate_limit.burst)
+      << " }\n";
+  }
+  if (!sel.sticky_cookie.empty()) {
+    // The session cookie names the upstream (and, when the upstream sticks
+    // to a server too, "<upstream>~<server>"); its first field picks the
+    // upstream while that one is live.
+    o << "    http-request set-var(txn.sg_sc) req.cook(" << Arg{sel.sticky_cookie}
+      << "),field(1,~) if " << acl << '\n';
+  }
+  if (loc.rewrite) RewriteRules(o, acl, loc);
+  if (!sel.canary_split.empty()) {
+    const model::CanaryRule& rule = loc.canary;
+    std::string canary = "canary:" + v.id;
+    auto match = [&](const char* fetch, const std::string& name, const char* occurrence,
+                     const std::string& value) {
+      o << "    acl " << canary << ' ' << fetch << '(' << Arg{name} << occurrence << ')';
+      if (value.empty()) {
+        o << " -m len ge 1\n";
+      } else {
+        o << " -i -m str " << Quoted{value} << '\n';
+      }
+    };
+    if (!rule.header_name.empty()) match("req.fhdr", rule.header_name, ",1", rule.header_value);
+    if (!rule.cookie_name.empty()) match("req.cook", rule.cookie_name, "", rule.cookie_value);
+  }
+  RouteScope use_scope(use, loc.route);
+  use << "    # route " << Name{loc.route} << '\n';
+  SelectionRules(use, v);
+}
+
+void ConfigRenderer::SelectionRules(Writer& use, const Variant& v) {
+  const model::Location& loc = *v.location;
+  const model::BackendSelection& sel = loc.selection;
+  std::string acl = "loc:" + v.id;
+  bool sticky = !sel.sticky_cookie.empty();
+  bool has_rule = !loc.canary.header_name.empty() || !loc.canary.cookie_name.empty();
+  if (!sel.canary_split.empty() && has_rule) {
+    SplitRules(use, loc, acl + " canary:" + v.id, sel.canary_split, sticky);
+  }
+  SplitRules(use, loc, acl, sel.split, sticky);
+}
+
+// use_backend rules for one split: a session cookie naming one of its
+// upstreams first (sticky), then a random number in [0, 10000) against the
+// cumulative shares in basis points; the last upstream takes the rest.
+void ConfigRenderer::SplitRules(Writer& use, const model::Location& loc, const std::string& cond,
+                                const std::vector<model::WeightedUpstream>& split, bool sticky) {
+  std::vector<std::string> names;
+  names.reserve(split.size());
+  for (const model::WeightedUpstream& w : split) {
+    const model::Upstream& u = UpstreamNamed(w.upstream);
+    names.push_back(BackendName(u, ProfileOf(loc, u)));
+  }
+  if (sticky) {
+    for (size_t i = 0; i < split.size(); ++i) {
+      use << "    use_backend " << names[i] << " if " << cond << " { var(txn.sg_sc) -m str "
+          << Name{split[i].upstream} << " }\n";
+    }
+  }
+  int cumulative = 0;
+  for (size_t i = 0; i < split.size(); ++i) {
+    use << "    use_backend " << names[i] << " if " << cond;
+    if (i + 1 < split.size()) {
+      cumulative += split[i].basis_points;
+      use << " { var(txn.sg_rand) -m int lt " << cumulative << " }";
+    }
+    use << '\n';
+  }
+}
+
+void ConfigRenderer::RewriteRules(Writer& o, const std::string& acl, const model::Location& loc) {
+  std::string_view base = BasePath(loc.path);
+  std::string_view to = *loc.rewrite;
+  bool slash = !to.empty() && to.back() == '/';
+  if (base == "/") {
+    o << "    http-request replace-path ^/(.*) " << Fmt{to} << (slash ? "" : "/") << "\\1 if "
+      << acl << '\n';
+    return;
+  }
+  // The exact context root becomes the target itself; the guard on the
+  // original path keeps the second rule off a target that starts with the
+  // context root again.
+  o << "    http-request set-path " << Fmt{to} << " if " << acl << " { var(txn.sg_p) -m str "
+    << Word{base} << "/ }\n";
+  o << "    http-request replace-path ^" << RegexLiteral{base} << "/(.*) " << Fmt{to}
+    << (slash ? "" : "/") << "\\1 if " << acl << " !{ var(txn.sg_p) -m str " << Word{base}
+    << "/ }\n";
+}
+
+}  // namespace sg::haproxy::internal

@@ -1,0 +1,335 @@
+// Orchestration of one render and the public API; each part of haproxy.cfg is
+// emitted by its own haproxy_render_*.cc.
+
+#include "reconcilers/haproxy/haproxy_renderer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string_view>
+#include <tuple>
+#include <unordered_set>
+#include <utility>
+
+#include "reconcilers/haproxy/haproxy_render.h"
+#include "reconcilers/haproxy/haproxy_writer.h"
+
+namespace sg::haproxy {
+namespace internal {
+namespace {
+
+template <class T, class Less>
+std::vector<const T*> SortedPtrs(const std::vector<T>& v, Less less) {
+  std::vector<const T*> out;
+  out.reserve(v.size());
+  for (const T& x : v) out.push_back(&x);
+  std::sort(out.begin(), out.end(), [&](const T* a, const T* b) { return less(*a, *b); });
+  return out;
+}
+
+bool LocationLess(const model::Location* a, const model::Location* b) {
+  return std::tie(a->path, a->route) < std::tie(b->path, b->route);
+}
+
+// HAProxy's lookup of a separate key (ssl_sock_load_files_by_bundle et al.):
+// "<cert>.key", or with ssl-load-extra-del-ext the certificate path up to its
+// last '.' followed by ".key".
+std::string ExtraKeyPath(const std::string& cert, bool del_ext) {
+  if (!del_ext) return cert + ".key";
+  size_t dot = cert.rfind('.');
+  if (dot == std::string::npos) return cert + ".key";
+  return cert.substr(0, dot) + ".key";
+}
+
+}  // namespace
+
+std::string JoinCertPath(const model::Settings& s, const std::string& file) {
+  if (file.empty() || file[0] == '/' || s.certs_dir.empty()) return file;
+  std::string p = s.certs_dir;
+  if (p.back() != '/') p.push_back('/');
+  return p + file;
+}
+
+std::string_view BasePath(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path.empty() ? std::string_view("/") : path;
+}
+
+std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts) {
+  std::vector<std::string_view> out(hosts.begin(), hosts.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<const model::UpstreamServer*> SortedServers(const model::Upstream& u) {
+  return SortedPtrs(u.servers, [](const model::UpstreamServer& a, const model::UpstreamServer& b) {
+    return std::tie(a.address, a.weight) < std::tie(b.address, b.weight);
+  });
+}
+
+bool KeyNeedsDelExt(const model::TlsCertificate& tls) {
+  return tls.key_file != tls.certificate_file &&
+         tls.key_file != ExtraKeyPath(tls.certificate_file, false) &&
+         tls.key_file == ExtraKeyPath(tls.certificate_file, true);
+}
+
+bool KeyLoadable(const model::TlsCertificate& tls, bool del_ext) {
+  return tls.key_file == tls.certificate_file ||
+         tls.key_file == ExtraKeyPath(tls.certificate_file, del_ext);
+}
+
+ConfigRenderer::ConfigRenderer(const model::TrafficModel& model, const RenderOptions& options)
+    : m_(model), s_(model.settings), options_(options) {}
+
+std::pair<std::string, std::vector<LineRun>> ConfigRenderer::Render() {
+  SortEverything();
+  for (const model::PassthroughRoute* p : passthrough_sorted_) {
+    if (!p->selection.split.empty() && !p->hosts.empty()) passthrough_ = true;
+  }
+  CollectCertificates();
+  for (const SortedServer& ss : servers_) {
+    for (const model::Location* l : ss.locations) websocket_ = websocket_ || l->websocket;
+  }
+
+  size_t estimate = 4096 + 512 * m_.upstreams.size() + 128 * m_.redirects.size();
+  for (const model::Server& s : m_.servers) estimate += 256 + 1024 * s.locations.size();
+  Writer out(estimate);
+  RenderGlobal(out);
+  RenderDefaults(out);
+  RenderStatus(out);
+  RenderHttpFrontend(out);
+  RenderBackends(out);
+  if (passthrough_) RenderTcp(out);
+  return {out.TakeText(), out.TakeLineRuns()};
+}
+
+void ConfigRenderer::CollectCertificates() {
+  auto add = [&](const std::optional<model::TlsCertificate>& t) {
+    if (!t) return;
+    certificates_.push_back(JoinCertPath(s_, t->certificate_file));
+    model::TlsCertificate joined{certificates_.back(), JoinCertPath(s_, t->key_file)};
+    del_ext_ = del_ext_ || KeyNeedsDelExt(joined);
+  };
+  for (const SortedServer& ss : servers_) {
+    if (!ss.hosts.empty()) add(ss.server->tls);
+  }
+  for (const model::HostRedirect* r : redirects_) add(r->tls);
+  std::sort(certificates_.begin(), certificates_.end());
+  certificates_.erase(std::unique(certificates_.begin(), certificates_.end()), certificates_.end());
+  tls_ = !certificates_.empty();
+}
+
+void ConfigRenderer::SortEverything() {
+  servers_.reserve(m_.servers.size());
+  for (const model::Server& s : m_.servers) {
+    SortedServer ss{&s, SortedHosts(s.hosts), {}, {}};
+    ss.locations.reserve(s.locations.size());
+    for (const model::Location& l : s.locations) ss.locations.push_back(&l);
+    std::sort(ss.locations.begin(), ss.locations.end(), LocationLess);
+    servers_.push_back(std::move(ss));
+  }
+  std::sort(servers_.begin(), servers_.end(), [](const SortedServer& a, const SortedServer& b) {
+    if (a.hosts != b.hosts) return a.hosts < b.hosts;
+    // Identical host lists are a builder bug; still keep the order stable.
+    size_t n = std::min(a.locations.size(), b.locations.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (LocationLess(a.locations[i], b.locations[i])) return true;
+      if (LocationLess(b.locations[i], a.locations[i])) return false;
+    }
+    return a.locations.size() < b.locations.size();
+  });
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    SortedServer& ss = servers_[i];
+    ss.id = "s" + std::to_string(i + 1);
+    // One location per context root: two routes claiming one host+path are
+    // resolved by the builder (older wins); a duplicate here keeps the first,
+    // like the nginx engine. Then the longest context root first.
+    std::vector<const model::Location*> unique;
+    std::unordered_set<std::string_view> seen;
+    for (const model::Location* l : ss.locations) {
+      if (seen.insert(BasePath(l->path)).second) unique.push_back(l);
+    }
+    std::stable_sort(unique.begin(), unique.end(),
+                     [](const model::Location* a, const model::Location* b) {
+                       return BasePath(a->path).size() > BasePath(b->path).size();
+                     });
+    ss.locations = std::move(unique);
+  }
+  upstreams_sorted_ = SortedPtrs(
+      m_.upstreams,
+      [](const model::Upstream& a, const model::Upstream& b) { return a.name < b.name; });
+  for (const model::Upstream* u : upstreams_sorted_) upstream_by_name_.emplace(u->name, u);
+  redirects_ =
+      SortedPtrs(m_.redirects, [](const model::HostRedirect& a, const model::HostRedirect& b) {
+        return std::tie(a.from_host, a.route, a.to_url) < std::tie(b.from_host, b.route, b.to_url);
+      });
+  for (size_t i = 0; i < redirects_.size(); ++i)
+    redirect_ids_.push_back("r" + std::to_string(i + 1));
+  passthrough_sorted_ = SortedPtrs(
+      m_.passthrough, [](const model::PassthroughRoute& a, const model::PassthroughRoute& b) {
+        return std::tie(a.route, a.upstream.name) < std::tie(b.route, b.upstream.name);
+      });
+}
+
+}  // namespace internal
+
+std::string RenderedConfig::RouteAtLine(int line) const {
+  if (line < 1 || static_cast<size_t>(line) > route_of_line.size()) return "";
+  return route_of_line[static_cast<size_t>(line) - 1];
+}
+
+RenderedConfig RenderHaproxy(const model::TrafficModel& model, const RenderOptions& options) {
+  auto [text, runs] = internal::ConfigRenderer(model, options).Render();
+  RenderedConfig out;
+  out.text = std::move(text);
+  size_t lines = 0;
+  for (const LineRun& run : runs) lines += run.lines;
+  out.route_of_line.reserve(lines);
+  for (const LineRun& run : runs) {
+    out.route_of_line.insert(out.route_of_line.end(), run.lines, std::string(run.route));
+  }
+  return out;
+}
+
+std::string RenderHaproxyConfig(const model::TrafficModel& model, const RenderOptions& options) {
+  return internal::ConfigRenderer(model, options).Render().first;
+}
+
+std::vector<std::string> CertificateFiles(const model::TrafficModel& m) {
+  std::vector<std::string> out;
+  auto add = [&](const std::optional<model::TlsCertificate>& t) {
+    if (t) out.push_back(internal::JoinCertPath(m.settings, t->certificate_file));
+  };
+  for (const model::Server& s : m.servers) {
+    if (!s.hosts.empty()) add(s.tls);
+  }
+  for (const model::HostRedirect& r : m.redirects) add(r.tls);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+namespace {
+
+// Keeps the first problem it is shown. Not thread-safe; one per check.
+class ModelChecker {
+ public:
+  template <class Pred>
+  void Check(std::string_view route, std::string_view field, std::string_view v, Pred ok) {
+    if (!error_.empty() || ok(v)) return;
+    error_ =
+        fmt::format("route \"{}\": {} \"{}\" cannot be written into haproxy.cfg", route, field, v);
+  }
+  void Word(std::string_view route, std::string_view field, std::string_view v) {
+    Check(route, field, v, IsSafeWord);
+  }
+  void OptionalWord(std::string_view route, std::string_view field, std::string_view v) {
+    if (!v.empty()) Word(route, field, v);
+  }
+  void Name(std::string_view route, std::string_view field, std::string_view v) {
+    Check(route, field, v, IsSafeName);
+  }
+  void OptionalArg(std::string_view route, std::string_view field, std::string_view v) {
+    if (!v.empty()) Check(route, field, v, IsSafeArg);
+  }
+  void Quoted(std::string_view route, std::string_view field, std::string_view v) {
+    Check(route, field, v, IsSafeQuoted);
+  }
+  void Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+  }
+  sg::Status status() const {
+    if (!error_.empty()) return sg::InvalidArgument(error_);
+    return sg::OkStatus();
+  }
+
+ private:
+  std::string error_;
+};
+
+}  // namespace
+
+sg::Status CheckModel(const model::TrafficModel& m) {
+  using namespace model;  // NOLINT(build/namespaces): the model's types only
+  ModelChecker c;
+  c.OptionalWord("", "settings.status_address", m.settings.status_address);
+  c.OptionalWord("", "settings.certs_dir", m.settings.certs_dir);
+  c.Word("", "settings.rate_limit_zone_size", m.settings.rate_limit_zone_size);
+  auto upstream = [&](std::string_view route, const Upstream& u) {
+    c.Name(route, "upstream name", u.name);
+    c.OptionalArg(route, "sticky cookie", u.sticky_cookie);
+    for (const UpstreamServer& s : u.servers) c.Word(route, "upstream server", s.address);
+  };
+  for (const Upstream& u : m.upstreams) upstream(u.route, u);
+
+  bool del_ext = false;
+  auto joined = [&](const TlsCertificate& t) {
+    return TlsCertificate{internal::JoinCertPath(m.settings, t.certificate_file),
+                          internal::JoinCertPath(m.settings, t.key_file)};
+  };
+  for (const Server& s : m.servers) {
+    if (s.tls && !s.hosts.empty()) del_ext = del_ext || internal::KeyNeedsDelExt(joined(*s.tls));
+  }
+  for (const HostRedirect& r : m.redirects) {
+    if (r.tls) del_ext = del_ext || internal::KeyNeedsDelExt(joined(*r.tls));
+  }
+  auto tls = [&](std::string_view route, const std::optional<TlsCertificate>& t) {
+    if (!t) return;
+    c.Word(route, "certificate", t->certificate_file);
+    c.Word(route, "key", t->key_file);
+    if (!internal::KeyLoadable(joined(*t), del_ext)) {
+      c.Fail(fmt::format(
+          "route \"{}\": HAProxy cannot load key \"{}\" for certificate \"{}\": put the key in "
+          "the certificate file{}",
+          route, t->key_file, t->certificate_file,
+          del_ext ? " or name it like the other keys (the certificate name with its extension "
+                    "replaced by .key)"
+                  : " or name it \"" + t->certificate_file + ".key\""));
+    }
+  };
+  auto selection = [&](std::string_view route, const BackendSelection& s) {
+    for (const WeightedUpstream& w : s.split) c.Name(route, "backend", w.upstream);
+    for (const WeightedUpstream& w : s.canary_split) c.Name(route, "backend", w.upstream);
+    c.OptionalArg(route, "sticky cookie", s.sticky_cookie);
+  };
+  for (const Server& s : m.servers) {
+    std::string_view route = s.locations.empty() ? std::string_view() : s.locations[0].route;
+    for (const std::string& h : s.hosts) c.Word(route, "host", h);
+    tls(route, s.tls);
+    for (const Location& l : s.locations) {
+      c.Name(l.route, "route name", l.route);
+      c.Word(l.route, "path", l.path);
+      if (l.rewrite) c.Word(l.route, "rewrite", *l.rewrite);
+      for (const BackendRef& b : l.backends) c.Name(l.route, "backend", b.upstream);
+      selection(l.route, l.selection);
+      c.OptionalArg(l.route, "canary header name", l.canary.header_name);
+      c.Quoted(l.route, "canary header value", l.canary.header_value);
+      c.OptionalArg(l.route, "canary cookie name", l.canary.cookie_name);
+      c.Quoted(l.route, "canary cookie value", l.canary.cookie_value);
+    }
+  }
+  for (const HostRedirect& r : m.redirects) {
+    c.Name(r.route, "route name", r.route);
+    c.Word(r.route, "redirect from", r.from_host);
+    c.Word(r.route, "redirect to", r.to_url);
+    tls(r.route, r.tls);
+  }
+  for (const PassthroughRoute& p : m.passthrough) {
+    c.Name(p.route, "route name", p.route);
+    for (const std::string& h : p.hosts) c.Word(p.route, "host", h);
+    upstream(p.route, p.upstream);
+    selection(p.route, p.selection);
+  }
+  return c.status();
+}
+
+sg::Status CheckRenderOptions(const RenderOptions& o) {
+  ModelChecker c;
+  c.Word("", "runtime_socket", o.runtime_socket);
+  if (o.log) c.Word("", "log_target", o.log_target);
+  c.Name("", "terminate_socket", o.terminate_socket);
+  return c.status();
+}
+
+}  // namespace sg::haproxy

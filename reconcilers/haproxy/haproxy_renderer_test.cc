@@ -1,0 +1,349 @@
+// Golden-file tests of the HAProxy renderer: the sample models the nginx
+// golden test renders (operator/testing/sample_traffic_models.h), compared
+// with testdata/render/<case>.cfg. SG_UPDATE_GOLDEN=1 rewrites the files;
+// review the diff like code. Every golden config must also pass the real
+// `haproxy -c`, without warnings.
+
+#include "reconcilers/haproxy/haproxy_renderer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "operator/common/process.h"
+#include "operator/testing/sample_traffic_models.h"
+#include "reconcilers/haproxy/haproxy_writer.h"
+#include "reconcilers/haproxy_check.h"
+#include "reconcilers/nginx_check.h"
+
+namespace sg::haproxy {
+namespace {
+
+using model::Location;
+using model::PassthroughRoute;
+using model::Server;
+using model::TrafficModel;
+using model::Upstream;
+using samples::Resolved;
+
+const char* const kHaproxy = "/usr/sbin/haproxy";
+
+std::string Render(const TrafficModel& m) {
+  return RenderHaproxyConfig(Resolved(m), RenderOptions{});
+}
+
+std::string GoldenPath(const std::string& name) {
+  return std::string(SG_SOURCE_DIR) + "/reconcilers/haproxy/testdata/render/" + name + ".cfg";
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// One self-signed certificate for the whole binary: key generation is slow.
+const nginx::SelfSignedCertificate& TestCertificate() {
+  static const nginx::SelfSignedCertificate cert = [] {
+    auto c = nginx::GenerateSelfSignedCertificate();
+    EXPECT_TRUE(c.ok()) << c.error().ToString();
+    return c.ok() ? *c : nginx::SelfSignedCertificate{};
+  }();
+  return cert;
+}
+
+std::map<std::string, std::string> PlaceholderFiles(const TrafficModel& m) {
+  std::map<std::string, std::string> files;
+  const nginx::SelfSignedCertificate& cert = TestCertificate();
+  for (const std::string& f : CertificateFiles(m)) files[f] = cert.certificate_pem + cert.key_pem;
+  return files;
+}
+
+// `haproxy -c` on `config` in a fresh directory; its whole output, and
+// whether it accepted the file.
+std::pair<bool, std::string> RunCheck(const std::string& config,
+                                      const std::map<std::string, std::string>& files) {
+  char templ[] = "/tmp/sg-haproxy-golden-XXXXXX";
+  EXPECT_NE(mkdtemp(templ), nullptr);
+  std::string dir = templ;
+  for (const auto& [name, content] : files) {
+    std::filesystem::create_directories(std::filesystem::path(dir + "/" + name).parent_path());
+    std::ofstream(dir + "/" + name) << content;
+  }
+  std::ofstream(dir + "/haproxy.cfg") << config;
+  auto run = RunProcess(
+      {"/usr/bin/env", "SG_HTTP_BIND=ipv4@127.0.0.1:80", "SG_HTTPS_BIND=ipv4@127.0.0.1:443",
+       kHaproxy, "-c", "-C", dir, "-f", dir + "/haproxy.cfg"},
+      std::chrono::seconds(60));
+  std::filesystem::remove_all(dir);
+  if (!run.ok()) return {false, run.error().ToString()};
+  return {run->exit_code == 0, run->output};
+}
+
+class HaproxyGoldenTest : public ::testing::TestWithParam<samples::SampleModel> {};
+
+TEST_P(HaproxyGoldenTest, MatchesGoldenFile) {
+  const samples::SampleModel& c = GetParam();
+  std::string got = Render(c.build());
+  std::string path = GoldenPath(c.name);
+  const char* update = std::getenv("SG_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << got;
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  std::string want = ReadAll(path);
+  ASSERT_FALSE(want.empty()) << path << " is missing; run with SG_UPDATE_GOLDEN=1";
+  EXPECT_EQ(got, want) << "render of " << c.name << " differs from " << path;
+}
+
+TEST_P(HaproxyGoldenTest, PassesHaproxyCheckWithoutWarnings) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+  TrafficModel m = Resolved(GetParam().build());
+  std::string config = RenderHaproxyConfig(m, RenderOptions{});
+  auto [ok, output] = RunCheck(config, PlaceholderFiles(m));
+  EXPECT_TRUE(ok) << output << "\n" << config;
+  EXPECT_EQ(output.find("[WARNING]"), std::string::npos) << output;
+  // The validator the data plane uses agrees.
+  ExecHaproxyValidator validator(kHaproxy);
+  Status st = validator.Validate(config, PlaceholderFiles(m));
+  EXPECT_TRUE(st.ok()) << st.error().ToString();
+}
+
+TEST_P(HaproxyGoldenTest, ModelIsExpressible) {
+  Status st = CheckModel(Resolved(GetParam().build()));
+  EXPECT_TRUE(st.ok()) << st.error().ToString();
+}
+
+// Shuffles every list of the model.
+void Permute(TrafficModel& m, std::mt19937& rng) {
+  auto mix = [&](auto& v) { std::shuffle(v.begin(), v.end(), rng); };
+  mix(m.upstreams);
+  for (Upstream& u : m.upstreams) mix(u.servers);
+  mix(m.servers);
+  for (Server& s : m.servers) {
+    mix(s.hosts);
+    mix(s.locations);
+    for (Location& l : s.locations) mix(l.backends);
+  }
+  mix(m.redirects);
+  mix(m.passthrough);
+  for (PassthroughRoute& p : m.passthrough) {
+    mix(p.hosts);
+    mix(p.upstream.servers);
+  }
+}
+
+TEST_P(HaproxyGoldenTest, DeterministicWhateverTheInputOrder) {
+  TrafficModel m = GetParam().build();
+  std::string first = Render(m);
+  EXPECT_EQ(first, Render(m));
+  std::mt19937 rng(42);
+  for (int i = 0; i < 5; ++i) {
+    TrafficModel p = m;
+    Permute(p, rng);
+    EXPECT_EQ(first, Render(p)) << "permutation " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HaproxyRender, HaproxyGoldenTest,
+                         ::testing::ValuesIn(samples::SampleModels()),
+                         [](const ::testing::TestParamInfo<samples::SampleModel>& info) {
+                           return std::string(info.param.name);
+                         });
+
+// ---------------------------------------------------------------------------
+// Properties checked directly on the output, so a careless golden update
+// cannot silently drop them.
+
+bool Contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+TEST(HaproxyRenderTest, PublicListenersComeFromTheEnvironment) {
+  std::string plain = Render(samples::OneHost());
+  EXPECT_TRUE(Contains(plain, "    bind \"${SG_HTTP_BIND}\"\n"));
+  EXPECT_FALSE(Contains(plain, "SG_HTTPS_BIND}\""));  // no TLS: no https front-end
+  EXPECT_TRUE(Contains(plain,
+                       "stats socket unix@haproxy.sock mode 600 level admin "
+                       "expose-fd listeners\n"));
+  std::string tls = Render(samples::TlsTerminate());
+  EXPECT_TRUE(Contains(tls,
+                       "    bind \"${SG_HTTPS_BIND}\" ssl crt certs/blog-tls.crt crt "
+                       "certs/shop-tls.crt strict-sni\n"))
+      << tls;
+  std::string pt = Render(samples::PassthroughAndTerminate());
+  EXPECT_TRUE(Contains(pt, "frontend sg:https\n    bind \"${SG_HTTPS_BIND}\"\n")) << pt;
+  EXPECT_TRUE(Contains(pt, "bind abns@sg-terminate accept-proxy ssl crt")) << pt;
+  EXPECT_TRUE(Contains(pt, "server terminate abns@sg-terminate send-proxy-v2")) << pt;
+  EXPECT_TRUE(Contains(pt, "use_backend tls:vault if { req.ssl_sni -i vault.example.com }"));
+  EXPECT_TRUE(
+      Contains(pt, "use_backend tls:vault if { req.ssl_sni -i -m end .vault.example.com }"));
+  EXPECT_FALSE(Contains(pt, "tls:down"));
+}
+
+TEST(HaproxyRenderTest, StatusListenerAnswersHealthAndMetrics) {
+  std::string c = Render(samples::Empty());
+  EXPECT_TRUE(Contains(c, "frontend sg:status\n    bind 127.0.0.1:8082\n")) << c;
+  EXPECT_TRUE(Contains(c, "string \"ok\\n\" if { path /healthz }"));
+  EXPECT_TRUE(Contains(c, "use-service prometheus-exporter if { path /metrics }"));
+  EXPECT_TRUE(Contains(c, "option idle-close-on-response\n"));
+}
+
+TEST(HaproxyRenderTest, ContextRootMatchesExactAndSubpathsOnly) {
+  std::string c = Render(samples::ContextRoot());
+  EXPECT_TRUE(Contains(c,
+                       "str(api) if !sg_located { var(txn.sg_srv) -m str s1 } "
+                       "{ var(txn.sg_p) -m beg /api/ }"))
+      << c;
+  EXPECT_TRUE(Contains(c, "http-request set-path / if loc:api { var(txn.sg_p) -m str /api/ }"));
+  EXPECT_TRUE(Contains(c,
+                       "http-request replace-path ^/api/(.*) /\\1 if loc:api "
+                       "!{ var(txn.sg_p) -m str /api/ }"));
+  EXPECT_TRUE(Contains(c, "replace-path ^/old.v1/(.*) /v2/\\1 if loc:legacy"));
+  EXPECT_TRUE(Contains(c, "replace-path ^/(.*) /app/\\1 if loc:app\n"));
+}
+
+TEST(HaproxyRenderTest, LongestContextRootIsMatchedFirst) {
+  std::string c = Render(samples::LongestPath());
+  size_t v2 = c.find("str(api-v2) if"), api = c.find("str(api) if"), web = c.find("str(web) if");
+  ASSERT_NE(v2, std::string::npos);
+  EXPECT_LT(v2, api);
+  EXPECT_LT(api, web);
+}
+
+TEST(HaproxyRenderTest, EmptySelectionAnswers503) {
+  std::string c = Render(samples::NoEndpoints());
+  EXPECT_TRUE(Contains(c, "http-request return status 503 default-errorfiles if loc:dead\n"));
+  EXPECT_TRUE(Contains(c, "use_backend live if loc:half\n"));
+}
+
+TEST(HaproxyRenderTest, WeightedSplitIsByRequestAndCanaryFirst) {
+  std::string c = Render(samples::WeightedCanary());
+  EXPECT_TRUE(Contains(c, "acl canary:shop req.fhdr(X-Canary,1) -i -m str \"always\"\n")) << c;
+  EXPECT_TRUE(Contains(c, "acl canary:shop req.cook(canary) -m len ge 1\n"));
+  EXPECT_TRUE(Contains(c,
+                       "    use_backend shop-v2 if loc:shop canary:shop\n"
+                       "    use_backend shop-v1 if loc:shop { var(txn.sg_rand) -m int lt 9000 }\n"
+                       "    use_backend shop-v2 if loc:shop\n"));
+}
+
+TEST(HaproxyRenderTest, StickySelectionHonoursTheCookieThenSplits) {
+  std::string c = Render(samples::Sticky());
+  EXPECT_TRUE(Contains(c, "set-var(txn.sg_sc) req.cook(SG_STICKY),field(1,~) if loc:session"));
+  EXPECT_TRUE(Contains(c,
+                       "use_backend session-v1 if loc:session { var(txn.sg_sc) -m str "
+                       "session-v1 }\n"));
+  EXPECT_TRUE(Contains(c, "cookie SG_STICKY insert indirect nocache httponly"));
+  EXPECT_TRUE(Contains(c, "cookie session-v1~")) << c;
+}
+
+TEST(HaproxyRenderTest, UnsafeStringsAreNeutralisedAndReported) {
+  TrafficModel m = samples::OneHost();
+  m.servers[0].hosts[0] = "evil.example.com }\n    http-request return status 299 #";
+  m.servers[0].locations[0].canary = {"X-A),req.hdr(b", "x\" $y", "", ""};
+  m.servers[0].locations[0].backends.push_back({"shop-v1", 0, true});
+  std::string c = Render(m);
+  EXPECT_FALSE(Contains(c, "\n    http-request return status 299")) << c;
+  EXPECT_FALSE(Contains(c, "$y"));
+  EXPECT_FALSE(Contains(c, "req.hdr(b"));
+  Status st = CheckModel(Resolved(m));
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st.error().message, "host")) << st.error().message;
+  EXPECT_FALSE(IsSafeWord("a b"));
+  EXPECT_FALSE(IsSafeWord("a#b"));
+  EXPECT_FALSE(IsSafeWord(""));
+  EXPECT_TRUE(IsSafeWord("*.example.com"));
+  EXPECT_TRUE(IsSafeQuoted("a b; {x}"));
+  EXPECT_FALSE(IsSafeQuoted("a$b"));
+  EXPECT_FALSE(IsSafeName("a/b"));
+  EXPECT_TRUE(IsSafeName("r.shop-1_x:2"));
+  EXPECT_FALSE(IsSafeArg("a,b"));
+}
+
+TEST(HaproxyRenderTest, KeysHaproxyCannotLoadAreReported) {
+  TrafficModel m = samples::TlsTerminate();  // x.crt + x.key: ssl-load-extra-del-ext
+  EXPECT_TRUE(CheckModel(Resolved(m)).ok());
+  EXPECT_TRUE(Contains(Render(m), "    ssl-load-extra-del-ext\n"));
+  m.servers[1].tls = model::TlsCertificate{"blog.pem", "blog.pem.key"};
+  Status st = CheckModel(Resolved(m));
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st.error().message, "blog.pem.key")) << st.error().message;
+  // Keys in the certificate file need nothing.
+  m.servers[0].tls = model::TlsCertificate{"shop.pem", "shop.pem"};
+  EXPECT_TRUE(CheckModel(Resolved(m)).ok());
+  EXPECT_FALSE(Contains(Render(m), "ssl-load-extra-del-ext"));
+  m.servers[1].tls = model::TlsCertificate{"blog.pem", "keys/blog"};
+  EXPECT_FALSE(CheckModel(Resolved(m)).ok());
+}
+
+// ---------------------------------------------------------------------------
+
+TrafficModel ManyRoutes(int n) {
+  using samples::Loc;
+  using samples::Srv;
+  using samples::Up;
+  TrafficModel m;
+  for (int i = 0; i < n; ++i) {
+    std::string r = "route-" + std::to_string(i);
+    Upstream a = Up(r + "-v1",
+                    {"10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":8080",
+                     "10.2." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":8080"});
+    Upstream b = Up(r + "-v2",
+                    {"10.3." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":8080"});
+    Location l = Loc(r, i % 2 ? "/api" : "/", {{a.name, 90, false}, {b.name, 10, true}});
+    if (i % 3 == 0) l.canary = {"X-Canary", "always", "", ""};
+    if (i % 5 == 0) l.rate_limit = {100, 50};
+    m.upstreams.push_back(std::move(a));
+    m.upstreams.push_back(std::move(b));
+    m.servers.push_back(Srv({r + ".example.com"}, {std::move(l)}));
+  }
+  return m;
+}
+
+// Budget: 100 ms for 10,000 routes, line map included. Printed, not asserted.
+TEST(HaproxyRenderBenchmark, TenThousandRoutes) {
+  TrafficModel m = Resolved(ManyRoutes(10000));
+  auto ms = [](auto&& render) {
+    auto start = std::chrono::steady_clock::now();
+    render();
+    auto took = std::chrono::steady_clock::now() - start;
+    return std::chrono::duration_cast<std::chrono::microseconds>(took).count() / 1000.0;
+  };
+  std::string c;
+  RenderedConfig r = RenderHaproxy(m, RenderOptions{});
+  double text_ms = 1e9, mapped_ms = 1e9;
+  for (int i = 0; i < 5; ++i) {
+    text_ms = std::min(text_ms, ms([&] { c = RenderHaproxyConfig(m, RenderOptions{}); }));
+    mapped_ms = std::min(mapped_ms, ms([&] { r = RenderHaproxy(m, RenderOptions{}); }));
+  }
+  std::cout << "[ bench    ] haproxy render of 10000 routes: " << text_ms << " ms (best of 5), "
+            << c.size() << " bytes; with the line map: " << mapped_ms << " ms, "
+            << r.route_of_line.size() << " lines\n";
+  EXPECT_EQ(r.text, c);
+}
+
+TEST(HaproxyRenderBenchmark, ThousandRoutesPassHaproxyCheck) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+  ExecHaproxyValidator validator(kHaproxy);
+  auto start = std::chrono::steady_clock::now();
+  Status st = validator.Validate(Render(ManyRoutes(1000)), {});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(st.ok()) << st.error().ToString();
+  std::cout << "[ bench    ] haproxy -c of 1000 routes: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+}
+
+}  // namespace
+}  // namespace sg::haproxy

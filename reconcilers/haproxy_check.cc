@@ -1,0 +1,168 @@
+#include "reconcilers/haproxy_check.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "operator/common/process.h"
+#include "reconcilers/haproxy/haproxy_renderer.h"
+
+namespace sg::haproxy {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A private directory removed on scope exit.
+class TempDir {
+ public:
+  static sg::Result<TempDir> Create(const std::string& root) {
+    std::string base = root;
+    if (base.empty()) {
+      const char* env = std::getenv("TMPDIR");
+      base = env != nullptr && *env != '\0' ? env : "/tmp";
+    }
+    std::string templ = base + "/sg-haproxy-XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) {
+      return sg::Internal("mkdtemp in " + base + ": " + strerror(errno));
+    }
+    return TempDir(templ);
+  }
+  TempDir(TempDir&& o) noexcept : path_(std::exchange(o.path_, std::string())) {}
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+sg::Status WriteFile(const fs::path& path, const std::string& content) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return sg::Internal("mkdir " + path.parent_path().string() + ": " + ec.message());
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(content.data(), static_cast<std::streamsize>(content.size()));
+  f.close();
+  if (!f) return sg::Internal("cannot write " + path.string());
+  return sg::OkStatus();
+}
+
+bool IsRelativeInside(const std::string& p) {
+  if (p.empty() || p[0] == '/') return false;
+  for (const auto& part : fs::path(p)) {
+    if (part == "..") return false;
+  }
+  return true;
+}
+
+bool IsSummary(std::string_view msg) {
+  return msg.find("Error(s) found in configuration file") != std::string_view::npos ||
+         msg.find("Fatal errors found in configuration") != std::string_view::npos;
+}
+
+}  // namespace
+
+ExecHaproxyValidator::ExecHaproxyValidator(std::string haproxy_binary, std::string temp_root)
+    : haproxy_(std::move(haproxy_binary)), temp_root_(std::move(temp_root)) {}
+
+sg::Status ExecHaproxyValidator::Validate(const std::string& config,
+                                          const std::map<std::string, std::string>& files) const {
+  auto dir = TempDir::Create(temp_root_);
+  if (!dir.ok()) return dir.error();
+  const std::string& d = dir->path();
+  for (const auto& [name, content] : files) {
+    if (!IsRelativeInside(name)) {
+      return sg::Internal("validation file \"" + name + "\" is not a relative path");
+    }
+    if (auto st = WriteFile(fs::path(d) / name, content); !st.ok()) return st;
+  }
+  if (auto st = WriteFile(fs::path(d) / "haproxy.cfg", config); !st.ok()) return st;
+  // RunProcess passes its own environment on; env(1) adds the listeners.
+  auto run = sg::RunProcess({"/usr/bin/env", std::string(kHttpBindEnv) + "=ipv4@127.0.0.1:80",
+                             std::string(kHttpsBindEnv) + "=ipv4@127.0.0.1:443", haproxy_, "-c",
+                             "-C", d, "-f", d + "/haproxy.cfg"},
+                            std::chrono::seconds(60));
+  if (!run.ok()) return run.error();
+  if (run->exit_code == 0) return sg::OkStatus();
+  std::string msg = CleanHaproxyOutput(run->output, d);
+  if (msg.empty()) msg = "haproxy -c exited with " + std::to_string(run->exit_code);
+  return sg::InvalidArgument(msg);
+}
+
+std::string CleanHaproxyOutput(std::string_view output, std::string_view dir) {
+  std::string out(output);
+  if (!dir.empty()) {
+    const std::string prefix = std::string(dir) + "/";
+    for (size_t pos = 0; (pos = out.find(prefix, pos)) != std::string::npos;) {
+      out.erase(pos, prefix.size());
+    }
+  }
+  std::vector<std::string> kept, summaries;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    bool alert = line.rfind("[ALERT]", 0) == 0;
+    bool warning = line.rfind("[WARNING]", 0) == 0;
+    if (!alert && !warning) continue;  // [NOTICE], "Configuration file is valid", blanks
+    std::string level = alert ? "[ALERT]" : "[WARNING]";
+    // "[ALERT]    (123) : config : msg" -> "[ALERT] msg".
+    std::string msg = line.substr(level.size());
+    size_t start = msg.find_first_not_of(' ');
+    msg = start == std::string::npos ? "" : msg.substr(start);
+    if (msg.rfind("(", 0) == 0) {
+      size_t close = msg.find(") : ");
+      if (close != std::string::npos) msg = msg.substr(close + 4);
+    }
+    for (const char* section : {"config : ", "parsing : "}) {
+      if (msg.rfind(section, 0) == 0) msg = msg.substr(std::strlen(section));
+    }
+    // "parsing [f:2] : parsing [f:2] : x" -> "parsing [f:2] : x".
+    size_t first = msg.find(" : ");
+    if (first != std::string::npos && msg.rfind("parsing [", 0) == 0 &&
+        msg.compare(first + 3, first, msg, 0, first) == 0) {
+      msg = msg.substr(first + 3);
+    }
+    while (!msg.empty() && msg.back() == ' ') msg.pop_back();
+    if (msg.empty()) continue;
+    (IsSummary(msg) ? summaries : kept).push_back(level + " " + msg);
+  }
+  if (kept.empty()) kept = std::move(summaries);
+  std::string cleaned;
+  for (const std::string& k : kept) {
+    if (!cleaned.empty()) cleaned += "; ";
+    cleaned += k;
+  }
+  return cleaned;
+}
+
+int HaproxyErrorLine(std::string_view message) {
+  static constexpr std::string_view kFile = "haproxy.cfg:";
+  for (size_t pos = message.find(kFile); pos != std::string_view::npos;
+       pos = message.find(kFile, pos + 1)) {
+    size_t i = pos + kFile.size();
+    int line = 0;
+    while (i < message.size() && message[i] >= '0' && message[i] <= '9' && line < 100000000) {
+      line = line * 10 + (message[i++] - '0');
+    }
+    if (line > 0 && i < message.size() && message[i] == ']') return line;
+  }
+  return 0;
+}
+
+}  // namespace sg::haproxy
