@@ -28,6 +28,7 @@
 #include "operator/ui/status_page.h"
 #include "reconcilers/cluster/cluster_reconciler.h"
 #include "reconcilers/dataplane/data_planes.h"
+#include "reconcilers/dataplane/haproxy_data_plane.h"
 #include "reconcilers/dataplane/nginx_data_plane.h"
 #include "reconcilers/nginx_check.h"
 #include "reconcilers/route/route_reconciler.h"
@@ -189,8 +190,14 @@ int RunOperator(const OperatorOptions& options) {
   nginx_paths.access_log = "off";
   nginx_paths.stream_module = options.stream_module;
   dataplane::NginxDataPlane nginx_plane(validator, nginx_paths);
+  haproxy::ExecHaproxyValidator haproxy_validator(options.haproxy_binary);
+  haproxy::RenderOptions haproxy_options;
+  // The proxies' access logs would cost more than the traffic metrics say.
+  haproxy_options.log = false;
+  dataplane::HaproxyDataPlane haproxy_plane(haproxy_validator, haproxy_options);
   dataplane::DataPlanes planes;
   planes.Register(nginx_plane);
+  planes.Register(haproxy_plane);
   delivery::ConfigHub hub(clock, metrics);
   HubPublisher publisher(hub);
   reconcilers::ClusterIndex index;

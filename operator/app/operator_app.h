@@ -15,6 +15,7 @@ struct OperatorOptions {
   std::string operator_url = "http://swarmgate-operator:9090";
   std::string control_network = "sg-control";
   std::string nginx_binary = "/usr/sbin/nginx";
+  std::string haproxy_binary = "/usr/sbin/haproxy";
   std::string stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
   std::chrono::milliseconds resync{30000};
   int workers = 2;

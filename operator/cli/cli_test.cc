@@ -131,6 +131,34 @@ TEST_F(CliTest, ValidateSamplesPrintsOneLineSummary) {
   EXPECT_EQ(both.out, "valid: 9 resources (3 ServiceCluster, 6 Route) in 8 files\n") << both;
 }
 
+// ---- render
+
+std::string ClusterYaml(const std::string& engine) {
+  return "apiVersion: swarmgate.io/v1alpha1\n"
+         "kind: ServiceCluster\n"
+         "metadata: {name: public}\n"
+         "spec:\n"
+         "  proxy: {engine: " +
+         engine + "}\n";
+}
+
+TEST_F(CliTest, RenderPrintsTheConfigurationOfTheClusterEngine) {
+  RegisterRenderCommand();  // main() registers it in the binary
+  for (const std::string engine : {"nginx", "haproxy"}) {
+    std::string file = Write(engine + ".yaml", ClusterYaml(engine) + "---\n" + RouteYaml("shop"));
+    CliRun r = RunSwarmgate({"render", "-f", file, "--cluster", "public", "--check"});
+    ASSERT_EQ(r.code, 0) << engine << "\n" << r;
+    if (engine == "haproxy") {
+      EXPECT_NE(r.out.find("frontend "), std::string::npos) << r;
+      EXPECT_NE(r.out.find("bind \"${SG_HTTP_BIND}\""), std::string::npos) << r;
+      EXPECT_EQ(r.out.find("server {"), std::string::npos) << r;
+    } else {
+      EXPECT_NE(r.out.find("server {"), std::string::npos) << r;
+      EXPECT_EQ(r.out.find("frontend "), std::string::npos) << r;
+    }
+  }
+}
+
 TEST_F(CliTest, ValidateUnknownField) {
   std::string f = Write("unknown.yaml", RouteYaml("r1", "a.example.com", "  bogus: 1\n"));
   CliRun r = RunSwarmgate({"validate", "-f", f});

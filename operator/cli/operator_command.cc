@@ -26,6 +26,8 @@ int RunOperatorCommand(const Args& args, CliContext& ctx) {
       "overlay network shared by the operator and every proxy (default sg-control)")(
       "nginx", po::value<std::string>(&options.nginx_binary),
       "nginx binary used for `nginx -t` (default /usr/sbin/nginx)")(
+      "haproxy", po::value<std::string>(&options.haproxy_binary),
+      "haproxy binary used for `haproxy -c` (default /usr/sbin/haproxy)")(
       "stream-module", po::value<std::string>(&options.stream_module),
       "path of ngx_stream_module.so in the proxy image")("resync", po::value<std::string>(&resync),
                                                          "full resync period (default 30s)")(

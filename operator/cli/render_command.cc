@@ -1,6 +1,6 @@
-// `swarmgate render -f FILE... --cluster NAME`: the nginx.conf a cluster would
-// get, offline. No endpoints are known, so every upstream answers 503; the
-// output is deterministic (the renderer is a pure function).
+// `swarmgate render -f FILE... --cluster NAME`: the configuration a cluster's
+// engine would get (nginx.conf or haproxy.cfg), offline. No endpoints are known, so every upstream
+// answers 503; the output is deterministic (the renderer is a pure function).
 #include <iostream>
 
 #include "crds/loader.h"
@@ -8,6 +8,8 @@
 #include "operator/cli/commands.h"
 #include "operator/cli/exit_codes.h"
 #include "reconcilers/dataplane/checked_config.h"
+#include "reconcilers/dataplane/data_planes.h"
+#include "reconcilers/dataplane/haproxy_data_plane.h"
 #include "reconcilers/dataplane/nginx_data_plane.h"
 #include "reconcilers/model/model_builder.h"
 #include "reconcilers/nginx/nginx_renderer.h"
@@ -22,14 +24,15 @@ int RunRender(const Args& args, CliContext& ctx) {
   std::vector<std::string> files;
   std::string cluster_name, certs_dir = "/run/secrets";
   bool check = false;
-  po::options_description desc("render: print a cluster's nginx.conf, offline");
+  po::options_description desc("render: print a cluster's proxy configuration, offline");
   desc.add_options()("filename,f", po::value<std::vector<std::string>>(&files)->composing(),
                      "file, directory or - (repeatable); must contain the ServiceCluster")(
       "cluster", po::value<std::string>(&cluster_name), "the ServiceCluster to render")(
       "certs-dir", po::value<std::string>(&certs_dir),
       "where the proxy finds TLS secrets (default /run/secrets)")(
       "check", po::bool_switch(&check),
-      "also run `nginx -t` on it (TLS certificates replaced by placeholders)");
+      "also run the engine's check on it, `nginx -t` or `haproxy -c` (TLS certificates "
+      "replaced by placeholders)");
   AddGlobalOptions(desc, ctx);
   const char* usage = "swarmgate render -f FILE... --cluster NAME [--check]";
   auto parsed = ParseArgs(args, desc, nullptr, usage, ctx);
@@ -68,6 +71,18 @@ int RunRender(const Args& args, CliContext& ctx) {
   options.certs_dir = certs_dir;
   nginx::RenderOptions render;
   render.access_log = "off";
+  nginx::ExecNginxValidator nginx_validator;
+  dataplane::NginxDataPlane nginx_plane(nginx_validator, render);
+  haproxy::ExecHaproxyValidator haproxy_validator;
+  dataplane::HaproxyDataPlane haproxy_plane(haproxy_validator);
+  dataplane::DataPlanes planes;
+  planes.Register(nginx_plane);
+  planes.Register(haproxy_plane);
+  dataplane::DataPlane* plane = planes.For(*cluster);
+  if (!plane) {
+    ctx.err << "error: engine \"" << dataplane::EngineOf(*cluster) << "\" is not available\n";
+    return kExitInvalid;
+  }
   auto build = [&](const std::map<std::string, std::string>& excluded) {
     reconcilers::BuildOptions o = options;
     o.excluded = excluded;
@@ -76,23 +91,21 @@ int RunRender(const Args& args, CliContext& ctx) {
   std::string text;
   reconcilers::BuildResult built;
   if (check) {
-    // The operator's own sequence: a route nginx rejects is named and left out.
-    nginx::ExecNginxValidator validator;
-    dataplane::NginxDataPlane plane(validator, render);
-    auto checked = dataplane::BuildCheckedConfig(build, plane);
+    // The operator's own sequence: a route the engine rejects is named and left out.
+    auto checked = dataplane::BuildCheckedConfig(build, *plane);
     if (!checked.ok()) {
       ctx.err << "error: " << checked.error().message << "\n";
       return kExitInvalid;
     }
     for (const auto& [name, message] : checked->excluded) {
-      ctx.err << "error: route/" << name << ": nginx -t: " << message << "\n";
+      ctx.err << "error: route/" << name << ": " << plane->Engine() << ": " << message << "\n";
     }
     if (!checked->excluded.empty()) return kExitInvalid;
     text = std::move(checked->config.text);
     built = std::move(checked->built);
   } else {
     built = build({});
-    text = nginx::RenderNginxConfig(built.model, render);
+    text = plane->Render(built.model).text;
   }
   for (const auto& [name, outcome] : built.routes) {
     if (!outcome.served) {
@@ -107,7 +120,8 @@ int RunRender(const Args& args, CliContext& ctx) {
 }  // namespace
 
 void RegisterRenderCommand() {
-  RegisterCommand("render", "print a cluster's nginx.conf offline: render -f FILE --cluster NAME",
+  RegisterCommand("render",
+                  "print a cluster's proxy configuration offline: render -f FILE --cluster NAME",
                   RunRender);
 }
 
