@@ -93,11 +93,12 @@ sg::Status ExecHaproxyValidator::Validate(const std::string& config,
     if (auto st = WriteFile(fs::path(d) / name, content); !st.ok()) return st;
   }
   if (auto st = WriteFile(fs::path(d) / "haproxy.cfg", config); !st.ok()) return st;
-  // RunProcess passes its own environment on; env(1) adds the listeners.
-  auto run = sg::RunProcess({"/usr/bin/env", std::string(kHttpBindEnv) + "=ipv4@127.0.0.1:80",
-                             std::string(kHttpsBindEnv) + "=ipv4@127.0.0.1:443", haproxy_, "-c",
-                             "-C", d, "-f", d + "/haproxy.cfg"},
-                            std::chrono::seconds(60));
+  // -c binds nothing: any address names the listeners.
+  sg::ProcessOptions options;
+  options.timeout = std::chrono::seconds(60);
+  options.environment = {std::string(kHttpBindEnv) + "=ipv4@127.0.0.1:80",
+                         std::string(kHttpsBindEnv) + "=ipv4@127.0.0.1:443"};
+  auto run = sg::RunProcess({haproxy_, "-c", "-C", d, "-f", d + "/haproxy.cfg"}, options);
   if (!run.ok()) return run.error();
   if (run->exit_code == 0) return sg::OkStatus();
   std::string msg = CleanHaproxyOutput(run->output, d);

@@ -153,11 +153,10 @@ std::map<std::string, std::string> ExecHaproxyProcess::BindVariables() const {
 Status ExecHaproxyProcess::Test(const std::string& config_file) {
   // `haproxy -c` binds nothing but does check that an fd@ descriptor is a
   // socket, which the check process does not hold: it sees the ports.
-  std::vector<std::string> args = {"/usr/bin/env",
-                                   "SG_HTTP_BIND=ipv4@:" + std::to_string(ports_.http),
-                                   "SG_HTTPS_BIND=ipv4@:" + std::to_string(ports_.https)};
-  args.insert(args.end(), {haproxy_, "-c", "-C", prefix_, "-f", config_file});
-  auto run = RunProcess(args, std::chrono::seconds(30));
+  ProcessOptions options;
+  options.environment = {"SG_HTTP_BIND=ipv4@:" + std::to_string(ports_.http),
+                         "SG_HTTPS_BIND=ipv4@:" + std::to_string(ports_.https)};
+  auto run = RunProcess({haproxy_, "-c", "-C", prefix_, "-f", config_file}, options);
   if (!run.ok()) return run.error();
   if (run->exit_code == 0) return OkStatus();
   std::string message = CleanHaproxyOutput(run->output);

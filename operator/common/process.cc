@@ -79,7 +79,7 @@ void CloseFrom(int first, int keep) {
 // The child between fork and exec: only async-signal-safe calls. On exec
 // failure its errno goes to `error_fd` (close-on-exec, so a successful exec
 // closes it without writing).
-[[noreturn]] void ExecChild(char* const* argv, int output_fd, int error_fd) {
+[[noreturn]] void ExecChild(char* const* argv, char* const* envp, int output_fd, int error_fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -93,7 +93,7 @@ void CloseFrom(int first, int keep) {
   const int devnull = open("/dev/null", O_RDONLY);
   if (devnull > 0) dup2(devnull, 0);
   CloseFrom(3, error_fd);
-  execv(argv[0], argv);
+  execve(argv[0], argv, envp);
   const int err = errno;
   ssize_t ignored = write(error_fd, &err, sizeof(err));
   (void)ignored;
@@ -138,6 +138,21 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& args,
   argv.reserve(args.size() + 1);
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const std::string& extra : options.environment) {
+      replaced = replaced || extra.substr(0, extra.find('=')) == name;
+    }
+    if (!replaced) env_strings.push_back(entry);
+  }
+  env_strings.insert(env_strings.end(), options.environment.begin(), options.environment.end());
+  std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
+  for (const std::string& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
 
   const auto deadline = SteadyClock::now() + options.timeout;
   Pipe output;
@@ -154,7 +169,7 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& args,
     exec_error.Close();
     return Internal(Errno("fork", err));
   }
-  if (pid == 0) ExecChild(argv.data(), output.write, exec_error.write);
+  if (pid == 0) ExecChild(argv.data(), envp.data(), output.write, exec_error.write);
 
   output.CloseWrite();
   exec_error.CloseWrite();

@@ -34,6 +34,8 @@ struct ProcessOptions {
   // Output kept; the rest is still read (so the child never blocks on a full
   // pipe) but dropped.
   std::size_t max_output_bytes = 1u << 20;
+  // "NAME=value" entries added to (or replacing in) the caller's environment.
+  std::vector<std::string> environment;
 };
 
 // Runs argv[0] (a path: there is no PATH lookup) with `argv` and waits for it.

@@ -33,6 +33,21 @@ TEST(RunProcessTest, PassesArgumentsVerbatim) {
   EXPECT_EQ(r->output, "a b||$HOME|'q'|");
 }
 
+TEST(RunProcessTest, AddsAndReplacesEnvironmentVariables) {
+  setenv("SG_PROCESS_TEST_KEPT", "kept", 1);
+  setenv("SG_PROCESS_TEST_REPLACED", "old", 1);
+  ProcessOptions options;
+  options.environment = {"SG_PROCESS_TEST_REPLACED=new", "SG_PROCESS_TEST_ADDED=added"};
+  auto r = RunProcess({kSh, "-c",
+                       "echo \"$SG_PROCESS_TEST_KEPT $SG_PROCESS_TEST_REPLACED "
+                       "$SG_PROCESS_TEST_ADDED\"; env | grep -c '^SG_PROCESS_TEST_REPLACED='"},
+                      options);
+  unsetenv("SG_PROCESS_TEST_KEPT");
+  unsetenv("SG_PROCESS_TEST_REPLACED");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->output, "kept new added\n1\n");
+}
+
 TEST(RunProcessTest, StdinIsEmpty) {
   auto r = RunProcess({kSh, "-c", "cat; echo done"}, 10s);
   ASSERT_TRUE(r.ok()) << r.error().ToString();

@@ -83,10 +83,10 @@ std::pair<bool, std::string> RunCheck(const std::string& config,
     std::ofstream(dir + "/" + name) << content;
   }
   std::ofstream(dir + "/haproxy.cfg") << config;
-  auto run = RunProcess(
-      {"/usr/bin/env", "SG_HTTP_BIND=ipv4@127.0.0.1:80", "SG_HTTPS_BIND=ipv4@127.0.0.1:443",
-       kHaproxy, "-c", "-C", dir, "-f", dir + "/haproxy.cfg"},
-      std::chrono::seconds(60));
+  ProcessOptions options;
+  options.timeout = std::chrono::seconds(60);
+  options.environment = {"SG_HTTP_BIND=ipv4@127.0.0.1:80", "SG_HTTPS_BIND=ipv4@127.0.0.1:443"};
+  auto run = RunProcess({kHaproxy, "-c", "-C", dir, "-f", dir + "/haproxy.cfg"}, options);
   std::filesystem::remove_all(dir);
   if (!run.ok()) return {false, run.error().ToString()};
   return {run->exit_code == 0, run->output};
