@@ -117,7 +117,7 @@ void ConfigRenderer::RenderBackends(Writer& o) {
     RouteScope scope(o, loc->route);
     o << "# route " << Name{loc->route} << '\n';
     o << "backend " << name << "\n    stick-table type ipv6 size " << size
-      << " expire 10s store http_req_rate(1s)\n";
+      << " expire 10s store gpc0_rate(1s)\n";
   }
 }
 
@@ -138,6 +138,17 @@ void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
     // go there. When it goes away only its sessions move (redispatch).
     o << "    cookie " << Arg{u.sticky_cookie}
       << " insert indirect nocache httponly attr \"SameSite=Lax\"\n";
+    // A cookie naming a server that is gone is hashed rather than spread
+    // round robin, so that session lands on one server (and is re-pinned
+    // there) instead of hopping; new clients (no cookie) go round robin.
+    o << "    balance hash req.cook(" << Arg{u.sticky_cookie} << ")\n";
+    o << "    hash-type consistent\n";
+  }
+  if (u.servers.size() == 1 && s_.next_upstream_tries > 1) {
+    // One server: a read timeout is not retried on it (nginx tries the next
+    // server only); connection failures still are (a reused connection the
+    // task closed).
+    o << "    retry-on conn-failure empty-response 502 503\n";
   }
   if (!p.set_cookie.empty()) {
     o << "    http-response add-header Set-Cookie \"" << Arg{p.set_cookie} << '=' << Name{u.name}
@@ -165,12 +176,13 @@ void ConfigRenderer::ServerLine(Writer& o, const model::Upstream& u,
   if (weight != 1) o << " weight " << weight;
   if (cookie) o << " cookie " << Name{u.name} << '~' << ShortHash(name);
   // Passive health like nginx's max_fails/fail_timeout: after max_fails
-  // connection errors or timeouts in a row the server is marked down; a
-  // connect check every fail_timeout brings it back.
+  // connection errors, read timeouts or 5xx answers in a row (layer7: a
+  // frozen task accepts connections but never answers) the server is marked
+  // down; a connect check every fail_timeout brings it back.
   if (u.max_fails > 0) {
     o << " check";
     if (u.fail_timeout.count() > 0) o << " inter " << Dur{u.fail_timeout};
-    o << " rise 1 observe layer4 error-limit " << u.max_fails << " on-error mark-down";
+    o << " rise 1 observe layer7 error-limit " << u.max_fails << " on-error mark-down";
   }
   if (http) o << " pool-max-conn " << std::max(0, u.keepalive);
   o << '\n';

@@ -240,10 +240,14 @@ void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
   }
   if (loc.rate_limit.requests_per_second > 0) {
     std::string table = RateTable(loc);
+    // Only accepted requests count (gpc0, incremented after the deny), as
+    // in nginx's limit_req: a client that slows down is let through again
+    // at once instead of paying for the requests it was refused.
     o << "    http-request track-sc0 src table " << table << " if " << acl << '\n';
-    o << "    http-request deny deny_status 429 if " << acl << " { sc_http_req_rate(0," << table
-      << ") gt " << loc.rate_limit.requests_per_second + std::max(0, loc.rate_limit.burst)
+    o << "    http-request deny deny_status 429 if " << acl << " { sc_gpc0_rate(0," << table
+      << ") ge " << loc.rate_limit.requests_per_second + std::max(0, loc.rate_limit.burst)
       << " }\n";
+    o << "    http-request sc-inc-gpc0(0) if " << acl << '\n';
   }
   if (!sel.sticky_cookie.empty()) {
     // The session cookie names the upstream (and, when the upstream sticks
