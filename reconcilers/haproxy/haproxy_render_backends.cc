@@ -141,8 +141,20 @@ void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
     // A cookie naming a server that is gone is hashed rather than spread
     // round robin, so that session lands on one server (and is re-pinned
     // there) instead of hopping; new clients (no cookie) go round robin.
-    o << "    balance hash req.cook(" << Arg{u.sticky_cookie} << ")\n";
+    // The value is taken before cookie processing, which strips it.
+    o << "    http-request set-var(txn.sg_ck) req.cook(" << Arg{u.sticky_cookie} << ")\n";
+    o << "    balance hash var(txn.sg_ck)\n";
     o << "    hash-type consistent\n";
+  }
+  if (u.max_fails > 0 && !u.servers.empty()) {
+    // A frozen task accepts connections (the kernel answers) but never
+    // responds, and a request retried elsewhere after its read timeout is
+    // not counted by `observe`: an HTTP check that must be answered within
+    // the read timeout finds it. Any status counts as alive.
+    const model::Duration read = p.server.count() > 0 ? p.server : s_.default_timeouts.read;
+    o << "    option httpchk GET /\n";
+    o << "    http-check expect rstatus ^[1-5]\n";
+    o << "    timeout check " << Dur{read} << '\n';
   }
   if (u.servers.size() == 1 && s_.next_upstream_tries > 1) {
     // One server: a read timeout is not retried on it (nginx tries the next
@@ -175,14 +187,17 @@ void ConfigRenderer::ServerLine(Writer& o, const model::Upstream& u,
   int weight = std::clamp(sv.weight, 1, 256);
   if (weight != 1) o << " weight " << weight;
   if (cookie) o << " cookie " << Name{u.name} << '~' << ShortHash(name);
-  // Passive health like nginx's max_fails/fail_timeout: after max_fails
-  // connection errors, read timeouts or 5xx answers in a row (layer7: a
-  // frozen task accepts connections but never answers) the server is marked
-  // down; a connect check every fail_timeout brings it back.
-  if (u.max_fails > 0) {
+  // Health like nginx's max_fails: after max_fails errors, timeouts or 5xx
+  // answers in a row the server is marked down. HTTP servers are also
+  // checked every 2 s (see RenderBackend) and come back on the first answer;
+  // TCP servers get a connect check every fail_timeout.
+  if (u.max_fails > 0 && http) {
+    o << " check inter 2s fall " << u.max_fails << " rise 1 observe layer7 error-limit "
+      << u.max_fails << " on-error mark-down";
+  } else if (u.max_fails > 0) {
     o << " check";
     if (u.fail_timeout.count() > 0) o << " inter " << Dur{u.fail_timeout};
-    o << " rise 1 observe layer7 error-limit " << u.max_fails << " on-error mark-down";
+    o << " rise 1 observe layer4 error-limit " << u.max_fails << " on-error mark-down";
   }
   if (http) o << " pool-max-conn " << std::max(0, u.keepalive);
   o << '\n';
