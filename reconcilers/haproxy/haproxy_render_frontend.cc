@@ -106,9 +106,11 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
     // its method is idempotent.
     o << "    http-request disable-l7-retry if { method POST PATCH LOCK }\n";
   }
-  o << "    http-request set-header X-Request-Id %[var(txn.sg_rid)]\n"
+  // Host as nginx's $host: the name without the port, lower-cased.
+  o << "    http-request set-header Host %[var(txn.host)]\n"
+       "    http-request set-header X-Request-Id %[var(txn.sg_rid)]\n"
        "    http-request set-header X-Real-IP %[src]\n"
-       "    http-request set-header X-Forwarded-Host %[req.hdr(host)]\n";
+       "    http-request set-header X-Forwarded-Host %[var(txn.host)]\n";
   if (tls_) {
     o << "    http-request set-header X-Forwarded-Proto https if sg_tls\n"
          "    http-request set-header X-Forwarded-Port "
