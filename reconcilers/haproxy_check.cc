@@ -14,62 +14,13 @@
 #include <vector>
 
 #include "operator/common/process.h"
+#include "operator/common/scratch_dir.h"
 #include "reconcilers/haproxy/haproxy_renderer.h"
 
 namespace sg::haproxy {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A private directory removed on scope exit.
-class TempDir {
- public:
-  static sg::Result<TempDir> Create(const std::string& root) {
-    std::string base = root;
-    if (base.empty()) {
-      const char* env = std::getenv("TMPDIR");
-      base = env != nullptr && *env != '\0' ? env : "/tmp";
-    }
-    std::string templ = base + "/sg-haproxy-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) {
-      return sg::Internal("mkdtemp in " + base + ": " + strerror(errno));
-    }
-    return TempDir(templ);
-  }
-  TempDir(TempDir&& o) noexcept : path_(std::exchange(o.path_, std::string())) {}
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-  ~TempDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  explicit TempDir(std::string p) : path_(std::move(p)) {}
-  std::string path_;
-};
-
-sg::Status WriteFile(const fs::path& path, const std::string& content) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return sg::Internal("mkdir " + path.parent_path().string() + ": " + ec.message());
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(content.data(), static_cast<std::streamsize>(content.size()));
-  f.close();
-  if (!f) return sg::Internal("cannot write " + path.string());
-  return sg::OkStatus();
-}
-
-bool IsRelativeInside(const std::string& p) {
-  if (p.empty() || p[0] == '/') return false;
-  for (const auto& part : fs::path(p)) {
-    if (part == "..") return false;
-  }
-  return true;
-}
 
 bool IsSummary(std::string_view msg) {
   return msg.find("Error(s) found in configuration file") != std::string_view::npos ||
@@ -83,16 +34,11 @@ ExecHaproxyValidator::ExecHaproxyValidator(std::string haproxy_binary, std::stri
 
 sg::Status ExecHaproxyValidator::Validate(const std::string& config,
                                           const std::map<std::string, std::string>& files) const {
-  auto dir = TempDir::Create(temp_root_);
+  auto dir = sg::ScratchDir::Create(temp_root_, "sg-haproxy");
   if (!dir.ok()) return dir.error();
   const std::string& d = dir->path();
-  for (const auto& [name, content] : files) {
-    if (!IsRelativeInside(name)) {
-      return sg::Internal("validation file \"" + name + "\" is not a relative path");
-    }
-    if (auto st = WriteFile(fs::path(d) / name, content); !st.ok()) return st;
-  }
-  if (auto st = WriteFile(fs::path(d) / "haproxy.cfg", config); !st.ok()) return st;
+  if (auto st = dir->WriteAll(files); !st.ok()) return st;
+  if (auto st = dir->Write("haproxy.cfg", config); !st.ok()) return st;
   // -c binds nothing: any address names the listeners.
   sg::ProcessOptions options;
   options.timeout = std::chrono::seconds(60);

@@ -18,53 +18,12 @@
 
 #include "operator/common/nginx_output.h"
 #include "operator/common/process.h"
+#include "operator/common/scratch_dir.h"
 
 namespace sg::nginx {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A private directory removed on scope exit.
-class TempDir {
- public:
-  static sg::Result<TempDir> Create(const std::string& root) {
-    std::string base = root;
-    if (base.empty()) {
-      const char* env = std::getenv("TMPDIR");
-      base = env != nullptr && *env != '\0' ? env : "/tmp";
-    }
-    std::string templ = base + "/sg-nginx-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) {
-      return sg::Internal("mkdtemp in " + base + ": " + strerror(errno));
-    }
-    return TempDir(templ);
-  }
-  TempDir(TempDir&& o) noexcept : path_(std::exchange(o.path_, std::string())) {}
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-  ~TempDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  explicit TempDir(std::string p) : path_(std::move(p)) {}
-  std::string path_;
-};
-
-sg::Status WriteFile(const fs::path& path, const std::string& content) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return sg::Internal("mkdir " + path.parent_path().string() + ": " + ec.message());
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(content.data(), static_cast<std::streamsize>(content.size()));
-  f.close();
-  if (!f) return sg::Internal("cannot write " + path.string());
-  return sg::OkStatus();
-}
 
 sg::Result<std::string> ReadFile(const fs::path& path) {
   std::ifstream f(path, std::ios::binary);
@@ -74,14 +33,6 @@ sg::Result<std::string> ReadFile(const fs::path& path) {
   return s.str();
 }
 
-bool IsRelativeInside(const std::string& p) {
-  if (p.empty() || p[0] == '/') return false;
-  for (const auto& part : fs::path(p)) {
-    if (part == "..") return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 ExecNginxValidator::ExecNginxValidator(std::string nginx_binary, std::string temp_root)
@@ -89,16 +40,11 @@ ExecNginxValidator::ExecNginxValidator(std::string nginx_binary, std::string tem
 
 sg::Status ExecNginxValidator::Validate(const std::string& config,
                                         const std::map<std::string, std::string>& files) const {
-  auto dir = TempDir::Create(temp_root_);
+  auto dir = sg::ScratchDir::Create(temp_root_, "sg-nginx");
   if (!dir.ok()) return dir.error();
   const std::string& d = dir->path();
-  for (const auto& [name, content] : files) {
-    if (!IsRelativeInside(name)) {
-      return sg::Internal("validation file \"" + name + "\" is not a relative path");
-    }
-    if (auto st = WriteFile(fs::path(d) / name, content); !st.ok()) return st;
-  }
-  if (auto st = WriteFile(fs::path(d) / "nginx.conf", config); !st.ok()) return st;
+  if (auto st = dir->WriteAll(files); !st.ok()) return st;
+  if (auto st = dir->Write("nginx.conf", config); !st.ok()) return st;
   // nginx -t opens the error log named at build time before it reads the
   // config; -e stderr avoids /var/log. The temp dirs of the config must exist.
   std::error_code ec;
@@ -114,7 +60,7 @@ sg::Status ExecNginxValidator::Validate(const std::string& config,
 }
 
 sg::Result<SelfSignedCertificate> GenerateSelfSignedCertificate(const std::string& openssl_binary) {
-  auto dir = TempDir::Create("");
+  auto dir = sg::ScratchDir::Create("", "sg-nginx");
   if (!dir.ok()) return dir.error();
   std::string cert = dir->path() + "/cert.pem";
   std::string key = dir->path() + "/key.pem";

@@ -20,6 +20,7 @@
 #include "operator/agent/http_client.h"
 #include "operator/agent/listener_holder.h"
 #include "operator/agent/listener_link.h"
+#include "operator/testing/body_counting_client.h"
 
 namespace sg::agent {
 namespace {
@@ -98,28 +99,9 @@ TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
   ASSERT_TRUE(haproxy.Alive());
 
   // One keep-alive connection, never resending: every failure counts.
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::map<std::string, int> seen;  // body -> count; "" = failed request
-  std::thread client([&] {
-    HttpClient http(HttpEndpoint{"127.0.0.1", static_cast<std::uint16_t>(port), ""});
-    while (!stop.load()) {
-      auto r = http.Do(HttpCall{}, 2000ms);
-      std::lock_guard<std::mutex> lock(mu);
-      ++seen[r.ok() && r->status == 200 ? r->body : ""];
-    }
-  });
-  auto count = [&](const std::string& body) {
-    std::lock_guard<std::mutex> lock(mu);
-    return seen[body];
-  };
-  auto wait_for = [&](const std::string& body, int n) {
-    const auto end = std::chrono::steady_clock::now() + 20s;
-    while (count(body) < n && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(10ms);
-    }
-    return count(body) >= n;
-  };
+  testing::BodyCountingClient client(port);
+  auto count = [&](const std::string& body) { return client.Count(body); };
+  auto wait_for = [&](const std::string& body, int n) { return client.WaitFor(body, n); };
   EXPECT_TRUE(wait_for("v1", 50));
 
   // Reloads that take: each answer after it comes from the new worker.
@@ -145,15 +127,14 @@ TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
   EXPECT_TRUE(wait_for("v4", v4_before + 50));
   EXPECT_TRUE(haproxy.Alive());
 
-  stop = true;
-  client.join();
+  client.Stop();
   haproxy.Stop(5000ms);
   EXPECT_FALSE(haproxy.Alive());
   holder.Stop();
   holder_thread.join();
   fs::remove_all(dir);
 
-  std::lock_guard<std::mutex> lock(mu);
+  auto seen = client.Seen();
   EXPECT_EQ(seen[""], 0) << "v1=" << seen["v1"] << " v2=" << seen["v2"] << " v3=" << seen["v3"]
                          << " v4=" << seen["v4"] << " bad=" << seen["bad"];
   EXPECT_EQ(seen["bad"], 0);

@@ -18,6 +18,7 @@
 #include "operator/agent/listener_holder.h"
 #include "operator/agent/listener_link.h"
 #include "operator/agent/nginx_process.h"
+#include "operator/testing/body_counting_client.h"
 
 namespace sg::agent {
 namespace {
@@ -57,28 +58,9 @@ TEST(ListenerHandoverNginxTest, NoConnectionIsRefusedWhileProxiesAreReplaced) {
   old_nginx->SetInheritedSockets((*old_link)->Fds());
   ASSERT_TRUE(old_nginx->Start().ok());
 
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::map<std::string, int> seen;  // body -> count; "" = failed request
-  std::thread client([&] {
-    HttpClient http(HttpEndpoint{"127.0.0.1", static_cast<std::uint16_t>(port), ""});
-    while (!stop.load()) {
-      auto r = http.Do(HttpCall{}, 2000ms);
-      std::lock_guard<std::mutex> lock(mu);
-      ++seen[r.ok() && r->status == 200 ? r->body : ""];
-    }
-  });
-  auto count = [&](const std::string& body) {
-    std::lock_guard<std::mutex> lock(mu);
-    return seen[body];
-  };
-  auto wait_for = [&](const std::string& body, int n) {
-    const auto end = std::chrono::steady_clock::now() + 20s;
-    while (count(body) < n && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(10ms);
-    }
-    return count(body) >= n;
-  };
+  testing::BodyCountingClient client(port);
+  auto count = [&](const std::string& body) { return client.Count(body); };
+  auto wait_for = [&](const std::string& body, int n) { return client.WaitFor(body, n); };
   EXPECT_TRUE(wait_for("old", 50));
 
   // The new task attaches and starts before the old one stops.
@@ -96,14 +78,13 @@ TEST(ListenerHandoverNginxTest, NoConnectionIsRefusedWhileProxiesAreReplaced) {
   WriteConfig(dir / "new", port, "reloaded");
   ASSERT_TRUE(new_nginx.Reload().ok());
   EXPECT_TRUE(wait_for("reloaded", 200));
-  stop = true;
-  client.join();
+  client.Stop();
   new_nginx.Stop(5000ms);
   holder.Stop();
   holder_thread.join();
   fs::remove_all(dir);
 
-  std::lock_guard<std::mutex> lock(mu);
+  auto seen = client.Seen();
   EXPECT_EQ(seen[""], 0) << "old=" << seen["old"] << " new=" << seen["new"]
                          << " reloaded=" << seen["reloaded"];
   EXPECT_GT(seen["old"], 0);

@@ -1,5 +1,7 @@
 #include "operator/testing/sample_traffic_models.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <optional>
 #include <utility>
@@ -228,6 +230,50 @@ const std::vector<SampleModel>& SampleModels() {
       {"wildcard_host", WildcardHost},
   };
   return cases;
+}
+
+model::TrafficModel ShopAndBlogModel(bool tls) {
+  model::TrafficModel m;
+  m.settings.certs_dir = "/run/secrets";
+  model::Upstream u;
+  u.name = "r.shop.0";
+  u.route = "shop";
+  u.servers.push_back({"10.0.1.7:8080", 1});
+  m.upstreams.push_back(u);
+  model::Server s;
+  s.hosts = {"shop.example.com"};
+  if (tls) s.tls = model::TlsCertificate{"shop-tls", "shop-tls"};
+  model::Location l;
+  l.route = "shop";
+  l.backends = {{"r.shop.0", 1, false}};
+  s.locations.push_back(l);
+  m.servers.push_back(s);
+  model::Server other;
+  other.hosts = {"blog.example.com"};
+  model::Location lb;
+  lb.route = "blog";
+  other.locations.push_back(lb);
+  m.servers.push_back(other);
+  model::ResolveSelections(m);
+  return m;
+}
+
+void ShuffleModelLists(model::TrafficModel& m, std::mt19937& rng) {
+  auto mix = [&](auto& v) { std::shuffle(v.begin(), v.end(), rng); };
+  mix(m.upstreams);
+  for (model::Upstream& u : m.upstreams) mix(u.servers);
+  mix(m.servers);
+  for (model::Server& s : m.servers) {
+    mix(s.hosts);
+    mix(s.locations);
+    for (model::Location& l : s.locations) mix(l.backends);
+  }
+  mix(m.redirects);
+  mix(m.passthrough);
+  for (model::PassthroughRoute& p : m.passthrough) {
+    mix(p.hosts);
+    mix(p.upstream.servers);
+  }
 }
 
 }  // namespace sg::samples

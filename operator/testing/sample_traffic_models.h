@@ -4,6 +4,7 @@
 // so the engines can be compared feature by feature. Test-only (sg_testing).
 
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,13 @@ const std::vector<SampleModel>& SampleModels();
 
 // The model as the builder hands it over: every selection resolved.
 model::TrafficModel Resolved(model::TrafficModel m);
+
+// Two routes for the data-plane tests: "shop" (one upstream r.shop.0 with
+// one server, optionally TLS with certificate and key "shop-tls" under
+// /run/secrets) and "blog" (no backend). Selections resolved.
+model::TrafficModel ShopAndBlogModel(bool tls);
+
+// Shuffles every list of the model (renders must not depend on input order).
+void ShuffleModelLists(model::TrafficModel& m, std::mt19937& rng);
 
 }  // namespace sg::samples

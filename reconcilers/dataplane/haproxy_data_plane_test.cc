@@ -10,6 +10,7 @@
 
 #include "operator/testing/fake_haproxy_validator.h"
 #include "reconcilers/model/backend_selection.h"
+#include "operator/testing/sample_traffic_models.h"
 
 namespace sg::dataplane {
 namespace {
@@ -23,31 +24,7 @@ haproxy::RenderOptions Options() {
   return o;
 }
 
-TrafficModel Model(bool tls) {
-  TrafficModel m;
-  m.settings.certs_dir = "/run/secrets";
-  model::Upstream u;
-  u.name = "r.shop.0";
-  u.route = "shop";
-  u.servers.push_back({"10.0.1.7:8080", 1});
-  m.upstreams.push_back(u);
-  model::Server s;
-  s.hosts = {"shop.example.com"};
-  if (tls) s.tls = model::TlsCertificate{"shop-tls", "shop-tls"};
-  model::Location l;
-  l.route = "shop";
-  l.backends = {{"r.shop.0", 1, false}};
-  s.locations.push_back(l);
-  m.servers.push_back(s);
-  model::Server other;
-  other.hosts = {"blog.example.com"};
-  model::Location lb;
-  lb.route = "blog";
-  other.locations.push_back(lb);
-  m.servers.push_back(other);
-  model::ResolveSelections(m);
-  return m;
-}
+TrafficModel Model(bool tls) { return samples::ShopAndBlogModel(tls); }
 
 size_t LineOf(const EngineConfig& c, const std::string& route) {
   auto it = std::find(c.route_of_line.begin(), c.route_of_line.end(), route);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "reconcilers/model/backend_selection.h"
+#include "operator/testing/sample_traffic_models.h"
 
 namespace sg::dataplane {
 namespace {
@@ -19,30 +20,7 @@ nginx::RenderOptions Paths() {
   return o;
 }
 
-TrafficModel Model() {
-  TrafficModel m;
-  m.settings.certs_dir = "/run/secrets";
-  model::Upstream u;
-  u.name = "r.shop.0";
-  u.servers.push_back({"10.0.1.7:8080", 1});
-  m.upstreams.push_back(u);
-  model::Server s;
-  s.hosts = {"shop.example.com"};
-  s.tls = model::TlsCertificate{"shop-tls", "shop-tls"};
-  model::Location l;
-  l.route = "shop";
-  l.backends = {{"r.shop.0", 1, false}};
-  s.locations.push_back(l);
-  m.servers.push_back(s);
-  model::Server other;
-  other.hosts = {"blog.example.com"};
-  model::Location lb;
-  lb.route = "blog";
-  other.locations.push_back(lb);
-  m.servers.push_back(other);
-  model::ResolveSelections(m);
-  return m;
-}
+TrafficModel Model() { return samples::ShopAndBlogModel(true); }
 
 TEST(NginxDataPlaneTest, ErrorLineOfNginxMessages) {
   EXPECT_EQ(NginxErrorLine("[emerg] unknown directive \"x\" in nginx.conf:42"), 42);

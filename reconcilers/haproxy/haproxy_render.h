@@ -12,9 +12,17 @@
 
 #include "reconcilers/haproxy/haproxy_renderer.h"
 #include "reconcilers/haproxy/haproxy_writer.h"
+#include "reconcilers/model/render_order.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::haproxy::internal {
+
+using model::BasePath;
+using model::JoinCertPath;
+using model::LocationLess;
+using model::SortedHosts;
+using model::SortedPtrs;
+using model::SortedServers;
 
 // A virtual host with its hosts and locations in match order (longest context
 // root first; one location per context root).
@@ -53,18 +61,6 @@ struct Variant {
   const model::Location* location;
   std::string id;  // value of txn.sg_loc: the route, or "route:N"
 };
-
-// "certs/shop-tls": certificate paths as the config names them.
-std::string JoinCertPath(const model::Settings& s, const std::string& file);
-
-// Strips trailing slashes: "/api/" and "/api" are one context root; "/" stays "/".
-std::string_view BasePath(std::string_view path);
-
-// Sorted, de-duplicated views of `hosts`.
-std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts);
-
-// An upstream's servers by address.
-std::vector<const model::UpstreamServer*> SortedServers(const model::Upstream& u);
 
 // Whether a TLS certificate's key file needs `ssl-load-extra-del-ext`
 // ("x.crt" + "x.key"); keys in the certificate file or in "<cert>.key" do not.

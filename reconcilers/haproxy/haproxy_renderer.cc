@@ -13,23 +13,11 @@
 
 #include "reconcilers/haproxy/haproxy_render.h"
 #include "reconcilers/haproxy/haproxy_writer.h"
+#include "reconcilers/model/model_strings.h"
 
 namespace sg::haproxy {
 namespace internal {
 namespace {
-
-template <class T, class Less>
-std::vector<const T*> SortedPtrs(const std::vector<T>& v, Less less) {
-  std::vector<const T*> out;
-  out.reserve(v.size());
-  for (const T& x : v) out.push_back(&x);
-  std::sort(out.begin(), out.end(), [&](const T* a, const T* b) { return less(*a, *b); });
-  return out;
-}
-
-bool LocationLess(const model::Location* a, const model::Location* b) {
-  return std::tie(a->path, a->route) < std::tie(b->path, b->route);
-}
 
 // HAProxy's lookup of a separate key (ssl_sock_load_files_by_bundle et al.):
 // "<cert>.key", or with ssl-load-extra-del-ext the certificate path up to its
@@ -42,31 +30,6 @@ std::string ExtraKeyPath(const std::string& cert, bool del_ext) {
 }
 
 }  // namespace
-
-std::string JoinCertPath(const model::Settings& s, const std::string& file) {
-  if (file.empty() || file[0] == '/' || s.certs_dir.empty()) return file;
-  std::string p = s.certs_dir;
-  if (p.back() != '/') p.push_back('/');
-  return p + file;
-}
-
-std::string_view BasePath(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  return path.empty() ? std::string_view("/") : path;
-}
-
-std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts) {
-  std::vector<std::string_view> out(hosts.begin(), hosts.end());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-std::vector<const model::UpstreamServer*> SortedServers(const model::Upstream& u) {
-  return SortedPtrs(u.servers, [](const model::UpstreamServer& a, const model::UpstreamServer& b) {
-    return std::tie(a.address, a.weight) < std::tie(b.address, b.weight);
-  });
-}
 
 bool KeyNeedsDelExt(const model::TlsCertificate& tls) {
   return tls.key_file != tls.certificate_file &&
@@ -183,12 +146,7 @@ RenderedConfig RenderHaproxy(const model::TrafficModel& model, const RenderOptio
   auto [text, runs] = internal::ConfigRenderer(model, options).Render();
   RenderedConfig out;
   out.text = std::move(text);
-  size_t lines = 0;
-  for (const LineRun& run : runs) lines += run.lines;
-  out.route_of_line.reserve(lines);
-  for (const LineRun& run : runs) {
-    out.route_of_line.insert(out.route_of_line.end(), run.lines, std::string(run.route));
-  }
+  out.route_of_line = model::RouteOfLines(runs);
   return out;
 }
 
@@ -253,15 +211,22 @@ class ModelChecker {
 sg::Status CheckModel(const model::TrafficModel& m) {
   using namespace model;  // NOLINT(build/namespaces): the model's types only
   ModelChecker c;
-  c.OptionalWord("", "settings.status_address", m.settings.status_address);
-  c.OptionalWord("", "settings.certs_dir", m.settings.certs_dir);
-  c.Word("", "settings.rate_limit_zone_size", m.settings.rate_limit_zone_size);
-  auto upstream = [&](std::string_view route, const Upstream& u) {
-    c.Name(route, "upstream name", u.name);
-    c.OptionalArg(route, "sticky cookie", u.sticky_cookie);
-    for (const UpstreamServer& s : u.servers) c.Word(route, "upstream server", s.address);
-  };
-  for (const Upstream& u : m.upstreams) upstream(u.route, u);
+  ForEachModelString(m, [&](const ModelString& s) {
+    switch (s.role) {
+      case StringRole::kWord:
+        c.Word(s.route, s.field, s.value);
+        break;
+      case StringRole::kName:
+        c.Name(s.route, s.field, s.value);
+        break;
+      case StringRole::kArg:
+        c.OptionalArg(s.route, s.field, s.value);
+        break;
+      case StringRole::kQuoted:
+        c.Quoted(s.route, s.field, s.value);
+        break;
+    }
+  });
 
   bool del_ext = false;
   auto joined = [&](const TlsCertificate& t) {
@@ -274,53 +239,16 @@ sg::Status CheckModel(const model::TrafficModel& m) {
   for (const HostRedirect& r : m.redirects) {
     if (r.tls) del_ext = del_ext || internal::KeyNeedsDelExt(joined(*r.tls));
   }
-  auto tls = [&](std::string_view route, const std::optional<TlsCertificate>& t) {
-    if (!t) return;
-    c.Word(route, "certificate", t->certificate_file);
-    c.Word(route, "key", t->key_file);
-    if (!internal::KeyLoadable(joined(*t), del_ext)) {
-      c.Fail(fmt::format(
-          "route \"{}\": HAProxy cannot load key \"{}\" for certificate \"{}\": put the key in "
-          "the certificate file{}",
-          route, t->key_file, t->certificate_file,
-          del_ext ? " or name it like the other keys (the certificate name with its extension "
-                    "replaced by .key)"
-                  : " or name it \"" + t->certificate_file + ".key\""));
-    }
-  };
-  auto selection = [&](std::string_view route, const BackendSelection& s) {
-    for (const WeightedUpstream& w : s.split) c.Name(route, "backend", w.upstream);
-    for (const WeightedUpstream& w : s.canary_split) c.Name(route, "backend", w.upstream);
-    c.OptionalArg(route, "sticky cookie", s.sticky_cookie);
-  };
-  for (const Server& s : m.servers) {
-    std::string_view route = s.locations.empty() ? std::string_view() : s.locations[0].route;
-    for (const std::string& h : s.hosts) c.Word(route, "host", h);
-    tls(route, s.tls);
-    for (const Location& l : s.locations) {
-      c.Name(l.route, "route name", l.route);
-      c.Word(l.route, "path", l.path);
-      if (l.rewrite) c.Word(l.route, "rewrite", *l.rewrite);
-      for (const BackendRef& b : l.backends) c.Name(l.route, "backend", b.upstream);
-      selection(l.route, l.selection);
-      c.OptionalArg(l.route, "canary header name", l.canary.header_name);
-      c.Quoted(l.route, "canary header value", l.canary.header_value);
-      c.OptionalArg(l.route, "canary cookie name", l.canary.cookie_name);
-      c.Quoted(l.route, "canary cookie value", l.canary.cookie_value);
-    }
-  }
-  for (const HostRedirect& r : m.redirects) {
-    c.Name(r.route, "route name", r.route);
-    c.Word(r.route, "redirect from", r.from_host);
-    c.Word(r.route, "redirect to", r.to_url);
-    tls(r.route, r.tls);
-  }
-  for (const PassthroughRoute& p : m.passthrough) {
-    c.Name(p.route, "route name", p.route);
-    for (const std::string& h : p.hosts) c.Word(p.route, "host", h);
-    upstream(p.route, p.upstream);
-    selection(p.route, p.selection);
-  }
+  ForEachCertificate(m, [&](std::string_view route, const TlsCertificate& t) {
+    if (internal::KeyLoadable(joined(t), del_ext)) return;
+    c.Fail(fmt::format(
+        "route \"{}\": HAProxy cannot load key \"{}\" for certificate \"{}\": put the key in "
+        "the certificate file{}",
+        route, t.key_file, t.certificate_file,
+        del_ext ? " or name it like the other keys (the certificate name with its extension "
+                  "replaced by .key)"
+                : " or name it \"" + t.certificate_file + ".key\""));
+  });
   return c.status();
 }
 

@@ -126,25 +126,6 @@ TEST_P(HaproxyGoldenTest, ModelIsExpressible) {
   EXPECT_TRUE(st.ok()) << st.error().ToString();
 }
 
-// Shuffles every list of the model.
-void Permute(TrafficModel& m, std::mt19937& rng) {
-  auto mix = [&](auto& v) { std::shuffle(v.begin(), v.end(), rng); };
-  mix(m.upstreams);
-  for (Upstream& u : m.upstreams) mix(u.servers);
-  mix(m.servers);
-  for (Server& s : m.servers) {
-    mix(s.hosts);
-    mix(s.locations);
-    for (Location& l : s.locations) mix(l.backends);
-  }
-  mix(m.redirects);
-  mix(m.passthrough);
-  for (PassthroughRoute& p : m.passthrough) {
-    mix(p.hosts);
-    mix(p.upstream.servers);
-  }
-}
-
 TEST_P(HaproxyGoldenTest, DeterministicWhateverTheInputOrder) {
   TrafficModel m = GetParam().build();
   std::string first = Render(m);
@@ -152,7 +133,7 @@ TEST_P(HaproxyGoldenTest, DeterministicWhateverTheInputOrder) {
   std::mt19937 rng(42);
   for (int i = 0; i < 5; ++i) {
     TrafficModel p = m;
-    Permute(p, rng);
+    samples::ShuffleModelLists(p, rng);
     EXPECT_EQ(first, Render(p)) << "permutation " << i;
   }
 }

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "operator/testing/loopback_http.h"
 #include "operator/testing/sample_traffic_models.h"
 #include "reconcilers/haproxy/haproxy_renderer.h"
 #include "reconcilers/model/backend_selection.h"
@@ -45,56 +46,11 @@ using samples::Up;
 const char* const kHaproxy = "/usr/sbin/haproxy";
 const char* const kNginx = "/usr/sbin/nginx";
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using sg::testing::Curl;
+using sg::testing::HeaderValue;
+using Response = sg::testing::CurlResponse;
 
-struct Response {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
-
-// curl keeps the test free of an HTTP and TLS client of its own.
-Response Curl(const std::string& args) {
-  std::string cmd = "curl -sk --max-time 5 -D - -o - -w '\n%{http_code}' " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  pclose(p);
-  Response r;
-  size_t nl = out.rfind('\n');
-  if (nl == std::string::npos) return r;
-  r.status = std::atoi(out.c_str() + nl + 1);
-  out.resize(nl);
-  size_t split = out.find("\r\n\r\n");
-  if (split != std::string::npos) {
-    r.headers = out.substr(0, split);
-    r.body = out.substr(split + 4);
-  }
-  return r;
-}
-
-std::string HeaderValue(const std::string& headers, const std::string& name) {
-  std::istringstream in(headers);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.size() > name.size() && strncasecmp(line.c_str(), name.c_str(), name.size()) == 0 &&
-        line[name.size()] == ':') {
-      return line.substr(name.size() + 2);
-    }
-  }
-  return "";
-}
+int FreePort() { return sg::testing::FreeLoopbackPort(); }
 
 std::string ReadAll(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -69,34 +69,6 @@ bool IsSafeQuoted(std::string_view s) {
 bool IsSafeName(std::string_view s) { return All(s, NameChar); }
 bool IsSafeArg(std::string_view s) { return All(s, ArgChar); }
 
-Writer::Writer(size_t reserve) { s_.reserve(reserve); }
-
-void Writer::CountLines(std::string_view v) {
-  size_t n = 0;
-  const char* p = v.data();
-  const char* end = p + v.size();
-  while (p != end) {
-    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
-    if (nl == nullptr) break;
-    ++n;
-    p = static_cast<const char*>(nl) + 1;
-  }
-  if (n > 0) AddLines(n);
-}
-
-Writer& Writer::Append(Writer&& other) {
-  s_.append(other.s_);
-  auto run = other.runs_.begin();
-  if (run != other.runs_.end() && !runs_.empty() && runs_.back().route == run->route) {
-    runs_.back().lines += run->lines;
-    ++run;
-  }
-  runs_.insert(runs_.end(), run, other.runs_.end());
-  other.s_.clear();
-  other.runs_.clear();
-  return *this;
-}
-
 Writer& operator<<(Writer& w, Word x) { return Sanitized(w, x.v, WordChar); }
 Writer& operator<<(Writer& w, Name x) { return Sanitized(w, x.v, NameChar); }
 Writer& operator<<(Writer& w, Arg x) { return Sanitized(w, x.v, ArgChar); }

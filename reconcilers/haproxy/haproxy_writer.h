@@ -18,15 +18,10 @@
 #include <string_view>
 #include <vector>
 
+#include "reconcilers/model/line_writer.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::haproxy {
-
-// `lines` consecutive lines written for `route` ("" for shared lines).
-struct LineRun {
-  std::string_view route;
-  size_t lines = 0;
-};
 
 // A word HAProxy reads as one argument: printable ASCII without whitespace,
 // quotes, backslash or '#'.
@@ -39,75 +34,15 @@ bool IsSafeName(std::string_view s);
 // A sample fetch argument (header or cookie name): letters, digits and "_.-".
 bool IsSafeArg(std::string_view s);
 
-// Appends text to one reserved string, like the nginx writer: no streams and
-// no regexes, so 10,000 routes render in well under 100 ms. Line attribution
-// counts the newlines of each appended piece and extends the current run.
-//
-// Not thread-safe; one per render. The route views must outlive the writer
-// (they point into the model being rendered).
-class Writer {
+// The engine's writer: model::LineWriter (text and line attribution) plus
+// its escaping manipulators. Not thread-safe; one per render.
+class Writer : public model::LineWriter<Writer> {
  public:
-  explicit Writer(size_t reserve);
-
-  Writer& operator<<(std::string_view v) {
-    s_.append(v);
-    CountLines(v);
-    return *this;
-  }
-  Writer& operator<<(char c) {
-    s_.push_back(c);
-    if (c == '\n') AddLines(1);
-    return *this;
-  }
-  Writer& operator<<(long long n) {
-    fmt::format_int f(n);
-    s_.append(f.data(), f.size());
-    return *this;
-  }
-  Writer& operator<<(int n) { return *this << static_cast<long long>(n); }
-
-  // Appends `other`'s text and line runs; `other` is left empty.
-  Writer& Append(Writer&& other);
-
-  // The route of the lines completed from now on; "" for shared lines.
-  void SetRoute(std::string_view route) { route_ = route; }
-  std::string_view route() const { return route_; }
-
-  std::string TakeText() { return std::move(s_); }
-  std::vector<LineRun> TakeLineRuns() { return std::move(runs_); }
-
-  void Reserve(size_t more) { s_.reserve(s_.size() + more); }
-  size_t size() const { return s_.size(); }
-  bool empty() const { return s_.empty(); }
-
- private:
-  void CountLines(std::string_view v);
-  void AddLines(size_t n) {
-    if (!runs_.empty() && runs_.back().route == route_) {
-      runs_.back().lines += n;
-    } else {
-      runs_.push_back({route_, n});
-    }
-  }
-
-  std::string s_;
-  std::vector<LineRun> runs_;
-  std::string_view route_;
+  using LineWriter::LineWriter;
 };
 
-// Attributes the lines written in a scope to `route`, then restores the
-// previous route. Not thread-safe, like the writer it scopes.
-class RouteScope {
- public:
-  RouteScope(Writer& w, std::string_view route) : w_(w), previous_(w.route()) { w.SetRoute(route); }
-  ~RouteScope() { w_.SetRoute(previous_); }
-  RouteScope(const RouteScope&) = delete;
-  RouteScope& operator=(const RouteScope&) = delete;
-
- private:
-  Writer& w_;
-  std::string_view previous_;
-};
+using model::LineRun;
+using model::RouteScope;
 
 // Manipulators: `w << Word{host} << ' ' << Dur{timeout}`. Each replaces the
 // characters it cannot write with '_' (an empty word or name becomes "_").

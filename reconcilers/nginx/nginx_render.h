@@ -8,11 +8,19 @@
 #include <utility>
 #include <vector>
 
+#include "reconcilers/model/render_order.h"
 #include "reconcilers/model/traffic_model.h"
 #include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx/nginx_writer.h"
 
 namespace sg::nginx::internal {
+
+using model::BasePath;
+using model::JoinCertPath;
+using model::LocationLess;
+using model::SortedHosts;
+using model::SortedPtrs;
+using model::SortedServers;
 
 // A server with its hosts and locations in render order.
 struct SortedServer {
@@ -20,18 +28,6 @@ struct SortedServer {
   std::vector<std::string_view> hosts;
   std::vector<const model::Location*> locations;
 };
-
-// "certs/shop-tls": certificate paths as the config names them.
-std::string JoinCertPath(const model::Settings& s, const std::string& file);
-
-// Strips trailing slashes: "/api/" and "/api" are one context root; "/" stays "/".
-std::string_view BasePath(std::string_view path);
-
-// Sorted, de-duplicated views of `hosts`.
-std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts);
-
-// An upstream's servers by address.
-std::vector<const model::UpstreamServer*> SortedServers(const model::Upstream& u);
 
 // One render of one model. The servers are rendered first, into their own
 // buffer, because they register the maps, split_clients and rate-limit zones

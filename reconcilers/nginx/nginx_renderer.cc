@@ -10,52 +10,12 @@
 #include <tuple>
 #include <utility>
 
+#include "reconcilers/model/model_strings.h"
 #include "reconcilers/nginx/nginx_render.h"
 #include "reconcilers/nginx/nginx_writer.h"
 
 namespace sg::nginx {
 namespace internal {
-namespace {
-
-template <class T, class Less>
-std::vector<const T*> SortedPtrs(const std::vector<T>& v, Less less) {
-  std::vector<const T*> out;
-  out.reserve(v.size());
-  for (const T& x : v) out.push_back(&x);
-  std::sort(out.begin(), out.end(), [&](const T* a, const T* b) { return less(*a, *b); });
-  return out;
-}
-
-bool LocationLess(const model::Location* a, const model::Location* b) {
-  return std::tie(a->path, a->route) < std::tie(b->path, b->route);
-}
-
-}  // namespace
-
-std::string JoinCertPath(const model::Settings& s, const std::string& file) {
-  if (file.empty() || file[0] == '/' || s.certs_dir.empty()) return file;
-  std::string p = s.certs_dir;
-  if (p.back() != '/') p.push_back('/');
-  return p + file;
-}
-
-std::string_view BasePath(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  return path.empty() ? std::string_view("/") : path;
-}
-
-std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts) {
-  std::vector<std::string_view> out(hosts.begin(), hosts.end());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-std::vector<const model::UpstreamServer*> SortedServers(const model::Upstream& u) {
-  return SortedPtrs(u.servers, [](const model::UpstreamServer& a, const model::UpstreamServer& b) {
-    return std::tie(a.address, a.weight) < std::tie(b.address, b.weight);
-  });
-}
 
 ConfigRenderer::ConfigRenderer(const model::TrafficModel& model, const RenderOptions& options)
     : m_(model),
@@ -147,12 +107,7 @@ RenderedConfig RenderNginx(const model::TrafficModel& model, const RenderOptions
   auto [text, runs] = internal::ConfigRenderer(model, options).Render();
   RenderedConfig out;
   out.text = std::move(text);
-  size_t lines = 0;
-  for (const LineRun& run : runs) lines += run.lines;
-  out.route_of_line.reserve(lines);
-  for (const LineRun& run : runs) {
-    out.route_of_line.insert(out.route_of_line.end(), run.lines, std::string(run.route));
-  }
+  out.route_of_line = model::RouteOfLines(runs);
   return out;
 }
 
@@ -160,97 +115,33 @@ std::string RenderNginxConfig(const model::TrafficModel& model, const RenderOpti
   return internal::ConfigRenderer(model, options).Render().first;
 }
 
-namespace {
-
-// Keeps the first unsafe string it is shown. Not thread-safe; one per check.
-class StringChecker {
- public:
-  void Token(std::string_view route, std::string_view field, std::string_view v) {
-    if (!error_.empty() || IsSafeToken(v)) return;
-    error_ =
-        fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", route, field, v);
-  }
-  void OptionalToken(std::string_view route, std::string_view field, std::string_view v) {
-    if (!v.empty()) Token(route, field, v);
-  }
-  void Quoted(std::string_view route, std::string_view field, std::string_view v) {
-    if (!error_.empty() || IsSafeQuoted(v)) return;
-    error_ =
-        fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", route, field, v);
-  }
-  sg::Status status() const {
-    if (!error_.empty()) return sg::InvalidArgument(error_);
-    return sg::OkStatus();
-  }
-
- private:
-  std::string error_;
-};
-
-}  // namespace
-
 sg::Status CheckModelStrings(const model::TrafficModel& m) {
-  using namespace model;  // NOLINT(build/namespaces): the model's types only
-  StringChecker c;
-  c.OptionalToken("", "settings.status_address", m.settings.status_address);
-  c.OptionalToken("", "settings.certs_dir", m.settings.certs_dir);
-  c.Token("", "settings.rate_limit_zone_size", m.settings.rate_limit_zone_size);
-  auto upstream = [&](std::string_view route, const Upstream& u) {
-    c.Token(route, "upstream name", u.name);
-    c.OptionalToken(route, "sticky cookie", u.sticky_cookie);
-    for (const UpstreamServer& s : u.servers) c.Token(route, "upstream server", s.address);
-  };
-  for (const Upstream& u : m.upstreams) upstream(u.route, u);
-  auto tls = [&](std::string_view route, const std::optional<TlsCertificate>& t) {
-    if (!t) return;
-    c.Token(route, "certificate", t->certificate_file);
-    c.Token(route, "key", t->key_file);
-  };
-  auto selection = [&](std::string_view route, const BackendSelection& s) {
-    for (const WeightedUpstream& w : s.split) c.Token(route, "backend", w.upstream);
-    for (const WeightedUpstream& w : s.canary_split) c.Token(route, "backend", w.upstream);
-    c.OptionalToken(route, "sticky cookie", s.sticky_cookie);
-  };
-  for (const Server& s : m.servers) {
-    std::string_view route = s.locations.empty() ? std::string_view() : s.locations[0].route;
-    for (const std::string& h : s.hosts) c.Token(route, "host", h);
-    tls(route, s.tls);
-    for (const Location& l : s.locations) {
-      c.Token(l.route, "route name", l.route);
-      c.Token(l.route, "path", l.path);
-      if (l.rewrite) c.Token(l.route, "rewrite", *l.rewrite);
-      for (const BackendRef& b : l.backends) c.Token(l.route, "backend", b.upstream);
-      selection(l.route, l.selection);
-      c.OptionalToken(l.route, "canary header name", l.canary.header_name);
-      c.Quoted(l.route, "canary header value", l.canary.header_value);
-      c.OptionalToken(l.route, "canary cookie name", l.canary.cookie_name);
-      c.Quoted(l.route, "canary cookie value", l.canary.cookie_value);
+  std::string error;
+  model::ForEachModelString(m, [&](const model::ModelString& s) {
+    if (!error.empty()) return;
+    const bool ok =
+        s.role == model::StringRole::kQuoted ? IsSafeQuoted(s.value) : IsSafeToken(s.value);
+    if (!ok) {
+      error = fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", s.route,
+                          s.field, s.value);
     }
-  }
-  for (const HostRedirect& r : m.redirects) {
-    c.Token(r.route, "route name", r.route);
-    c.Token(r.route, "redirect from", r.from_host);
-    c.Token(r.route, "redirect to", r.to_url);
-    tls(r.route, r.tls);
-  }
-  for (const PassthroughRoute& p : m.passthrough) {
-    c.Token(p.route, "route name", p.route);
-    for (const std::string& h : p.hosts) c.Token(p.route, "host", h);
-    upstream(p.route, p.upstream);
-    selection(p.route, p.selection);
-  }
-  return c.status();
+  });
+  if (!error.empty()) return sg::InvalidArgument(error);
+  return sg::OkStatus();
 }
 
 sg::Status CheckRenderOptions(const RenderOptions& o) {
-  StringChecker c;
-  c.Token("", "pid_file", o.pid_file);
-  c.Token("", "error_log", o.error_log);
-  c.Token("", "access_log", o.access_log);
-  c.OptionalToken("", "temp_dir", o.temp_dir);
-  c.Token("", "stream_module", o.stream_module);
-  c.OptionalToken("", "user", o.user);
-  return c.status();
+  const std::pair<std::string_view, const std::string*> fields[] = {
+      {"pid_file", &o.pid_file},     {"error_log", &o.error_log},
+      {"access_log", &o.access_log}, {"stream_module", &o.stream_module},
+      {"temp_dir", &o.temp_dir},     {"user", &o.user}};
+  for (const auto& [field, value] : fields) {
+    const bool optional = field == "temp_dir" || field == "user";
+    if ((optional && value->empty()) || IsSafeToken(*value)) continue;
+    return sg::InvalidArgument(
+        fmt::format("route \"\": {} \"{}\" cannot be written into nginx.conf", field, *value));
+  }
+  return sg::OkStatus();
 }
 
 std::vector<std::string> CertificateFiles(const model::TrafficModel& m) {

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "operator/testing/loopback_http.h"
 #include "operator/testing/sample_traffic_models.h"
 #include "reconcilers/model/backend_selection.h"
 #include "reconcilers/nginx/nginx_writer.h"
@@ -134,25 +135,6 @@ TEST_P(GoldenTest, ModelStringsAreSafe) {
   EXPECT_TRUE(st.ok()) << st.error().ToString();
 }
 
-// Shuffles every list of the model.
-void Permute(TrafficModel& m, std::mt19937& rng) {
-  auto mix = [&](auto& v) { std::shuffle(v.begin(), v.end(), rng); };
-  mix(m.upstreams);
-  for (Upstream& u : m.upstreams) mix(u.servers);
-  mix(m.servers);
-  for (Server& s : m.servers) {
-    mix(s.hosts);
-    mix(s.locations);
-    for (Location& l : s.locations) mix(l.backends);
-  }
-  mix(m.redirects);
-  mix(m.passthrough);
-  for (PassthroughRoute& p : m.passthrough) {
-    mix(p.hosts);
-    mix(p.upstream.servers);
-  }
-}
-
 TEST_P(GoldenTest, DeterministicWhateverTheInputOrder) {
   TrafficModel m = GetParam().build();
   std::string first = Render(m);
@@ -160,7 +142,7 @@ TEST_P(GoldenTest, DeterministicWhateverTheInputOrder) {
   std::mt19937 rng(42);
   for (int i = 0; i < 5; ++i) {
     TrafficModel p = m;
-    Permute(p, rng);
+    samples::ShuffleModelLists(p, rng);
     EXPECT_EQ(first, Render(p)) << "permutation " << i;
   }
 }
@@ -292,56 +274,11 @@ TEST(RenderBenchmark, ThousandRoutesPassNginxTest) {
 // Real traffic through a rendered config: a proxy nginx in front of a backend
 // nginx that echoes which backend answered and the URI it received.
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using sg::testing::Curl;
+using sg::testing::HeaderValue;
+using Response = sg::testing::CurlResponse;
 
-struct Response {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
-
-// curl keeps the test free of an HTTP and TLS client of its own.
-Response Curl(const std::string& args) {
-  std::string cmd = "curl -sk --max-time 5 -D - -o - -w '\n%{http_code}' " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  pclose(p);
-  Response r;
-  size_t nl = out.rfind('\n');
-  if (nl == std::string::npos) return r;
-  r.status = std::atoi(out.c_str() + nl + 1);
-  out.resize(nl);
-  size_t split = out.find("\r\n\r\n");
-  if (split != std::string::npos) {
-    r.headers = out.substr(0, split);
-    r.body = out.substr(split + 4);
-  }
-  return r;
-}
-
-std::string HeaderValue(const std::string& headers, const std::string& name) {
-  std::istringstream in(headers);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.size() > name.size() && strncasecmp(line.c_str(), name.c_str(), name.size()) == 0 &&
-        line[name.size()] == ':') {
-      return line.substr(name.size() + 2);
-    }
-  }
-  return "";
-}
+int FreePort() { return sg::testing::FreeLoopbackPort(); }
 
 class NginxProcess {
  public:

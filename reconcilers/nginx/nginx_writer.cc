@@ -60,27 +60,12 @@ bool IsAlnum(char c) {
 bool IsSafeToken(std::string_view s) { return IsSafe(s, false); }
 bool IsSafeQuoted(std::string_view s) { return IsSafe(s, true); }
 
-Writer::Writer(size_t reserve) { s_.reserve(reserve); }
-
-void Writer::CountLines(std::string_view v) {
-  size_t n = 0;
-  const char* p = v.data();
-  const char* end = p + v.size();
-  while (p != end) {
-    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
-    if (nl == nullptr) break;
-    ++n;
-    p = static_cast<const char*>(nl) + 1;
-  }
-  if (n > 0) AddLines(n);
-}
-
 Writer& Writer::Token(std::string_view v) { return Sanitized(v, false); }
 
 Writer& Writer::Quoted(std::string_view v) {
-  s_.push_back('"');
+  raw().push_back('"');
   Sanitized(v, true);
-  s_.push_back('"');
+  raw().push_back('"');
   return *this;
 }
 
@@ -88,23 +73,10 @@ Writer& Writer::Quoted(std::string_view v) {
 // so no line is counted here.
 Writer& Writer::Sanitized(std::string_view v, bool quoted) {
   if (v.empty() && !quoted) {
-    s_.push_back('_');
+    raw().push_back('_');
     return *this;
   }
-  for (char c : v) s_.push_back(SafeChar(c, quoted) ? c : '_');
-  return *this;
-}
-
-Writer& Writer::Append(Writer&& other) {
-  s_.append(other.s_);
-  auto run = other.runs_.begin();
-  if (run != other.runs_.end() && !runs_.empty() && runs_.back().route == run->route) {
-    runs_.back().lines += run->lines;
-    ++run;
-  }
-  runs_.insert(runs_.end(), run, other.runs_.end());
-  other.s_.clear();
-  other.runs_.clear();
+  for (char c : v) raw().push_back(SafeChar(c, quoted) ? c : '_');
   return *this;
 }
 

@@ -17,15 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include "reconcilers/model/line_writer.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::nginx {
-
-// `lines` consecutive lines written for `route` ("" for shared lines).
-struct LineRun {
-  std::string_view route;
-  size_t lines = 0;
-};
 
 // A token nginx reads as one word: printable ASCII without whitespace, quotes,
 // backslash, ';', '{', '}', '$' or '#'.
@@ -34,82 +29,23 @@ bool IsSafeToken(std::string_view s);
 // without quotes, backslash or '$'.
 bool IsSafeQuoted(std::string_view s);
 
-// Appends text to one reserved string: rendering 10,000 routes must stay well
-// under 100 ms, so no streams and no regexes. Line attribution counts the
-// newlines of each appended piece and extends the current run.
-//
-// Not thread-safe; one per render. The route views must outlive the writer
-// (they point into the model being rendered).
-class Writer {
+// The engine's writer: model::LineWriter (text and line attribution) plus
+// its escaping manipulators. Not thread-safe; one per render.
+class Writer : public model::LineWriter<Writer> {
  public:
-  explicit Writer(size_t reserve);
-
-  Writer& operator<<(std::string_view v) {
-    s_.append(v);
-    CountLines(v);
-    return *this;
-  }
-  Writer& operator<<(char c) {
-    s_.push_back(c);
-    if (c == '\n') AddLines(1);
-    return *this;
-  }
-  Writer& operator<<(long long n) {
-    fmt::format_int f(n);
-    s_.append(f.data(), f.size());
-    return *this;
-  }
-  Writer& operator<<(int n) { return *this << static_cast<long long>(n); }
+  using LineWriter::LineWriter;
 
   // A model string as one nginx word; unsafe characters become '_'.
   Writer& Token(std::string_view v);
   // A model string between double quotes; unsafe characters become '_'.
   Writer& Quoted(std::string_view v);
 
-  // Appends `other`'s text and line runs; `other` is left empty.
-  Writer& Append(Writer&& other);
-
-  // The route of the lines completed from now on; "" for shared lines.
-  void SetRoute(std::string_view route) { route_ = route; }
-  std::string_view route() const { return route_; }
-
-  std::string TakeText() { return std::move(s_); }
-  // The routes of the lines written so far, one line per '\n', in order.
-  std::vector<LineRun> TakeLineRuns() { return std::move(runs_); }
-
-  void Reserve(size_t more) { s_.reserve(s_.size() + more); }
-  size_t size() const { return s_.size(); }
-  bool empty() const { return s_.empty(); }
-
  private:
-  void CountLines(std::string_view v);
-  void AddLines(size_t n) {
-    if (!runs_.empty() && runs_.back().route == route_) {
-      runs_.back().lines += n;
-    } else {
-      runs_.push_back({route_, n});
-    }
-  }
   Writer& Sanitized(std::string_view v, bool quoted);
-
-  std::string s_;
-  std::vector<LineRun> runs_;
-  std::string_view route_;
 };
 
-// Attributes the lines written in a scope to `route`, then restores the
-// previous route. Not thread-safe, like the writer it scopes.
-class RouteScope {
- public:
-  RouteScope(Writer& w, std::string_view route) : w_(w), previous_(w.route()) { w.SetRoute(route); }
-  ~RouteScope() { w_.SetRoute(previous_); }
-  RouteScope(const RouteScope&) = delete;
-  RouteScope& operator=(const RouteScope&) = delete;
-
- private:
-  Writer& w_;
-  std::string_view previous_;
-};
+using model::LineRun;
+using model::RouteScope;
 
 // Manipulators: `w << Tok(host) << ' ' << Dur{timeout}`.
 
