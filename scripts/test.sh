@@ -20,34 +20,42 @@ echo "== build ($(elapsed))"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 
-# Unit tests again under sanitizers, before the Swarm is brought up: they need
-# no cluster, and a finding fails the run early (every report aborts the
-# test). Trees are kept between runs (incremental). Debug keeps assertions
-# on; SG_SANITIZE builds at -O0 -g1. Leaks LeakSanitizer must ignore are
-# listed in operator/testing/sanitizer/lsan_suppressions.cc.
-# SG_SKIP_SANITIZERS=1 skips both phases (local iterations).
 phase_start=0
 phase() { phase_start=$(date +%s); echo "== $1 ($(elapsed))"; }
 phase_done() { echo "== $1 took $(( $(date +%s) - phase_start ))s"; }
-SAN_ENV=(ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1"
-  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-  LSAN_OPTIONS="print_suppressions=0"
-  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1")
-if [[ "${SG_SKIP_SANITIZERS:-0}" != 1 ]]; then
-  ASAN_BUILD="${SG_ASAN_BUILD_DIR:-$ROOT/build-asan}"
+
+# Unit tests first (no cluster needed): a failure shows early.
+phase "unit tests"
+unit_rc=0
+ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" --timeout 900 -L unit || unit_rc=$?
+phase_done "unit tests"
+
+# The unit tests again under sanitizers: ASan+UBSan for all of them, TSan
+# for the concurrent parts (work queue and controllers, the store, the
+# reconcilers). Their builds are most of the run's CPU, so they run in the
+# background at the lowest priority while the Swarm tests, which mostly wait
+# on the Swarm, run in the foreground; the log is printed when both are done.
+# Every report aborts its test. Debug keeps assertions on; SG_SANITIZE builds
+# at -O0 -g1. Leaks LeakSanitizer must ignore are listed in
+# operator/testing/sanitizer/lsan_suppressions.cc. Trees are kept between
+# runs (incremental). SG_SKIP_SANITIZERS=1 skips them (local iterations).
+sanitizers() {
+  local SAN_ENV=(ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1"
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+    LSAN_OPTIONS="print_suppressions=0"
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1")
+  local ASAN_BUILD="${SG_ASAN_BUILD_DIR:-$ROOT/build-asan}"
+  local TSAN_BUILD="${SG_TSAN_BUILD_DIR:-$ROOT/build-tsan}"
+  local TSAN_TARGETS=(loop_unit_tests store_unit_tests reconcilers_unit_tests)
   phase "asan+ubsan build (unit tests)"
   cmake -S "$ROOT" -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=Debug \
     -DSG_SANITIZE=address,undefined >/dev/null
   cmake --build "$ASAN_BUILD" -j"$(nproc)" --target sg_unit_tests
   phase_done "asan+ubsan build"
   phase "asan+ubsan unit tests"
-  env "${SAN_ENV[@]}" ctest --test-dir "$ASAN_BUILD" -L unit --output-on-failure -j"$(nproc)" \
-    --timeout 900
+  env "${SAN_ENV[@]}" ctest --test-dir "$ASAN_BUILD" -L unit --output-on-failure \
+    -j"$(nproc)" --timeout 900
   phase_done "asan+ubsan unit tests"
-
-  # The concurrent parts: work queue and controllers, the store, reconcilers.
-  TSAN_BUILD="${SG_TSAN_BUILD_DIR:-$ROOT/build-tsan}"
-  TSAN_TARGETS=(loop_unit_tests store_unit_tests reconcilers_unit_tests)
   phase "tsan build (${TSAN_TARGETS[*]})"
   cmake -S "$ROOT" -B "$TSAN_BUILD" -DCMAKE_BUILD_TYPE=Debug -DSG_SANITIZE=thread >/dev/null
   cmake --build "$TSAN_BUILD" -j"$(nproc)" --target "${TSAN_TARGETS[@]}"
@@ -55,14 +63,32 @@ if [[ "${SG_SKIP_SANITIZERS:-0}" != 1 ]]; then
   phase "tsan unit tests"
   # The tree's other test binaries are not built, so only the tests of those
   # above are listed (an unbuilt binary leaves one unlabelled placeholder).
-  env "${SAN_ENV[@]}" ctest --test-dir "$TSAN_BUILD" -L unit --output-on-failure -j"$(nproc)" \
-    --timeout 900
+  env "${SAN_ENV[@]}" ctest --test-dir "$TSAN_BUILD" -L unit --output-on-failure \
+    -j"$(nproc)" --timeout 900
   phase_done "tsan unit tests"
+}
+SAN_LOG="${SG_SANITIZER_LOG:-$BUILD/sanitizers.log}"
+san_pid=""
+if [[ "${SG_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== sanitizers started in the background ($(elapsed)); log: $SAN_LOG"
+  # Its own process group (set -m), so an interrupted run stops all of it;
+  # lowest priority for it and everything it starts.
+  set -m
+  (
+    renice -n 19 -p "$BASHPID" >/dev/null
+    sanitizers
+  ) >"$SAN_LOG" 2>&1 &
+  san_pid=$!
+  set +m
 fi
 
 cleanup() {
   local rc=$?
   echo "== teardown ($(elapsed))"
+  if [[ -n $san_pid ]] && kill -0 "$san_pid" 2>/dev/null; then
+    # Interrupted: stop the background job (its process group) we started.
+    kill -- -"$san_pid" 2>/dev/null || true
+  fi
   "$ROOT/e2e/cluster" down || true
   echo "== wall time: $(elapsed) (exit $rc)"
   exit $rc
@@ -76,14 +102,31 @@ SG_E2E_EXTRA_IMAGES=prometheus "$ROOT/e2e/images/build" --build-dir "$BUILD"
 eval "$("$ROOT/e2e/cluster" env)"
 export SG_TEST_DOCKER_HOST="$DOCKER_HOST"
 
-echo "== tests ($(elapsed))"
-# Unit and integration tests first, then the e2e suites: the e2e suites
-# leave the operator stack deployed for the next suite, and an operator
-# writing statuses would disturb the integration tests' exact checks (ctest
-# otherwise orders by the previous run's timings). Tests that share the Swarm
-# are RUN_SERIAL, unit tests run in parallel. Both runs always run.
-rc=0
-ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" --timeout 900 -LE e2e || rc=$?
-echo "== e2e suites ($(elapsed))"
+# Integration tests first, then the e2e suites: the e2e suites leave the
+# operator stack deployed for the next suite, and an operator writing
+# statuses would disturb the integration tests' exact checks (ctest
+# otherwise orders by the previous run's timings). Tests that share the
+# Swarm are RUN_SERIAL. Every phase runs whatever failed before it.
+rc=$unit_rc
+phase "integration tests"
+ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" --timeout 900 -L integration || rc=$?
+phase_done "integration tests"
+phase "e2e suites"
 ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" --timeout 900 -L e2e || rc=$?
+phase_done "e2e suites"
+
+if [[ -n $san_pid ]]; then
+  echo "== waiting for the sanitizers ($(elapsed))"
+  san_rc=0
+  wait "$san_pid" || san_rc=$?
+  san_pid=""
+  if ((san_rc != 0)); then
+    echo "== sanitizers FAILED (exit $san_rc); their log:"
+    cat "$SAN_LOG"
+    rc=$san_rc
+  else
+    # Phase lines and each test run's summary.
+    grep -E '^== |tests passed|Total Test time' "$SAN_LOG" || true
+  fi
+fi
 exit $rc
