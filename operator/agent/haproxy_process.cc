@@ -241,15 +241,6 @@ void ExecHaproxyProcess::Stop(std::chrono::milliseconds drain) {
   pid_ = 0;
 }
 
-bool ExecHaproxyProcess::Alive() {
-  if (pid_ == 0) return false;
-  int status = 0;
-  if (!Reaped(pid_, &status)) return true;
-  Log()->warn("haproxy exited pid={} {}", pid_, DescribeExit(status));
-  // Workers of a master that died abruptly keep the listeners.
-  kill(-pid_, SIGKILL);
-  pid_ = 0;
-  return false;
-}
+bool ExecHaproxyProcess::Alive() { return MasterAlive(&pid_, "haproxy"); }
 
 }  // namespace sg::agent

@@ -243,17 +243,7 @@ void ExecNginxProcess::Stop(std::chrono::milliseconds drain) {
 }
 
 bool ExecNginxProcess::Alive() {
-  if (pid_ == 0) return false;
-  int status = 0;
-  const pid_t r = waitpid(pid_, &status, WNOHANG);
-  if (r == 0) return true;
-  if (r == pid_) {
-    Log()->warn("nginx exited pid={} {}", pid_, DescribeExit(status));
-    // Workers of a master that died abruptly keep the listening sockets and
-    // would make the restart fail to bind: end the rest of its group.
-    kill(-pid_, SIGKILL);
-  }
-  pid_ = 0;
+  if (MasterAlive(&pid_, "nginx")) return true;
   running_globals_set_ = false;
   return false;
 }

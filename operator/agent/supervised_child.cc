@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "operator/runtime/logging.h"
+
 namespace sg::agent {
 namespace {
 
@@ -115,6 +117,19 @@ bool Reaped(pid_t pid, int* status) {
   if (pid <= 0) return true;
   const pid_t r = waitpid(pid, status, WNOHANG);
   return r == pid || (r < 0 && errno == ECHILD);
+}
+
+bool MasterAlive(pid_t* pid, const char* engine) {
+  if (*pid == 0) return false;
+  int status = 0;
+  const pid_t r = waitpid(*pid, &status, WNOHANG);
+  if (r == 0) return true;
+  if (r == *pid) {
+    runtime::NamedLogger("agent")->warn("{} exited pid={} {}", engine, *pid, DescribeExit(status));
+    kill(-*pid, SIGKILL);
+  }
+  *pid = 0;
+  return false;
 }
 
 int StopGroup(pid_t pid, int signal, std::chrono::milliseconds drain, bool* timed_out) {

@@ -39,6 +39,12 @@ std::set<pid_t> ChildrenOf(pid_t parent);
 // Reaps `pid` if it has exited: true (with its wait status) when it has.
 bool Reaped(pid_t pid, int* status);
 
+// Whether the master `*pid` still runs. If it exited: logs how (as
+// `engine`), kills the rest of its process group (workers of a master that
+// died abruptly keep the listening sockets, and a restart could not bind),
+// sets *pid to 0 and returns false. False at once when *pid is 0.
+bool MasterAlive(pid_t* pid, const char* engine);
+
 // Sends `signal` to `pid` and waits up to `drain` for it to exit; then kills
 // its whole process group and reaps it. Returns the wait status.
 int StopGroup(pid_t pid, int signal, std::chrono::milliseconds drain, bool* timed_out);

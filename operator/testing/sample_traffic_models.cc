@@ -258,6 +258,37 @@ model::TrafficModel ShopAndBlogModel(bool tls) {
   return m;
 }
 
+model::TrafficModel ManyRoutesModel(int n) {
+  model::TrafficModel m;
+  m.upstreams.reserve(2 * static_cast<size_t>(n));
+  m.servers.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    std::string r = "route-" + std::to_string(i);
+    std::string host_part = std::to_string(i / 250) + "." + std::to_string(i % 250) + ":8080";
+    model::Upstream a = Up(r + "-v1", {"10.1." + host_part, "10.2." + host_part});
+    model::Upstream b = Up(r + "-v2", {"10.3." + host_part});
+    model::Location l = Loc(r, i % 2 ? "/api" : "/", {{a.name, 90, false}, {b.name, 10, true}});
+    if (i % 3 == 0) l.canary = {"X-Canary", "always", "", ""};
+    if (i % 5 == 0) l.rate_limit = {100, 50};
+    m.upstreams.push_back(std::move(a));
+    m.upstreams.push_back(std::move(b));
+    m.servers.push_back(Srv({r + ".example.com"}, {std::move(l)}));
+  }
+  return m;
+}
+
+double BestMilliseconds(int runs, const std::function<void()>& fn) {
+  double best = 1e18;
+  for (int i = 0; i < runs; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    fn();
+    auto took = std::chrono::steady_clock::now() - start;
+    best = std::min(best,
+                    std::chrono::duration_cast<std::chrono::microseconds>(took).count() / 1000.0);
+  }
+  return best;
+}
+
 void ShuffleModelLists(model::TrafficModel& m, std::mt19937& rng) {
   auto mix = [&](auto& v) { std::shuffle(v.begin(), v.end(), rng); };
   mix(m.upstreams);

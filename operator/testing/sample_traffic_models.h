@@ -50,6 +50,14 @@ model::TrafficModel Resolved(model::TrafficModel m);
 // /run/secrets) and "blog" (no backend). Selections resolved.
 model::TrafficModel ShopAndBlogModel(bool tls);
 
+// `n` routes on their own hosts, each a weighted canary over two upstreams
+// (every third with a header rule, every fifth rate limited): the renderers'
+// benchmarks and checker timings. Selections not resolved.
+model::TrafficModel ManyRoutesModel(int n);
+
+// The best of `runs` timings of `fn`, in milliseconds (benchmarks print it).
+double BestMilliseconds(int runs, const std::function<void()>& fn);
+
 // Shuffles every list of the model (renders must not depend on input order).
 void ShuffleModelLists(model::TrafficModel& m, std::mt19937& rng);
 

@@ -87,7 +87,9 @@ int BackendLine(const EngineConfig& config, const std::string& message) {
 
 HaproxyDataPlane::HaproxyDataPlane(haproxy::HaproxyValidator& validator,
                                    haproxy::RenderOptions options, std::string openssl_binary)
-    : validator_(validator), options_(std::move(options)), openssl_(std::move(openssl_binary)) {}
+    : validator_(validator),
+      options_(std::move(options)),
+      placeholder_(std::move(openssl_binary)) {}
 
 EngineConfig HaproxyDataPlane::Render(const TrafficModel& model) const {
   haproxy::RenderedConfig rendered = haproxy::RenderHaproxy(model, options_);
@@ -95,17 +97,6 @@ EngineConfig HaproxyDataPlane::Render(const TrafficModel& model) const {
   out.text = std::move(rendered.text);
   out.route_of_line = std::move(rendered.route_of_line);
   return out;
-}
-
-Result<nginx::SelfSignedCertificate> HaproxyDataPlane::Placeholder() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!placeholder_) {
-    // The same throw-away certificate the nginx engine checks with.
-    auto cert = nginx::GenerateSelfSignedCertificate(openssl_);
-    if (!cert.ok()) return cert.error();
-    placeholder_ = *cert;
-  }
-  return *placeholder_;
 }
 
 CheckOutcome HaproxyDataPlane::Check(const TrafficModel& model, const EngineConfig& config) {
@@ -116,7 +107,7 @@ CheckOutcome HaproxyDataPlane::Check(const TrafficModel& model, const EngineConf
   const std::string* text = &config.text;
   std::string rewritten;
   if (!haproxy::CertificateFiles(model).empty()) {
-    auto cert = Placeholder();
+    auto cert = placeholder_.Get();
     if (!cert.ok()) return {cert.error(), ""};
     rewritten = PointCertificatesAtPlaceholders(config.text, model.settings.certs_dir, &files,
                                                 cert->certificate_pem + cert->key_pem);

@@ -3,14 +3,13 @@
 // haproxy.cfg, check it with the real `haproxy -c`, and name the route of the
 // line HAProxy complains about.
 //
-// Thread-safety: Render and Check may run concurrently; the placeholder
-// certificate is made once, under mu_.
+// Thread-safety: Render and Check may run concurrently (the placeholder
+// certificate is made once, by PlaceholderCertificate).
 
-#include <mutex>
-#include <optional>
 #include <string>
 
 #include "reconcilers/dataplane/data_plane.h"
+#include "reconcilers/dataplane/placeholder_certificate.h"
 #include "reconcilers/haproxy/haproxy_renderer.h"
 #include "reconcilers/haproxy_check.h"
 #include "reconcilers/nginx_check.h"
@@ -33,13 +32,9 @@ class HaproxyDataPlane : public DataPlane {
   CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) override;
 
  private:
-  Result<nginx::SelfSignedCertificate> Placeholder();
-
   haproxy::HaproxyValidator& validator_;
   haproxy::RenderOptions options_;
-  std::string openssl_;
-  std::mutex mu_;
-  std::optional<nginx::SelfSignedCertificate> placeholder_;  // GUARDED_BY(mu_)
+  PlaceholderCertificate placeholder_;
 };
 
 }  // namespace sg::dataplane

@@ -61,7 +61,9 @@ int NginxErrorLine(const std::string& message) {
 
 NginxDataPlane::NginxDataPlane(nginx::NginxValidator& validator, nginx::RenderOptions options,
                                std::string openssl_binary)
-    : validator_(validator), options_(std::move(options)), openssl_(std::move(openssl_binary)) {}
+    : validator_(validator),
+      options_(std::move(options)),
+      placeholder_(std::move(openssl_binary)) {}
 
 EngineConfig NginxDataPlane::Render(const TrafficModel& model) const {
   nginx::RenderedConfig rendered = nginx::RenderNginx(model, options_);
@@ -71,22 +73,12 @@ EngineConfig NginxDataPlane::Render(const TrafficModel& model) const {
   return out;
 }
 
-Result<nginx::SelfSignedCertificate> NginxDataPlane::Placeholder() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!placeholder_) {
-    auto cert = nginx::GenerateSelfSignedCertificate(openssl_);
-    if (!cert.ok()) return cert.error();
-    placeholder_ = *cert;
-  }
-  return *placeholder_;
-}
-
 CheckOutcome NginxDataPlane::Check(const TrafficModel& model, const EngineConfig& config) {
   std::map<std::string, std::string> files;
   const std::string* text = &config.text;
   std::string rewritten;
   if (!nginx::CertificateFiles(model).empty()) {
-    auto cert = Placeholder();
+    auto cert = placeholder_.Get();
     if (!cert.ok()) return {cert.error(), ""};
     rewritten = PointCertificatesAtPlaceholders(config.text, model.settings.certs_dir, &files,
                                                 cert->certificate_pem + cert->key_pem);

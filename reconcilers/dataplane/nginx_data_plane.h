@@ -3,14 +3,13 @@
 // nginx.conf, check it with the real `nginx -t`, and name the route of the
 // line nginx complains about.
 //
-// Thread-safety: Render and Check may run concurrently; the placeholder
-// certificate is made once, under mu_.
+// Thread-safety: Render and Check may run concurrently (the placeholder
+// certificate is made once, by PlaceholderCertificate).
 
-#include <mutex>
-#include <optional>
 #include <string>
 
 #include "reconcilers/dataplane/data_plane.h"
+#include "reconcilers/dataplane/placeholder_certificate.h"
 #include "reconcilers/nginx/nginx_renderer.h"
 #include "reconcilers/nginx_check.h"
 
@@ -31,13 +30,9 @@ class NginxDataPlane : public DataPlane {
   CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) override;
 
  private:
-  Result<nginx::SelfSignedCertificate> Placeholder();
-
   nginx::NginxValidator& validator_;
   nginx::RenderOptions options_;
-  std::string openssl_;
-  std::mutex mu_;
-  std::optional<nginx::SelfSignedCertificate> placeholder_;  // GUARDED_BY(mu_)
+  PlaceholderCertificate placeholder_;
 };
 
 // The line number nginx names in a message ("... in nginx.conf:12"), 0 if none.

@@ -1,0 +1,54 @@
+#include "operator/testing/routing_expectations.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+namespace sg::testing {
+
+void ExpectSharedRouting(const GetFn& get, const std::string& sticky_cookie_prefix) {
+  auto body2 = [&](const std::string& path, const std::string& extra = "") {
+    return get("shop.example.com", path, extra).body.substr(0, 2);
+  };
+  // Context root: /api and /api/... are rewritten, /apix is not /api.
+  EXPECT_EQ(get("shop.example.com", "/api", "").body.substr(0, 5), "v1 / ");
+  EXPECT_EQ(get("shop.example.com", "/api/x/y?z=1", "").body.substr(0, 12), "v1 /x/y?z=1 ");
+  EXPECT_EQ(get("shop.example.com", "/apix", "").body.substr(0, 9), "v1 /apix ");
+
+  // Canary: weight 0 gets nothing unless the header or cookie asks for it
+  // (values match case-insensitively).
+  EXPECT_EQ(body2("/canary"), "v1");
+  EXPECT_EQ(body2("/canary", "-H 'X-Canary: always'"), "v2");
+  EXPECT_EQ(body2("/canary", "-H 'X-Canary: ALWAYS'"), "v2");
+  EXPECT_EQ(body2("/canary", "-H 'X-Canary: nope'"), "v1");
+  EXPECT_EQ(body2("/canary", "-b 'canary=1'"), "v2");
+
+  // 50/50 by request although each backend has one replica.
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 100; ++i) seen[body2("/split")]++;
+  EXPECT_GT(seen["v1"], 25);
+  EXPECT_GT(seen["v2"], 25);
+
+  EXPECT_EQ(get("shop.example.com", "/none", "").status, 503);
+
+  // Sticky: a new client gets a cookie; with it, every request lands on the
+  // same task; new clients spread over both.
+  std::set<std::string> first_backends;
+  for (int client = 0; client < 20; ++client) {
+    CurlResponse first = get("a.sticky.example.com", "/", "");
+    std::string cookie = HeaderValue(first.headers, "Set-Cookie");
+    ASSERT_EQ(cookie.rfind(sticky_cookie_prefix, 0), 0u) << first.headers;
+    cookie = cookie.substr(0, cookie.find(';'));
+    std::string backend = first.body.substr(0, 2);
+    first_backends.insert(backend);
+    for (int i = 0; i < 3; ++i) {
+      CurlResponse again = get("a.sticky.example.com", "/", "-b '" + cookie + "'");
+      EXPECT_EQ(again.body.substr(0, 2), backend) << cookie;
+      EXPECT_EQ(HeaderValue(again.headers, "Set-Cookie"), "");
+    }
+  }
+  EXPECT_EQ(first_backends.size(), 2u);
+}
+
+}  // namespace sg::testing

@@ -1,0 +1,26 @@
+#pragma once
+// The routing behaviour both engines must show with real traffic, checked
+// through a caller-supplied request function, so each engine's traffic test
+// proves the same things. The model under test serves, on
+// shop.example.com: "/api" (rewritten to "/") and "/" from v1, "/canary"
+// (v1, with v2 as canary for the header X-Canary: always or the cookie
+// canary), "/split" (v1 and v2 by halves) and "/none" (no endpoints); and on
+// *.sticky.example.com one upstream over both backends with the session
+// cookie SG_STICKY. Backends answer "<name> <path and query> ...".
+
+#include <functional>
+#include <string>
+
+#include "operator/testing/loopback_http.h"
+
+namespace sg::testing {
+
+// get(host, path, extra curl arguments)
+using GetFn = std::function<CurlResponse(const std::string& host, const std::string& path,
+                                         const std::string& extra)>;
+
+// Context roots, canary rules, the 50/50 split, 503 without endpoints, and
+// sticky sessions (cookie values start with `sticky_cookie_prefix`).
+void ExpectSharedRouting(const GetFn& get, const std::string& sticky_cookie_prefix);
+
+}  // namespace sg::testing
