@@ -7,7 +7,6 @@
 #include <iostream>
 #include <sstream>
 
-
 #include "crds/grammar.h"
 #include "operator/cli/cli.h"
 #include "operator/cli/exit_codes.h"

@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "operator/testing/fake_docker_client.h"
 #include "operator/testing/docker_test_util.h"
+#include "operator/testing/fake_docker_client.h"
 
 namespace sg::store {
 namespace {

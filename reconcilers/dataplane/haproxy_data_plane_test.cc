@@ -9,8 +9,8 @@
 #include <string>
 
 #include "operator/testing/fake_haproxy_validator.h"
-#include "reconcilers/model/backend_selection.h"
 #include "operator/testing/sample_traffic_models.h"
+#include "reconcilers/model/backend_selection.h"
 
 namespace sg::dataplane {
 namespace {

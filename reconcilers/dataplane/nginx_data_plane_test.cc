@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "reconcilers/model/backend_selection.h"
 #include "operator/testing/sample_traffic_models.h"
+#include "reconcilers/model/backend_selection.h"
 
 namespace sg::dataplane {
 namespace {
