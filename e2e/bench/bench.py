@@ -87,6 +87,16 @@ def route_yaml(name, cluster, host, service, port=8080):
             f"  backends:\n    - {{service: {service}, port: {port}}}\n")
 
 
+def write_routes_file(folder, n):
+    """A cluster named bench and n routes over 50 services, for offline rendering."""
+    path = os.path.join(folder, f"routes-{n}.yaml")
+    with open(path, "w") as f:
+        f.write(cluster_yaml("bench", 2, 18080))
+        for i in range(n):
+            f.write("---\n" + route_yaml(f"r{i}", "bench", f"r{i}.bench.test", f"svc{i % 50}"))
+    return path
+
+
 # --------------------------------------------------------------------- render
 
 
@@ -95,12 +105,7 @@ def cmd_render(a):
     tmp = tempfile.mkdtemp(prefix="sgbench-render-")
     try:
         for n in sizes:
-            path = os.path.join(tmp, f"routes-{n}.yaml")
-            with open(path, "w") as f:
-                f.write(cluster_yaml("bench", 2, 18080))
-                for i in range(n):
-                    f.write("---\n" + route_yaml(f"r{i}", "bench", f"r{i}.bench.test",
-                                                 f"svc{i % 50}"))
+            path = write_routes_file(tmp, n)
             out = os.path.join(tmp, f"nginx-{n}.conf")
             times = []
             for _ in range(a.repeat):
@@ -153,12 +158,7 @@ def cmd_reload(a):
     tmp = tempfile.mkdtemp(prefix="sgbench-reload-")
     try:
         for n in sizes:
-            path = os.path.join(tmp, f"routes-{n}.yaml")
-            with open(path, "w") as f:
-                f.write(cluster_yaml("bench", 2, 18080))
-                for i in range(n):
-                    f.write("---\n" + route_yaml(f"r{i}", "bench", f"r{i}.bench.test",
-                                                 f"svc{i % 50}"))
+            path = write_routes_file(tmp, n)
             text = sh(f"{shlex.quote(a.swarmgate)} render -f {shlex.quote(path)} --cluster bench")
             http, https, status = free_port(), free_port(), free_port()
             text = re.sub(r"listen 18080\b", f"listen 127.0.0.1:{http}", text)

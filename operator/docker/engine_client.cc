@@ -97,117 +97,141 @@ Result<SwarmInfo> EngineClient::InspectSwarm() {
   return Parsed(Do("GET", "/swarm", "/swarm"), ParseSwarm);
 }
 
+// ---- the REST shape every Swarm object collection shares
+
+Result<std::string> EngineClient::ListIn(const Collection& c, const Filters& filters) {
+  return Do("GET", c.root, WithQuery(c.root, FiltersQuery(filters)));
+}
+
+Result<std::string> EngineClient::InspectIn(const Collection& c, const std::string& id_or_name,
+                                            const std::string& query) {
+  return Do("GET", c.item, WithQuery(std::string(c.root) + "/" + Seg(id_or_name), query));
+}
+
+Result<std::string> EngineClient::CreateIn(const Collection& c, const std::string& body) {
+  return Do("POST", c.create, c.create, body);
+}
+
+Status EngineClient::UpdateIn(const Collection& c, const std::string& id, uint64_t version,
+                              const std::string& body) {
+  return Done(Do("POST", c.update,
+                 std::string(c.root) + "/" + Seg(id) + "/update?version=" + std::to_string(version),
+                 body));
+}
+
+Status EngineClient::RemoveIn(const Collection& c, const std::string& id_or_name) {
+  return Done(Do("DELETE", c.item, std::string(c.root) + "/" + Seg(id_or_name)));
+}
+
+namespace {
+constexpr EngineClient::Collection kConfigs{"/configs", "/configs/{id}", "/configs/create",
+                                            "/configs/{id}/update"};
+constexpr EngineClient::Collection kSecrets{"/secrets", "/secrets/{id}", "/secrets/create", ""};
+constexpr EngineClient::Collection kServices{"/services", "/services/{id}", "/services/create",
+                                             "/services/{id}/update"};
+constexpr EngineClient::Collection kTasks{"/tasks", "", "", ""};
+constexpr EngineClient::Collection kNetworks{"/networks", "/networks/{id}", "/networks/create", ""};
+constexpr EngineClient::Collection kNodes{"/nodes", "", "", "/nodes/{id}/update"};
+}  // namespace
+
 // ---- configs
 
 Result<std::vector<Config>> EngineClient::ListConfigs(const Filters& filters) {
-  return Parsed(Do("GET", "/configs", WithQuery("/configs", FiltersQuery(filters))),
-                ParseConfigList);
+  return Parsed(ListIn(kConfigs, filters), ParseConfigList);
 }
 
 Result<Config> EngineClient::InspectConfig(const std::string& id_or_name) {
-  return Parsed(Do("GET", "/configs/{id}", "/configs/" + Seg(id_or_name)), ParseConfig);
+  return Parsed(InspectIn(kConfigs, id_or_name), ParseConfig);
 }
 
 Result<std::string> EngineClient::CreateConfig(const ConfigSpec& spec) {
-  return Parsed(Do("POST", "/configs/create", "/configs/create", ConfigSpecJson(spec)),
-                ParseCreatedId);
+  return Parsed(CreateIn(kConfigs, ConfigSpecJson(spec)), ParseCreatedId);
 }
 
 Status EngineClient::UpdateConfig(const std::string& id, uint64_t version, const ConfigSpec& spec) {
-  return Done(Do("POST", "/configs/{id}/update",
-                 "/configs/" + Seg(id) + "/update?version=" + std::to_string(version),
-                 ConfigSpecJson(spec)));
+  return UpdateIn(kConfigs, id, version, ConfigSpecJson(spec));
 }
 
 Status EngineClient::RemoveConfig(const std::string& id_or_name) {
-  return Done(Do("DELETE", "/configs/{id}", "/configs/" + Seg(id_or_name)));
+  return RemoveIn(kConfigs, id_or_name);
 }
 
 // ---- secrets
 
 Result<std::vector<Secret>> EngineClient::ListSecrets(const Filters& filters) {
-  return Parsed(Do("GET", "/secrets", WithQuery("/secrets", FiltersQuery(filters))),
-                ParseSecretList);
+  return Parsed(ListIn(kSecrets, filters), ParseSecretList);
 }
 
 Result<Secret> EngineClient::InspectSecret(const std::string& id_or_name) {
-  return Parsed(Do("GET", "/secrets/{id}", "/secrets/" + Seg(id_or_name)), ParseSecret);
+  return Parsed(InspectIn(kSecrets, id_or_name), ParseSecret);
 }
 
 Result<std::string> EngineClient::CreateSecret(const SecretSpec& spec) {
-  return Parsed(Do("POST", "/secrets/create", "/secrets/create", SecretSpecJson(spec)),
-                ParseCreatedId);
+  return Parsed(CreateIn(kSecrets, SecretSpecJson(spec)), ParseCreatedId);
 }
 
 Status EngineClient::RemoveSecret(const std::string& id_or_name) {
-  return Done(Do("DELETE", "/secrets/{id}", "/secrets/" + Seg(id_or_name)));
+  return RemoveIn(kSecrets, id_or_name);
 }
 
 // ---- services
 
 Result<std::vector<Service>> EngineClient::ListServices(const Filters& filters) {
-  return Parsed(Do("GET", "/services", WithQuery("/services", FiltersQuery(filters))),
-                ParseServiceList);
+  return Parsed(ListIn(kServices, filters), ParseServiceList);
 }
 
 Result<Service> EngineClient::InspectService(const std::string& id_or_name) {
   // insertDefaults=false: the Spec comes back as stored, so resending it
   // after an edit does not freeze engine defaults into it.
-  return Parsed(
-      Do("GET", "/services/{id}", "/services/" + Seg(id_or_name) + "?insertDefaults=false"),
-      ParseService);
+  return Parsed(InspectIn(kServices, id_or_name, "insertDefaults=false"), ParseService);
 }
 
 Result<std::string> EngineClient::CreateService(const std::string& spec_json) {
-  return Parsed(Do("POST", "/services/create", "/services/create", spec_json), ParseCreatedId);
+  return Parsed(CreateIn(kServices, spec_json), ParseCreatedId);
 }
 
 Status EngineClient::UpdateService(const std::string& id, uint64_t version,
                                    const std::string& spec_json) {
-  return Done(Do("POST", "/services/{id}/update",
-                 "/services/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json));
+  return UpdateIn(kServices, id, version, spec_json);
 }
 
 Status EngineClient::RemoveService(const std::string& id_or_name) {
-  return Done(Do("DELETE", "/services/{id}", "/services/" + Seg(id_or_name)));
+  return RemoveIn(kServices, id_or_name);
 }
 
 // ---- tasks
 
 Result<std::vector<Task>> EngineClient::ListTasks(const Filters& filters) {
-  return Parsed(Do("GET", "/tasks", WithQuery("/tasks", FiltersQuery(filters))), ParseTaskList);
+  return Parsed(ListIn(kTasks, filters), ParseTaskList);
 }
 
 // ---- networks
 
 Result<std::vector<Network>> EngineClient::ListNetworks(const Filters& filters) {
-  return Parsed(Do("GET", "/networks", WithQuery("/networks", FiltersQuery(filters))),
-                ParseNetworkList);
+  return Parsed(ListIn(kNetworks, filters), ParseNetworkList);
 }
 
 Result<Network> EngineClient::InspectNetwork(const std::string& id_or_name) {
-  return Parsed(Do("GET", "/networks/{id}", "/networks/" + Seg(id_or_name)), ParseNetwork);
+  return Parsed(InspectIn(kNetworks, id_or_name), ParseNetwork);
 }
 
 Result<std::string> EngineClient::CreateNetwork(const NetworkSpec& spec) {
-  return Parsed(Do("POST", "/networks/create", "/networks/create", NetworkCreateJson(spec)),
-                ParseCreatedId);
+  return Parsed(CreateIn(kNetworks, NetworkCreateJson(spec)), ParseCreatedId);
 }
 
 Status EngineClient::RemoveNetwork(const std::string& id_or_name) {
-  return Done(Do("DELETE", "/networks/{id}", "/networks/" + Seg(id_or_name)));
+  return RemoveIn(kNetworks, id_or_name);
 }
 
 // ---- nodes
 
 Result<std::vector<Node>> EngineClient::ListNodes(const Filters& filters) {
-  return Parsed(Do("GET", "/nodes", WithQuery("/nodes", FiltersQuery(filters))), ParseNodeList);
+  return Parsed(ListIn(kNodes, filters), ParseNodeList);
 }
 
 Status EngineClient::UpdateNode(const std::string& id, uint64_t version,
                                 const std::string& spec_json) {
-  return Done(Do("POST", "/nodes/{id}/update",
-                 "/nodes/" + Seg(id) + "/update?version=" + std::to_string(version), spec_json));
+  return UpdateIn(kNodes, id, version, spec_json);
 }
 
 // ---- events

@@ -80,6 +80,16 @@ class EngineClient final : public DockerClient {
                       const std::function<bool(const Event&)>& on_event,
                       const std::atomic<bool>& cancel) override;
 
+  // The paths of one Swarm object collection, as templates reported to the
+  // observer (string literals: the observer may keep them). Empty where the
+  // API has no such call.
+  struct Collection {
+    const char* root;    // "/configs"
+    const char* item;    // "/configs/{id}"
+    const char* create;  // "/configs/create"
+    const char* update;  // "/configs/{id}/update"
+  };
+
  private:
   EngineClient(std::unique_ptr<HttpTransport> transport, RequestObserver observer);
 
@@ -88,6 +98,15 @@ class EngineClient final : public DockerClient {
   // the version prefix (the prefix is added unless `unversioned`).
   Result<std::string> Do(const char* method, const char* endpoint, const std::string& path,
                          const std::string& body = {}, bool unversioned = false);
+
+  // The calls every collection shares; bodies are returned unparsed.
+  Result<std::string> ListIn(const Collection& c, const Filters& filters);
+  Result<std::string> InspectIn(const Collection& c, const std::string& id_or_name,
+                                const std::string& query = {});
+  Result<std::string> CreateIn(const Collection& c, const std::string& body);
+  Status UpdateIn(const Collection& c, const std::string& id, uint64_t version,
+                  const std::string& body);
+  Status RemoveIn(const Collection& c, const std::string& id_or_name);
 
   std::unique_ptr<HttpTransport> transport_;
   const RequestObserver observer_;
