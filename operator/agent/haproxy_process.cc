@@ -14,6 +14,7 @@
 #include "operator/agent/supervised_child.h"
 #include "operator/common/process.h"
 #include "operator/runtime/logging.h"
+#include "reconcilers/haproxy/haproxy_server_changes.h"
 
 namespace sg::agent {
 namespace {
@@ -226,6 +227,33 @@ Status ExecHaproxyProcess::Reload() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return Unavailable("haproxy did not start a worker with the new configuration in time");
+}
+
+Result<bool> ExecHaproxyProcess::ApplyInPlace(const std::string& from, const std::string& to) {
+  if (!Alive()) return false;
+  const auto changes = haproxy::PlanServerChanges(from, to);
+  if (!changes) return false;
+  constexpr std::chrono::milliseconds kTimeout{2000};
+  const std::string socket = RuntimeSocket();
+  for (const auto& command : haproxy::ServerChangeCommands(*changes)) {
+    auto answer = HaproxyCliCommand(socket, command, kTimeout);
+    if (!answer.ok()) return answer.error();
+    if (!haproxy::ServerCommandSucceeded(command, *answer)) {
+      return Internal("haproxy refused \"" + command + "\": " + *answer);
+    }
+  }
+  std::string state;
+  for (const auto& backend : changes->Backends()) {
+    auto answer = HaproxyCliCommand(socket, "show servers state " + backend, kTimeout);
+    if (!answer.ok()) return answer.error();
+    state += *answer;
+  }
+  const std::string missing =
+      haproxy::CheckServerChanges(*changes, haproxy::ParseServersState(state));
+  if (!missing.empty()) return Internal("haproxy does not show the runtime change: " + missing);
+  Log()->info("haproxy servers changed at run time added={} removed={} reweighted={}",
+              changes->added.size(), changes->removed.size(), changes->reweighted.size());
+  return true;
 }
 
 void ExecHaproxyProcess::Stop(std::chrono::milliseconds drain) {

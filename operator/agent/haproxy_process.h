@@ -67,6 +67,10 @@ class ExecHaproxyProcess final : public EngineProcess {
   Status Test(const std::string& config_file) override;
   Status Start() override;
   Status Reload() override;
+  // Server additions, removals and weight changes go through the worker's
+  // runtime API (haproxy_server_changes.h) and are checked against `show
+  // servers state`.
+  Result<bool> ApplyInPlace(const std::string& from, const std::string& to) override;
   void Stop(std::chrono::milliseconds drain) override;
   bool Alive() override;
   pid_t Pid() const override { return pid_; }
@@ -74,6 +78,8 @@ class ExecHaproxyProcess final : public EngineProcess {
   // The bind variables for the configuration (SG_HTTP_BIND, SG_HTTPS_BIND).
   std::map<std::string, std::string> BindVariables() const;
   std::string MasterSocket() const { return prefix_ + "/master.sock"; }
+  // The worker's runtime API (the configuration's `stats socket`).
+  std::string RuntimeSocket() const { return prefix_ + "/haproxy.sock"; }
 
  private:
   std::optional<HaproxyProcList> ShowProc() const;

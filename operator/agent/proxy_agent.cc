@@ -134,6 +134,23 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   const std::string live = LivePath();
   const std::string next = live + ".next";
   Status st = WriteFile(next, config.text);
+  if (st.ok() && want_running_ && engine_.Alive()) {
+    // Written before the change and moved into place after it, so that a
+    // restart of the engine reads what it runs.
+    auto in_place = engine_.ApplyInPlace(installed_text_, config.text);
+    if (in_place.ok() && *in_place && std::rename(next.c_str(), live.c_str()) == 0) {
+      installed_text_ = config.text;
+      installed_generation_ = config.generation;
+      served_generation_ = config.generation;
+      Log()->info("config applied generation={} action=runtime", config.generation);
+      return "";
+    }
+    if (!in_place.ok()) {
+      // Part of it may be in effect: the reload below starts over from the file.
+      Log()->warn("runtime change failed, reloading generation={} error=\"{}\"", config.generation,
+                  in_place.error().message);
+    }
+  }
   if (st.ok()) st = engine_.Test(next);
   if (!st.ok()) {
     std::remove(next.c_str());

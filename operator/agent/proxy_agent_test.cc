@@ -141,6 +141,16 @@ class FakeNginx : public EngineProcess {
     ++reloads_;
     return OkStatus();
   }
+  // A text starting "runtime:" is taken in place, one starting
+  // "runtime-fails:" is refused half-way; anything else needs a reload.
+  Result<bool> ApplyInPlace(const std::string& from, const std::string& to) override {
+    std::lock_guard<std::mutex> l(mu_);
+    (void)from;
+    if (to.rfind("runtime-fails:", 0) == 0) return Internal("refused");
+    if (to.rfind("runtime:", 0) != 0) return false;
+    ++in_place_;
+    return true;
+  }
   void Stop(std::chrono::milliseconds drain) override {
     std::lock_guard<std::mutex> l(mu_);
     if (alive_) ++stops_;
@@ -173,6 +183,10 @@ class FakeNginx : public EngineProcess {
     std::lock_guard<std::mutex> l(mu_);
     return stops_;
   }
+  int in_place() {
+    std::lock_guard<std::mutex> l(mu_);
+    return in_place_;
+  }
   std::chrono::milliseconds last_drain() {
     std::lock_guard<std::mutex> l(mu_);
     return last_drain_;
@@ -185,7 +199,7 @@ class FakeNginx : public EngineProcess {
  private:
   std::mutex mu_;
   bool alive_ = false;
-  int starts_ = 0, reloads_ = 0, stops_ = 0, fail_starts_ = 0;
+  int starts_ = 0, reloads_ = 0, stops_ = 0, fail_starts_ = 0, in_place_ = 0;
   std::chrono::milliseconds last_drain_{-1};
   std::vector<std::string> tested_;
 };
@@ -264,6 +278,31 @@ TEST_F(ProxyAgentTest, NewConfigIsTestedThenReloaded) {
   EXPECT_EQ(nginx_.reloads(), 1);
   EXPECT_EQ(nginx_.tests(), 2u);
   EXPECT_EQ(Live(), "conf2");
+}
+
+TEST_F(ProxyAgentTest, ChangeTheEngineTakesInPlaceIsNeitherTestedNorReloaded) {
+  StartAgent();
+  source_.PushConfig(1, "conf1");
+  source_.PushConfig(2, "runtime:conf2");
+  ASSERT_TRUE(Eventually([&] { return Reported(2, true); }));
+  EXPECT_EQ(nginx_.in_place(), 1);
+  EXPECT_EQ(nginx_.reloads(), 0);
+  EXPECT_EQ(nginx_.tests(), 1u);
+  // On disk too, for the next restart of the engine.
+  EXPECT_EQ(Live(), "runtime:conf2");
+  EXPECT_FALSE(fs::exists(options_.prefix + "/nginx.conf.next"));
+  EXPECT_EQ(agent_->ServedGeneration(), 2);
+}
+
+TEST_F(ProxyAgentTest, AFailedInPlaceChangeIsReloaded) {
+  StartAgent();
+  source_.PushConfig(1, "conf1");
+  source_.PushConfig(2, "runtime-fails:conf2");
+  ASSERT_TRUE(Eventually([&] { return Reported(2, true); }));
+  EXPECT_EQ(nginx_.in_place(), 0);
+  EXPECT_EQ(nginx_.reloads(), 1);
+  EXPECT_EQ(nginx_.tests(), 2u);
+  EXPECT_EQ(Live(), "runtime-fails:conf2");
 }
 
 TEST_F(ProxyAgentTest, RejectedConfigKeepsLastGoodOne) {

@@ -1,0 +1,144 @@
+// Endpoint changes through HAProxy's runtime API, with the real HAProxy: a
+// backend's servers are replaced, added and reweighted while a keep-alive
+// client that never resends runs, with no reload (the worker stays the
+// same) and no failed request; a change the runtime API cannot make is left
+// to a reload.
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "operator/agent/haproxy_process.h"
+#include "operator/testing/body_counting_client.h"
+#include "operator/testing/loopback_http.h"
+#include "reconcilers/haproxy/haproxy_server_changes.h"
+
+namespace sg::agent {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr const char* kHaproxy = "/usr/sbin/haproxy";
+constexpr char kCheck[] = "check inter 2s fall 1 rise 1 observe layer7 error-limit 1";
+
+// A proxy on `port` in front of backend `web`, and two stand-in backends on
+// `a` and `b` that answer "a" and "b".
+std::string Config(int port, int a, int b, const std::string& servers,
+                   const std::string& extra = "") {
+  return "global\n"
+         "    nbthread 1\n"
+         "    stats socket unix@haproxy.sock mode 600 level admin expose-fd listeners\n"
+         "defaults\n"
+         "    mode http\n"
+         "    timeout connect 5s\n"
+         "    timeout client 30s\n"
+         "    timeout server 30s\n"
+         "    option idle-close-on-response\n"
+         "frontend http\n"
+         "    bind 127.0.0.1:" +
+         std::to_string(port) +
+         "\n"
+         "    default_backend web\n" +
+         extra +
+         "frontend stand-in-a\n"
+         "    bind 127.0.0.1:" +
+         std::to_string(a) +
+         "\n"
+         "    http-request return status 200 content-type text/plain string a\n"
+         "frontend stand-in-b\n"
+         "    bind 127.0.0.1:" +
+         std::to_string(b) +
+         "\n"
+         "    http-request return status 200 content-type text/plain string b\n"
+         "backend web\n"
+         "    option httpchk GET /\n" +
+         servers;
+}
+
+std::string Server(int port, const std::string& weight = "") {
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  return "    server " + addr + " " + addr + (weight.empty() ? "" : " weight " + weight) + " " +
+         kCheck + "\n";
+}
+
+std::vector<pid_t> Workers(const ExecHaproxyProcess& haproxy) {
+  auto text = HaproxyCliCommand(haproxy.MasterSocket(), "show proc", 2s);
+  if (!text.ok()) return {};
+  auto proc = ParseShowProc(*text);
+  return proc ? proc->workers : std::vector<pid_t>{};
+}
+
+TEST(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+  const fs::path prefix =
+      fs::temp_directory_path() / ("sg-haproxy-runtime-" + std::to_string(getpid()));
+  fs::remove_all(prefix);
+  fs::create_directories(prefix);
+  const int port = testing::FreeLoopbackPort();
+  const int a = testing::FreeLoopbackPort();
+  const int b = testing::FreeLoopbackPort();
+
+  const std::string only_a = Config(port, a, b, Server(a));
+  std::ofstream(prefix / "haproxy.cfg") << only_a;
+  ExecHaproxyProcess haproxy(kHaproxy, prefix.string(), {port, testing::FreeLoopbackPort()});
+  Status started = haproxy.Start();
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  const auto workers = Workers(haproxy);
+  ASSERT_EQ(workers.size(), 1u);
+
+  testing::BodyCountingClient client(port);
+  ASSERT_TRUE(client.WaitFor("a", 50));
+
+  // The task behind `a` is replaced by one behind `b`.
+  const std::string only_b = Config(port, a, b, Server(b));
+  auto applied = haproxy.ApplyInPlace(only_a, only_b);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  const int a_after_change = client.Count("a");
+  EXPECT_TRUE(client.WaitFor("b", 50));
+  // At most the request in flight when `a` left may still have been answered by it.
+  EXPECT_LE(client.Count("a"), a_after_change + 1);
+
+  // Both, weighted 1:3, then `a` alone again.
+  const std::string weighted = Config(port, a, b, Server(b, "3") + Server(a));
+  applied = haproxy.ApplyInPlace(only_b, weighted);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  auto state = HaproxyCliCommand(haproxy.RuntimeSocket(), "show servers state web", 2s);
+  ASSERT_TRUE(state.ok());
+  const auto servers = haproxy::ParseServersState(*state);
+  ASSERT_EQ(servers.count("web"), 1u) << *state;
+  EXPECT_EQ(servers.at("web").at("127.0.0.1:" + std::to_string(b)).weight, 3) << *state;
+  EXPECT_EQ(servers.at("web").at("127.0.0.1:" + std::to_string(a)).weight, 1) << *state;
+  EXPECT_TRUE(client.WaitFor("a", a_after_change + 20));
+
+  applied = haproxy.ApplyInPlace(weighted, only_a);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  const int b_after_change = client.Count("b");
+  EXPECT_TRUE(client.WaitFor("a", client.Count("a") + 50));
+  EXPECT_LE(client.Count("b"), b_after_change + 1);
+
+  // No reload happened: the same worker serves.
+  EXPECT_EQ(Workers(haproxy), workers);
+
+  // A change outside the servers is left to a reload, and nothing changes.
+  const std::string header =
+      Config(port, a, b, Server(a), "    http-response set-header X-Test 1\n");
+  applied = haproxy.ApplyInPlace(only_a, header);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_FALSE(*applied);
+
+  client.Stop();
+  haproxy.Stop(5000ms);
+  fs::remove_all(prefix);
+  auto seen = client.Seen();
+  EXPECT_EQ(seen[""], 0) << "a=" << seen["a"] << " b=" << seen["b"];
+}
+
+}  // namespace
+}  // namespace sg::agent

@@ -1,0 +1,261 @@
+#include "reconcilers/haproxy/haproxy_server_changes.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+namespace sg::haproxy {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::vector<std::string> Words(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// One section of a configuration: its header ("backend api-v1") and its
+// lines, with the `server` lines kept apart by name.
+struct Section {
+  std::string header;
+  std::vector<std::string> lines;              // every other line, in order
+  std::vector<std::string> server_order;       // server names, in order
+  std::map<std::string, std::string> servers;  // name -> params
+  bool duplicate_server = false;
+};
+
+std::vector<Section> Sections(std::string_view text) {
+  std::vector<Section> out;
+  out.emplace_back();  // what precedes the first header (comments)
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view raw = text.substr(begin, end - begin);
+    begin = end + 1;
+    const std::string_view line = Trim(raw);
+    if (line.empty()) continue;
+    if (raw.front() != ' ' && raw.front() != '\t' && line.front() != '#') {
+      out.emplace_back();
+      out.back().header = std::string(line);
+      continue;
+    }
+    Section& s = out.back();
+    if (line.rfind("server ", 0) == 0) {
+      std::string_view rest = Trim(line.substr(7));
+      const size_t space = rest.find_first_of(" \t");
+      const std::string name(rest.substr(0, space));
+      const std::string params(space == std::string_view::npos ? "" : Trim(rest.substr(space)));
+      if (!s.servers.emplace(name, params).second) s.duplicate_server = true;
+      s.server_order.push_back(name);
+      continue;
+    }
+    s.lines.emplace_back(line);
+  }
+  return out;
+}
+
+// Server keywords a dynamic server (`add server`) accepts, with whether each
+// takes a value. A rendered server line with any other keyword is added by a
+// reload instead (HAProxy 2.6 refuses `cookie`, for one).
+const std::map<std::string, bool>& DynamicKeywords() {
+  static const std::map<std::string, bool> k = {
+      {"backup", false},       {"check", false}, {"send-proxy-v2", false}, {"error-limit", true},
+      {"fall", true},          {"inter", true},  {"observe", true},        {"on-error", true},
+      {"pool-max-conn", true}, {"rise", true},   {"weight", true},
+  };
+  return k;
+}
+
+bool AcceptedByAddServer(const std::string& params) {
+  const auto words = Words(params);
+  if (words.empty()) return false;
+  for (size_t i = 1; i < words.size(); ++i) {
+    const auto k = DynamicKeywords().find(words[i]);
+    if (k == DynamicKeywords().end()) return false;
+    if (k->second) ++i;
+  }
+  return true;
+}
+
+// The `weight` of a server line (1 when absent) and the line without it.
+int WeightOf(const std::string& params, std::string* without) {
+  const auto words = Words(params);
+  int weight = 1;
+  std::string rest;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "weight" && i + 1 < words.size()) {
+      weight = std::atoi(words[i + 1].c_str());
+      ++i;
+      continue;
+    }
+    rest += (rest.empty() ? "" : " ") + words[i];
+  }
+  if (without) *without = rest;
+  return weight;
+}
+
+bool HasWord(const std::string& params, const std::string& word) {
+  const auto words = Words(params);
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+std::string Qualified(const std::string& backend, const std::string& name) {
+  return backend + "/" + name;
+}
+
+}  // namespace
+
+std::vector<std::string> ServerChanges::Backends() const {
+  std::set<std::string> out;
+  for (const auto& a : added) out.insert(a.backend);
+  for (const auto& r : removed) out.insert(r.backend);
+  for (const auto& w : reweighted) out.insert(w.backend);
+  return {out.begin(), out.end()};
+}
+
+std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::string_view to) {
+  const auto before = Sections(from);
+  const auto after = Sections(to);
+  if (before.size() != after.size()) return std::nullopt;
+  ServerChanges changes;
+  for (size_t i = 0; i < before.size(); ++i) {
+    const Section& b = before[i];
+    const Section& a = after[i];
+    if (b.header != a.header || b.lines != a.lines) return std::nullopt;
+    if (b.servers == a.servers) continue;
+    // Servers change at run time only in backends; a name used twice would
+    // make the runtime API ambiguous.
+    if (b.header.rfind("backend ", 0) != 0 || b.duplicate_server || a.duplicate_server) {
+      return std::nullopt;
+    }
+    const std::string backend = b.header.substr(8);
+    for (const auto& name : a.server_order) {
+      const std::string& params = a.servers.at(name);
+      const auto old = b.servers.find(name);
+      if (old == b.servers.end()) {
+        if (!AcceptedByAddServer(params)) return std::nullopt;
+        changes.added.push_back({backend, name, params});
+        continue;
+      }
+      if (old->second == params) continue;
+      std::string old_rest, new_rest;
+      WeightOf(old->second, &old_rest);
+      const int weight = WeightOf(params, &new_rest);
+      if (old_rest != new_rest) return std::nullopt;
+      changes.reweighted.push_back({backend, name, weight});
+    }
+    for (const auto& name : b.server_order) {
+      if (!a.servers.count(name)) changes.removed.push_back({backend, name, b.servers.at(name)});
+    }
+  }
+  return changes;
+}
+
+std::vector<std::string> ServerChangeCommands(const ServerChanges& changes) {
+  std::vector<std::string> out;
+  // New servers first, so that a backend whose tasks are replaced is never
+  // left without one.
+  for (const auto& a : changes.added) {
+    const std::string q = Qualified(a.backend, a.name);
+    out.push_back("add server " + q + " " + a.params);
+    if (HasWord(a.params, "check")) out.push_back("enable health " + q);
+    // A dynamic server starts in maintenance.
+    out.push_back("set server " + q + " state ready");
+  }
+  for (const auto& w : changes.reweighted) {
+    out.push_back("set server " + Qualified(w.backend, w.name) + " weight " +
+                  std::to_string(w.weight));
+  }
+  for (const auto& r : changes.removed) {
+    const std::string q = Qualified(r.backend, r.name);
+    out.push_back("set server " + q + " state maint");
+    out.push_back("del server " + q);
+  }
+  return out;
+}
+
+bool ServerCommandSucceeded(std::string_view command, std::string_view answer) {
+  answer = Trim(answer);
+  while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) {
+    answer.remove_suffix(1);
+    answer = Trim(answer);
+  }
+  if (command.rfind("add server ", 0) == 0) {
+    return answer.find("New server registered.") != std::string_view::npos;
+  }
+  if (command.rfind("del server ", 0) == 0) {
+    return answer.find("Server deleted.") != std::string_view::npos ||
+           answer.find("still has connections") != std::string_view::npos;
+  }
+  // `set server` and `enable health` answer nothing when they succeed.
+  return answer.empty();
+}
+
+std::map<std::string, std::map<std::string, ServerState>> ParseServersState(std::string_view text) {
+  // 1
+  // # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ...
+  // 3 api-v1 1 10.0.2.5:8080 10.0.2.5 2 0 1 1 ...
+  std::map<std::string, std::map<std::string, ServerState>> out;
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto f = Words(line);
+    if (f.size() < 8) continue;
+    ServerState s;
+    s.operational = std::atoi(f[5].c_str());
+    s.admin = std::atoi(f[6].c_str());
+    s.weight = std::atoi(f[7].c_str());
+    out[f[1]][f[3]] = s;
+  }
+  return out;
+}
+
+std::string CheckServerChanges(
+    const ServerChanges& changes,
+    const std::map<std::string, std::map<std::string, ServerState>>& state) {
+  // Forced, inherited, configured and resolution maintenance.
+  constexpr int kMaintenance = 0x01 | 0x02 | 0x04 | 0x40;
+  auto find = [&](const std::string& backend, const std::string& name) -> const ServerState* {
+    const auto b = state.find(backend);
+    if (b == state.end()) return nullptr;
+    const auto s = b->second.find(name);
+    return s == b->second.end() ? nullptr : &s->second;
+  };
+  std::string why;
+  auto note = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
+  for (const auto& a : changes.added) {
+    const ServerState* s = find(a.backend, a.name);
+    if (!s) {
+      note(Qualified(a.backend, a.name) + " is missing");
+    } else if (s->admin & kMaintenance) {
+      note(Qualified(a.backend, a.name) + " is in maintenance (admin state " +
+           std::to_string(s->admin) + ")");
+    }
+  }
+  for (const auto& r : changes.removed) {
+    const ServerState* s = find(r.backend, r.name);
+    if (s && !(s->admin & 0x01)) note(Qualified(r.backend, r.name) + " still takes requests");
+  }
+  for (const auto& w : changes.reweighted) {
+    const ServerState* s = find(w.backend, w.name);
+    if (!s) {
+      note(Qualified(w.backend, w.name) + " is missing");
+    } else if (s->weight != w.weight) {
+      note(Qualified(w.backend, w.name) + " has weight " + std::to_string(s->weight) + ", not " +
+           std::to_string(w.weight));
+    }
+  }
+  return why;
+}
+
+}  // namespace sg::haproxy

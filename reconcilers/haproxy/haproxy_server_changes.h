@@ -1,0 +1,81 @@
+#pragma once
+// Which configuration changes HAProxy can take at run time, without a
+// reload: a pure comparison of the running configuration's text with the
+// next one.
+//
+// Endpoint changes are the most frequent change an ingress sees (every task
+// started, stopped or rolled), and each would otherwise cost a reload. The
+// renderer names each server after its address and writes one `server` line
+// per endpoint, so an endpoint change shows up as added and removed server
+// lines in a backend, and a weight change as a changed `weight` parameter.
+// When those are the only differences, the change is applied through the
+// runtime API (`add server`, `del server`, `set server ... weight`) and
+// checked against `show servers state`. Anything else (a new route, a
+// changed timeout, a server parameter a dynamic server cannot take, such as
+// `cookie`) needs a reload, and PlanServerChanges says so by returning
+// nothing.
+//
+// Pure functions; thread-safe.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sg::haproxy {
+
+struct ServerLine {
+  std::string backend;
+  std::string name;
+  std::string params;  // what follows the name: address and keywords
+};
+
+struct ServerWeight {
+  std::string backend;
+  std::string name;
+  int weight = 1;
+};
+
+struct ServerChanges {
+  std::vector<ServerLine> added;
+  std::vector<ServerLine> removed;  // params as they were
+  std::vector<ServerWeight> reweighted;
+
+  bool empty() const { return added.empty() && removed.empty() && reweighted.empty(); }
+  // The backends whose servers change, sorted and unique.
+  std::vector<std::string> Backends() const;
+};
+
+// The server changes that turn `from` into `to`, or nothing when the two
+// differ in anything the runtime API cannot change.
+std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::string_view to);
+
+// The runtime API commands for `changes`, in order. A removed server goes to
+// maintenance first (no new requests; requests in flight finish) and is then
+// deleted; an added one is registered, its health check enabled when it has
+// one, and made ready.
+std::vector<std::string> ServerChangeCommands(const ServerChanges& changes);
+
+// Whether an answer of the runtime API to one of those commands means
+// success. `del server` of a server that still has connections fails, which
+// is fine: it stays in maintenance and receives nothing.
+bool ServerCommandSucceeded(std::string_view command, std::string_view answer);
+
+// One server as `show servers state` reports it.
+struct ServerState {
+  int operational = 0;  // srv_op_state: 0 stopped, 1 starting, 2 running, 3 stopping
+  int admin = 0;        // srv_admin_state bits; 0x01 forced maintenance
+  int weight = 0;       // srv_uweight
+};
+// Parses `show servers state [backend]`: backend -> server name -> state.
+std::map<std::string, std::map<std::string, ServerState>> ParseServersState(std::string_view text);
+
+// Empty when `state` shows `changes` applied: every added server present and
+// out of maintenance, every removed one gone or in maintenance, every new
+// weight in place. Otherwise what differs.
+std::string CheckServerChanges(
+    const ServerChanges& changes,
+    const std::map<std::string, std::map<std::string, ServerState>>& state);
+
+}  // namespace sg::haproxy
