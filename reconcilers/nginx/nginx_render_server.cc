@@ -39,7 +39,7 @@ void ConfigRenderer::RenderDefaultServers(Writer& o) {
 void ConfigRenderer::RenderStatusServer(Writer& o) {
   o << "\n    # Probes of the proxy agent and the task health check.\n    server {\n";
   o << "        listen ";
-  if (!s_.status_address.empty()) o.Token(s_.status_address) << ':';
+  if (!s_.status_address.empty()) o << Tok(s_.status_address) << ':';
   o << s_.status_port << ";\n";
   o << "        access_log off;\n"
        "        location = /healthz {\n            return 200 \"ok\\n\";\n        }\n"
