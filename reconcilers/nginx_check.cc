@@ -41,8 +41,8 @@ sg::ConfigCheckCommand NginxCheck(std::string nginx) {
   check.config_file = "nginx.conf";
   check.directories = {"logs"};
   check.argv = [nginx = std::move(nginx)](const std::string& d) {
-    return std::vector<std::string>{nginx, "-t",    "-q", "-p", d + "/", "-c", d + "/nginx.conf",
-                                    "-e",  "stderr"};
+    const std::string conf = d + "/nginx.conf";
+    return std::vector<std::string>{nginx, "-t", "-q", "-p", d + "/", "-c", conf, "-e", "stderr"};
   };
   check.process.timeout = std::chrono::seconds(30);
   check.clean_output = sg::CleanNginxOutput;

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <string_view>
-#include <tuple>
 #include <unordered_set>
 #include <utility>
 

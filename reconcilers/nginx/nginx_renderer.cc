@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <string_view>
-#include <tuple>
 #include <utility>
 
 #include "reconcilers/model/model_strings.h"
