@@ -1,56 +1,41 @@
 #include "reconcilers/haproxy_check.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
-#include <system_error>
 #include <utility>
 #include <vector>
 
-#include "operator/common/process.h"
-#include "operator/common/scratch_dir.h"
 #include "reconcilers/haproxy/haproxy_renderer.h"
 
 namespace sg::haproxy {
 namespace {
-
-namespace fs = std::filesystem;
 
 bool IsSummary(std::string_view msg) {
   return msg.find("Error(s) found in configuration file") != std::string_view::npos ||
          msg.find("Fatal errors found in configuration") != std::string_view::npos;
 }
 
+// -c binds nothing: any address names the listeners.
+sg::ConfigCheckCommand HaproxyCheck(std::string haproxy) {
+  sg::ConfigCheckCommand check;
+  check.scratch_prefix = "sg-haproxy";
+  check.config_file = "haproxy.cfg";
+  check.argv = [haproxy = std::move(haproxy)](const std::string& d) {
+    return std::vector<std::string>{haproxy, "-c", "-C", d, "-f", d + "/haproxy.cfg"};
+  };
+  check.process.timeout = std::chrono::seconds(60);
+  check.process.environment = {std::string(kHttpBindEnv) + "=ipv4@127.0.0.1:80",
+                               std::string(kHttpsBindEnv) + "=ipv4@127.0.0.1:443"};
+  check.clean_output = CleanHaproxyOutput;
+  check.name = "haproxy -c";
+  return check;
+}
+
 }  // namespace
 
 ExecHaproxyValidator::ExecHaproxyValidator(std::string haproxy_binary, std::string temp_root)
-    : haproxy_(std::move(haproxy_binary)), temp_root_(std::move(temp_root)) {}
-
-sg::Status ExecHaproxyValidator::Validate(const std::string& config,
-                                          const std::map<std::string, std::string>& files) const {
-  auto dir = sg::ScratchDir::Create(temp_root_, "sg-haproxy");
-  if (!dir.ok()) return dir.error();
-  const std::string& d = dir->path();
-  if (auto st = dir->WriteAll(files); !st.ok()) return st;
-  if (auto st = dir->Write("haproxy.cfg", config); !st.ok()) return st;
-  // -c binds nothing: any address names the listeners.
-  sg::ProcessOptions options;
-  options.timeout = std::chrono::seconds(60);
-  options.environment = {std::string(kHttpBindEnv) + "=ipv4@127.0.0.1:80",
-                         std::string(kHttpsBindEnv) + "=ipv4@127.0.0.1:443"};
-  auto run = sg::RunProcess({haproxy_, "-c", "-C", d, "-f", d + "/haproxy.cfg"}, options);
-  if (!run.ok()) return run.error();
-  if (run->exit_code == 0) return sg::OkStatus();
-  std::string msg = CleanHaproxyOutput(run->output, d);
-  if (msg.empty()) msg = "haproxy -c exited with " + std::to_string(run->exit_code);
-  return sg::InvalidArgument(msg);
-}
+    : ExecConfigValidator(HaproxyCheck(std::move(haproxy_binary)), std::move(temp_root)) {}
 
 std::string CleanHaproxyOutput(std::string_view output, std::string_view dir) {
   std::string out(output);

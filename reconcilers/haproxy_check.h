@@ -2,41 +2,27 @@
 // Validation of a rendered haproxy.cfg with the real `haproxy -c` before it is
 // delivered: a configuration that HAProxy rejects is never sent to the proxies.
 
-#include <map>
 #include <string>
 #include <string_view>
 
-#include "operator/common/result.h"
+#include "operator/common/config_validator.h"
+#include "operator/common/exec_config_validator.h"
 
 namespace sg::haproxy {
 
 // The seam the HAProxy engine depends on; tests use FakeHaproxyValidator
-// (operator/testing).
-class HaproxyValidator {
- public:
-  virtual ~HaproxyValidator() = default;
-  // Checks `config` as the haproxy.cfg of a fresh directory, HAProxy's
-  // working directory, into which `files` (path relative to that directory ->
-  // content), e.g. placeholder certificates named by the config, are written
-  // first. On rejection the error is InvalidArgument carrying HAProxy's own
-  // messages, cleaned (CleanHaproxyOutput): "[ALERT] parsing [haproxy.cfg:12] : ...".
-  virtual sg::Status Validate(const std::string& config,
-                              const std::map<std::string, std::string>& files) const = 0;
-};
+// (operator/testing). Its errors carry HAProxy's own messages, cleaned
+// (CleanHaproxyOutput): "[ALERT] parsing [haproxy.cfg:12] : ...".
+using HaproxyValidator = sg::ConfigValidator;
 
 // Runs `<haproxy> -c -C DIR -f DIR/haproxy.cfg` in a private temporary
-// directory, with SG_HTTP_BIND and SG_HTTPS_BIND set to loopback addresses
-// (a check binds nothing). Thread-safe: each call has its own directory.
-class ExecHaproxyValidator : public HaproxyValidator {
+// directory, HAProxy's working directory, with SG_HTTP_BIND and SG_HTTPS_BIND
+// set to loopback addresses (a check binds nothing). Thread-safe: each call
+// has its own directory.
+class ExecHaproxyValidator : public sg::ExecConfigValidator {
  public:
   explicit ExecHaproxyValidator(std::string haproxy_binary = "/usr/sbin/haproxy",
                                 std::string temp_root = "");  // empty: $TMPDIR or /tmp
-  sg::Status Validate(const std::string& config,
-                      const std::map<std::string, std::string>& files) const override;
-
- private:
-  std::string haproxy_;
-  std::string temp_root_;
 };
 
 // HAProxy's diagnostics made readable: the [ALERT] and [WARNING] lines of

@@ -33,31 +33,27 @@ sg::Result<std::string> ReadFile(const fs::path& path) {
   return s.str();
 }
 
+// nginx -t opens the error log named at build time before it reads the
+// config; -e stderr avoids /var/log. The temp dirs of the config must exist.
+sg::ConfigCheckCommand NginxCheck(std::string nginx) {
+  sg::ConfigCheckCommand check;
+  check.scratch_prefix = "sg-nginx";
+  check.config_file = "nginx.conf";
+  check.directories = {"logs"};
+  check.argv = [nginx = std::move(nginx)](const std::string& d) {
+    const std::string conf = d + "/nginx.conf";
+    return std::vector<std::string>{nginx, "-t", "-q", "-p", d + "/", "-c", conf, "-e", "stderr"};
+  };
+  check.process.timeout = std::chrono::seconds(30);
+  check.clean_output = sg::CleanNginxOutput;
+  check.name = "nginx -t";
+  return check;
+}
+
 }  // namespace
 
 ExecNginxValidator::ExecNginxValidator(std::string nginx_binary, std::string temp_root)
-    : nginx_(std::move(nginx_binary)), temp_root_(std::move(temp_root)) {}
-
-sg::Status ExecNginxValidator::Validate(const std::string& config,
-                                        const std::map<std::string, std::string>& files) const {
-  auto dir = sg::ScratchDir::Create(temp_root_, "sg-nginx");
-  if (!dir.ok()) return dir.error();
-  const std::string& d = dir->path();
-  if (auto st = dir->WriteAll(files); !st.ok()) return st;
-  if (auto st = dir->Write("nginx.conf", config); !st.ok()) return st;
-  // nginx -t opens the error log named at build time before it reads the
-  // config; -e stderr avoids /var/log. The temp dirs of the config must exist.
-  std::error_code ec;
-  fs::create_directories(fs::path(d) / "logs", ec);
-  auto run =
-      sg::RunProcess({nginx_, "-t", "-q", "-p", d + "/", "-c", d + "/nginx.conf", "-e", "stderr"},
-                     std::chrono::seconds(30));
-  if (!run.ok()) return run.error();
-  if (run->exit_code == 0) return sg::OkStatus();
-  std::string msg = CleanNginxOutput(run->output, d);
-  if (msg.empty()) msg = "nginx -t exited with " + std::to_string(run->exit_code);
-  return sg::InvalidArgument(msg);
-}
+    : ExecConfigValidator(NginxCheck(std::move(nginx_binary)), std::move(temp_root)) {}
 
 sg::Result<SelfSignedCertificate> GenerateSelfSignedCertificate(const std::string& openssl_binary) {
   auto dir = sg::ScratchDir::Create("", "sg-nginx");

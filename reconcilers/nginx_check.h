@@ -7,38 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "operator/common/config_validator.h"
+#include "operator/common/exec_config_validator.h"
 #include "operator/common/result.h"
 
 namespace sg::nginx {
 
 // The seam the nginx engine depends on; tests use FakeNginxValidator
-// (operator/testing).
-class NginxValidator {
- public:
-  virtual ~NginxValidator() = default;
-  // Checks `config` as the nginx.conf of a fresh prefix directory into which
-  // `files` (path relative to that directory -> content), e.g. placeholder
-  // certificates named by the config, are written first. On rejection the error
-  // is InvalidArgument carrying nginx's own message, with the temporary
-  // directory removed from paths ("... in nginx.conf:12").
-  virtual sg::Status Validate(const std::string& config,
-                              const std::map<std::string, std::string>& files) const = 0;
-};
+// (operator/testing). Its errors carry nginx's own message, with the
+// temporary directory removed from paths ("... in nginx.conf:12").
+using NginxValidator = sg::ConfigValidator;
 
 // Runs `<nginx> -t -q -p DIR -c DIR/nginx.conf -e stderr` in a private temporary
 // directory. The rendered config keeps pid, logs and temp paths relative to the
 // prefix, so nothing outside DIR is needed. Thread-safe: each call has its own
 // directory.
-class ExecNginxValidator : public NginxValidator {
+class ExecNginxValidator : public sg::ExecConfigValidator {
  public:
   explicit ExecNginxValidator(std::string nginx_binary = "/usr/sbin/nginx",
                               std::string temp_root = "");  // empty: $TMPDIR or /tmp
-  sg::Status Validate(const std::string& config,
-                      const std::map<std::string, std::string>& files) const override;
-
- private:
-  std::string nginx_;
-  std::string temp_root_;
 };
 
 struct SelfSignedCertificate {

@@ -258,15 +258,7 @@ Result<bool> ExecHaproxyProcess::ApplyInPlace(const std::string& from, const std
 
 void ExecHaproxyProcess::Stop(std::chrono::milliseconds drain) {
   if (!Alive()) return;
-  Log()->info("haproxy draining pid={} drain_timeout_ms={}", pid_, drain.count());
-  bool timed_out = false;
-  const int status = StopGroup(pid_, SIGUSR1, drain, &timed_out);
-  if (timed_out) {
-    Log()->warn("haproxy drain timed out, killed pid={}", pid_);
-  } else {
-    Log()->info("haproxy stopped pid={} {}", pid_, DescribeExit(status));
-  }
-  pid_ = 0;
+  DrainMaster(&pid_, SIGUSR1, drain, "haproxy");
 }
 
 bool ExecHaproxyProcess::Alive() { return MasterAlive(&pid_, "haproxy"); }

@@ -230,15 +230,7 @@ Status ExecNginxProcess::Reload() {
 
 void ExecNginxProcess::Stop(std::chrono::milliseconds drain) {
   if (!Alive()) return;
-  Log()->info("nginx draining pid={} drain_timeout_ms={}", pid_, drain.count());
-  bool timed_out = false;
-  const int status = StopGroup(pid_, SIGQUIT, drain, &timed_out);
-  if (timed_out) {
-    Log()->warn("nginx drain timed out, killed pid={}", pid_);
-  } else {
-    Log()->info("nginx stopped pid={} {}", pid_, DescribeExit(status));
-  }
-  pid_ = 0;
+  DrainMaster(&pid_, SIGQUIT, drain, "nginx");
   running_globals_set_ = false;
 }
 

@@ -151,4 +151,17 @@ int StopGroup(pid_t pid, int signal, std::chrono::milliseconds drain, bool* time
   return status;
 }
 
+void DrainMaster(pid_t* pid, int signal, std::chrono::milliseconds drain, const char* engine) {
+  const auto log = runtime::NamedLogger("agent");
+  log->info("{} draining pid={} drain_timeout_ms={}", engine, *pid, drain.count());
+  bool timed_out = false;
+  const int status = StopGroup(*pid, signal, drain, &timed_out);
+  if (timed_out) {
+    log->warn("{} drain timed out, killed pid={}", engine, *pid);
+  } else {
+    log->info("{} stopped pid={} {}", engine, *pid, DescribeExit(status));
+  }
+  *pid = 0;
+}
+
 }  // namespace sg::agent

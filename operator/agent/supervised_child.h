@@ -49,4 +49,8 @@ bool MasterAlive(pid_t* pid, const char* engine);
 // its whole process group and reaps it. Returns the wait status.
 int StopGroup(pid_t pid, int signal, std::chrono::milliseconds drain, bool* timed_out);
 
+// Graceful stop of the running master `*pid`: StopGroup with the engine's
+// drain signal, logged (as `engine`) with how it ended; sets *pid to 0.
+void DrainMaster(pid_t* pid, int signal, std::chrono::milliseconds drain, const char* engine);
+
 }  // namespace sg::agent

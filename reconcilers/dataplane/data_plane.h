@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "operator/common/result.h"
+#include "reconcilers/model/rendered_config.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::dataplane {
@@ -19,16 +20,7 @@ using model::TrafficModel;
 // What an engine renders: its configuration file, and which route each of
 // its lines belongs to, so a checker's "line N" names a route without
 // parsing the text.
-struct EngineConfig {
-  std::string text;
-  // route_of_line[i] is the route of line i+1; "" for lines of no route.
-  std::vector<std::string> route_of_line;
-
-  std::string RouteAtLine(int line) const {
-    if (line < 1 || static_cast<size_t>(line) > route_of_line.size()) return "";
-    return route_of_line[static_cast<size_t>(line) - 1];
-  }
-};
+using EngineConfig = model::RenderedConfig;
 
 struct CheckOutcome {
   Status status;      // ok, or InvalidArgument with the engine's own message

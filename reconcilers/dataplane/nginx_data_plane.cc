@@ -1,53 +1,56 @@
 #include "reconcilers/dataplane/nginx_data_plane.h"
 
 #include <cstdlib>
-#include <map>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sg::dataplane {
 namespace {
 
-// Lines whose directive is a certificate path under `certs_dir`; their path
-// prefix is replaced by "certs/" for the check.
-std::string PointCertificatesAtPlaceholders(const std::string& text, const std::string& certs_dir,
-                                            std::map<std::string, std::string>* files,
-                                            const std::string& placeholder) {
-  std::string out;
-  out.reserve(text.size());
-  const std::string prefix =
-      certs_dir.empty() || certs_dir.back() == '/' ? certs_dir : certs_dir + "/";
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + start, end - start);
-    size_t word = line.find_first_not_of(' ');
-    bool cert =
-        word != std::string_view::npos && (line.substr(word).rfind("ssl_certificate ", 0) == 0 ||
-                                           line.substr(word).rfind("ssl_certificate_key ", 0) == 0);
-    if (cert) {
-      size_t path = line.find(' ', word) + 1;
-      size_t semi = line.rfind(';');
-      std::string_view p =
-          line.substr(path, semi == std::string_view::npos ? line.size() - path : semi - path);
-      std::string file;
-      if (!prefix.empty() && p.rfind(prefix, 0) == 0) {
-        file = "certs/" + std::string(p.substr(prefix.size()));
-      } else if (!p.empty() && p[0] != '/') {
-        file = std::string(p);
-      } else {
-        file = "certs/" + std::string(p.substr(p.rfind('/') + 1));
-      }
-      (*files)[file] = placeholder;
-      out.append(line.substr(0, path));
-      out.append(file);
-      out.append(line.substr(path + p.size()));
-    } else {
-      out.append(line);
-    }
-    if (end < text.size()) out.push_back('\n');
-    start = end + 1;
+// An ssl_certificate or ssl_certificate_key line: its path under the certs
+// prefix becomes "certs/<rest>", a relative path stays, any other path becomes
+// "certs/<file name>".
+void PointLineAtPlaceholders(std::string_view line, const std::string& certs_prefix,
+                             std::string* out, std::vector<std::string>* files) {
+  size_t word = line.find_first_not_of(' ');
+  bool cert =
+      word != std::string_view::npos && (line.substr(word).rfind("ssl_certificate ", 0) == 0 ||
+                                         line.substr(word).rfind("ssl_certificate_key ", 0) == 0);
+  if (!cert) {
+    out->append(line);
+    return;
   }
-  return out;
+  size_t path = line.find(' ', word) + 1;
+  size_t semi = line.rfind(';');
+  std::string_view p =
+      line.substr(path, semi == std::string_view::npos ? line.size() - path : semi - path);
+  std::string file;
+  if (!certs_prefix.empty() && p.rfind(certs_prefix, 0) == 0) {
+    file = "certs/" + std::string(p.substr(certs_prefix.size()));
+  } else if (!p.empty() && p[0] != '/') {
+    file = std::string(p);
+  } else {
+    file = "certs/" + std::string(p.substr(p.rfind('/') + 1));
+  }
+  out->append(line.substr(0, path));
+  out->append(file);
+  out->append(line.substr(path + p.size()));
+  files->push_back(std::move(file));
+}
+
+ProxyEngine Nginx(nginx::RenderOptions options) {
+  ProxyEngine e;
+  e.name = "nginx";
+  e.render = [options = std::move(options)](const TrafficModel& model) -> EngineConfig {
+    return nginx::RenderNginx(model, options);
+  };
+  e.certificate_files = nginx::CertificateFiles;
+  e.point_at_placeholders = PointLineAtPlaceholders;
+  e.error_line = [](const EngineConfig&, const std::string& message) {
+    return NginxErrorLine(message);
+  };
+  return e;
 }
 
 }  // namespace
@@ -61,33 +64,6 @@ int NginxErrorLine(const std::string& message) {
 
 NginxDataPlane::NginxDataPlane(nginx::NginxValidator& validator, nginx::RenderOptions options,
                                std::string openssl_binary)
-    : validator_(validator),
-      options_(std::move(options)),
-      placeholder_(std::move(openssl_binary)) {}
-
-EngineConfig NginxDataPlane::Render(const TrafficModel& model) const {
-  nginx::RenderedConfig rendered = nginx::RenderNginx(model, options_);
-  EngineConfig out;
-  out.text = std::move(rendered.text);
-  out.route_of_line = std::move(rendered.route_of_line);
-  return out;
-}
-
-CheckOutcome NginxDataPlane::Check(const TrafficModel& model, const EngineConfig& config) {
-  std::map<std::string, std::string> files;
-  const std::string* text = &config.text;
-  std::string rewritten;
-  if (!nginx::CertificateFiles(model).empty()) {
-    auto cert = placeholder_.Get();
-    if (!cert.ok()) return {cert.error(), ""};
-    rewritten = PointCertificatesAtPlaceholders(config.text, model.settings.certs_dir, &files,
-                                                cert->certificate_pem + cert->key_pem);
-    text = &rewritten;
-  }
-  CheckOutcome out;
-  out.status = validator_.Validate(*text, files);
-  if (!out.status.ok()) out.route = config.RouteAtLine(NginxErrorLine(out.status.error().message));
-  return out;
-}
+    : ProxyDataPlane(Nginx(std::move(options)), validator, std::move(openssl_binary)) {}
 
 }  // namespace sg::dataplane

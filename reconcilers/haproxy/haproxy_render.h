@@ -24,12 +24,9 @@ using model::SortedHosts;
 using model::SortedPtrs;
 using model::SortedServers;
 
-// A virtual host with its hosts and locations in match order (longest context
-// root first; one location per context root).
-struct SortedServer {
-  const model::Server* server;
-  std::vector<std::string_view> hosts;
-  std::vector<const model::Location*> locations;
+// A virtual host with its hosts, and its locations in match order (longest
+// context root first; one location per context root).
+struct SortedServer : model::SortedServer {
   std::string id;  // value of txn.sg_srv: "s1", "s2", ...
 };
 
@@ -103,7 +100,6 @@ class ConfigRenderer {
   void RewriteRules(Writer& o, const std::string& loc_acl, const model::Location& loc);
   void RenderRedirect(Writer& o, const model::HostRedirect& r, const std::string& id);
   const Variant& VariantOf(const model::Location& loc);
-  static std::string_view ServerRoute(const SortedServer& ss);
 
   // haproxy_render_backends.cc: backends and rate-limit tables.
   Profile ProfileOf(const model::Location& loc, const model::Upstream& u) const;

@@ -40,18 +40,6 @@ struct HostEntry {
 
 }  // namespace
 
-std::string_view ConfigRenderer::ServerRoute(const SortedServer& ss) {
-  std::string_view route;
-  for (const model::Location* l : ss.locations) {
-    if (route.empty()) {
-      route = l->route;
-    } else if (l->route != route) {
-      return "";
-    }
-  }
-  return route;
-}
-
 void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   o << "\n# Public HTTP";
   if (tls_) o << " and terminated HTTPS";
@@ -142,12 +130,12 @@ void ConfigRenderer::HostRules(Writer& o) {
     std::vector<std::string_view> exact;
     for (std::string_view h : ss.hosts) {
       if (IsWildcard(h)) {
-        wildcards.push_back({h, ss.id, ss.server->tls.has_value(), ServerRoute(ss), order++});
+        wildcards.push_back({h, ss.id, ss.server->tls.has_value(), ss.Route(), order++});
       } else {
         exact.push_back(h);
       }
     }
-    if (!exact.empty()) rule(ServerRoute(ss), ss.id, ss.server->tls.has_value(), exact);
+    if (!exact.empty()) rule(ss.Route(), ss.id, ss.server->tls.has_value(), exact);
   }
   for (size_t i = 0; i < redirects_.size(); ++i) {
     const model::HostRedirect& r = *redirects_[i];
@@ -174,7 +162,7 @@ void ConfigRenderer::HostRules(Writer& o) {
 void ConfigRenderer::RedirectRules(Writer& o) {
   for (const SortedServer& ss : servers_) {
     if (ss.hosts.empty() || !ss.server->tls || !ss.server->redirect_http) continue;
-    RouteScope scope(o, ServerRoute(ss));
+    RouteScope scope(o, ss.Route());
     o << "    http-request redirect location https://%[var(txn.host)]";
     if (s_.https_port != 443) o << ':' << s_.https_port;
     o << "%[pathq] code 301 if { var(txn.sg_srv) -m str " << ss.id << " } !sg_tls\n";

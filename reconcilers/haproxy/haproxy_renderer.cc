@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <string_view>
-#include <tuple>
 #include <unordered_set>
 #include <utility>
 
@@ -47,9 +46,7 @@ ConfigRenderer::ConfigRenderer(const model::TrafficModel& model, const RenderOpt
 
 std::pair<std::string, std::vector<LineRun>> ConfigRenderer::Render() {
   SortEverything();
-  for (const model::PassthroughRoute* p : passthrough_sorted_) {
-    if (!p->selection.split.empty() && !p->hosts.empty()) passthrough_ = true;
-  }
+  passthrough_ = model::ServesPassthrough(passthrough_sorted_);
   CollectCertificates();
   for (const SortedServer& ss : servers_) {
     for (const model::Location* l : ss.locations) websocket_ = websocket_ || l->websocket;
@@ -78,33 +75,15 @@ void ConfigRenderer::CollectCertificates() {
     if (!ss.hosts.empty()) add(ss.server->tls);
   }
   for (const model::HostRedirect* r : redirects_) add(r->tls);
-  std::sort(certificates_.begin(), certificates_.end());
-  certificates_.erase(std::unique(certificates_.begin(), certificates_.end()), certificates_.end());
+  model::SortUnique(&certificates_);
   tls_ = !certificates_.empty();
 }
 
 void ConfigRenderer::SortEverything() {
-  servers_.reserve(m_.servers.size());
-  for (const model::Server& s : m_.servers) {
-    SortedServer ss{&s, SortedHosts(s.hosts), {}, {}};
-    ss.locations.reserve(s.locations.size());
-    for (const model::Location& l : s.locations) ss.locations.push_back(&l);
-    std::sort(ss.locations.begin(), ss.locations.end(), LocationLess);
-    servers_.push_back(std::move(ss));
-  }
-  std::sort(servers_.begin(), servers_.end(), [](const SortedServer& a, const SortedServer& b) {
-    if (a.hosts != b.hosts) return a.hosts < b.hosts;
-    // Identical host lists are a builder bug; still keep the order stable.
-    size_t n = std::min(a.locations.size(), b.locations.size());
-    for (size_t i = 0; i < n; ++i) {
-      if (LocationLess(a.locations[i], b.locations[i])) return true;
-      if (LocationLess(b.locations[i], a.locations[i])) return false;
-    }
-    return a.locations.size() < b.locations.size();
-  });
-  for (size_t i = 0; i < servers_.size(); ++i) {
-    SortedServer& ss = servers_[i];
-    ss.id = "s" + std::to_string(i + 1);
+  model::SortedModel sorted = model::SortModel(m_);
+  servers_.reserve(sorted.servers.size());
+  for (model::SortedServer& s : sorted.servers) {
+    SortedServer ss{std::move(s), "s" + std::to_string(servers_.size() + 1)};
     // One location per context root: two routes claiming one host+path are
     // resolved by the builder (older wins); a duplicate here keeps the first,
     // like the nginx engine. Then the longest context root first.
@@ -118,36 +97,20 @@ void ConfigRenderer::SortEverything() {
                        return BasePath(a->path).size() > BasePath(b->path).size();
                      });
     ss.locations = std::move(unique);
+    servers_.push_back(std::move(ss));
   }
-  upstreams_sorted_ = SortedPtrs(
-      m_.upstreams,
-      [](const model::Upstream& a, const model::Upstream& b) { return a.name < b.name; });
+  upstreams_sorted_ = std::move(sorted.upstreams);
   for (const model::Upstream* u : upstreams_sorted_) upstream_by_name_.emplace(u->name, u);
-  redirects_ =
-      SortedPtrs(m_.redirects, [](const model::HostRedirect& a, const model::HostRedirect& b) {
-        return std::tie(a.from_host, a.route, a.to_url) < std::tie(b.from_host, b.route, b.to_url);
-      });
+  redirects_ = std::move(sorted.redirects);
   for (size_t i = 0; i < redirects_.size(); ++i)
     redirect_ids_.push_back("r" + std::to_string(i + 1));
-  passthrough_sorted_ = SortedPtrs(
-      m_.passthrough, [](const model::PassthroughRoute& a, const model::PassthroughRoute& b) {
-        return std::tie(a.route, a.upstream.name) < std::tie(b.route, b.upstream.name);
-      });
+  passthrough_sorted_ = std::move(sorted.passthrough);
 }
 
 }  // namespace internal
 
-std::string RenderedConfig::RouteAtLine(int line) const {
-  if (line < 1 || static_cast<size_t>(line) > route_of_line.size()) return "";
-  return route_of_line[static_cast<size_t>(line) - 1];
-}
-
 RenderedConfig RenderHaproxy(const model::TrafficModel& model, const RenderOptions& options) {
-  auto [text, runs] = internal::ConfigRenderer(model, options).Render();
-  RenderedConfig out;
-  out.text = std::move(text);
-  out.route_of_line = model::RouteOfLines(runs);
-  return out;
+  return model::WithRouteOfLines(internal::ConfigRenderer(model, options).Render());
 }
 
 std::string RenderHaproxyConfig(const model::TrafficModel& model, const RenderOptions& options) {
@@ -163,8 +126,7 @@ std::vector<std::string> CertificateFiles(const model::TrafficModel& m) {
     if (!s.hosts.empty()) add(s.tls);
   }
   for (const model::HostRedirect& r : m.redirects) add(r.tls);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  model::SortUnique(&out);
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "operator/common/result.h"
+#include "reconcilers/model/rendered_config.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::haproxy {
@@ -46,17 +47,10 @@ struct RenderOptions {
   std::string terminate_socket = "sg-terminate";
 };
 
-struct RenderedConfig {
-  std::string text;
-  // route_of_line[i] is the route whose lines include line i+1 ("" for none):
-  // its backends, rate-limit tables, ACLs and rules, redirects and
-  // passthrough rules. Lines shared by several routes (or none) are "".
-  std::vector<std::string> route_of_line;
-
-  // The route of 1-based `line` as HAProxy reports it ("[haproxy.cfg:12]");
-  // "" when out of range or shared.
-  std::string RouteAtLine(int line) const;
-};
+// The text, and the route of each line: its backends, rate-limit tables,
+// ACLs and rules, redirects and passthrough rules. RouteAtLine takes the line
+// as HAProxy reports it ("[haproxy.cfg:12]").
+using RenderedConfig = model::RenderedConfig;
 
 RenderedConfig RenderHaproxy(const model::TrafficModel& model, const RenderOptions& options);
 

@@ -5,79 +5,28 @@
 #include <utility>
 
 namespace sg::haproxy {
-namespace {
 
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+using model::AllChars;
+using model::IsAsciiAlnum;
+using model::SanitizedString;
 
-// Outside quotes HAProxy splits on blanks, reads '#' as a comment, quotes as
-// the start of a quoted string and '\' as an escape. '$' expands only inside
-// double quotes, so it is a plain character here.
 bool WordChar(char c) {
   if (c < 0x21 || c > 0x7e) return false;
   return c != '"' && c != '\'' && c != '\\' && c != '#';
 }
 
-// Inside double quotes: '\' escapes, '$' expands an environment variable and
-// '"' ends the string; the rest of printable ASCII is literal.
 bool QuotedChar(char c) {
   if (c < 0x20 || c > 0x7e) return false;
   return c != '"' && c != '\\' && c != '$';
 }
 
-bool NameChar(char c) { return IsAlnum(c) || c == '_' || c == '.' || c == ':' || c == '-'; }
-bool ArgChar(char c) { return IsAlnum(c) || c == '_' || c == '.' || c == '-'; }
+bool NameChar(char c) { return IsAsciiAlnum(c) || c == '_' || c == '.' || c == ':' || c == '-'; }
+bool ArgChar(char c) { return IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-'; }
 
-template <class Pred>
-bool All(std::string_view s, Pred ok) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!ok(c)) return false;
-  }
-  return true;
-}
-
-// Sanitised output never holds a newline (no predicate accepts control
-// characters), so no line is counted here.
-template <class Pred>
-Writer& Sanitized(Writer& w, std::string_view v, Pred ok) {
-  if (v.empty()) return w << '_';
-  for (char c : v) w << (ok(c) ? c : '_');
-  return w;
-}
-
-template <class Pred>
-std::string SanitizedString(std::string_view v, Pred ok) {
-  if (v.empty()) return "_";
-  std::string out(v);
-  for (char& c : out) {
-    if (!ok(c)) c = '_';
-  }
-  return out;
-}
-
-}  // namespace
-
-bool IsSafeWord(std::string_view s) { return All(s, WordChar); }
-bool IsSafeQuoted(std::string_view s) {
-  for (char c : s) {
-    if (!QuotedChar(c)) return false;
-  }
-  return true;
-}
-bool IsSafeName(std::string_view s) { return All(s, NameChar); }
-bool IsSafeArg(std::string_view s) { return All(s, ArgChar); }
-
-Writer& operator<<(Writer& w, Word x) { return Sanitized(w, x.v, WordChar); }
-Writer& operator<<(Writer& w, Name x) { return Sanitized(w, x.v, NameChar); }
-Writer& operator<<(Writer& w, Arg x) { return Sanitized(w, x.v, ArgChar); }
-
-Writer& operator<<(Writer& w, Quoted x) {
-  w << '"';
-  for (char c : x.v) w << (QuotedChar(c) ? c : '_');
-  return w << '"';
-}
+bool IsSafeWord(std::string_view s) { return !s.empty() && AllChars(s, WordChar); }
+bool IsSafeQuoted(std::string_view s) { return AllChars(s, QuotedChar); }
+bool IsSafeName(std::string_view s) { return !s.empty() && AllChars(s, NameChar); }
+bool IsSafeArg(std::string_view s) { return !s.empty() && AllChars(s, ArgChar); }
 
 Writer& operator<<(Writer& w, Fmt x) {
   if (x.v.empty()) return w << '_';
@@ -96,7 +45,7 @@ Writer& operator<<(Writer& w, Fmt x) {
 // '.', which needs no escape and matches the character it replaces.
 Writer& operator<<(Writer& w, RegexLiteral x) {
   for (char c : x.v) {
-    bool plain = IsAlnum(c) || c == '/' || c == '-' || c == '_' || c == '~' || c == '!' ||
+    bool plain = IsAsciiAlnum(c) || c == '/' || c == '-' || c == '_' || c == '~' || c == '!' ||
                  c == '&' || c == ',' || c == '=' || c == ':' || c == '@' || c == '%';
     w << (plain ? c : '.');
   }

@@ -19,19 +19,30 @@
 #include <vector>
 
 #include "reconcilers/model/line_writer.h"
+#include "reconcilers/model/sanitize.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::haproxy {
 
-// A word HAProxy reads as one argument: printable ASCII without whitespace,
-// quotes, backslash or '#'.
-bool IsSafeWord(std::string_view s);
-// A value the renderer puts between double quotes: printable ASCII (space
-// allowed) without quotes, backslash or '$'.
-bool IsSafeQuoted(std::string_view s);
+// HAProxy's character rules (model::CharRule). Outside quotes HAProxy splits
+// on blanks, reads '#' as a comment, quotes as the start of a quoted string
+// and '\' as an escape; '$' expands only inside double quotes, so it is a
+// plain character there.
+//
+// A word: printable ASCII without whitespace, quotes, backslash or '#'.
+bool WordChar(char c);
+// Between double quotes ('\' escapes, '$' expands an environment variable,
+// '"' ends the string): printable ASCII, space allowed, without those three.
+bool QuotedChar(char c);
 // A proxy, server or ACL name: letters, digits and "_.:-".
-bool IsSafeName(std::string_view s);
+bool NameChar(char c);
 // A sample fetch argument (header or cookie name): letters, digits and "_.-".
+bool ArgChar(char c);
+
+// Whether a non-empty `s` is written as it is.
+bool IsSafeWord(std::string_view s);
+bool IsSafeQuoted(std::string_view s);  // "" too
+bool IsSafeName(std::string_view s);
 bool IsSafeArg(std::string_view s);
 
 // The engine's writer: model::LineWriter (text and line attribution) plus
@@ -48,28 +59,13 @@ using model::RouteScope;
 // characters it cannot write with '_' (an empty word or name becomes "_").
 
 // A model string as one config word (hosts, paths, addresses, file names).
-struct Word {
-  std::string_view v;
-};
-Writer& operator<<(Writer& w, Word x);
-
+using Word = model::SanitizedWord<WordChar>;
 // A proxy, server or ACL name.
-struct Name {
-  std::string_view v;
-};
-Writer& operator<<(Writer& w, Name x);
-
+using Name = model::SanitizedWord<NameChar>;
 // A sample fetch argument: req.fhdr(<Arg>), req.cook(<Arg>).
-struct Arg {
-  std::string_view v;
-};
-Writer& operator<<(Writer& w, Arg x);
-
+using Arg = model::SanitizedWord<ArgChar>;
 // A value between double quotes (match patterns, header values).
-struct Quoted {
-  std::string_view v;
-};
-Writer& operator<<(Writer& w, Quoted x);
+using Quoted = model::SanitizedQuoted<QuotedChar>;
 
 // A model string inside a log-format argument (redirect locations, set-path):
 // a config word whose '%' is doubled so it is never read as an expression.

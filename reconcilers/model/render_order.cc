@@ -1,6 +1,8 @@
 #include "reconcilers/model/render_order.h"
 
+#include <algorithm>
 #include <tuple>
+#include <utility>
 
 namespace sg::model {
 
@@ -31,6 +33,63 @@ std::vector<const UpstreamServer*> SortedServers(const Upstream& u) {
   return SortedPtrs(u.servers, [](const UpstreamServer& a, const UpstreamServer& b) {
     return std::tie(a.address, a.weight) < std::tie(b.address, b.weight);
   });
+}
+
+std::string_view SortedServer::Route() const {
+  std::string_view route;
+  for (const Location* l : locations) {
+    if (route.empty()) {
+      route = l->route;
+    } else if (l->route != route) {
+      return "";
+    }
+  }
+  return route;
+}
+
+SortedModel SortModel(const TrafficModel& m) {
+  SortedModel out;
+  out.servers.reserve(m.servers.size());
+  for (const Server& s : m.servers) {
+    SortedServer ss{&s, SortedHosts(s.hosts), {}};
+    ss.locations.reserve(s.locations.size());
+    for (const Location& l : s.locations) ss.locations.push_back(&l);
+    std::sort(ss.locations.begin(), ss.locations.end(), LocationLess);
+    out.servers.push_back(std::move(ss));
+  }
+  std::sort(out.servers.begin(), out.servers.end(),
+            [](const SortedServer& a, const SortedServer& b) {
+              if (a.hosts != b.hosts) return a.hosts < b.hosts;
+              // Identical host lists are a builder bug; still keep the order stable.
+              size_t n = std::min(a.locations.size(), b.locations.size());
+              for (size_t i = 0; i < n; ++i) {
+                if (LocationLess(a.locations[i], b.locations[i])) return true;
+                if (LocationLess(b.locations[i], a.locations[i])) return false;
+              }
+              return a.locations.size() < b.locations.size();
+            });
+  out.upstreams =
+      SortedPtrs(m.upstreams, [](const Upstream& a, const Upstream& b) { return a.name < b.name; });
+  out.redirects = SortedPtrs(m.redirects, [](const HostRedirect& a, const HostRedirect& b) {
+    return std::tie(a.from_host, a.route, a.to_url) < std::tie(b.from_host, b.route, b.to_url);
+  });
+  out.passthrough =
+      SortedPtrs(m.passthrough, [](const PassthroughRoute& a, const PassthroughRoute& b) {
+        return std::tie(a.route, a.upstream.name) < std::tie(b.route, b.upstream.name);
+      });
+  return out;
+}
+
+bool ServesPassthrough(const std::vector<const PassthroughRoute*>& routes) {
+  for (const PassthroughRoute* p : routes) {
+    if (!p->selection.split.empty() && !p->hosts.empty()) return true;
+  }
+  return false;
+}
+
+void SortUnique(std::vector<std::string>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
 }  // namespace sg::model

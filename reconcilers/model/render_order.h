@@ -39,4 +39,33 @@ std::vector<std::string_view> SortedHosts(const std::vector<std::string>& hosts)
 // An upstream's servers by address.
 std::vector<const UpstreamServer*> SortedServers(const Upstream& u);
 
+// A server with its hosts sorted and unique, and its locations by
+// LocationLess.
+struct SortedServer {
+  const Server* server;
+  std::vector<std::string_view> hosts;
+  std::vector<const Location*> locations;
+
+  // The route the server's own lines are written for: its locations' route
+  // when they all belong to one, else "" (the lines are then shared).
+  std::string_view Route() const;
+};
+
+// The model's lists as pointers in canonical order.
+struct SortedModel {
+  std::vector<SortedServer> servers;                 // by hosts, then locations
+  std::vector<const Upstream*> upstreams;            // by name
+  std::vector<const HostRedirect*> redirects;        // by host, route, target
+  std::vector<const PassthroughRoute*> passthrough;  // by route, upstream
+};
+
+SortedModel SortModel(const TrafficModel& m);
+
+// Whether some passthrough route has endpoints and hosts, so that the
+// engine must write its passthrough listener.
+bool ServesPassthrough(const std::vector<const PassthroughRoute*>& routes);
+
+// Sorts `v` and drops its duplicates.
+void SortUnique(std::vector<std::string>* v);
+
 }  // namespace sg::model

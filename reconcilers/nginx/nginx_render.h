@@ -20,14 +20,8 @@ using model::JoinCertPath;
 using model::LocationLess;
 using model::SortedHosts;
 using model::SortedPtrs;
+using model::SortedServer;
 using model::SortedServers;
-
-// A server with its hosts and locations in render order.
-struct SortedServer {
-  const model::Server* server;
-  std::vector<std::string_view> hosts;
-  std::vector<const model::Location*> locations;
-};
 
 // One render of one model. The servers are rendered first, into their own
 // buffer, because they register the maps, split_clients and rate-limit zones
@@ -78,7 +72,6 @@ class ConfigRenderer {
   void Certificate(Writer& o, const model::TlsCertificate& tls);
   static void ServerNames(Writer& o, const std::vector<std::string_view>& hosts);
   static void RouteComment(Writer& o, const SortedServer& ss);
-  static std::string_view ServerRoute(const SortedServer& ss);
 
   // nginx_render_stream.cc: the stream block of TLS passthrough.
   void RenderStream();

@@ -39,7 +39,7 @@ void ConfigRenderer::RenderDefaultServers(Writer& o) {
 void ConfigRenderer::RenderStatusServer(Writer& o) {
   o << "\n    # Probes of the proxy agent and the task health check.\n    server {\n";
   o << "        listen ";
-  if (!s_.status_address.empty()) o.Token(s_.status_address) << ':';
+  if (!s_.status_address.empty()) o << Tok(s_.status_address) << ':';
   o << s_.status_port << ";\n";
   o << "        access_log off;\n"
        "        location = /healthz {\n            return 200 \"ok\\n\";\n        }\n"
@@ -63,20 +63,6 @@ void ConfigRenderer::RouteComment(Writer& o, const SortedServer& ss) {
   o << '\n';
 }
 
-// The route a server block is written for: its locations' route when they all
-// belong to one, else "" (server-level lines are then shared).
-std::string_view ConfigRenderer::ServerRoute(const SortedServer& ss) {
-  std::string_view route;
-  for (const model::Location* l : ss.locations) {
-    if (route.empty()) {
-      route = l->route;
-    } else if (l->route != route) {
-      return "";
-    }
-  }
-  return route;
-}
-
 void ConfigRenderer::Certificate(Writer& o, const model::TlsCertificate& tls) {
   o << "        ssl_certificate " << Tok(JoinCertPath(s_, tls.certificate_file)) << ";\n";
   o << "        ssl_certificate_key " << Tok(JoinCertPath(s_, tls.key_file)) << ";\n";
@@ -91,7 +77,7 @@ void ConfigRenderer::HttpsRedirect(Writer& o) {
 void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
   const model::Server& sv = *ss.server;
   if (ss.hosts.empty()) return;
-  RouteScope scope(o, ServerRoute(ss));
+  RouteScope scope(o, ss.Route());
   bool split_http = sv.tls && sv.redirect_http;
   RouteComment(o, ss);
   if (split_http) {

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <string_view>
-#include <tuple>
 #include <utility>
 
 #include "reconcilers/model/model_strings.h"
@@ -33,10 +32,7 @@ size_t ConfigRenderer::EstimateServersSize(const model::TrafficModel& m) {
 
 std::pair<std::string, std::vector<LineRun>> ConfigRenderer::Render() {
   SortEverything();
-  passthrough_ = false;
-  for (const model::PassthroughRoute* p : passthrough_sorted_) {
-    if (!p->selection.split.empty() && !p->hosts.empty()) passthrough_ = true;
-  }
+  passthrough_ = model::ServesPassthrough(passthrough_sorted_);
   tls_ = passthrough_;
   for (const SortedServer& ss : servers_) tls_ = tls_ || ss.server->tls.has_value();
   for (const model::HostRedirect* r : redirects_) tls_ = tls_ || r->tls.has_value();
@@ -65,50 +61,17 @@ std::pair<std::string, std::vector<LineRun>> ConfigRenderer::Render() {
 }
 
 void ConfigRenderer::SortEverything() {
-  servers_.reserve(m_.servers.size());
-  for (const model::Server& s : m_.servers) {
-    SortedServer ss{&s, SortedHosts(s.hosts), {}};
-    ss.locations.reserve(s.locations.size());
-    for (const model::Location& l : s.locations) ss.locations.push_back(&l);
-    std::sort(ss.locations.begin(), ss.locations.end(), LocationLess);
-    servers_.push_back(std::move(ss));
-  }
-  std::sort(servers_.begin(), servers_.end(), [](const SortedServer& a, const SortedServer& b) {
-    if (a.hosts != b.hosts) return a.hosts < b.hosts;
-    // Identical host lists are a builder bug; still keep the order stable.
-    size_t n = std::min(a.locations.size(), b.locations.size());
-    for (size_t i = 0; i < n; ++i) {
-      if (LocationLess(a.locations[i], b.locations[i])) return true;
-      if (LocationLess(b.locations[i], a.locations[i])) return false;
-    }
-    return a.locations.size() < b.locations.size();
-  });
-  upstreams_sorted_ = SortedPtrs(
-      m_.upstreams,
-      [](const model::Upstream& a, const model::Upstream& b) { return a.name < b.name; });
-  redirects_ =
-      SortedPtrs(m_.redirects, [](const model::HostRedirect& a, const model::HostRedirect& b) {
-        return std::tie(a.from_host, a.route, a.to_url) < std::tie(b.from_host, b.route, b.to_url);
-      });
-  passthrough_sorted_ = SortedPtrs(
-      m_.passthrough, [](const model::PassthroughRoute& a, const model::PassthroughRoute& b) {
-        return std::tie(a.route, a.upstream.name) < std::tie(b.route, b.upstream.name);
-      });
+  model::SortedModel sorted = model::SortModel(m_);
+  servers_ = std::move(sorted.servers);
+  upstreams_sorted_ = std::move(sorted.upstreams);
+  redirects_ = std::move(sorted.redirects);
+  passthrough_sorted_ = std::move(sorted.passthrough);
 }
 
 }  // namespace internal
 
-std::string RenderedConfig::RouteAtLine(int line) const {
-  if (line < 1 || static_cast<size_t>(line) > route_of_line.size()) return "";
-  return route_of_line[static_cast<size_t>(line) - 1];
-}
-
 RenderedConfig RenderNginx(const model::TrafficModel& model, const RenderOptions& options) {
-  auto [text, runs] = internal::ConfigRenderer(model, options).Render();
-  RenderedConfig out;
-  out.text = std::move(text);
-  out.route_of_line = model::RouteOfLines(runs);
-  return out;
+  return model::WithRouteOfLines(internal::ConfigRenderer(model, options).Render());
 }
 
 std::string RenderNginxConfig(const model::TrafficModel& model, const RenderOptions& options) {
@@ -153,8 +116,7 @@ std::vector<std::string> CertificateFiles(const model::TrafficModel& m) {
   };
   for (const model::Server& s : m.servers) add(s.tls);
   for (const model::HostRedirect& r : m.redirects) add(r.tls);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  model::SortUnique(&out);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "operator/common/result.h"
+#include "reconcilers/model/rendered_config.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::nginx {
@@ -32,17 +33,10 @@ struct RenderOptions {
   bool daemon = false;  // the agent supervises nginx in the foreground
 };
 
-struct RenderedConfig {
-  std::string text;
-  // route_of_line[i] is the route whose directive is on line i+1 ("" for none):
-  // its upstreams, maps, split_clients, zones, servers, locations, redirects
-  // and stream map entries. Lines shared by several routes (or none) are "".
-  std::vector<std::string> route_of_line;
-
-  // The route of 1-based `line` as nginx reports it ("... in nginx.conf:12");
-  // "" when out of range or shared.
-  std::string RouteAtLine(int line) const;
-};
+// The text, and the route of each line's directive: its upstreams, maps,
+// split_clients, zones, servers, locations, redirects and stream map entries.
+// RouteAtLine takes the line as nginx reports it ("... in nginx.conf:12").
+using RenderedConfig = model::RenderedConfig;
 
 RenderedConfig RenderNginx(const model::TrafficModel& model, const RenderOptions& options);
 

@@ -4,6 +4,10 @@
 #include <utility>
 
 namespace sg::nginx {
+
+using model::AllChars;
+using model::IsAsciiAlnum;
+
 namespace {
 
 bool SafeChar(char c, bool quoted) {
@@ -25,14 +29,6 @@ bool SafeChar(char c, bool quoted) {
   }
 }
 
-bool IsSafe(std::string_view s, bool quoted) {
-  if (s.empty()) return quoted;
-  for (char c : s) {
-    if (!SafeChar(c, quoted)) return false;
-  }
-  return true;
-}
-
 bool IsRegexMeta(char c) {
   switch (c) {
     case '.':
@@ -51,36 +47,13 @@ bool IsRegexMeta(char c) {
   }
 }
 
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 }  // namespace
 
-bool IsSafeToken(std::string_view s) { return IsSafe(s, false); }
-bool IsSafeQuoted(std::string_view s) { return IsSafe(s, true); }
+bool TokenChar(char c) { return SafeChar(c, false); }
+bool QuotedChar(char c) { return SafeChar(c, true); }
 
-Writer& Writer::Token(std::string_view v) { return Sanitized(v, false); }
-
-Writer& Writer::Quoted(std::string_view v) {
-  raw().push_back('"');
-  Sanitized(v, true);
-  raw().push_back('"');
-  return *this;
-}
-
-// Sanitised output never holds a newline (SafeChar refuses control characters),
-// so no line is counted here.
-Writer& Writer::Sanitized(std::string_view v, bool quoted) {
-  if (v.empty() && !quoted) {
-    raw().push_back('_');
-    return *this;
-  }
-  for (char c : v) raw().push_back(SafeChar(c, quoted) ? c : '_');
-  return *this;
-}
-
-Writer& operator<<(Writer& w, Tok t) { return w.Token(t.v); }
+bool IsSafeToken(std::string_view s) { return !s.empty() && AllChars(s, TokenChar); }
+bool IsSafeQuoted(std::string_view s) { return AllChars(s, QuotedChar); }
 
 Writer& operator<<(Writer& w, Dur d) {
   long long ms = d.d.count();
@@ -95,7 +68,7 @@ Writer& operator<<(Writer& w, Size s) {
 }
 
 Writer& operator<<(Writer& w, Ident id) {
-  for (char c : id.v) w << (IsAlnum(c) ? c : '_');
+  for (char c : id.v) w << (IsAsciiAlnum(c) ? c : '_');
   return w;
 }
 
@@ -109,7 +82,7 @@ Writer& operator<<(Writer& w, RegexLiteral r) {
 
 Writer& operator<<(Writer& w, CookieNamePattern c) {
   for (char ch : c.v) {
-    if (!SafeChar(ch, true) || ch == ' ') {
+    if (!QuotedChar(ch) || ch == ' ') {
       w << '_';
       continue;
     }
@@ -132,26 +105,17 @@ Writer& operator<<(Writer& w, MapKey k) {
   // backslash.
   if (!v.empty() &&
       (v[0] == '~' || v == "default" || v == "hostnames" || v == "include" || v == "volatile")) {
-    w << "\"\\";
-    w.Token(v);
-    return w << '"';
+    return w << "\"\\" << Tok(v) << '"';
   }
-  return w.Quoted(v);
+  return w << Quoted(v);
 }
 
-std::string SafeToken(std::string_view v) {
-  if (v.empty()) return "_";
-  std::string out(v);
-  for (char& c : out) {
-    if (!SafeChar(c, false)) c = '_';
-  }
-  return out;
-}
+std::string SafeToken(std::string_view v) { return model::SanitizedString(v, TokenChar); }
 
 std::string IdentString(std::string_view v) {
   std::string out(v);
   for (char& c : out) {
-    if (!IsAlnum(c)) c = '_';
+    if (!IsAsciiAlnum(c)) c = '_';
   }
   return out;
 }
@@ -159,7 +123,7 @@ std::string IdentString(std::string_view v) {
 bool IsVariableName(std::string_view v) {
   if (v.empty()) return false;
   for (char c : v) {
-    if (!IsAlnum(c) && c != '_') return false;
+    if (!IsAsciiAlnum(c) && c != '_') return false;
   }
   return true;
 }

@@ -18,30 +18,29 @@
 #include <vector>
 
 #include "reconcilers/model/line_writer.h"
+#include "reconcilers/model/sanitize.h"
 #include "reconcilers/model/traffic_model.h"
 
 namespace sg::nginx {
 
-// A token nginx reads as one word: printable ASCII without whitespace, quotes,
-// backslash, ';', '{', '}', '$' or '#'.
+// nginx's character rules (model::CharRule).
+//
+// In a token nginx reads as one word: printable ASCII without whitespace,
+// quotes, backslash, ';', '{', '}', '$' or '#'.
+bool TokenChar(char c);
+// Between double quotes: printable ASCII, space allowed, without quotes,
+// backslash or '$'.
+bool QuotedChar(char c);
+
+// Whether a non-empty `s` is written as it is.
 bool IsSafeToken(std::string_view s);
-// A value the renderer puts between double quotes: printable ASCII (space allowed)
-// without quotes, backslash or '$'.
-bool IsSafeQuoted(std::string_view s);
+bool IsSafeQuoted(std::string_view s);  // "" too
 
 // The engine's writer: model::LineWriter (text and line attribution) plus
 // its escaping manipulators. Not thread-safe; one per render.
 class Writer : public model::LineWriter<Writer> {
  public:
   using LineWriter::LineWriter;
-
-  // A model string as one nginx word; unsafe characters become '_'.
-  Writer& Token(std::string_view v);
-  // A model string between double quotes; unsafe characters become '_'.
-  Writer& Quoted(std::string_view v);
-
- private:
-  Writer& Sanitized(std::string_view v, bool quoted);
 };
 
 using model::LineRun;
@@ -49,12 +48,11 @@ using model::RouteScope;
 
 // Manipulators: `w << Tok(host) << ' ' << Dur{timeout}`.
 
-// A model string as one nginx word (Writer::Token).
-struct Tok {
-  explicit Tok(std::string_view value) : v(value) {}
-  std::string_view v;
-};
-Writer& operator<<(Writer& w, Tok t);
+// A model string as one nginx word; unsafe characters become '_' (an empty
+// string "_").
+using Tok = model::SanitizedWord<TokenChar>;
+// A model string between double quotes; unsafe characters become '_'.
+using Quoted = model::SanitizedQuoted<QuotedChar>;
 
 // A duration in the largest exact unit nginx accepts ("5s", "1500ms").
 struct Dur {
@@ -102,7 +100,7 @@ struct MapKey {
 };
 Writer& operator<<(Writer& w, MapKey k);
 
-// Token(v) as a string, for values that are kept (e.g. as map values).
+// Tok(v) as a string, for values that are kept (e.g. as map values).
 std::string SafeToken(std::string_view v);
 // Ident{v} as a string.
 std::string IdentString(std::string_view v);
