@@ -131,7 +131,13 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
       });
   if (!checked) {
     dataplane::CheckOptions check;
-    check.known_good_hash = memories_.With(name, [](ClusterMemory& m) { return m.last_good_hash; });
+    memories_.With(name, [&](ClusterMemory& m) {
+      check.known_good_hash = m.last_good_hash;
+      if (m.last_checked) {
+        check.known_good =
+            std::shared_ptr<const dataplane::EngineConfig>(m.last_checked, &m.last_checked->config);
+      }
+    });
     check.on_render = [this](double seconds) {
       metrics_.render_duration_seconds.WithLabels({}).Observe(seconds);
     };

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "operator/common/result.h"
@@ -24,12 +25,17 @@ struct CheckedConfig {
   EngineConfig config;
   std::string hash;  // SHA-256 of config.text
   std::map<std::string, std::string> excluded;
-  bool checked = false;  // false: the hash was known good, the check was skipped
+  // false: the check was skipped (a known good hash, or covered by the
+  // known good configuration's check)
+  bool checked = false;
 };
 
 struct CheckOptions {
   // A configuration with this hash passed the check before: not run again.
   std::string known_good_hash;
+  // The last configuration that passed the check, if any: a configuration
+  // it covers (DataPlane::CoveredByCheckOf) is not checked again.
+  std::shared_ptr<const EngineConfig> known_good;
   int max_exclusions = 3;
   // Called with the seconds each build + render took.
   std::function<void(double)> on_render;

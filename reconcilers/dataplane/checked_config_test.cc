@@ -35,6 +35,10 @@ class ScriptedPlane : public DataPlane {
     }
     return {OkStatus(), ""};
   }
+  // A configuration that only adds lines to a checked one is covered by its check.
+  bool CoveredByCheckOf(const EngineConfig& checked, const EngineConfig& next) const override {
+    return next.text.rfind(checked.text, 0) == 0;
+  }
   std::set<std::string> reject;
   bool reject_global = false;
   int checks = 0;
@@ -97,6 +101,23 @@ TEST(CheckedConfigTest, KnownGoodHashSkipsTheCheck) {
   EXPECT_FALSE(again->checked);
   EXPECT_EQ(plane.checks, 1);
   EXPECT_EQ(renders, 1);
+}
+
+TEST(CheckedConfigTest, AConfigurationTheKnownGoodOneCoversIsNotChecked) {
+  ScriptedPlane plane;
+  auto first = BuildCheckedConfig(Routes({"a"}), plane);
+  ASSERT_TRUE(first.ok());
+  CheckOptions options;
+  options.known_good = std::make_shared<const EngineConfig>(first->config);
+  auto covered = BuildCheckedConfig(Routes({"a", "b"}), plane, options);
+  ASSERT_TRUE(covered.ok());
+  EXPECT_FALSE(covered->checked);
+  EXPECT_EQ(plane.checks, 1);
+  // Not covered: checked.
+  auto other = BuildCheckedConfig(Routes({"b"}), plane, options);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->checked);
+  EXPECT_EQ(plane.checks, 2);
 }
 
 TEST(CheckedConfigTest, NothingToBlameIsAnErrorNamingTheEngine) {

@@ -37,6 +37,15 @@ class DataPlane {
   virtual EngineConfig Render(const TrafficModel& model) const = 0;
   // Runs the engine's validator on `config` (rendered from `model`).
   virtual CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) = 0;
+  // Whether `next` differs from `checked` (a configuration that passed
+  // Check) only where the engine's validator cannot refuse anything, so that
+  // `next` needs no check of its own. HAProxy: server additions, removals
+  // and weights, which its runtime API changes in place. Default: never.
+  virtual bool CoveredByCheckOf(const EngineConfig& checked, const EngineConfig& next) const {
+    (void)checked;
+    (void)next;
+    return false;
+  }
 };
 
 }  // namespace sg::dataplane

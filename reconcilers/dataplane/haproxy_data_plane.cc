@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "reconcilers/haproxy/haproxy_server_changes.h"
+
 namespace sg::dataplane {
 namespace {
 
@@ -81,6 +83,11 @@ ProxyEngine Haproxy(haproxy::RenderOptions options) {
     Status st = haproxy::CheckModel(model);
     if (st.ok()) return {st, ""};
     return {st, MessageRoute(st.error().message)};
+  };
+  // Servers come from Swarm's task addresses, never from user input, and
+  // differ only in what `add server` and `set server weight` take at run time.
+  e.covered_by_check = [](const std::string& checked, const std::string& next) {
+    return haproxy::PlanServerChanges(checked, next).has_value();
   };
   e.certificate_files = haproxy::CertificateFiles;
   e.point_at_placeholders = PointLineAtPlaceholders;

@@ -43,6 +43,39 @@ TEST(HaproxyDataPlaneTest, RendersWithItsOptions) {
             static_cast<size_t>(std::count(c.text.begin(), c.text.end(), '\n')));
 }
 
+TEST(HaproxyDataPlaneTest, NewEndpointsNeedNoCheckButANewRouteDoes) {
+  haproxy::FakeHaproxyValidator validator;
+  HaproxyDataPlane plane(validator, Options());
+  TrafficModel m = Model(false);
+  m.upstreams[0].servers = {{"10.0.1.7:8080", 1}, {"10.0.1.8:8080", 1}};
+  model::ResolveSelections(m);
+  const EngineConfig checked = plane.Render(m);
+
+  // A rolled task, a new one and a weight.
+  TrafficModel rolled = m;
+  rolled.upstreams[0].servers = {{"10.0.1.8:8080", 2}, {"10.0.1.9:8080", 1}, {"10.0.2.1:8080", 1}};
+  model::ResolveSelections(rolled);
+  const EngineConfig next = plane.Render(rolled);
+  ASSERT_NE(next.text, checked.text);
+  EXPECT_TRUE(plane.CoveredByCheckOf(checked, next));
+
+  // The last endpoint gone: the route answers 503 without a backend.
+  TrafficModel none = m;
+  none.upstreams[0].servers.clear();
+  model::ResolveSelections(none);
+  EXPECT_FALSE(plane.CoveredByCheckOf(checked, plane.Render(none)));
+
+  // One server is retried differently (no retry after a read timeout).
+  TrafficModel one = m;
+  one.upstreams[0].servers.pop_back();
+  model::ResolveSelections(one);
+  EXPECT_FALSE(plane.CoveredByCheckOf(checked, plane.Render(one)));
+
+  TrafficModel more = m;
+  more.servers[1].hosts.push_back("news.example.com");
+  EXPECT_FALSE(plane.CoveredByCheckOf(checked, plane.Render(more)));
+}
+
 TEST(HaproxyDataPlaneTest, RejectedLineNamesItsRoute) {
   haproxy::FakeHaproxyValidator validator;
   HaproxyDataPlane plane(validator, Options());

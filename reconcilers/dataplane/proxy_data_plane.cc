@@ -36,6 +36,10 @@ EngineConfig ProxyDataPlane::Render(const TrafficModel& model) const {
   return engine_.render(model);
 }
 
+bool ProxyDataPlane::CoveredByCheckOf(const EngineConfig& checked, const EngineConfig& next) const {
+  return engine_.covered_by_check && engine_.covered_by_check(checked.text, next.text);
+}
+
 CheckOutcome ProxyDataPlane::Check(const TrafficModel& model, const EngineConfig& config) {
   if (engine_.check_model) {
     CheckOutcome refused = engine_.check_model(model);

@@ -44,6 +44,9 @@ struct ProxyEngine {
   // The certificate paths the rendered configuration names.
   std::vector<std::string> (*certificate_files)(const TrafficModel& model) = nullptr;
   CertificateLineRewrite point_at_placeholders = nullptr;
+  // Whether `next` needs no check once `checked` passed one
+  // (DataPlane::CoveredByCheckOf); empty: never.
+  std::function<bool(const std::string& checked, const std::string& next)> covered_by_check;
   // The line `message` (a rejection of `config`) names; 0 if none.
   std::function<int(const EngineConfig& config, const std::string& message)> error_line;
 };
@@ -58,6 +61,7 @@ class ProxyDataPlane : public DataPlane {
   // ProxyEngine::check_model, then the validator on `config` with its
   // certificate paths pointed at the placeholder when it names any.
   CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) override;
+  bool CoveredByCheckOf(const EngineConfig& checked, const EngineConfig& next) const override;
 
  private:
   const ProxyEngine engine_;

@@ -43,7 +43,8 @@ std::vector<Section> Sections(std::string_view text) {
     const std::string_view raw = text.substr(begin, end - begin);
     begin = end + 1;
     const std::string_view line = Trim(raw);
-    if (line.empty()) continue;
+    // Comments change nothing HAProxy does ("# no endpoints").
+    if (line.empty() || (line.front() == '#' && !out.back().header.empty())) continue;
     if (raw.front() != ' ' && raw.front() != '\t' && line.front() != '#') {
       out.emplace_back();
       out.back().header = std::string(line);

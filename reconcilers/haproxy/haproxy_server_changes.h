@@ -8,6 +8,7 @@
 // renderer names each server after its address and writes one `server` line
 // per endpoint, so an endpoint change shows up as added and removed server
 // lines in a backend, and a weight change as a changed `weight` parameter.
+// Comments inside sections are ignored: they change nothing HAProxy does.
 // When those are the only differences, the change is applied through the
 // runtime API (`add server`, `del server`, `set server ... weight`) and
 // checked against `show servers state`. Anything else (a new route, a
