@@ -28,11 +28,7 @@
 namespace sg::haproxy {
 namespace {
 
-using model::Location;
-using model::PassthroughRoute;
-using model::Server;
 using model::TrafficModel;
-using model::Upstream;
 using samples::Resolved;
 
 const char* const kHaproxy = "/usr/sbin/haproxy";

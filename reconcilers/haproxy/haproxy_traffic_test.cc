@@ -20,7 +20,6 @@
 namespace sg::haproxy {
 namespace {
 
-using model::Location;
 using model::Server;
 using model::TrafficModel;
 using model::Upstream;
@@ -56,26 +55,14 @@ class HaproxyTrafficTest : public sg::testing::EngineTrafficFixture {
 };
 
 TEST_F(HaproxyTrafficTest, RoutesRewritesSplitsAndPinsRequests) {
-  TrafficModel m;
-  m.upstreams = {Up("v1", {Backend(v1_)}), Up("v2", {Backend(v2_)}), Up("none", {})};
-  Upstream sticky = Up("sticky", {Backend(v1_), Backend(v2_)});
-  sticky.sticky_cookie = "SG_STICKY";
-  m.upstreams.push_back(sticky);
+  TrafficModel m = sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_));
+  // Sticky sessions over two upstreams: the cookie names the upstream.
   Upstream s1 = Up("s1", {Backend(v1_)}), s2 = Up("s2", {Backend(v2_)});
   s1.sticky_cookie = s2.sticky_cookie = "SVC";
   m.upstreams.push_back(s1);
   m.upstreams.push_back(s2);
-  Location api = Loc("api", "/api", {{"v1", 1, false}});
-  api.rewrite = "/";
-  Location canary = Loc("canary", "/canary", {{"v1", 100, false}, {"v2", 0, true}});
-  canary.canary = {"X-Canary", "always", "canary", ""};
-  m.servers = {
-      Srv({"shop.example.com"}, {Loc("shop", "/", {{"v1", 1, false}}), api, canary,
-                                 Loc("split", "/split", {{"v1", 1, false}, {"v2", 1, false}}),
-                                 Loc("none", "/none", {{"none", 1, false}})}),
-      Srv({"*.sticky.example.com"}, {Loc("sticky", "/", {{"sticky", 1, false}})}),
-      Srv({"svc.example.com"}, {Loc("svc", "/", {{"s1", 1, false}, {"s2", 1, false}})}),
-  };
+  m.servers.push_back(
+      Srv({"svc.example.com"}, {Loc("svc", "/", {{"s1", 1, false}, {"s2", 1, false}})}));
   StartProxy(m);
 
   Response r = Get("Shop.Example.com:8080", "/hello?q=1");

@@ -25,11 +25,9 @@
 namespace sg::nginx {
 namespace {
 
-using model::Location;
 using model::Server;
 using model::TlsCertificate;
 using model::TrafficModel;
-using model::Upstream;
 using samples::Loc;
 using samples::Resolved;
 using samples::Srv;
@@ -190,22 +188,7 @@ class TrafficTest : public sg::testing::EngineTrafficFixture {
 };
 
 TEST_F(TrafficTest, RoutesRewritesSplitsAndPinsRequests) {
-  TrafficModel m;
-  m.upstreams = {Up("v1", {Backend(v1_)}), Up("v2", {Backend(v2_)}), Up("none", {})};
-  Upstream sticky = Up("sticky", {Backend(v1_), Backend(v2_)});
-  sticky.sticky_cookie = "SG_STICKY";
-  m.upstreams.push_back(sticky);
-  Location api = Loc("api", "/api", {{"v1", 1, false}});
-  api.rewrite = "/";
-  Location canary = Loc("canary", "/canary", {{"v1", 100, false}, {"v2", 0, true}});
-  canary.canary = {"X-Canary", "always", "canary", ""};
-  m.servers = {
-      Srv({"shop.example.com"}, {Loc("shop", "/", {{"v1", 1, false}}), api, canary,
-                                 Loc("split", "/split", {{"v1", 1, false}, {"v2", 1, false}}),
-                                 Loc("none", "/none", {{"none", 1, false}})}),
-      Srv({"*.sticky.example.com"}, {Loc("sticky", "/", {{"sticky", 1, false}})}),
-  };
-  StartProxy(m);
+  StartProxy(sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_)));
 
   Response r = Get("shop.example.com", "/hello?q=1");
   EXPECT_EQ(r.status, 200);
