@@ -37,7 +37,8 @@ EngineTrafficFixture::EngineTrafficFixture(std::string proxy_binary, std::string
 void EngineTrafficFixture::SetUp() {
   if (access(proxy_binary_.c_str(), X_OK) != 0 || access(kNginx, X_OK) != 0 ||
       access(kCurl, X_OK) != 0) {
-    GTEST_SKIP() << "needs " << proxy_binary_ << ", " << kNginx << " and curl";
+    std::string engine = proxy_binary_ == kNginx ? "" : proxy_binary_ + ", ";
+    GTEST_SKIP() << "needs " << engine << kNginx << " and curl";
   }
   std::string templ = "/tmp/" + name_ + "-XXXXXX";
   ASSERT_NE(mkdtemp(templ.data()), nullptr);
