@@ -18,9 +18,8 @@
 #include <gtest/gtest.h>
 
 #include "operator/agent/http_client.h"
-#include "operator/agent/listener_holder.h"
-#include "operator/agent/listener_link.h"
 #include "operator/testing/body_counting_client.h"
+#include "operator/testing/running_listener_holder.h"
 
 namespace sg::agent {
 namespace {
@@ -69,21 +68,13 @@ void WriteConfig(const fs::path& prefix, const std::string& body, const std::str
 
 TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
   if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
-  const fs::path dir = fs::temp_directory_path() / ("sg-haproxy-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  ListenerHolderOptions o;
-  o.socket_path = (dir / "sock").string();
-  o.ports = {0};
-  o.bind_address = "127.0.0.1";
-  ListenerHolder holder(o);
-  ASSERT_TRUE(holder.Open().ok());
-  std::thread holder_thread([&] { (void)holder.Run(); });
-  auto link = ListenerLink::Attach(o.socket_path, 5s);
+  testing::RunningListenerHolder holder("sg-haproxy");
+  ASSERT_TRUE(holder.Start().ok());
+  auto link = holder.Attach();
   ASSERT_TRUE(link.ok()) << link.error().message;
   const int port = (*link)->listeners()[0].port;
 
-  const fs::path prefix = dir / "proxy";
+  const fs::path prefix = holder.dir() / "proxy";
   WriteConfig(prefix, "v1");
   ExecHaproxyProcess haproxy(kHaproxy, prefix.string(), {port, port + 1});
   std::vector<std::pair<int, int>> inherited;
@@ -130,9 +121,6 @@ TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
   client.Stop();
   haproxy.Stop(5000ms);
   EXPECT_FALSE(haproxy.Alive());
-  holder.Stop();
-  holder_thread.join();
-  fs::remove_all(dir);
 
   auto seen = client.Seen();
   EXPECT_EQ(seen[""], 0) << "v1=" << seen["v1"] << " v2=" << seen["v2"] << " v3=" << seen["v3"]

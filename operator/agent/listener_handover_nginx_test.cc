@@ -15,10 +15,9 @@
 #include <gtest/gtest.h>
 
 #include "operator/agent/http_client.h"
-#include "operator/agent/listener_holder.h"
-#include "operator/agent/listener_link.h"
 #include "operator/agent/nginx_process.h"
 #include "operator/testing/body_counting_client.h"
+#include "operator/testing/running_listener_holder.h"
 
 namespace sg::agent {
 namespace {
@@ -39,17 +38,11 @@ void WriteConfig(const fs::path& prefix, int port, const std::string& body) {
 
 TEST(ListenerHandoverNginxTest, NoConnectionIsRefusedWhileProxiesAreReplaced) {
   if (access(kNginx, X_OK) != 0) GTEST_SKIP() << kNginx << " not installed";
-  const fs::path dir = fs::temp_directory_path() / ("sg-handover-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  ListenerHolderOptions o;
-  o.socket_path = (dir / "sock").string();
-  o.ports = {0};
-  o.bind_address = "127.0.0.1";
-  ListenerHolder holder(o);
-  ASSERT_TRUE(holder.Open().ok());
-  std::thread holder_thread([&] { (void)holder.Run(); });
+  testing::RunningListenerHolder holder("sg-handover");
+  ASSERT_TRUE(holder.Start().ok());
+  const fs::path dir = holder.dir();
 
-  auto old_link = ListenerLink::Attach(o.socket_path, 5s);
+  auto old_link = holder.Attach();
   ASSERT_TRUE(old_link.ok()) << old_link.error().message;
   const int port = (*old_link)->listeners()[0].port;
   WriteConfig(dir / "old", port, "old");
@@ -64,7 +57,7 @@ TEST(ListenerHandoverNginxTest, NoConnectionIsRefusedWhileProxiesAreReplaced) {
   EXPECT_TRUE(wait_for("old", 50));
 
   // The new task attaches and starts before the old one stops.
-  auto new_link = ListenerLink::Attach(o.socket_path, 5s);
+  auto new_link = holder.Attach();
   ASSERT_TRUE(new_link.ok()) << new_link.error().message;
   ExecNginxProcess new_nginx(kNginx, (dir / "new").string());
   new_nginx.SetInheritedSockets((*new_link)->Fds());
@@ -80,9 +73,6 @@ TEST(ListenerHandoverNginxTest, NoConnectionIsRefusedWhileProxiesAreReplaced) {
   EXPECT_TRUE(wait_for("reloaded", 200));
   client.Stop();
   new_nginx.Stop(5000ms);
-  holder.Stop();
-  holder_thread.join();
-  fs::remove_all(dir);
 
   auto seen = client.Seen();
   EXPECT_EQ(seen[""], 0) << "old=" << seen["old"] << " new=" << seen["new"]

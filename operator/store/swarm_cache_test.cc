@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "operator/testing/fake_docker_client.h"
+#include "operator/testing/fake_swarm_fixture.h"
 
 namespace sg::store {
 namespace {
@@ -39,23 +39,7 @@ docker::Event ConfigEvent(const std::string& action, const std::string& config_n
   return e;
 }
 
-class SwarmCacheTest : public ::testing::Test {
- protected:
-  void Apply(Kind kind, const std::string& name, const std::string& json) {
-    auto r = store_.Apply(kind, name, json);
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
-  }
-  std::string CreateService(const std::string& name) {
-    auto id = docker_.CreateService(R"({"Name":")" + name +
-                                    R"(","TaskTemplate":{"ContainerSpec":{"Image":"x"}}})");
-    EXPECT_TRUE(id.ok());
-    return id.ok() ? *id : "";
-  }
-
-  docker::FakeDockerClient docker_;
-  ResourceStore store_{docker_};
-  SwarmCache cache_{docker_, store_};
-};
+using SwarmCacheTest = sg::testing::FakeSwarmFixture;
 
 TEST_F(SwarmCacheTest, RelistFillsEveryKindAndIndexesRoutesByCluster) {
   EXPECT_FALSE(cache_.synced());
@@ -69,13 +53,8 @@ TEST_F(SwarmCacheTest, RelistFillsEveryKindAndIndexesRoutesByCluster) {
   t.desired_state = "running";
   t.state = "running";
   docker_.SetTasks(app, {t});
-  docker::SecretSpec secret;
-  secret.name = "shop-tls";
-  secret.data = "pem";
-  ASSERT_TRUE(docker_.CreateSecret(secret).ok());
-  docker::NetworkSpec net;
-  net.name = "sg-public";
-  ASSERT_TRUE(docker_.CreateNetwork(net).ok());
+  CreateSecret("shop-tls");
+  CreateNetwork("sg-public");
 
   ASSERT_TRUE(cache_.Relist().ok());
   EXPECT_TRUE(cache_.synced());

@@ -222,6 +222,19 @@ SG_FAKE_FIND(FindNetworkLocked, networks_, obj.net.name)
 SG_FAKE_FIND(FindNodeLocked, nodes_, obj.hostname)
 #undef SG_FAKE_FIND
 
+template <class Object, class Read>
+Result<Object> FakeDockerClient::Inspect(const char* method, const char* kind,
+                                         const std::string& id_or_name,
+                                         std::string (FakeDockerClient::*find)(const std::string&)
+                                             const,
+                                         const Read& read) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = EnterLocked(method)) return *e;
+  std::string id = (this->*find)(id_or_name);
+  if (id.empty()) return NotFound(std::string(kind) + " " + id_or_name + " not found");
+  return read(id);
+}
+
 // ---- version, swarm
 
 Result<VersionInfo> FakeDockerClient::Version() {
@@ -253,11 +266,8 @@ Result<std::vector<Config>> FakeDockerClient::ListConfigs(const Filters& filters
 }
 
 Result<Config> FakeDockerClient::InspectConfig(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = EnterLocked("InspectConfig")) return *e;
-  std::string id = FindConfigLocked(id_or_name);
-  if (id.empty()) return NotFound("config " + id_or_name + " not found");
-  return configs_.at(id);
+  return Inspect<Config>("InspectConfig", "config", id_or_name, &FakeDockerClient::FindConfigLocked,
+                         [&](const std::string& id) { return configs_.at(id); });
 }
 
 Result<std::string> FakeDockerClient::CreateConfig(const ConfigSpec& spec) {
@@ -344,11 +354,8 @@ Result<std::vector<Secret>> FakeDockerClient::ListSecrets(const Filters& filters
 }
 
 Result<Secret> FakeDockerClient::InspectSecret(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = EnterLocked("InspectSecret")) return *e;
-  std::string id = FindSecretLocked(id_or_name);
-  if (id.empty()) return NotFound("secret " + id_or_name + " not found");
-  return secrets_.at(id).meta;
+  return Inspect<Secret>("InspectSecret", "secret", id_or_name, &FakeDockerClient::FindSecretLocked,
+                         [&](const std::string& id) { return secrets_.at(id).meta; });
 }
 
 Result<std::string> FakeDockerClient::CreateSecret(const SecretSpec& spec) {
@@ -546,11 +553,9 @@ Result<std::vector<Service>> FakeDockerClient::ListServices(const Filters& filte
 }
 
 Result<Service> FakeDockerClient::InspectService(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = EnterLocked("InspectService")) return *e;
-  std::string id = FindServiceLocked(id_or_name);
-  if (id.empty()) return NotFound("service " + id_or_name + " not found");
-  return services_.at(id);
+  return Inspect<Service>("InspectService", "service", id_or_name,
+                          &FakeDockerClient::FindServiceLocked,
+                          [&](const std::string& id) { return services_.at(id); });
 }
 
 Result<std::string> FakeDockerClient::CreateService(const std::string& spec_json) {
@@ -676,11 +681,9 @@ Result<std::vector<Network>> FakeDockerClient::ListNetworks(const Filters& filte
 }
 
 Result<Network> FakeDockerClient::InspectNetwork(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = EnterLocked("InspectNetwork")) return *e;
-  std::string id = FindNetworkLocked(id_or_name);
-  if (id.empty()) return NotFound("network " + id_or_name + " not found");
-  return networks_.at(id).net;
+  return Inspect<Network>("InspectNetwork", "network", id_or_name,
+                          &FakeDockerClient::FindNetworkLocked,
+                          [&](const std::string& id) { return networks_.at(id).net; });
 }
 
 Result<std::string> FakeDockerClient::CreateNetwork(const NetworkSpec& spec) {

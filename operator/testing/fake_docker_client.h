@@ -123,6 +123,13 @@ class FakeDockerClient final : public DockerClient {
   std::string FindServiceLocked(const std::string& id_or_name) const;
   std::string FindNetworkLocked(const std::string& id_or_name) const;
   std::string FindNodeLocked(const std::string& id_or_name) const;
+  // The Inspect<Kind> calls: counts `method`, resolves `id_or_name` with
+  // `find` and returns `read(id)`, or NotFound worded like the engine's
+  // ("<kind> X not found"). Takes mu_.
+  template <class Object, class Read>
+  Result<Object> Inspect(const char* method, const char* kind, const std::string& id_or_name,
+                         std::string (FakeDockerClient::*find)(const std::string&) const,
+                         const Read& read);
   // Validates a service spec, resolves network targets to ids, assigns VIPs.
   Result<Service> BuildServiceLocked(const std::string& spec_json, const std::string& id,
                                      const Service* previous);

@@ -5,7 +5,31 @@
 #include <map>
 #include <set>
 
+#include "operator/testing/sample_traffic_models.h"
+
 namespace sg::testing {
+
+model::TrafficModel SharedRoutingModel(const std::string& v1, const std::string& v2) {
+  using samples::Loc;
+  using samples::Srv;
+  using samples::Up;
+  model::TrafficModel m;
+  m.upstreams = {Up("v1", {v1}), Up("v2", {v2}), Up("none", {})};
+  model::Upstream sticky = Up("sticky", {v1, v2});
+  sticky.sticky_cookie = "SG_STICKY";
+  m.upstreams.push_back(sticky);
+  model::Location api = Loc("api", "/api", {{"v1", 1, false}});
+  api.rewrite = "/";
+  model::Location canary = Loc("canary", "/canary", {{"v1", 100, false}, {"v2", 0, true}});
+  canary.canary = {"X-Canary", "always", "canary", ""};
+  m.servers = {
+      Srv({"shop.example.com"}, {Loc("shop", "/", {{"v1", 1, false}}), api, canary,
+                                 Loc("split", "/split", {{"v1", 1, false}, {"v2", 1, false}}),
+                                 Loc("none", "/none", {{"none", 1, false}})}),
+      Srv({"*.sticky.example.com"}, {Loc("sticky", "/", {{"sticky", 1, false}})}),
+  };
+  return m;
+}
 
 void ExpectSharedRouting(const GetFn& get, const std::string& sticky_cookie_prefix) {
   auto body2 = [&](const std::string& path, const std::string& extra = "") {

@@ -12,8 +12,13 @@
 #include <string>
 
 #include "operator/testing/loopback_http.h"
+#include "reconcilers/model/traffic_model.h"
 
 namespace sg::testing {
+
+// The model described above, over the backends at addresses `v1` and `v2`
+// (upstreams "v1", "v2", "none" and "sticky"). Selections unresolved.
+model::TrafficModel SharedRoutingModel(const std::string& v1, const std::string& v2);
 
 // get(host, path, extra curl arguments)
 using GetFn = std::function<CurlResponse(const std::string& host, const std::string& path,

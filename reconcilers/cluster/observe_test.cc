@@ -7,8 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "operator/store/resource_store.h"
-#include "operator/testing/fake_docker_client.h"
+#include "operator/testing/fake_swarm_fixture.h"
 #include "reconcilers/proxy_service_spec.h"
 
 namespace sg::reconcilers {
@@ -38,34 +37,7 @@ std::vector<std::string> Keys(const Map& map) {
   return out;
 }
 
-class ObserveTest : public ::testing::Test {
- protected:
-  void Apply(Kind kind, const std::string& name, const std::string& json) {
-    auto r = store_.Apply(kind, name, json);
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
-  }
-  std::string Service(const std::string& name) {
-    auto id = docker_.CreateService(R"({"Name":")" + name +
-                                    R"(","TaskTemplate":{"ContainerSpec":{"Image":"x"}}})");
-    EXPECT_TRUE(id.ok());
-    return id.ok() ? *id : "";
-  }
-  void Secret(const std::string& name) {
-    docker::SecretSpec s;
-    s.name = name;
-    s.data = "pem";
-    ASSERT_TRUE(docker_.CreateSecret(s).ok());
-  }
-  void Network(const std::string& name) {
-    docker::NetworkSpec n;
-    n.name = name;
-    ASSERT_TRUE(docker_.CreateNetwork(n).ok());
-  }
-
-  docker::FakeDockerClient docker_;
-  store::ResourceStore store_{docker_};
-  store::SwarmCache cache_{docker_, store_};
-};
+using ObserveTest = sg::testing::FakeSwarmFixture;
 
 TEST_F(ObserveTest, TakesTheClusterRoutesAndWhatTheyNameOnly) {
   Apply(Kind::kServiceCluster, "public", ClusterJson("public"));
@@ -73,20 +45,20 @@ TEST_F(ObserveTest, TakesTheClusterRoutesAndWhatTheyNameOnly) {
   Apply(Kind::kRoute, "shop", RouteJson("shop", "public", "shop-svc", "shop-tls"));
   Apply(Kind::kRoute, "blog", RouteJson("blog", "public", "missing-svc"));
   Apply(Kind::kRoute, "intra", RouteJson("intra", "private", "intra-svc", "intra-tls"));
-  std::string shop = Service("shop-svc");
-  Service("intra-svc");
-  std::string proxy = Service(ProxyServiceName("public"));
+  std::string shop = CreateService("shop-svc");
+  CreateService("intra-svc");
+  std::string proxy = CreateService(ProxyServiceName("public"));
   docker::Task t;
   t.id = "t1";
   t.desired_state = "running";
   t.state = "running";
   docker_.SetTasks(shop, {t});
-  Secret("shop-tls");
-  Secret("intra-tls");
-  Secret(TokenSecretName("public"));
-  Network("sg-public");
-  Network("sg-private");
-  Network("sg-control");
+  CreateSecret("shop-tls");
+  CreateSecret("intra-tls");
+  CreateSecret(TokenSecretName("public"));
+  CreateNetwork("sg-public");
+  CreateNetwork("sg-private");
+  CreateNetwork("sg-control");
   ASSERT_TRUE(cache_.Relist().ok());
 
   ClusterSnapshot s = Observe(cache_, "public", "sg-control");
@@ -111,8 +83,8 @@ TEST_F(ObserveTest, TakesTheClusterRoutesAndWhatTheyNameOnly) {
 
 TEST_F(ObserveTest, UsesTheNetworkTheClusterNames) {
   Apply(Kind::kServiceCluster, "edge", ClusterJson("edge", "shared-net"));
-  Network("shared-net");
-  Network("sg-edge");
+  CreateNetwork("shared-net");
+  CreateNetwork("sg-edge");
   ASSERT_TRUE(cache_.Relist().ok());
 
   ClusterSnapshot s = Observe(cache_, "edge", "sg-control");
@@ -125,7 +97,7 @@ TEST_F(ObserveTest, ADeletedClusterStillShowsItsRoutesAndObjects) {
   // The cluster resource is gone but its routes remain: the pass must see
   // them (to report ClusterNotFound) and the proxy it must tear down.
   Apply(Kind::kRoute, "orphan", RouteJson("orphan", "gone", "svc"));
-  Service(ProxyServiceName("gone"));
+  CreateService(ProxyServiceName("gone"));
   ASSERT_TRUE(cache_.Relist().ok());
 
   ClusterSnapshot s = Observe(cache_, "gone", "sg-control");

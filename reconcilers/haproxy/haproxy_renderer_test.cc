@@ -11,30 +11,24 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "operator/common/process.h"
+#include "operator/testing/golden_render_checks.h"
 #include "operator/testing/sample_traffic_models.h"
+#include "operator/testing/test_certificate.h"
 #include "reconcilers/haproxy/haproxy_writer.h"
 #include "reconcilers/haproxy_check.h"
-#include "reconcilers/nginx_check.h"
 
 namespace sg::haproxy {
 namespace {
 
-using model::Location;
-using model::PassthroughRoute;
-using model::Server;
 using model::TrafficModel;
-using model::Upstream;
 using samples::Resolved;
 
 const char* const kHaproxy = "/usr/sbin/haproxy";
@@ -47,28 +41,8 @@ std::string GoldenPath(const std::string& name) {
   return std::string(SG_SOURCE_DIR) + "/reconcilers/haproxy/testdata/render/" + name + ".cfg";
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// One self-signed certificate for the whole binary: key generation is slow.
-const nginx::SelfSignedCertificate& TestCertificate() {
-  static const nginx::SelfSignedCertificate cert = [] {
-    auto c = nginx::GenerateSelfSignedCertificate();
-    EXPECT_TRUE(c.ok()) << c.error().ToString();
-    return c.ok() ? *c : nginx::SelfSignedCertificate{};
-  }();
-  return cert;
-}
-
 std::map<std::string, std::string> PlaceholderFiles(const TrafficModel& m) {
-  std::map<std::string, std::string> files;
-  const nginx::SelfSignedCertificate& cert = TestCertificate();
-  for (const std::string& f : CertificateFiles(m)) files[f] = cert.certificate_pem + cert.key_pem;
-  return files;
+  return sg::testing::TestCertificateFiles(CertificateFiles(m));
 }
 
 // `haproxy -c` on `config` in a fresh directory; its whole output, and
@@ -96,16 +70,7 @@ class HaproxyGoldenTest : public ::testing::TestWithParam<samples::SampleModel> 
 
 TEST_P(HaproxyGoldenTest, MatchesGoldenFile) {
   const samples::SampleModel& c = GetParam();
-  std::string got = Render(c.build());
-  std::string path = GoldenPath(c.name);
-  const char* update = std::getenv("SG_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << got;
-    GTEST_SKIP() << "rewrote " << path;
-  }
-  std::string want = ReadAll(path);
-  ASSERT_FALSE(want.empty()) << path << " is missing; run with SG_UPDATE_GOLDEN=1";
-  EXPECT_EQ(got, want) << "render of " << c.name << " differs from " << path;
+  sg::testing::ExpectMatchesGoldenFile(Render(c.build()), GoldenPath(c.name), c.name);
 }
 
 TEST_P(HaproxyGoldenTest, PassesHaproxyCheckWithoutWarnings) {
@@ -127,22 +92,12 @@ TEST_P(HaproxyGoldenTest, ModelIsExpressible) {
 }
 
 TEST_P(HaproxyGoldenTest, DeterministicWhateverTheInputOrder) {
-  TrafficModel m = GetParam().build();
-  std::string first = Render(m);
-  EXPECT_EQ(first, Render(m));
-  std::mt19937 rng(42);
-  for (int i = 0; i < 5; ++i) {
-    TrafficModel p = m;
-    samples::ShuffleModelLists(p, rng);
-    EXPECT_EQ(first, Render(p)) << "permutation " << i;
-  }
+  sg::testing::ExpectRenderIgnoresInputOrder(GetParam().build(), Render);
 }
 
 INSTANTIATE_TEST_SUITE_P(HaproxyRender, HaproxyGoldenTest,
                          ::testing::ValuesIn(samples::SampleModels()),
-                         [](const ::testing::TestParamInfo<samples::SampleModel>& info) {
-                           return std::string(info.param.name);
-                         });
+                         sg::testing::SampleModelTestName);
 
 // ---------------------------------------------------------------------------
 // Properties checked directly on the output, so a careless golden update
