@@ -235,21 +235,27 @@ Result<bool> ExecHaproxyProcess::ApplyInPlace(const std::string& from, const std
   if (!changes) return false;
   constexpr std::chrono::milliseconds kTimeout{2000};
   const std::string socket = RuntimeSocket();
-  for (const auto& command : haproxy::ServerChangeCommands(*changes)) {
+  auto servers_state = [&]() -> Result<haproxy::ServersState> {
+    std::string state;
+    for (const auto& backend : changes->Backends()) {
+      auto answer = HaproxyCliCommand(socket, "show servers state " + backend, kTimeout);
+      if (!answer.ok()) return answer.error();
+      state += *answer;
+    }
+    return haproxy::ParseServersState(state);
+  };
+  auto before = servers_state();
+  if (!before.ok()) return before.error();
+  for (const auto& command : haproxy::ServerChangeCommands(*changes, *before)) {
     auto answer = HaproxyCliCommand(socket, command, kTimeout);
     if (!answer.ok()) return answer.error();
     if (!haproxy::ServerCommandSucceeded(command, *answer)) {
       return Internal("haproxy refused \"" + command + "\": " + *answer);
     }
   }
-  std::string state;
-  for (const auto& backend : changes->Backends()) {
-    auto answer = HaproxyCliCommand(socket, "show servers state " + backend, kTimeout);
-    if (!answer.ok()) return answer.error();
-    state += *answer;
-  }
-  const std::string missing =
-      haproxy::CheckServerChanges(*changes, haproxy::ParseServersState(state));
+  auto after = servers_state();
+  if (!after.ok()) return after.error();
+  const std::string missing = haproxy::CheckServerChanges(*changes, *after);
   if (!missing.empty()) return Internal("haproxy does not show the runtime change: " + missing);
   Log()->info("haproxy servers changed at run time added={} removed={} reweighted={}",
               changes->added.size(), changes->removed.size(), changes->reweighted.size());

@@ -269,41 +269,39 @@ TEST_F(ProxyAgentTest, NginxStartsOnlyAfterFirstConfig) {
   EXPECT_EQ(source_.afters().back(), 1);
 }
 
-TEST_F(ProxyAgentTest, NewConfigIsTestedThenReloaded) {
+// How a second configuration is taken: tested and reloaded; in place,
+// neither tested nor reloaded; or, when the in-place change fails, tested
+// and reloaded after all. In every case it is live on disk too, for the next
+// restart of the engine.
+struct SecondConfig {
+  const char* text;
+  int in_place;
+  int reloads;
+  std::size_t tests;
+};
+
+class ProxyAgentSecondConfigTest : public ProxyAgentTest,
+                                   public ::testing::WithParamInterface<SecondConfig> {};
+
+TEST_P(ProxyAgentSecondConfigTest, IsReloadedOrTakenInPlace) {
+  const SecondConfig& c = GetParam();
   StartAgent();
   source_.PushConfig(1, "conf1");
-  source_.PushConfig(2, "conf2");
+  source_.PushConfig(2, c.text);
   ASSERT_TRUE(Eventually([&] { return Reported(2, true); }));
   EXPECT_EQ(nginx_.starts(), 1);
-  EXPECT_EQ(nginx_.reloads(), 1);
-  EXPECT_EQ(nginx_.tests(), 2u);
-  EXPECT_EQ(Live(), "conf2");
-}
-
-TEST_F(ProxyAgentTest, ChangeTheEngineTakesInPlaceIsNeitherTestedNorReloaded) {
-  StartAgent();
-  source_.PushConfig(1, "conf1");
-  source_.PushConfig(2, "runtime:conf2");
-  ASSERT_TRUE(Eventually([&] { return Reported(2, true); }));
-  EXPECT_EQ(nginx_.in_place(), 1);
-  EXPECT_EQ(nginx_.reloads(), 0);
-  EXPECT_EQ(nginx_.tests(), 1u);
-  // On disk too, for the next restart of the engine.
-  EXPECT_EQ(Live(), "runtime:conf2");
+  EXPECT_EQ(nginx_.in_place(), c.in_place);
+  EXPECT_EQ(nginx_.reloads(), c.reloads);
+  EXPECT_EQ(nginx_.tests(), c.tests);
+  EXPECT_EQ(Live(), c.text);
   EXPECT_FALSE(fs::exists(options_.prefix + "/nginx.conf.next"));
   EXPECT_EQ(agent_->ServedGeneration(), 2);
 }
 
-TEST_F(ProxyAgentTest, AFailedInPlaceChangeIsReloaded) {
-  StartAgent();
-  source_.PushConfig(1, "conf1");
-  source_.PushConfig(2, "runtime-fails:conf2");
-  ASSERT_TRUE(Eventually([&] { return Reported(2, true); }));
-  EXPECT_EQ(nginx_.in_place(), 0);
-  EXPECT_EQ(nginx_.reloads(), 1);
-  EXPECT_EQ(nginx_.tests(), 2u);
-  EXPECT_EQ(Live(), "runtime-fails:conf2");
-}
+INSTANTIATE_TEST_SUITE_P(Agent, ProxyAgentSecondConfigTest,
+                         ::testing::Values(SecondConfig{"conf2", 0, 1, 2},
+                                           SecondConfig{"runtime:conf2", 1, 0, 1},
+                                           SecondConfig{"runtime-fails:conf2", 0, 1, 2}));
 
 TEST_F(ProxyAgentTest, RejectedConfigKeepsLastGoodOne) {
   StartAgent();

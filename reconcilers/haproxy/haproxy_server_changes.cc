@@ -162,12 +162,22 @@ std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::strin
   return changes;
 }
 
-std::vector<std::string> ServerChangeCommands(const ServerChanges& changes) {
+std::vector<std::string> ServerChangeCommands(const ServerChanges& changes,
+                                              const ServersState& current) {
   std::vector<std::string> out;
   // New servers first, so that a backend whose tasks are replaced is never
   // left without one.
   for (const auto& a : changes.added) {
     const std::string q = Qualified(a.backend, a.name);
+    const auto backend = current.find(a.backend);
+    if (backend != current.end() && backend->second.count(a.name)) {
+      // Named after its address, so the same endpoint: back with its weight,
+      // and up, as a reload would start it.
+      out.push_back("set server " + q + " weight " + std::to_string(WeightOf(a.params, nullptr)));
+      if (HasWord(a.params, "check")) out.push_back("set server " + q + " health up");
+      out.push_back("set server " + q + " state ready");
+      continue;
+    }
     out.push_back("add server " + q + " " + a.params);
     if (HasWord(a.params, "check")) out.push_back("enable health " + q);
     // A dynamic server starts in maintenance.
@@ -202,11 +212,11 @@ bool ServerCommandSucceeded(std::string_view command, std::string_view answer) {
   return answer.empty();
 }
 
-std::map<std::string, std::map<std::string, ServerState>> ParseServersState(std::string_view text) {
+ServersState ParseServersState(std::string_view text) {
   // 1
   // # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ...
   // 3 api-v1 1 10.0.2.5:8080 10.0.2.5 2 0 1 1 ...
-  std::map<std::string, std::map<std::string, ServerState>> out;
+  ServersState out;
   std::istringstream in{std::string(text)};
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
@@ -221,9 +231,7 @@ std::map<std::string, std::map<std::string, ServerState>> ParseServersState(std:
   return out;
 }
 
-std::string CheckServerChanges(
-    const ServerChanges& changes,
-    const std::map<std::string, std::map<std::string, ServerState>>& state) {
+std::string CheckServerChanges(const ServerChanges& changes, const ServersState& state) {
   // Forced, inherited, configured and resolution maintenance.
   constexpr int kMaintenance = 0x01 | 0x02 | 0x04 | 0x40;
   auto find = [&](const std::string& backend, const std::string& name) -> const ServerState* {

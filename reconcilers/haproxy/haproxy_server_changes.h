@@ -52,31 +52,34 @@ struct ServerChanges {
 // differ in anything the runtime API cannot change.
 std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::string_view to);
 
-// The runtime API commands for `changes`, in order. A removed server goes to
-// maintenance first (no new requests; requests in flight finish) and is then
-// deleted; an added one is registered, its health check enabled when it has
-// one, and made ready.
-std::vector<std::string> ServerChangeCommands(const ServerChanges& changes);
-
-// Whether an answer of the runtime API to one of those commands means
-// success. `del server` of a server that still has connections fails, which
-// is fine: it stays in maintenance and receives nothing.
-bool ServerCommandSucceeded(std::string_view command, std::string_view answer);
-
 // One server as `show servers state` reports it.
 struct ServerState {
   int operational = 0;  // srv_op_state: 0 stopped, 1 starting, 2 running, 3 stopping
   int admin = 0;        // srv_admin_state bits; 0x01 forced maintenance
   int weight = 0;       // srv_uweight
 };
-// Parses `show servers state [backend]`: backend -> server name -> state.
-std::map<std::string, std::map<std::string, ServerState>> ParseServersState(std::string_view text);
+// backend -> server name -> state
+using ServersState = std::map<std::string, std::map<std::string, ServerState>>;
+// Parses `show servers state [backend]`.
+ServersState ParseServersState(std::string_view text);
+
+// The runtime API commands for `changes`, in order, given the servers the
+// worker has now. A removed server goes to maintenance first (no new
+// requests; requests in flight finish) and is then deleted; an added one is
+// registered, its health check enabled when it has one, and made ready. A
+// server that could not be deleted while it still had connections is still
+// there, in maintenance: when it is added again it is brought back instead.
+std::vector<std::string> ServerChangeCommands(const ServerChanges& changes,
+                                              const ServersState& current = {});
+
+// Whether an answer of the runtime API to one of those commands means
+// success. `del server` of a server that still has connections fails, which
+// is fine: it stays in maintenance and receives nothing.
+bool ServerCommandSucceeded(std::string_view command, std::string_view answer);
 
 // Empty when `state` shows `changes` applied: every added server present and
 // out of maintenance, every removed one gone or in maintenance, every new
 // weight in place. Otherwise what differs.
-std::string CheckServerChanges(
-    const ServerChanges& changes,
-    const std::map<std::string, std::map<std::string, ServerState>>& state);
+std::string CheckServerChanges(const ServerChanges& changes, const ServersState& state);
 
 }  // namespace sg::haproxy

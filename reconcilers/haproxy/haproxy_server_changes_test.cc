@@ -61,6 +61,23 @@ TEST(PlanServerChanges, ARolledTaskIsAnAddAndARemove) {
   EXPECT_EQ(commands, want);
 }
 
+TEST(PlanServerChanges, AServerLeftInMaintenanceIsBroughtBack) {
+  // 10.0.2.5 could not be deleted while a request was still on it.
+  const auto c =
+      PlanServerChanges(Config({Server("10.0.2.6:8080")}),
+                        Config({Server("10.0.2.6:8080"), Server("10.0.2.5:8080", "weight 4")}));
+  ASSERT_TRUE(c.has_value());
+  ServersState current;
+  current["api-v1"]["10.0.2.5:8080"] = ServerState{0, 1, 1};
+  current["api-v1"]["10.0.2.6:8080"] = ServerState{2, 0, 1};
+  const std::vector<std::string> want = {
+      "set server api-v1/10.0.2.5:8080 weight 4",
+      "set server api-v1/10.0.2.5:8080 health up",
+      "set server api-v1/10.0.2.5:8080 state ready",
+  };
+  EXPECT_EQ(ServerChangeCommands(*c, current), want);
+}
+
 TEST(PlanServerChanges, AServerWithoutHealthCheckIsNotGivenOne) {
   const auto c = PlanServerChanges(Config({"10.0.2.5:8080 10.0.2.5:8080"}),
                                    Config({"10.0.2.5:8080 10.0.2.5:8080", "b 10.0.2.6:80"}));
