@@ -202,6 +202,14 @@ const Variant& ConfigRenderer::VariantOf(const model::Location& loc) {
   return variants_.back();
 }
 
+// The condition "the request was located at variant `v`". Anonymous rather
+// than a named `acl`: HAProxy looks a named ACL up by a walk over every ACL
+// of the proxy, so with one per route a configuration of 10,000 routes took
+// 5 s instead of 1 s to load.
+namespace {
+std::string LocatedAt(const Variant& v) { return "{ var(txn.sg_loc) -m str " + v.id + " }"; }
+}  // namespace
+
 void ConfigRenderer::LocationRules(Writer& o) {
   for (const SortedServer& ss : servers_) {
     if (ss.hosts.empty()) continue;
@@ -221,9 +229,13 @@ void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
   const model::Location& loc = *v.location;
   const model::BackendSelection& sel = loc.selection;
   RouteScope scope(o, loc.route);
-  std::string acl = "loc:" + v.id;
-  o << "    # route " << Name{loc.route} << '\n';
-  o << "    acl " << acl << " var(txn.sg_loc) -m str " << v.id << '\n';
+  const std::string acl = LocatedAt(v);
+  const bool canary_rule = !sel.canary_split.empty() &&
+                           (!loc.canary.header_name.empty() || !loc.canary.cookie_name.empty());
+  if (sel.split.empty() || loc.rate_limit.requests_per_second > 0 || !sel.sticky_cookie.empty() ||
+      loc.rewrite || canary_rule) {
+    o << "    # route " << Name{loc.route} << '\n';
+  }
   if (sel.split.empty()) {
     o << "    http-request return status 503 default-errorfiles if " << acl << '\n';
     return;
@@ -270,7 +282,7 @@ void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
 void ConfigRenderer::SelectionRules(Writer& use, const Variant& v) {
   const model::Location& loc = *v.location;
   const model::BackendSelection& sel = loc.selection;
-  std::string acl = "loc:" + v.id;
+  const std::string acl = LocatedAt(v);
   bool sticky = !sel.sticky_cookie.empty();
   bool has_rule = !loc.canary.header_name.empty() || !loc.canary.cookie_name.empty();
   if (!sel.canary_split.empty() && has_rule) {

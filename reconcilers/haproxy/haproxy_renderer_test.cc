@@ -143,12 +143,16 @@ TEST(HaproxyRenderTest, ContextRootMatchesExactAndSubpathsOnly) {
                        "str(api) if !sg_located { var(txn.sg_srv) -m str s1 } "
                        "{ var(txn.sg_p) -m beg /api/ }"))
       << c;
-  EXPECT_TRUE(Contains(c, "http-request set-path / if loc:api { var(txn.sg_p) -m str /api/ }"));
-  EXPECT_TRUE(Contains(c,
-                       "http-request replace-path ^/api/(.*) /\\1 if loc:api "
-                       "!{ var(txn.sg_p) -m str /api/ }"));
-  EXPECT_TRUE(Contains(c, "replace-path ^/old.v1/(.*) /v2/\\1 if loc:legacy"));
-  EXPECT_TRUE(Contains(c, "replace-path ^/(.*) /app/\\1 if loc:app\n"));
+  EXPECT_TRUE(Contains(
+      c,
+      "http-request set-path / if { var(txn.sg_loc) -m str api } { var(txn.sg_p) -m str /api/ }"));
+  EXPECT_TRUE(
+      Contains(c,
+               "http-request replace-path ^/api/(.*) /\\1 if { var(txn.sg_loc) -m str api } "
+               "!{ var(txn.sg_p) -m str /api/ }"));
+  EXPECT_TRUE(
+      Contains(c, "replace-path ^/old.v1/(.*) /v2/\\1 if { var(txn.sg_loc) -m str legacy }"));
+  EXPECT_TRUE(Contains(c, "replace-path ^/(.*) /app/\\1 if { var(txn.sg_loc) -m str app }\n"));
 }
 
 TEST(HaproxyRenderTest, LongestContextRootIsMatchedFirst) {
@@ -161,8 +165,9 @@ TEST(HaproxyRenderTest, LongestContextRootIsMatchedFirst) {
 
 TEST(HaproxyRenderTest, EmptySelectionAnswers503) {
   std::string c = Render(samples::NoEndpoints());
-  EXPECT_TRUE(Contains(c, "http-request return status 503 default-errorfiles if loc:dead\n"));
-  EXPECT_TRUE(Contains(c, "use_backend live if loc:half\n"));
+  EXPECT_TRUE(Contains(
+      c, "http-request return status 503 default-errorfiles if { var(txn.sg_loc) -m str dead }\n"));
+  EXPECT_TRUE(Contains(c, "use_backend live if { var(txn.sg_loc) -m str half }\n"));
 }
 
 TEST(HaproxyRenderTest, WeightedSplitIsByRequestAndCanaryFirst) {
@@ -170,17 +175,21 @@ TEST(HaproxyRenderTest, WeightedSplitIsByRequestAndCanaryFirst) {
   EXPECT_TRUE(Contains(c, "acl canary:shop req.fhdr(X-Canary,1) -i -m str \"always\"\n")) << c;
   EXPECT_TRUE(Contains(c, "acl canary:shop req.cook(canary) -m len ge 1\n"));
   EXPECT_TRUE(Contains(c,
-                       "    use_backend shop-v2 if loc:shop canary:shop\n"
-                       "    use_backend shop-v1 if loc:shop { var(txn.sg_rand) -m int lt 9000 }\n"
-                       "    use_backend shop-v2 if loc:shop\n"));
+                       "    use_backend shop-v2 if { var(txn.sg_loc) -m str shop } canary:shop\n"
+                       "    use_backend shop-v1 if { var(txn.sg_loc) -m str shop } { "
+                       "var(txn.sg_rand) -m int lt 9000 }\n"
+                       "    use_backend shop-v2 if { var(txn.sg_loc) -m str shop }\n"));
 }
 
 TEST(HaproxyRenderTest, StickySelectionHonoursTheCookieThenSplits) {
   std::string c = Render(samples::Sticky());
-  EXPECT_TRUE(Contains(c, "set-var(txn.sg_sc) req.cook(SG_STICKY),field(1,~) if loc:session"));
-  EXPECT_TRUE(Contains(c,
-                       "use_backend session-v1 if loc:session { var(txn.sg_sc) -m str "
-                       "session-v1 }\n"));
+  EXPECT_TRUE(Contains(
+      c,
+      "set-var(txn.sg_sc) req.cook(SG_STICKY),field(1,~) if { var(txn.sg_loc) -m str session }"));
+  EXPECT_TRUE(Contains(
+      c,
+      "use_backend session-v1 if { var(txn.sg_loc) -m str session } { var(txn.sg_sc) -m str "
+      "session-v1 }\n"));
   EXPECT_TRUE(Contains(c, "cookie SG_STICKY insert indirect nocache httponly"));
   EXPECT_TRUE(Contains(c, "cookie session-v1~")) << c;
 }
