@@ -68,11 +68,13 @@ def sh(cmd, check=True, timeout=600, env=None):
     return r.stdout
 
 
-def cluster_yaml(name, replicas, http_port, delivery="hot", constraint=True, monitor=None):
+def cluster_yaml(name, replicas, http_port, delivery="hot", constraint=True, monitor=None,
+                 engine="nginx"):
     """replicas=None: mode global (one proxy per ingress node)."""
     placement = "mode: global" if replicas is None else f"replicas: {replicas}"
     y = (f"apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: {name}\n"
-         f"spec:\n  proxy:\n    image: swarmgate/proxy:dev\n    {placement}\n"
+         f"spec:\n  proxy:\n    image: swarmgate/proxy:dev\n    engine: {engine}\n"
+         f"    {placement}\n"
          f"    delivery: {delivery}\n    ports: {{http: {http_port}, https: {http_port + 1}}}\n")
     if constraint:
         y += "    constraints: [\"node.labels.swarmgate.ingress==true\"]\n"
@@ -225,6 +227,7 @@ class Swarm:
         self.sock = {i: env[f"NODE{i}_SOCK"] for i in range(1, self.nodes + 1)}
         self.hostname = {i: env[f"NODE{i}_HOSTNAME"] for i in range(1, self.nodes + 1)}
         self.swarmgate = a.swarmgate
+        self.engine = a.engine
         self.tmp = tempfile.mkdtemp(prefix="sgbench-")
 
     def docker(self, args, node=1, check=True, timeout=120):
@@ -292,8 +295,8 @@ class Setup:
         self.routes = []
         self.services = []
         sw.deploy_operator()
-        sw.apply(cluster_yaml(self.name, None, self.port, delivery, monitor=monitor),
-                 "cluster.yaml")
+        sw.apply(cluster_yaml(self.name, None, self.port, delivery, monitor=monitor,
+                              engine=sw.engine), "cluster.yaml")
         wait("cluster network", 60, lambda: sw.docker(
             f"network inspect --format '{{{{.Name}}}}' {self.net} 2>/dev/null", check=False,
             timeout=10).strip() == self.net, interval=0.5)
@@ -401,7 +404,8 @@ def task_ids_running(sw, service):
 
 def cmd_endpoints(a):
     sw = Swarm(a)
-    st = Setup(sw)
+    base = a.replicas
+    st = Setup(sw, backend_replicas=base)
     try:
         host = f"ep.{st.name}.test"
         sw.apply(route_yaml("ep", st.name, host, st.svc), "ep.yaml")
@@ -418,15 +422,15 @@ def cmd_endpoints(a):
             return seen
 
         for i in range(a.changes):
-            # scale up 1 -> 2: from the new task's running timestamp until
+            # scale up base -> base+1: from the new task's running timestamp until
             # every proxy sends requests to it
-            sw.docker(f"service scale -d {st.svc}=2")
+            sw.docker(f"service scale -d {st.svc}={base + 1}")
             before = None
             end = time.monotonic() + 60
             while time.monotonic() < end:
                 tasks = task_ids_running(sw, st.svc)
                 running = [t for t, (s, _) in tasks.items() if s == "running"]
-                if len(running) == 2:
+                if len(running) == base + 1:
                     before = tasks
                     break
                 time.sleep(0.05)
@@ -438,25 +442,25 @@ def cmd_endpoints(a):
             end = time.monotonic() + 30
             while pending and time.monotonic() < end:
                 for n in list(pending):
-                    if len(tasks_answering(n, 8)) == 2:
+                    if len(tasks_answering(n, 8 * (base + 1))) == base + 1:
                         pending.discard(n)
                 time.sleep(0.01)
             up.append(time.time() - t_running)
-            # scale down 2 -> 1: from the scale command (desired state
+            # scale down base+1 -> base: from the scale command (desired state
             # shutdown follows within ms) until no proxy sends to the removed task
             t0 = time.time()
-            sw.docker(f"service scale -d {st.svc}=1")
+            sw.docker(f"service scale -d {st.svc}={base}")
             pending = set(st.nodes)
             end = time.monotonic() + 30
             while pending and time.monotonic() < end:
                 for n in list(pending):
-                    if len(tasks_answering(n, 8)) == 1:
+                    if len(tasks_answering(n, 8 * (base + 1))) == base:
                         pending.discard(n)
                 time.sleep(0.01)
             down.append(time.time() - t0)
             time.sleep(1)
-        summary("endpoint add (task running -> every proxy sends to it)", up)
-        summary("endpoint removal (scale command -> no proxy sends to the task)", down)
+        summary(f"endpoint add {base} -> {base + 1} tasks (task running -> every proxy sends to it)", up)
+        summary(f"endpoint removal {base + 1} -> {base} tasks (scale command -> no proxy sends to the task)", down)
     finally:
         st.close()
         sw.cleanup()
@@ -706,6 +710,8 @@ def main():
     p.add_argument("--swarmgate", default=os.path.join(REPO, "build", "operator", "swarmgate"))
     p.add_argument("--loadgen", default=os.path.join(REPO, "build", "e2e", "sg-loadgen"))
     p.add_argument("--wrk", default="/usr/bin/wrk")
+    p.add_argument("--engine", choices=["nginx", "haproxy"], default="nginx",
+                   help="the clusters' proxy engine (spec.proxy.engine)")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("render")
     r.add_argument("--sizes", default="100,1000,10000")
@@ -724,6 +730,8 @@ def main():
     c.add_argument("--monitor", help="proxy updatePolicy.monitor (rolling delivery), e.g. 1s")
     e = sub.add_parser("endpoints")
     e.add_argument("--changes", type=int, default=20)
+    e.add_argument("--replicas", type=int, default=1,
+                   help="backend tasks between changes (scaled to one more and back)")
     o = sub.add_parser("operator")
     o.add_argument("--sizes", default="1000,10000")
     o.add_argument("--settle", type=int, default=10)
