@@ -6,7 +6,9 @@
 
 #include "crds/checked_document.h"
 #include "crds/diagnostic.h"
+#include "crds/grammar.h"
 #include "crds/source_map.h"
+#include "crds/types.h"
 
 namespace sg::crds {
 namespace {
@@ -34,6 +36,7 @@ std::optional<std::string> GoodString(const CheckedDocument& doc, const Value* v
 
 struct ClusterInfo {
   std::string backend_mode = "task";
+  std::string engine = "nginx";
   const CheckedDocument* doc = nullptr;
 };
 
@@ -70,6 +73,31 @@ void CheckVipRestrictions(CheckedDocument* doc, const Value& root,
   if (Find(canary, "cookie")) reject("spec.canary.cookie", "canary cookie rules");
 }
 
+// What the cluster's engine cannot express. HAProxy has one server
+// inactivity timeout for both directions, which takes `read`: a longer
+// `send` would be cut short, so it is refused rather than shortened.
+void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
+                             const std::map<std::string, ClusterInfo>& clusters) {
+  auto cluster = GoodString(*doc, &root, {"spec", "serviceCluster"});
+  if (!cluster) return;
+  auto it = clusters.find(*cluster);
+  if (it == clusters.end() || it->second.engine != "haproxy") return;
+  if (doc->failed.Touches("spec.timeouts")) return;
+  const Timeouts defaults;
+  auto read = GoodString(*doc, &root, {"spec", "timeouts", "read"}).value_or(defaults.read.text);
+  auto send = GoodString(*doc, &root, {"spec", "timeouts", "send"}).value_or(defaults.send.text);
+  auto read_ms = ParseDuration(read);
+  auto send_ms = ParseDuration(send);
+  if (!read_ms || !send_ms || *send_ms <= *read_ms) return;
+  const bool send_set = GoodString(*doc, &root, {"spec", "timeouts", "send"}).has_value();
+  doc->Report(send_set ? "spec.timeouts.send" : "spec.timeouts.read",
+              "expected spec.timeouts.send no longer than spec.timeouts.read on engine haproxy "
+              "(ServiceCluster " +
+                  Quote(*cluster) + " at " + it->second.doc->Where("spec.proxy.engine") +
+                  "): HAProxy has one server inactivity timeout for both directions, got send " +
+                  send + " and read " + read);
+}
+
 }  // namespace
 
 void CheckAcrossDocuments(std::vector<CheckedDocument>* documents) {
@@ -93,6 +121,7 @@ void CheckAcrossDocuments(std::vector<CheckedDocument>* documents) {
       ClusterInfo info;
       info.doc = &doc;
       if (auto mode = GoodString(doc, &root, {"spec", "backendMode"})) info.backend_mode = *mode;
+      if (auto engine = GoodString(doc, &root, {"spec", "proxy", "engine"})) info.engine = *engine;
       clusters[*name] = info;
     } else {
       routes.push_back(&doc);
@@ -104,6 +133,7 @@ void CheckAcrossDocuments(std::vector<CheckedDocument>* documents) {
   for (CheckedDocument* doc : routes) {
     const Value& root = *doc->parsed.json;
     CheckVipRestrictions(doc, root, clusters);
+    CheckEngineRestrictions(doc, root, clusters);
 
     auto name = GoodString(*doc, &root, {"metadata", "name"});
     auto cluster = GoodString(*doc, &root, {"spec", "serviceCluster"});

@@ -365,6 +365,25 @@ TEST(VipTest, InheritedFromAClusterInTheInput) {
                RouteYaml("  stickySession: {cookie: s}\n"));
 }
 
+// ---------------------------------------------------- what an engine cannot express
+
+TEST(EngineTest, HaproxyRefusesASendTimeoutLongerThanTheReadTimeout) {
+  const std::string haproxy = ClusterYaml("  proxy: {engine: haproxy}\n", "public");
+  LoadResult r = Load(haproxy + "---\n" + RouteYaml("  timeouts: {read: 5s, send: 30s}\n"));
+  EXPECT_TRUE(HasError(r, "spec.timeouts.send", 17,
+                       "expected spec.timeouts.send no longer than spec.timeouts.read on engine "
+                       "haproxy (ServiceCluster \"public\" at t.yaml:6): HAProxy has one server "
+                       "inactivity timeout for both directions, got send 30s and read 5s"));
+  // The default send (60s) against a shorter read: the read is what to change.
+  r = Load(haproxy + "---\n" + RouteYaml("  timeouts: {read: 5s}\n"));
+  EXPECT_TRUE(HasError(r, "spec.timeouts.read", 17, "got send 60s and read 5s"));
+  // A longer read (long polling) is fine: the send direction waits longer.
+  EXPECT_VALID(haproxy + "---\n" + RouteYaml("  timeouts: {read: 5m, send: 10s}\n"));
+  // nginx has both.
+  EXPECT_VALID(ClusterYaml("  proxy: {engine: nginx}\n", "public") + "---\n" +
+               RouteYaml("  timeouts: {read: 5s, send: 30s}\n"));
+}
+
 // ------------------------------------------------------------------- redirects
 
 TEST(RedirectTest, GoodRedirects) {

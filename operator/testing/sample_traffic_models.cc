@@ -159,7 +159,7 @@ TrafficModel RateLimitTimeoutsHealth() {
   m.upstreams.push_back(u);
   Location l = Loc("orders", "/orders", {{"orders", 1, false}});
   l.rate_limit = {100, 200};
-  l.timeouts = {2s, 1500ms, 30s};
+  l.timeouts = {2s, 1500ms, 1s};
   Location slow = Loc("orders-export", "/export", {{"orders", 1, false}});
   slow.rate_limit = {5, 0};
   slow.timeouts.read = 120s;
