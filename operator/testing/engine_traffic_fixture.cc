@@ -61,8 +61,8 @@ http {{
   fastcgi_temp_path fastcgi_temp;
   uwsgi_temp_path uwsgi_temp;
   scgi_temp_path scgi_temp;
-  server {{ listen 127.0.0.1:{}; return 200 "v1 $request_uri $http_x_forwarded_proto $http_x_request_id $http_x_real_ip\n"; }}
-  server {{ listen 127.0.0.1:{}; return 200 "v2 $request_uri $http_x_forwarded_proto $http_x_request_id $http_x_real_ip\n"; }}
+  server {{ listen 127.0.0.1:{}; return 200 "v1 $request_uri $http_x_forwarded_proto $http_x_request_id $http_x_real_ip upgrade=$http_upgrade\n"; }}
+  server {{ listen 127.0.0.1:{}; return 200 "v2 $request_uri $http_x_forwarded_proto $http_x_request_id $http_x_real_ip upgrade=$http_upgrade\n"; }}
   server {{ listen 127.0.0.1:{} ssl; ssl_certificate ../cert.pem; ssl_certificate_key ../cert.pem;
            return 200 "passthrough $ssl_server_name\n"; }}
   server {{ listen 127.0.0.1:{}; location = /up {{ return 200; }} }}

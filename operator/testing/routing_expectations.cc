@@ -20,12 +20,14 @@ model::TrafficModel SharedRoutingModel(const std::string& v1, const std::string&
   m.upstreams.push_back(sticky);
   model::Location api = Loc("api", "/api", {{"v1", 1, false}});
   api.rewrite = "/";
+  model::Location ws = Loc("ws", "/ws", {{"v1", 1, false}});
+  ws.websocket = true;
   model::Location canary = Loc("canary", "/canary", {{"v1", 100, false}, {"v2", 0, true}});
   canary.canary = {"X-Canary", "always", "canary", ""};
   m.servers = {
       Srv({"shop.example.com"}, {Loc("shop", "/", {{"v1", 1, false}}), api, canary,
                                  Loc("split", "/split", {{"v1", 1, false}, {"v2", 1, false}}),
-                                 Loc("none", "/none", {{"none", 1, false}})}),
+                                 Loc("none", "/none", {{"none", 1, false}}), ws}),
       Srv({"*.sticky.example.com"}, {Loc("sticky", "/", {{"sticky", 1, false}})}),
   };
   return m;
@@ -55,6 +57,17 @@ void ExpectSharedRouting(const GetFn& get, const std::string& sticky_cookie_pref
   EXPECT_GT(seen["v2"], 25);
 
   EXPECT_EQ(get("shop.example.com", "/none", "").status, 503);
+
+  // A websocket handshake reaches the task only where websockets are on;
+  // elsewhere the task sees a plain request, as nginx sends it.
+  const std::string handshake =
+      "-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' "
+      "-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='";
+  CurlResponse upgraded = get("shop.example.com", "/ws", handshake);
+  EXPECT_NE(upgraded.body.find(" upgrade=websocket\n"), std::string::npos) << upgraded.body;
+  CurlResponse plain = get("shop.example.com", "/", handshake);
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_NE(plain.body.find(" upgrade=\n"), std::string::npos) << plain.body;
 
   // Sticky: a new client gets a cookie; with it, every request lands on the
   // same task; new clients spread over both.

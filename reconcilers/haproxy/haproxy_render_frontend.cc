@@ -94,6 +94,16 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
     // its method is idempotent.
     o << "    http-request disable-l7-retry if { method POST PATCH LOCK }\n";
   }
+  // Upgrades reach the task only where websockets are on, as with nginx
+  // (which forwards Upgrade only there): elsewhere the task sees a plain
+  // request. One rule whatever the number of routes.
+  std::string websocket_ids;
+  for (const Variant& v : variants_) {
+    if (v.location->websocket) websocket_ids += " " + v.id;
+  }
+  o << "    http-request del-header Upgrade";
+  if (!websocket_ids.empty()) o << " unless { var(txn.sg_loc) -m str" << websocket_ids << " }";
+  o << '\n';
   // Host as nginx's $host: the name without the port, lower-cased.
   o << "    http-request set-header Host %[var(txn.host)]\n"
        "    http-request set-header X-Request-Id %[var(txn.sg_rid)]\n"
