@@ -74,8 +74,10 @@ void CheckVipRestrictions(CheckedDocument* doc, const Value& root,
 }
 
 // What the cluster's engine cannot express. HAProxy has one server
-// inactivity timeout for both directions, which takes `read`: a longer
-// `send` would be cut short, so it is refused rather than shortened.
+// inactivity timeout for both directions, which takes `read`: a `send` set
+// longer than that would be cut short, so it is refused rather than
+// shortened. The default `send` is not the user's wish and is not refused
+// (a short `read` alone is common).
 void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
                              const std::map<std::string, ClusterInfo>& clusters) {
   auto cluster = GoodString(*doc, &root, {"spec", "serviceCluster"});
@@ -83,19 +85,18 @@ void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
   auto it = clusters.find(*cluster);
   if (it == clusters.end() || it->second.engine != "haproxy") return;
   if (doc->failed.Touches("spec.timeouts")) return;
-  const Timeouts defaults;
-  auto read = GoodString(*doc, &root, {"spec", "timeouts", "read"}).value_or(defaults.read.text);
-  auto send = GoodString(*doc, &root, {"spec", "timeouts", "send"}).value_or(defaults.send.text);
+  auto send = GoodString(*doc, &root, {"spec", "timeouts", "send"});
+  if (!send) return;
+  auto read = GoodString(*doc, &root, {"spec", "timeouts", "read"}).value_or(Timeouts{}.read.text);
   auto read_ms = ParseDuration(read);
-  auto send_ms = ParseDuration(send);
+  auto send_ms = ParseDuration(*send);
   if (!read_ms || !send_ms || *send_ms <= *read_ms) return;
-  const bool send_set = GoodString(*doc, &root, {"spec", "timeouts", "send"}).has_value();
-  doc->Report(send_set ? "spec.timeouts.send" : "spec.timeouts.read",
+  doc->Report("spec.timeouts.send",
               "expected spec.timeouts.send no longer than spec.timeouts.read on engine haproxy "
               "(ServiceCluster " +
                   Quote(*cluster) + " at " + it->second.doc->Where("spec.proxy.engine") +
                   "): HAProxy has one server inactivity timeout for both directions, got send " +
-                  send + " and read " + read);
+                  *send + " and read " + read);
 }
 
 }  // namespace

@@ -190,22 +190,6 @@ sg::Status CheckModel(const model::TrafficModel& m) {
     }
   });
 
-  // One server inactivity timeout for both directions, which takes the
-  // read timeout: a longer send timeout would be cut short.
-  auto text = [](model::Duration d) {
-    return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
-                                 : std::to_string(d.count()) + "ms";
-  };
-  for (const Server& s : m.servers) {
-    for (const Location& l : s.locations) {
-      if (l.timeouts.send <= l.timeouts.read) continue;
-      c.Fail(fmt::format(
-          "route \"{}\": HAProxy has one server inactivity timeout for both directions: "
-          "expected spec.timeouts.send no longer than spec.timeouts.read, got send {} and read {}",
-          l.route, text(l.timeouts.send), text(l.timeouts.read)));
-    }
-  }
-
   bool del_ext = false;
   auto joined = [&](const TlsCertificate& t) {
     return TlsCertificate{internal::JoinCertPath(m.settings, t.certificate_file),

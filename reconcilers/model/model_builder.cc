@@ -78,7 +78,8 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
 
     if (auto it = options.excluded.find(name); it != options.excluded.end()) {
       outcome.reason = kReasonInvalidConfig;
-      outcome.message = "nginx rejected this route: " + it->second;
+      outcome.message = std::string(crds::ToString(cluster.spec.proxy.engine)) +
+                        " rejected this route: " + it->second;
       continue;
     }
     bool passthrough = spec.tls && spec.tls->mode == crds::TlsMode::kPassthrough;

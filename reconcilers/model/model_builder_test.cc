@@ -276,6 +276,7 @@ TEST(ModelBuilder, ExcludedRouteIsInvalidConfigWithNginxMessage) {
   const auto& bad = built.routes.at("bad");
   EXPECT_FALSE(bad.served);
   EXPECT_EQ(bad.reason, kReasonInvalidConfig);
+  EXPECT_EQ(bad.message.rfind("nginx rejected this route: ", 0), 0u) << bad.message;
   EXPECT_NE(bad.message.find("unknown directive in nginx.conf:42"), std::string::npos)
       << bad.message;
   EXPECT_EQ(FindServer(built.model, "bad.example.com"), nullptr);
@@ -287,6 +288,17 @@ TEST(ModelBuilder, ExcludedRouteIsInvalidConfigWithNginxMessage) {
                            Input(Route("next", PlainSpec("x.example.com")), "2")},
                           options);
   EXPECT_EQ(again.routes.at("next").reason, kReasonReady);
+}
+
+TEST(ModelBuilder, ExcludedRouteNamesTheClustersEngine) {
+  BuildOptions options;
+  options.excluded["bad"] = "[ALERT] parsing [haproxy.cfg:42]";
+  crds::ServiceCluster cluster = Cluster();
+  cluster.spec.proxy.engine = crds::ProxyEngine::kHaproxy;
+  auto built =
+      BuildModel(cluster, {Input(Route("bad", PlainSpec("bad.example.com")), "1")}, options);
+  EXPECT_EQ(built.routes.at("bad").message,
+            "haproxy rejected this route: [ALERT] parsing [haproxy.cfg:42]");
 }
 
 TEST(ModelBuilder, RouteFieldsAreMappedIntoTheModel) {
