@@ -123,7 +123,7 @@ void ProxyAgent::Apply(const FetchedConfig& config) {
 }
 
 std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
-  if (want_running_ && config.text == installed_text_ && engine_.Alive()) {
+  if (want_running_ && config.text == running_text_ && engine_.Alive()) {
     // Same text under a new number (e.g. the operator restarted): nothing to
     // reload, only the generation to acknowledge.
     installed_generation_ = config.generation;
@@ -137,9 +137,10 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   if (st.ok() && want_running_ && engine_.Alive()) {
     // Written before the change and moved into place after it, so that a
     // restart of the engine reads what it runs.
-    auto in_place = engine_.ApplyInPlace(installed_text_, config.text);
+    auto in_place = engine_.ApplyInPlace(running_text_, config.text);
     if (in_place.ok() && *in_place && std::rename(next.c_str(), live.c_str()) == 0) {
       installed_text_ = config.text;
+      running_text_ = config.text;
       installed_generation_ = config.generation;
       served_generation_ = config.generation;
       Log()->info("config applied generation={} action=runtime", config.generation);
@@ -190,6 +191,7 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
     return Why(st);
   }
   if (!reload) started_at_ = clock_.Now();
+  running_text_ = config.text;
   served_generation_ = config.generation;
   Log()->info("config applied generation={} action={}", config.generation,
               reload ? "reload" : "start");
@@ -230,6 +232,7 @@ void ProxyAgent::Supervise() {
       }
       started_at_ = now;
       was_alive = true;
+      running_text_ = installed_text_;
       Log()->info("engine restarted generation={}", installed_generation_);
       if (served_generation_ != installed_generation_) {
         served_generation_ = installed_generation_;

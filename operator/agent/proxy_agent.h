@@ -94,6 +94,9 @@ class ProxyAgent {
   mutable std::mutex mu_;       // guards engine_ calls and the fields below
   bool want_running_ = false;   // a good config is installed: keep the engine up
   std::string installed_text_;  // content of the live config file
+  // What the engine runs: the installed text once a start, reload or
+  // in-place change took; older after a reload the engine refused.
+  std::string running_text_;
   std::int64_t installed_generation_ = 0;
   std::int64_t served_generation_ = 0;  // installed and loaded by a running engine
   runtime::Clock::TimePoint started_at_{};

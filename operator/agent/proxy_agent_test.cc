@@ -138,6 +138,10 @@ class FakeNginx : public EngineProcess {
   Status Reload() override {
     std::lock_guard<std::mutex> l(mu_);
     if (!alive_) return Unavailable("not running");
+    if (fail_reloads_ > 0) {
+      --fail_reloads_;
+      return Unavailable("nginx kept its old configuration");
+    }
     ++reloads_;
     return OkStatus();
   }
@@ -171,6 +175,10 @@ class FakeNginx : public EngineProcess {
     std::lock_guard<std::mutex> l(mu_);
     fail_starts_ = n;
   }
+  void FailReloads(int n) {
+    std::lock_guard<std::mutex> l(mu_);
+    fail_reloads_ = n;
+  }
   int starts() {
     std::lock_guard<std::mutex> l(mu_);
     return starts_;
@@ -199,7 +207,7 @@ class FakeNginx : public EngineProcess {
  private:
   std::mutex mu_;
   bool alive_ = false;
-  int starts_ = 0, reloads_ = 0, stops_ = 0, fail_starts_ = 0, in_place_ = 0;
+  int starts_ = 0, reloads_ = 0, stops_ = 0, fail_starts_ = 0, fail_reloads_ = 0, in_place_ = 0;
   std::chrono::milliseconds last_drain_{-1};
   std::vector<std::string> tested_;
 };
@@ -302,6 +310,21 @@ INSTANTIATE_TEST_SUITE_P(Agent, ProxyAgentSecondConfigTest,
                          ::testing::Values(SecondConfig{"conf2", 0, 1, 2},
                                            SecondConfig{"runtime:conf2", 1, 0, 1},
                                            SecondConfig{"runtime-fails:conf2", 0, 1, 2}));
+
+TEST_F(ProxyAgentTest, ATextTheEngineRefusedToReloadIsReloadedWhenSentAgain) {
+  StartAgent();
+  source_.PushConfig(1, "conf1");
+  ASSERT_TRUE(Eventually([&] { return Reported(1, true); }));
+  nginx_.FailReloads(1);
+  source_.PushConfig(2, "conf2");
+  ASSERT_TRUE(Eventually([&] { return Reported(2, false); }));
+  // The same text again (the operator restarted): not acknowledged as
+  // served without a reload, since the engine still runs conf1.
+  source_.PushConfig(3, "conf2");
+  ASSERT_TRUE(Eventually([&] { return Reported(3, true); }));
+  EXPECT_EQ(nginx_.reloads(), 1);
+  EXPECT_EQ(agent_->ServedGeneration(), 3);
+}
 
 TEST_F(ProxyAgentTest, RejectedConfigKeepsLastGoodOne) {
   StartAgent();
