@@ -653,8 +653,13 @@ def cmd_churn(a):
         t = time.monotonic()
         changes = 0
         deadline = t + seconds - 2
+        if a.kind == "mixed":
+            # One roll of every backend task (new task first), detached, while
+            # the route changes below go on.
+            sw.docker(f"service update -d --force --update-order start-first "
+                      f"--update-parallelism 1 {st.svc}")
         while changes < a.changes and time.monotonic() < deadline:
-            if a.kind == "routes":
+            if a.kind in ("routes", "mixed"):
                 name = f"x{changes}"
                 sw.apply(route_yaml(name, st.name, f"{name}.{st.name}.test", st.svc), "x.yaml")
                 time.sleep(0.15)
@@ -666,10 +671,16 @@ def cmd_churn(a):
                 time.sleep(1.5)
             changes += 1
         took = time.monotonic() - t
-        what = ("route applies + removals" if a.kind == "routes"
-                else "backend scalings 2->3->2")
+        what = {"routes": "route applies + removals",
+                "mixed": "route applies + removals during a start-first roll of the backend",
+                "scale": "backend scalings 2->3->2"}[a.kind]
         print(f"churn: {changes} {what} in {took:.1f}s, under {seconds}s of load on node "
               f"{node} ({a.connections} keep-alive connections and {a.rate} req/s per client)")
+        if a.kind == "mixed":
+            # Read while the load still runs: the roll must have happened under it.
+            state = sw.docker("service inspect --format '{{.UpdateStatus.State}}' " + st.svc,
+                              check=False).strip()
+            print(f"  backend roll: {state or 'no update status'}")
         for kind, label, out, p in procs:
             text, err = p.communicate(timeout=seconds + 120)
             if kind == "loadgen":
@@ -741,7 +752,7 @@ def main():
     t.add_argument("--paced-share", type=float, default=0.5,
                    help="paced runs at this share of the proxy's saturated rate")
     ch = sub.add_parser("churn")
-    ch.add_argument("--kind", choices=["routes", "scale"], default="routes")
+    ch.add_argument("--kind", choices=["routes", "mixed", "scale"], default="routes")
     ch.add_argument("--changes", type=int, default=50,
                     help="route applies+removals (or scalings), bounded by the load's duration")
     ch.add_argument("--seconds", type=int, default=30, help="load duration")
