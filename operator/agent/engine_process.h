@@ -37,12 +37,11 @@ class EngineProcess {
   // finish their requests. Returns once the new configuration is live;
   // Unavailable if the engine is not running or kept its old configuration.
   virtual Status Reload() = 0;
-  // Changes the running engine from the configuration `from` (the live one)
-  // to `to` without a reload, where the engine can take the difference at
-  // run time. True once the change is in effect and verified; false when
-  // the difference needs a reload (nothing was changed); an error when the
-  // engine refused or did not show part of the change, after which the
-  // caller reloads to get back to a known state.
+  // Changes the running engine (called only while Alive()) from the
+  // configuration `from`, the one it runs, to `to` without a reload, where the engine can take the
+  // difference at run time. True once the change is in effect and verified; false when the
+  // difference needs a reload (nothing was changed); an error when the engine refused or did not
+  // show part of the change, after which the caller reloads to get back to a known state.
   virtual Result<bool> ApplyInPlace(const std::string& from, const std::string& to) {
     (void)from;
     (void)to;

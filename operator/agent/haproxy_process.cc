@@ -15,6 +15,7 @@
 #include "operator/common/process.h"
 #include "operator/runtime/logging.h"
 #include "reconcilers/haproxy/haproxy_server_changes.h"
+#include "reconcilers/haproxy_check.h"
 
 namespace sg::agent {
 namespace {
@@ -28,24 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 bool Contains(const std::vector<pid_t>& v, pid_t p) {
   return std::find(v.begin(), v.end(), p) != v.end();
-}
-
-// haproxy's messages carry "[ALERT]    (1234) : config : ..." prefixes and
-// the temporary file name; keep the lines that say something.
-std::string CleanHaproxyOutput(const std::string& output) {
-  std::istringstream in(output);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (line.find("[ALERT]") == std::string::npos && line.find("[WARNING]") == std::string::npos) {
-      continue;
-    }
-    if (line.find("Fatal errors found in configuration") != std::string::npos) continue;
-    if (line.find("Error(s) found in configuration file") != std::string::npos) continue;
-    const size_t colon = line.find(" : ");
-    if (colon != std::string::npos) line = line.substr(colon + 3);
-    out += (out.empty() ? "" : "\n") + line;
-  }
-  return out;
 }
 
 }  // namespace
@@ -160,7 +143,7 @@ Status ExecHaproxyProcess::Test(const std::string& config_file) {
   auto run = RunProcess({haproxy_, "-c", "-C", prefix_, "-f", config_file}, options);
   if (!run.ok()) return run.error();
   if (run->exit_code == 0) return OkStatus();
-  std::string message = CleanHaproxyOutput(run->output);
+  std::string message = haproxy::CleanHaproxyOutput(run->output, prefix_);
   if (message.empty()) message = run->output;
   return InvalidArgument(message.empty() ? "haproxy -c failed without a message" : message);
 }
@@ -230,7 +213,6 @@ Status ExecHaproxyProcess::Reload() {
 }
 
 Result<bool> ExecHaproxyProcess::ApplyInPlace(const std::string& from, const std::string& to) {
-  if (!Alive()) return false;
   const auto changes = haproxy::PlanServerChanges(from, to);
   if (!changes) return false;
   constexpr std::chrono::milliseconds kTimeout{2000};

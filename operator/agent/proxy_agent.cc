@@ -140,11 +140,8 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
     auto in_place = engine_.ApplyInPlace(running_text_, config.text);
     if (in_place.ok() && *in_place && std::rename(next.c_str(), live.c_str()) == 0) {
       installed_text_ = config.text;
-      running_text_ = config.text;
       installed_generation_ = config.generation;
-      served_generation_ = config.generation;
-      Log()->info("config applied generation={} action=runtime", config.generation);
-      return "";
+      return Served(config, "runtime");
     }
     if (!in_place.ok()) {
       // Part of it may be in effect: the reload below starts over from the file.
@@ -191,10 +188,13 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
     return Why(st);
   }
   if (!reload) started_at_ = clock_.Now();
+  return Served(config, reload ? "reload" : "start");
+}
+
+std::string ProxyAgent::Served(const FetchedConfig& config, const char* action) {
   running_text_ = config.text;
   served_generation_ = config.generation;
-  Log()->info("config applied generation={} action={}", config.generation,
-              reload ? "reload" : "start");
+  Log()->info("config applied generation={} action={}", config.generation, action);
   return "";
 }
 

@@ -78,6 +78,10 @@ class ProxyAgent {
   void Apply(const FetchedConfig& config);
   // Installs and loads `config`; "" on success, else why not. Requires mu_.
   std::string ApplyLocked(const FetchedConfig& config);
+  // `config` runs in the engine after `action` ("start", "reload",
+  // "runtime"): recorded and logged. Returns "" (no error), as ApplyLocked.
+  // Requires mu_.
+  std::string Served(const FetchedConfig& config, const char* action);
   void Supervise();
   // Records the latest outcome to report; FlushReport() sends it, keeping it
   // for a later retry if the source is unreachable.

@@ -18,10 +18,9 @@
 namespace sg::reconcilers {
 
 struct ClusterMemory {
-  // The hash of the last configuration the engine accepted.
-  std::string last_good_hash;
-  // The last checked configuration and the digest of what its model was
-  // built from: equal inputs reuse it without building or rendering.
+  // The last configuration the engine accepted (its hash too) and the digest
+  // of what its model was built from: equal inputs reuse it without building
+  // or rendering, and the next configuration is checked against it.
   std::string model_fingerprint;
   std::shared_ptr<const dataplane::CheckedConfig> last_checked;
   // Rolling delivery: the configuration being rolled out and since when.

@@ -132,8 +132,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   if (!checked) {
     dataplane::CheckOptions check;
     memories_.With(name, [&](ClusterMemory& m) {
-      check.known_good_hash = m.last_good_hash;
       if (m.last_checked) {
+        check.known_good_hash = m.last_checked->hash;
         check.known_good =
             std::shared_ptr<const dataplane::EngineConfig>(m.last_checked, &m.last_checked->config);
       }
@@ -162,7 +162,6 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     }
     checked = std::make_shared<const dataplane::CheckedConfig>(std::move(*fresh));
     memories_.With(name, [&](ClusterMemory& m) {
-      m.last_good_hash = checked->hash;
       m.model_fingerprint = fingerprint;
       m.last_checked = checked;
     });

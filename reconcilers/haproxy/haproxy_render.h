@@ -94,6 +94,9 @@ class ConfigRenderer {
   void RedirectRules(Writer& o);
   void LocationRules(Writer& o);
   void VariantRules(Writer& rules, Writer& use, const Variant& v);
+  // The request rules of one variant (503, rate limit, sticky cookie,
+  // rewrite, canary ACLs); nothing for a plain route.
+  void RequestRules(Writer& rules, const Variant& v);
   void SelectionRules(Writer& use, const Variant& v);
   void SplitRules(Writer& use, const model::Location& loc, const std::string& cond,
                   const std::vector<model::WeightedUpstream>& split, bool sticky);

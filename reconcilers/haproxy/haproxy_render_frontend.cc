@@ -237,15 +237,27 @@ void ConfigRenderer::LocationRules(Writer& o) {
 
 void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
   const model::Location& loc = *v.location;
-  const model::BackendSelection& sel = loc.selection;
-  RouteScope scope(o, loc.route);
-  const std::string acl = LocatedAt(v);
-  const bool canary_rule = !sel.canary_split.empty() &&
-                           (!loc.canary.header_name.empty() || !loc.canary.cookie_name.empty());
-  if (sel.split.empty() || loc.rate_limit.requests_per_second > 0 || !sel.sticky_cookie.empty() ||
-      loc.rewrite || canary_rule) {
-    o << "    # route " << Name{loc.route} << '\n';
+  // The comment naming the route only above rules there are.
+  Writer rules(256);
+  {
+    RouteScope scope(rules, loc.route);
+    RequestRules(rules, v);
   }
+  if (!rules.empty()) {
+    RouteScope scope(o, loc.route);
+    o << "    # route " << Name{loc.route} << '\n';
+    o.Append(std::move(rules));
+  }
+  if (loc.selection.split.empty()) return;  // answered 503 above
+  RouteScope use_scope(use, loc.route);
+  use << "    # route " << Name{loc.route} << '\n';
+  SelectionRules(use, v);
+}
+
+void ConfigRenderer::RequestRules(Writer& o, const Variant& v) {
+  const model::Location& loc = *v.location;
+  const model::BackendSelection& sel = loc.selection;
+  const std::string acl = LocatedAt(v);
   if (sel.split.empty()) {
     o << "    http-request return status 503 default-errorfiles if " << acl << '\n';
     return;
@@ -284,9 +296,6 @@ void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
     if (!rule.header_name.empty()) match("req.fhdr", rule.header_name, ",1", rule.header_value);
     if (!rule.cookie_name.empty()) match("req.cook", rule.cookie_name, "", rule.cookie_value);
   }
-  RouteScope use_scope(use, loc.route);
-  use << "    # route " << Name{loc.route} << '\n';
-  SelectionRules(use, v);
 }
 
 void ConfigRenderer::SelectionRules(Writer& use, const Variant& v) {

@@ -9,11 +9,10 @@ namespace sg::haproxy {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
+  constexpr std::string_view kSpace = " \t\r\n";
+  const size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
 }
 
 std::vector<std::string> Words(std::string_view s) {
@@ -24,12 +23,14 @@ std::vector<std::string> Words(std::string_view s) {
 }
 
 // One section of a configuration: its header ("backend api-v1") and its
-// lines, with the `server` lines kept apart by name.
+// lines, with the `server` lines kept apart by name. Views into the text,
+// which outlives them: the operator compares whole configurations on every
+// pass, and copying every line would double the work.
 struct Section {
-  std::string header;
-  std::vector<std::string> lines;              // every other line, in order
-  std::vector<std::string> server_order;       // server names, in order
-  std::map<std::string, std::string> servers;  // name -> params
+  std::string_view header;
+  std::vector<std::string_view> lines;                   // every other line, in order
+  std::vector<std::string_view> server_order;            // server names, in order
+  std::map<std::string_view, std::string_view> servers;  // name -> params
   bool duplicate_server = false;
 };
 
@@ -47,20 +48,21 @@ std::vector<Section> Sections(std::string_view text) {
     if (line.empty() || (line.front() == '#' && !out.back().header.empty())) continue;
     if (raw.front() != ' ' && raw.front() != '\t' && line.front() != '#') {
       out.emplace_back();
-      out.back().header = std::string(line);
+      out.back().header = line;
       continue;
     }
     Section& s = out.back();
     if (line.rfind("server ", 0) == 0) {
       std::string_view rest = Trim(line.substr(7));
       const size_t space = rest.find_first_of(" \t");
-      const std::string name(rest.substr(0, space));
-      const std::string params(space == std::string_view::npos ? "" : Trim(rest.substr(space)));
+      const std::string_view name = rest.substr(0, space);
+      const std::string_view params =
+          space == std::string_view::npos ? std::string_view() : Trim(rest.substr(space));
       if (!s.servers.emplace(name, params).second) s.duplicate_server = true;
       s.server_order.push_back(name);
       continue;
     }
-    s.lines.emplace_back(line);
+    s.lines.push_back(line);
   }
   return out;
 }
@@ -77,7 +79,7 @@ const std::map<std::string, bool>& DynamicKeywords() {
   return k;
 }
 
-bool AcceptedByAddServer(const std::string& params) {
+bool AcceptedByAddServer(std::string_view params) {
   const auto words = Words(params);
   if (words.empty()) return false;
   for (size_t i = 1; i < words.size(); ++i) {
@@ -89,7 +91,7 @@ bool AcceptedByAddServer(const std::string& params) {
 }
 
 // The `weight` of a server line (1 when absent) and the line without it.
-int WeightOf(const std::string& params, std::string* without) {
+int WeightOf(std::string_view params, std::string* without) {
   const auto words = Words(params);
   int weight = 1;
   std::string rest;
@@ -105,7 +107,7 @@ int WeightOf(const std::string& params, std::string* without) {
   return weight;
 }
 
-bool HasWord(const std::string& params, const std::string& word) {
+bool HasWord(std::string_view params, const std::string& word) {
   const auto words = Words(params);
   return std::find(words.begin(), words.end(), word) != words.end();
 }
@@ -139,13 +141,13 @@ std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::strin
     if (b.header.rfind("backend ", 0) != 0 || b.duplicate_server || a.duplicate_server) {
       return std::nullopt;
     }
-    const std::string backend = b.header.substr(8);
-    for (const auto& name : a.server_order) {
-      const std::string& params = a.servers.at(name);
+    const std::string backend(b.header.substr(8));
+    for (const std::string_view name : a.server_order) {
+      const std::string_view params = a.servers.at(name);
       const auto old = b.servers.find(name);
       if (old == b.servers.end()) {
         if (!AcceptedByAddServer(params)) return std::nullopt;
-        changes.added.push_back({backend, name, params});
+        changes.added.push_back({backend, std::string(name), std::string(params)});
         continue;
       }
       if (old->second == params) continue;
@@ -153,10 +155,12 @@ std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::strin
       WeightOf(old->second, &old_rest);
       const int weight = WeightOf(params, &new_rest);
       if (old_rest != new_rest) return std::nullopt;
-      changes.reweighted.push_back({backend, name, weight});
+      changes.reweighted.push_back({backend, std::string(name), weight});
     }
-    for (const auto& name : b.server_order) {
-      if (!a.servers.count(name)) changes.removed.push_back({backend, name, b.servers.at(name)});
+    for (const std::string_view name : b.server_order) {
+      if (!a.servers.count(name)) {
+        changes.removed.push_back({backend, std::string(name), std::string(b.servers.at(name))});
+      }
     }
   }
   return changes;
