@@ -140,5 +140,57 @@ TEST(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
   EXPECT_EQ(seen[""], 0) << "a=" << seen["a"] << " b=" << seen["b"];
 }
 
+// Many routes to one service share its tasks' health checks: the first
+// backend checks, the others track it. A new task cannot be tracked at run
+// time (HAProxy refuses to track a dynamic server), so the tracking backend
+// gets the task with its own check, and a tracked task that leaves cannot be
+// deleted: it stays in maintenance.
+TEST(HaproxyRuntimeChangeTest, ServersThatTrackAnotherAreReplacedToo) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+  const fs::path prefix =
+      fs::temp_directory_path() / ("sg-haproxy-track-" + std::to_string(getpid()));
+  fs::remove_all(prefix);
+  fs::create_directories(prefix);
+  const int port = testing::FreeLoopbackPort();
+  const int a = testing::FreeLoopbackPort();
+  const int b = testing::FreeLoopbackPort();
+  auto shared = [&](int task) {
+    const std::string addr = "127.0.0.1:" + std::to_string(task);
+    return Config(port, a, b,
+                  Server(task) + "backend tracking\n    option httpchk GET /\n    server " + addr +
+                      " " + addr + " track web/" + addr + " pool-max-conn 32\n",
+                  "    use_backend tracking if { path_beg /t }\n");
+  };
+  std::ofstream(prefix / "haproxy.cfg") << shared(a);
+  ExecHaproxyProcess haproxy(kHaproxy, prefix.string(), {port, testing::FreeLoopbackPort()});
+  Status started = haproxy.Start();
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  const auto workers = Workers(haproxy);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/t";
+  EXPECT_EQ(testing::Curl(url).body, "a");
+
+  auto applied = haproxy.ApplyInPlace(shared(a), shared(b));
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  auto state = HaproxyCliCommand(haproxy.RuntimeSocket(), "show servers state", 2s);
+  ASSERT_TRUE(state.ok());
+  const auto servers = haproxy::ParseServersState(*state);
+  const std::string old_addr = "127.0.0.1:" + std::to_string(a);
+  const std::string new_addr = "127.0.0.1:" + std::to_string(b);
+  for (const char* backend : {"web", "tracking"}) {
+    ASSERT_EQ(servers.count(backend), 1u) << *state;
+    ASSERT_EQ(servers.at(backend).count(new_addr), 1u) << *state;
+    EXPECT_EQ(servers.at(backend).at(new_addr).admin & 0x01, 0) << *state;
+    if (servers.at(backend).count(old_addr)) {
+      EXPECT_NE(servers.at(backend).at(old_addr).admin & 0x01, 0) << *state;
+    }
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(testing::Curl(url).body, "b") << i;
+  EXPECT_EQ(Workers(haproxy), workers);
+
+  haproxy.Stop(5000ms);
+  fs::remove_all(prefix);
+}
+
 }  // namespace
 }  // namespace sg::agent

@@ -131,6 +131,10 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
     Log()->info("config unchanged generation={}", config.generation);
     return "";
   }
+  const auto began = clock_.Now();
+  auto seconds_since = [&](runtime::Clock::TimePoint t) {
+    return std::chrono::duration<double>(clock_.Now() - t).count();
+  };
   const std::string live = LivePath();
   const std::string next = live + ".next";
   Status st = WriteFile(next, config.text);
@@ -141,7 +145,7 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
     if (in_place.ok() && *in_place && std::rename(next.c_str(), live.c_str()) == 0) {
       installed_text_ = config.text;
       installed_generation_ = config.generation;
-      return Served(config, "runtime");
+      return Served(config, "runtime", fmt::format("change_s={:.3f}", seconds_since(began)));
     }
     if (!in_place.ok()) {
       // Part of it may be in effect: the reload below starts over from the file.
@@ -149,7 +153,9 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
                   in_place.error().message);
     }
   }
+  const auto tested_from = clock_.Now();
   if (st.ok()) st = engine_.Test(next);
+  const double test_seconds = seconds_since(tested_from);
   if (!st.ok()) {
     std::remove(next.c_str());
     // Point at the file users know: the engine tested it under the temporary name.
@@ -179,6 +185,7 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   installed_generation_ = config.generation;
   want_running_ = true;
   const bool reload = engine_.Alive();
+  const auto loaded_from = clock_.Now();
   st = reload ? engine_.Reload() : engine_.Start();
   if (!st.ok()) {
     // Installed but not loaded: the supervisor keeps starting the engine and
@@ -188,13 +195,18 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
     return Why(st);
   }
   if (!reload) started_at_ = clock_.Now();
-  return Served(config, reload ? "reload" : "start");
+  // Where a slow change spends its time: the engine's own check, then the
+  // reload or start until the engine serves the new configuration.
+  return Served(config, reload ? "reload" : "start",
+                fmt::format("test_s={:.3f} load_s={:.3f} total_s={:.3f}", test_seconds,
+                            seconds_since(loaded_from), seconds_since(began)));
 }
 
-std::string ProxyAgent::Served(const FetchedConfig& config, const char* action) {
+std::string ProxyAgent::Served(const FetchedConfig& config, const char* action,
+                               const std::string& timings) {
   running_text_ = config.text;
   served_generation_ = config.generation;
-  Log()->info("config applied generation={} action={}", config.generation, action);
+  Log()->info("config applied generation={} action={} {}", config.generation, action, timings);
   return "";
 }
 

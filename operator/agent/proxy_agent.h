@@ -81,7 +81,7 @@ class ProxyAgent {
   // `config` runs in the engine after `action` ("start", "reload",
   // "runtime"): recorded and logged. Returns "" (no error), as ApplyLocked.
   // Requires mu_.
-  std::string Served(const FetchedConfig& config, const char* action);
+  std::string Served(const FetchedConfig& config, const char* action, const std::string& timings);
   void Supervise();
   // Records the latest outcome to report; FlushReport() sends it, keeping it
   // for a later retry if the source is unreachable.

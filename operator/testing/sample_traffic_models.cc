@@ -213,6 +213,22 @@ TrafficModel Resolved(TrafficModel m) {
   return m;
 }
 
+// Several routes to the tasks of one service: each route has its own
+// upstream, so the same addresses appear in several backends.
+TrafficModel SharedService() {
+  TrafficModel m;
+  const std::vector<std::string> tasks = {"10.0.7.2:8080", "10.0.7.3:8080"};
+  for (const char* name : {"docs", "shop", "slow"}) m.upstreams.push_back(Up(name, tasks));
+  m.upstreams.push_back(Up("other", {"10.0.8.2:8080"}));
+  Location slow = Loc("slow", "/", {{"slow", 1, false}});
+  slow.timeouts.read = 120s;
+  m.servers.push_back(Srv({"docs.example.com"}, {Loc("docs", "/", {{"docs", 1, false}})}));
+  m.servers.push_back(Srv({"shop.example.com"}, {Loc("shop", "/", {{"shop", 1, false}})}));
+  m.servers.push_back(Srv({"slow.example.com"}, {slow}));
+  m.servers.push_back(Srv({"other.example.com"}, {Loc("other", "/", {{"other", 1, false}})}));
+  return m;
+}
+
 const std::vector<SampleModel>& SampleModels() {
   static const std::vector<SampleModel> cases = {
       {"empty", Empty},
@@ -228,6 +244,7 @@ const std::vector<SampleModel>& SampleModels() {
       {"host_redirect", HostRedirects},
       {"no_endpoints", NoEndpoints},
       {"wildcard_host", WildcardHost},
+      {"shared_service", SharedService},
   };
   return cases;
 }

@@ -112,7 +112,8 @@ class ConfigRenderer {
   void RenderBackends(Writer& o);
   void RenderBackend(Writer& o, const Backend& b);
   void ServerLine(Writer& o, const model::Upstream& u, const model::UpstreamServer& sv,
-                  const std::string& name, bool cookie, bool http);
+                  const std::string& name, bool cookie, bool http,
+                  const std::string& track = std::string());
 
   // haproxy_render_tcp.cc: the SNI front-end of TLS passthrough.
   void RenderTcp(Writer& o);
@@ -138,6 +139,10 @@ class ConfigRenderer {
   std::unordered_map<const model::Upstream*, std::vector<Backend>> backends_;
   std::unordered_map<std::string_view, std::vector<std::pair<int, std::string>>> tables_;
   std::vector<std::pair<const model::Location*, std::string>> table_order_;
+  // Health checks shared by address: the first HTTP server (in render order)
+  // with an address and check settings checks it; later servers with both the
+  // same track it ("backend/server"). Key: address, then the check settings.
+  std::unordered_map<std::string, std::string> check_leaders_;
 };
 
 }  // namespace sg::haproxy::internal

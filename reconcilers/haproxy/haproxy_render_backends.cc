@@ -172,21 +172,46 @@ void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
     return;
   }
   std::unordered_map<std::string, int> seen;
+  const std::string check_settings =
+      u.max_fails > 0
+          ? std::to_string(u.max_fails) + " " +
+                std::to_string((p.server.count() > 0 ? p.server : s_.default_timeouts.read).count())
+          : std::string();
   for (const model::UpstreamServer* sv : SortedServers(u)) {
     std::string name = SafeName(sv->address);
     int n = ++seen[name];
     if (n > 1) name += "-" + std::to_string(n);
-    ServerLine(o, u, *sv, name, cookie, true);
+    std::string track;
+    if (!check_settings.empty() && n == 1) {
+      // Many routes often lead to one service: without this, each of its
+      // tasks would be probed once per backend (1,000 routes, 1,000 probes of
+      // one task every 2 s, on every proxy).
+      auto [leader, first] =
+          check_leaders_.emplace(sv->address + " " + check_settings, b.name + "/" + name);
+      if (!first) track = leader->second;
+    }
+    ServerLine(o, u, *sv, name, cookie, true, track);
   }
 }
 
 void ConfigRenderer::ServerLine(Writer& o, const model::Upstream& u,
                                 const model::UpstreamServer& sv, const std::string& name,
-                                bool cookie, bool http) {
+                                bool cookie, bool http, const std::string& track) {
   o << "    server " << name << ' ' << Word{sv.address};
   int weight = std::clamp(sv.weight, 1, 256);
   if (weight != 1) o << " weight " << weight;
   if (cookie) o << " cookie " << Name{u.name} << '~' << ShortHash(name);
+  if (!track.empty()) {
+    // Up and down with the server that checks this task. Passive health
+    // (`observe`) stays with the checking server: a tracking server follows
+    // only the tracked one's state changes, so one that `observe` marked down
+    // would have nothing to bring it back while the task keeps passing its
+    // checks.
+    o << " track " << track;
+    if (http) o << " pool-max-conn " << std::max(0, u.keepalive);
+    o << '\n';
+    return;
+  }
   // Health like nginx's max_fails: after max_fails errors, timeouts or 5xx
   // answers in a row the server is marked down. HTTP servers are also
   // checked every 2 s (see RenderBackend) and come back on the first answer;

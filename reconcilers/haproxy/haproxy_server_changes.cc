@@ -112,6 +112,46 @@ bool HasWord(std::string_view params, const std::string& word) {
   return std::find(words.begin(), words.end(), word) != words.end();
 }
 
+// A server added at run time cannot track another one added at run time
+// (HAProxy 2.6: "unable to use ... for tracking as it is a dynamic server"),
+// and the server it tracks is new whenever the task is. It gets its own check
+// instead, with the tracked server's check keywords: the same health, probed
+// twice until the next reload brings the shared check back. Empty when the
+// tracked server is not in `to`.
+std::string WithOwnCheck(std::string_view params, const std::vector<Section>& to) {
+  const auto words = Words(params);
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] != "track" || i + 1 >= words.size()) {
+      out += (out.empty() ? "" : " ") + words[i];
+      continue;
+    }
+    const std::string& target = words[++i];
+    const size_t slash = target.find('/');
+    if (slash == std::string::npos) return {};
+    const std::string header = "backend " + target.substr(0, slash);
+    const std::string name = target.substr(slash + 1);
+    const Section* tracked = nullptr;
+    for (const Section& s : to) {
+      if (s.header == header) tracked = &s;
+    }
+    if (!tracked || !tracked->servers.count(name)) return {};
+    const auto leader = Words(tracked->servers.at(name));
+    for (size_t j = 1; j < leader.size(); ++j) {
+      static const std::set<std::string> kCheckKeywords = {
+          "check", "inter", "fall", "rise", "observe", "error-limit", "on-error"};
+      if (!kCheckKeywords.count(leader[j])) {
+        // Keywords with a value the tracker has its own of (weight, cookie).
+        if (DynamicKeywords().count(leader[j]) && DynamicKeywords().at(leader[j])) ++j;
+        continue;
+      }
+      out += " " + leader[j];
+      if (leader[j] != "check" && j + 1 < leader.size()) out += " " + leader[++j];
+    }
+  }
+  return out;
+}
+
 std::string Qualified(const std::string& backend, const std::string& name) {
   return backend + "/" + name;
 }
@@ -146,8 +186,10 @@ std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::strin
       const std::string_view params = a.servers.at(name);
       const auto old = b.servers.find(name);
       if (old == b.servers.end()) {
-        if (!AcceptedByAddServer(params)) return std::nullopt;
-        changes.added.push_back({backend, std::string(name), std::string(params)});
+        std::string added(params);
+        if (HasWord(params, "track")) added = WithOwnCheck(params, after);
+        if (!AcceptedByAddServer(added)) return std::nullopt;
+        changes.added.push_back({backend, std::string(name), std::move(added)});
         continue;
       }
       if (old->second == params) continue;
@@ -209,8 +251,11 @@ bool ServerCommandSucceeded(std::string_view command, std::string_view answer) {
     return answer.find("New server registered.") != std::string_view::npos;
   }
   if (command.rfind("del server ", 0) == 0) {
+    // A server another one tracks (`track`) cannot be deleted either; it
+    // stays in maintenance until the next reload.
     return answer.find("Server deleted.") != std::string_view::npos ||
-           answer.find("still has connections") != std::string_view::npos;
+           answer.find("still has connections") != std::string_view::npos ||
+           answer.find("other configuration elements pointing to it") != std::string_view::npos;
   }
   // `set server` and `enable health` answer nothing when they succeed.
   return answer.empty();

@@ -14,7 +14,9 @@
 // checked against `show servers state`. Anything else (a new route, a
 // changed timeout, a server parameter a dynamic server cannot take, such as
 // `cookie`) needs a reload, and PlanServerChanges says so by returning
-// nothing.
+// nothing. A server that tracks another one's health (`track`) is added with
+// the tracked server's own check keywords instead: HAProxy 2.6 cannot track
+// a server added at run time.
 //
 // Pure functions; thread-safe.
 

@@ -136,6 +136,29 @@ TEST(PlanServerChanges, ChangesInTwoBackendsAreBothPlanned) {
   EXPECT_EQ(c->removed.size(), 1u);
 }
 
+TEST(PlanServerChanges, ATrackingServerAddedAtRunTimeGetsTheTrackedCheck) {
+  auto config = [](const std::string& addr) {
+    return Config({Server(addr)}) + "\nbackend shop\n    server " + addr + " " + addr +
+           " weight 3 track api-v1/" + addr + " pool-max-conn 32\n";
+  };
+  const auto c = PlanServerChanges(config("10.0.2.5:8080"), config("10.0.2.6:8080"));
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->added.size(), 2u);
+  EXPECT_EQ(c->added[0].params, std::string("10.0.2.6:8080 ") + kCheck);
+  EXPECT_EQ(c->added[1].backend, "shop");
+  EXPECT_EQ(c->added[1].params,
+            "10.0.2.6:8080 weight 3 check inter 2s fall 1 rise 1 observe layer7 error-limit 1 "
+            "on-error mark-down pool-max-conn 32");
+  EXPECT_EQ(c->removed.size(), 2u);
+
+  // A server tracking one that is not in the configuration: left to a reload.
+  const std::string orphan = Config({Server("10.0.2.5:8080")}) +
+                             "\nbackend shop\n    server 10.0.2.9:8080 10.0.2.9:8080 track "
+                             "api-v1/10.0.2.9:8080\n";
+  const std::string before = Config({Server("10.0.2.5:8080")}) + "\nbackend shop\n";
+  EXPECT_FALSE(PlanServerChanges(before, orphan).has_value());
+}
+
 TEST(ServerCommandSucceeded, ReadsTheAnswersOfTheRuntimeApi) {
   EXPECT_TRUE(ServerCommandSucceeded("add server b/s 1.2.3.4:80", "New server registered.\n\n"));
   EXPECT_FALSE(ServerCommandSucceeded("add server b/s 1.2.3.4:80",
@@ -143,6 +166,10 @@ TEST(ServerCommandSucceeded, ReadsTheAnswersOfTheRuntimeApi) {
   EXPECT_TRUE(ServerCommandSucceeded("del server b/s", "\nServer deleted.\n"));
   EXPECT_TRUE(ServerCommandSucceeded(
       "del server b/s", "Server still has connections attached to it, cannot remove it.\n"));
+  EXPECT_TRUE(ServerCommandSucceeded(
+      "del server b/s",
+      "This server cannot be removed at runtime due to other configuration elements pointing to "
+      "it.\n"));
   EXPECT_FALSE(ServerCommandSucceeded("del server b/s", "No such server.\n"));
   EXPECT_TRUE(ServerCommandSucceeded("set server b/s state ready", "\n"));
   EXPECT_FALSE(ServerCommandSucceeded("set server b/s state ready", "No such server.\n\n"));
