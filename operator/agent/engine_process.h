@@ -37,6 +37,11 @@ class EngineProcess {
   // finish their requests. Returns once the new configuration is live;
   // Unavailable if the engine is not running or kept its old configuration.
   virtual Status Reload() = 0;
+  // Whether a failed Reload() leaves the running configuration serving, so
+  // that the agent may reload without a Test() first (HAProxy's master keeps
+  // its old workers when the new configuration does not load; an nginx
+  // master does too, but reports it only in its error log).
+  virtual bool ReloadKeepsOldOnFailure() const { return false; }
   // Changes the running engine (called only while Alive()) from the
   // configuration `from`, the one it runs, to `to` without a reload, where the engine can take the
   // difference at run time. True once the change is in effect and verified; false when the

@@ -67,6 +67,7 @@ class ExecHaproxyProcess final : public EngineProcess {
   Status Test(const std::string& config_file) override;
   Status Start() override;
   Status Reload() override;
+  bool ReloadKeepsOldOnFailure() const override { return true; }
   // Server additions, removals and weight changes go through the worker's
   // runtime API (haproxy_server_changes.h) and are checked against `show
   // servers state`.

@@ -117,6 +117,12 @@ TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
   const int v4_before = count("v4");
   EXPECT_TRUE(wait_for("v4", v4_before + 50));
   EXPECT_TRUE(haproxy.Alive());
+  // The agent reloads without testing first and relies on that: the next
+  // good configuration still loads after a refused one.
+  WriteConfig(prefix, "v5");
+  Status recovered = haproxy.Reload();
+  EXPECT_TRUE(recovered.ok()) << recovered.error().message;
+  EXPECT_TRUE(wait_for("v5", 50));
 
   client.Stop();
   haproxy.Stop(5000ms);
@@ -124,7 +130,7 @@ TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
 
   auto seen = client.Seen();
   EXPECT_EQ(seen[""], 0) << "v1=" << seen["v1"] << " v2=" << seen["v2"] << " v3=" << seen["v3"]
-                         << " v4=" << seen["v4"] << " bad=" << seen["bad"];
+                         << " v4=" << seen["v4"] << " v5=" << seen["v5"] << " bad=" << seen["bad"];
   EXPECT_EQ(seen["bad"], 0);
 }
 

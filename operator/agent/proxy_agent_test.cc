@@ -138,6 +138,9 @@ class FakeNginx : public EngineProcess {
   Status Reload() override {
     std::lock_guard<std::mutex> l(mu_);
     if (!alive_) return Unavailable("not running");
+    if (reload_checks_ && ReadAll(live_).find("invalid") != std::string::npos) {
+      return Unavailable("kept its old configuration");
+    }
     if (fail_reloads_ > 0) {
       --fail_reloads_;
       return Unavailable("nginx kept its old configuration");
@@ -166,7 +169,15 @@ class FakeNginx : public EngineProcess {
     return alive_;
   }
   pid_t Pid() const override { return 0; }
+  bool ReloadKeepsOldOnFailure() const override { return reload_checks_; }
 
+  // Like HAProxy: a reload of the file at `live` that does not load keeps
+  // the old configuration serving.
+  void ReloadChecks(const std::string& live) {
+    std::lock_guard<std::mutex> l(mu_);
+    reload_checks_ = true;
+    live_ = live;
+  }
   void Crash() {
     std::lock_guard<std::mutex> l(mu_);
     alive_ = false;
@@ -210,6 +221,8 @@ class FakeNginx : public EngineProcess {
   int starts_ = 0, reloads_ = 0, stops_ = 0, fail_starts_ = 0, fail_reloads_ = 0, in_place_ = 0;
   std::chrono::milliseconds last_drain_{-1};
   std::vector<std::string> tested_;
+  bool reload_checks_ = false;
+  std::string live_;
 };
 
 class ProxyAgentTest : public ::testing::Test {
@@ -340,6 +353,31 @@ TEST_F(ProxyAgentTest, RejectedConfigKeepsLastGoodOne) {
   ASSERT_TRUE(Eventually([&] { return source_.afters().size() >= 3; }));
   EXPECT_EQ(source_.afters()[2], 2);
   EXPECT_FALSE(fs::exists(options_.prefix + "/nginx.conf.next"));
+}
+
+TEST_F(ProxyAgentTest, AnEngineWhoseReloadChecksIsNotTestedBeforeReloading) {
+  nginx_.ReloadChecks(options_.prefix + "/nginx.conf");
+  StartAgent();
+  source_.PushConfig(1, "conf1");
+  ASSERT_TRUE(Eventually([&] { return Reported(1, true); }));
+  EXPECT_EQ(nginx_.tests(), 1u);  // the first start is tested
+  source_.PushConfig(2, "conf2");
+  ASSERT_TRUE(Eventually([&] { return Reported(2, true); }));
+  EXPECT_EQ(nginx_.tests(), 1u);
+  EXPECT_EQ(nginx_.reloads(), 1);
+
+  // Refused by the reload: tested then for the engine's message, the file
+  // of the configuration that serves is put back.
+  source_.PushConfig(3, "invalid");
+  ASSERT_TRUE(Eventually([&] { return Reported(3, false); }));
+  EXPECT_NE(source_.reports().back().message.find("unknown directive"), std::string::npos)
+      << source_.reports().back().message;
+  EXPECT_EQ(Live(), "conf2");
+  EXPECT_EQ(agent_->ServedGeneration(), 2);
+  source_.PushConfig(4, "conf4");
+  ASSERT_TRUE(Eventually([&] { return Reported(4, true); }));
+  EXPECT_EQ(Live(), "conf4");
+  EXPECT_EQ(nginx_.reloads(), 2);
 }
 
 TEST_F(ProxyAgentTest, SameTextUnderNewGenerationIsOnlyAcknowledged) {
