@@ -212,6 +212,12 @@ int RunOperator(const OperatorOptions& options) {
   cluster_ctl_options.workers = options.workers;
   TrimAfterPass trimmed_cluster_reconciler(cluster_reconciler);
   runtime::Controller clusters(cluster_ctl_options, trimmed_cluster_reconciler, clock, metrics);
+  // Every proxy serves the cluster's newest configuration: its pass reports
+  // that now rather than at its next poll. No trigger, as for the poll: it
+  // changes nothing of the cluster's own.
+  hub.SetOnServed([&clusters](const std::string& cluster) {
+    clusters.Enqueue("cluster/" + cluster, runtime::Trigger{});
+  });
 
   reconcilers::RouteReconciler route_reconciler(
       client, store, index, clock,

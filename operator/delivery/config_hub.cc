@@ -214,12 +214,26 @@ void ConfigHub::SetExpectedProxies(const std::string& cluster, std::vector<std::
   CheckConvergence(cluster, c);
 }
 
+void ConfigHub::SetOnServed(std::function<void(const std::string& cluster)> on_served) {
+  on_served_ = std::move(on_served);
+}
+
 Status ConfigHub::Report(const std::string& cluster, const std::string& proxy_id,
                          std::int64_t generation, bool ok, const std::string& message) {
+  bool now_served = false;
+  Status st = ReportLocked(cluster, proxy_id, generation, ok, message, &now_served);
+  if (now_served && on_served_) on_served_(cluster);
+  return st;
+}
+
+Status ConfigHub::ReportLocked(const std::string& cluster, const std::string& proxy_id,
+                               std::int64_t generation, bool ok, const std::string& message,
+                               bool* now_served) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = clusters_.find(cluster);
   if (it == clusters_.end()) return NotFound("unknown cluster \"" + cluster + "\"");
   Cluster& c = *it->second;
+  const std::int64_t served_before = ServedLocked(c);
   Cluster::Proxy& p = c.proxies[proxy_id];
   p.state.id = proxy_id;
   p.state.expected = c.expected.count(proxy_id) > 0;
@@ -250,6 +264,7 @@ Status ConfigHub::Report(const std::string& cluster, const std::string& proxy_id
     }
   }
   if (ok) CheckConvergence(cluster, c);
+  *now_served = served_before < c.generation && ServedLocked(c) >= c.generation;
   return OkStatus();
 }
 

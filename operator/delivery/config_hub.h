@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -109,6 +110,12 @@ class ConfigHub {
   Status Report(const std::string& cluster, const std::string& proxy_id, std::int64_t generation,
                 bool ok, const std::string& message);
 
+  // Called (outside the hub's lock, on the reporting request's thread) when
+  // a report brings every expected proxy of `cluster` to its current
+  // generation: the cluster's pass can report convergence now instead of
+  // polling for it. Set before the server starts; not changed afterwards.
+  void SetOnServed(std::function<void(const std::string& cluster)> on_served);
+
   // Current generation offered to the cluster; 0 before the first Publish.
   std::int64_t Generation(const std::string& cluster) const;
   // The lowest generation served by the expected proxies: 0 when one of
@@ -129,6 +136,10 @@ class ConfigHub {
 
   void HandleConfig(const http::Request& req, http::Responder responder);
   http::Response HandleReport(const http::Request& req);
+  // Report() under mu_; `now_served`: this report converged the cluster.
+  Status ReportLocked(const std::string& cluster, const std::string& proxy_id,
+                      std::int64_t generation, bool ok, const std::string& message,
+                      bool* now_served);
   // The cluster when the request's bearer token opens it; otherwise nullptr
   // and `denial` is the answer (404 unknown cluster, 401 bad token).
   // Requires mu_.
@@ -137,6 +148,8 @@ class ConfigHub {
   // all serve. Requires mu_.
   void CheckConvergence(const std::string& name, Cluster& c);
   std::int64_t ServedLocked(const Cluster& c) const;
+
+  std::function<void(const std::string&)> on_served_;
 
   runtime::Clock& clock_;
   metrics::SwarmgateMetrics& metrics_;

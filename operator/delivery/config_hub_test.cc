@@ -85,6 +85,24 @@ TEST_F(ConfigHubTest, ConvergenceObservedOnlyWhenEveryExpectedProxyServes) {
   EXPECT_EQ(ConvergenceCount("web", "route"), 1u);
 }
 
+TEST_F(ConfigHubTest, TheReportThatConvergesTheClusterIsAnnouncedOnce) {
+  std::vector<std::string> served;
+  hub_.SetOnServed([&](const std::string& cluster) { served.push_back(cluster); });
+  hub_.SetExpectedProxies("web", {"p1", "p2"});
+  hub_.Publish("web", "conf1", "route", clock_.Now());
+  hub_.Publish("web", "conf2", "route", clock_.Now());
+  ASSERT_TRUE(hub_.Report("web", "p1", 2, true, "").ok());
+  ASSERT_TRUE(hub_.Report("web", "p2", 1, true, "").ok());  // an older one
+  EXPECT_TRUE(served.empty());
+  ASSERT_TRUE(hub_.Report("web", "p2", 2, false, "refused").ok());
+  EXPECT_TRUE(served.empty());
+  ASSERT_TRUE(hub_.Report("web", "p2", 2, true, "").ok());
+  EXPECT_EQ(served, std::vector<std::string>{"web"});
+  ASSERT_TRUE(hub_.Report("web", "p2", 2, true, "").ok());
+  ASSERT_TRUE(hub_.Report("web", "p1", 2, true, "").ok());
+  EXPECT_EQ(served.size(), 1u);
+}
+
 TEST_F(ConfigHubTest, ConvergenceOfSkippedGenerationsWithTheirOwnTriggers) {
   hub_.SetExpectedProxies("web", {"p1"});
   hub_.Publish("web", "conf1", "route", clock_.Now());

@@ -266,7 +266,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   metrics_.routes.WithLabels({name, "false"}).Set(not_ready_routes);
 
   runtime::ReconcileResult result;
-  if (!progress.converged) result.requeue_after = options_.converge_poll;
+  if (!progress.converged)
+    result.requeue_after = hot ? options_.served_poll : options_.converge_poll;
   return result;
 }
 
