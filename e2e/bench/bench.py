@@ -11,6 +11,9 @@ Subcommands:
                stops sending to the removed one
   operator     operator RSS and CPU (docker stats) with N routes applied
   throughput   sg-loadgen through a proxy vs straight to the backend task
+  cpu          offline, on loopback: CPU time per proxied request of the generated
+               configuration (N routes) against a minimal hand-written one, per engine,
+               one worker each, and the latency each adds at half of saturation
   churn        zero drop for clients that never resend: route applies/removals (or
                backend scaling) under keep-alive load from sg-loadgen --no-resend
                (GET and POST) and wrk (GET and POST), beside sg-loadgen
@@ -715,6 +718,190 @@ def cmd_churn(a):
         sw.cleanup()
 
 
+# --------------------------------------------------------------------- cpu
+
+
+def proc_cpu_seconds(pids):
+    """utime + stime of the processes and all their descendants, in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seen, todo, total = set(), list(pids), 0.0
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            # after the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14)
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            continue
+        todo += list(children(pid))
+    return total
+
+
+MINIMAL_NGINX = """worker_processes 1;
+pid nginx.pid;
+error_log stderr error;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    upstream echo {{ server 127.0.0.1:{echo}; keepalive 32; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://echo;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+MINIMAL_HAPROXY = """global
+    nbthread 1
+defaults
+    mode http
+    option http-keep-alive
+    timeout connect 5s
+    timeout client 1m
+    timeout server 1m
+frontend http
+    bind 127.0.0.1:{port}
+    default_backend echo
+backend echo
+    server echo 127.0.0.1:{echo}
+"""
+
+
+def cmd_cpu(a):
+    import re
+    import signal
+    tmp = tempfile.mkdtemp(prefix="sgbench-cpu-")
+    procs = []
+
+    def start(argv, env=None, cwd=None):
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=env, cwd=cwd, start_new_session=True)
+        procs.append(p)
+        return p
+
+    def stop(p):
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def wrk_run(port, host, pids):
+        before = proc_cpu_seconds(pids)
+        t = time.monotonic()
+        hdr = f"-H 'Host: {host}' " if host else ""
+        out = sh(f"{a.wrk} -t1 -c{a.connections} -d{a.seconds}s --latency {hdr}"
+                 f"http://127.0.0.1:{port}/", timeout=a.seconds + 60)
+        wall = time.monotonic() - t
+        used = proc_cpu_seconds(pids) - before
+        w = parse_wrk(out)
+        return w, used, wall
+
+    def paced(port, host, rate):
+        out = os.path.join(tmp, "paced.json")
+        flags = f"--host {host} " if host else ""
+        sh(f"{shlex.quote(a.loadgen)} --url http://127.0.0.1:{port}/ {flags}--rate {rate} "
+           f"--concurrency {a.connections} --threads 1 --keepalive --duration {a.seconds}s "
+           f"--json {out}", timeout=a.seconds + 60)
+        with open(out) as f:
+            return json.load(f)
+
+    try:
+        echo_port = free_port()
+        echo = start([os.path.join(REPO, "build", "e2e", "sg-echo"), "--port", str(echo_port),
+                      "--threads", "1"])
+        wait("echo", 30, lambda: get("127.0.0.1", echo_port, "/")[0] == 200)
+        # The echo backend alone: its CPU per request is the floor of both.
+        w, used, wall = wrk_run(echo_port, "", [echo.pid])
+        print(f"echo backend alone: {w['requests']} requests in {wall:.1f}s, "
+              f"{1e6 * used / max(1, w['requests']):.1f} us CPU per request")
+        sys.stdout.flush()
+        direct = paced(echo_port, "", int(w["requests"] / wall * a.paced_share))
+        for engine in ("nginx", "haproxy"):
+            # N routes over 50 services, every service's task the echo backend.
+            path = os.path.join(tmp, f"routes-{engine}.yaml")
+            with open(path, "w") as f:
+                f.write(cluster_yaml("bench", 2, 18080, engine=engine))
+                for i in range(a.routes):
+                    f.write("---\n" + route_yaml(f"r{i}", "bench", f"r{i}.bench.test",
+                                                 f"svc{i % 50}", echo_port))
+            eps = " ".join(f"--endpoints svc{i}=127.0.0.1" for i in range(50))
+            text = sh(f"{shlex.quote(a.swarmgate)} render -f {shlex.quote(path)} --cluster bench "
+                      f"{eps}")
+            port = free_port()
+            prefix = os.path.join(tmp, engine)
+            os.makedirs(os.path.join(prefix, "logs"))
+            host = "r0.bench.test"
+            results = {}
+            for kind in ("minimal", "generated"):
+                cfg_port = free_port()
+                if engine == "nginx":
+                    if kind == "minimal":
+                        conf = MINIMAL_NGINX.format(echo=echo_port, port=cfg_port)
+                    else:
+                        conf = re.sub(r"worker_processes \w+;", "worker_processes 1;", text)
+                        conf = re.sub(r"listen 18080\b", f"listen 127.0.0.1:{cfg_port}", conf)
+                        conf = re.sub(r"listen 18081\b", f"listen 127.0.0.1:{free_port()}", conf)
+                        conf = conf.replace("listen 127.0.0.1:8082;",
+                                            f"listen 127.0.0.1:{free_port()};")
+                    cfile = os.path.join(prefix, f"{kind}.conf")
+                    with open(cfile, "w") as f:
+                        f.write(conf)
+                    p = start(["/usr/sbin/nginx", "-p", prefix + "/", "-c", cfile, "-g",
+                               "daemon off;"])
+                else:
+                    if kind == "minimal":
+                        conf = MINIMAL_HAPROXY.format(echo=echo_port, port=cfg_port)
+                    else:
+                        conf = text.replace("global\n", "global\n    nbthread 1\n", 1)
+                        conf = conf.replace("bind 127.0.0.1:8082", f"bind 127.0.0.1:{free_port()}")
+                    cfile = os.path.join(prefix, f"{kind}.cfg")
+                    with open(cfile, "w") as f:
+                        f.write(conf)
+                    env = dict(os.environ, SG_HTTP_BIND=f"ipv4@127.0.0.1:{cfg_port}",
+                               SG_HTTPS_BIND=f"ipv4@127.0.0.1:{free_port()}")
+                    p = start(["/usr/sbin/haproxy", "-db", "-C", prefix, "-f", cfile], env=env)
+                hh = host if kind == "generated" else ""
+                wait(f"{engine} {kind}", 60,
+                     lambda: get("127.0.0.1", cfg_port, "/", hh or None)[0] == 200)
+                runs = []
+                for _ in range(a.repeat):
+                    w, used, wall = wrk_run(cfg_port, hh, [p.pid])
+                    runs.append((1e6 * used / max(1, w["requests"]), w["requests"] / wall, w))
+                us = [r[0] for r in runs]
+                rps = max(r[1] for r in runs)
+                bad = sum(r[2]["non2xx3xx"] + r[2]["read"] + r[2]["connect"] for r in runs)
+                pr = paced(cfg_port, hh, int(rps * a.paced_share))
+                results[kind] = statistics.median(us)
+                print(f"{engine} {kind}: {'/'.join(f'{x:.1f}' for x in us)} us CPU per request "
+                      f"(median {statistics.median(us):.1f}), saturated {rps:.0f} req/s, "
+                      f"errors {bad}; at {int(rps * a.paced_share)} req/s p50 "
+                      f"{pr['latency_ms']['p50']:.3f} ms p99 {pr['latency_ms']['p99']:.3f} ms "
+                      f"(direct to echo at {int(w['requests'] / wall * a.paced_share)} req/s: "
+                      f"p50 {direct['latency_ms']['p50']:.3f} ms p99 "
+                      f"{direct['latency_ms']['p99']:.3f} ms), failures {pr['failures']}")
+                sys.stdout.flush()
+                stop(p)
+            print(f"{engine}: generated ({a.routes} routes) / minimal = "
+                  f"{results['generated'] / results['minimal']:.2f}")
+            sys.stdout.flush()
+    finally:
+        for p in procs:
+            stop(p)
+        if not a.keep:
+            sh(f"rm -rf {shlex.quote(tmp)}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -751,6 +938,13 @@ def main():
     t.add_argument("--seconds", type=int, default=10)
     t.add_argument("--paced-share", type=float, default=0.5,
                    help="paced runs at this share of the proxy's saturated rate")
+    cp = sub.add_parser("cpu")
+    cp.add_argument("--routes", type=int, default=100)
+    cp.add_argument("--seconds", type=int, default=10)
+    cp.add_argument("--connections", type=int, default=8)
+    cp.add_argument("--repeat", type=int, default=3)
+    cp.add_argument("--paced-share", type=float, default=0.5)
+    cp.add_argument("--keep", action="store_true")
     ch = sub.add_parser("churn")
     ch.add_argument("--kind", choices=["routes", "mixed", "scale"], default="routes")
     ch.add_argument("--changes", type=int, default=50,
@@ -761,7 +955,8 @@ def main():
     ch.add_argument("--body-size", type=int, default=2048, help="POST body bytes")
     a = p.parse_args()
     {"render": cmd_render, "reload": cmd_reload, "convergence": cmd_convergence, "endpoints": cmd_endpoints,
-     "operator": cmd_operator, "throughput": cmd_throughput, "churn": cmd_churn}[a.cmd](a)
+     "operator": cmd_operator, "throughput": cmd_throughput, "churn": cmd_churn,
+     "cpu": cmd_cpu}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ class EngineProcess {
   virtual Status Start() = 0;
   // Graceful reload: new workers with the new configuration, old ones
   // finish their requests. Returns once the new configuration is live;
-  // Unavailable if the engine is not running or kept its old configuration.
+  // InvalidArgument if the engine refused the new configuration and kept
+  // the old one serving, Unavailable if it is not running or did not say in
+  // time.
   virtual Status Reload() = 0;
   // Whether a failed Reload() leaves the running configuration serving, so
   // that the agent may reload without a Test() first (HAProxy's master keeps

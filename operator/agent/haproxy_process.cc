@@ -201,7 +201,7 @@ Status ExecHaproxyProcess::Reload() {
     if (!Alive()) return Unavailable("haproxy exited during reload");
     if (auto now = ShowProc()) {
       if (now->failed_reloads > before->failed_reloads) {
-        return Unavailable("haproxy kept its old configuration (the new one failed to load)");
+        return InvalidArgument("haproxy kept its old configuration (the new one failed to load)");
       }
       for (pid_t w : now->workers) {
         if (!Contains(before->workers, w) && !Contains(before->old_workers, w)) return OkStatus();

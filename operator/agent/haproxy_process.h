@@ -51,7 +51,7 @@ class ExecHaproxyProcess final : public EngineProcess {
   };
   // `prefix`: working directory (-C) and home of haproxy.cfg and master.sock.
   ExecHaproxyProcess(std::string haproxy_binary, std::string prefix, Ports ports,
-                     std::chrono::milliseconds start_timeout = std::chrono::seconds(10));
+                     std::chrono::milliseconds start_timeout = std::chrono::seconds(60));
   ~ExecHaproxyProcess() override;  // Stop(0) if still running
 
   // Listening sockets (descriptor, port) the next Start() hands to HAProxy.

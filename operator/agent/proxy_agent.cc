@@ -193,7 +193,7 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   const bool reload = engine_.Alive();
   const auto loaded_from = clock_.Now();
   st = reload ? engine_.Reload() : engine_.Start();
-  if (!st.ok() && reload_checks && engine_.Alive()) {
+  if (!st.ok() && reload_checks && st.error().Is(ErrorCode::kInvalidArgument)) {
     // Still serving the previous configuration: put its file back, so that a
     // restart reads what runs, and say why the new one was refused.
     Status tested = engine_.Test(live);

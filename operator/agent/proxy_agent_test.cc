@@ -139,7 +139,7 @@ class FakeNginx : public EngineProcess {
     std::lock_guard<std::mutex> l(mu_);
     if (!alive_) return Unavailable("not running");
     if (reload_checks_ && ReadAll(live_).find("invalid") != std::string::npos) {
-      return Unavailable("kept its old configuration");
+      return InvalidArgument("kept its old configuration");
     }
     if (fail_reloads_ > 0) {
       --fail_reloads_;

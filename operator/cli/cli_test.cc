@@ -159,6 +159,26 @@ TEST_F(CliTest, RenderPrintsTheConfigurationOfTheClusterEngine) {
   }
 }
 
+TEST_F(CliTest, RenderTakesTaskAddressesFromTheCommandLine) {
+  RegisterRenderCommand();
+  for (const std::string engine : {"nginx", "haproxy"}) {
+    std::string file = Write(engine + ".yaml", ClusterYaml(engine) + "---\n" + RouteYaml("shop"));
+    CliRun none = RunSwarmgate({"render", "-f", file, "--cluster", "public"});
+    ASSERT_EQ(none.code, 0) << engine << "\n" << none;
+    EXPECT_EQ(none.out.find("10.0.9.2:8080"), std::string::npos) << none;
+    CliRun r = RunSwarmgate({"render", "-f", file, "--cluster", "public", "--endpoints",
+                             "app=10.0.9.2,10.0.9.3", "--endpoints", "other=10.0.9.4", "--check"});
+    ASSERT_EQ(r.code, 0) << engine << "\n" << r;
+    EXPECT_NE(r.out.find("10.0.9.2:8080"), std::string::npos) << r;
+    EXPECT_NE(r.out.find("10.0.9.3:8080"), std::string::npos) << r;
+    EXPECT_EQ(r.out.find("10.0.9.4"), std::string::npos) << r;
+  }
+  CliRun bad = RunSwarmgate({"render", "-f", Write("c.yaml", ClusterYaml("nginx")), "--cluster",
+                             "public", "--endpoints", "app"});
+  EXPECT_EQ(bad.code, kExitUsage) << bad;
+  EXPECT_NE(bad.err.find("expected SERVICE=IP"), std::string::npos) << bad;
+}
+
 TEST_F(CliTest, ValidateUnknownField) {
   std::string f = Write("unknown.yaml", RouteYaml("r1", "a.example.com", "  bogus: 1\n"));
   CliRun r = RunSwarmgate({"validate", "-f", f});

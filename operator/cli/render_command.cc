@@ -1,7 +1,11 @@
 // `swarmgate render -f FILE... --cluster NAME`: the configuration a cluster's
-// engine would get (nginx.conf or haproxy.cfg), offline. No endpoints are known, so every upstream
-// answers 503; the output is deterministic (the renderer is a pure function).
+// engine would get (nginx.conf or haproxy.cfg), offline. Task addresses come only from
+// --endpoints (without them every upstream answers 503); the output is deterministic (the
+// renderer is a pure function).
 #include <iostream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "crds/loader.h"
 #include "operator/cli/cli.h"
@@ -23,6 +27,7 @@ namespace {
 int RunRender(const Args& args, CliContext& ctx) {
   std::vector<std::string> files;
   std::string cluster_name, certs_dir = "/run/secrets";
+  std::vector<std::string> endpoint_args;
   bool check = false;
   po::options_description desc("render: print a cluster's proxy configuration, offline");
   desc.add_options()("filename,f", po::value<std::vector<std::string>>(&files)->composing(),
@@ -30,17 +35,36 @@ int RunRender(const Args& args, CliContext& ctx) {
       "cluster", po::value<std::string>(&cluster_name), "the ServiceCluster to render")(
       "certs-dir", po::value<std::string>(&certs_dir),
       "where the proxy finds TLS secrets (default /run/secrets)")(
+      "endpoints", po::value<std::vector<std::string>>(&endpoint_args)->composing(),
+      "SERVICE=IP[,IP...]: the task addresses of a service (repeatable); offline, a backend "
+      "has none unless given here")(
       "check", po::bool_switch(&check),
       "also run the engine's check on it, `nginx -t` or `haproxy -c` (TLS certificates "
       "replaced by placeholders)");
   AddGlobalOptions(desc, ctx);
-  const char* usage = "swarmgate render -f FILE... --cluster NAME [--check]";
+  const char* usage =
+      "swarmgate render -f FILE... --cluster NAME [--endpoints SERVICE=IP,...] [--check]";
   auto parsed = ParseArgs(args, desc, nullptr, usage, ctx);
   if (parsed.help) return kExitOk;
   if (!parsed.ok) return kExitUsage;
   if (files.empty() || cluster_name.empty()) {
     ctx.err << "error: render needs -f and --cluster\nUsage: " << usage << "\n";
     return kExitUsage;
+  }
+  std::map<std::string, std::vector<std::string>> endpoints;
+  for (const std::string& e : endpoint_args) {
+    const size_t eq = e.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == e.size()) {
+      ctx.err << "error: --endpoints: expected SERVICE=IP[,IP...], got \"" << e << "\"\n";
+      return kExitUsage;
+    }
+    auto& ips = endpoints[e.substr(0, eq)];
+    for (size_t begin = eq + 1; begin <= e.size();) {
+      size_t comma = e.find(',', begin);
+      if (comma == std::string::npos) comma = e.size();
+      if (comma > begin) ips.push_back(e.substr(begin, comma - begin));
+      begin = comma + 1;
+    }
   }
   auto loaded = crds::LoadPaths(files);
   for (const auto& d : loaded.diagnostics) ctx.err << d.ToString() << "\n";
@@ -64,7 +88,19 @@ int RunRender(const Args& args, CliContext& ctx) {
     char order[16];
     snprintf(order, sizeof(order), "%08d", static_cast<int>(routes.size()));
     in.created_at = order;
-    in.backends.resize(in.route->spec.backends.size());
+    for (const crds::Backend& b : in.route->spec.backends) {
+      reconcilers::ResolvedBackend resolved;
+      auto it = endpoints.find(b.service);
+      if (it != endpoints.end()) {
+        for (const std::string& ip : it->second) {
+          reconcilers::Endpoint e;
+          e.ip = ip;
+          e.port = b.port;
+          resolved.endpoints.push_back(std::move(e));
+        }
+      }
+      in.backends.push_back(std::move(resolved));
+    }
     routes.push_back(std::move(in));
   }
   reconcilers::BuildOptions options;
