@@ -742,6 +742,7 @@ def proc_cpu_seconds(pids):
 
 
 MINIMAL_NGINX = """worker_processes 1;
+daemon off;
 pid nginx.pid;
 error_log stderr error;
 events {{ worker_connections 1024; }}
@@ -826,7 +827,8 @@ def cmd_cpu(a):
         print(f"echo backend alone: {w['requests']} requests in {wall:.1f}s, "
               f"{1e6 * used / max(1, w['requests']):.1f} us CPU per request")
         sys.stdout.flush()
-        direct = paced(echo_port, "", int(w["requests"] / wall * a.paced_share))
+        echo_rate = w["requests"] / wall
+        direct = paced(echo_port, "", int(echo_rate * a.paced_share))
         for engine in ("nginx", "haproxy"):
             # N routes over 50 services, every service's task the echo backend.
             path = os.path.join(tmp, f"routes-{engine}.yaml")
@@ -857,8 +859,7 @@ def cmd_cpu(a):
                     cfile = os.path.join(prefix, f"{kind}.conf")
                     with open(cfile, "w") as f:
                         f.write(conf)
-                    p = start(["/usr/sbin/nginx", "-p", prefix + "/", "-c", cfile, "-g",
-                               "daemon off;"])
+                    p = start(["/usr/sbin/nginx", "-p", prefix + "/", "-c", cfile])
                 else:
                     if kind == "minimal":
                         conf = MINIMAL_HAPROXY.format(echo=echo_port, port=cfg_port)
@@ -887,7 +888,7 @@ def cmd_cpu(a):
                       f"(median {statistics.median(us):.1f}), saturated {rps:.0f} req/s, "
                       f"errors {bad}; at {int(rps * a.paced_share)} req/s p50 "
                       f"{pr['latency_ms']['p50']:.3f} ms p99 {pr['latency_ms']['p99']:.3f} ms "
-                      f"(direct to echo at {int(w['requests'] / wall * a.paced_share)} req/s: "
+                      f"(direct to echo at {int(echo_rate * a.paced_share)} req/s: "
                       f"p50 {direct['latency_ms']['p50']:.3f} ms p99 "
                       f"{direct['latency_ms']['p99']:.3f} ms), failures {pr['failures']}")
                 sys.stdout.flush()

@@ -110,7 +110,10 @@ int RunRender(const Args& args, CliContext& ctx) {
   nginx::ExecNginxValidator nginx_validator;
   dataplane::NginxDataPlane nginx_plane(nginx_validator, render);
   haproxy::ExecHaproxyValidator haproxy_validator;
-  dataplane::HaproxyDataPlane haproxy_plane(haproxy_validator);
+  // As the operator renders it: without access logs, like nginx's above.
+  haproxy::RenderOptions haproxy_render;
+  haproxy_render.log = false;
+  dataplane::HaproxyDataPlane haproxy_plane(haproxy_validator, haproxy_render);
   dataplane::DataPlanes planes;
   planes.Register(nginx_plane);
   planes.Register(haproxy_plane);
