@@ -74,8 +74,11 @@ struct Fmt {
 };
 Writer& operator<<(Writer& w, Fmt x);
 
-// A literal path inside a PCRE pattern: metacharacters as one-character
-// classes ("[.]"), which need no backslash (the config parser's escape).
+// A literal path inside a PCRE pattern: every character other than letters,
+// digits and a few safe punctuation marks is written as "." (any character),
+// which needs no backslash (the config parser's escape). Looser than the
+// path, but the pattern is only applied to paths already matched by the
+// location's exact prefix test, where "." meets the literal character.
 struct RegexLiteral {
   std::string_view v;
 };
