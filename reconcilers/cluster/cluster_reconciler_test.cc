@@ -692,6 +692,36 @@ TEST_F(ClusterReconcilerTest, RouteIsConvergingUntilEveryProxyServesIt) {
   EXPECT_NE(ready.reason, "Converging") << ready.message;
 }
 
+// Enough routes that their statuses are written several at a time: each is
+// written, once, with the outcome of its own route.
+TEST_F(ClusterReconcilerTest, EveryRouteStatusOfABulkApplyIsWritten) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  std::string shop = CreateBackend("shop");
+  docker_.SetTasks(shop, {RunningTask("t1", NetworkId("sg-public"), "10.0.1.7")});
+  constexpr int kRoutes = 40;
+  for (int i = 0; i < kRoutes; ++i) {
+    const std::string name = "r" + std::to_string(i);
+    Apply(RouteYaml(name, name + ".example.com", i % 10 == 9 ? "missing" : "shop"));
+  }
+  Pass();
+  for (int i = 0; i < kRoutes; ++i) {
+    const std::string name = "r" + std::to_string(i);
+    auto status = Status(crds::Kind::kRoute, name);
+    const auto* ready = status.FindCondition(crds::kConditionReady);
+    ASSERT_NE(ready, nullptr) << name;
+    EXPECT_EQ(status.observed_generation, 1) << name;
+    if (i % 10 == 9) {
+      EXPECT_EQ(ready->status, crds::kConditionFalse) << name << ": " << ready->message;
+      EXPECT_NE(ready->message.find("missing"), std::string::npos)
+          << name << ": " << ready->message;
+    } else {
+      EXPECT_EQ(ready->status, crds::kConditionTrue) << name << ": " << ready->message;
+      EXPECT_EQ(status.endpoints, std::vector<std::string>{"10.0.1.7:8080"}) << name;
+    }
+  }
+}
+
 TEST_F(ClusterReconcilerTest, ReadyOnlyWhenEveryProxyServesTheGeneration) {
   Apply(ClusterYaml("public"));
   Pass();
