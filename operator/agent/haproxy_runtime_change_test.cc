@@ -72,16 +72,25 @@ std::vector<pid_t> Workers(const ExecHaproxyProcess& haproxy) {
   return proc ? proc->workers : std::vector<pid_t>{};
 }
 
-TEST(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
-  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+// A prefix directory for HAProxy and three free ports: the proxy's and two
+// stand-in backends'.
+class HaproxyRuntimeChangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+    fs::remove_all(prefix);
+    fs::create_directories(prefix);
+  }
+  void TearDown() override { fs::remove_all(prefix); }
+
   const fs::path prefix =
       fs::temp_directory_path() / ("sg-haproxy-runtime-" + std::to_string(getpid()));
-  fs::remove_all(prefix);
-  fs::create_directories(prefix);
   const int port = testing::FreeLoopbackPort();
   const int a = testing::FreeLoopbackPort();
   const int b = testing::FreeLoopbackPort();
+};
 
+TEST_F(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
   const std::string only_a = Config(port, a, b, Server(a));
   std::ofstream(prefix / "haproxy.cfg") << only_a;
   ExecHaproxyProcess haproxy(kHaproxy, prefix.string(), {port, testing::FreeLoopbackPort()});
@@ -135,7 +144,6 @@ TEST(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
 
   client.Stop();
   haproxy.Stop(5000ms);
-  fs::remove_all(prefix);
   auto seen = client.Seen();
   EXPECT_EQ(seen[""], 0) << "a=" << seen["a"] << " b=" << seen["b"];
 }
@@ -145,15 +153,7 @@ TEST(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
 // time (HAProxy refuses to track a dynamic server), so the tracking backend
 // gets the task with its own check, and a tracked task that leaves cannot be
 // deleted: it stays in maintenance.
-TEST(HaproxyRuntimeChangeTest, ServersThatTrackAnotherAreReplacedToo) {
-  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
-  const fs::path prefix =
-      fs::temp_directory_path() / ("sg-haproxy-track-" + std::to_string(getpid()));
-  fs::remove_all(prefix);
-  fs::create_directories(prefix);
-  const int port = testing::FreeLoopbackPort();
-  const int a = testing::FreeLoopbackPort();
-  const int b = testing::FreeLoopbackPort();
+TEST_F(HaproxyRuntimeChangeTest, ServersThatTrackAnotherAreReplacedToo) {
   auto shared = [&](int task) {
     const std::string addr = "127.0.0.1:" + std::to_string(task);
     return Config(port, a, b,
@@ -189,7 +189,6 @@ TEST(HaproxyRuntimeChangeTest, ServersThatTrackAnotherAreReplacedToo) {
   EXPECT_EQ(Workers(haproxy), workers);
 
   haproxy.Stop(5000ms);
-  fs::remove_all(prefix);
 }
 
 }  // namespace

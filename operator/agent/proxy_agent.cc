@@ -138,7 +138,8 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   const std::string live = LivePath();
   const std::string next = live + ".next";
   Status st = WriteFile(next, config.text);
-  if (st.ok() && want_running_ && engine_.Alive()) {
+  const bool running = want_running_ && engine_.Alive();
+  if (st.ok() && running) {
     // Written before the change and moved into place after it, so that a
     // restart of the engine reads what it runs.
     auto in_place = engine_.ApplyInPlace(running_text_, config.text);
@@ -159,7 +160,7 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   // as part of the reload, and is tested below only if that fails (for the
   // engine's message). That is one parse of the whole configuration less on
   // every change.
-  const bool reload_checks = want_running_ && engine_.Alive() && engine_.ReloadKeepsOldOnFailure();
+  const bool reload_checks = running && engine_.ReloadKeepsOldOnFailure();
   if (st.ok() && !reload_checks) st = engine_.Test(next);
   const double test_seconds = seconds_since(tested_from);
   if (!st.ok()) {

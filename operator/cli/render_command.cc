@@ -11,6 +11,7 @@
 #include "operator/cli/cli.h"
 #include "operator/cli/commands.h"
 #include "operator/cli/exit_codes.h"
+#include "operator/interlock/label_plan.h"
 #include "reconcilers/dataplane/checked_config.h"
 #include "reconcilers/dataplane/data_planes.h"
 #include "reconcilers/dataplane/haproxy_data_plane.h"
@@ -58,13 +59,10 @@ int RunRender(const Args& args, CliContext& ctx) {
       ctx.err << "error: --endpoints: expected SERVICE=IP[,IP...], got \"" << e << "\"\n";
       return kExitUsage;
     }
-    auto& ips = endpoints[e.substr(0, eq)];
-    for (size_t begin = eq + 1; begin <= e.size();) {
-      size_t comma = e.find(',', begin);
-      if (comma == std::string::npos) comma = e.size();
-      if (comma > begin) ips.push_back(e.substr(begin, comma - begin));
-      begin = comma + 1;
-    }
+    // Comma-separated, trimmed, empty items dropped: as Interlock's labels.
+    const auto ips = interlock::detail::SplitList(e.substr(eq + 1));
+    auto& known = endpoints[e.substr(0, eq)];
+    known.insert(known.end(), ips.begin(), ips.end());
   }
   auto loaded = crds::LoadPaths(files);
   for (const auto& d : loaded.diagnostics) ctx.err << d.ToString() << "\n";

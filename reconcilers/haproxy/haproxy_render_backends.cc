@@ -146,15 +146,15 @@ void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
     o << "    balance hash var(txn.sg_ck)\n";
     o << "    hash-type consistent\n";
   }
+  // A frozen task accepts connections (the kernel answers) but never
+  // responds, and a request retried elsewhere after its read timeout is not
+  // counted by `observe`: an HTTP check that must be answered within the
+  // read timeout finds it. Any status counts as alive.
+  const model::Duration check_timeout = p.server.count() > 0 ? p.server : s_.default_timeouts.read;
   if (u.max_fails > 0 && !u.servers.empty()) {
-    // A frozen task accepts connections (the kernel answers) but never
-    // responds, and a request retried elsewhere after its read timeout is
-    // not counted by `observe`: an HTTP check that must be answered within
-    // the read timeout finds it. Any status counts as alive.
-    const model::Duration read = p.server.count() > 0 ? p.server : s_.default_timeouts.read;
     o << "    option httpchk GET /\n";
     o << "    http-check expect rstatus ^[1-5]\n";
-    o << "    timeout check " << Dur{read} << '\n';
+    o << "    timeout check " << Dur{check_timeout} << '\n';
   }
   if (u.servers.size() == 1 && s_.next_upstream_tries > 1) {
     // One server: a read timeout is not retried on it (nginx tries the next
@@ -172,11 +172,10 @@ void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
     return;
   }
   std::unordered_map<std::string, int> seen;
+  // What a server's check depends on besides its address (see ServerLine).
   const std::string check_settings =
-      u.max_fails > 0
-          ? std::to_string(u.max_fails) + " " +
-                std::to_string((p.server.count() > 0 ? p.server : s_.default_timeouts.read).count())
-          : std::string();
+      u.max_fails > 0 ? std::to_string(u.max_fails) + " " + std::to_string(check_timeout.count())
+                      : std::string();
   for (const model::UpstreamServer* sv : SortedServers(u)) {
     std::string name = SafeName(sv->address);
     int n = ++seen[name];

@@ -112,13 +112,18 @@ bool HasWord(std::string_view params, const std::string& word) {
   return std::find(words.begin(), words.end(), word) != words.end();
 }
 
+// Sections by header ("backend api-v1"), built once per plan.
+using SectionIndex = std::map<std::string_view, const Section*>;
+
 // A server added at run time cannot track another one added at run time
 // (HAProxy 2.6: "unable to use ... for tracking as it is a dynamic server"),
 // and the server it tracks is new whenever the task is. It gets its own check
 // instead, with the tracked server's check keywords: the same health, probed
 // twice until the next reload brings the shared check back. Empty when the
 // tracked server is not in `to`.
-std::string WithOwnCheck(std::string_view params, const std::vector<Section>& to) {
+std::string WithOwnCheck(std::string_view params, const SectionIndex& to) {
+  static const std::set<std::string> kCheckKeywords = {"check",   "inter",       "fall",    "rise",
+                                                       "observe", "error-limit", "on-error"};
   const auto words = Words(params);
   std::string out;
   for (size_t i = 0; i < words.size(); ++i) {
@@ -130,19 +135,17 @@ std::string WithOwnCheck(std::string_view params, const std::vector<Section>& to
     const size_t slash = target.find('/');
     if (slash == std::string::npos) return {};
     const std::string header = "backend " + target.substr(0, slash);
-    const std::string name = target.substr(slash + 1);
-    const Section* tracked = nullptr;
-    for (const Section& s : to) {
-      if (s.header == header) tracked = &s;
-    }
-    if (!tracked || !tracked->servers.count(name)) return {};
-    const auto leader = Words(tracked->servers.at(name));
+    const auto tracked = to.find(header);
+    if (tracked == to.end()) return {};
+    const auto server = tracked->second->servers.find(target.substr(slash + 1));
+    if (server == tracked->second->servers.end()) return {};
+    const auto leader = Words(server->second);
     for (size_t j = 1; j < leader.size(); ++j) {
-      static const std::set<std::string> kCheckKeywords = {
-          "check", "inter", "fall", "rise", "observe", "error-limit", "on-error"};
       if (!kCheckKeywords.count(leader[j])) {
-        // Keywords with a value the tracker has its own of (weight, cookie).
-        if (DynamicKeywords().count(leader[j]) && DynamicKeywords().at(leader[j])) ++j;
+        // Keywords the tracker has its own of (weight, pool-max-conn), with
+        // their values.
+        const auto k = DynamicKeywords().find(leader[j]);
+        if (k != DynamicKeywords().end() && k->second) ++j;
         continue;
       }
       out += " " + leader[j];
@@ -171,6 +174,7 @@ std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::strin
   const auto after = Sections(to);
   if (before.size() != after.size()) return std::nullopt;
   ServerChanges changes;
+  SectionIndex index;  // of `after`, when a tracking server is added
   for (size_t i = 0; i < before.size(); ++i) {
     const Section& b = before[i];
     const Section& a = after[i];
@@ -187,7 +191,12 @@ std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::strin
       const auto old = b.servers.find(name);
       if (old == b.servers.end()) {
         std::string added(params);
-        if (HasWord(params, "track")) added = WithOwnCheck(params, after);
+        if (HasWord(params, "track")) {
+          if (index.empty()) {
+            for (const Section& section : after) index.emplace(section.header, &section);
+          }
+          added = WithOwnCheck(params, index);
+        }
         if (!AcceptedByAddServer(added)) return std::nullopt;
         changes.added.push_back({backend, std::string(name), std::move(added)});
         continue;
