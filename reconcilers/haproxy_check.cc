@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reconcilers/haproxy/haproxy_renderer.h"
+#include "reconcilers/haproxy/haproxy_side_files.h"
 
 namespace sg::haproxy {
 namespace {
@@ -21,6 +22,13 @@ sg::ConfigCheckCommand HaproxyCheck(std::string haproxy) {
   sg::ConfigCheckCommand check;
   check.scratch_prefix = "sg-haproxy";
   check.config_file = "haproxy.cfg";
+  check.side_files = [](const std::string& config) -> Result<std::map<std::string, std::string>> {
+    auto files = SideFiles(config);
+    if (!files.ok()) return files.error();
+    std::map<std::string, std::string> out;
+    for (SideFile& f : *files) out[f.name] = std::move(f.content);
+    return out;
+  };
   check.argv = [haproxy = std::move(haproxy)](const std::string& d) {
     return std::vector<std::string>{haproxy, "-c", "-C", d, "-f", d + "/haproxy.cfg"};
   };

@@ -776,6 +776,21 @@ backend echo
 """
 
 
+def write_side_files(text, prefix):
+    """Writes the maps a rendered haproxy.cfg carries as "#@file NAME" blocks
+    (reconcilers/haproxy/haproxy_side_files.h) beside it, as the agent does."""
+    name = None
+    for line in text.split("\n"):
+        if line.startswith("#@file "):
+            name = line[len("#@file "):]
+            open(os.path.join(prefix, name), "w").close()
+        elif name and line.startswith("#@"):
+            with open(os.path.join(prefix, name), "a") as f:
+                f.write(line[3:] + "\n")
+        else:
+            name = None
+
+
 def cmd_cpu(a):
     import re
     import signal
@@ -869,6 +884,7 @@ def cmd_cpu(a):
                     cfile = os.path.join(prefix, f"{kind}.cfg")
                     with open(cfile, "w") as f:
                         f.write(conf)
+                    write_side_files(conf, prefix)
                     env = dict(os.environ, SG_HTTP_BIND=f"ipv4@127.0.0.1:{cfg_port}",
                                SG_HTTPS_BIND=f"ipv4@127.0.0.1:{free_port()}")
                     p = start(["/usr/sbin/haproxy", "-db", "-C", prefix, "-f", cfile], env=env)

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "operator/common/result.h"
 
@@ -30,6 +31,17 @@ class EngineProcess {
   // InvalidArgument carries the engine's message; other errors mean the
   // check could not run.
   virtual Status Test(const std::string& config_file) = 0;
+  // Writes the files the configuration `text` carries beside it in the
+  // prefix (HAProxy's maps, reconcilers/haproxy/haproxy_side_files.h), before
+  // `text` is tested, started or reloaded, and removes earlier ones that
+  // neither `text` nor a configuration in `keep` names. InvalidArgument: the
+  // text carries a file it may not write. Nothing to do for nginx.
+  virtual Status InstallFiles(const std::string& text,
+                              const std::vector<const std::string*>& keep) {
+    (void)text;
+    (void)keep;
+    return OkStatus();
+  }
   // Starts the engine on the live configuration and waits until it is up
   // (it answers signals or its control socket) or has failed.
   virtual Status Start() = 0;

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -15,6 +18,7 @@
 #include "operator/common/process.h"
 #include "operator/runtime/logging.h"
 #include "reconcilers/haproxy/haproxy_server_changes.h"
+#include "reconcilers/haproxy/haproxy_side_files.h"
 #include "reconcilers/haproxy_check.h"
 
 namespace sg::agent {
@@ -152,6 +156,45 @@ std::optional<HaproxyProcList> ExecHaproxyProcess::ShowProc() const {
   auto answer = HaproxyCliCommand(MasterSocket(), "show proc", std::chrono::seconds(2));
   if (!answer.ok()) return std::nullopt;
   return ParseShowProc(*answer);
+}
+
+Status ExecHaproxyProcess::InstallFiles(const std::string& text,
+                                        const std::vector<const std::string*>& keep) {
+  auto files = haproxy::SideFiles(text);
+  if (!files.ok()) return files.error();
+  std::set<std::string> named;
+  for (const haproxy::SideFile& f : *files) {
+    named.insert(f.name);
+    const std::string path = prefix_ + "/" + f.name;
+    std::error_code ec;
+    // The name carries a hash of the content: a file of the right size is
+    // the one a configuration already installed.
+    if (std::filesystem::file_size(path, ec) == f.content.size() && !ec) continue;
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(f.content.data(), static_cast<std::streamsize>(f.content.size()));
+      if (!out) return Internal("cannot write " + tmp);
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      return Internal("cannot move " + tmp + " into place");
+    }
+  }
+  for (const std::string* other : keep) {
+    if (other == nullptr) continue;
+    auto kept = haproxy::SideFiles(*other);
+    if (!kept.ok()) continue;
+    for (const haproxy::SideFile& f : *kept) named.insert(f.name);
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(prefix_, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool side = name.rfind("sg-", 0) == 0 &&
+                      (name.size() > 4 && (name.compare(name.size() - 4, 4, ".map") == 0 ||
+                                           name.compare(name.size() - 4, 4, ".lst") == 0));
+    if (side && !named.count(name)) std::filesystem::remove(entry.path(), ec);
+  }
+  return OkStatus();
 }
 
 Status ExecHaproxyProcess::Start() {

@@ -65,6 +65,11 @@ class ExecHaproxyProcess final : public EngineProcess {
   std::string ConfigFileName() const override { return "haproxy.cfg"; }
   // `haproxy -c` in the prefix, with the bind variables naming the ports.
   Status Test(const std::string& config_file) override;
+  // The maps and lists the configuration carries, each written once (its
+  // name carries a hash of its content); stale ones ("sg-*.map", "sg-*.lst")
+  // removed.
+  Status InstallFiles(const std::string& text,
+                      const std::vector<const std::string*>& keep) override;
   Status Start() override;
   Status Reload() override;
   bool ReloadKeepsOldOnFailure() const override { return true; }

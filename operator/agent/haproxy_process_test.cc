@@ -136,3 +136,43 @@ TEST(ExecHaproxyProcessTest, ReloadsOnAHeldSocketWithoutAFailedRequest) {
 
 }  // namespace
 }  // namespace sg::agent
+
+namespace sg::agent {
+namespace {
+
+std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(ExecHaproxyProcessTest, InstallFilesWritesMapsKeepsNamedOnesAndRemovesStaleOnes) {
+  char templ[] = "/tmp/sg-haproxy-files-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  const std::filesystem::path dir = templ;
+  ExecHaproxyProcess haproxy(kHaproxy, dir.string(), {});
+  const std::string running = "global\n#@file sg-hosts.1.map\n#@ a.example.com s1\n";
+  const std::string next = "global\n#@file sg-hosts.2.map\n#@ b.example.com s1\n";
+  ASSERT_TRUE(haproxy.InstallFiles(running, {}).ok());
+  EXPECT_EQ(ReadAll(dir / "sg-hosts.1.map"), "a.example.com s1\n");
+  std::ofstream(dir / "sg-paths.0.map") << "stale\n";
+  std::ofstream(dir / "haproxy.cfg") << running;
+
+  Status st = haproxy.InstallFiles(next, {&running});
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(ReadAll(dir / "sg-hosts.2.map"), "b.example.com s1\n");
+  EXPECT_TRUE(std::filesystem::exists(dir / "sg-hosts.1.map"));  // the running one's
+  EXPECT_FALSE(std::filesystem::exists(dir / "sg-paths.0.map"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "haproxy.cfg"));  // not a side file
+
+  ASSERT_TRUE(haproxy.InstallFiles(next, {}).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "sg-hosts.1.map"));
+
+  // A name that would leave the directory is refused, and nothing is written.
+  st = haproxy.InstallFiles("#@file ../sg-x.map\n#@ x\n", {&next});
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.parent_path() / "sg-x.map"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sg::agent

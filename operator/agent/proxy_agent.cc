@@ -138,6 +138,9 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
   const std::string live = LivePath();
   const std::string next = live + ".next";
   Status st = WriteFile(next, config.text);
+  // Files the text names (maps) go beside it first; those of the running and
+  // the installed configuration stay, for a reload refused or a restart.
+  if (st.ok()) st = engine_.InstallFiles(config.text, {&running_text_, &installed_text_});
   const bool running = want_running_ && engine_.Alive();
   if (st.ok() && running) {
     // Written before the change and moved into place after it, so that a

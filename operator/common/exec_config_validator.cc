@@ -17,6 +17,11 @@ Status ExecConfigValidator::Validate(const std::string& config,
   if (!dir.ok()) return dir.error();
   const std::string& d = dir->path();
   if (auto st = dir->WriteAll(files); !st.ok()) return st;
+  if (command_.side_files) {
+    auto carried = command_.side_files(config);
+    if (!carried.ok()) return carried.error();
+    if (auto st = dir->WriteAll(*carried); !st.ok()) return st;
+  }
   if (auto st = dir->Write(command_.config_file, config); !st.ok()) return st;
   for (const std::string& sub : command_.directories) {
     std::error_code ec;

@@ -29,6 +29,9 @@ struct ConfigCheckCommand {
   // Directories made inside it before the check runs, failures ignored (the
   // binary reports what it misses).
   std::vector<std::string> directories;
+  // Files the configuration carries inside it (name -> content), written
+  // beside it; an error refuses the configuration. Empty: none.
+  std::function<Result<std::map<std::string, std::string>>(const std::string& config)> side_files;
   // The command line that checks the configuration in directory `dir`.
   std::function<std::vector<std::string>(const std::string& dir)> argv;
   ProcessOptions process;

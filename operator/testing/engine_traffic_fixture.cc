@@ -95,10 +95,12 @@ void EngineTrafficFixture::AssignListeners(model::Settings& s) {
 void EngineTrafficFixture::StartProxyProcess(const std::string& config_file,
                                              const std::string& config,
                                              std::vector<std::string> argv,
-                                             std::vector<std::string> env) {
+                                             std::vector<std::string> env,
+                                             const std::map<std::string, std::string>& files) {
   config_ = config;
   std::filesystem::create_directories(ProxyDir());
   std::ofstream(ProxyDir() + "/" + config_file) << config_;
+  for (const auto& [name, content] : files) std::ofstream(ProxyDir() + "/" + name) << content;
   proxy_ = std::make_unique<ChildProcess>(ProxyDir(), std::move(argv), std::move(env));
   ASSERT_TRUE(WaitForStatus(fmt::format("http://127.0.0.1:{}/healthz", status_port_), 200))
       << proxy_->Output() << config_;

@@ -7,6 +7,7 @@
 // model and starts its proxy in front of them (StartProxyProcess). Skipped
 // where the engine, nginx or curl is absent.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,10 +33,12 @@ class EngineTrafficFixture : public ::testing::Test {
   // Fresh loopback ports for the proxy's listeners (http_, https_,
   // status_port_) in `s`, and one worker process.
   void AssignListeners(model::Settings& s);
-  // Writes `config` as dir_/proxy/<config_file>, runs `argv` there with
-  // `env` and asserts that the status listener answers /healthz.
+  // Writes `config` as dir_/proxy/<config_file> and `files` (name ->
+  // content) beside it, runs `argv` there with `env` and asserts that the
+  // status listener answers /healthz.
   void StartProxyProcess(const std::string& config_file, const std::string& config,
-                         std::vector<std::string> argv, std::vector<std::string> env = {});
+                         std::vector<std::string> argv, std::vector<std::string> env = {},
+                         const std::map<std::string, std::string>& files = {});
   std::string ProxyDir() const { return dir_ + "/proxy"; }
 
   // Requests through the proxy: plain HTTP to `host`, or HTTPS with `host`

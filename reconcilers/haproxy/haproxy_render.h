@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "reconcilers/haproxy/haproxy_renderer.h"
+#include "reconcilers/haproxy/haproxy_side_files.h"
 #include "reconcilers/haproxy/haproxy_writer.h"
 #include "reconcilers/model/render_order.h"
 #include "reconcilers/model/traffic_model.h"
@@ -59,6 +60,17 @@ struct Variant {
   std::string id;  // value of txn.sg_loc: the route, or "route:N"
 };
 
+// The lines of a side file being built, and the route of each ("": shared).
+struct FileLines {
+  std::string content;
+  std::vector<std::string_view> routes;
+  void Add(const std::string& line, std::string_view route) {
+    content += line;
+    content += '\n';
+    routes.push_back(route);
+  }
+};
+
 // Whether a TLS certificate's key file needs `ssl-load-extra-del-ext`
 // ("x.crt" + "x.key"); keys in the certificate file or in "<cert>.key" do not.
 bool KeyNeedsDelExt(const model::TlsCertificate& tls);
@@ -90,9 +102,17 @@ class ConfigRenderer {
 
   // haproxy_render_frontend.cc: the HTTP front-end.
   void RenderHttpFrontend(Writer& o);
+  // The routing maps and lists (side files) the front-end's rules look up.
+  void BuildRoutingFiles();
+  // The file's name, registered as a side file; "" when it has no lines.
+  std::string AddSideFile(std::string_view stem, std::string_view extension,
+                          struct FileLines lines);
   void HostRules(Writer& o);
   void RedirectRules(Writer& o);
   void LocationRules(Writer& o);
+  // The backends of `split`'s upstreams for `loc`, in order.
+  std::vector<std::string> SplitBackends(const model::Location& loc,
+                                         const std::vector<model::WeightedUpstream>& split);
   void VariantRules(Writer& rules, Writer& use, const Variant& v);
   // The request rules of one variant (503, rate limit, sticky cookie,
   // rewrite, canary ACLs); nothing for a plain route.
@@ -103,6 +123,9 @@ class ConfigRenderer {
   void RewriteRules(Writer& o, const std::string& loc_acl, const model::Location& loc);
   void RenderRedirect(Writer& o, const model::HostRedirect& r, const std::string& id);
   const Variant& VariantOf(const model::Location& loc);
+  // Whether `v`'s backend comes from the backend map (one upstream, no
+  // canary, no session cookie) rather than use_backend rules of its own.
+  bool ByMap(const Variant& v) const;
 
   // haproxy_render_backends.cc: backends and rate-limit tables.
   Profile ProfileOf(const model::Location& loc, const model::Upstream& u) const;
@@ -117,6 +140,9 @@ class ConfigRenderer {
 
   // haproxy_render_tcp.cc: the SNI front-end of TLS passthrough.
   void RenderTcp(Writer& o);
+
+  // Written after everything else as marked comment blocks.
+  void RenderSideFiles(Writer& o);
 
   const model::TrafficModel& m_;
   const model::Settings& s_;
@@ -143,6 +169,15 @@ class ConfigRenderer {
   // with an address and check settings checks it; later servers with both the
   // same track it ("backend/server"). Key: address, then the check settings.
   std::unordered_map<std::string, std::string> check_leaders_;
+  // Side files (haproxy_side_files.h) and the names the rules use; a name is
+  // empty when its file would have no entries.
+  std::vector<std::pair<SideFile, std::vector<std::string_view>>> side_files_;  // + line routes
+  std::string hosts_map_;       // Host -> txn.sg_srv, every exact host (plain HTTP)
+  std::string tls_hosts_map_;   // the same for the hosts served over TLS
+  std::string paths_map_;       // "<sg_srv><context root>/" -> txn.sg_loc
+  std::string backends_map_;    // txn.sg_loc -> backend, one-upstream locations
+  std::string websocket_list_;  // txn.sg_loc of the websocket locations
+  std::string https_list_;      // txn.sg_srv of the hosts redirected to HTTPS
 };
 
 }  // namespace sg::haproxy::internal

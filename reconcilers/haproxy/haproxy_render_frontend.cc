@@ -1,16 +1,20 @@
-// The HTTP front-end: every public request is routed here in stages, each a
-// run of http-request rules that sets one transaction variable:
-//   txn.sg_srv  the virtual host (exact names first, then wildcards, longest
-//               first, as nginx picks server_name);
-//   txn.sg_loc  the location of that host (longest context root first);
-// then each location's own rules (rate limit, rewrite, canary and sticky
-// inputs) and finally use_backend rules that split its requests by weight.
-// Unknown hosts and paths end at a 404.
-
+// The HTTP front-end: every public request is routed here in stages, each
+// setting one transaction variable:
+//   txn.sg_srv  the virtual host: exact names through a map (a tree lookup),
+//               then wildcards, longest first, as nginx picks server_name;
+//   txn.sg_loc  the location of that host: "<sg_srv><path>/" through a
+//               prefix map, whose lookup is the longest match (nginx's
+//               longest context root);
+//   txn.sg_be   the backend of a location with one upstream, through a map;
+// then the own rules of the locations that have any (rate limit, rewrite,
+// canary and sticky inputs, weighted splits). A plain route costs a request
+// three map lookups whatever the number of routes. Unknown hosts and paths
+// end at a 404.
 #include <algorithm>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <vector>
 
 #include "reconcilers/haproxy/haproxy_render.h"
@@ -82,6 +86,10 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   LocationRules(o);
 
   Writer use(1024 + 256 * variants_.size());
+  if (!backends_map_.empty()) {
+    o << "    http-request set-var(txn.sg_be) var(txn.sg_loc),map_str(" << backends_map_ << ")\n";
+    use << "    use_backend %[var(txn.sg_be)] if { var(txn.sg_be) -m found }\n";
+  }
   for (const Variant& v : variants_) VariantRules(o, use, v);
 
   o << "    http-request return status 404 default-errorfiles unless sg_located\n";
@@ -97,12 +105,10 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   // Upgrades reach the task only where websockets are on, as with nginx
   // (which forwards Upgrade only there): elsewhere the task sees a plain
   // request. One rule whatever the number of routes.
-  std::string websocket_ids;
-  for (const Variant& v : variants_) {
-    if (v.location->websocket) websocket_ids += " " + v.id;
-  }
   o << "    http-request del-header Upgrade";
-  if (!websocket_ids.empty()) o << " unless { var(txn.sg_loc) -m str" << websocket_ids << " }";
+  if (!websocket_list_.empty()) {
+    o << " unless { var(txn.sg_loc) -m str -f " << websocket_list_ << " }";
+  }
   o << '\n';
   // Host as nginx's $host: the name without the port, lower-cased.
   o << "    http-request set-header Host %[var(txn.host)]\n"
@@ -125,35 +131,95 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   o << "    http-after-response set-header X-Request-Id %[var(txn.sg_rid)]\n";
 }
 
-void ConfigRenderer::HostRules(Writer& o) {
-  std::vector<HostEntry> wildcards;
-  auto rule = [&](const std::string_view route, std::string_view id, bool tls,
-                  const std::vector<std::string_view>& exact) {
-    RouteScope scope(o, route);
-    o << "    http-request set-var(txn.sg_srv) str(" << id
-      << ") if !sg_routed { var(txn.host) -m str";
-    for (std::string_view h : exact) o << ' ' << Word{h};
-    o << " }" << (tls ? "\n" : " !sg_tls\n");
+std::string ConfigRenderer::AddSideFile(std::string_view stem, std::string_view extension,
+                                        FileLines lines) {
+  if (lines.content.empty()) return "";
+  std::string name = SideFileName(stem, extension, lines.content);
+  side_files_.push_back({{name, std::move(lines.content)}, std::move(lines.routes)});
+  return name;
+}
+
+void ConfigRenderer::BuildRoutingFiles() {
+  // Exact hosts: the first virtual host (or redirect) naming a host takes it,
+  // as the first matching rule did; plain HTTP requests see every host, TLS
+  // requests only the hosts served over TLS.
+  FileLines hosts, tls_hosts;
+  std::unordered_set<std::string_view> seen, tls_seen;
+  auto host = [&](std::string_view h, std::string_view id, bool tls, std::string_view route) {
+    if (IsWildcard(h)) return;
+    const std::string line = SafeWord(h) + " " + std::string(id);
+    if (seen.insert(h).second) hosts.Add(line, route);
+    if (tls && tls_seen.insert(h).second) tls_hosts.Add(line, route);
   };
-  size_t order = 0;
   for (const SortedServer& ss : servers_) {
-    std::vector<std::string_view> exact;
-    for (std::string_view h : ss.hosts) {
-      if (IsWildcard(h)) {
-        wildcards.push_back({h, ss.id, ss.server->tls.has_value(), ss.Route(), order++});
-      } else {
-        exact.push_back(h);
-      }
-    }
-    if (!exact.empty()) rule(ss.Route(), ss.id, ss.server->tls.has_value(), exact);
+    for (std::string_view h : ss.hosts) host(h, ss.id, ss.server->tls.has_value(), ss.Route());
   }
   for (size_t i = 0; i < redirects_.size(); ++i) {
     const model::HostRedirect& r = *redirects_[i];
-    std::string_view h = r.from_host;
-    if (IsWildcard(h)) {
-      wildcards.push_back({h, redirect_ids_[i], r.tls.has_value(), r.route, order++});
-    } else {
-      rule(r.route, redirect_ids_[i], r.tls.has_value(), {h});
+    host(r.from_host, redirect_ids_[i], r.tls.has_value(), r.route);
+  }
+  hosts_map_ = AddSideFile("sg-hosts", "map", std::move(hosts));
+  tls_hosts_map_ = AddSideFile("sg-tls-hosts", "map", std::move(tls_hosts));
+
+  // Locations: one key per host and context root; the map's prefix tree
+  // returns the longest. Variants are registered here, in render order.
+  FileLines paths, https;
+  for (const SortedServer& ss : servers_) {
+    if (ss.hosts.empty()) continue;
+    if (ss.server->tls && ss.server->redirect_http) https.Add(ss.id, ss.Route());
+    for (const model::Location* l : ss.locations) {
+      const Variant& v = VariantOf(*l);
+      std::string_view base = BasePath(l->path);
+      paths.Add(ss.id + (base == "/" ? std::string() : SafeWord(base)) + "/ " + v.id, l->route);
+    }
+  }
+  paths_map_ = AddSideFile("sg-paths", "map", std::move(paths));
+  https_list_ = AddSideFile("sg-https", "lst", std::move(https));
+
+  // Backends in the order the selection rules name them, so that a profile
+  // keeps its name; a location with one upstream, no canary and no session
+  // cookie goes through the backend map instead of rules of its own.
+  FileLines backends, websocket;
+  for (const Variant& v : variants_) {
+    const model::Location& loc = *v.location;
+    const model::BackendSelection& sel = loc.selection;
+    if (loc.websocket) websocket.Add(v.id, loc.route);
+    if (sel.split.empty()) continue;
+    if (!sel.canary_split.empty()) SplitBackends(loc, sel.canary_split);
+    std::vector<std::string> names = SplitBackends(loc, sel.split);
+    if (ByMap(v)) backends.Add(v.id + " " + names.front(), loc.route);
+  }
+  backends_map_ = AddSideFile("sg-backends", "map", std::move(backends));
+  websocket_list_ = AddSideFile("sg-websocket", "lst", std::move(websocket));
+}
+
+bool ConfigRenderer::ByMap(const Variant& v) const {
+  const model::BackendSelection& sel = v.location->selection;
+  return sel.split.size() == 1 && sel.canary_split.empty() && sel.sticky_cookie.empty();
+}
+
+void ConfigRenderer::HostRules(Writer& o) {
+  if (!hosts_map_.empty()) {
+    o << "    http-request set-var(txn.sg_srv) var(txn.host),map_str(" << hosts_map_
+      << ") unless sg_tls\n";
+  }
+  if (!tls_hosts_map_.empty()) {
+    o << "    http-request set-var(txn.sg_srv) var(txn.host),map_str(" << tls_hosts_map_
+      << ") if sg_tls\n";
+  }
+  std::vector<HostEntry> wildcards;
+  size_t order = 0;
+  for (const SortedServer& ss : servers_) {
+    for (std::string_view h : ss.hosts) {
+      if (IsWildcard(h)) {
+        wildcards.push_back({h, ss.id, ss.server->tls.has_value(), ss.Route(), order++});
+      }
+    }
+  }
+  for (size_t i = 0; i < redirects_.size(); ++i) {
+    const model::HostRedirect& r = *redirects_[i];
+    if (IsWildcard(r.from_host)) {
+      wildcards.push_back({r.from_host, redirect_ids_[i], r.tls.has_value(), r.route, order++});
     }
   }
   // nginx's order for wildcard names: the longest suffix wins.
@@ -170,12 +236,10 @@ void ConfigRenderer::HostRules(Writer& o) {
 }
 
 void ConfigRenderer::RedirectRules(Writer& o) {
-  for (const SortedServer& ss : servers_) {
-    if (ss.hosts.empty() || !ss.server->tls || !ss.server->redirect_http) continue;
-    RouteScope scope(o, ss.Route());
+  if (!https_list_.empty()) {
     o << "    http-request redirect location https://%[var(txn.host)]";
     if (s_.https_port != 443) o << ':' << s_.https_port;
-    o << "%[pathq] code 301 if { var(txn.sg_srv) -m str " << ss.id << " } !sg_tls\n";
+    o << "%[pathq] code 301 if !sg_tls { var(txn.sg_srv) -m str -f " << https_list_ << " }\n";
   }
   for (size_t i = 0; i < redirects_.size(); ++i) {
     RenderRedirect(o, *redirects_[i], redirect_ids_[i]);
@@ -221,18 +285,9 @@ std::string LocatedAt(const Variant& v) { return "{ var(txn.sg_loc) -m str " + v
 }  // namespace
 
 void ConfigRenderer::LocationRules(Writer& o) {
-  for (const SortedServer& ss : servers_) {
-    if (ss.hosts.empty()) continue;
-    for (const model::Location* l : ss.locations) {
-      const Variant& v = VariantOf(*l);
-      RouteScope scope(o, l->route);
-      o << "    http-request set-var(txn.sg_loc) str(" << v.id
-        << ") if !sg_located { var(txn.sg_srv) -m str " << ss.id << " }";
-      std::string_view base = BasePath(l->path);
-      if (base != "/") o << " { var(txn.sg_p) -m beg " << Word{base} << "/ }";
-      o << '\n';
-    }
-  }
+  if (paths_map_.empty()) return;
+  o << "    http-request set-var(txn.sg_loc) var(txn.sg_srv),concat(,txn.sg_p,),map_beg("
+    << paths_map_ << ")\n";
 }
 
 void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
@@ -248,7 +303,7 @@ void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
     o << "    # route " << Name{loc.route} << '\n';
     o.Append(std::move(rules));
   }
-  if (loc.selection.split.empty()) return;  // answered 503 above
+  if (loc.selection.split.empty() || ByMap(v)) return;  // 503 above, or the backend map
   RouteScope use_scope(use, loc.route);
   use << "    # route " << Name{loc.route} << '\n';
   SelectionRules(use, v);
@@ -315,12 +370,7 @@ void ConfigRenderer::SelectionRules(Writer& use, const Variant& v) {
 // cumulative shares in basis points; the last upstream takes the rest.
 void ConfigRenderer::SplitRules(Writer& use, const model::Location& loc, const std::string& cond,
                                 const std::vector<model::WeightedUpstream>& split, bool sticky) {
-  std::vector<std::string> names;
-  names.reserve(split.size());
-  for (const model::WeightedUpstream& w : split) {
-    const model::Upstream& u = UpstreamNamed(w.upstream);
-    names.push_back(BackendName(u, ProfileOf(loc, u)));
-  }
+  const std::vector<std::string> names = SplitBackends(loc, split);
   if (sticky) {
     for (size_t i = 0; i < split.size(); ++i) {
       use << "    use_backend " << names[i] << " if " << cond << " { var(txn.sg_sc) -m str "
@@ -336,6 +386,17 @@ void ConfigRenderer::SplitRules(Writer& use, const model::Location& loc, const s
     }
     use << '\n';
   }
+}
+
+std::vector<std::string> ConfigRenderer::SplitBackends(
+    const model::Location& loc, const std::vector<model::WeightedUpstream>& split) {
+  std::vector<std::string> names;
+  names.reserve(split.size());
+  for (const model::WeightedUpstream& w : split) {
+    const model::Upstream& u = UpstreamNamed(w.upstream);
+    names.push_back(BackendName(u, ProfileOf(loc, u)));
+  }
+  return names;
 }
 
 void ConfigRenderer::RewriteRules(Writer& o, const std::string& acl, const model::Location& loc) {

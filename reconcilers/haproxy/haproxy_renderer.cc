@@ -58,10 +58,28 @@ std::pair<std::string, std::vector<LineRun>> ConfigRenderer::Render() {
   RenderGlobal(out);
   RenderDefaults(out);
   RenderStatus(out);
+  BuildRoutingFiles();
   RenderHttpFrontend(out);
   RenderBackends(out);
   if (passthrough_) RenderTcp(out);
+  RenderSideFiles(out);
   return {out.TakeText(), out.TakeLineRuns()};
+}
+
+void ConfigRenderer::RenderSideFiles(Writer& o) {
+  if (side_files_.empty()) return;
+  o << "\n# The maps and lists above, written beside this file before HAProxy reads it\n"
+       "# (the configuration travels as one text).\n";
+  for (const auto& [file, routes] : side_files_) {
+    o << SideFileStart(file.name);
+    size_t start = 0;
+    for (std::string_view route : routes) {
+      size_t end = file.content.find('\n', start);
+      RouteScope scope(o, route);
+      o << SideFileLine(std::string_view(file.content).substr(start, end - start));
+      start = end + 1;
+    }
+  }
 }
 
 void ConfigRenderer::CollectCertificates() {

@@ -22,6 +22,7 @@
 #include "operator/testing/golden_render_checks.h"
 #include "operator/testing/sample_traffic_models.h"
 #include "operator/testing/test_certificate.h"
+#include "reconcilers/haproxy/haproxy_side_files.h"
 #include "reconcilers/haproxy/haproxy_writer.h"
 #include "reconcilers/haproxy_check.h"
 
@@ -57,6 +58,11 @@ std::pair<bool, std::string> RunCheck(const std::string& config,
     std::ofstream(dir + "/" + name) << content;
   }
   std::ofstream(dir + "/haproxy.cfg") << config;
+  auto side = SideFiles(config);
+  EXPECT_TRUE(side.ok()) << side.error().ToString();
+  if (side.ok()) {
+    for (const SideFile& f : *side) std::ofstream(dir + "/" + f.name) << f.content;
+  }
   ProcessOptions options;
   options.timeout = std::chrono::seconds(60);
   options.environment = {"SG_HTTP_BIND=ipv4@127.0.0.1:80", "SG_HTTPS_BIND=ipv4@127.0.0.1:443"};
@@ -139,10 +145,9 @@ TEST(HaproxyRenderTest, StatusListenerAnswersHealthAndMetrics) {
 
 TEST(HaproxyRenderTest, ContextRootMatchesExactAndSubpathsOnly) {
   std::string c = Render(samples::ContextRoot());
-  EXPECT_TRUE(Contains(c,
-                       "str(api) if !sg_located { var(txn.sg_srv) -m str s1 } "
-                       "{ var(txn.sg_p) -m beg /api/ }"))
-      << c;
+  // "<host id><context root>/" against "<host id><path>/" in a prefix map.
+  EXPECT_TRUE(Contains(c, "var(txn.sg_srv),concat(,txn.sg_p,),map_beg(sg-paths.")) << c;
+  EXPECT_TRUE(Contains(c, "\n#@ s1/api/ api\n")) << c;
   EXPECT_TRUE(Contains(
       c,
       "http-request set-path / if { var(txn.sg_loc) -m str api } { var(txn.sg_p) -m str /api/ }"));
@@ -155,19 +160,22 @@ TEST(HaproxyRenderTest, ContextRootMatchesExactAndSubpathsOnly) {
   EXPECT_TRUE(Contains(c, "replace-path ^/(.*) /app/\\1 if { var(txn.sg_loc) -m str app }\n"));
 }
 
-TEST(HaproxyRenderTest, LongestContextRootIsMatchedFirst) {
+// The prefix map's lookup returns the longest matching key whatever the
+// order of the entries (HaproxyTrafficTest proves it against HAProxy).
+TEST(HaproxyRenderTest, EveryContextRootIsAPathMapEntry) {
   std::string c = Render(samples::LongestPath());
-  size_t v2 = c.find("str(api-v2) if"), api = c.find("str(api) if"), web = c.find("str(web) if");
-  ASSERT_NE(v2, std::string::npos);
-  EXPECT_LT(v2, api);
-  EXPECT_LT(api, web);
+  EXPECT_TRUE(Contains(c, "\n#@ s1/api/v2/ api-v2\n")) << c;
+  EXPECT_TRUE(Contains(c, "\n#@ s1/api/ api\n")) << c;
+  EXPECT_TRUE(Contains(c, "\n#@ s1/ web\n")) << c;
 }
 
 TEST(HaproxyRenderTest, EmptySelectionAnswers503) {
   std::string c = Render(samples::NoEndpoints());
   EXPECT_TRUE(Contains(
       c, "http-request return status 503 default-errorfiles if { var(txn.sg_loc) -m str dead }\n"));
-  EXPECT_TRUE(Contains(c, "use_backend live if { var(txn.sg_loc) -m str half }\n"));
+  // One upstream: its backend comes from the backend map.
+  EXPECT_TRUE(Contains(c, "\n#@ half live\n")) << c;
+  EXPECT_FALSE(Contains(c, "#@ dead ")) << c;
 }
 
 TEST(HaproxyRenderTest, WeightedSplitIsByRequestAndCanaryFirst) {

@@ -45,19 +45,19 @@ TEST(HaproxyRouteLines, EveryRouteLineNamesItsRoute) {
           {"deny_status 429 if { var(txn.sg_loc) -m str shop }", "shop"},
           {"acl canary:shop req.fhdr(X-Canary,1)", "shop"},
           {"acl canary:shop req.cook(beta-user)", "shop"},
-          {"set-var(txn.sg_loc) str(cart)", "cart"},
+          {"/ cart", "cart"},
           {"req.cook(cart-session),field(1,~) if { var(txn.sg_loc) -m str cart }", "cart"},
           {"cookie cart-session insert", "cart"},
           {"replace-path ^/api/(.*)", "api"},
           {"timeout connect 2s", "api"},
-          {"str(api) if !sg_located", "api"},
+          {"/api/ api", "api"},
           {"return status 503 default-errorfiles if { var(txn.sg_loc) -m str dead }", "dead"},
-          {"-m str www.shop.example.com }", "shop"},
-          {"-m str cart.example.com }", "cart"},
-          {"-m str shop.example.com }", ""},  // three routes share it
-          {"-m str old.shop.example.com }", "shop"},
+          {"#@ www.shop.example.com ", "shop"},
+          {"#@ cart.example.com ", "cart"},
+          {"#@ shop.example.com ", ""},  // three routes share it
+          {"#@ old.shop.example.com ", "shop"},
           {"redirect location https://shop.example.com%[pathq]", "shop"},
-          {"redirect location https://%[var(txn.host)]", "shop"},
+          {"redirect location https://%[var(txn.host)]", ""},  // one rule for all,
           {"req.ssl_sni -i vault.example.com", "vault"},
           {"10.0.9.1:8200", "vault"},
           {"# no endpoints: not served", "down"},
@@ -68,8 +68,8 @@ TEST(HaproxyRouteLines, EveryRouteLineNamesItsRoute) {
 
 TEST(HaproxyRouteLines, HaproxyErrorInARouteRuleLeadsToItsRoute) {
   if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
-  sg::testing::ExpectRejectedRouteLineLeadsToItsRoute(Haproxy(), SeveralRoutesModel(),
-                                                      "use_backend", "    no_such_keyword on");
+  sg::testing::ExpectRejectedRouteLineLeadsToItsRoute(Haproxy(), SeveralRoutesModel(), "track-sc0",
+                                                      "    no_such_keyword on");
 }
 
 TEST(HaproxyRouteLines, HaproxyErrorInABackendLeadsToItsRoute) {

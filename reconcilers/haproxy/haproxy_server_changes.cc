@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "reconcilers/haproxy/haproxy_side_files.h"
+
 namespace sg::haproxy {
 namespace {
 
@@ -170,6 +172,12 @@ std::vector<std::string> ServerChanges::Backends() const {
 }
 
 std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::string_view to) {
+  // Maps and lists are read at start only: a change of one needs a reload.
+  // (Their names carry a hash of their content, so the rules naming them
+  // differ too; this does not rely on it.)
+  const auto from_files = SideFiles(from);
+  const auto to_files = SideFiles(to);
+  if (!from_files.ok() || !to_files.ok() || *from_files != *to_files) return std::nullopt;
   const auto before = Sections(from);
   const auto after = Sections(to);
   if (before.size() != after.size()) return std::nullopt;

@@ -124,6 +124,11 @@ TEST(PlanServerChanges, AnythingElseNeedsAReload) {
   // The same name twice.
   EXPECT_FALSE(PlanServerChanges(
       base, Config({Server("10.0.2.5:8080"), Server("10.0.2.6:8080"), Server("10.0.2.6:8080")})));
+  // A map's content (read only when HAProxy starts), even under the same name.
+  EXPECT_FALSE(PlanServerChanges(base + "#@file sg-paths.map\n#@ s1/ api\n",
+                                 base + "#@file sg-paths.map\n#@ s1/ web\n"));
+  EXPECT_TRUE(PlanServerChanges(base + "#@file sg-paths.map\n#@ s1/ api\n",
+                                base + "#@file sg-paths.map\n#@ s1/ api\n"));
 }
 
 TEST(PlanServerChanges, ChangesInTwoBackendsAreBothPlanned) {

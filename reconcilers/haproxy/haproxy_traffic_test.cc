@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "operator/testing/routing_expectations.h"
 #include "operator/testing/sample_traffic_models.h"
 #include "reconcilers/haproxy/haproxy_renderer.h"
+#include "reconcilers/haproxy/haproxy_side_files.h"
 #include "reconcilers/model/backend_selection.h"
 
 namespace sg::haproxy {
@@ -47,10 +49,15 @@ class HaproxyTrafficTest : public sg::testing::EngineTrafficFixture {
     RenderOptions options;
     options.log = false;
     options.terminate_socket = "sg-terminate-" + std::to_string(getpid());
-    StartProxyProcess("haproxy.cfg", RenderHaproxyConfig(m, options),
-                      {kHaproxy, "-db", "-f", "haproxy.cfg"},
+    const std::string config = RenderHaproxyConfig(m, options);
+    auto side = SideFiles(config);
+    ASSERT_TRUE(side.ok()) << side.error().ToString();
+    std::map<std::string, std::string> files;
+    for (const SideFile& f : *side) files[f.name] = f.content;
+    StartProxyProcess("haproxy.cfg", config, {kHaproxy, "-db", "-f", "haproxy.cfg"},
                       {fmt::format("SG_HTTP_BIND=ipv4@127.0.0.1:{}", http_),
-                       fmt::format("SG_HTTPS_BIND=ipv4@127.0.0.1:{}", https_)});
+                       fmt::format("SG_HTTPS_BIND=ipv4@127.0.0.1:{}", https_)},
+                      files);
   }
 };
 
