@@ -36,7 +36,7 @@ std::optional<std::string> GoodString(const CheckedDocument& doc, const Value* v
 
 struct ClusterInfo {
   std::string backend_mode = "task";
-  std::string engine = "nginx";
+  std::string engine;  // "": none named, so haproxy if apply creates it
   const CheckedDocument* doc = nullptr;
 };
 
@@ -83,7 +83,8 @@ void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
   auto cluster = GoodString(*doc, &root, {"spec", "serviceCluster"});
   if (!cluster) return;
   auto it = clusters.find(*cluster);
-  if (it == clusters.end() || it->second.engine != "haproxy") return;
+  const std::string& engine = it == clusters.end() ? "" : it->second.engine;
+  if (it == clusters.end() || (!engine.empty() && engine != "haproxy")) return;
   if (doc->failed.Touches("spec.timeouts")) return;
   auto send = GoodString(*doc, &root, {"spec", "timeouts", "send"});
   if (!send) return;
@@ -94,7 +95,11 @@ void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
   doc->Report("spec.timeouts.send",
               "expected spec.timeouts.send no longer than spec.timeouts.read on engine haproxy "
               "(ServiceCluster " +
-                  Quote(*cluster) + " at " + it->second.doc->Where("spec.proxy.engine") +
+                  Quote(*cluster) +
+                  (engine.empty() ? " at " + it->second.doc->Where("metadata.name") +
+                                        " names no engine, and a new cluster gets haproxy; set "
+                                        "spec.proxy.engine: nginx to keep nginx"
+                                  : " at " + it->second.doc->Where("spec.proxy.engine")) +
                   "): HAProxy has one server inactivity timeout for both directions, got send " +
                   *send + " and read " + read);
 }

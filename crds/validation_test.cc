@@ -383,6 +383,13 @@ TEST(EngineTest, HaproxyRefusesASendTimeoutLongerThanTheReadTimeout) {
   // nginx has both.
   EXPECT_VALID(ClusterYaml("  proxy: {engine: nginx}\n", "public") + "---\n" +
                RouteYaml("  timeouts: {read: 5s, send: 30s}\n"));
+  // A cluster naming no engine gets haproxy when apply creates it.
+  r = Load(ClusterYaml("", "public") + "---\n" + RouteYaml("  timeouts: {read: 5s, send: 30s}\n"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(HasError(r, "spec.timeouts.send", 17,
+                       "(ServiceCluster \"public\" at t.yaml:4 names no engine, and a new cluster "
+                       "gets haproxy; set spec.proxy.engine: nginx to keep nginx)"))
+      << (r.diagnostics.empty() ? "" : r.diagnostics[0].message);
 }
 
 // ------------------------------------------------------------------- redirects

@@ -114,7 +114,7 @@ std::vector<int> SwarmgateEnv::ProxyNodes() const {
 
 std::string E2eEngine() {
   const char* e = std::getenv("SG_E2E_ENGINE");
-  return e != nullptr && *e != '\0' ? e : "nginx";
+  return e != nullptr && *e != '\0' ? e : kDefaultEngine;
 }
 
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,
@@ -122,9 +122,14 @@ std::string ClusterYaml(const std::string& name, int replicas, int http_port, in
   const std::string placement = replicas == kGlobalProxies
                                     ? std::string("    mode: global\n")
                                     : "    replicas: " + std::to_string(replicas) + "\n";
+  // On the default engine the cluster names none: apply picks it.
+  const char* chosen = std::getenv("SG_E2E_ENGINE");
+  const std::string engine = chosen != nullptr && *chosen != '\0'
+                                 ? "    engine: " + std::string(chosen) + "\n"
+                                 : std::string();
   return "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: " + name +
-         "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n    engine: " + E2eEngine() + "\n" +
-         placement + "    ports: {http: " + std::to_string(http_port) +
+         "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n" + engine + placement +
+         "    ports: {http: " + std::to_string(http_port) +
          ", https: " + std::to_string(https_port) +
          "}\n    constraints: [\"node.labels.swarmgate.ingress==true\"]\n" + extra_proxy_fields;
 }

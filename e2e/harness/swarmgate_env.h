@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "crds/engine_on_apply.h"
 #include "e2e/harness/harness.h"
 
 namespace sg::e2e {
@@ -61,8 +62,11 @@ inline constexpr int kGlobalProxies = -1;
 
 // YAML of a minimal ServiceCluster on the proxy nodes with the given ports.
 // The proxy engine every cluster of this test process uses: SG_E2E_ENGINE
-// (nginx or haproxy), default nginx. ctest runs the operator suites once per
-// engine (e2e/CMakeLists.txt), so one test body proves both engines.
+// (nginx or haproxy), else the engine `swarmgate apply` gives a new cluster
+// that names none (ClusterYaml then names none either). ctest runs the
+// operator suites once per engine (e2e/CMakeLists.txt), so one test body
+// proves both engines.
+inline constexpr const char* kDefaultEngine = crds::kNewClusterEngine;
 std::string E2eEngine();
 
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,

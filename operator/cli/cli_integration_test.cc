@@ -303,7 +303,13 @@ TEST_F(CliIntegrationTest, ApplyGetDescribeDiffDeleteRoundTrip) {
   EXPECT_STREQ(list_doc["kind"].GetString(), "List") << list;
   int ours = 0;
   for (const auto& item : list_doc["items"].GetArray()) {
-    ours += std::string(item["metadata"]["name"].GetString()).rfind(prefix_, 0) == 0;
+    if (std::string(item["metadata"]["name"].GetString()).rfind(prefix_, 0) != 0) continue;
+    ++ours;
+    // The samples name no engine: apply created both clusters on HAProxy,
+    // and says so in what it stored.
+    ASSERT_TRUE(item["spec"].HasMember("proxy") && item["spec"]["proxy"].HasMember("engine"))
+        << list;
+    EXPECT_STREQ(item["spec"]["proxy"]["engine"].GetString(), "haproxy") << list;
   }
   EXPECT_EQ(ours, 2) << list;
 
@@ -322,7 +328,8 @@ TEST_F(CliIntegrationTest, ApplyGetDescribeDiffDeleteRoundTrip) {
   EXPECT_NE(describe_cluster.out.find("Kind:                ServiceCluster\n"), std::string::npos)
       << describe_cluster;
 
-  // ---- apply again: unchanged, no config written.
+  // ---- apply again: unchanged, no config written (the engine apply chose
+  // on creation is kept, although the files still name none).
   Proc again = Swarmgate({"apply", "-f", Samples()});
   ASSERT_EQ(again.code, 0) << again;
   EXPECT_EQ(SortedLines(again.out), Expected("unchanged")) << again;

@@ -6,6 +6,7 @@
 
 #include <rapidjson/document.h>
 
+#include "crds/engine_on_apply.h"
 #include "crds/grammar.h"
 #include "crds/loader.h"
 #include "operator/cli/commands.h"
@@ -47,6 +48,17 @@ std::vector<const crds::Resource*> ApplyOrder(const crds::LoadResult& loaded, bo
   }
   if (reverse) std::reverse(out.begin(), out.end());
   return out;
+}
+
+// What apply stores for `r`: its canonical JSON, with the engine a
+// ServiceCluster naming none gets (crds/engine_on_apply.h), read against the
+// stored one (`current`: Get's answer for it).
+Result<std::string> StoredForm(const crds::Resource& r,
+                               const Result<store::StoredResource>& current) {
+  if (r.kind != crds::Kind::kServiceCluster) return r.canonical_json;
+  if (!current.ok() && !current.error().Is(ErrorCode::kNotFound)) return current.error();
+  return crds::WithEngineOnApply(
+      r.canonical_json, current.ok() ? std::optional<std::string>(current->data) : std::nullopt);
 }
 
 std::string PrettyData(const std::string& json) {
@@ -125,7 +137,11 @@ int RunApply(const Args& args, CliContext& ctx) {
   int rc = kExitOk;
   std::vector<std::pair<const crds::Resource*, int64_t>> applied;
   for (const auto* r : ApplyOrder(*loaded, false)) {
-    auto result = store.Apply(r->kind, r->name, r->canonical_json, dry_run);
+    auto data = StoredForm(*r, r->kind == crds::Kind::kServiceCluster
+                                   ? store.Get(r->kind, r->name)
+                                   : Result<store::StoredResource>(NotFound("")));
+    auto result = data.ok() ? store.Apply(r->kind, r->name, *data, dry_run)
+                            : Result<store::ApplyResult>(data.error());
     if (!result.ok()) {
       ctx.err << "error: " << Ref(r->kind, r->name) << " (" << r->file << ":" << r->line
               << "): " << result.error().message << "\n";
@@ -188,7 +204,12 @@ int RunDiff(const Args& args, CliContext& ctx) {
       return ExitCodeFor(current.error());
     }
     std::string before = current.ok() ? PrettyData(current->data) : "";
-    std::string after = PrettyData(r->canonical_json);
+    auto data = StoredForm(*r, current);
+    if (!data.ok()) {
+      ctx.err << "error: " << data.error().message << "\n";
+      return ExitCodeFor(data.error());
+    }
+    std::string after = PrettyData(*data);
     if (before == after) {
       ctx.out << Ref(r->kind, r->name) << " unchanged\n";
       continue;

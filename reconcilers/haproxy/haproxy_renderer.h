@@ -6,8 +6,10 @@
 // decides no policy: it emits each location's BackendSelection as the builder
 // resolved it.
 //
-// Everything lives in the one file: the proxy agent writes haproxy.cfg only,
-// so there are no map, crt-list or error files. The public listeners are not
+// Everything travels in the one text: the maps the front-end looks hosts,
+// context roots and backends up in are carried inside it as marked comment
+// blocks (haproxy_side_files.h), which the check and the proxy agent write
+// out beside haproxy.cfg. There are no crt-list or error files. The public listeners are not
 // written as ports either: the agent passes them in the environment
 // (SG_HTTP_BIND, SG_HTTPS_BIND) as inherited sockets ("fd@N") or addresses
 // ("ipv4@0.0.0.0:443"), so a reload never closes them.
