@@ -247,7 +247,14 @@ SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxySer
   Value networks(rapidjson::kArrayType);
   networks.PushBack(NetworkAttachment(in.network_id, a), a);
   if (hot && !in.control_network_id.empty()) {
-    networks.PushBack(NetworkAttachment(in.control_network_id, a), a);
+    Value control = NetworkAttachment(in.control_network_id, a);
+    // Only HAProxy serves traffic metrics; an nginx proxy keeps its spec.
+    if (proxy.engine == crds::ProxyEngine::kHaproxy) {
+      Value aliases(rapidjson::kArrayType);
+      aliases.PushBack(Str(kProxiesAlias, a), a);
+      control.AddMember("Aliases", aliases, a);
+    }
+    networks.PushBack(control, a);
   }
   task.AddMember("Networks", networks, a);
   task.AddMember("RestartPolicy", RestartAlways(a), a);

@@ -18,6 +18,11 @@ inline constexpr const char* kProxyConfigPath = "/etc/swarmgate/nginx.conf";
 inline constexpr const char* kProxyPrefix = "/var/lib/swarmgate";
 inline constexpr const char* kTokenSecretTarget = "sg-token";
 inline constexpr int kProxyStatusPort = 8082;
+// HAProxy proxies join the control network under this alias too, so that
+// Prometheus on that network finds every one of them, whatever its cluster,
+// as the DNS name "tasks.swarmgate-proxies" (charts/monitoring/prometheus.yml)
+// and scrapes their exporter (haproxy::RenderOptions::metrics_port).
+inline constexpr const char* kProxiesAlias = "swarmgate-proxies";
 // Host publish mode: the listener service and the proxies of a node share a
 // volume holding the listener's unix socket (operator/agent/listener_holder.h).
 inline constexpr const char* kListenerMountTarget = "/run/swarmgate-listener";

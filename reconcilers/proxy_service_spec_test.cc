@@ -258,6 +258,13 @@ TEST(ProxyServiceSpec, HotDeliveryJoinsTheControlNetworkWithItsToken) {
   std::vector<std::string> targets;
   for (const auto& n : tt["Networks"].GetArray()) targets.push_back(n["Target"].GetString());
   EXPECT_EQ(targets, (std::vector<std::string>{"net-cluster", "net-control"}));
+  // nginx serves no traffic metrics: no alias for Prometheus to find it by.
+  EXPECT_FALSE(tt["Networks"][1].HasMember("Aliases"));
+  auto haproxy = Parse(BuildProxyServiceSpec(Cluster("    engine: haproxy\n"), HotInputs()));
+  const auto& control = haproxy["TaskTemplate"]["Networks"][1];
+  EXPECT_STREQ(control["Target"].GetString(), "net-control");
+  ASSERT_TRUE(control.HasMember("Aliases"));
+  EXPECT_EQ(Strings(control["Aliases"]), std::vector<std::string>{"swarmgate-proxies"});
   const auto& cs = tt["ContainerSpec"];
   auto env = Strings(cs["Env"]);
   EXPECT_TRUE(Contains(env, "SG_OPERATOR_URL=http://swarmgate-operator:9090"));

@@ -296,6 +296,55 @@ TEST_F(MonitoringE2E, PrometheusScrapesTheOperatorAndEveryDashboardQueryHasData)
   ASSERT_TRUE(up.ok) << up.message;
   std::printf("prometheus: %s after %.1fs\n", up.observed.c_str(), up.elapsed.count() / 1000.0);
 
+  // Traffic through the cluster's HAProxy proxies reaches Prometheus per
+  // route, from every proxy task (found over sg-control by the alias).
+  if (E2eEngine() == "haproxy") {
+    constexpr int kRequests = 20;
+    for (int i = 0; i < kRequests; ++i) {
+      const int node = ProxyNodes()[static_cast<size_t>(i) % ProxyNodes().size()];
+      auto r = S().cluster.Get(node, "mon.e2e.test", "/");
+      ASSERT_EQ(r.status, 200) << r.Describe();
+    }
+    auto proxies = WaitUntil("swarmgate-proxies targets up", 60s, [&](std::string& observed) {
+      auto a = PromGet(prom, "/api/v1/targets?state=active");
+      if (!a.error.empty()) {
+        observed = a.error;
+        return false;
+      }
+      int up_targets = 0;
+      observed.clear();
+      for (const auto& t : a.doc["data"]["activeTargets"].GetArray()) {
+        if (std::string(t["labels"]["job"].GetString()) != "swarmgate-proxies") continue;
+        observed += std::string(t["scrapeUrl"].GetString()) + " health=" + t["health"].GetString() +
+                    " lastError=" + t["lastError"].GetString() + "; ";
+        up_targets += std::string(t["health"].GetString()) == "up";
+      }
+      return up_targets >= S().cluster.replicas();
+    });
+    ASSERT_TRUE(proxies.ok) << proxies.message;
+    const std::string answered =
+        "/api/v1/query?query=" + UrlEncode("sum(haproxy_backend_http_responses_total{route=\"" +
+                                           S().route.name() + "\",code=\"2xx\"})");
+    auto counted = WaitUntil("2xx responses of " + S().route.name() + " in Prometheus", 60s,
+                             [&](std::string& observed) {
+                               auto a = PromGet(prom, answered);
+                               if (!a.error.empty()) {
+                                 observed = a.error;
+                                 return false;
+                               }
+                               const auto& result = a.doc["data"]["result"];
+                               if (result.Size() == 0) {
+                                 observed = "no series";
+                                 return false;
+                               }
+                               observed = result[0]["value"][1].GetString();
+                               return std::stod(observed) >= kRequests;
+                             });
+    ASSERT_TRUE(counted.ok) << counted.message;
+    std::printf("prometheus: %s 2xx responses of route %s through %d proxies\n",
+                counted.observed.c_str(), S().route.name().c_str(), S().cluster.replicas());
+  }
+
   // This suite's cluster has convergence samples in Prometheus.
   const std::string conv =
       "/api/v1/query?query=" +

@@ -192,6 +192,7 @@ TEST(MetricsEndpointTest, ExposesEveryFamilyWithItsTypeLabelsAndBuckets) {
   m.proxy_config_generation.WithLabels({"web"}).Set(3);
   m.proxy_reloads_total.WithLabels({"web", "success"}).Inc();
   m.routes.WithLabels({"web", "true"}).Set(2);
+  m.route_ready.WithLabels({"web", "shop"}).Set(1);
   m.proxy_replicas.WithLabels({"web", "desired"}).Set(2);
   m.docker_api_request_duration_seconds.WithLabels({"GET", "/services", "200"}).Observe(0.02);
   // swarmgate_render_duration_seconds has no labels: it is there from the start.
@@ -216,6 +217,7 @@ TEST(MetricsEndpointTest, ExposesEveryFamilyWithItsTypeLabelsAndBuckets) {
       {"swarmgate_proxy_config_generation", {"gauge", true, {"cluster"}, {}}},
       {"swarmgate_proxy_reloads_total", {"counter", true, {"cluster", "result"}, {}}},
       {"swarmgate_routes", {"gauge", true, {"cluster", "ready"}, {}}},
+      {"swarmgate_route_ready", {"gauge", true, {"cluster", "route"}, {}}},
       {"swarmgate_proxy_replicas", {"gauge", true, {"cluster", "state"}, {}}},
       {"swarmgate_docker_api_request_duration_seconds",
        {"histogram", true, {"method", "endpoint", "code"}, latency}},

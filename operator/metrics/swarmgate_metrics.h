@@ -38,6 +38,9 @@ struct SwarmgateMetrics {
   Family<Counter> proxy_reloads_total;
   // {cluster, ready}: number of routes by readiness.
   Family<Gauge> routes;
+  // {cluster, route}: 1 when the route is Ready, else 0. Also what joins the
+  // proxies' per-route traffic series (labelled by route) to their cluster.
+  Family<Gauge> route_ready;
   // {cluster, state}: state is desired | running.
   Family<Gauge> proxy_replicas;
   // {method, endpoint, code}

@@ -27,6 +27,8 @@ TEST(SwarmgateMetricsTest, NamesAndLabelNamesMatchTheDesign) {
   EXPECT_EQ(m.proxy_reloads_total.label_names(), (V{"cluster", "result"}));
   EXPECT_EQ(m.routes.name(), "swarmgate_routes");
   EXPECT_EQ(m.routes.label_names(), (V{"cluster", "ready"}));
+  EXPECT_EQ(m.route_ready.name(), "swarmgate_route_ready");
+  EXPECT_EQ(m.route_ready.label_names(), (V{"cluster", "route"}));
   EXPECT_EQ(m.proxy_replicas.name(), "swarmgate_proxy_replicas");
   EXPECT_EQ(m.proxy_replicas.label_names(), (V{"cluster", "state"}));
   EXPECT_EQ(m.docker_api_request_duration_seconds.name(),

@@ -108,6 +108,9 @@ Status ClusterReconciler::Teardown(const std::string& cluster) {
   index_.Remove(cluster);
   for (const char* state : {"desired", "running"}) metrics_.proxy_replicas.Remove({cluster, state});
   for (const char* ready : {"true", "false"}) metrics_.routes.Remove({cluster, ready});
+  memories_.With(cluster, [&](ClusterMemory& m) {
+    for (const std::string& route : m.route_series) metrics_.route_ready.Remove({cluster, route});
+  });
   memories_.Forget(cluster);
   return applier_.Teardown(cluster);
 }
@@ -289,6 +292,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     reports.push_back({r, &outcome, deg == plan.degraded.end() ? nullptr : &deg->second, live});
     bool ready = outcome.served && outcome.reason == kReasonReady && live;
     (ready ? ready_routes : not_ready_routes)++;
+    metrics_.route_ready.WithLabels({name, route_name}).Set(ready ? 1 : 0);
   }
   if (auto written = WriteRouteStatuses(reports.size(),
                                         [&](size_t i) {
@@ -304,6 +308,15 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     for (auto it = m.included.begin(); it != m.included.end();) {
       it = checked->built.routes.count(it->first) ? std::next(it) : m.included.erase(it);
     }
+    for (auto it = m.route_series.begin(); it != m.route_series.end();) {
+      if (checked->built.routes.count(*it)) {
+        ++it;
+        continue;
+      }
+      metrics_.route_ready.Remove({name, *it});
+      it = m.route_series.erase(it);
+    }
+    for (const RouteReport& rr : reports) m.route_series.insert(rr.stored->name);
   });
   stages.Mark("report");
   if (Log()->should_log(spdlog::level::debug)) {

@@ -508,6 +508,7 @@ TEST_F(ClusterReconcilerTest, TaskChangesReachTheConfigAndTheRouteStatus) {
   EXPECT_EQ(ready->reason, kReasonReady);
   EXPECT_EQ(metrics_.routes.WithLabels({"public", "true"}).Value(), 1);
   EXPECT_EQ(metrics_.routes.WithLabels({"public", "false"}).Value(), 0);
+  EXPECT_EQ(metrics_.route_ready.WithLabels({"public", "shop"}).Value(), 1);
 
   // t2 is told to shut down: it leaves the configuration at once.
   docker_.SetTasks(
@@ -759,6 +760,22 @@ TEST_F(ClusterReconcilerTest, ReadyOnlyWhenEveryProxyServesTheGeneration) {
   EXPECT_EQ(status.FindCondition(crds::kConditionReady)->status, crds::kConditionTrue);
   EXPECT_EQ(status.FindCondition(crds::kConditionProgressing)->status, crds::kConditionFalse);
   EXPECT_EQ(status.observed_generation, 1);
+}
+
+// One readiness series per route, removed with the route and with its cluster.
+TEST_F(ClusterReconcilerTest, RouteReadySeriesFollowTheRoutes) {
+  Apply(ClusterYaml("public"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Apply(RouteYaml("blog", "blog.example.com", "blog"));
+  Pass();
+  // No backend service: served as 503, not Ready.
+  EXPECT_EQ(metrics_.route_ready.WithLabels({"public", "shop"}).Value(), 0);
+  ASSERT_TRUE(store_.Delete(crds::Kind::kRoute, "blog").ok());
+  Pass();
+  EXPECT_FALSE(metrics_.route_ready.Remove({"public", "blog"}));
+  ASSERT_TRUE(store_.Delete(crds::Kind::kServiceCluster, "public").ok());
+  Pass("public");
+  EXPECT_FALSE(metrics_.route_ready.Remove({"public", "shop"}));
 }
 
 TEST_F(ClusterReconcilerTest, DeletedClusterIsTornDown) {

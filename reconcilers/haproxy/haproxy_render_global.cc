@@ -82,6 +82,13 @@ void ConfigRenderer::RenderStatus(Writer& o) {
        "if { path /healthz }\n";
   o << "    http-request use-service prometheus-exporter if { path /metrics }\n";
   o << "    http-request return status 404 default-errorfiles\n";
+  if (options_.metrics_port <= 0) return;
+  o << "\n# Traffic metrics for Prometheus, on every address of the task (the status\n"
+       "# listener stays on its own address).\n";
+  o << "frontend sg:metrics\n    bind :" << options_.metrics_port << '\n';
+  if (options_.log) o << "    no log\n";
+  o << "    http-request use-service prometheus-exporter if { path /metrics }\n";
+  o << "    http-request return status 404 default-errorfiles\n";
 }
 
 }  // namespace sg::haproxy::internal

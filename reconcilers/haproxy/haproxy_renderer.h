@@ -44,6 +44,11 @@ struct RenderOptions {
   // Old processes still serving after a reload are stopped this long after it
   // (long websockets); zero: they finish on their own.
   model::Duration hard_stop_after{0};
+  // HAProxy's Prometheus exporter on every address of the task, for the
+  // proxies' scrape job (charts/monitoring/prometheus.yml reaches the tasks
+  // over the control network); 0: none. Per-backend request, response-code
+  // and latency series.
+  int metrics_port = 8405;
   // The abstract socket of the TLS-terminating listener that the SNI
   // front-end hands non-passthrough connections to (only with passthrough).
   std::string terminate_socket = "sg-terminate";

@@ -48,6 +48,7 @@ class HaproxyTrafficTest : public sg::testing::EngineTrafficFixture {
     ASSERT_TRUE(CheckModel(m).ok()) << CheckModel(m).error().ToString();
     RenderOptions options;
     options.log = false;
+    options.metrics_port = metrics_port_ = sg::testing::FreeLoopbackPort();
     options.terminate_socket = "sg-terminate-" + std::to_string(getpid());
     const std::string config = RenderHaproxyConfig(m, options);
     auto side = SideFiles(config);
@@ -59,7 +60,26 @@ class HaproxyTrafficTest : public sg::testing::EngineTrafficFixture {
                        fmt::format("SG_HTTPS_BIND=ipv4@127.0.0.1:{}", https_)},
                       files);
   }
+
+  int metrics_port_ = 0;
 };
+
+// The exporter on the metrics listener counts each route's requests by
+// backend and status class: what the proxies' scrape job reads.
+TEST_F(HaproxyTrafficTest, MetricsListenerCountsRequestsPerBackend) {
+  TrafficModel m;
+  m.upstreams.push_back(Up("r.shop.0", {Backend(v1_)}));
+  m.servers.push_back(Srv({"shop.example.com"}, {Loc("shop", "/", {{"r.shop.0", 1, false}})}));
+  StartProxy(m);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Get("shop.example.com", "/").status, 200);
+  Response metrics = Curl(fmt::format("'http://127.0.0.1:{}/metrics'", metrics_port_));
+  ASSERT_EQ(metrics.status, 200) << metrics.headers;
+  const std::string line =
+      "haproxy_backend_http_responses_total{proxy=\"r.shop.0\",code=\"2xx\"} 5";
+  EXPECT_NE(metrics.body.find(line), std::string::npos) << line << " not in:\n"
+                                                        << metrics.body.substr(0, 2000);
+  EXPECT_EQ(Curl(fmt::format("'http://127.0.0.1:{}/healthz'", metrics_port_)).status, 404);
+}
 
 TEST_F(HaproxyTrafficTest, RoutesRewritesSplitsAndPinsRequests) {
   TrafficModel m = sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_));
