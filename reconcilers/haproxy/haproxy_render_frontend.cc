@@ -10,6 +10,7 @@
 // canary and sticky inputs, weighted splits). A plain route costs a request
 // three map lookups whatever the number of routes. Unknown hosts and paths
 // end at a 404.
+
 #include <algorithm>
 #include <string>
 #include <string_view>
