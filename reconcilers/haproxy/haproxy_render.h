@@ -105,8 +105,7 @@ class ConfigRenderer {
   // The routing maps and lists (side files) the front-end's rules look up.
   void BuildRoutingFiles();
   // The file's name, registered as a side file; "" when it has no lines.
-  std::string AddSideFile(std::string_view stem, std::string_view extension,
-                          struct FileLines lines);
+  std::string AddSideFile(std::string_view stem, std::string_view extension, FileLines lines);
   void HostRules(Writer& o);
   void RedirectRules(Writer& o);
   void LocationRules(Writer& o);
