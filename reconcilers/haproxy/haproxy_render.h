@@ -28,7 +28,7 @@ using model::SortedServers;
 // A virtual host with its hosts, and its locations in match order (longest
 // context root first; one location per context root).
 struct SortedServer : model::SortedServer {
-  std::string id;  // value of txn.sg_srv: "s1", "s2", ...
+  std::string id;  // value of txn.sg_srv: "h" + a hash of its host names
 };
 
 // What a backend adds to its upstream for the locations that use it. Each
@@ -154,7 +154,7 @@ class ConfigRenderer {
   std::vector<SortedServer> servers_;
   std::vector<const model::Upstream*> upstreams_sorted_;
   std::vector<const model::HostRedirect*> redirects_;
-  std::vector<std::string> redirect_ids_;  // txn.sg_srv of each redirect: "r1", ...
+  std::vector<std::string> redirect_ids_;  // txn.sg_srv of each redirect: "r" + a hash
   std::vector<const model::PassthroughRoute*> passthrough_sorted_;
   std::unordered_map<std::string_view, const model::Upstream*> upstream_by_name_;
   std::deque<model::Upstream> undeclared_;  // named by a selection, not declared

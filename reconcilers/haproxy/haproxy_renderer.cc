@@ -99,9 +99,22 @@ void ConfigRenderer::CollectCertificates() {
 
 void ConfigRenderer::SortEverything() {
   model::SortedModel sorted = model::SortModel(m_);
+  // Ids of virtual hosts and redirects come from what they are (their host
+  // names), not from their place in the order: a new host then adds its own
+  // map lines and leaves every other host's lines as they were. The rare
+  // equal hash gets a suffix.
+  std::unordered_set<std::string> ids;
+  auto id_of = [&](char kind, const std::string& what) {
+    const std::string id = kind + ShortHash(what);
+    std::string unique = id;
+    for (int n = 2; !ids.insert(unique).second; ++n) unique = id + "-" + std::to_string(n);
+    return unique;
+  };
   servers_.reserve(sorted.servers.size());
   for (model::SortedServer& s : sorted.servers) {
-    SortedServer ss{std::move(s), "s" + std::to_string(servers_.size() + 1)};
+    std::string hosts;
+    for (std::string_view h : s.hosts) hosts.append(h).push_back(' ');
+    SortedServer ss{std::move(s), id_of('h', hosts)};
     // One location per context root: two routes claiming one host+path are
     // resolved by the builder (older wins); a duplicate here keeps the first,
     // like the nginx engine. Then the longest context root first.
@@ -120,8 +133,9 @@ void ConfigRenderer::SortEverything() {
   upstreams_sorted_ = std::move(sorted.upstreams);
   for (const model::Upstream* u : upstreams_sorted_) upstream_by_name_.emplace(u->name, u);
   redirects_ = std::move(sorted.redirects);
-  for (size_t i = 0; i < redirects_.size(); ++i)
-    redirect_ids_.push_back("r" + std::to_string(i + 1));
+  for (const model::HostRedirect* r : redirects_) {
+    redirect_ids_.push_back(id_of('r', r->from_host + " " + r->route));
+  }
   passthrough_sorted_ = std::move(sorted.passthrough);
 }
 
