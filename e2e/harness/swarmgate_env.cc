@@ -112,9 +112,15 @@ std::vector<int> SwarmgateEnv::ProxyNodes() const {
   return out;
 }
 
-std::string E2eEngine() {
+// SG_E2E_ENGINE, or "" when unset (the default engine).
+static std::string ChosenEngine() {
   const char* e = std::getenv("SG_E2E_ENGINE");
-  return e != nullptr && *e != '\0' ? e : kDefaultEngine;
+  return e != nullptr ? e : "";
+}
+
+std::string E2eEngine() {
+  const std::string chosen = ChosenEngine();
+  return chosen.empty() ? kDefaultEngine : chosen;
 }
 
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,
@@ -123,10 +129,8 @@ std::string ClusterYaml(const std::string& name, int replicas, int http_port, in
                                     ? std::string("    mode: global\n")
                                     : "    replicas: " + std::to_string(replicas) + "\n";
   // On the default engine the cluster names none: apply picks it.
-  const char* chosen = std::getenv("SG_E2E_ENGINE");
-  const std::string engine = chosen != nullptr && *chosen != '\0'
-                                 ? "    engine: " + std::string(chosen) + "\n"
-                                 : std::string();
+  const std::string chosen = ChosenEngine();
+  const std::string engine = chosen.empty() ? "" : "    engine: " + chosen + "\n";
   return "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: " + name +
          "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n" + engine + placement +
          "    ports: {http: " + std::to_string(http_port) +

@@ -180,8 +180,17 @@ Status ExecHaproxyProcess::InstallFiles(const std::string& text,
       return Internal("cannot move " + tmp + " into place");
     }
   }
-  for (const std::string* other : keep) {
-    if (other == nullptr) continue;
+  // Usually the running and the installed text are one, often the new one
+  // too: each distinct text is parsed once.
+  std::vector<const std::string*> others;
+  for (const std::string* k : keep) {
+    if (k == nullptr || *k == text) continue;
+    if (std::none_of(others.begin(), others.end(),
+                     [&](const std::string* o) { return *o == *k; })) {
+      others.push_back(k);
+    }
+  }
+  for (const std::string* other : others) {
     auto kept = haproxy::SideFiles(*other);
     if (!kept.ok()) continue;
     for (const haproxy::SideFile& f : *kept) named.insert(f.name);

@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include "operator/runtime/clock.h"
@@ -38,8 +37,6 @@ struct ClusterMemory {
     int64_t config_generation = 0;
   };
   std::map<std::string, Inclusion> included;
-  // Routes with a swarmgate_route_ready series, removed when they leave.
-  std::set<std::string> route_series;
 };
 
 class ClusterMemories {

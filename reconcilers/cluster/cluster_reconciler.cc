@@ -109,7 +109,7 @@ Status ClusterReconciler::Teardown(const std::string& cluster) {
   for (const char* state : {"desired", "running"}) metrics_.proxy_replicas.Remove({cluster, state});
   for (const char* ready : {"true", "false"}) metrics_.routes.Remove({cluster, ready});
   memories_.With(cluster, [&](ClusterMemory& m) {
-    for (const std::string& route : m.route_series) metrics_.route_ready.Remove({cluster, route});
+    for (const auto& [route, inclusion] : m.included) metrics_.route_ready.Remove({cluster, route});
   });
   memories_.Forget(cluster);
   return applier_.Teardown(cluster);
@@ -305,18 +305,15 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   }
   memories_.With(name, [&](ClusterMemory& m) {
     // Forget routes that left the cluster.
+    // (Every route with a readiness series is in `included`.)
     for (auto it = m.included.begin(); it != m.included.end();) {
-      it = checked->built.routes.count(it->first) ? std::next(it) : m.included.erase(it);
-    }
-    for (auto it = m.route_series.begin(); it != m.route_series.end();) {
-      if (checked->built.routes.count(*it)) {
+      if (checked->built.routes.count(it->first)) {
         ++it;
         continue;
       }
-      metrics_.route_ready.Remove({name, *it});
-      it = m.route_series.erase(it);
+      metrics_.route_ready.Remove({name, it->first});
+      it = m.included.erase(it);
     }
-    for (const RouteReport& rr : reports) m.route_series.insert(rr.stored->name);
   });
   stages.Mark("report");
   if (Log()->should_log(spdlog::level::debug)) {
