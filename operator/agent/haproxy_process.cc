@@ -232,11 +232,13 @@ Status ExecHaproxyProcess::Start() {
     // bound (or taken) the listeners.
     if (auto procs = ShowProc(); procs && !procs->workers.empty()) {
       Log()->info("haproxy running pid={} worker={}", pid_, procs->workers.front());
+      RememberLoadedNames();
       return OkStatus();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   Log()->warn("haproxy master CLI not ready in time pid={}", pid_);
+  RememberLoadedNames();
   return OkStatus();
 }
 
@@ -256,7 +258,10 @@ Status ExecHaproxyProcess::Reload() {
         return InvalidArgument("haproxy kept its old configuration (the new one failed to load)");
       }
       for (pid_t w : now->workers) {
-        if (!Contains(before->workers, w) && !Contains(before->old_workers, w)) return OkStatus();
+        if (!Contains(before->workers, w) && !Contains(before->old_workers, w)) {
+          RememberLoadedNames();
+          return OkStatus();
+        }
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -265,13 +270,22 @@ Status ExecHaproxyProcess::Reload() {
 }
 
 Result<bool> ExecHaproxyProcess::ApplyInPlace(const std::string& from, const std::string& to) {
-  const auto changes = haproxy::PlanServerChanges(from, to);
+  const auto changes = haproxy::PlanRuntimeChanges(from, to, names_);
   if (!changes) return false;
   constexpr std::chrono::milliseconds kTimeout{2000};
   const std::string socket = RuntimeSocket();
+  auto send = [&](const std::string& command, bool map) -> Status {
+    auto answer = HaproxyCliCommand(socket, command, kTimeout);
+    if (!answer.ok()) return answer.error();
+    const bool ok = map ? haproxy::MapCommandSucceeded(*answer)
+                        : haproxy::ServerCommandSucceeded(command, *answer);
+    if (!ok) return Internal("haproxy refused \"" + command + "\": " + *answer);
+    return OkStatus();
+  };
+  const haproxy::ServerChanges& servers = changes->servers;
   auto servers_state = [&]() -> Result<haproxy::ServersState> {
     std::string state;
-    for (const auto& backend : changes->Backends()) {
+    for (const auto& backend : servers.Backends()) {
       auto answer = HaproxyCliCommand(socket, "show servers state " + backend, kTimeout);
       if (!answer.ok()) return answer.error();
       state += *answer;
@@ -280,20 +294,42 @@ Result<bool> ExecHaproxyProcess::ApplyInPlace(const std::string& from, const std
   };
   auto before = servers_state();
   if (!before.ok()) return before.error();
-  for (const auto& command : haproxy::ServerChangeCommands(*changes, *before)) {
-    auto answer = HaproxyCliCommand(socket, command, kTimeout);
-    if (!answer.ok()) return answer.error();
-    if (!haproxy::ServerCommandSucceeded(command, *answer)) {
-      return Internal("haproxy refused \"" + command + "\": " + *answer);
-    }
+  // Servers first (a new route's backend has its servers before a map
+  // entry leads to it), then the map entries in their own safe order.
+  for (const auto& command : haproxy::ServerChangeCommands(servers, *before)) {
+    if (Status st = send(command, false); !st.ok()) return st.error();
+  }
+  for (const auto& command : haproxy::MapEditCommands(changes->maps)) {
+    if (Status st = send(command, true); !st.ok()) return st.error();
   }
   auto after = servers_state();
   if (!after.ok()) return after.error();
-  const std::string missing = haproxy::CheckServerChanges(*changes, *after);
+  std::string missing = haproxy::CheckServerChanges(servers, *after);
+  std::map<std::string, std::map<std::string, std::string>> shown;
+  for (const haproxy::MapEdit& e : changes->maps) {
+    if (shown.count(e.file)) continue;
+    auto answer = HaproxyCliCommand(
+        socket, std::string(e.list ? "show acl " : "show map ") + e.file, kTimeout);
+    if (!answer.ok()) return answer.error();
+    shown[e.file] = haproxy::ParseShowMap(*answer);
+  }
+  const std::string maps_missing = haproxy::CheckMapEdits(changes->maps, shown);
+  if (!maps_missing.empty()) missing += (missing.empty() ? "" : "; ") + maps_missing;
   if (!missing.empty()) return Internal("haproxy does not show the runtime change: " + missing);
-  Log()->info("haproxy servers changed at run time added={} removed={} reweighted={}",
-              changes->added.size(), changes->removed.size(), changes->reweighted.size());
+  changes->ApplyTo(&names_);
+  Log()->info(
+      "haproxy changed at run time servers_added={} servers_removed={} reweighted={} "
+      "map_edits={} new_backends={} retired_backends={}",
+      servers.added.size(), servers.removed.size(), servers.reweighted.size(), changes->maps.size(),
+      changes->taken.size(), changes->retired.size());
   return true;
+}
+
+void ExecHaproxyProcess::RememberLoadedNames() {
+  std::ifstream in(prefix_ + "/haproxy.cfg", std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  names_ = haproxy::LoadedNames(text.str());
 }
 
 void ExecHaproxyProcess::Stop(std::chrono::milliseconds drain) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "operator/agent/engine_process.h"
+#include "reconcilers/haproxy/haproxy_server_changes.h"
 
 namespace sg::agent {
 
@@ -73,9 +74,10 @@ class ExecHaproxyProcess final : public EngineProcess {
   Status Start() override;
   Status Reload() override;
   bool ReloadKeepsOldOnFailure() const override { return true; }
-  // Server additions, removals and weight changes go through the worker's
-  // runtime API (haproxy_server_changes.h) and are checked against `show
-  // servers state`.
+  // Server additions, removals and weight changes, routing map entries, and
+  // new routes whose backend fits a spare one go through the worker's runtime
+  // API (haproxy_server_changes.h, haproxy_map_changes.h) and are checked
+  // against `show servers state` and `show map`.
   Result<bool> ApplyInPlace(const std::string& from, const std::string& to) override;
   void Stop(std::chrono::milliseconds drain) override;
   bool Alive() override;
@@ -89,6 +91,9 @@ class ExecHaproxyProcess final : public EngineProcess {
 
  private:
   std::optional<HaproxyProcList> ShowProc() const;
+  // What the worker now running loaded: read from haproxy.cfg after a start
+  // or reload succeeded.
+  void RememberLoadedNames();
 
   const std::string haproxy_;
   const std::string prefix_;
@@ -96,6 +101,9 @@ class ExecHaproxyProcess final : public EngineProcess {
   const std::chrono::milliseconds start_timeout_;
   std::vector<std::pair<int, int>> inherited_;
   pid_t pid_ = 0;
+  // How the running worker names the maps and the backends of routes added
+  // at run time; reset by every start and reload.
+  haproxy::RuntimeNames names_;
 };
 
 }  // namespace sg::agent

@@ -8,12 +8,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "operator/agent/haproxy_process.h"
 #include "operator/testing/body_counting_client.h"
 #include "operator/testing/loopback_http.h"
+#include "operator/testing/sample_traffic_models.h"
+#include "reconcilers/haproxy/haproxy_renderer.h"
 #include "reconcilers/haproxy/haproxy_server_changes.h"
 
 namespace sg::agent {
@@ -81,13 +85,17 @@ class HaproxyRuntimeChangeTest : public ::testing::Test {
     fs::remove_all(prefix);
     fs::create_directories(prefix);
   }
-  void TearDown() override { fs::remove_all(prefix); }
+  void TearDown() override {
+    haproxy_.reset();
+    fs::remove_all(prefix);
+  }
 
   const fs::path prefix =
       fs::temp_directory_path() / ("sg-haproxy-runtime-" + std::to_string(getpid()));
   const int port = testing::FreeLoopbackPort();
   const int a = testing::FreeLoopbackPort();
   const int b = testing::FreeLoopbackPort();
+  std::optional<ExecHaproxyProcess> haproxy_;  // stopped by its destructor
 };
 
 TEST_F(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
@@ -189,6 +197,105 @@ TEST_F(HaproxyRuntimeChangeTest, ServersThatTrackAnotherAreReplacedToo) {
   EXPECT_EQ(Workers(haproxy), workers);
 
   haproxy.Stop(5000ms);
+}
+
+// A route added through the runtime API: the renderer's configuration with
+// spare backends, a new route's map entries and servers set at run time, the
+// same worker serving it; removed the same way; and one that cannot come
+// back without a reload is reloaded, after which routes are added at run
+// time again.
+TEST_F(HaproxyRuntimeChangeTest, RoutesComeAndGoWithoutAReload) {
+  const int status_port = testing::FreeLoopbackPort();
+  auto rendered = [&](const std::vector<std::pair<std::string, int>>& routes) {
+    model::TrafficModel m;
+    m.settings.http_port = port;
+    m.settings.status_port = status_port;
+    m.settings.worker_processes = 1;
+    for (const auto& [name, task] : routes) {
+      m.upstreams.push_back(samples::Up(name, {"127.0.0.1:" + std::to_string(task)}));
+      m.servers.push_back(
+          samples::Srv({name + ".example.com"}, {samples::Loc(name, "/", {{name, 1, false}})}));
+    }
+    haproxy::RenderOptions options;
+    options.log = false;
+    options.metrics_port = 0;
+    options.spare_backends = 2;
+    // The stand-in tasks answer from the same HAProxy, after the side files.
+    return haproxy::RenderHaproxyConfig(samples::Resolved(m), options) +
+           Config(port, a, b, "").substr(Config(port, a, b, "").find("frontend stand-in-a"));
+  };
+  auto get = [&](const std::string& host) {
+    return testing::Curl("-H 'Host: " + host + "' http://127.0.0.1:" + std::to_string(port) + "/");
+  };
+  // Polls until `host` answers `body` (health checks of new servers start
+  // at run time), for at most 5 s; the last answer.
+  auto answer_of = [&](const std::string& host, const std::string& body) {
+    testing::CurlResponse r;
+    for (int i = 0; i < 50; ++i) {
+      r = get(host);
+      if (r.body == body) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    return std::to_string(r.status) + " " + r.body;
+  };
+  auto install = [&](const std::string& text) {
+    std::ofstream(prefix / "haproxy.cfg") << text;
+    return haproxy_->InstallFiles(text, {});
+  };
+
+  const std::string docs = rendered({{"docs", a}});
+  haproxy_.emplace(kHaproxy, prefix.string(),
+                   ExecHaproxyProcess::Ports{port, testing::FreeLoopbackPort()});
+  ASSERT_TRUE(install(docs).ok());
+  Status started = haproxy_->Start();
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  const auto workers = Workers(*haproxy_);
+  EXPECT_EQ(answer_of("docs.example.com", "a"), "200 a");
+  EXPECT_EQ(get("wiki.example.com").status, 404);
+
+  const std::string with_wiki = rendered({{"docs", a}, {"wiki", b}});
+  ASSERT_TRUE(install(with_wiki).ok());
+  auto applied = haproxy_->ApplyInPlace(docs, with_wiki);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  ASSERT_TRUE(*applied);
+  EXPECT_EQ(answer_of("wiki.example.com", "b"), "200 b");
+  EXPECT_EQ(answer_of("docs.example.com", "a"), "200 a");
+
+  // A second one, while HAProxy knows the maps by their first names.
+  const std::string with_blog = rendered({{"blog", b}, {"docs", a}, {"wiki", b}});
+  ASSERT_TRUE(install(with_blog).ok());
+  applied = haproxy_->ApplyInPlace(with_wiki, with_blog);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  ASSERT_TRUE(*applied);
+  EXPECT_EQ(answer_of("blog.example.com", "b"), "200 b");
+
+  // Removed: unknown again.
+  ASSERT_TRUE(install(with_wiki).ok());
+  applied = haproxy_->ApplyInPlace(with_blog, with_wiki);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  ASSERT_TRUE(*applied);
+  EXPECT_EQ(get("blog.example.com").status, 404);
+  EXPECT_EQ(answer_of("wiki.example.com", "b"), "200 b");
+  EXPECT_EQ(Workers(*haproxy_), workers) << "no reload so far";
+
+  // Back again: HAProxy still holds its old backend, so this is a reload,
+  // after which new routes go through the runtime API again.
+  applied = haproxy_->ApplyInPlace(with_wiki, with_blog);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_FALSE(*applied);
+  ASSERT_TRUE(install(with_blog).ok());
+  Status reloaded = haproxy_->Reload();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().message;
+  EXPECT_EQ(answer_of("blog.example.com", "b"), "200 b");
+  const std::string with_news = rendered({{"blog", b}, {"docs", a}, {"news", a}, {"wiki", b}});
+  ASSERT_TRUE(install(with_news).ok());
+  applied = haproxy_->ApplyInPlace(with_blog, with_news);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  EXPECT_EQ(answer_of("news.example.com", "a"), "200 a");
+
+  // The stand-ins keep health-check connections open; nothing to drain.
+  haproxy_->Stop(500ms);
 }
 
 }  // namespace

@@ -194,6 +194,7 @@ int RunOperator(const OperatorOptions& options) {
   haproxy::RenderOptions haproxy_options;
   // The proxies' access logs would cost more than the traffic metrics say.
   haproxy_options.log = false;
+  haproxy_options.spare_backends = haproxy::kDefaultSpareBackends;
   dataplane::HaproxyDataPlane haproxy_plane(haproxy_validator, haproxy_options);
   dataplane::DataPlanes planes;
   planes.Register(nginx_plane);

@@ -111,6 +111,7 @@ int RunRender(const Args& args, CliContext& ctx) {
   // As the operator renders it: without access logs, like nginx's above.
   haproxy::RenderOptions haproxy_render;
   haproxy_render.log = false;
+  haproxy_render.spare_backends = haproxy::kDefaultSpareBackends;
   dataplane::HaproxyDataPlane haproxy_plane(haproxy_validator, haproxy_render);
   dataplane::DataPlanes planes;
   planes.Register(nginx_plane);

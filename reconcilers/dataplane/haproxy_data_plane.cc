@@ -84,10 +84,12 @@ ProxyEngine Haproxy(haproxy::RenderOptions options) {
     if (st.ok()) return {st, ""};
     return {st, MessageRoute(st.error().message)};
   };
-  // Servers come from Swarm's task addresses, never from user input, and
-  // differ only in what `add server` and `set server weight` take at run time.
+  // What the runtime API can change adds nothing HAProxy's parser could
+  // refuse: servers come from Swarm's task addresses and take only what `add
+  // server` takes, map lines are words the renderer made safe, and a new
+  // backend has the settings of a spare backend that was checked.
   e.covered_by_check = [](const std::string& checked, const std::string& next) {
-    return haproxy::PlanServerChanges(checked, next).has_value();
+    return haproxy::PlanRuntimeChanges(checked, next, haproxy::LoadedNames(checked)).has_value();
   };
   e.certificate_files = haproxy::CertificateFiles;
   e.point_at_placeholders = PointLineAtPlaceholders;

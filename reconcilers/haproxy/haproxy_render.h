@@ -133,6 +133,11 @@ class ConfigRenderer {
   std::string RateTable(const model::Location& loc);
   void RenderBackends(Writer& o);
   void RenderBackend(Writer& o, const Backend& b);
+  // The lines of a backend between its name and its servers, for `servers`
+  // servers; whether it inserts a session cookie.
+  bool BackendSettings(Writer& o, const model::Upstream& u, const Profile& p, size_t servers);
+  model::Duration CheckTimeout(const Profile& p) const;
+  void RenderSpareBackends(Writer& o);
   void ServerLine(Writer& o, const model::Upstream& u, const model::UpstreamServer& sv,
                   const std::string& name, bool cookie, bool http,
                   const std::string& track = std::string());

@@ -121,17 +121,16 @@ void ConfigRenderer::RenderBackends(Writer& o) {
   }
 }
 
-void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
-  const model::Upstream& u = *b.upstream;
-  const Profile& p = b.profile;
-  RouteScope scope(o, u.route);
-  o << '\n';
-  if (!u.route.empty()) o << "# route " << Name{u.route} << '\n';
-  o << "backend " << b.name << '\n';
+model::Duration ConfigRenderer::CheckTimeout(const Profile& p) const {
+  return p.server.count() > 0 ? p.server : s_.default_timeouts.read;
+}
+
+bool ConfigRenderer::BackendSettings(Writer& o, const model::Upstream& u, const Profile& p,
+                                     size_t servers) {
   if (p.connect.count() > 0) o << "    timeout connect " << Dur{p.connect} << '\n';
   if (p.server.count() > 0) o << "    timeout server " << Dur{p.server} << '\n';
   if (p.tunnel.count() > 0) o << "    timeout tunnel " << Dur{p.tunnel} << '\n';
-  bool cookie = !u.sticky_cookie.empty() && !u.servers.empty();
+  const bool cookie = !u.sticky_cookie.empty() && servers > 0;
   if (cookie) {
     // Sticky sessions: a new client gets the cookie of the server that
     // answered ("<upstream>~<server>"); while that server is up, its requests
@@ -150,13 +149,12 @@ void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
   // responds, and a request retried elsewhere after its read timeout is not
   // counted by `observe`: an HTTP check that must be answered within the
   // read timeout finds it. Any status counts as alive.
-  const model::Duration check_timeout = p.server.count() > 0 ? p.server : s_.default_timeouts.read;
-  if (u.max_fails > 0 && !u.servers.empty()) {
+  if (u.max_fails > 0 && servers > 0) {
     o << "    option httpchk GET /\n";
     o << "    http-check expect rstatus ^[1-5]\n";
-    o << "    timeout check " << Dur{check_timeout} << '\n';
+    o << "    timeout check " << Dur{CheckTimeout(p)} << '\n';
   }
-  if (u.servers.size() == 1 && s_.next_upstream_tries > 1) {
+  if (servers == 1 && s_.next_upstream_tries > 1) {
     // One server: a read timeout is not retried on it (nginx tries the next
     // server only); connection failures still are (a reused connection the
     // task closed).
@@ -167,10 +165,37 @@ void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
       << "; Path=/; HttpOnly; SameSite=Lax\" unless { var(txn.sg_sc) -m str " << Name{u.name}
       << " }\n";
   }
+  return cookie;
+}
+
+void ConfigRenderer::RenderSpareBackends(Writer& o) {
+  if (options_.spare_backends <= 0) return;
+  o << "\n# Spare backends, without servers: a new route whose backend has the same\n"
+       "# settings as one of these is served through the runtime API (map entries\n"
+       "# and servers added) until the next reload renders its own backend.\n";
+  model::Upstream plain;  // a route's upstream with the defaults: health checked
+  plain.max_fails = 1;
+  for (size_t servers : {size_t{1}, size_t{2}}) {
+    for (int i = 0; i < options_.spare_backends; ++i) {
+      o << "backend " << kSpareBackendPrefix << static_cast<int>(servers) << ':' << i << '\n';
+      BackendSettings(o, plain, Profile{}, servers);
+    }
+  }
+}
+
+void ConfigRenderer::RenderBackend(Writer& o, const Backend& b) {
+  const model::Upstream& u = *b.upstream;
+  const Profile& p = b.profile;
+  RouteScope scope(o, u.route);
+  o << '\n';
+  if (!u.route.empty()) o << "# route " << Name{u.route} << '\n';
+  o << "backend " << b.name << '\n';
+  const bool cookie = BackendSettings(o, u, p, u.servers.size());
   if (u.servers.empty()) {
     o << "    # no endpoints: requests get 503\n";
     return;
   }
+  const model::Duration check_timeout = CheckTimeout(p);
   std::unordered_map<std::string, int> seen;
   // What a server's check depends on besides its address (see ServerLine).
   const std::string check_settings =

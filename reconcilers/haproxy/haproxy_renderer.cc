@@ -61,6 +61,7 @@ std::pair<std::string, std::vector<LineRun>> ConfigRenderer::Render() {
   BuildRoutingFiles();
   RenderHttpFrontend(out);
   RenderBackends(out);
+  RenderSpareBackends(out);
   if (passthrough_) RenderTcp(out);
   RenderSideFiles(out);
   return {out.TakeText(), out.TakeLineRuns()};
@@ -251,6 +252,10 @@ sg::Status CheckRenderOptions(const RenderOptions& o) {
   c.Word("", "runtime_socket", o.runtime_socket);
   if (o.log) c.Word("", "log_target", o.log_target);
   c.Name("", "terminate_socket", o.terminate_socket);
+  if (o.spare_backends < 0 || o.spare_backends > 1000) {
+    return sg::InvalidArgument("spare_backends: expected 0 to 1000, got " +
+                               std::to_string(o.spare_backends));
+  }
   return c.status();
 }
 

@@ -17,6 +17,7 @@
 // Thread-safe: no shared state.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "operator/common/result.h"
@@ -52,7 +53,19 @@ struct RenderOptions {
   // The abstract socket of the TLS-terminating listener that the SNI
   // front-end hands non-passthrough connections to (only with passthrough).
   std::string terminate_socket = "sg-terminate";
+  // Backends without servers, of each kind a plain route's backend has (one
+  // server; several), that the proxy agent hands to new routes through the
+  // runtime API instead of reloading (haproxy_server_changes.h). 0: none, and
+  // every new route is a reload.
+  int spare_backends = 0;
 };
+
+// The prefix of the spare backends' names ("sg:spare:<servers>:<n>"); no
+// upstream name has a ':'.
+inline constexpr std::string_view kSpareBackendPrefix = "sg:spare:";
+// The spare backends the operator and `swarmgate render` ask for, of each
+// kind: new routes between two reloads.
+inline constexpr int kDefaultSpareBackends = 16;
 
 // The text, and the route of each line: its backends, rate-limit tables,
 // ACLs and rules, redirects and passthrough rules. RouteAtLine takes the line

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <set>
 #include <sstream>
+#include <tuple>
 
+#include "reconcilers/haproxy/haproxy_renderer.h"
 #include "reconcilers/haproxy/haproxy_side_files.h"
 
 namespace sg::haproxy {
@@ -157,6 +159,79 @@ std::string WithOwnCheck(std::string_view params, const SectionIndex& to) {
   return out;
 }
 
+bool IsBackend(const Section& s) { return s.header.rfind("backend ", 0) == 0; }
+
+bool IsSpare(std::string_view backend) { return backend.rfind(kSpareBackendPrefix, 0) == 0; }
+
+bool FileNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// `line` with every side-file name in it replaced by its kind.
+std::string WithFileKinds(std::string_view line,
+                          const std::set<std::string, std::less<>>& file_names) {
+  std::string out;
+  size_t i = 0;
+  while (i < line.size()) {
+    if (!FileNameChar(line[i])) {
+      out.push_back(line[i++]);
+      continue;
+    }
+    size_t end = i;
+    while (end < line.size() && FileNameChar(line[end])) ++end;
+    const std::string_view word = line.substr(i, end - i);
+    if (file_names.count(word)) {
+      out += SideFileKind(word);
+    } else {
+      out.append(word);
+    }
+    i = end;
+  }
+  return out;
+}
+
+// A server line's parameters with its health as its own check: a `track`
+// replaced by the tracked server's check keywords (in `sections`).
+std::string OwnHealth(std::string_view params, const SectionIndex& sections) {
+  if (!HasWord(params, "track")) return std::string(params);
+  return WithOwnCheck(params, sections);
+}
+
+// The server changes of one backend (`b` as it was, `a` as it will be),
+// served by HAProxy's backend `served_as`, appended to *out; false when the
+// runtime API cannot make them.
+bool DiffServers(const Section& b, const Section& a, const std::string& served_as,
+                 const SectionIndex& before, const SectionIndex& after, ServerChanges* out) {
+  if (b.lines != a.lines && !b.header.empty()) return false;
+  if (b.servers == a.servers) return true;
+  // A name used twice would make the runtime API ambiguous.
+  if (b.duplicate_server || a.duplicate_server) return false;
+  for (const std::string_view name : a.server_order) {
+    const std::string_view params = a.servers.at(name);
+    const auto old = b.servers.find(name);
+    if (old == b.servers.end()) {
+      std::string added(params);
+      if (HasWord(params, "track")) added = WithOwnCheck(params, after);
+      if (!AcceptedByAddServer(added)) return false;
+      out->added.push_back({served_as, std::string(name), std::move(added)});
+      continue;
+    }
+    if (old->second == params) continue;
+    std::string old_rest, new_rest;
+    const int old_weight = WeightOf(OwnHealth(old->second, before), &old_rest);
+    const int weight = WeightOf(OwnHealth(params, after), &new_rest);
+    if (old_rest.empty() || old_rest != new_rest) return false;
+    if (weight != old_weight) out->reweighted.push_back({served_as, std::string(name), weight});
+  }
+  for (const std::string_view name : b.server_order) {
+    if (!a.servers.count(name)) {
+      out->removed.push_back({served_as, std::string(name), std::string(b.servers.at(name))});
+    }
+  }
+  return true;
+}
+
 std::string Qualified(const std::string& backend, const std::string& name) {
   return backend + "/" + name;
 }
@@ -172,56 +247,110 @@ std::vector<std::string> ServerChanges::Backends() const {
 }
 
 std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::string_view to) {
-  // Maps and lists are read at start only: a change of one needs a reload.
-  // (Their names carry a hash of their content, so the rules naming them
-  // differ too; this does not rely on it.)
+  auto changes = PlanRuntimeChanges(from, to, LoadedNames(from));
+  if (!changes || !changes->maps.empty() || !changes->taken.empty() || !changes->retired.empty()) {
+    return std::nullopt;
+  }
+  return std::move(changes->servers);
+}
+
+RuntimeNames LoadedNames(std::string_view loaded_text) {
+  RuntimeNames names;
+  if (auto files = SideFiles(loaded_text); files.ok()) names.files = FileNamesByKind(*files);
+  return names;
+}
+
+void RuntimeChanges::ApplyTo(RuntimeNames* names) const {
+  for (const auto& [backend, spare] : taken) names->backends[backend] = spare;
+  for (const std::string& backend : retired) names->retired.insert(backend);
+}
+
+std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::string_view to,
+                                                 const RuntimeNames& names) {
   const auto from_files = SideFiles(from);
   const auto to_files = SideFiles(to);
-  if (!from_files.ok() || !to_files.ok() || *from_files != *to_files) return std::nullopt;
+  if (!from_files.ok() || !to_files.ok()) return std::nullopt;
+  std::set<std::string, std::less<>> file_names;
+  for (const auto* files : {&*from_files, &*to_files}) {
+    for (const SideFile& f : *files) file_names.insert(f.name);
+  }
   const auto before = Sections(from);
   const auto after = Sections(to);
-  if (before.size() != after.size()) return std::nullopt;
-  ServerChanges changes;
-  SectionIndex index;  // of `after`, when a tracking server is added
-  for (size_t i = 0; i < before.size(); ++i) {
-    const Section& b = before[i];
-    const Section& a = after[i];
-    if (b.header != a.header || b.lines != a.lines) return std::nullopt;
-    if (b.servers == a.servers) continue;
-    // Servers change at run time only in backends; a name used twice would
-    // make the runtime API ambiguous.
-    if (b.header.rfind("backend ", 0) != 0 || b.duplicate_server || a.duplicate_server) {
-      return std::nullopt;
-    }
-    const std::string backend(b.header.substr(8));
-    for (const std::string_view name : a.server_order) {
-      const std::string_view params = a.servers.at(name);
-      const auto old = b.servers.find(name);
-      if (old == b.servers.end()) {
-        std::string added(params);
-        if (HasWord(params, "track")) {
-          if (index.empty()) {
-            for (const Section& section : after) index.emplace(section.header, &section);
-          }
-          added = WithOwnCheck(params, index);
-        }
-        if (!AcceptedByAddServer(added)) return std::nullopt;
-        changes.added.push_back({backend, std::string(name), std::move(added)});
-        continue;
-      }
-      if (old->second == params) continue;
-      std::string old_rest, new_rest;
-      WeightOf(old->second, &old_rest);
-      const int weight = WeightOf(params, &new_rest);
-      if (old_rest != new_rest) return std::nullopt;
-      changes.reweighted.push_back({backend, std::string(name), weight});
-    }
-    for (const std::string_view name : b.server_order) {
-      if (!a.servers.count(name)) {
-        changes.removed.push_back({backend, std::string(name), std::string(b.servers.at(name))});
+  // Everything but the backends must be the same, in the same order; the
+  // maps they name are compared by kind (their names change with content).
+  std::vector<const Section*> fixed_before, fixed_after;
+  SectionIndex backends_before, backends_after;
+  for (auto [sections, fixed, backends] : {std::tuple{&before, &fixed_before, &backends_before},
+                                           std::tuple{&after, &fixed_after, &backends_after}}) {
+    for (const Section& section : *sections) {
+      if (IsBackend(section)) {
+        if (!backends->emplace(section.header, &section).second) return std::nullopt;
+      } else {
+        fixed->push_back(&section);
       }
     }
   }
+  if (fixed_before.size() != fixed_after.size()) return std::nullopt;
+  for (size_t i = 0; i < fixed_before.size(); ++i) {
+    const Section& b = *fixed_before[i];
+    const Section& a = *fixed_after[i];
+    if (b.header != a.header || b.servers != a.servers || b.lines.size() != a.lines.size()) {
+      return std::nullopt;
+    }
+    for (size_t l = 0; l < b.lines.size(); ++l) {
+      if (b.lines[l] != a.lines[l] &&
+          WithFileKinds(b.lines[l], file_names) != WithFileKinds(a.lines[l], file_names)) {
+        return std::nullopt;
+      }
+    }
+  }
+
+  RuntimeChanges changes;
+  auto served_as = [&](std::string_view backend) {
+    const auto alias = names.backends.find(std::string(backend));
+    return alias == names.backends.end() ? std::string(backend) : alias->second;
+  };
+  for (const auto& [header, b] : backends_before) {
+    const auto next = backends_after.find(header);
+    if (next == backends_after.end()) {
+      changes.retired.emplace_back(header.substr(8));
+      continue;
+    }
+    if (!DiffServers(*b, *next->second, served_as(header.substr(8)), backends_before,
+                     backends_after, &changes.servers)) {
+      return std::nullopt;
+    }
+  }
+  // Spares in use: by routes added earlier, then by the new ones below.
+  std::set<std::string> used;
+  for (const auto& [backend, spare] : names.backends) used.insert(spare);
+  for (const auto& [header, a] : backends_after) {
+    if (backends_before.count(header)) continue;
+    const std::string backend(header.substr(8));
+    if (names.retired.count(backend) || IsSpare(backend)) return std::nullopt;
+    const Section* spare = nullptr;
+    for (const auto& [spare_header, candidate] : backends_after) {
+      const std::string_view spare_name = spare_header.substr(8);
+      if (IsSpare(spare_name) && candidate->servers.empty() && candidate->lines == a->lines &&
+          !used.count(std::string(spare_name)) && backends_before.count(spare_header)) {
+        spare = candidate;
+        break;
+      }
+    }
+    if (spare == nullptr) return std::nullopt;
+    const std::string spare_name(spare->header.substr(8));
+    used.insert(spare_name);
+    changes.taken.emplace(backend, spare_name);
+    if (!DiffServers(Section{}, *a, spare_name, backends_before, backends_after,
+                     &changes.servers)) {
+      return std::nullopt;
+    }
+  }
+  std::map<std::string, std::string> aliases = names.backends;
+  for (const auto& [backend, spare] : changes.taken) aliases[backend] = spare;
+  auto maps = PlanMapEdits(*from_files, *to_files, names.files, aliases);
+  if (!maps) return std::nullopt;
+  changes.maps = std::move(*maps);
   return changes;
 }
 

@@ -22,9 +22,12 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "reconcilers/haproxy/haproxy_map_changes.h"
 
 namespace sg::haproxy {
 
@@ -51,8 +54,47 @@ struct ServerChanges {
 };
 
 // The server changes that turn `from` into `to`, or nothing when the two
-// differ in anything the runtime API cannot change.
+// differ in anything else (PlanRuntimeChanges with only server changes).
 std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::string_view to);
+
+// What the running HAProxy calls things where that differs from the text it
+// runs. Maps are known by the names of the text it last loaded (a name
+// carries a hash of the content, which runtime edits change), and backends
+// of routes added at run time by the spare backend serving them
+// (RenderOptions::spare_backends). Reset by every start and reload.
+struct RuntimeNames {
+  std::map<std::string, std::string> files;     // kind ("sg-hosts.map") -> loaded name
+  std::map<std::string, std::string> backends;  // backend of the text -> spare serving it
+  // Backends gone from the text but still loaded (nothing routes to them);
+  // one coming back needs a reload, which knows what it holds.
+  std::set<std::string> retired;
+};
+
+// The names of a text as HAProxy loads it: its own files, no aliases.
+RuntimeNames LoadedNames(std::string_view loaded_text);
+
+struct RuntimeChanges {
+  ServerChanges servers;                     // backends as HAProxy names them
+  std::vector<MapEdit> maps;                 // files as HAProxy names them
+  std::map<std::string, std::string> taken;  // new backend -> the spare serving it
+  std::vector<std::string> retired;          // backends the text no longer has
+
+  bool empty() const { return servers.empty() && maps.empty() && taken.empty() && retired.empty(); }
+  // The names once these changes are made.
+  void ApplyTo(RuntimeNames* names) const;
+};
+
+// The runtime changes that turn `from` (the text HAProxy runs, as `names`
+// say it knows it) into `to`, or nothing when the two differ in anything the
+// runtime API cannot change. Beside server changes these are: entries of the
+// routing maps and lists; a backend removed (it stays loaded, unreachable);
+// and a new backend that has the settings of a free spare backend, whose
+// servers then go into that spare. Everything else (the front-end's rules, a
+// backend's settings, a new backend of another shape, or no free spare) is a
+// reload. A server whose health moves between its own check and another's
+// (`track`), with the same check settings, is left as it is.
+std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::string_view to,
+                                                 const RuntimeNames& names);
 
 // One server as `show servers state` reports it.
 struct ServerState {
