@@ -66,6 +66,12 @@ class EngineProcess {
     (void)to;
     return false;
   }
+  // Whether the running engine serves its configuration laid out otherwise
+  // than a reload of the file would (HAProxy: routes added at run time in
+  // spare backends, removed ones still loaded), so that a reload once
+  // changes pause gives it back its own layout (backend names in metrics,
+  // free spares).
+  virtual bool NeedsConsolidation() const { return false; }
   // Graceful stop: waits up to `drain` for in-flight requests, then kills
   // what is left. No-op if not running.
   virtual void Stop(std::chrono::milliseconds drain) = 0;

@@ -79,6 +79,10 @@ class ExecHaproxyProcess final : public EngineProcess {
   // API (haproxy_server_changes.h, haproxy_map_changes.h) and are checked
   // against `show servers state` and `show map`.
   Result<bool> ApplyInPlace(const std::string& from, const std::string& to) override;
+  // Routes added or removed at run time since the last start or reload.
+  bool NeedsConsolidation() const override {
+    return !names_.backends.empty() || !names_.retired.empty();
+  }
   void Stop(std::chrono::milliseconds drain) override;
   bool Alive() override;
   pid_t Pid() const override { return pid_; }

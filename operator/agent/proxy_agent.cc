@@ -132,6 +132,7 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
     return "";
   }
   const auto began = clock_.Now();
+  applied_at_ = began;
   auto seconds_since = [&](runtime::Clock::TimePoint t) {
     return std::chrono::duration<double>(clock_.Now() - t).count();
   };
@@ -250,6 +251,7 @@ void ProxyAgent::Supervise() {
       if (engine_.Alive()) {
         was_alive = true;
         if (now - started_at_ >= options_.stable_after) backoff.Reset();
+        ConsolidateLocked(now);
         continue;
       }
       if (was_alive) {
@@ -283,6 +285,23 @@ void ProxyAgent::Supervise() {
       FlushReport();
     }
   }
+}
+
+void ProxyAgent::ConsolidateLocked(runtime::Clock::TimePoint now) {
+  if (!engine_.NeedsConsolidation() || now - applied_at_ < options_.consolidate_after) return;
+  if (running_text_ != installed_text_) return;  // the file is not what runs
+  // The same configuration, reloaded: with HAProxy's master-worker reload
+  // and idle-close-on-response no connection is cut.
+  const auto began = clock_.Now();
+  Status st = engine_.Reload();
+  applied_at_ = clock_.Now();  // a failure is retried after another pause, not at once
+  if (!st.ok()) {
+    Log()->warn("consolidating reload failed generation={} error=\"{}\"", served_generation_,
+                st.error().message);
+    return;
+  }
+  Log()->info("runtime changes consolidated by a reload generation={} load_s={:.3f}",
+              served_generation_, std::chrono::duration<double>(clock_.Now() - began).count());
 }
 
 void ProxyAgent::QueueReport(std::int64_t generation, bool ok, std::string message) {

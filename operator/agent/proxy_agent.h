@@ -47,6 +47,9 @@ struct ProxyAgentOptions {
                                           std::chrono::milliseconds(10000), 2.0, 0.2};
   // The engine counts as stable (restart backoff resets) after running this long.
   std::chrono::seconds stable_after{30};
+  // An engine that took routes at run time (EngineProcess::NeedsConsolidation)
+  // is reloaded on its file once no configuration came for this long.
+  std::chrono::milliseconds consolidate_after{10000};
 };
 
 class ProxyAgent {
@@ -83,6 +86,8 @@ class ProxyAgent {
   // Requires mu_.
   std::string Served(const FetchedConfig& config, const char* action, const std::string& timings);
   void Supervise();
+  // The reload of NeedsConsolidation(), when it is due. Requires mu_.
+  void ConsolidateLocked(runtime::Clock::TimePoint now);
   // Records the latest outcome to report; FlushReport() sends it, keeping it
   // for a later retry if the source is unreachable.
   void QueueReport(std::int64_t generation, bool ok, std::string message);
@@ -104,6 +109,7 @@ class ProxyAgent {
   std::int64_t installed_generation_ = 0;
   std::int64_t served_generation_ = 0;  // installed and loaded by a running engine
   runtime::Clock::TimePoint started_at_{};
+  runtime::Clock::TimePoint applied_at_{};  // when the last configuration came
 
   std::mutex report_mu_;   // serializes FlushReport() so reports keep their order
   std::mutex pending_mu_;  // guards pending_report_ (never held while sending)

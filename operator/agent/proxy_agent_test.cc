@@ -146,6 +146,7 @@ class FakeNginx : public EngineProcess {
       return Unavailable("nginx kept its old configuration");
     }
     ++reloads_;
+    diverged_ = false;
     return OkStatus();
   }
   // A text starting "runtime:" is taken in place, one starting
@@ -154,9 +155,19 @@ class FakeNginx : public EngineProcess {
     std::lock_guard<std::mutex> l(mu_);
     (void)from;
     if (to.rfind("runtime-fails:", 0) == 0) return Internal("refused");
+    if (to.rfind("runtime-route:", 0) == 0) {
+      // Taken at run time, laid out otherwise than a reload would.
+      ++in_place_;
+      diverged_ = true;
+      return true;
+    }
     if (to.rfind("runtime:", 0) != 0) return false;
     ++in_place_;
     return true;
+  }
+  bool NeedsConsolidation() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return diverged_;
   }
   void Stop(std::chrono::milliseconds drain) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -216,8 +227,9 @@ class FakeNginx : public EngineProcess {
   }
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   bool alive_ = false;
+  bool diverged_ = false;
   int starts_ = 0, reloads_ = 0, stops_ = 0, fail_starts_ = 0, fail_reloads_ = 0, in_place_ = 0;
   std::chrono::milliseconds last_drain_{-1};
   std::vector<std::string> tested_;
@@ -323,6 +335,21 @@ INSTANTIATE_TEST_SUITE_P(Agent, ProxyAgentSecondConfigTest,
                          ::testing::Values(SecondConfig{"conf2", 0, 1, 2},
                                            SecondConfig{"runtime:conf2", 1, 0, 1},
                                            SecondConfig{"runtime-fails:conf2", 0, 1, 2}));
+
+// Routes taken at run time are laid out in spare backends: once changes
+// pause, the same file is reloaded, which gives them their own.
+TEST_F(ProxyAgentTest, RuntimeRoutesAreConsolidatedByAReloadOnceChangesPause) {
+  options_.consolidate_after = 50ms;
+  StartAgent();
+  source_.PushConfig(1, "conf1");
+  source_.PushConfig(2, "runtime-route:conf2");
+  ASSERT_TRUE(Eventually([&] { return Reported(2, true); }));
+  EXPECT_EQ(nginx_.in_place(), 1);
+  ASSERT_TRUE(Eventually([&] { return nginx_.reloads() == 1; })) << "reloads=" << nginx_.reloads();
+  EXPECT_FALSE(nginx_.NeedsConsolidation());
+  EXPECT_EQ(Live(), "runtime-route:conf2");
+  EXPECT_EQ(agent_->ServedGeneration(), 2);
+}
 
 TEST_F(ProxyAgentTest, ATextTheEngineRefusedToReloadIsReloadedWhenSentAgain) {
   StartAgent();

@@ -43,7 +43,7 @@ TEST(HaproxyDataPlaneTest, RendersWithItsOptions) {
             static_cast<size_t>(std::count(c.text.begin(), c.text.end(), '\n')));
 }
 
-TEST(HaproxyDataPlaneTest, NewEndpointsNeedNoCheckButANewRouteDoes) {
+TEST(HaproxyDataPlaneTest, NewEndpointsAndMapEntriesNeedNoCheckButNewSettingsDo) {
   haproxy::FakeHaproxyValidator validator;
   HaproxyDataPlane plane(validator, Options());
   TrafficModel m = Model(false);
@@ -71,9 +71,17 @@ TEST(HaproxyDataPlaneTest, NewEndpointsNeedNoCheckButANewRouteDoes) {
   model::ResolveSelections(one);
   EXPECT_FALSE(plane.CoveredByCheckOf(checked, plane.Render(one)));
 
+  // Another host for a route: entries of the routing maps.
   TrafficModel more = m;
   more.servers[1].hosts.push_back("news.example.com");
-  EXPECT_FALSE(plane.CoveredByCheckOf(checked, plane.Render(more)));
+  EXPECT_TRUE(plane.CoveredByCheckOf(checked, plane.Render(more)));
+
+  // A route's own read timeout: a backend of other settings.
+  TrafficModel slow = m;
+  slow.servers[0].locations[0].timeouts.read = std::chrono::seconds(120);
+  const EngineConfig slow_config = plane.Render(slow);
+  ASSERT_NE(slow_config.text, checked.text);
+  EXPECT_FALSE(plane.CoveredByCheckOf(checked, slow_config));
 }
 
 TEST(HaproxyDataPlaneTest, RejectedLineNamesItsRoute) {
