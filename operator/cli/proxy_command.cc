@@ -73,6 +73,7 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   std::string prefix = "/var/lib/swarmgate";
   std::string poll_timeout = "30s";
   std::string drain_timeout = "25s";
+  std::string consolidate_after = "10s";
   std::string config_file;
   std::string listener_socket = Env("SG_LISTENER_SOCKET", "");
   std::string listener_wait = "60s";
@@ -98,6 +99,9 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
                                       "long-poll window, 1s to 60s (default 30s)")(
       "drain-timeout", po::value(&drain_timeout),
       "how long nginx may finish in-flight requests on shutdown (default 25s)")(
+      "consolidate-after", po::value(&consolidate_after),
+      "HAProxy: reload once no change came for this long after routes were added or removed at "
+      "run time, giving them their own backends (default 10s)")(
       "config-file", po::value(&config_file),
       "serve this file instead of asking the operator (rolling delivery)")(
       "listener-socket", po::value(&listener_socket),
@@ -135,12 +139,19 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
                        "\"");
   }
 
+  const auto consolidate = crds::ParseDuration(consolidate_after);
+  if (!consolidate || *consolidate < std::chrono::seconds(1)) {
+    return usage_error("--consolidate-after: expected a duration of at least 1s, got \"" +
+                       consolidate_after + "\"");
+  }
+
   agent::ProxyAgentOptions options;
   std::error_code ec;
   options.prefix = std::filesystem::absolute(prefix, ec).lexically_normal().string();
   while (options.prefix.size() > 1 && options.prefix.back() == '/') options.prefix.pop_back();
   options.poll_timeout = std::chrono::duration_cast<std::chrono::seconds>(*poll);
   options.drain_timeout = *drain;
+  options.consolidate_after = std::chrono::duration_cast<std::chrono::milliseconds>(*consolidate);
 
   runtime::RealClock clock;
   std::unique_ptr<agent::ConfigSource> source;
