@@ -324,15 +324,17 @@ std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::str
   // Spares in use: by routes added earlier, then by the new ones below.
   std::set<std::string> used;
   for (const auto& [backend, spare] : names.backends) used.insert(spare);
+  const std::string spare_prefix = "backend " + std::string(kSpareBackendPrefix);
   for (const auto& [header, a] : backends_after) {
     if (backends_before.count(header)) continue;
     const std::string backend(header.substr(8));
     if (names.retired.count(backend) || IsSpare(backend)) return std::nullopt;
     const Section* spare = nullptr;
-    for (const auto& [spare_header, candidate] : backends_after) {
-      const std::string_view spare_name = spare_header.substr(8);
-      if (IsSpare(spare_name) && candidate->servers.empty() && candidate->lines == a->lines &&
-          !used.count(std::string(spare_name)) && backends_before.count(spare_header)) {
+    for (auto it = backends_after.lower_bound(spare_prefix);
+         it != backends_after.end() && IsSpare(it->first.substr(8)); ++it) {
+      const Section* candidate = it->second;
+      if (candidate->servers.empty() && candidate->lines == a->lines &&
+          !used.count(std::string(it->first.substr(8))) && backends_before.count(it->first)) {
         spare = candidate;
         break;
       }
