@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -96,6 +97,32 @@ class HaproxyRuntimeChangeTest : public ::testing::Test {
   const int a = testing::FreeLoopbackPort();
   const int b = testing::FreeLoopbackPort();
   std::optional<ExecHaproxyProcess> haproxy_;  // stopped by its destructor
+
+  // The renderer's configuration of plain routes (name, stand-in port) on
+  // `port`, two spare backends of each kind; the routes named in
+  // `websockets` are websocket routes. The stand-in tasks answer from the
+  // same HAProxy, after the side files.
+  std::string Rendered(const std::vector<std::pair<std::string, int>>& routes,
+                       const std::set<std::string>& websockets = {}) const {
+    model::TrafficModel m;
+    m.settings.http_port = port;
+    m.settings.status_port = status_port;
+    m.settings.worker_processes = 1;
+    for (const auto& [name, task] : routes) {
+      m.upstreams.push_back(samples::Up(name, {"127.0.0.1:" + std::to_string(task)}));
+      model::Location l = samples::Loc(name, "/", {{name, 1, false}});
+      l.websocket = websockets.count(name) > 0;
+      m.servers.push_back(samples::Srv({name + ".example.com"}, {l}));
+    }
+    haproxy::RenderOptions options;
+    options.log = false;
+    options.metrics_port = 0;
+    options.spare_backends = 2;
+    const std::string stand_ins = Config(port, a, b, "");
+    return haproxy::RenderHaproxyConfig(samples::Resolved(m), options) +
+           stand_ins.substr(stand_ins.find("frontend stand-in-a"));
+  }
+  const int status_port = testing::FreeLoopbackPort();
 };
 
 TEST_F(HaproxyRuntimeChangeTest, ReplacesServersWithoutAReloadOrAFailedRequest) {
@@ -205,24 +232,8 @@ TEST_F(HaproxyRuntimeChangeTest, ServersThatTrackAnotherAreReplacedToo) {
 // back without a reload is reloaded, after which routes are added at run
 // time again.
 TEST_F(HaproxyRuntimeChangeTest, RoutesComeAndGoWithoutAReload) {
-  const int status_port = testing::FreeLoopbackPort();
   auto rendered = [&](const std::vector<std::pair<std::string, int>>& routes) {
-    model::TrafficModel m;
-    m.settings.http_port = port;
-    m.settings.status_port = status_port;
-    m.settings.worker_processes = 1;
-    for (const auto& [name, task] : routes) {
-      m.upstreams.push_back(samples::Up(name, {"127.0.0.1:" + std::to_string(task)}));
-      m.servers.push_back(
-          samples::Srv({name + ".example.com"}, {samples::Loc(name, "/", {{name, 1, false}})}));
-    }
-    haproxy::RenderOptions options;
-    options.log = false;
-    options.metrics_port = 0;
-    options.spare_backends = 2;
-    // The stand-in tasks answer from the same HAProxy, after the side files.
-    return haproxy::RenderHaproxyConfig(samples::Resolved(m), options) +
-           Config(port, a, b, "").substr(Config(port, a, b, "").find("frontend stand-in-a"));
+    return Rendered(routes);
   };
   auto get = [&](const std::string& host) {
     return testing::Curl("-H 'Host: " + host + "' http://127.0.0.1:" + std::to_string(port) + "/");
@@ -295,6 +306,42 @@ TEST_F(HaproxyRuntimeChangeTest, RoutesComeAndGoWithoutAReload) {
   EXPECT_EQ(answer_of("news.example.com", "a"), "200 a");
 
   // The stand-ins keep health-check connections open; nothing to drain.
+  haproxy_->Stop(500ms);
+}
+
+// Websocket routes are entries of a pattern list. A new one is a reload (its
+// backend keeps tunnels open for an hour, which no spare does), but one that
+// goes leaves the list at run time (`del acl`, checked with `show acl`).
+TEST_F(HaproxyRuntimeChangeTest, WebsocketRoutesLeaveTheirListAtRunTime) {
+  const std::string two = Rendered({{"chat", a}, {"talk", b}}, {"chat", "talk"});
+  const std::string one = Rendered({{"chat", a}}, {"chat"});
+  std::ofstream(prefix / "haproxy.cfg") << two;
+  haproxy_.emplace(kHaproxy, prefix.string(),
+                   ExecHaproxyProcess::Ports{port, testing::FreeLoopbackPort()});
+  ASSERT_TRUE(haproxy_->InstallFiles(two, {}).ok());
+  Status started = haproxy_->Start();
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  const std::string talk = "-H 'Host: talk.example.com' http://127.0.0.1:" + std::to_string(port);
+  std::string body;
+  for (int i = 0; i < 50 && body != "b"; ++i) {
+    if (i > 0) std::this_thread::sleep_for(100ms);
+    body = testing::Curl(talk + "/").body;
+  }
+  ASSERT_EQ(body, "b");
+
+  EXPECT_FALSE(*haproxy_->ApplyInPlace(one, two)) << "a new websocket route is a reload";
+  ASSERT_TRUE(haproxy_->InstallFiles(one, {}).ok());
+  auto applied = haproxy_->ApplyInPlace(two, one);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  const auto files = haproxy::LoadedNames(two).files;
+  auto listed =
+      HaproxyCliCommand(haproxy_->RuntimeSocket(), "show acl " + files.at("sg-websocket.lst"), 2s);
+  ASSERT_TRUE(listed.ok());
+  const auto entries = haproxy::ParseShowMap(*listed);
+  EXPECT_EQ(entries.count("chat"), 1u) << *listed;
+  EXPECT_EQ(entries.count("talk"), 0u) << *listed;
+  EXPECT_EQ(testing::Curl(talk + "/").status, 404);
   haproxy_->Stop(500ms);
 }
 

@@ -198,12 +198,12 @@ std::string OwnHealth(std::string_view params, const SectionIndex& sections) {
   return WithOwnCheck(params, sections);
 }
 
-// The server changes of one backend (`b` as it was, `a` as it will be),
-// served by HAProxy's backend `served_as`, appended to *out; false when the
-// runtime API cannot make them.
+// The server changes of one backend (`b` as it was, `a` as it will be; a
+// new backend's `b` is empty), served by HAProxy's backend `served_as`,
+// appended to *out; false when the runtime API cannot make them. The
+// backends' other lines are the caller's to compare.
 bool DiffServers(const Section& b, const Section& a, const std::string& served_as,
                  const SectionIndex& before, const SectionIndex& after, ServerChanges* out) {
-  if (b.lines != a.lines && !b.header.empty()) return false;
   if (b.servers == a.servers) return true;
   // A name used twice would make the runtime API ambiguous.
   if (b.duplicate_server || a.duplicate_server) return false;
@@ -316,7 +316,8 @@ std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::str
       changes.retired.emplace_back(header.substr(8));
       continue;
     }
-    if (!DiffServers(*b, *next->second, served_as(header.substr(8)), backends_before,
+    if (b->lines != next->second->lines ||
+        !DiffServers(*b, *next->second, served_as(header.substr(8)), backends_before,
                      backends_after, &changes.servers)) {
       return std::nullopt;
     }
