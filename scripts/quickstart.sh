@@ -20,7 +20,6 @@ if [[ -n "${DOCKER_HOST:-}" || -S /var/run/docker.sock ]] &&
   docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null | grep -q true; then
   export DOCKER_HOST="${DOCKER_HOST:-unix:///var/run/docker.sock}"
   echo "quickstart: using the Swarm manager at $DOCKER_HOST"
-  SOCKET="${DOCKER_HOST#unix://}"
   ADDR=127.0.0.1
   docker node update --label-add swarmgate.ingress=true "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null
   "$ROOT/e2e/images/build" --build-dir "$BUILD" --docker-host "$DOCKER_HOST"
@@ -30,14 +29,13 @@ else
   export SG_E2E_SLOT="${SG_E2E_SLOT:-9}"
   "$ROOT/e2e/cluster" up --nodes 1 --label 1:swarmgate.ingress=true
   eval "$("$ROOT/e2e/cluster" env)"
-  SOCKET="${DOCKER_HOST#unix://}"
   ADDR=$(sed -n 's/^NODE1_ADDR=//p' "$SG_E2E_STATE/cluster.env")
   "$ROOT/e2e/images/build" --build-dir "$BUILD"
   echo "quickstart: stop it with: SG_E2E_SLOT=$SG_E2E_SLOT SG_E2E_STATE=$SG_E2E_STATE $ROOT/e2e/cluster down"
 fi
 
-# The operator, as users deploy it.
-SWARMGATE_IMAGE=swarmgate/operator:dev DOCKER_SOCKET="$SOCKET" \
+# The operator, as users deploy it (the manager's /var/run/docker.sock).
+SWARMGATE_IMAGE=swarmgate/operator:dev \
   docker stack deploy -c "$ROOT/charts/swarmgate/stack.yml" swarmgate >/dev/null
 for _ in $(seq 60); do
   curl -sf -m 2 "http://$ADDR:9090/readyz" >/dev/null && break

@@ -247,7 +247,7 @@ class Swarm:
         return self.sg(f"apply -f {shlex.quote(path)}")
 
     def deploy_operator(self):
-        sh(f"SWARMGATE_IMAGE=swarmgate/operator:dev DOCKER_SOCKET={self.sock[1]} "
+        sh(f"SWARMGATE_IMAGE=swarmgate/operator:dev "
            f"docker -H unix://{self.sock[1]} stack deploy -c "
            f"{REPO}/charts/swarmgate/stack.yml swarmgate")
         wait("operator ready", 90, lambda: get(self.addr[1], 9090, "/readyz")[0] == 200)

@@ -28,10 +28,11 @@ SwarmgateEnv::~SwarmgateEnv() {
 std::string SwarmgateEnv::DeployOperator(Duration deadline) const {
   const auto& c = cluster_;
   auto deploy =
-      Sh("SWARMGATE_IMAGE=swarmgate/operator:dev DOCKER_SOCKET=" + ShellQuote(c.node(1).sock) +
-             " SWARMGATE_LOG=debug docker -H " + ShellQuote(c.node(1).docker_host()) +
-             " stack deploy -c " + ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") +
-             " swarmgate",
+      // As users deploy it: each node's daemon also listens on
+      // /var/run/docker.sock in that node's mount namespace (e2e/cluster).
+      Sh("SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_LOG=debug docker -H " +
+             ShellQuote(c.node(1).docker_host()) + " stack deploy -c " +
+             ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") + " swarmgate",
          120s);
   if (!deploy.ok()) return "stack deploy: " + deploy.Describe();
   auto ready = WaitUntil("operator /readyz", deadline, [&](std::string& observed) {
