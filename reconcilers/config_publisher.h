@@ -22,6 +22,10 @@ class ConfigPublisher {
   // The lowest generation served by every expected proxy (0: none yet).
   virtual int64_t ServedGeneration(const std::string& cluster) = 0;
   virtual int64_t CurrentGeneration(const std::string& cluster) = 0;
+  // Whether what some expected proxy serves is not known yet (an operator
+  // that just started and has not heard from it): statuses are then left as
+  // they are stored rather than derived from ServedGeneration().
+  virtual bool AwaitingProxies(const std::string& cluster) = 0;
   virtual void Forget(const std::string& cluster) = 0;
 };
 

@@ -201,10 +201,23 @@ TEST_F(IngressE2E, OperatorRestartCreatesNoDuplicates) {
   EXPECT_EQ(services, 2);  // the proxies and the listener holding their host ports
   EXPECT_EQ(networks, 1);
   EXPECT_EQ(secrets, 1);
+  // A served route stays Ready through the restart: the new operator keeps
+  // the stored statuses until it hears from the proxies, which it recognises
+  // by the hash of what they serve.
+  std::string flipped;  // the first Ready of route a that was not True
+  int looked = 0;
+  auto watch = [&] {
+    const std::string ready = Condition("route", s.route_a.name());
+    ++looked;
+    if (flipped.empty() && ready.rfind("False", 0) == 0) flipped = ready;
+  };
+  ASSERT_EQ(Condition("route", s.route_a.name()).rfind("True", 0), 0u)
+      << Condition("route", s.route_a.name());
   auto ps = c.Docker("ps -q --filter label=com.docker.swarm.service.name=swarmgate_operator");
   ASSERT_TRUE(ps.ok() && !TrimRight(ps.out).empty()) << ps.Describe();
   ASSERT_TRUE(c.Docker("kill " + TrimRight(ps.out)).ok());
   auto back = WaitUntil("operator ready again", 90s, [&](std::string& observed) {
+    watch();
     auto now = c.Docker("ps -q --filter label=com.docker.swarm.service.name=swarmgate_operator");
     auto r = HttpGet(c.node(1).addr, kOperatorPort, "/readyz");
     observed = r.Describe() + " container=" + TrimRight(now.out);
@@ -216,11 +229,20 @@ TEST_F(IngressE2E, OperatorRestartCreatesNoDuplicates) {
       ScopedRoute::Apply(Route(UniqueName("e2e-c"), "c.e2e.test", "/", s.svc_b.name()));
   ASSERT_TRUE(route.ok()) << route.error();
   auto w = WaitUntil("c.e2e.test served", 60s, [&](std::string& observed) {
+    watch();
     auto r = Get(ProxyNodes().front(), "c.e2e.test", "/");
     observed = r.Describe();
     return r.status == 200;
   });
   EXPECT_TRUE(w.ok) << w.message;
+  // The new route's status is written by the new operator: its passes have
+  // written statuses by then.
+  auto written = Sg().WaitCondition("route", route.name(), "Ready", "True", 30s);
+  EXPECT_TRUE(written.ok) << written.message;
+  watch();
+  std::printf("[ restart  ] route a's Ready looked at %d times: %s\n", looked,
+              flipped.empty() ? "always True" : flipped.c_str());
+  EXPECT_EQ(flipped, "") << "a served route's Ready turned False across the operator restart";
   // Both phases vary between runs (about 4 to 45 s), so say which one took it.
   std::printf("[ restart  ] operator ready again after %.1f s, new route served %.1f s later\n",
               back.elapsed.count() / 1000.0, w.elapsed.count() / 1000.0);

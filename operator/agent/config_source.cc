@@ -49,12 +49,14 @@ HttpConfigSource::HttpConfigSource(HttpEndpoint endpoint, std::string cluster, s
       report_client_(endpoint) {}
 
 Result<std::optional<FetchedConfig>> HttpConfigSource::Fetch(std::int64_t after,
+                                                             const std::string& serving,
                                                              std::chrono::seconds wait) {
   HttpCall call;
   call.method = "GET";
   call.target = base_path_ + delivery::kConfigPath + "?cluster=" + QueryEscape(cluster_) +
                 "&after=" + std::to_string(after) + "&wait=" + std::to_string(wait.count()) +
                 "&proxy=" + QueryEscape(proxy_id_);
+  if (!serving.empty()) call.target += "&serving=" + QueryEscape(serving);
   call.headers.emplace_back("Authorization", "Bearer " + token_);
   auto reply = fetch_client_.Do(call, wait + kFetchMargin);
   if (!reply.ok()) return reply.error();
@@ -112,7 +114,9 @@ StaticFileSource::StaticFileSource(std::string path, runtime::Clock& clock)
     : path_(std::move(path)), clock_(clock) {}
 
 Result<std::optional<FetchedConfig>> StaticFileSource::Fetch(std::int64_t after,
+                                                             const std::string& serving,
                                                              std::chrono::seconds wait) {
+  (void)serving;  // one file, one source of truth: nothing to recognise
   // The first answer is immediate; later ones only after a poll interval, so
   // an unchanged file does not make the caller spin.
   if (generation_ > 0 && after == generation_ && cancelled_.WaitFor(clock_, wait)) {

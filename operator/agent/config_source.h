@@ -31,10 +31,13 @@ class ConfigSource {
  public:
   virtual ~ConfigSource() = default;
   // Waits up to `wait` for a configuration whose generation differs from
-  // `after`. nullopt: nothing new in that window. Errors: the source is
-  // unreachable (Unavailable), refuses the token (InvalidArgument) or does
-  // not know the cluster (NotFound); the caller retries with backoff.
-  virtual Result<std::optional<FetchedConfig>> Fetch(std::int64_t after,
+  // `after`. `serving` is the SHA-256 (hex) of the text the engine serves, ""
+  // before the first: an operator that restarted recognises a proxy that
+  // already serves its configuration by it, whatever number it knew it by.
+  // nullopt: nothing new in that window. Errors: the source is unreachable
+  // (Unavailable), refuses the token (InvalidArgument) or does not know the
+  // cluster (NotFound); the caller retries with backoff.
+  virtual Result<std::optional<FetchedConfig>> Fetch(std::int64_t after, const std::string& serving,
                                                      std::chrono::seconds wait) = 0;
   // Tells the source the outcome of applying `generation`: ok=true means it
   // is served now; ok=false carries nginx's message.
@@ -50,7 +53,7 @@ class HttpConfigSource final : public ConfigSource {
   HttpConfigSource(HttpEndpoint endpoint, std::string cluster, std::string proxy_id,
                    std::string token);
 
-  Result<std::optional<FetchedConfig>> Fetch(std::int64_t after,
+  Result<std::optional<FetchedConfig>> Fetch(std::int64_t after, const std::string& serving,
                                              std::chrono::seconds wait) override;
   Status Report(std::int64_t generation, bool ok, const std::string& message) override;
   void Cancel() override;
@@ -72,7 +75,7 @@ class StaticFileSource final : public ConfigSource {
   // `clock` must outlive the source.
   StaticFileSource(std::string path, runtime::Clock& clock);
 
-  Result<std::optional<FetchedConfig>> Fetch(std::int64_t after,
+  Result<std::optional<FetchedConfig>> Fetch(std::int64_t after, const std::string& serving,
                                              std::chrono::seconds wait) override;
   Status Report(std::int64_t generation, bool ok, const std::string& message) override;
   void Cancel() override;

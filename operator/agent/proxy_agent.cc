@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "operator/common/hash.h"
 #include "operator/runtime/logging.h"
 
 namespace sg::agent {
@@ -73,7 +74,7 @@ int ProxyAgent::Run() {
   std::int64_t after = 0;  // last generation fetched, applied or rejected
   while (!stop_.IsStopped()) {
     FlushReport();
-    auto fetched = source_.Fetch(after, options_.poll_timeout);
+    auto fetched = source_.Fetch(after, ServingHash(), options_.poll_timeout);
     if (stop_.IsStopped()) break;
     if (!fetched.ok()) {
       if (!outage) {
@@ -229,9 +230,20 @@ std::string ProxyAgent::ApplyLocked(const FetchedConfig& config) {
                             seconds_since(loaded_from), seconds_since(began)));
 }
 
+std::string ProxyAgent::ServingHash() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return running_hash_;
+}
+
+void ProxyAgent::SetRunningLocked(const std::string& text) {
+  if (text == running_text_ && !running_hash_.empty()) return;
+  running_text_ = text;
+  running_hash_ = text.empty() ? std::string() : Sha256Hex(text);
+}
+
 std::string ProxyAgent::Served(const FetchedConfig& config, const char* action,
                                const std::string& timings) {
-  running_text_ = config.text;
+  SetRunningLocked(config.text);
   served_generation_ = config.generation;
   Log()->info("config applied generation={} action={} {}", config.generation, action, timings);
   return "";
@@ -272,7 +284,7 @@ void ProxyAgent::Supervise() {
       }
       started_at_ = now;
       was_alive = true;
-      running_text_ = installed_text_;
+      SetRunningLocked(installed_text_);
       Log()->info("engine restarted generation={}", installed_generation_);
       if (served_generation_ != installed_generation_) {
         served_generation_ = installed_generation_;

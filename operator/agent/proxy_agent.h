@@ -41,8 +41,10 @@ struct ProxyAgentOptions {
   std::chrono::milliseconds drain_timeout{25000};
   // How often the supervisor checks that the engine runs.
   std::chrono::milliseconds supervise_interval{200};
+  // At most a second between tries: an operator that restarts (or a new
+  // leader) hears from every agent within about a second of answering.
   runtime::BackoffOptions fetch_backoff{std::chrono::milliseconds(200),
-                                        std::chrono::milliseconds(10000), 2.0, 0.2};
+                                        std::chrono::milliseconds(1000), 2.0, 0.2};
   runtime::BackoffOptions restart_backoff{std::chrono::milliseconds(500),
                                           std::chrono::milliseconds(10000), 2.0, 0.2};
   // The engine counts as stable (restart backoff resets) after running this long.
@@ -85,6 +87,11 @@ class ProxyAgent {
   // "runtime"): recorded and logged. Returns "" (no error), as ApplyLocked.
   // Requires mu_.
   std::string Served(const FetchedConfig& config, const char* action, const std::string& timings);
+  // running_text_ and its hash. Requires mu_.
+  void SetRunningLocked(const std::string& text);
+  // The SHA-256 of what the engine serves, "" before the first
+  // configuration (ConfigSource::Fetch's `serving`).
+  std::string ServingHash() const;
   void Supervise();
   // The reload of NeedsConsolidation(), when it is due. Requires mu_.
   void ConsolidateLocked(runtime::Clock::TimePoint now);
@@ -106,6 +113,7 @@ class ProxyAgent {
   // What the engine runs: the installed text once a start, reload or
   // in-place change took; older after a reload the engine refused.
   std::string running_text_;
+  std::string running_hash_;  // Sha256Hex(running_text_), "" while it is empty
   std::int64_t installed_generation_ = 0;
   std::int64_t served_generation_ = 0;  // installed and loaded by a running engine
   runtime::Clock::TimePoint started_at_{};

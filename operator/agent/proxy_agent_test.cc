@@ -1,5 +1,7 @@
 #include "operator/agent/proxy_agent.h"
 
+#include "operator/common/hash.h"
+
 #include "operator/agent/nginx_process.h"
 
 #include <condition_variable>
@@ -62,9 +64,11 @@ class FakeSource : public ConfigSource {
     fail_reports_ = n;
   }
 
-  Result<std::optional<FetchedConfig>> Fetch(std::int64_t after, std::chrono::seconds) override {
+  Result<std::optional<FetchedConfig>> Fetch(std::int64_t after, const std::string& serving,
+                                             std::chrono::seconds) override {
     std::unique_lock<std::mutex> l(mu_);
     afters_.push_back(after);
+    servings_.push_back(serving);
     cv_.wait(l, [&] { return cancelled_ || !answers_.empty(); });
     if (cancelled_) return Unavailable("cancelled");
     auto r = std::move(answers_.front());
@@ -95,6 +99,10 @@ class FakeSource : public ConfigSource {
     std::lock_guard<std::mutex> l(mu_);
     return afters_;
   }
+  std::vector<std::string> servings() {
+    std::lock_guard<std::mutex> l(mu_);
+    return servings_;
+  }
   int fetches() {
     std::lock_guard<std::mutex> l(mu_);
     return fetches_;
@@ -106,6 +114,7 @@ class FakeSource : public ConfigSource {
   std::deque<Result<std::optional<FetchedConfig>>> answers_;
   std::vector<Reported> reports_;
   std::vector<std::int64_t> afters_;
+  std::vector<std::string> servings_;
   int fetches_ = 0;
   int fail_reports_ = 0;
   bool cancelled_ = false;
@@ -351,6 +360,17 @@ TEST_F(ProxyAgentTest, RuntimeRoutesAreConsolidatedByAReloadOnceChangesPause) {
   EXPECT_EQ(agent_->ServedGeneration(), 2);
 }
 
+// Each long-poll names what the engine serves, so that an operator that
+// restarted recognises it.
+TEST_F(ProxyAgentTest, PollsNameTheHashOfWhatIsServed) {
+  StartAgent();
+  source_.PushConfig(1, "conf1");
+  ASSERT_TRUE(Eventually([&] { return Reported(1, true) && source_.servings().size() >= 2; }));
+  const auto servings = source_.servings();
+  EXPECT_EQ(servings.front(), "");
+  EXPECT_EQ(servings.back(), Sha256Hex("conf1"));
+}
+
 TEST_F(ProxyAgentTest, ATextTheEngineRefusedToReloadIsReloadedWhenSentAgain) {
   StartAgent();
   source_.PushConfig(1, "conf1");
@@ -481,21 +501,21 @@ TEST(StaticFileSourceTest, ServesFileAndNoticesChanges) {
   { std::ofstream(file) << "one"; }
   runtime::RealClock clock;
   StaticFileSource source(file.string(), clock);
-  auto r = source.Fetch(0, 0s);
+  auto r = source.Fetch(0, "", 0s);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->has_value());
   EXPECT_EQ((*r)->generation, 1);
   EXPECT_EQ((*r)->text, "one");
-  r = source.Fetch(1, 0s);
+  r = source.Fetch(1, "", 0s);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->has_value());
   { std::ofstream(file) << "two"; }
-  r = source.Fetch(1, 0s);
+  r = source.Fetch(1, "", 0s);
   ASSERT_TRUE(r.ok() && r->has_value());
   EXPECT_EQ((*r)->generation, 2);
   EXPECT_EQ((*r)->text, "two");
   fs::remove(file);
-  EXPECT_FALSE(source.Fetch(2, 0s).ok());
+  EXPECT_FALSE(source.Fetch(2, "", 0s).ok());
 }
 
 TEST(NginxDirectivesTest, MainContextOnly) {

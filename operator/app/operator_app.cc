@@ -75,6 +75,9 @@ class HubPublisher : public reconcilers::ConfigPublisher {
   int64_t CurrentGeneration(const std::string& cluster) override {
     return hub_.Generation(cluster);
   }
+  bool AwaitingProxies(const std::string& cluster) override {
+    return hub_.AwaitingProxies(cluster);
+  }
   void Forget(const std::string& cluster) override { hub_.Forget(cluster); }
 
  private:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -90,6 +91,7 @@ struct ConfigHub::Cluster {
   std::int64_t generation = 0;
   // Shared so that answering many waiters does not copy under the lock.
   std::shared_ptr<const std::string> config;
+  std::string config_sha256;  // of *config
   bool token_set = false;
   Digest token_digest;
   // Generations not yet served by every expected proxy -> earliest trigger.
@@ -102,7 +104,7 @@ struct ConfigHub::Cluster {
 
 ConfigHub::ConfigHub(runtime::Clock& clock, metrics::SwarmgateMetrics& metrics,
                      ConfigHubOptions options)
-    : clock_(clock), metrics_(metrics), options_(options) {}
+    : clock_(clock), metrics_(metrics), options_(options), started_(clock.Now()) {}
 
 ConfigHub::~ConfigHub() = default;
 
@@ -128,6 +130,7 @@ std::int64_t ConfigHub::Publish(const std::string& cluster, const std::string& c
     }
     generation = ++c.generation;
     c.config = std::make_shared<const std::string>(config_text);
+    c.config_sha256 = Sha256Hex(config_text);
     config = c.config;
     c.pending[generation] = {trigger, trigger_time};
     while (c.pending.size() > options_.max_pending_generations) {
@@ -268,6 +271,61 @@ Status ConfigHub::ReportLocked(const std::string& cluster, const std::string& pr
   return OkStatus();
 }
 
+bool ConfigHub::RecogniseLocked(const std::string& name, Cluster& c, const std::string& proxy,
+                                std::int64_t after, const std::string& serving,
+                                bool first_contact) {
+  if (c.generation == 0) return false;
+  const bool same_text = serving == c.config_sha256;
+  // An agent of an earlier operator process: generations continue from its
+  // number (also when that number is this process's current one for another
+  // text). Entries of generations this process published before hearing
+  // from it were superseded before any proxy saw them.
+  if (after > c.generation || (first_contact && !same_text && after == c.generation)) {
+    const std::int64_t renumbered = same_text ? after : after + 1;
+    std::optional<Cluster::PendingTrigger> current;
+    if (auto it = c.pending.find(c.generation); it != c.pending.end() && !same_text) {
+      current = it->second;
+    }
+    c.pending.clear();
+    if (current) c.pending[renumbered] = *current;
+    Log()->info("generation continues from an agent cluster={} proxy={} was={} now={} serves_it={}",
+                name, proxy, c.generation, renumbered, same_text);
+    c.generation = renumbered;
+    metrics_.proxy_config_generation.WithLabels({name}).Set(static_cast<double>(renumbered));
+  }
+  if (!same_text || after != c.generation) return false;
+  Cluster::Proxy& p = c.proxies[proxy];
+  if (p.reported && p.state.last_ok && p.state.generation == c.generation) return false;
+  // It serves the current text under its number: as good as its report.
+  const std::int64_t served_before = ServedLocked(c);
+  p.reported = true;
+  p.last_report_generation = c.generation;
+  p.last_report_steady = clock_.Now();
+  p.state.last_report = clock_.WallNow();
+  p.state.last_ok = true;
+  p.state.generation = c.generation;
+  p.state.last_error.clear();
+  p.state.failed_generation = 0;
+  CheckConvergence(name, c);
+  return served_before < c.generation && ServedLocked(c) >= c.generation;
+}
+
+bool ConfigHub::AwaitingProxies(const std::string& cluster) const {
+  std::lock_guard<std::mutex> l(mu_);
+  if (clock_.Now() - started_ > options_.agent_grace) return false;
+  auto it = clusters_.find(cluster);
+  if (it == clusters_.end()) return true;
+  const Cluster& c = *it->second;
+  for (const std::string& id : c.expected) {
+    auto p = c.proxies.find(id);
+    if (p == c.proxies.end()) return true;
+    if (!p->second.reported && p->second.state.last_poll == runtime::Clock::WallTimePoint{}) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::int64_t ConfigHub::ServedLocked(const Cluster& c) const {
   if (c.expected.empty()) return 0;
   std::int64_t served = -1;
@@ -401,22 +459,30 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
     wait = std::min(std::chrono::seconds(secs), options_.max_wait);
   }
   const std::string proxy = req.Query("proxy").value_or("");
+  const std::string serving = req.Query("serving").value_or("");
 
   http::Response answer;
   std::shared_ptr<const std::string> config;
   std::int64_t generation = 0;
+  bool now_served = false;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(mu_);
     Cluster* c = Authorize(req, cluster, &answer);
     if (c == nullptr) {
+      l.unlock();
       responder.Respond(std::move(answer));
       return;
     }
     if (!proxy.empty()) {
       auto& p = c->proxies[proxy];
+      const bool first_contact =
+          !p.reported && p.state.last_poll == runtime::Clock::WallTimePoint{};
       p.state.id = proxy;
       p.state.expected = c->expected.count(proxy) > 0;
       p.state.last_poll = clock_.WallNow();
+      if (!serving.empty()) {
+        now_served = RecogniseLocked(cluster, *c, proxy, after, serving, first_contact);
+      }
     }
     generation = c->generation;
     if (generation > 0 && generation != after) {
@@ -428,9 +494,10 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
                        c->waiters.end());
       responder.SetDeadline(wait, NotModified(generation));
       c->waiters.push_back(Waiter{after, responder});
-      return;
     }
   }
+  if (now_served && on_served_) on_served_(cluster);
+  if (!config) return;
   Log()->debug("config sent cluster={} proxy={} after={} generation={}", cluster, proxy, after,
                generation);
   responder.Respond(ConfigResponse(generation, *config));

@@ -8,11 +8,16 @@
 //                             ConfigHub <--POST /v1/proxy/report-- agent
 //
 // Generations are per cluster, start at 1 with the first published text and
-// only move when the text changes. They live in memory: after an operator
-// restart the first Publish is generation 1 again, and the long-poll answers
-// any `after` that differs from the current generation (not only smaller
-// ones), so agents that served a higher generation before the restart are
-// brought back in line at once.
+// only move when the text changes. They live in memory, and continue across
+// operator restarts through the agents: an agent's long-poll names the
+// generation it knows (`after`) and the SHA-256 of the text it serves
+// (`serving`). When a restarted operator hears of a generation above its own,
+// it takes that number for its current text if the agent serves that very
+// text (the agent is then serving, with nothing to fetch, and the text's
+// pending convergence is dropped: the proxies served it before this process
+// started), and otherwise numbers its current text one above, which the
+// agent then fetches. The long-poll answers any `after` that differs from the
+// current generation.
 //
 // Authentication: each cluster has its own token (a Docker secret mounted in
 // its proxies); the hub keeps only its SHA-256 and compares digests in
@@ -59,6 +64,10 @@ struct ConfigHubOptions {
   // Bound on remembered unconverged generations per cluster (a cluster whose
   // proxies never report must not grow without limit); the oldest go first.
   std::size_t max_pending_generations = 256;
+  // After the hub starts, how long expected proxies that have not been heard
+  // from yet count as unknown rather than as not serving (AwaitingProxies):
+  // agents reconnect within about a second of a restarted operator.
+  std::chrono::seconds agent_grace{15};
 };
 
 // What the status API shows of one proxy.
@@ -125,6 +134,11 @@ class ConfigHub {
   std::vector<ProxyState> ProxyStates(const std::string& cluster) const;
   // Agents whose long-poll is waiting for a new generation of the cluster.
   std::size_t WaitingAgents(const std::string& cluster) const;
+  // Whether, within agent_grace of the hub's start, an expected proxy of the
+  // cluster has neither polled nor reported yet: what it serves is unknown
+  // (an operator that just restarted), so statuses should not be written
+  // from ServedGeneration().
+  bool AwaitingProxies(const std::string& cluster) const;
 
   // GET /v1/proxy/config and POST /v1/proxy/report. The hub must outlive the
   // server's request handling (stop the server first).
@@ -148,12 +162,20 @@ class ConfigHub {
   // all serve. Requires mu_.
   void CheckConvergence(const std::string& name, Cluster& c);
   std::int64_t ServedLocked(const Cluster& c) const;
+  // A poll from an agent that knows generation `after` and serves the text
+  // whose SHA-256 is `serving` (see the header comment); `first_contact`: the
+  // first poll or report of that proxy this process sees. Returns whether it
+  // brought every expected proxy to the current generation. Requires mu_.
+  bool RecogniseLocked(const std::string& name, Cluster& c, const std::string& proxy,
+                       std::int64_t after, const std::string& serving, bool first_contact);
 
   std::function<void(const std::string&)> on_served_;
 
   runtime::Clock& clock_;
   metrics::SwarmgateMetrics& metrics_;
   const ConfigHubOptions options_;
+
+  const runtime::Clock::TimePoint started_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Cluster>> clusters_;  // guarded by mu_

@@ -193,6 +193,23 @@ TEST(Sha256HexTest, KnownVector) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_F(ConfigHubTest, ProxiesNotHeardFromSinceTheStartAreAwaitedForAWhile) {
+  hub_.SetExpectedProxies("web", {"p1", "p2"});
+  hub_.Publish("web", "conf1", "resync", clock_.Now());
+  EXPECT_TRUE(hub_.AwaitingProxies("web"));
+  ASSERT_TRUE(hub_.Report("web", "p1", 1, true, "").ok());
+  EXPECT_TRUE(hub_.AwaitingProxies("web"));
+  ASSERT_TRUE(hub_.Report("web", "p2", 1, false, "refused").ok());
+  EXPECT_FALSE(hub_.AwaitingProxies("web"));
+
+  // A proxy that never shows up is not awaited forever.
+  hub_.SetExpectedProxies("admin", {"p3"});
+  hub_.Publish("admin", "conf1", "resync", clock_.Now());
+  EXPECT_TRUE(hub_.AwaitingProxies("admin"));
+  clock_.Advance(16s);
+  EXPECT_FALSE(hub_.AwaitingProxies("admin"));
+}
+
 // --- HTTP routes, on a real loopback server -------------------------------
 
 class ConfigHubHttpTest : public ::testing::Test {
@@ -251,6 +268,50 @@ TEST_F(ConfigHubHttpTest, NewerGenerationAnsweredAtOnce) {
   r = Get("/v1/proxy/config?cluster=web&after=9", "web-token");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.Header("x-swarmgate-generation"), "1");
+}
+
+// After an operator restart: an agent that serves the current text under
+// the number an earlier operator gave it is serving, with nothing to fetch,
+// and the numbers continue from its; nothing counts as a convergence.
+TEST_F(ConfigHubHttpTest, ARestartedOperatorRecognisesAProxyServingItsText) {
+  std::vector<std::string> served;
+  hub_.SetOnServed([&](const std::string& cluster) { served.push_back(cluster); });
+  hub_.SetExpectedProxies("web", {"p1"});
+  hub_.Publish("web", "conf", "resync", clock_.Now());
+  HttpReply r =
+      Get("/v1/proxy/config?cluster=web&after=57&wait=1&proxy=p1&serving=" + Sha256Hex("conf"),
+          "web-token");
+  EXPECT_EQ(r.status, 304);
+  EXPECT_EQ(r.Header("x-swarmgate-generation"), "57");
+  EXPECT_EQ(hub_.Generation("web"), 57);
+  EXPECT_EQ(hub_.ServedGeneration("web"), 57);
+  EXPECT_FALSE(hub_.AwaitingProxies("web"));
+  EXPECT_EQ(served, std::vector<std::string>{"web"});
+  EXPECT_EQ(metrics_.convergence_seconds.WithLabels({"web", "resync"}).Snap().count, 0u);
+  EXPECT_EQ(hub_.Publish("web", "conf2", "route", clock_.Now()), 58);
+}
+
+TEST_F(ConfigHubHttpTest, AProxyServingAnotherTextFetchesTheCurrentOneUnderAHigherNumber) {
+  hub_.SetExpectedProxies("web", {"p1"});
+  hub_.Publish("web", "new", "route", clock_.Now());
+  HttpReply r = Get("/v1/proxy/config?cluster=web&after=57&proxy=p1&serving=" + Sha256Hex("old"),
+                    "web-token");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "new");
+  EXPECT_EQ(r.Header("x-swarmgate-generation"), "58");
+  EXPECT_EQ(hub_.ServedGeneration("web"), 0);
+  ASSERT_TRUE(hub_.Report("web", "p1", 58, true, "").ok());
+  EXPECT_EQ(hub_.ServedGeneration("web"), 58);
+  EXPECT_EQ(metrics_.convergence_seconds.WithLabels({"web", "route"}).Snap().count, 1u);
+
+  // Another proxy whose number is this process's current one, for the text an
+  // earlier operator gave that number: it fetches the current text too.
+  hub_.SetExpectedProxies("web", {"p1", "p2"});
+  r = Get("/v1/proxy/config?cluster=web&after=58&proxy=p2&serving=" + Sha256Hex("older"),
+          "web-token");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "new");
+  EXPECT_EQ(r.Header("x-swarmgate-generation"), "59");
 }
 
 TEST_F(ConfigHubHttpTest, LongPollAnsweredByLaterPublish) {

@@ -262,6 +262,15 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   }
 
   // 4. Report.
+  if (hot && publisher_.AwaitingProxies(name)) {
+    // Just started, and not every proxy has been heard from: what they serve
+    // is unknown, not "nothing". The statuses a previous operator wrote stay
+    // until they are (agents reconnect within about a second).
+    Log()->debug("statuses kept until every proxy is heard from cluster={}", name);
+    runtime::ReconcileResult wait;
+    wait.requeue_after = options_.awaiting_poll;
+    return wait;
+  }
   auto st = reporter_.ReportCluster(snapshot.cluster->stored, progress);
   if (!st.ok()) return st.error();
   std::map<std::string, const store::StoredResource*> stored_routes;

@@ -44,6 +44,10 @@ struct ClusterReconcilerOptions {
   // from the proxies that are reloading on the same cores).
   std::chrono::milliseconds converge_poll{300};
   std::chrono::milliseconds served_poll{2000};
+  // How often a just-started operator looks again while it waits to hear
+  // from the proxies (ConfigPublisher::AwaitingProxies); a proxy that serves
+  // the current text enqueues the cluster itself.
+  std::chrono::milliseconds awaiting_poll{500};
 };
 
 class ClusterReconciler : public runtime::Reconciler {

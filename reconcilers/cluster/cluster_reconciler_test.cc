@@ -58,6 +58,14 @@ class FakePublisher : public ConfigPublisher {
     std::lock_guard<std::mutex> lock(mu_);
     return clusters_[cluster].generation;
   }
+  bool AwaitingProxies(const std::string&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return awaiting_;
+  }
+  void SetAwaiting(bool awaiting) {
+    std::lock_guard<std::mutex> lock(mu_);
+    awaiting_ = awaiting;
+  }
   void Forget(const std::string& cluster) override {
     std::lock_guard<std::mutex> lock(mu_);
     clusters_.erase(cluster);
@@ -99,6 +107,7 @@ class FakePublisher : public ConfigPublisher {
     int64_t generation = 0;
   };
   mutable std::mutex mu_;
+  bool awaiting_ = false;
   std::map<std::string, ClusterState> clusters_;
   std::map<std::string, std::string> tokens_;
   std::map<std::string, std::vector<std::string>> expected_;
@@ -721,6 +730,50 @@ TEST_F(ClusterReconcilerTest, EveryRouteStatusOfABulkApplyIsWritten) {
       EXPECT_EQ(status.endpoints, std::vector<std::string>{"10.0.1.7:8080"}) << name;
     }
   }
+}
+
+// A just-started operator that has not heard from every proxy yet does not
+// know what they serve: the statuses a previous operator wrote stay.
+TEST_F(ClusterReconcilerTest, StatusesStayUntilEveryProxyIsHeardFrom) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  std::string shop = CreateBackend("shop");
+  docker_.SetTasks(shop, {RunningTask("t1", NetworkId("sg-public"), "10.0.1.7")});
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Pass();
+  ASSERT_EQ(Status(crds::Kind::kRoute, "shop").FindCondition(crds::kConditionReady)->status,
+            crds::kConditionTrue);
+  const auto cluster_before = Status(crds::Kind::kServiceCluster, "public");
+
+  // A new version of the route, which the proxies do not serve yet, while
+  // the operator has not heard from them: nothing is written.
+  publisher_.auto_serve = false;
+  publisher_.SetAwaiting(true);
+  Apply(RouteYaml("shop", "shop2.example.com", "shop"));
+  const auto route_before = Status(crds::Kind::kRoute, "shop");
+  auto result = Pass();
+  EXPECT_EQ(result.requeue_after, std::chrono::milliseconds(500));
+  auto status = Status(crds::Kind::kRoute, "shop");
+  EXPECT_EQ(status.observed_generation, route_before.observed_generation);
+  EXPECT_EQ(status.conditions.size(), route_before.conditions.size());
+  EXPECT_EQ(status.FindCondition(crds::kConditionReady) == nullptr,
+            route_before.FindCondition(crds::kConditionReady) == nullptr)
+      << "the pass wrote the route's status";
+  const auto cluster_after = Status(crds::Kind::kServiceCluster, "public");
+  EXPECT_EQ(cluster_after.FindCondition(crds::kConditionReady)->status,
+            cluster_before.FindCondition(crds::kConditionReady)->status);
+  EXPECT_EQ(cluster_after.FindCondition(crds::kConditionReady)->message,
+            cluster_before.FindCondition(crds::kConditionReady)->message);
+
+  // Heard from: the new version is not served yet, and the status says so.
+  publisher_.SetAwaiting(false);
+  Pass();
+  status = Status(crds::Kind::kRoute, "shop");
+  ASSERT_NE(status.FindCondition(crds::kConditionReady), nullptr);
+  const auto ready = *status.FindCondition(crds::kConditionReady);
+  EXPECT_EQ(status.observed_generation, 2);
+  EXPECT_EQ(ready.status, crds::kConditionFalse);
+  EXPECT_EQ(ready.reason, "Converging");
 }
 
 TEST_F(ClusterReconcilerTest, ReadyOnlyWhenEveryProxyServesTheGeneration) {
