@@ -272,8 +272,8 @@ Status ConfigHub::ReportLocked(const std::string& cluster, const std::string& pr
 }
 
 bool ConfigHub::RecogniseLocked(const std::string& name, Cluster& c, const std::string& proxy,
-                                std::int64_t after, const std::string& serving,
-                                bool first_contact) {
+                                std::int64_t after, const std::string& serving, bool first_contact,
+                                std::vector<Waiter>* renumbered_waiters) {
   if (c.generation == 0) return false;
   const bool same_text = serving == c.config_sha256;
   // An agent of an earlier operator process: generations continue from its
@@ -292,6 +292,14 @@ bool ConfigHub::RecogniseLocked(const std::string& name, Cluster& c, const std::
                 name, proxy, c.generation, renumbered, same_text);
     c.generation = renumbered;
     metrics_.proxy_config_generation.WithLabels({name}).Set(static_cast<double>(renumbered));
+    // Agents waiting under the old number fetch the text under the new one
+    // now rather than at the end of their long-poll.
+    std::vector<Waiter> keep;
+    for (Waiter& w : c.waiters) {
+      if (!w.responder.Pending()) continue;
+      (w.after != renumbered ? *renumbered_waiters : keep).push_back(std::move(w));
+    }
+    c.waiters = std::move(keep);
   }
   if (!same_text || after != c.generation) return false;
   Cluster::Proxy& p = c.proxies[proxy];
@@ -465,6 +473,8 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
   std::shared_ptr<const std::string> config;
   std::int64_t generation = 0;
   bool now_served = false;
+  std::vector<Waiter> renumbered;  // answered with the text once the lock is released
+  std::shared_ptr<const std::string> current;
   {
     std::unique_lock<std::mutex> l(mu_);
     Cluster* c = Authorize(req, cluster, &answer);
@@ -481,10 +491,12 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
       p.state.expected = c->expected.count(proxy) > 0;
       p.state.last_poll = clock_.WallNow();
       if (!serving.empty()) {
-        now_served = RecogniseLocked(cluster, *c, proxy, after, serving, first_contact);
+        now_served =
+            RecogniseLocked(cluster, *c, proxy, after, serving, first_contact, &renumbered);
       }
     }
     generation = c->generation;
+    current = c->config;
     if (generation > 0 && generation != after) {
       config = c->config;
     } else {
@@ -497,6 +509,10 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
     }
   }
   if (now_served && on_served_) on_served_(cluster);
+  if (!renumbered.empty()) {
+    const http::Response response = ConfigResponse(generation, *current);
+    for (Waiter& w : renumbered) w.responder.Respond(response);
+  }
   if (!config) return;
   Log()->debug("config sent cluster={} proxy={} after={} generation={}", cluster, proxy, after,
                generation);

@@ -164,10 +164,13 @@ class ConfigHub {
   std::int64_t ServedLocked(const Cluster& c) const;
   // A poll from an agent that knows generation `after` and serves the text
   // whose SHA-256 is `serving` (see the header comment); `first_contact`: the
-  // first poll or report of that proxy this process sees. Returns whether it
-  // brought every expected proxy to the current generation. Requires mu_.
+  // first poll or report of that proxy this process sees. Waiters a new
+  // number leaves behind go to *renumbered_waiters, to be answered with the
+  // text. Returns whether it brought every expected proxy to the current
+  // generation. Requires mu_.
   bool RecogniseLocked(const std::string& name, Cluster& c, const std::string& proxy,
-                       std::int64_t after, const std::string& serving, bool first_contact);
+                       std::int64_t after, const std::string& serving, bool first_contact,
+                       std::vector<Waiter>* renumbered_waiters);
 
   std::function<void(const std::string&)> on_served_;
 

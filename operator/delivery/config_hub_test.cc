@@ -291,6 +291,29 @@ TEST_F(ConfigHubHttpTest, ARestartedOperatorRecognisesAProxyServingItsText) {
   EXPECT_EQ(hub_.Publish("web", "conf2", "route", clock_.Now()), 58);
 }
 
+// A proxy that fetched the restarted operator's first number and waits
+// under it gets the text under the number the generations continue from as
+// soon as another agent brings that number.
+TEST_F(ConfigHubHttpTest, AProxyWaitingUnderAnOldNumberIsAnsweredWhenGenerationsContinue) {
+  hub_.SetExpectedProxies("web", {"p1", "p2"});
+  hub_.Publish("web", "conf", "resync", clock_.Now());
+  const auto start = std::chrono::steady_clock::now();
+  auto waiting = std::async(std::launch::async, [&] {
+    return Get("/v1/proxy/config?cluster=web&after=1&wait=30&proxy=p1&serving=" + Sha256Hex("conf"),
+               "web-token");
+  });
+  ASSERT_TRUE(Eventually([&] { return hub_.WaitingAgents("web") == 1; }));
+  HttpReply r =
+      Get("/v1/proxy/config?cluster=web&after=57&wait=0&proxy=p2&serving=" + Sha256Hex("conf"),
+          "web-token");
+  EXPECT_EQ(r.status, 304);
+  HttpReply first = waiting.get();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "conf");
+  EXPECT_EQ(first.Header("x-swarmgate-generation"), "57");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+}
+
 TEST_F(ConfigHubHttpTest, AProxyServingAnotherTextFetchesTheCurrentOneUnderAHigherNumber) {
   hub_.SetExpectedProxies("web", {"p1"});
   hub_.Publish("web", "new", "route", clock_.Now());
