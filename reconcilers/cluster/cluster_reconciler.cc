@@ -262,10 +262,11 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   }
 
   // 4. Report.
-  if (hot && publisher_.AwaitingProxies(name)) {
+  if (hot && !snapshot.cluster->stored.status_json.empty() && publisher_.AwaitingProxies(name)) {
     // Just started, and not every proxy has been heard from: what they serve
-    // is unknown, not "nothing". The statuses a previous operator wrote stay
-    // until they are (agents reconnect within about a second).
+    // is unknown, not "nothing". The statuses written before stay until they
+    // are (agents reconnect within about a second); a cluster with none yet
+    // gets its first at once.
     Log()->debug("statuses kept until every proxy is heard from cluster={}", name);
     runtime::ReconcileResult wait;
     wait.requeue_after = options_.awaiting_poll;

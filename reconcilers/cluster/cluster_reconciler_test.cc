@@ -776,6 +776,17 @@ TEST_F(ClusterReconcilerTest, StatusesStayUntilEveryProxyIsHeardFrom) {
   EXPECT_EQ(ready.reason, "Converging");
 }
 
+// Nothing was written before: there is nothing to keep, and the first
+// status is written at once.
+TEST_F(ClusterReconcilerTest, ANewClusterGetsItsFirstStatusWhileProxiesAreAwaited) {
+  publisher_.SetAwaiting(true);
+  Apply(ClusterYaml("public"));
+  Pass();
+  const auto status = Status(crds::Kind::kServiceCluster, "public");
+  EXPECT_EQ(status.observed_generation, 1);
+  EXPECT_NE(status.FindCondition(crds::kConditionReady), nullptr);
+}
+
 TEST_F(ClusterReconcilerTest, ReadyOnlyWhenEveryProxyServesTheGeneration) {
   Apply(ClusterYaml("public"));
   Pass();
