@@ -9,14 +9,15 @@
 // per endpoint, so an endpoint change shows up as added and removed server
 // lines in a backend, and a weight change as a changed `weight` parameter.
 // Comments inside sections are ignored: they change nothing HAProxy does.
-// When those are the only differences, the change is applied through the
-// runtime API (`add server`, `del server`, `set server ... weight`) and
-// checked against `show servers state`. Anything else (a new route, a
-// changed timeout, a server parameter a dynamic server cannot take, such as
-// `cookie`) needs a reload, and PlanServerChanges says so by returning
-// nothing. A server that tracks another one's health (`track`) is added with
-// the tracked server's own check keywords instead: HAProxy 2.6 cannot track
-// a server added at run time.
+// Those are applied through the runtime API (`add server`, `del server`,
+// `set server ... weight`) and checked against `show servers state`. So are
+// plain routes that come and go (PlanRuntimeChanges below: map entries, and
+// a new route's servers in a spare backend). Anything else (a changed
+// timeout, a front-end rule, a server parameter a dynamic server cannot
+// take, such as `cookie`) needs a reload, and the planners say so by
+// returning nothing. A server that tracks another one's health (`track`) is
+// added with the tracked server's own check keywords instead: HAProxy 2.6
+// cannot track a server added at run time.
 //
 // Pure functions; thread-safe.
 
