@@ -89,7 +89,7 @@ ProxyEngine Haproxy(haproxy::RenderOptions options) {
   // server` takes, map lines are words the renderer made safe, and a new
   // backend has the settings of a spare backend that was checked.
   e.covered_by_check = [](const std::string& checked, const std::string& next) {
-    return haproxy::PlanRuntimeChanges(checked, next, haproxy::LoadedNames(checked)).has_value();
+    return haproxy::PlanRuntimeChanges(checked, next).has_value();
   };
   e.certificate_files = haproxy::CertificateFiles;
   e.point_at_placeholders = PointLineAtPlaceholders;

@@ -31,6 +31,25 @@ std::string_view Trim(std::string_view s) {
   return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
 }
 
+// Calls fn(line) for each line of `text`, trimmed.
+template <class Fn>
+void ForEachLine(std::string_view text, Fn fn) {
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    fn(Trim(text.substr(begin, end - begin)));
+    begin = end + 1;
+  }
+}
+
+// "key value" -> (key, value); the value is empty when there is none.
+std::pair<std::string_view, std::string_view> KeyAndValue(std::string_view line) {
+  const size_t space = line.find_first_of(" \t");
+  if (space == std::string_view::npos) return {line, {}};
+  return {line.substr(0, space), Trim(line.substr(space))};
+}
+
 // Key -> value of a map or list file, in the file's order; nothing when a
 // key appears twice (which entry HAProxy returns would then depend on order,
 // which the runtime API does not keep).
@@ -38,20 +57,14 @@ std::optional<std::vector<std::pair<std::string_view, std::string_view>>> Entrie
     std::string_view content) {
   std::vector<std::pair<std::string_view, std::string_view>> out;
   std::set<std::string_view> keys;
-  size_t begin = 0;
-  while (begin < content.size()) {
-    size_t end = content.find('\n', begin);
-    if (end == std::string_view::npos) end = content.size();
-    const std::string_view line = Trim(content.substr(begin, end - begin));
-    begin = end + 1;
-    if (line.empty() || line.front() == '#') continue;
-    const size_t space = line.find_first_of(" \t");
-    const std::string_view key = line.substr(0, space);
-    const std::string_view value =
-        space == std::string_view::npos ? std::string_view() : Trim(line.substr(space));
-    if (!keys.insert(key).second) return std::nullopt;
-    out.emplace_back(key, value);
-  }
+  bool twice = false;
+  ForEachLine(content, [&](std::string_view line) {
+    if (line.empty() || line.front() == '#') return;
+    const auto entry = KeyAndValue(line);
+    twice = twice || !keys.insert(entry.first).second;
+    out.push_back(entry);
+  });
+  if (twice) return std::nullopt;
   return out;
 }
 
@@ -164,22 +177,14 @@ bool MapCommandSucceeded(std::string_view answer) {
 
 std::map<std::string, std::string> ParseShowMap(std::string_view text) {
   std::map<std::string, std::string> out;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = Trim(text.substr(begin, end - begin));
-    begin = end + 1;
-    if (line.rfind("0x", 0) != 0) continue;
+  ForEachLine(text, [&](std::string_view line) {
+    // "0x55d0c3a0 key value": the entry's address, then what the file says.
+    if (line.rfind("0x", 0) != 0) return;
     const size_t key_at = line.find(' ');
-    if (key_at == std::string_view::npos) continue;
-    const std::string_view rest = Trim(line.substr(key_at));
-    const size_t space = rest.find(' ');
-    const std::string_view key = rest.substr(0, space);
-    const std::string_view value =
-        space == std::string_view::npos ? std::string_view() : Trim(rest.substr(space));
+    if (key_at == std::string_view::npos) return;
+    const auto [key, value] = KeyAndValue(Trim(line.substr(key_at)));
     out.emplace(key, value);
-  }
+  });
   return out;
 }
 

@@ -246,8 +246,13 @@ std::vector<std::string> ServerChanges::Backends() const {
   return {out.begin(), out.end()};
 }
 
+namespace {
+std::optional<RuntimeChanges> PlanChanges(std::string_view from, std::string_view to,
+                                          const RuntimeNames* given);
+}  // namespace
+
 std::optional<ServerChanges> PlanServerChanges(std::string_view from, std::string_view to) {
-  auto changes = PlanRuntimeChanges(from, to, LoadedNames(from));
+  auto changes = PlanRuntimeChanges(from, to);
   if (!changes || !changes->maps.empty() || !changes->taken.empty() || !changes->retired.empty()) {
     return std::nullopt;
   }
@@ -265,11 +270,26 @@ void RuntimeChanges::ApplyTo(RuntimeNames* names) const {
   for (const std::string& backend : retired) names->retired.insert(backend);
 }
 
+std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::string_view to) {
+  return PlanChanges(from, to, nullptr);
+}
+
 std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::string_view to,
                                                  const RuntimeNames& names) {
+  return PlanChanges(from, to, &names);
+}
+
+namespace {
+
+// PlanRuntimeChanges; `given` null: HAProxy loaded `from` itself.
+std::optional<RuntimeChanges> PlanChanges(std::string_view from, std::string_view to,
+                                          const RuntimeNames* given) {
   const auto from_files = SideFiles(from);
   const auto to_files = SideFiles(to);
   if (!from_files.ok() || !to_files.ok()) return std::nullopt;
+  RuntimeNames own;
+  if (given == nullptr) own.files = FileNamesByKind(*from_files);
+  const RuntimeNames& names = given == nullptr ? own : *given;
   std::set<std::string, std::less<>> file_names;
   for (const auto* files : {&*from_files, &*to_files}) {
     for (const SideFile& f : *files) file_names.insert(f.name);
@@ -356,6 +376,8 @@ std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::str
   changes.maps = std::move(*maps);
   return changes;
 }
+
+}  // namespace
 
 std::vector<std::string> ServerChangeCommands(const ServerChanges& changes,
                                               const ServersState& current) {

@@ -96,6 +96,9 @@ struct RuntimeChanges {
 // (`track`), with the same check settings, is left as it is.
 std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::string_view to,
                                                  const RuntimeNames& names);
+// The same for an HAProxy that loaded `from` itself (LoadedNames(from)),
+// reading `from`'s side files once.
+std::optional<RuntimeChanges> PlanRuntimeChanges(std::string_view from, std::string_view to);
 
 // One server as `show servers state` reports it.
 struct ServerState {
