@@ -43,6 +43,20 @@ inline constexpr const char* kLabelTokenHash = "swarmgate.io/token-sha256";
 // The proxy image a listener service was built for.
 inline constexpr const char* kLabelImage = "swarmgate.io/image";
 
+// ---- The leader lease (one config, operator/election/leader_elector.h).
+// Identity of the operator holding the lease; "" after a release.
+inline constexpr const char* kLabelLeaseHolder = "swarmgate.io/lease-holder";
+// Where proxy agents reach the holder (http://ADDR:PORT).
+inline constexpr const char* kLabelLeaseUrl = "swarmgate.io/lease-url";
+// The holder's lease duration in milliseconds: how long a follower waits
+// after the record last changed before it may take the lease.
+inline constexpr const char* kLabelLeaseDuration = "swarmgate.io/lease-duration-ms";
+// Wall time of the last renewal and of the acquisition (RFC 3339), for people.
+inline constexpr const char* kLabelLeaseRenewed = "swarmgate.io/lease-renewed";
+inline constexpr const char* kLabelLeaseAcquired = "swarmgate.io/lease-acquired";
+// How many times the lease changed hands.
+inline constexpr const char* kLabelLeaseTransitions = "swarmgate.io/lease-transitions";
+
 // The kLabelOwner value of `cluster`'s objects: "cluster/<name>".
 inline std::string OwnerValue(std::string_view cluster) {
   return "cluster/" + std::string(cluster);
