@@ -45,8 +45,7 @@ HttpConfigSource::HttpConfigSource(HttpEndpoint endpoint, std::string cluster, s
       proxy_id_(std::move(proxy_id)),
       token_(std::move(token)),
       base_path_(endpoint.base_path),
-      fetch_client_(endpoint),
-      report_client_(endpoint) {}
+      client_(endpoint) {}
 
 Result<std::optional<FetchedConfig>> HttpConfigSource::Fetch(std::int64_t after,
                                                              const std::string& serving,
@@ -58,7 +57,7 @@ Result<std::optional<FetchedConfig>> HttpConfigSource::Fetch(std::int64_t after,
                 "&proxy=" + QueryEscape(proxy_id_);
   if (!serving.empty()) call.target += "&serving=" + QueryEscape(serving);
   call.headers.emplace_back("Authorization", "Bearer " + token_);
-  auto reply = fetch_client_.Do(call, wait + kFetchMargin);
+  auto reply = client_.Do(call, wait + kFetchMargin);
   if (!reply.ok()) return reply.error();
   if (reply->status == 304) return std::optional<FetchedConfig>();
   if (reply->status != 200) return ErrorForStatus(*reply, "config request");
@@ -99,16 +98,13 @@ Status HttpConfigSource::Report(std::int64_t generation, bool ok, const std::str
   call.body = buf.GetString();
   call.content_type = "application/json";
   std::lock_guard<std::mutex> l(report_mu_);
-  auto reply = report_client_.Do(call, kReportTimeout);
+  auto reply = client_.Do(call, kReportTimeout);
   if (!reply.ok()) return reply.error();
   if (reply->status != 204 && reply->status != 200) return ErrorForStatus(*reply, "report");
   return OkStatus();
 }
 
-void HttpConfigSource::Cancel() {
-  fetch_client_.Cancel();
-  report_client_.Cancel();
-}
+void HttpConfigSource::Cancel() { client_.Cancel(); }
 
 StaticFileSource::StaticFileSource(std::string path, runtime::Clock& clock)
     : path_(std::move(path)), clock_(clock) {}

@@ -2,7 +2,7 @@
 // Where the proxy agent gets its nginx configuration from, behind a small
 // interface so the agent's loop is tested with a fake:
 //   - HttpConfigSource: the operator's ConfigHub (hot delivery), long-polled
-//     with the cluster's bearer token;
+//     with the cluster's bearer token, on the leading operator;
 //   - StaticFileSource: a file mounted by Swarm (rolling delivery), re-read
 //     at every poll.
 
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "operator/agent/http_client.h"
+#include "operator/agent/leader_following_client.h"
 #include "operator/common/result.h"
 #include "operator/runtime/backoff.h"
 #include "operator/runtime/clock.h"
@@ -63,9 +64,10 @@ class HttpConfigSource final : public ConfigSource {
   const std::string proxy_id_;
   const std::string token_;
   const std::string base_path_;
-  HttpClient fetch_client_;  // used by Fetch() only
-  std::mutex report_mu_;     // serializes Report() callers on report_client_
-  HttpClient report_client_;
+  // Shared by Fetch() and Report(): whichever learns of a new leader first
+  // sends the other there too.
+  LeaderFollowingClient client_;
+  std::mutex report_mu_;  // serializes Report() callers
 };
 
 // Serves one file: the first Fetch() returns it as generation 1; later ones

@@ -62,7 +62,7 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Sends `call` and reads the answer within `timeout` (plus at most the
-  // connect timeout, 5 s, when a new connection is needed). Transport errors,
+  // connect timeout, 1 s, when a new connection is needed). Transport errors,
   // timeouts and cancellation are Unavailable; any HTTP status is a
   // successful reply.
   Result<HttpReply> Do(const HttpCall& call, std::chrono::milliseconds timeout);

@@ -170,6 +170,48 @@ void ConfigHub::SetToken(const std::string& cluster, const std::string& token_sh
   slot->token_digest = std::move(d);
 }
 
+void ConfigHub::RemoveSeriesLocked(const std::string& name, Cluster& c) {
+  std::set<std::string> triggers = std::move(c.triggers_seen);
+  triggers.insert(KnownTriggers().begin(), KnownTriggers().end());
+  metrics_.proxy_config_generation.Remove({name});
+  metrics_.proxy_reloads_total.Remove({name, "success"});
+  metrics_.proxy_reloads_total.Remove({name, "failure"});
+  for (const std::string& t : triggers) metrics_.convergence_seconds.Remove({name, t});
+}
+
+void ConfigHub::SetGate(Gate gate) {
+  auto shared = std::make_shared<const Gate>(std::move(gate));
+  std::lock_guard<std::mutex> l(mu_);
+  gate_ = std::move(shared);
+}
+
+std::optional<http::Response> ConfigHub::GateAnswer(const http::Request& req) const {
+  std::shared_ptr<const Gate> gate;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    gate = gate_;
+  }
+  if (!gate || !*gate) return std::nullopt;
+  return (*gate)(req);
+}
+
+void ConfigHub::Reset(const http::Response& answer_to_waiters) {
+  std::vector<Waiter> waiters;
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [name, c] : clusters_) {
+      names.push_back(name);
+      for (Waiter& w : c->waiters) waiters.push_back(std::move(w));
+      RemoveSeriesLocked(name, *c);
+    }
+    clusters_.clear();
+    started_ = clock_.Now();
+  }
+  Log()->info("hub reset clusters={} waiting_agents={}", names.size(), waiters.size());
+  for (Waiter& w : waiters) w.responder.Respond(answer_to_waiters);
+}
+
 void ConfigHub::Forget(const std::string& cluster) {
   std::vector<Waiter> waiters;
   {
@@ -177,13 +219,8 @@ void ConfigHub::Forget(const std::string& cluster) {
     auto it = clusters_.find(cluster);
     if (it == clusters_.end()) return;
     waiters = std::move(it->second->waiters);
-    std::set<std::string> triggers = std::move(it->second->triggers_seen);
+    RemoveSeriesLocked(cluster, *it->second);
     clusters_.erase(it);
-    triggers.insert(KnownTriggers().begin(), KnownTriggers().end());
-    metrics_.proxy_config_generation.Remove({cluster});
-    metrics_.proxy_reloads_total.Remove({cluster, "success"});
-    metrics_.proxy_reloads_total.Remove({cluster, "failure"});
-    for (const std::string& t : triggers) metrics_.convergence_seconds.Remove({cluster, t});
   }
   Log()->info("cluster forgotten cluster={} waiting_agents={}", cluster, waiters.size());
   for (Waiter& w : waiters) w.responder.Respond(http::Response::Text(404, "unknown cluster\n"));
@@ -445,6 +482,10 @@ ConfigHub::Cluster* ConfigHub::Authorize(const http::Request& req, const std::st
 }
 
 void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder) {
+  if (auto answer = GateAnswer(req)) {
+    responder.Respond(std::move(*answer));
+    return;
+  }
   const std::string cluster = req.Query("cluster").value_or("");
   if (cluster.empty()) {
     responder.Respond(http::Response::Text(400, "query parameter cluster is required\n"));
@@ -520,6 +561,7 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
 }
 
 http::Response ConfigHub::HandleReport(const http::Request& req) {
+  if (auto answer = GateAnswer(req)) return std::move(*answer);
   rapidjson::Document doc;
   doc.Parse(req.body.c_str(), req.body.size());
   if (doc.HasParseError() || !doc.IsObject()) {

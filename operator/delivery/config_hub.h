@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,6 +126,18 @@ class ConfigHub {
   // polling for it. Set before the server starts; not changed afterwards.
   void SetOnServed(std::function<void(const std::string& cluster)> on_served);
 
+  // Consulted first on every agent request: a response sends the agent
+  // elsewhere (a follower operator points it at the leader); nullopt lets
+  // the hub answer.
+  using Gate = std::function<std::optional<http::Response>(const http::Request&)>;
+  void SetGate(Gate gate);
+  // Forgets every cluster, as a freshly started operator knows none, and
+  // answers waiting agents with `answer_to_waiters`. The agent grace period
+  // (AwaitingProxies) starts again. For an operator that stops or starts
+  // leading: generations continue through the agents' reports as across a
+  // restart.
+  void Reset(const http::Response& answer_to_waiters);
+
   // Current generation offered to the cluster; 0 before the first Publish.
   std::int64_t Generation(const std::string& cluster) const;
   // The lowest generation served by the expected proxies: 0 when one of
@@ -162,6 +175,10 @@ class ConfigHub {
   // all serve. Requires mu_.
   void CheckConvergence(const std::string& name, Cluster& c);
   std::int64_t ServedLocked(const Cluster& c) const;
+  // The gate's answer to `req`, nullopt when there is none. Takes mu_.
+  std::optional<http::Response> GateAnswer(const http::Request& req) const;
+  // Removes the cluster's metric series. Requires mu_.
+  void RemoveSeriesLocked(const std::string& name, Cluster& c);
   // A poll from an agent that knows generation `after` and serves the text
   // whose SHA-256 is `serving` (see the header comment); `first_contact`: the
   // first poll or report of that proxy this process sees. Waiters a new
@@ -173,14 +190,15 @@ class ConfigHub {
                        std::vector<Waiter>* renumbered_waiters);
 
   std::function<void(const std::string&)> on_served_;
+  // The gate as set last; guarded by mu_ (copied out before it is called).
+  std::shared_ptr<const Gate> gate_;
 
   runtime::Clock& clock_;
   metrics::SwarmgateMetrics& metrics_;
   const ConfigHubOptions options_;
 
-  const runtime::Clock::TimePoint started_;
-
   mutable std::mutex mu_;
+  runtime::Clock::TimePoint started_;  // guarded by mu_; start, or last Reset()
   std::map<std::string, std::unique_ptr<Cluster>> clusters_;  // guarded by mu_
 };
 

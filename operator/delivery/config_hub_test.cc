@@ -448,3 +448,42 @@ TEST_F(ConfigHubHttpTest, ForgetAnswersWaitingAgents) {
 
 }  // namespace
 }  // namespace sg::delivery
+
+namespace sg::delivery {
+namespace {
+
+TEST_F(ConfigHubHttpTest, TheGateAnswersBeforeTheHub) {
+  hub_.Publish("web", "conf", "route", clock_.Now());
+  hub_.SetGate([](const http::Request& req) -> std::optional<http::Response> {
+    http::Response r = http::Response::Text(307, "the leader is elsewhere\n");
+    r.headers.emplace_back("Location", "http://10.0.0.9:9090" + req.target);
+    return r;
+  });
+  HttpReply r = Get("/v1/proxy/config?cluster=web&after=0&proxy=p1", "web-token");
+  EXPECT_EQ(r.status, 307);
+  EXPECT_EQ(r.Header("location"),
+            "http://10.0.0.9:9090/v1/proxy/config?cluster=web&after=0&proxy=p1");
+  EXPECT_EQ(Post(R"({"cluster":"web","proxy":"p1","generation":1,"ok":true})", "web-token").status,
+            307);
+  EXPECT_EQ(hub_.ServedGeneration("web"), 0) << "a gated report must not count";
+  hub_.SetGate([](const http::Request&) { return std::optional<http::Response>(); });
+  EXPECT_EQ(Get("/v1/proxy/config?cluster=web&after=0&proxy=p1", "web-token").status, 200);
+}
+
+TEST_F(ConfigHubHttpTest, ResetForgetsEveryClusterAndAnswersWaiters) {
+  hub_.SetExpectedProxies("web", {"p1"});
+  hub_.Publish("web", "conf", "route", clock_.Now());
+  auto reply = std::async(std::launch::async, [&] {
+    return Get("/v1/proxy/config?cluster=web&after=1&wait=30&proxy=p1", "web-token");
+  });
+  ASSERT_TRUE(Eventually([&] { return hub_.WaitingAgents("web") == 1; }));
+  hub_.Reset(http::Response::Text(503, "not the leader\n"));
+  EXPECT_EQ(reply.get().status, 503);
+  EXPECT_EQ(hub_.Generation("web"), 0);
+  EXPECT_TRUE(hub_.AwaitingProxies("web")) << "a reset hub waits for its agents again";
+  EXPECT_EQ(registry_.Serialize().find("swarmgate_proxy_config_generation{cluster=\"web\"}"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sg::delivery

@@ -1,5 +1,9 @@
 #include "operator/docker/http_transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -223,6 +227,16 @@ Result<std::unique_ptr<HttpTransport::Connection>> HttpTransport::Dial(
   if (Wait w = wait(); w != Wait::kDone) return gave_up(w);
   if (ec) return failed(ec);
   raw->set_option(asio::ip::tcp::no_delay(true), ec);
+  if (options_.tcp_keepalive.count() > 0) {
+    const int fd = raw->native_handle();
+    const int on = 1, idle = static_cast<int>(options_.tcp_keepalive.count()), probes = 2;
+    // Best effort: a socket without keepalive still works, only slower to
+    // notice a vanished peer.
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  }
 
   if (!endpoint_.tls) return conn;
 

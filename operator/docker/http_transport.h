@@ -44,6 +44,11 @@ struct TransportOptions {
   // false: one request per connection ("Connection: close"), nothing pooled;
   // for peers behind a Swarm VIP that may move between requests.
   bool keep_alive = true;
+  // TCP only, > 0: TCP keepalive probes after this much silence, every as
+  // long, and the connection fails after the second unanswered one. A long
+  // poll to a peer that vanished from the network (partitioned node) then
+  // fails in about three times this instead of at its deadline.
+  std::chrono::seconds tcp_keepalive{0};
 };
 
 struct HttpRequest {
