@@ -2,7 +2,10 @@
 
 #include <malloc.h>
 
+#include <unistd.h>
+
 #include <csignal>
+#include <random>
 #include <thread>
 
 #include <rapidjson/document.h>
@@ -11,10 +14,13 @@
 
 #include "crds/kind.h"
 #include "crds/status.h"
+#include "operator/app/advertise_url.h"
 #include "operator/app/change_router.h"
 #include "operator/app/task_poller.h"
 #include "operator/delivery/config_hub.h"
 #include "operator/docker/engine_client.h"
+#include "operator/election/fenced_docker_client.h"
+#include "operator/election/leader_elector.h"
 #include "operator/http/http_server.h"
 #include "operator/http/observability_routes.h"
 #include "operator/metrics/registry.h"
@@ -55,12 +61,38 @@ class TrimAfterPass final : public runtime::Reconciler {
   runtime::Reconciler& inner_;
 };
 
-// The hub behind the reconcilers' publishing seam.
+void AddString(rapidjson::Value& obj, const char* key, const std::string& v,
+               rapidjson::Document::AllocatorType& a) {
+  obj.AddMember(rapidjson::StringRef(key), rapidjson::Value(v.c_str(), a), a);
+}
+
+// Passes keys to the reconciler only while this operator leads; a follower
+// drops them (its queues still fill from the watchers, which keeps its cache
+// warm, and the new leader's first act is a full resync).
+class LeaderOnly final : public runtime::Reconciler {
+ public:
+  LeaderOnly(runtime::Reconciler& inner, const election::LeaderElector& elector)
+      : inner_(inner), elector_(elector) {}
+  Result<runtime::ReconcileResult> Reconcile(const std::string& key,
+                                             const runtime::Trigger& trigger) override {
+    if (!elector_.IsLeader()) return runtime::ReconcileResult{};
+    return inner_.Reconcile(key, trigger);
+  }
+
+ private:
+  runtime::Reconciler& inner_;
+  const election::LeaderElector& elector_;
+};
+
+// The hub behind the reconcilers' publishing seam. A pass that was under way
+// when leadership ended publishes nothing.
 class HubPublisher : public reconcilers::ConfigPublisher {
  public:
-  explicit HubPublisher(delivery::ConfigHub& hub) : hub_(hub) {}
+  HubPublisher(delivery::ConfigHub& hub, const election::LeaderElector& elector)
+      : hub_(hub), elector_(elector) {}
   int64_t Publish(const std::string& cluster, const std::string& text, const std::string& trigger,
                   TimePoint t) override {
+    if (!elector_.IsLeader()) return hub_.Generation(cluster);
     return hub_.Publish(cluster, text, trigger, t);
   }
   void SetToken(const std::string& cluster, const std::string& digest) override {
@@ -82,11 +114,36 @@ class HubPublisher : public reconcilers::ConfigPublisher {
 
  private:
   delivery::ConfigHub& hub_;
+  const election::LeaderElector& elector_;
 };
 
-void AddString(rapidjson::Value& obj, const char* key, const std::string& v,
-               rapidjson::Document::AllocatorType& a) {
-  obj.AddMember(rapidjson::StringRef(key), rapidjson::Value(v.c_str(), a), a);
+// Unique among the replicas: Swarm names a task's host after its container.
+std::string DefaultIdentity() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", rd());
+  return std::string(host[0] ? host : "operator") + "-" + suffix;
+}
+
+std::string HostName() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) return "";
+  return host;
+}
+
+// GET /v1/leader: whether this replica leads and where the leader is.
+http::Response LeaderJson(const election::LeaderElector& elector) {
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("leader", elector.IsLeader(), a);
+  AddString(d, "identity", elector.options().identity, a);
+  AddString(d, "leaderUrl", elector.LeaderUrl(), a);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  d.Accept(w);
+  return http::Response::Json(200, std::string(buf.GetString(), buf.GetSize()));
 }
 
 // GET /v1/status: every resource with its stored status, and the proxies'
@@ -182,8 +239,38 @@ int RunOperator(const OperatorOptions& options) {
     log->error("cannot use Docker error={}", docker.error().message);
     return 3;
   }
-  auto& client = **docker;
-  log->info("connected docker={}", client.endpoint().url);
+  auto& engine = **docker;
+  log->info("connected docker={}", engine.endpoint().url);
+
+  // The lease has its own connection with deadlines under the renew
+  // deadline: a stalled API must end leadership on time, not after the
+  // default 30 s request timeout.
+  docker::EngineClientOptions lease_client_options = client_options;
+  lease_client_options.transport.connect_timeout = options.renew_deadline;
+  lease_client_options.transport.request_timeout = options.renew_deadline;
+  auto lease_docker =
+      docker::EngineClient::ConnectFromFlag(options.docker_host, lease_client_options);
+  if (!lease_docker.ok()) {
+    log->error("cannot use Docker error={}", lease_docker.error().message);
+    return 3;
+  }
+  election::LeaseOptions lease;
+  lease.lease_name = options.lease_name;
+  lease.identity = options.identity.empty() ? DefaultIdentity() : options.identity;
+  lease.lease_duration = options.lease_duration;
+  lease.renew_deadline = options.renew_deadline;
+  lease.retry_period = options.retry_period;
+  if (auto invalid = election::ValidateLeaseOptions(lease); !invalid.empty()) {
+    log->error("invalid lease settings error=\"{}\"", invalid);
+    return 2;
+  }
+  // Set below, before the elector runs; called on its watcher thread.
+  std::function<void()> on_started_leading, on_stopped_leading;
+  election::LeaderElector elector(**lease_docker, clock, lease,
+                                  {[&] { on_started_leading(); }, [&] { on_stopped_leading(); }});
+  // Only the leader writes: every write of the store and the reconcilers
+  // goes through the fence.
+  election::FencedDockerClient client(engine, [&elector] { return elector.IsLeader(); });
 
   store::ResourceStore store(client);
   store::SwarmCache cache(client, store);
@@ -203,7 +290,7 @@ int RunOperator(const OperatorOptions& options) {
   planes.Register(nginx_plane);
   planes.Register(haproxy_plane);
   delivery::ConfigHub hub(clock, metrics);
-  HubPublisher publisher(hub);
+  HubPublisher publisher(hub, elector);
   reconcilers::ClusterIndex index;
 
   reconcilers::ClusterReconcilerOptions cluster_options;
@@ -215,7 +302,8 @@ int RunOperator(const OperatorOptions& options) {
   cluster_ctl_options.name = "servicecluster";
   cluster_ctl_options.workers = options.workers;
   TrimAfterPass trimmed_cluster_reconciler(cluster_reconciler);
-  runtime::Controller clusters(cluster_ctl_options, trimmed_cluster_reconciler, clock, metrics);
+  LeaderOnly leading_cluster_reconciler(trimmed_cluster_reconciler, elector);
+  runtime::Controller clusters(cluster_ctl_options, leading_cluster_reconciler, clock, metrics);
   // Every proxy serves the cluster's newest configuration: its pass reports
   // that now rather than at its next poll. No trigger, as for the poll: it
   // changes nothing of the cluster's own.
@@ -232,7 +320,8 @@ int RunOperator(const OperatorOptions& options) {
   runtime::ControllerOptions route_ctl_options;
   route_ctl_options.name = "route";
   route_ctl_options.workers = options.workers;
-  runtime::Controller routes(route_ctl_options, route_reconciler, clock, metrics);
+  LeaderOnly leading_route_reconciler(route_reconciler, elector);
+  runtime::Controller routes(route_ctl_options, leading_route_reconciler, clock, metrics);
 
   std::atomic<bool> synced{false};
   std::atomic<bool> docker_ok{true};
@@ -242,8 +331,10 @@ int RunOperator(const OperatorOptions& options) {
   // changes behind them.
   // The cache is relisted first, so every pass of the resync reads what the
   // Swarm holds now.
+  // A follower only keeps its cache current, for a quick takeover.
   auto enqueue_all = [&](const runtime::Trigger& t, bool all_routes) -> Status {
     if (auto st = cache.Relist(); !st.ok()) return st;
+    if (!elector.IsLeader()) return OkStatus();
     for (const auto& r : cache.Resources(std::nullopt)) {
       if (r.stored.kind == crds::Kind::kServiceCluster) {
         clusters.Enqueue("cluster/" + r.stored.name, t);
@@ -288,8 +379,22 @@ int RunOperator(const OperatorOptions& options) {
     if (!synced.load()) return Unavailable("initial sync not done");
     return OkStatus();
   });
+  // A follower holds no configurations: it sends agents to the leader.
+  hub.SetGate([&elector](const http::Request& req) -> std::optional<http::Response> {
+    if (elector.IsLeader()) return std::nullopt;
+    const std::string url = elector.LeaderUrl();
+    if (url.empty()) {
+      http::Response r = http::Response::Text(503, "no leader elected yet\n");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    http::Response r = http::Response::Text(307, "the leader is at " + url + "\n");
+    r.headers.emplace_back("Location", url + req.target);
+    return r;
+  });
   hub.RegisterRoutes(server);
   server.Handle("GET", "/v1/status", [&](const http::Request&) { return StatusJson(store, hub); });
+  server.Handle("GET", "/v1/leader", [&](const http::Request&) { return LeaderJson(elector); });
   ui::RegisterStatusPage(server);
   if (auto st = server.Start(); !st.ok()) {
     log->error("cannot listen address={} error={}", options.listen, st.error().message);
@@ -297,8 +402,50 @@ int RunOperator(const OperatorOptions& options) {
   }
   log->info("listening address={} port={}", options.listen, server.port());
 
+  // A new leader starts as a freshly started operator would: an empty hub
+  // that recognises what the agents serve (so statuses and convergence
+  // carry over), and a full resync. One that stops leading answers its
+  // waiting agents at once, so they find the new leader.
+  on_started_leading = [&] {
+    metrics.leader.WithLabels({}).Set(1);
+    metrics.leader_transitions_total.WithLabels({}).Inc();
+    hub.Reset(http::Response::Text(503, "leadership changed\n"));
+    if (auto st = enqueue_all({"resync", clock.Now()}, true); !st.ok()) {
+      log->warn("resync after taking the lead failed error={}", st.error().ToString());
+    }
+  };
+  on_stopped_leading = [&] {
+    metrics.leader.WithLabels({}).Set(0);
+    metrics.leader_transitions_total.WithLabels({}).Inc();
+    hub.Reset(http::Response::Text(503, "this operator stopped leading\n"));
+  };
+  metrics.leader.WithLabels({}).Set(0);
+
   clusters.Start();
   routes.Start();
+
+  // Where agents reach this replica while it leads: given, or its task's
+  // address on the control network (listed once the task runs), or, outside
+  // Swarm, the operator URL.
+  elector.SetUrl(options.operator_url);
+  std::thread lead([&] {
+    if (!options.advertise_url.empty()) {
+      elector.SetUrl(options.advertise_url);
+    } else {
+      for (int i = 0; i < 20 && !stop.IsStopped(); ++i) {
+        auto url = AdvertiseUrlOfTask(engine, HostName(), options.control_network, server.port());
+        if (url.ok()) {
+          elector.SetUrl(*url);
+          break;
+        }
+        log->info("own task address not found yet error={}", url.error().ToString());
+        if (stop.WaitFor(clock, std::chrono::milliseconds(500))) break;
+      }
+    }
+    log->info("leader election lease={} identity={} url={}", options.lease_name, lease.identity,
+              elector.LeaderUrl().empty() ? options.operator_url : elector.LeaderUrl());
+    elector.Run(stop);
+  });
 
   // Event watcher: resume with `since` after a reconnect so nothing is missed.
   std::thread events([&] {
@@ -358,8 +505,10 @@ int RunOperator(const OperatorOptions& options) {
       if (st.ok()) {
         docker_ok = true;
         synced = true;
-        auto gc = cluster_reconciler.CollectGarbage();
-        if (!gc.ok()) rlog->warn("garbage collection error={}", gc.error().ToString());
+        if (elector.IsLeader()) {
+          auto gc = cluster_reconciler.CollectGarbage();
+          if (!gc.ok()) rlog->warn("garbage collection error={}", gc.error().ToString());
+        }
       } else {
         docker_ok = false;
         rlog->warn("resync failed error={}", st.error().ToString());
@@ -372,6 +521,9 @@ int RunOperator(const OperatorOptions& options) {
   sigwait(&signals, &sig);
   log->info("shutting down signal={}", sig);
   stop.Stop();
+  // The lease is released first, so a follower takes over while this one
+  // winds down.
+  lead.join();
   resync.join();
   tasks.join();
   events.join();

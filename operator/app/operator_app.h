@@ -1,7 +1,9 @@
 #pragma once
 // `swarmgate operator`: wires the Docker client, the resource store, the
-// controllers, the watchers, the configuration hub and the HTTP endpoint
-// together and runs until SIGTERM/SIGINT.
+// controllers, the watchers, the configuration hub, leader election and the
+// HTTP endpoint together and runs until SIGTERM/SIGINT. Every replica
+// watches the Swarm and serves /healthz, /readyz and /metrics; only the
+// leader reconciles, writes and serves the proxies' configurations.
 
 #include <chrono>
 #include <string>
@@ -19,6 +21,15 @@ struct OperatorOptions {
   std::string stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
   std::chrono::milliseconds resync{30000};
   int workers = 2;
+  // Leader election (operator/election/leader_elector.h). identity: "" picks
+  // the host name and a random suffix. advertise_url: "" finds this task's
+  // address on the control network (or uses operator_url outside Swarm).
+  std::string lease_name = "swarmgate-leader";
+  std::string identity;
+  std::string advertise_url;
+  std::chrono::milliseconds lease_duration{3000};
+  std::chrono::milliseconds renew_deadline{2000};
+  std::chrono::milliseconds retry_period{500};
 };
 
 // Returns the process exit code.

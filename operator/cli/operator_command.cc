@@ -15,6 +15,7 @@ namespace {
 int RunOperatorCommand(const Args& args, CliContext& ctx) {
   app::OperatorOptions options;
   std::string resync = "30s";
+  std::string lease_duration = "3s", renew_deadline = "2s", retry_period = "500ms";
   po::options_description desc("operator: run the reconcile loop");
   desc.add_options()("listen", po::value<std::string>(&options.listen),
                      "HTTP address for /metrics, /healthz, /readyz, the status API and the "
@@ -31,20 +32,44 @@ int RunOperatorCommand(const Args& args, CliContext& ctx) {
       "stream-module", po::value<std::string>(&options.stream_module),
       "path of ngx_stream_module.so in the proxy image")("resync", po::value<std::string>(&resync),
                                                          "full resync period (default 30s)")(
-      "workers", po::value<int>(&options.workers), "workers per controller (default 2)");
+      "workers", po::value<int>(&options.workers), "workers per controller (default 2)")(
+      "lease-name", po::value<std::string>(&options.lease_name),
+      "Docker config holding the leader lease (default swarmgate-leader)")(
+      "identity", po::value<std::string>(&options.identity),
+      "this replica's name in the lease (default: host name and a random suffix)")(
+      "advertise-url", po::value<std::string>(&options.advertise_url),
+      "URL agents use to reach this replica while it leads (default: its task's address on "
+      "the control network)")("lease-duration", po::value<std::string>(&lease_duration),
+                              "a follower takes a lease not renewed for this long (default 3s)")(
+      "renew-deadline", po::value<std::string>(&renew_deadline),
+      "the leader steps down when it could not renew for this long (default 2s)")(
+      "retry-period", po::value<std::string>(&retry_period),
+      "between two attempts to acquire or renew the lease (default 500ms)");
   AddGlobalOptions(desc, ctx);
   auto parsed =
       ParseArgs(args, desc, nullptr,
                 "swarmgate operator [--docker-host URL] [--listen ADDR] [--log-level L]", ctx);
   if (parsed.help) return kExitOk;
   if (!parsed.ok) return kExitUsage;
-  auto period = crds::ParseDuration(resync);
-  if (!period) {
-    ctx.err << "error: --resync: expected a duration like 30s, got \"" << resync << "\"\n";
-    return kExitUsage;
+  struct NamedDuration {
+    const char* flag;
+    const std::string* text;
+    std::chrono::milliseconds* out;
+  };
+  for (const NamedDuration& d :
+       {NamedDuration{"--resync", &resync, &options.resync},
+        NamedDuration{"--lease-duration", &lease_duration, &options.lease_duration},
+        NamedDuration{"--renew-deadline", &renew_deadline, &options.renew_deadline},
+        NamedDuration{"--retry-period", &retry_period, &options.retry_period}}) {
+    auto parsed_duration = crds::ParseDuration(*d.text);
+    if (!parsed_duration) {
+      ctx.err << "error: " << d.flag << ": expected a duration like 2s or 500ms, got \"" << *d.text
+              << "\"\n";
+      return kExitUsage;
+    }
+    *d.out = *parsed_duration;
   }
   if (ctx.log_level == "warn") spdlog::set_level(spdlog::level::info);
-  options.resync = *period;
   options.docker_host = ctx.docker_host;
   return app::RunOperator(options);
 }

@@ -77,7 +77,13 @@ LeaderElector::LeaderElector(docker::DockerClient& docker, runtime::Clock& clock
     : docker_(docker),
       clock_(clock),
       options_(std::move(options)),
-      callbacks_(std::move(callbacks)) {}
+      callbacks_(std::move(callbacks)),
+      url_(options_.url) {}
+
+void LeaderElector::SetUrl(std::string url) {
+  std::lock_guard<std::mutex> l(mu_);
+  url_ = std::move(url);
+}
 
 bool LeaderElector::IsLeaderLocked(runtime::Clock::TimePoint now) const {
   return holding_ && now - renewed_at_ < options_.renew_deadline;
@@ -91,7 +97,7 @@ bool LeaderElector::IsLeader() const {
 std::string LeaderElector::LeaderUrl() const {
   std::lock_guard<std::mutex> l(mu_);
   const auto now = clock_.Now();
-  if (IsLeaderLocked(now)) return options_.url;
+  if (IsLeaderLocked(now)) return url_;
   if (observed_.holder.empty() || observed_.holder == options_.identity) return "";
   if (now - observed_at_ >= observed_.duration) return "";
   return observed_.url;
@@ -102,7 +108,10 @@ bool LeaderElector::TryAcquireOrRenew() {
   const std::string wall = FormatRfc3339(clock_.WallNow());
   LeaseRecord next;
   next.holder = options_.identity;
-  next.url = options_.url;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    next.url = url_;
+  }
   next.duration = options_.lease_duration;
   next.renewed = wall;
 
@@ -198,7 +207,7 @@ void LeaderElector::NotifyChange() {
   if (leader == reported_leader_) return;
   reported_leader_ = leader;
   if (leader) {
-    Log()->info("started leading identity={} url={}", options_.identity, options_.url);
+    Log()->info("started leading identity={} url={}", options_.identity, LeaderUrl());
     if (callbacks_.started_leading) callbacks_.started_leading();
   } else {
     Log()->warn("stopped leading identity={}", options_.identity);

@@ -38,7 +38,7 @@ inline constexpr const char* kDefaultLeaseName = "swarmgate-leader";
 struct LeaseOptions {
   std::string lease_name = kDefaultLeaseName;
   std::string identity;  // unique per process (required)
-  std::string url;       // where agents reach this process while it leads
+  std::string url;       // where agents reach this process while it leads (see SetUrl)
   // A follower takes a lease whose record has not changed for this long.
   std::chrono::milliseconds lease_duration{3000};
   // The leader steps down when it could not renew for this long.
@@ -89,6 +89,10 @@ class LeaderElector {
   // leading at once.
   Status Release();
 
+  // Replaces options().url, e.g. once the HTTP port is known; written into
+  // the lease from the next renewal on.
+  void SetUrl(std::string url);
+
   // Holds the lease, renewed within the renew deadline.
   bool IsLeader() const;
   // The URL agents should use now: this process's own while it leads; the
@@ -107,6 +111,7 @@ class LeaderElector {
   const Callbacks callbacks_;
 
   mutable std::mutex mu_;
+  std::string url_;                          // guarded by mu_
   LeaseRecord observed_;                     // guarded by mu_
   runtime::Clock::TimePoint observed_at_{};  // guarded by mu_; when observed_ last changed
   bool holding_ = false;                     // guarded by mu_; our write is the record

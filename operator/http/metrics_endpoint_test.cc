@@ -221,6 +221,8 @@ TEST(MetricsEndpointTest, ExposesEveryFamilyWithItsTypeLabelsAndBuckets) {
       {"swarmgate_proxy_replicas", {"gauge", true, {"cluster", "state"}, {}}},
       {"swarmgate_docker_api_request_duration_seconds",
        {"histogram", true, {"method", "endpoint", "code"}, latency}},
+      {"swarmgate_leader", {"gauge", true, {}, {}}},
+      {"swarmgate_leader_transitions_total", {"counter", true, {}, {}}},
       {"process_cpu_seconds_total", {"counter", true, {}, {}}},
       {"process_resident_memory_bytes", {"gauge", true, {}, {}}},
   };

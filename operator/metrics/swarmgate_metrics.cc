@@ -43,6 +43,11 @@ SwarmgateMetrics::SwarmgateMetrics(prometheus::Registry& r)
       docker_api_request_duration_seconds(
           AddHistogram(r, "swarmgate_docker_api_request_duration_seconds",
                        "Docker Engine API requests by method, endpoint and status code.",
-                       {"method", "endpoint", "code"})) {}
+                       {"method", "endpoint", "code"})),
+      leader(AddGauge(r, "swarmgate_leader",
+                      "1 while this operator holds the leader lease and reconciles, else 0.")),
+      leader_transitions_total(
+          AddCounter(r, "swarmgate_leader_transitions_total",
+                     "Times this operator became the leader or stopped being it.")) {}
 
 }  // namespace sg::metrics

@@ -45,6 +45,10 @@ struct SwarmgateMetrics {
   Family<Gauge> proxy_replicas;
   // {method, endpoint, code}
   Family<Histogram> docker_api_request_duration_seconds;
+  // no labels: 1 while this operator holds the leader lease, else 0.
+  Family<Gauge> leader;
+  // no labels: times this operator became or stopped being the leader.
+  Family<Counter> leader_transitions_total;
 };
 
 }  // namespace sg::metrics
