@@ -34,9 +34,12 @@ else
   echo "quickstart: stop it with: SG_E2E_SLOT=$SG_E2E_SLOT SG_E2E_STATE=$SG_E2E_STATE $ROOT/e2e/cluster down"
 fi
 
-# The operator, as users deploy it (the manager's /var/run/docker.sock).
-SWARMGATE_IMAGE=swarmgate/operator:dev \
-  docker stack deploy -c "$ROOT/charts/swarmgate/stack.yml" swarmgate >/dev/null
+# The operator, as users deploy it (the manager's /var/run/docker.sock), one
+# replica per manager up to two, its port published on the managers.
+MANAGERS=$(docker node ls --filter role=manager -q | wc -l)
+SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_REPLICAS=$((MANAGERS >= 2 ? 2 : 1)) \
+  docker stack deploy -c "$ROOT/charts/swarmgate/stack.yml" \
+  -c "$ROOT/charts/swarmgate/publish.yml" swarmgate >/dev/null
 for _ in $(seq 60); do
   curl -sf -m 2 "http://$ADDR:9090/readyz" >/dev/null && break
   sleep 1

@@ -281,7 +281,8 @@ TEST(MonitoringStackTest, MountsProvisioningAndScrapesTheOperator) {
   EXPECT_NE(stack.find("target: " + m[1].str() + "/swarmgate.json"), std::string::npos) << m[1];
   EXPECT_NE(stack.find("sg-control:\n    external: true"), std::string::npos);
   const std::string prom = ReadFile(kChart + "/prometheus.yml");
-  EXPECT_NE(prom.find("swarmgate-operator:9090"), std::string::npos);
+  EXPECT_NE(prom.find("names: [swarmgate-operator]"), std::string::npos);
+  EXPECT_NE(prom.find("port: 9090"), std::string::npos);
   EXPECT_NE(prom.find("job_name: swarmgate-operator"), std::string::npos);
 }
 

@@ -247,9 +247,10 @@ class Swarm:
         return self.sg(f"apply -f {shlex.quote(path)}")
 
     def deploy_operator(self):
-        sh(f"SWARMGATE_IMAGE=swarmgate/operator:dev "
+        # One manager here: one replica, its port published on node 1.
+        sh(f"SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_REPLICAS=1 "
            f"docker -H unix://{self.sock[1]} stack deploy -c "
-           f"{REPO}/charts/swarmgate/stack.yml swarmgate")
+           f"{REPO}/charts/swarmgate/stack.yml -c {REPO}/charts/swarmgate/publish.yml swarmgate")
         wait("operator ready", 90, lambda: get(self.addr[1], 9090, "/readyz")[0] == 200)
 
     def ingress_nodes(self):

@@ -1,5 +1,6 @@
 #include "e2e/harness/swarmgate_env.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -30,9 +31,13 @@ std::string SwarmgateEnv::DeployOperator(Duration deadline) const {
   auto deploy =
       // As users deploy it: each node's daemon also listens on
       // /var/run/docker.sock in that node's mount namespace (e2e/cluster).
-      Sh("SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_LOG=debug docker -H " +
+      // One replica per manager up to two (FaultE2E scales it when it adds
+      // managers), the port published on the managers.
+      Sh("SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_LOG=debug SWARMGATE_REPLICAS=" +
+             std::to_string(std::min(2, c.managers())) + " docker -H " +
              ShellQuote(c.node(1).docker_host()) + " stack deploy -c " +
-             ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") + " swarmgate",
+             ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") + " -c " +
+             ShellQuote(SourceDir() + "/charts/swarmgate/publish.yml") + " swarmgate",
          120s);
   if (!deploy.ok()) return "stack deploy: " + deploy.Describe();
   auto ready = WaitUntil("operator /readyz", deadline, [&](std::string& observed) {

@@ -275,23 +275,41 @@ TEST_F(MonitoringE2E, PrometheusScrapesTheOperatorAndEveryDashboardQueryHasData)
                 first.c_str());
   }
 
-  // The operator target, scraped over sg-control under its alias.
-  auto up = WaitUntil("operator target up", 60s, [&](std::string& observed) {
+  // Every operator replica is a target, found over sg-control by the alias
+  // (DNS answers each replica's address), and exactly one of them leads.
+  auto up = WaitUntil("operator targets up, one leader", 60s, [&](std::string& observed) {
     auto a = PromGet(prom, "/api/v1/targets?state=active");
     if (!a.error.empty()) {
       observed = a.error;
       return false;
     }
-    observed = "no swarmgate-operator target";
+    observed.clear();
+    int targets = 0, healthy = 0;
+    const std::string suffix = ":" + std::to_string(kOperatorPort) + "/metrics";
     for (const auto& t : a.doc["data"]["activeTargets"].GetArray()) {
       if (std::string(t["labels"]["job"].GetString()) != "swarmgate-operator") continue;
-      observed = std::string(t["scrapeUrl"].GetString()) + " health=" + t["health"].GetString() +
-                 " lastError=" + t["lastError"].GetString();
-      return std::string(t["health"].GetString()) == "up" &&
-             std::string(t["scrapeUrl"].GetString()) ==
-                 "http://swarmgate-operator:" + std::to_string(kOperatorPort) + "/metrics";
+      const std::string url = t["scrapeUrl"].GetString();
+      observed += url + " health=" + t["health"].GetString() +
+                  " lastError=" + t["lastError"].GetString() + "; ";
+      ++targets;
+      if (std::string(t["health"].GetString()) == "up" && url.rfind("http://", 0) == 0 &&
+          url.size() > suffix.size() &&
+          url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        ++healthy;
+      }
     }
-    return false;
+    if (targets == 0) observed = "no swarmgate-operator target";
+    if (targets == 0 || healthy != targets) return false;
+    auto q = PromGet(prom, "/api/v1/query?query=sum(swarmgate_leader)");
+    if (!q.error.empty()) {
+      observed += q.error;
+      return false;
+    }
+    const auto& result = q.doc["data"]["result"];
+    const std::string leaders =
+        result.IsArray() && result.Size() == 1 ? result[0]["value"][1].GetString() : "none";
+    observed += "leaders=" + leaders;
+    return leaders == "1";
   });
   ASSERT_TRUE(up.ok) << up.message;
   std::printf("prometheus: %s after %.1fs\n", up.observed.c_str(), up.elapsed.count() / 1000.0);
