@@ -21,10 +21,13 @@ Subcommands:
 
 The cluster subcommands need an e2e cluster (e2e/cluster up) with images
 (e2e/images/build); they read $SG_E2E_STATE/cluster.env, deploy the operator
-stack if needed, and remove what they create.
+stack if needed, and remove what they create. `with fault("partition", 3):`
+puts a node under one of `e2e/cluster fault`'s faults for a block, as the e2e
+tests do (e2e/harness/faults.h).
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -285,6 +288,30 @@ def wait(what, seconds, pred, interval=0.02):
             return True
         time.sleep(interval)
     raise RuntimeError(f"timed out after {seconds}s waiting for {what}")
+
+
+# The undo of each fault that lasts (see the header of e2e/cluster).
+UNDO = {"partition": "heal", "pause-daemon": "resume-daemon", "kill-daemon": "restart-daemon"}
+
+
+def cluster_fault(*args, timeout=600):
+    return sh(f"{shlex.quote(os.path.join(REPO, 'e2e', 'cluster'))} fault "
+              + " ".join(shlex.quote(str(x)) for x in args), timeout=timeout)
+
+
+@contextlib.contextmanager
+def fault(kind, node):
+    """Node `node` under fault `kind` (a key of UNDO) for the with-block.
+
+    Undone however the block ends. The script records the fault before
+    applying it, so a failed apply is undone too, and `e2e/cluster fault
+    undo-all` (or `down`) undoes it if this process dies first.
+    """
+    try:
+        cluster_fault(kind, node)
+        yield
+    finally:
+        cluster_fault(UNDO[kind], node)
 
 
 class Setup:
