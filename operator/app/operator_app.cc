@@ -375,7 +375,7 @@ int RunOperator(const OperatorOptions& options) {
   server_options.threads = 4;
   http::HttpServer server(server_options);
   http::RegisterObservabilityRoutes(server, registry, [&]() -> Status {
-    if (!docker_ok.load()) return Unavailable("docker unreachable");
+    if (!docker_ok.load() || !elector.ApiHealthy()) return Unavailable("docker unreachable");
     if (!synced.load()) return Unavailable("initial sync not done");
     return OkStatus();
   });

@@ -94,6 +94,11 @@ bool LeaderElector::IsLeader() const {
   return IsLeaderLocked(clock_.Now());
 }
 
+bool LeaderElector::ApiHealthy() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return !attempted_ || clock_.Now() - answered_at_ < options_.lease_duration;
+}
+
 std::string LeaderElector::LeaderUrl() const {
   std::lock_guard<std::mutex> l(mu_);
   const auto now = clock_.Now();
@@ -116,6 +121,11 @@ bool LeaderElector::TryAcquireOrRenew() {
   next.renewed = wall;
 
   auto got = docker_.InspectConfig(options_.lease_name);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    attempted_ = true;
+    if (got.ok() || got.error().code != ErrorCode::kUnavailable) answered_at_ = now;
+  }
   if (!got.ok() && got.error().code == ErrorCode::kNotFound) {
     next.acquired = wall;
     docker::ConfigSpec spec;

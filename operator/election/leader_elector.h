@@ -93,6 +93,11 @@ class LeaderElector {
   // the lease from the next renewal on.
   void SetUrl(std::string url);
 
+  // The Docker API answered one of the last attempts within the lease
+  // duration: false from about then on when it stalls or refuses (a paused
+  // or lost manager), which /readyz reports. True before the first attempt.
+  bool ApiHealthy() const;
+
   // Holds the lease, renewed within the renew deadline.
   bool IsLeader() const;
   // The URL agents should use now: this process's own while it leads; the
@@ -116,6 +121,8 @@ class LeaderElector {
   runtime::Clock::TimePoint observed_at_{};  // guarded by mu_; when observed_ last changed
   bool holding_ = false;                     // guarded by mu_; our write is the record
   runtime::Clock::TimePoint renewed_at_{};   // guarded by mu_; last successful write
+  runtime::Clock::TimePoint answered_at_{};  // guarded by mu_; last attempt the API answered
+  bool attempted_ = false;                   // guarded by mu_
   bool reported_leader_ = false;             // Run()'s thread only
 };
 

@@ -86,6 +86,10 @@ TEST_F(LeaderElectorTest, LeaderThatCannotRenewStepsDownBeforeAFollowerMayTakeOv
   EXPECT_FALSE(a_.IsLeader()) << "the renew deadline passed";
   EXPECT_FALSE(a_.TryAcquireOrRenew());
   EXPECT_EQ(a_.LeaderUrl(), "");
+  EXPECT_TRUE(a_.ApiHealthy()) << "answered 2 s ago, within the lease duration";
+  clock_.Advance(milliseconds(1000));
+  EXPECT_FALSE(a_.TryAcquireOrRenew());
+  EXPECT_FALSE(a_.ApiHealthy());
 }
 
 TEST_F(LeaderElectorTest, ReleaseLetsTheFollowerTakeOverAtOnce) {
