@@ -35,7 +35,7 @@ std::string Join(const std::vector<std::string>& v) {
   return s.empty() ? "(none)" : s;
 }
 
-class FaultsE2E : public ::testing::Test {
+class FaultLibraryE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { loaded_ = new Cluster::Loaded(Cluster::Load()); }
   static void TearDownTestSuite() {
@@ -132,7 +132,7 @@ class FaultsE2E : public ::testing::Test {
  private:
   static Cluster::Loaded* loaded_;
 };
-Cluster::Loaded* FaultsE2E::loaded_ = nullptr;
+Cluster::Loaded* FaultLibraryE2E::loaded_ = nullptr;
 
 #define SKIP_WITHOUT_FAULT_NODE(node)                                                       \
   if ((node) == 0)                                                                          \
@@ -141,7 +141,7 @@ Cluster::Loaded* FaultsE2E::loaded_ = nullptr;
 
 // Wrong requests fail with a reason and change nothing; undoing what is not
 // in effect succeeds.
-TEST_F(FaultsE2E, RefusesBadRequestsAndUndoesIdempotently) {
+TEST_F(FaultLibraryE2E, RefusesBadRequestsAndUndoesIdempotently) {
   const int n = cluster().size();
   for (int bad : {0, n + 1}) {
     auto st = faults_.Partition(bad);
@@ -175,7 +175,7 @@ TEST_F(FaultsE2E, RefusesBadRequestsAndUndoesIdempotently) {
 // A partitioned node stops answering the host on its published port and the
 // manager loses it (Down for a worker, Unreachable for a manager); healed, it
 // is Ready again and answers.
-TEST_F(FaultsE2E, PartitionCutsNodeOffUntilHealed) {
+TEST_F(FaultLibraryE2E, PartitionCutsNodeOffUntilHealed) {
   int node = FaultNode();
   SKIP_WITHOUT_FAULT_NODE(node);
   const auto& addr = cluster().node(node).addr;
@@ -233,7 +233,7 @@ TEST_F(FaultsE2E, PartitionCutsNodeOffUntilHealed) {
 
 // A paused daemon's API times out while its containers keep serving; resumed,
 // it answers. A second pause is undone by UndoAll.
-TEST_F(FaultsE2E, PausedDaemonTimesOutWhileContainersServe) {
+TEST_F(FaultLibraryE2E, PausedDaemonTimesOutWhileContainersServe) {
   int node = FaultNode();
   SKIP_WITHOUT_FAULT_NODE(node);
   const auto& addr = cluster().node(node).addr;
@@ -270,7 +270,7 @@ TEST_F(FaultsE2E, PausedDaemonTimesOutWhileContainersServe) {
 
 // A killed daemon refuses connections; undo-all starts it again from the same
 // data root: the same swarm node, Ready, with its images.
-TEST_F(FaultsE2E, KilledDaemonComesBackWithItsData) {
+TEST_F(FaultLibraryE2E, KilledDaemonComesBackWithItsData) {
   int node = FaultNode();
   SKIP_WITHOUT_FAULT_NODE(node);
   const auto& c = cluster();
@@ -308,7 +308,7 @@ TEST_F(FaultsE2E, KilledDaemonComesBackWithItsData) {
 
 // kill-task kills the task's container on its node, and Swarm starts a new
 // one in its place.
-TEST_F(FaultsE2E, KilledTaskIsReplacedBySwarm) {
+TEST_F(FaultLibraryE2E, KilledTaskIsReplacedBySwarm) {
   int node = FaultNode();
   SKIP_WITHOUT_FAULT_NODE(node);
   const auto& c = cluster();

@@ -1,0 +1,633 @@
+// Faults under load (issue: survive faults). Each test applies one fault from
+// the fault library (e2e/harness/faults.h) while sg-loadgen sends requests
+// through the proxies, and reports for it: the failed requests (as a client
+// that never resends sees them, and left after resending), the recovery
+// time, and the convergence of a route applied during the fault. After each
+// fault the owned objects must match the resources one to one.
+//
+// Two suites, in this order (the binary runs without shuffling):
+// - FaultE2E: the cluster as the other suites have it (one manager, two
+//   workers with proxies): a proxy task killed, a worker with backends and a
+//   proxy cut off the network.
+// - FailoverE2E: nodes 2 and 3 promoted to managers and two operator
+//   replicas, kept off node 1 (whose socket the harness drives): follower
+//   killed, leader killed, the leader's daemon paused 60 s, the leader's node
+//   cut off. Its teardown demotes them again and goes back to one replica.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "e2e/harness/e2e_fixture.h"
+#include "e2e/harness/faults.h"
+#include "e2e/harness/loadgen_runner.h"
+
+namespace sg::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kHost = "fault.e2e.test";
+constexpr const char* kOperatorService = "swarmgate_operator";
+constexpr int kRate = 100;  // requests per second through each proxy node
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// One sg-loadgen run, with what a non-resending client saw and the slowest
+// completed request.
+struct Load {
+  LoadReport report;
+  long timeouts = 0;
+  double max_ms = 0;
+  std::string Summary() const {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " timeouts=%ld max_ms=%.0f", timeouts, max_ms);
+    return report.Summary() + buf;
+  }
+};
+
+Load ParseLoad(LoadReport r) {
+  Load l;
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseStopWhenDoneFlag>(r.raw.c_str());
+  if (!d.HasParseError() && d.IsObject()) {
+    if (d.HasMember("errors") && d["errors"].HasMember("timeout")) {
+      l.timeouts = d["errors"]["timeout"].GetInt64();
+    }
+    if (d.HasMember("latency_ms") && d["latency_ms"].HasMember("max")) {
+      l.max_ms = d["latency_ms"]["max"].GetDouble();
+    }
+  }
+  l.report = std::move(r);
+  return l;
+}
+
+// Load through `node`'s proxy for `seconds`, each request bounded by 2 s.
+std::future<Load> StartLoad(int node, int port, int seconds) {
+  const std::string args = "--url http://" + OperatorEnv::Get().addr(node) + ":" +
+                           std::to_string(port) + "/ --host " + kHost + " --concurrency 4 --rate " +
+                           std::to_string(kRate) + " --duration " + std::to_string(seconds) +
+                           "s --timeout 2s --resend-idempotent";
+  return std::async(std::launch::async,
+                    [args] { return ParseLoad(RunLoadgen(SG_LOADGEN_PATH, args)); });
+}
+
+// Polls a route's Ready condition while a fault is in effect, from another
+// thread: any value that is not True is recorded.
+class ReadyWatch {
+ public:
+  explicit ReadyWatch(std::string route) : route_(std::move(route)) {
+    worker_ = std::async(std::launch::async, [this] {
+      while (!stop_.load()) {
+        const std::string r = OperatorEnv::Get().sg().Ready("route", route_);
+        ++looks_;
+        if (r.rfind("True", 0) != 0) {
+          std::lock_guard<std::mutex> l(mu_);
+          if (not_ready_.size() < 5) not_ready_.push_back(r);
+        }
+        std::this_thread::sleep_for(250ms);
+      }
+    });
+  }
+  ~ReadyWatch() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (worker_.valid()) worker_.get();
+  }
+  std::vector<std::string> NotReady() {
+    std::lock_guard<std::mutex> l(mu_);
+    return not_ready_;
+  }
+  int looks() const { return looks_.load(); }
+
+ private:
+  std::string route_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> looks_{0};
+  std::mutex mu_;
+  std::vector<std::string> not_ready_;
+  std::future<void> worker_;
+};
+
+// The operator replica answering on a node's published port.
+struct ReplicaView {
+  int node = 0;
+  bool answered = false;
+  bool leader = false;
+  std::string identity;
+};
+
+ReplicaView LeaderView(int node) {
+  ReplicaView v;
+  v.node = node;
+  auto r = HttpGet(OperatorEnv::Get().addr(node), kOperatorPort, "/v1/leader", "", 1s);
+  if (r.status != 200) return v;
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.IsObject()) return v;
+  v.answered = true;
+  v.leader = d["leader"].GetBool();
+  v.identity = d["identity"].GetString();
+  return v;
+}
+
+// The node whose replica leads, 0 when none answers as leader.
+int LeaderNode(const std::vector<int>& nodes, std::string* identity = nullptr) {
+  for (int n : nodes) {
+    ReplicaView v = LeaderView(n);
+    if (v.leader) {
+      if (identity) *identity = v.identity;
+      return n;
+    }
+  }
+  return 0;
+}
+
+// Owned objects match the resources one to one: one proxy service and one
+// network per ServiceCluster, nothing owned by a cluster that does not
+// exist, and every route in `routes` still stored. "" or what is wrong.
+std::string CheckOwnedObjects(const std::vector<std::string>& routes) {
+  const auto& env = OperatorEnv::Get();
+  const Cluster& c = env.cluster();
+  auto list = env.sg().Swarmgate("get servicecluster -o json");
+  if (!list.ok()) return "get servicecluster: " + list.Describe();
+  std::set<std::string> clusters;
+  rapidjson::Document d;
+  d.Parse(list.out.c_str());
+  auto add = [&](const rapidjson::Value& v) {
+    if (v.IsObject() && v.HasMember("metadata")) clusters.insert(v["metadata"]["name"].GetString());
+  };
+  if (d.IsArray()) {
+    for (const auto& v : d.GetArray()) add(v);
+  } else if (d.IsObject() && d.HasMember("items")) {
+    for (const auto& v : d["items"].GetArray()) add(v);
+  } else {
+    add(d);
+  }
+  std::string problems;
+  std::map<std::string, int> services, networks;
+  for (const auto& line :
+       Lines(c.Docker("service ls --filter label=swarmgate.io/managed-by=swarmgate --format "
+                      "'{{.Name}} {{index .Labels \"swarmgate.io/owner\"}}'")
+                 .out)) {
+    std::istringstream in(line);
+    std::string name, owner;
+    in >> name >> owner;
+    if (name.rfind("sg-proxy-", 0) == 0) ++services[owner];
+    if (owner.rfind("cluster/", 0) == 0 && !clusters.count(owner.substr(8))) {
+      problems += "orphan service " + name + " of " + owner + "; ";
+    }
+  }
+  for (const auto& line :
+       Lines(c.Docker("network ls --filter label=swarmgate.io/managed-by=swarmgate --format "
+                      "'{{.Name}} {{.Label \"swarmgate.io/owner\"}}'")
+                 .out)) {
+    std::istringstream in(line);
+    std::string name, owner;
+    in >> name >> owner;
+    ++networks[owner];
+    if (owner.rfind("cluster/", 0) == 0 && !clusters.count(owner.substr(8))) {
+      problems += "orphan network " + name + " of " + owner + "; ";
+    }
+  }
+  for (const auto& cl : clusters) {
+    if (services["cluster/" + cl] != 1) {
+      problems += cl + " has " + std::to_string(services["cluster/" + cl]) + " proxy services; ";
+    }
+    if (networks["cluster/" + cl] != 1) {
+      problems += cl + " has " + std::to_string(networks["cluster/" + cl]) + " networks; ";
+    }
+  }
+  for (const auto& r : routes) {
+    if (!env.sg().Swarmgate("get route " + ShellQuote(r)).ok())
+      problems += "route " + r + " lost; ";
+  }
+  return problems;
+}
+
+// What every fault reports, in one line a reader can grep ("[fault]").
+void Report(const std::string& fault, const std::vector<std::pair<int, Load>>& loads,
+            double recovery_s, double converge_s, int ready_looks) {
+  std::string line = "[fault] " + fault + ":";
+  for (const auto& [node, l] : loads)
+    line += " node" + std::to_string(node) + "{" + l.Summary() + "}";
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                " recovery_s=%.2f route_applied_during_fault_ready_s=%.2f ready_looks=%d",
+                recovery_s, converge_s, ready_looks);
+  std::printf("%s%s\n", line.c_str(), buf);
+  std::fflush(stdout);
+}
+
+// The route every test keeps serving, and a backend on every node.
+struct Shared {
+  ScopedCluster cluster;
+  ScopedService backend;
+  ScopedRoute route;
+  std::string SetUp() {
+    cluster = ScopedCluster::Create(ClusterOptions("fault", 33000, 34000).Global());
+    if (!cluster.ok()) return cluster.error();
+    backend = ScopedService::Echo(cluster, UniqueName("fault-echo"), 3,
+                                  HealthCheckedBackendArgs() + " --replicas-max-per-node 1");
+    if (!backend.ok()) return backend.error();
+    if (auto w = backend.WaitRunning(3, 90s); !w.ok) return w.message;
+    route = ScopedRoute::Apply(
+        RouteYaml(UniqueName("fault"), cluster.name(), kHost, "/", backend.name()));
+    if (!route.ok()) return route.error();
+    auto w = cluster.WaitServed(kHost, "/", backend.name(), 90s);
+    if (!w.ok) return w.message;
+    auto ready = OperatorEnv::Get().sg().WaitCondition("route", route.name(), "Ready", "True", 60s);
+    return ready.ok ? "" : ready.message;
+  }
+};
+
+// A route applied while a fault is in effect, and how long until Ready.
+class LateRoute {
+ public:
+  explicit LateRoute(const Shared& s) : start_(Clock::now()) {
+    name_ = UniqueName("fault-late");
+    route_ = ScopedRoute::Apply(
+        RouteYaml(name_, s.cluster.name(), name_ + ".e2e.test", "/", s.backend.name()));
+  }
+  bool ok() const { return route_.ok(); }
+  std::string error() const { return route_.error(); }
+  const std::string& name() const { return name_; }
+  // Seconds from the apply until Ready=True, or a negative number.
+  double WaitReady(Duration deadline, std::string* message) {
+    auto w = OperatorEnv::Get().sg().WaitCondition("route", name_, "Ready", "True", deadline);
+    if (!w.ok) {
+      *message = w.message;
+      return -1;
+    }
+    return Seconds(Clock::now() - start_);
+  }
+
+ private:
+  Clock::time_point start_;
+  std::string name_;
+  ScopedRoute route_;
+};
+
+class FaultE2E : public SuiteFixture<Shared> {
+ protected:
+  void TearDown() override {
+    auto faults = Faults().List();
+    ASSERT_TRUE(faults.ok()) << faults.error().ToString();
+    EXPECT_TRUE(faults->empty()) << "faults left in effect";
+  }
+};
+
+// A proxy task killed: the other node's proxy loses nothing; the killed
+// node serves again once Swarm restarted its proxy.
+TEST_F(FaultE2E, ProxyTaskKilled) {
+  const auto& nodes = Env().proxy_nodes();
+  ASSERT_GE(nodes.size(), 2u) << "needs two proxy nodes";
+  const int victim = nodes.back(), other = nodes.front();
+  auto load = StartLoad(other, S().cluster.http_port(), 15);
+  std::this_thread::sleep_for(2s);  // load running before the fault
+  const auto t0 = Clock::now();
+  auto killed = Faults().KillTask(S().cluster.proxy_service(), victim);
+  ASSERT_TRUE(killed.ok()) << killed.error().ToString();
+  auto back = WaitUntil("killed node serves again", 60s, [&](std::string& observed) {
+    auto r = S().cluster.Get(victim, kHost, "/", 2s);
+    observed = r.Describe();
+    return r.ok();
+  });
+  const double recovery = Seconds(Clock::now() - t0);
+  LateRoute late(S());
+  ASSERT_TRUE(late.ok()) << late.error();
+  std::string msg;
+  const double converge = late.WaitReady(60s, &msg);
+  Load l = load.get();
+  Report("proxy task killed", {{other, l}}, recovery, converge, 0);
+  ASSERT_TRUE(back.ok) << back.message;
+  EXPECT_GE(converge, 0) << msg;
+  ASSERT_TRUE(l.report.parsed()) << l.report.raw;
+  EXPECT_EQ(l.report.failures, 0) << l.Summary();
+  EXPECT_EQ(CheckOwnedObjects({S().route.name(), late.name()}), "");
+}
+
+// A worker with a proxy and a backend cut off: through the other proxy no
+// request fails and none takes longer than 2 s; after healing, the node's
+// proxy serves again.
+TEST_F(FaultE2E, WorkerWithBackendsAndProxyPartitioned) {
+  const Cluster& c = Env().cluster();
+  const auto& nodes = Env().proxy_nodes();
+  ASSERT_GE(nodes.size(), 2u) << "needs two proxy nodes";
+  const int victim = nodes.back(), other = nodes.front();
+  if (victim <= c.managers()) GTEST_SKIP() << "node " << victim << " is a manager, not a worker";
+  auto load = StartLoad(other, S().cluster.http_port(), 25);
+  ReadyWatch watch(S().route.name());
+  std::this_thread::sleep_for(2s);
+  std::string msg;
+  double converge = -1;
+  {
+    auto cut = ScopedFault::Apply(FaultKind::kPartition, victim);
+    ASSERT_TRUE(cut.ok()) << cut.error().ToString();
+    std::this_thread::sleep_for(3s);  // in effect under load before the route arrives
+    LateRoute late(S());
+    ASSERT_TRUE(late.ok()) << late.error();
+    converge = late.WaitReady(60s, &msg);
+    // The fault lasts as long as the load after it, at least.
+    std::this_thread::sleep_for(8s);
+    ASSERT_TRUE(cut->Undo().ok());
+  }
+  const auto healed = Clock::now();
+  auto back = WaitUntil("partitioned node serves again", 90s, [&](std::string& observed) {
+    auto r = S().cluster.Get(victim, kHost, "/", 2s);
+    observed = r.Describe();
+    return r.ok();
+  });
+  const double recovery = Seconds(Clock::now() - healed);
+  Load l = load.get();
+  watch.Stop();
+  Report("worker partitioned", {{other, l}}, recovery, converge, watch.looks());
+  ASSERT_TRUE(back.ok) << back.message;
+  EXPECT_GE(converge, 0) << msg;
+  ASSERT_TRUE(l.report.parsed()) << l.report.raw;
+  EXPECT_EQ(l.report.failures, 0) << l.Summary();
+  EXPECT_EQ(l.timeouts, 0) << l.Summary();
+  EXPECT_LT(l.max_ms, 2000) << l.Summary();
+  EXPECT_EQ(CheckOwnedObjects({S().route.name()}), "");
+}
+
+// ------------------------------------------------------------------ failover
+
+// Three managers and two operator replicas off node 1 for the suite.
+struct FailoverShared {
+  bool promoted = false;
+  std::vector<std::string> promoted_names;
+  Shared traffic;
+  std::string SetUp() {
+    const Cluster& c = OperatorEnv::Get().cluster();
+    if (c.size() < 3) return "needs 3 nodes";
+    if (c.managers() < 3) {
+      for (int n = 2; n <= 3; ++n) promoted_names.push_back(c.node(n).hostname);
+      auto p = c.Docker("node promote " + c.node(2).hostname + " " + c.node(3).hostname);
+      if (!p.ok()) return "promote: " + p.Describe();
+      promoted = true;
+      auto m = WaitUntil("3 reachable managers", 60s, [&](std::string& observed) {
+        auto r = c.Docker("node ls --filter role=manager --format '{{.ManagerStatus}}'");
+        observed = r.out;
+        int reachable = 0;
+        for (const auto& l : Lines(r.out)) reachable += l == "Reachable" || l == "Leader";
+        return reachable == 3;
+      });
+      if (!m.ok) return m.message;
+    }
+    auto u = c.Docker(std::string("service update -d --replicas 2 --constraint-add "
+                                  "'node.hostname!=") +
+                      c.node(1).hostname + "' " + kOperatorService);
+    if (!u.ok()) return "operator update: " + u.Describe();
+    auto two = WaitUntil("two operator replicas, one leader", 120s, [&](std::string& observed) {
+      ReplicaView a = LeaderView(2), b = LeaderView(3);
+      observed =
+          "node2 answered=" + std::to_string(a.answered) + " leader=" + std::to_string(a.leader) +
+          " node3 answered=" + std::to_string(b.answered) + " leader=" + std::to_string(b.leader);
+      return a.answered && b.answered && a.leader != b.leader &&
+             HttpGet(OperatorEnv::Get().addr(2), kOperatorPort, "/readyz", "", 1s).status == 200 &&
+             HttpGet(OperatorEnv::Get().addr(3), kOperatorPort, "/readyz", "", 1s).status == 200;
+    });
+    if (!two.ok) return two.message;
+    return traffic.SetUp();
+  }
+  ~FailoverShared() {
+    (void)Faults().UndoAll();
+    traffic = Shared();
+    const Cluster& c = OperatorEnv::Get().cluster();
+    (void)c.Docker(std::string("service update -d --replicas 1 --constraint-rm "
+                               "'node.hostname!=") +
+                   c.node(1).hostname + "' " + kOperatorService);
+    if (promoted) {
+      for (const auto& n : promoted_names) (void)c.Docker("node demote " + n);
+    }
+    (void)WaitUntil("operator back on node 1", 90s, [&](std::string& observed) {
+      auto r = HttpGet(OperatorEnv::Get().addr(1), kOperatorPort, "/v1/leader", "", 1s);
+      observed = r.Describe();
+      return r.status == 200 && r.body.find("\"leader\":true") != std::string::npos;
+    });
+  }
+};
+
+class FailoverE2E : public SuiteFixture<FailoverShared> {
+ protected:
+  const Shared& T() { return S().traffic; }
+  void TearDown() override {
+    auto faults = Faults().List();
+    ASSERT_TRUE(faults.ok()) << faults.error().ToString();
+    EXPECT_TRUE(faults->empty()) << "faults left in effect";
+  }
+  // Until a replica other than `old_identity` leads; seconds, or -1.
+  double WaitNewLeader(const std::string& old_identity, Clock::time_point since, Duration deadline,
+                       std::string* message, int* node) {
+    auto w = WaitUntil(
+        "another replica leads", deadline,
+        [&](std::string& observed) {
+          std::string id;
+          *node = LeaderNode({2, 3}, &id);
+          observed = "leader node " + std::to_string(*node) + " identity " + id;
+          return *node != 0 && id != old_identity;
+        },
+        100ms);
+    if (!w.ok) {
+      *message = w.message;
+      return -1;
+    }
+    return Seconds(Clock::now() - since);
+  }
+};
+
+TEST_F(FailoverE2E, FollowerKilled) {
+  std::string leader_id;
+  const int leader = LeaderNode({2, 3}, &leader_id);
+  ASSERT_NE(leader, 0);
+  const int follower = leader == 2 ? 3 : 2;
+  auto load2 = StartLoad(2, T().cluster.http_port(), 15);
+  auto load3 = StartLoad(3, T().cluster.http_port(), 15);
+  ReadyWatch watch(T().route.name());
+  std::this_thread::sleep_for(2s);
+  const auto t0 = Clock::now();
+  auto killed = Faults().KillTask(kOperatorService, follower);
+  ASSERT_TRUE(killed.ok()) << killed.error().ToString();
+  LateRoute late(T());
+  ASSERT_TRUE(late.ok()) << late.error();
+  std::string msg;
+  const double converge = late.WaitReady(30s, &msg);
+  auto back = WaitUntil("follower back", 60s, [&](std::string& observed) {
+    ReplicaView v = LeaderView(follower);
+    observed = "answered=" + std::to_string(v.answered);
+    return v.answered && !v.leader;
+  });
+  const double recovery = Seconds(Clock::now() - t0);
+  Load l2 = load2.get(), l3 = load3.get();
+  watch.Stop();
+  Report("follower killed", {{2, l2}, {3, l3}}, recovery, converge, watch.looks());
+  EXPECT_TRUE(back.ok) << back.message;
+  EXPECT_GE(converge, 0) << msg;
+  EXPECT_EQ(LeaderNode({2, 3}), leader) << "the leader must not change";
+  EXPECT_TRUE(watch.NotReady().empty()) << watch.NotReady().front();
+  EXPECT_EQ(l2.report.failures, 0) << l2.Summary();
+  EXPECT_EQ(l3.report.failures, 0) << l3.Summary();
+  EXPECT_EQ(CheckOwnedObjects({T().route.name(), late.name()}), "");
+}
+
+TEST_F(FailoverE2E, LeaderKilled) {
+  std::string leader_id;
+  const int leader = LeaderNode({2, 3}, &leader_id);
+  ASSERT_NE(leader, 0);
+  auto load2 = StartLoad(2, T().cluster.http_port(), 20);
+  auto load3 = StartLoad(3, T().cluster.http_port(), 20);
+  ReadyWatch watch(T().route.name());
+  std::this_thread::sleep_for(2s);
+  const auto t0 = Clock::now();
+  auto killed = Faults().KillTask(kOperatorService, leader);
+  ASSERT_TRUE(killed.ok()) << killed.error().ToString();
+  LateRoute late(T());
+  ASSERT_TRUE(late.ok()) << late.error();
+  std::string msg, converge_msg;
+  int now_leader = 0;
+  const double takeover = WaitNewLeader(leader_id, t0, 15s, &msg, &now_leader);
+  const double converge = late.WaitReady(30s, &converge_msg);
+  Load l2 = load2.get(), l3 = load3.get();
+  watch.Stop();
+  Report("leader killed", {{2, l2}, {3, l3}}, takeover, converge, watch.looks());
+  ASSERT_GE(takeover, 0) << msg;
+  EXPECT_LE(takeover, 5.0) << "a follower must take over within 5 s";
+  EXPECT_GE(converge, 0) << converge_msg;
+  EXPECT_TRUE(watch.NotReady().empty()) << watch.NotReady().front();
+  EXPECT_EQ(l2.report.failures, 0) << l2.Summary();
+  EXPECT_EQ(l3.report.failures, 0) << l3.Summary();
+  EXPECT_EQ(CheckOwnedObjects({T().route.name(), late.name()}), "");
+}
+
+// The leader's manager daemon paused for 60 s: proxies keep serving, the
+// paused replica reports Docker unreachable on /readyz and in its metrics,
+// the other replica takes over, and the paused one is ready again within
+// 5 s of the resume.
+TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
+  std::string leader_id;
+  const int leader = LeaderNode({2, 3}, &leader_id);
+  ASSERT_NE(leader, 0);
+  const std::string paused_addr = Env().addr(leader);
+  auto load2 = StartLoad(2, T().cluster.http_port(), 75);
+  auto load3 = StartLoad(3, T().cluster.http_port(), 75);
+  std::this_thread::sleep_for(2s);
+  const auto t0 = Clock::now();
+  std::string msg, converge_msg;
+  double takeover = -1, converge = -1, resumed = -1;
+  WaitResult unready, errors_in_metrics, ready_again;
+  int now_leader = 0;
+  std::vector<std::string> not_ready;
+  int looks = 0;
+  {
+    auto pause = ScopedFault::Apply(FaultKind::kPauseDaemon, leader);
+    ASSERT_TRUE(pause.ok()) << pause.error().ToString();
+    ReadyWatch watch(T().route.name());
+    unready = WaitUntil("paused replica not ready", 20s, [&](std::string& observed) {
+      auto r = HttpGet(paused_addr, kOperatorPort, "/readyz", "", 1s);
+      observed = r.Describe();
+      return r.status == 503 && r.body.find("docker") != std::string::npos;
+    });
+    errors_in_metrics =
+        WaitUntil("Docker errors in the paused replica's metrics", 20s, [&](std::string& observed) {
+          auto r = HttpGet(paused_addr, kOperatorPort, "/metrics", "", 2s);
+          observed = r.Describe().substr(0, 200);
+          return r.body.find("code=\"0\"") != std::string::npos;
+        });
+    takeover = WaitNewLeader(leader_id, t0, 20s, &msg, &now_leader);
+    LateRoute late(T());
+    ASSERT_TRUE(late.ok()) << late.error();
+    converge = late.WaitReady(40s, &converge_msg);
+    const auto remaining = 60s - (Clock::now() - t0);
+    if (remaining > 0s) std::this_thread::sleep_for(remaining);
+    watch.Stop();
+    not_ready = watch.NotReady();
+    looks = watch.looks();
+    const auto resume = Clock::now();
+    ASSERT_TRUE(pause->Undo().ok());
+    ready_again = WaitUntil(
+        "paused replica ready again", 30s,
+        [&](std::string& observed) {
+          auto r = HttpGet(paused_addr, kOperatorPort, "/readyz", "", 1s);
+          observed = r.Describe();
+          return r.status == 200;
+        },
+        100ms);
+    resumed = Seconds(Clock::now() - resume);
+    EXPECT_EQ(CheckOwnedObjects({T().route.name(), late.name()}), "");
+  }
+  Load l2 = load2.get(), l3 = load3.get();
+  Report("leader daemon paused 60s", {{2, l2}, {3, l3}}, resumed, converge, looks);
+  std::printf("[fault] leader daemon paused 60s: takeover_s=%.2f\n", takeover);
+  EXPECT_TRUE(unready.ok) << unready.message;
+  EXPECT_TRUE(errors_in_metrics.ok) << errors_in_metrics.message;
+  ASSERT_GE(takeover, 0) << msg;
+  EXPECT_GE(converge, 0) << converge_msg;
+  EXPECT_TRUE(ready_again.ok) << ready_again.message;
+  EXPECT_LE(resumed, 5.0) << "the paused replica must be ready within 5 s of the resume";
+  EXPECT_TRUE(not_ready.empty()) << not_ready.front();
+  EXPECT_EQ(l2.report.failures, 0) << l2.Summary();
+  EXPECT_EQ(l3.report.failures, 0) << l3.Summary();
+}
+
+// The leader's node cut off: the other manager's replica takes over and
+// reconciles; through the other node's proxy nothing fails; after healing,
+// the node serves again.
+TEST_F(FailoverE2E, LeaderNodePartitioned) {
+  std::string leader_id;
+  const int leader = LeaderNode({2, 3}, &leader_id);
+  ASSERT_NE(leader, 0);
+  const int other = leader == 2 ? 3 : 2;
+  auto load = StartLoad(other, T().cluster.http_port(), 25);
+  std::this_thread::sleep_for(2s);
+  const auto t0 = Clock::now();
+  std::string msg, converge_msg;
+  double takeover = -1, converge = -1;
+  int now_leader = 0;
+  {
+    auto cut = ScopedFault::Apply(FaultKind::kPartition, leader);
+    ASSERT_TRUE(cut.ok()) << cut.error().ToString();
+    takeover = WaitNewLeader(leader_id, t0, 20s, &msg, &now_leader);
+    LateRoute late(T());
+    ASSERT_TRUE(late.ok()) << late.error();
+    // Ready needs every proxy; the cut-off node's proxy cannot be reached,
+    // so the route is checked where it can be: served by the other node.
+    auto served =
+        T().cluster.WaitServed(late.name() + ".e2e.test", "/", T().backend.name(), 40s, {other});
+    converge = served.ok ? Seconds(Clock::now() - t0) : -1;
+    converge_msg = served.message;
+    ASSERT_TRUE(cut->Undo().ok());
+  }
+  const auto healed = Clock::now();
+  auto back = WaitUntil("healed node serves again", 90s, [&](std::string& observed) {
+    auto r = T().cluster.Get(leader, kHost, "/", 2s);
+    observed = r.Describe();
+    return r.ok();
+  });
+  const double recovery = Seconds(Clock::now() - healed);
+  Load l = load.get();
+  Report("leader node partitioned", {{other, l}}, recovery, converge, 0);
+  std::printf("[fault] leader node partitioned: takeover_s=%.2f\n", takeover);
+  ASSERT_GE(takeover, 0) << msg;
+  EXPECT_LE(takeover, 6.0);
+  EXPECT_GE(converge, 0) << converge_msg;
+  EXPECT_TRUE(back.ok) << back.message;
+  EXPECT_EQ(l.report.failures, 0) << l.Summary();
+  EXPECT_EQ(l.timeouts, 0) << l.Summary();
+  EXPECT_EQ(CheckOwnedObjects({T().route.name()}), "");
+}
+
+}  // namespace
+}  // namespace sg::e2e
