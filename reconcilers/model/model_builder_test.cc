@@ -212,10 +212,15 @@ TEST(ModelBuilder, BackendProblemsKeepTheRouteServedWithTheReason) {
   ResolvedBackend not_attached;
   not_attached.problem = BackendProblem::kNotAttached;
   not_attached.message = "service \"web\" is not attached to network \"sg-public\"";
+  ResolvedBackend all_lost;
+  all_lost.on_lost_nodes = 2;
   const std::vector<Case> cases = {
       {"missing", not_found, kReasonBackendNotFound, "not found"},
       {"not attached", not_attached, kReasonBackendNotAttached, "not attached"},
       {"no endpoints", ResolvedBackend{}, kReasonNoEndpoints, "503"},
+      // Tasks on lost nodes are gone as if none ran, and the message says why.
+      {"every task on a lost node", all_lost, kReasonNoEndpoints,
+       "on a node Swarm reports down or unreachable (2): requests get 503"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
