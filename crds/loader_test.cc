@@ -81,8 +81,9 @@ TEST(SamplesTest, ShopRouteDecodesEveryField) {
   EXPECT_TRUE(s.tls->redirect_http);
   EXPECT_EQ(s.sticky_session->cookie, "SG_STICKY");
   EXPECT_TRUE(s.websocket);
+  EXPECT_EQ(s.timeouts.connect.value, std::chrono::seconds(1));
   EXPECT_EQ(s.timeouts.read.value, std::chrono::seconds(60));
-  EXPECT_EQ(s.health_check.max_fails, 3);
+  EXPECT_EQ(s.health_check.max_fails, 1);
   EXPECT_EQ(s.rate_limit->requests_per_second, 100);
   EXPECT_EQ(s.rate_limit->burst, 200);
   ASSERT_EQ(s.redirects.size(), 2u);
@@ -144,10 +145,10 @@ TEST(DefaultsTest, RouteDefaults) {
   EXPECT_FALSE(s.tls);
   EXPECT_FALSE(s.sticky_session);
   EXPECT_FALSE(s.websocket);
-  EXPECT_EQ(s.timeouts.connect.value, std::chrono::seconds(5));
+  EXPECT_EQ(s.timeouts.connect.value, std::chrono::seconds(1));
   EXPECT_EQ(s.timeouts.read.value, std::chrono::seconds(60));
   EXPECT_EQ(s.timeouts.send.value, std::chrono::seconds(60));
-  EXPECT_EQ(s.health_check.max_fails, 3);
+  EXPECT_EQ(s.health_check.max_fails, 1);
   EXPECT_EQ(s.health_check.fail_timeout.value, std::chrono::seconds(10));
   EXPECT_FALSE(s.rate_limit);
   EXPECT_TRUE(s.redirects.empty());
@@ -163,7 +164,7 @@ TEST(DefaultsTest, PartialBlocksKeepOtherDefaults) {
   ASSERT_TRUE(r.ok()) << Dump(r);
   const RouteSpec& s = r.resources.at(0).route()->spec;
   EXPECT_EQ(s.timeouts.read.value, std::chrono::minutes(2));
-  EXPECT_EQ(s.timeouts.connect.value, std::chrono::seconds(5));
+  EXPECT_EQ(s.timeouts.connect.value, std::chrono::seconds(1));
   EXPECT_EQ(s.rate_limit->burst, 0);
   EXPECT_EQ(s.redirects.at(0).code, 301);
 }

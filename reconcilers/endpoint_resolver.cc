@@ -19,7 +19,8 @@ bool AttachedTo(const docker::Service& service, const ClusterNetwork& network) {
 
 ResolvedBackend ResolveBackend(const std::string& service_name, const docker::Service* service,
                                const std::vector<docker::Task>& tasks, int port,
-                               const ClusterNetwork& network, bool vip_mode) {
+                               const ClusterNetwork& network, bool vip_mode,
+                               const std::set<std::string>& lost_nodes) {
   ResolvedBackend out;
   if (service == nullptr) {
     out.problem = BackendProblem::kNotFound;
@@ -43,9 +44,14 @@ ResolvedBackend ResolveBackend(const std::string& service_name, const docker::Se
   }
   for (const auto& task : tasks) {
     if (task.desired_state != "running" || task.state != "running") continue;
+    const bool lost = lost_nodes.count(task.node_id) > 0;
     for (const auto& att : task.networks) {
       if (att.network_id != network.id) continue;
       for (const auto& addr : att.addresses) {
+        if (lost) {
+          ++out.on_lost_nodes;
+          continue;
+        }
         out.endpoints.push_back({StripCidr(addr), port, task.id, task.slot, task.node_id});
       }
     }

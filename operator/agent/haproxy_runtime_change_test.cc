@@ -28,7 +28,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 constexpr const char* kHaproxy = "/usr/sbin/haproxy";
-constexpr char kCheck[] = "check inter 2s fall 1 rise 1 observe layer7 error-limit 1";
+constexpr char kCheck[] = "check inter 2s fall 1 rise 1 observe layer4 error-limit 1";
 
 // A proxy on `port` in front of backend `web`, and two stand-in backends on
 // `a` and `b` that answer "a" and "b".

@@ -47,7 +47,9 @@ void ChangeRouter::OnEvent(const docker::Event& e, runtime::Clock::TimePoint now
     return;
   }
   // Networks, secrets and nodes can change any cluster (a secret a route
-  // needs appears, a proxy node goes away): cheap to re-render them all.
+  // needs appears, a proxy node goes away): cheap to re-render them all. A
+  // node's state decides which of its tasks are served (a node going down
+  // takes them out), so its changes count as task changes.
   if (e.type == "network" || e.type == "secret" || e.type == "node") {
     sinks_.all_clusters({e.type == "node" ? "task" : "service", now});
   }

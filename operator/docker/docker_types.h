@@ -124,10 +124,13 @@ struct Node {
   std::string hostname;
   std::string role;          // manager | worker
   std::string availability;  // active | pause | drain
-  std::string state;         // ready | down | ...
+  std::string state;         // Status.State: ready | down | unknown | disconnected
   std::string addr;          // Status.Addr
   Labels labels;             // Spec.Labels
   std::string spec_json;
+  // ManagerStatus.Reachability of a manager: reachable | unreachable |
+  // unknown; empty for a worker.
+  std::string manager_reachability;
 };
 
 // One line of GET /events.

@@ -237,6 +237,7 @@ Result<Node> NodeFrom(const Value& v) {
   n.availability = Str(v, {"Spec", "Availability"});
   n.state = Str(v, {"Status", "State"});
   n.addr = Str(v, {"Status", "Addr"});
+  n.manager_reachability = Str(v, {"ManagerStatus", "Reachability"});
   n.labels = StrMap(v, {"Spec", "Labels"});
   const Value* spec = Member(v, "Spec");
   n.spec_json = spec ? ToJson(*spec) : "{}";

@@ -194,6 +194,7 @@ TEST(WireFormatTest, ParsesNetworkNodeVersion) {
   EXPECT_EQ((*nodes)[0].availability, "active");
   EXPECT_EQ((*nodes)[0].state, "ready");
   EXPECT_EQ((*nodes)[0].addr, "127.0.0.1");
+  EXPECT_EQ((*nodes)[0].manager_reachability, "reachable");
   EXPECT_EQ((*nodes)[0].labels.at("swarmgate.io/ingress"), "true");
   EXPECT_EQ((*nodes)[0].version, 19u);
   EXPECT_NE((*nodes)[0].spec_json.find("\"Role\":\"manager\""), std::string::npos);
@@ -205,6 +206,26 @@ TEST(WireFormatTest, ParsesNetworkNodeVersion) {
   EXPECT_EQ(v->min_api_version, "1.12");
   EXPECT_EQ(v->os, "linux");
   EXPECT_EQ(v->arch, "amd64");
+}
+
+// What the cluster pass reads to tell a lost node: Status.State of every
+// node, ManagerStatus.Reachability of managers (workers have none).
+TEST(WireFormatTest, ParsesNodeStateAndManagerReachability) {
+  constexpr char kNodes[] =
+      R"([{"ID":"w1","Spec":{"Role":"worker","Availability":"active"},)"
+      R"("Status":{"State":"down","Message":"heartbeat failure","Addr":"10.0.0.3"}},)"
+      R"({"ID":"m2","Spec":{"Role":"manager","Availability":"active"},)"
+      R"("Status":{"State":"ready","Addr":"10.0.0.2"},)"
+      R"("ManagerStatus":{"Reachability":"unreachable","Addr":"10.0.0.2:2377"}}])";
+  auto nodes = ParseNodeList(kNodes);
+  ASSERT_TRUE(nodes.ok()) << nodes.error().ToString();
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0].id, "w1");
+  EXPECT_EQ((*nodes)[0].state, "down");
+  EXPECT_EQ((*nodes)[0].manager_reachability, "");
+  EXPECT_EQ((*nodes)[1].id, "m2");
+  EXPECT_EQ((*nodes)[1].state, "ready");
+  EXPECT_EQ((*nodes)[1].manager_reachability, "unreachable");
 }
 
 TEST(WireFormatTest, EmptyAndBrokenLists) {

@@ -96,6 +96,8 @@ Status SwarmCache::Relist() {
   if (!secrets.ok()) return secrets.error();
   auto networks = docker_.ListNetworks({});
   if (!networks.ok()) return networks.error();
+  auto nodes = docker_.ListNodes({});
+  if (!nodes.ok()) return nodes.error();
 
   // Decode outside the lock: only configs not seen before cost anything.
   std::map<std::string, CachedResource> known;
@@ -139,6 +141,7 @@ Status SwarmCache::Relist() {
     std::string name = n.name;
     networks_[name] = std::make_shared<const docker::Network>(std::move(n));
   }
+  nodes_ = std::make_shared<const NodeList>(std::move(*nodes));
   synced_ = true;
   return OkStatus();
 }
@@ -238,6 +241,17 @@ void SwarmCache::RefreshNetwork(const std::string& id, const std::string& name) 
   }
 }
 
+void SwarmCache::RefreshNodes() {
+  auto nodes = docker_.ListNodes({});
+  if (!nodes.ok()) {
+    Log()->warn("refresh failed nodes error={}", nodes.error().ToString());
+    return;
+  }
+  auto list = std::make_shared<const NodeList>(std::move(*nodes));
+  std::lock_guard<std::mutex> lock(mu_);
+  nodes_ = std::move(list);
+}
+
 void SwarmCache::OnEvent(const docker::Event& e) {
   const std::string name = Attribute(e, "name");
   if (e.type == "config") {
@@ -265,6 +279,8 @@ void SwarmCache::OnEvent(const docker::Event& e) {
     } else if (e.action == "create" || e.action == "update") {
       RefreshNetwork(e.actor_id, name);
     }
+  } else if (e.type == "node") {
+    RefreshNodes();
   }
 }
 
@@ -371,6 +387,11 @@ std::shared_ptr<const docker::Network> SwarmCache::Network(const std::string& na
   std::lock_guard<std::mutex> lock(mu_);
   auto it = networks_.find(name);
   return it == networks_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const NodeList> SwarmCache::Nodes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return nodes_;
 }
 
 }  // namespace sg::store

@@ -1,7 +1,7 @@
 #pragma once
 // The operator's local view of the Swarm, in the manner of client-go's
-// informers: resources, services, tasks, secrets and networks, kept current
-// by the event stream (OnEvent), the task poller's listings
+// informers: resources, services, tasks, secrets, networks and nodes, kept
+// current by the event stream (OnEvent), the task poller's listings
 // (ReplaceServicesAndTasks), the writers' own results (Put*, NoteStatus) and
 // a periodic full relist (Relist). Reconcilers read it instead of listing the
 // Swarm, so a cluster pass costs in proportion to its own objects, not to
@@ -40,6 +40,7 @@ struct CachedResource {
 };
 
 using TaskList = std::vector<docker::Task>;
+using NodeList = std::vector<docker::Node>;
 
 class SwarmCache {
  public:
@@ -52,8 +53,10 @@ class SwarmCache {
 
   // Refreshes what a Docker event names. Config updates are label changes,
   // which only status writes make, and those are noted by the writer
-  // (NoteStatus), so they are skipped. Errors are logged: the next relist
-  // repairs what a failed refresh missed.
+  // (NoteStatus), so they are skipped. A node event lists every node again:
+  // nodes are few and their events rare, and a status change (a node going
+  // down) must be seen before the passes it enqueues run. Errors are logged:
+  // the next relist repairs what a failed refresh missed.
   void OnEvent(const docker::Event& event);
   // The task poller's listing of every service and task.
   void ReplaceServicesAndTasks(std::vector<docker::Service> services,
@@ -84,6 +87,8 @@ class SwarmCache {
   std::shared_ptr<const TaskList> TasksOf(const std::string& service_id) const;
   std::shared_ptr<const docker::Secret> Secret(const std::string& name) const;
   std::shared_ptr<const docker::Network> Network(const std::string& name) const;
+  // Every node of the Swarm as last listed; never null.
+  std::shared_ptr<const NodeList> Nodes() const;
 
  private:
   struct ResourceKey {
@@ -102,6 +107,7 @@ class SwarmCache {
   void RefreshService(const std::string& id, const std::string& name);
   void RefreshSecret(const std::string& id, const std::string& name);
   void RefreshNetwork(const std::string& id, const std::string& name);
+  void RefreshNodes();
 
   docker::DockerClient& docker_;
   ResourceStore& store_;
@@ -117,6 +123,8 @@ class SwarmCache {
   std::map<std::string, std::shared_ptr<const TaskList>> tasks_;            // by service id
   std::map<std::string, std::shared_ptr<const docker::Secret>> secrets_;    // by name
   std::map<std::string, std::shared_ptr<const docker::Network>> networks_;  // by name
+  // Every node, replaced whole by each listing. GUARDED_BY(mu_)
+  std::shared_ptr<const NodeList> nodes_ = std::make_shared<const NodeList>();
 };
 
 }  // namespace sg::store

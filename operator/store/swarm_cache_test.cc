@@ -77,6 +77,39 @@ TEST_F(SwarmCacheTest, RelistFillsEveryKindAndIndexesRoutesByCluster) {
   EXPECT_NE(cache_.Network("sg-public"), nullptr);
   EXPECT_EQ(cache_.Resources(Kind::kRoute).size(), 3u);
   EXPECT_EQ(cache_.Resources(std::nullopt).size(), 4u);
+  ASSERT_EQ(cache_.Nodes()->size(), 1u);  // the fake's one manager
+  EXPECT_EQ(cache_.Nodes()->front().state, "ready");
+}
+
+TEST_F(SwarmCacheTest, NodeEventsListTheNodesAgain) {
+  EXPECT_TRUE(cache_.Nodes()->empty());
+  docker::Node worker;
+  worker.hostname = "node-2";
+  worker.role = "worker";
+  worker.availability = "active";
+  worker.state = "ready";
+  std::string id = docker_.AddNode(worker);
+  ASSERT_TRUE(cache_.Relist().ok());
+  ASSERT_EQ(cache_.Nodes()->size(), 2u);
+
+  ASSERT_TRUE(docker_.SetNodeStatus(id, "down"));
+  docker::Event e;
+  e.type = "node";
+  e.action = "update";
+  e.actor_id = id;
+  e.attributes = {{"name", "node-2"}, {"state.old", "ready"}, {"state.new", "down"}};
+  cache_.OnEvent(e);
+  std::string state;
+  for (const auto& n : *cache_.Nodes()) {
+    if (n.id == id) state = n.state;
+  }
+  EXPECT_EQ(state, "down");
+
+  // A failed listing keeps what was known; the next relist repairs it.
+  docker_.FailNext("ListNodes", Unavailable("boom"));
+  ASSERT_TRUE(docker_.SetNodeStatus(id, "ready"));
+  cache_.OnEvent(e);
+  EXPECT_EQ(cache_.Nodes()->size(), 2u);
 }
 
 TEST_F(SwarmCacheTest, ConfigEventsRefreshOneResourceAndSkipLabelUpdates) {

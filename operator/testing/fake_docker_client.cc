@@ -120,6 +120,7 @@ FakeDockerClient::FakeDockerClient() {
   node.availability = "active";
   node.state = "ready";
   node.addr = "127.0.0.1";
+  node.manager_reachability = "reachable";
   node.spec_json = R"({"Labels":{},"Role":"manager","Availability":"active"})";
   nodes_[node.id] = node;
 }
@@ -858,6 +859,22 @@ std::string FakeDockerClient::AddNode(Node node) {
   }
   nodes_[node.id] = node;
   return node.id;
+}
+
+bool FakeDockerClient::SetNodeStatus(const std::string& id_or_name, const std::string& state,
+                                     const std::string& manager_reachability) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id = FindNodeLocked(id_or_name);
+  if (id.empty()) return false;
+  Node& n = nodes_.at(id);
+  const std::string old_state = n.state;
+  n.state = state;
+  if (!manager_reachability.empty()) n.manager_reachability = manager_reachability;
+  n.version = ++index_;
+  EmitLocked("node", "update", id, n.hostname);
+  events_.back().attributes["state.old"] = old_state;
+  events_.back().attributes["state.new"] = state;
+  return true;
 }
 
 void FakeDockerClient::SetVersionInfo(VersionInfo info) {

@@ -76,6 +76,11 @@ class FakeDockerClient final : public DockerClient {
   void SetServiceUpdateState(const std::string& service_id, const std::string& state);
   // Adds a node; returns its id (generated when node.id is empty).
   std::string AddNode(Node node);
+  // Sets a node's Status.State and, when not empty, its manager reachability,
+  // and emits the node update event the engine emits for a status change
+  // (attributes state.old and state.new). False when there is no such node.
+  bool SetNodeStatus(const std::string& id_or_name, const std::string& state,
+                     const std::string& manager_reachability = "");
   void SetVersionInfo(VersionInfo info);
   // Records an event as if the engine had emitted it (time set when 0).
   void InjectEvent(Event event);

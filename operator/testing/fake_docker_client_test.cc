@@ -217,8 +217,38 @@ TEST(FakeDockerClientTest, NodesAndSwarm) {
   worker.role = "worker";
   worker.availability = "active";
   worker.state = "ready";
-  fake.AddNode(worker);
+  std::string worker_id = fake.AddNode(worker);
   EXPECT_EQ(fake.ListNodes({{"role", {"worker"}}})->size(), 1u);
+  EXPECT_EQ(n.manager_reachability, "reachable");
+
+  // A status change is the engine's node update event, with the states.
+  ASSERT_TRUE(fake.SetNodeStatus("node-2", "down"));
+  auto workers = fake.ListNodes({{"role", {"worker"}}});
+  ASSERT_EQ(workers->size(), 1u);
+  EXPECT_EQ(workers->front().state, "down");
+  EXPECT_EQ(workers->front().manager_reachability, "");
+  std::atomic<bool> cancel{false};
+  std::vector<Event> events;
+  EventOptions replay;
+  replay.since = "0";
+  replay.filters = {{"type", {"node"}}};
+  ASSERT_TRUE(fake.StreamEvents(
+                      replay,
+                      [&](const Event& e) {
+                        events.push_back(e);
+                        return e.actor_id != worker_id;
+                      },
+                      cancel)
+                  .ok());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().actor_id, worker_id);
+  EXPECT_EQ(events.back().type, "node");
+  EXPECT_EQ(events.back().action, "update");
+  EXPECT_EQ(events.back().attributes.at("state.old"), "ready");
+  EXPECT_EQ(events.back().attributes.at("state.new"), "down");
+  ASSERT_TRUE(fake.SetNodeStatus(n.id, "ready", "unreachable"));
+  EXPECT_EQ(fake.ListNodes({{"role", {"manager"}}})->front().manager_reachability, "unreachable");
+  EXPECT_FALSE(fake.SetNodeStatus("nope", "down"));
   EXPECT_FALSE(fake.InspectSwarm()->id.empty());
   EXPECT_EQ(fake.Version()->api_version, "1.41");
 }

@@ -2,6 +2,7 @@
 
 #include "reconcilers/cluster/observe.h"
 #include "reconcilers/endpoint_resolver.h"
+#include "reconcilers/lost_nodes.h"
 
 namespace sg::reconcilers {
 namespace {
@@ -21,7 +22,8 @@ std::string ModelInputFingerprint(const ClusterPlan& plan) {
     in += r.route->metadata.name + "#" + std::to_string(r.generation) + "#" + r.created_at + "#" +
           (r.secret_found ? "f" : "-") + (r.secret_mounted ? "m" : "-");
     for (const auto& b : r.backends) {
-      in += "|" + std::to_string(static_cast<int>(b.problem));
+      in +=
+          "|" + std::to_string(static_cast<int>(b.problem)) + "-" + std::to_string(b.on_lost_nodes);
       for (const auto& e : b.endpoints) in += "," + e.Address();
     }
     in += "\n";
@@ -83,6 +85,10 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
     mounted.insert(current_proxy->secret_names.begin(), current_proxy->secret_names.end());
   }
 
+  // Tasks on nodes Swarm reports lost leave the configuration at once,
+  // before Swarm reschedules them.
+  const std::set<std::string> lost_nodes =
+      snapshot.nodes ? LostNodes(*snapshot.nodes) : std::set<std::string>{};
   // Until apply creates the network no backend can be attached to it.
   ClusterNetwork network{"", desired.network_name};
   if (snapshot.network) network = {snapshot.network->id, snapshot.network->name};
@@ -100,7 +106,8 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
       const docker::Service* svc = snapshot.FindService(b.service);
       static const store::TaskList kNoTasks;
       const auto& tasks = svc ? snapshot.TasksOf(svc->id) : kNoTasks;
-      in.backends.push_back(ResolveBackend(b.service, svc, tasks, b.port, network, vip));
+      in.backends.push_back(
+          ResolveBackend(b.service, svc, tasks, b.port, network, vip, lost_nodes));
       if (svc && route.spec.update_policy && route.spec.update_policy->require_healthcheck &&
           !svc->has_healthcheck) {
         plan.degraded[r.stored.name] = MissingHealthcheckMessage(b.service, b.port);

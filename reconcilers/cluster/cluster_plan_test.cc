@@ -227,6 +227,73 @@ TEST(PlanTest, WithoutTheNetworkRoutesHaveNoEndpointsYet) {
   EXPECT_EQ(plan.built.routes.at("shop").reason, kReasonBackendNotAttached);
 }
 
+docker::Node SwarmNode(const std::string& id, const std::string& state,
+                       const std::string& reachability = "") {
+  docker::Node n;
+  n.id = id;
+  n.state = state;
+  n.manager_reachability = reachability;
+  return n;
+}
+
+docker::Task RunningOn(const std::string& node, const std::string& ip) {
+  docker::Task t = Running("t-" + node, ip);
+  t.node_id = node;
+  return t;
+}
+
+std::vector<std::string> ServersOf(const ClusterPlan& plan, const std::string& upstream) {
+  std::vector<std::string> out;
+  for (const auto& u : plan.built.model.upstreams) {
+    if (u.name != upstream) continue;
+    for (const auto& sv : u.servers) out.push_back(sv.address);
+  }
+  return out;
+}
+
+TEST(PlanTest, TasksOnNodesSwarmReportsLostLeaveTheConfiguration) {
+  auto s = Base();
+  s.routes = {Decode(Route("shop", "shop.example.com"))};
+  s.nodes = std::make_shared<const store::NodeList>(store::NodeList{
+      SwarmNode("ready", "ready"), SwarmNode("down", "down"), SwarmNode("unknown", "unknown"),
+      SwarmNode("disconnected", "disconnected"), SwarmNode("mgr", "ready", "reachable"),
+      SwarmNode("mgr-cut", "ready", "unreachable")});
+  s.tasks["svc-app"] = std::make_shared<const store::TaskList>(
+      store::TaskList{RunningOn("ready", "10.0.1.1"), RunningOn("down", "10.0.1.2"),
+                      RunningOn("unknown", "10.0.1.3"), RunningOn("disconnected", "10.0.1.4"),
+                      RunningOn("mgr", "10.0.1.5"), RunningOn("mgr-cut", "10.0.1.6"),
+                      RunningOn("not-listed", "10.0.1.7")});
+  ClusterPlan plan = PlanCluster(s, PlanOptions{});
+  // Down nodes and unreachable managers only: "unknown" and "disconnected"
+  // are what every healthy node passes through at a leader election, and a
+  // node missing from the listing is not known to be lost.
+  EXPECT_EQ(ServersOf(plan, UpstreamName("shop", 0)),
+            (std::vector<std::string>{"10.0.1.1:8080", "10.0.1.3:8080", "10.0.1.4:8080",
+                                      "10.0.1.5:8080", "10.0.1.7:8080"}));
+  const RouteOutcome& shop = plan.built.routes.at("shop");
+  // The other tasks still serve the route: it stays Ready.
+  EXPECT_EQ(shop.reason, kReasonReady);
+  EXPECT_EQ(shop.endpoints.size(), 5u);
+  ASSERT_EQ(plan.route_inputs.size(), 1u);
+  EXPECT_EQ(plan.route_inputs[0].backends.at(0).on_lost_nodes, 2);
+
+  // Every task lost: as when none runs, the route answers 503 and says why.
+  auto all_lost = s;
+  all_lost.tasks["svc-app"] = std::make_shared<const store::TaskList>(
+      store::TaskList{RunningOn("down", "10.0.1.2"), RunningOn("mgr-cut", "10.0.1.6")});
+  plan = PlanCluster(all_lost, PlanOptions{});
+  EXPECT_TRUE(ServersOf(plan, UpstreamName("shop", 0)).empty());
+  EXPECT_EQ(plan.built.routes.at("shop").reason, kReasonNoEndpoints);
+  EXPECT_NE(plan.built.routes.at("shop").message.find("down or unreachable"), std::string::npos)
+      << plan.built.routes.at("shop").message;
+
+  // No node listing (a snapshot written by hand, a relist not done yet):
+  // every running task is an endpoint.
+  auto unlisted = s;
+  unlisted.nodes = nullptr;
+  EXPECT_EQ(ServersOf(PlanCluster(unlisted, PlanOptions{}), UpstreamName("shop", 0)).size(), 7u);
+}
+
 TEST(PlanTest, TlsSecretsToMountNamesOnlyExistingSecrets) {
   auto s = Base();
   s.secrets["shop-tls"] = Secret("shop-tls");
@@ -260,6 +327,20 @@ TEST(PlanTest, ModelInputFingerprintFollowsWhatTheModelIsBuiltFrom) {
   auto cluster_changed = s;
   cluster_changed.cluster->stored.generation = 2;
   EXPECT_NE(ModelInputFingerprint(PlanCluster(cluster_changed, PlanOptions{})), first);
+
+  // A node going down changes the endpoints, and so the fingerprint.
+  auto on_node = s;
+  docker::Task t = Running("t1", "10.0.1.7");
+  t.node_id = "n1";
+  on_node.tasks["svc-app"] = std::make_shared<const store::TaskList>(store::TaskList{t});
+  docker::Node n;
+  n.id = "n1";
+  n.state = "ready";
+  on_node.nodes = std::make_shared<const store::NodeList>(store::NodeList{n});
+  const std::string ready = ModelInputFingerprint(PlanCluster(on_node, PlanOptions{}));
+  n.state = "down";
+  on_node.nodes = std::make_shared<const store::NodeList>(store::NodeList{n});
+  EXPECT_NE(ModelInputFingerprint(PlanCluster(on_node, PlanOptions{})), ready);
 }
 
 }  // namespace

@@ -534,6 +534,47 @@ TEST_F(ClusterReconcilerTest, TaskChangesReachTheConfigAndTheRouteStatus) {
   EXPECT_EQ(index_.ClustersOfRoute("shop"), std::vector<std::string>{"public"});
 }
 
+TEST_F(ClusterReconcilerTest, ANodeGoingDownTakesItsTasksOutAtOnce) {
+  Apply(ClusterYaml("public"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Pass();
+  std::string shop = CreateBackend("shop");
+  const std::string net = NetworkId("sg-public");
+  docker::Node worker;
+  worker.hostname = "node-2";
+  worker.role = "worker";
+  worker.availability = "active";
+  worker.state = "ready";
+  const std::string node2 = docker_.AddNode(worker);
+  docker::Task on_node2 = RunningTask("t2", net, "10.0.1.8");
+  on_node2.node_id = node2;
+  docker_.SetTasks(shop, {RunningTask("t1", net, "10.0.1.7"), on_node2});
+  Pass("public", "task");
+  EXPECT_NE(publisher_.LastText().find("10.0.1.8:8080"), std::string::npos);
+  const std::string ready_since =
+      Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).last_transition_time;
+
+  // Swarm still lists t2 running; its node is down: it leaves the
+  // configuration, and the route, served by t1, stays Ready.
+  ASSERT_TRUE(docker_.SetNodeStatus(node2, "down"));
+  clock_.Advance(std::chrono::seconds(1));
+  Pass("public", "task");
+  std::string text = publisher_.LastText();
+  EXPECT_NE(text.find("10.0.1.7:8080"), std::string::npos) << text;
+  EXPECT_EQ(text.find("10.0.1.8:8080"), std::string::npos) << text;
+  auto status = Status(crds::Kind::kRoute, "shop");
+  EXPECT_EQ(status.endpoints, std::vector<std::string>{"10.0.1.7:8080"});
+  const auto* ready = status.FindCondition(crds::kConditionReady);
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->status, crds::kConditionTrue);
+  EXPECT_EQ(ready->last_transition_time, ready_since);
+
+  // Back up: back in.
+  ASSERT_TRUE(docker_.SetNodeStatus(node2, "ready"));
+  Pass("public", "task");
+  EXPECT_NE(publisher_.LastText().find("10.0.1.8:8080"), std::string::npos);
+}
+
 TEST_F(ClusterReconcilerTest, RouteStatusesNameWhatIsWrong) {
   Apply(ClusterYaml("public"));
   Pass();

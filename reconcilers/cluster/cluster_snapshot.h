@@ -1,7 +1,8 @@
 #pragma once
 // What the Swarm holds for one ServiceCluster at the start of a pass: the
-// cluster's resource, the routes that name it, and the Docker objects they
-// refer to. A plain value read from the cache (Observe) and consumed by the
+// cluster's resource, the routes that name it, the Docker objects they refer
+// to, and the Swarm's nodes (whose state decides which tasks are reachable).
+// A plain value read from the cache (Observe) and consumed by the
 // pure plan step, so plans are tested by writing snapshots by hand.
 
 #include <map>
@@ -31,6 +32,8 @@ struct ClusterSnapshot {
   // The cluster's overlay and the control overlay, when they exist.
   std::shared_ptr<const docker::Network> network;
   std::shared_ptr<const docker::Network> control_network;
+  // Every node of the Swarm; null reads as none known.
+  std::shared_ptr<const store::NodeList> nodes;
 
   const docker::Service* FindService(const std::string& name) const {
     auto it = services.find(name);

@@ -40,6 +40,7 @@ ClusterSnapshot Observe(const store::SwarmCache& cache, const std::string& clust
     s.network = cache.Network(ClusterNetworkName(*s.cluster->cluster));
   }
   s.control_network = cache.Network(control_network);
+  s.nodes = cache.Nodes();
   return s;
 }
 

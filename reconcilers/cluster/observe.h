@@ -2,7 +2,7 @@
 // Observe: the first step of a cluster pass. Reads one snapshot of what the
 // Swarm holds for a cluster from the cache, touching only the cluster's own
 // objects (its routes, their backend services and tasks, its secrets and
-// networks).
+// networks) and the Swarm's node list, shared, not copied.
 //
 // Thread-safety: a free function over the thread-safe cache.
 

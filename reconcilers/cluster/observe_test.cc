@@ -79,6 +79,9 @@ TEST_F(ObserveTest, TakesTheClusterRoutesAndWhatTheyNameOnly) {
   EXPECT_EQ(s.network->name, "sg-public");
   ASSERT_NE(s.control_network, nullptr);
   EXPECT_EQ(s.control_network->name, "sg-control");
+  // Every node: which tasks are reachable depends on the state of theirs.
+  ASSERT_NE(s.nodes, nullptr);
+  EXPECT_EQ(s.nodes->size(), 1u);
 }
 
 TEST_F(ObserveTest, UsesTheNetworkTheClusterNames) {

@@ -236,12 +236,16 @@ void ConfigRenderer::ServerLine(Writer& o, const model::Upstream& u,
     o << '\n';
     return;
   }
-  // Health like nginx's max_fails: after max_fails errors, timeouts or 5xx
-  // answers in a row the server is marked down. HTTP servers are also
-  // checked every 2 s (see RenderBackend) and come back on the first answer;
-  // TCP servers get a connect check every fail_timeout.
+  // Health: after max_fails failed connects in a row (1 by default: a task
+  // on a lost node never answers, and every request sent to it would wait
+  // the connect timeout) the server is marked down until its check is
+  // answered again. Connects only (layer4): a 5xx is the application's
+  // answer, and the check, which takes any status for alive, would bring the
+  // server back within 2 s anyway. HTTP servers are checked every 2 s (see
+  // RenderBackend), which also finds a frozen task, and come back on the
+  // first answer; TCP servers get a connect check every fail_timeout.
   if (u.max_fails > 0 && http) {
-    o << " check inter 2s fall " << u.max_fails << " rise 1 observe layer7 error-limit "
+    o << " check inter 2s fall " << u.max_fails << " rise 1 observe layer4 error-limit "
       << u.max_fails << " on-error mark-down";
   } else if (u.max_fails > 0) {
     o << " check";

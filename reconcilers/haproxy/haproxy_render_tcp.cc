@@ -17,6 +17,10 @@ namespace sg::haproxy::internal {
 namespace {
 
 constexpr model::Duration kPassthroughIdle{600 * 1000};  // nginx's stream proxy_timeout
+// How long the SNI front-end waits for a client's ClientHello. A wait on the
+// client's link (slow or lossy, over the internet), not on the overlay: it
+// does not follow the connect timeout to tasks.
+constexpr model::Duration kClientHelloWait{5000};
 
 struct SniEntry {
   std::string_view host;
@@ -53,7 +57,7 @@ void ConfigRenderer::RenderTcp(Writer& o) {
   o << "\nfrontend sg:https\n";
   o << "    bind \"${" << kHttpsBindEnv << "}\"\n";
   if (options_.log) o << "    option tcplog\n";
-  o << "    tcp-request inspect-delay " << Dur{s_.default_timeouts.connect} << '\n';
+  o << "    tcp-request inspect-delay " << Dur{kClientHelloWait} << '\n';
   o << "    tcp-request content accept if { req.ssl_hello_type 1 }\n";
   auto name = [](const model::PassthroughRoute& p) { return "tls:" + SafeName(p.upstream.name); };
   for (const SniEntry& e : exact) {

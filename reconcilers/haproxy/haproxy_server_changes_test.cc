@@ -6,7 +6,7 @@ namespace sg::haproxy {
 namespace {
 
 constexpr char kCheck[] =
-    "check inter 2s fall 1 rise 1 observe layer7 error-limit 1 on-error mark-down pool-max-conn 32";
+    "check inter 2s fall 1 rise 1 observe layer4 error-limit 1 on-error mark-down pool-max-conn 32";
 
 std::string Config(const std::vector<std::string>& api_servers,
                    const std::string& app_server = "10.0.4.5:3000 10.0.4.5:3000") {
@@ -152,7 +152,7 @@ TEST(PlanServerChanges, ATrackingServerAddedAtRunTimeGetsTheTrackedCheck) {
   EXPECT_EQ(c->added[0].params, std::string("10.0.2.6:8080 ") + kCheck);
   EXPECT_EQ(c->added[1].backend, "shop");
   EXPECT_EQ(c->added[1].params,
-            "10.0.2.6:8080 weight 3 check inter 2s fall 1 rise 1 observe layer7 error-limit 1 "
+            "10.0.2.6:8080 weight 3 check inter 2s fall 1 rise 1 observe layer4 error-limit 1 "
             "on-error mark-down pool-max-conn 32");
   EXPECT_EQ(c->removed.size(), 2u);
 

@@ -236,8 +236,16 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       }
     }
     if (outcome.reason == kReasonReady && outcome.endpoints.empty()) {
+      int on_lost_nodes = 0;
+      for (const auto& b : in.backends) on_lost_nodes += b.on_lost_nodes;
       outcome.reason = kReasonNoEndpoints;
-      outcome.message = "no running task of any backend yet: requests get 503";
+      outcome.message =
+          on_lost_nodes > 0
+              ? "every running task of the backends is on a node Swarm reports down or "
+                "unreachable (" +
+                    std::to_string(on_lost_nodes) +
+                    "): requests get 503 until Swarm starts them elsewhere"
+              : "no running task of any backend yet: requests get 503";
     }
   }
   for (auto& [host, server] : servers) model.servers.push_back(std::move(server));

@@ -212,10 +212,15 @@ TEST(ModelBuilder, BackendProblemsKeepTheRouteServedWithTheReason) {
   ResolvedBackend not_attached;
   not_attached.problem = BackendProblem::kNotAttached;
   not_attached.message = "service \"web\" is not attached to network \"sg-public\"";
+  ResolvedBackend all_lost;
+  all_lost.on_lost_nodes = 2;
   const std::vector<Case> cases = {
       {"missing", not_found, kReasonBackendNotFound, "not found"},
       {"not attached", not_attached, kReasonBackendNotAttached, "not attached"},
       {"no endpoints", ResolvedBackend{}, kReasonNoEndpoints, "503"},
+      // Tasks on lost nodes are gone as if none ran, and the message says why.
+      {"every task on a lost node", all_lost, kReasonNoEndpoints,
+       "on a node Swarm reports down or unreachable (2): requests get 503"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
@@ -234,6 +239,26 @@ TEST(ModelBuilder, BackendProblemsKeepTheRouteServedWithTheReason) {
     ASSERT_NE(server, nullptr);
     EXPECT_TRUE(server->locations.at(0).selection.split.empty());
   }
+}
+
+// A route that sets no timeout and no health check gets the values the
+// engines have as defaults: no timeout of its own in the configuration (on
+// HAProxy its backend then has the settings of a spare backend), and a task
+// is skipped after its first failed connect, which takes at most 1 s.
+TEST(ModelBuilder, RouteDefaultsAreTheEngineDefaults) {
+  auto built = BuildModel(Cluster(), {Input(Route("r", PlainSpec("a.example.com")), "1")}, {});
+  const auto* server = FindServer(built.model, "a.example.com");
+  ASSERT_NE(server, nullptr);
+  const model::Timeouts& t = server->locations.at(0).timeouts;
+  const model::Timeouts& defaults = built.model.settings.default_timeouts;
+  EXPECT_EQ(t.connect, defaults.connect);
+  EXPECT_EQ(t.read, defaults.read);
+  EXPECT_EQ(t.send, defaults.send);
+  EXPECT_EQ(defaults.connect, model::Duration(1000));
+  const auto* u = FindUpstream(built.model, UpstreamName("r", 0));
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->max_fails, 1);
+  EXPECT_EQ(u->fail_timeout, model::Upstream{}.fail_timeout);
 }
 
 TEST(ModelBuilder, BackendProblemNamesTheBackendIndex) {

@@ -51,7 +51,11 @@ struct Settings {
   std::string certs_dir = "certs";
   // Shared memory per rate-limited route (size with k or m suffix).
   std::string rate_limit_zone_size = "1m";
-  Timeouts default_timeouts{Duration{5000}, Duration{60000}, Duration{60000}};
+  // A Route's defaults (crds/types.h), so a route that sets none needs no
+  // timeout of its own. Connect: per attempt, and a failed connect is
+  // retried on another task, so it bounds what a task on a lost node costs a
+  // request; overlay connects on a healthy cluster take well under 10 ms.
+  Timeouts default_timeouts{Duration{1000}, Duration{60000}, Duration{60000}};
   // Retries on another task after connect errors, timeouts, 502 and 503.
   int next_upstream_tries = 3;
 };
