@@ -51,10 +51,11 @@ struct Load {
   LoadReport report;
   long timeouts = 0;
   double max_ms = 0;
+  std::string errors;  // sg-loadgen's error and status counts, for messages
   std::string Summary() const {
     char buf[96];
     std::snprintf(buf, sizeof buf, " timeouts=%ld max_ms=%.0f", timeouts, max_ms);
-    return report.Summary() + buf;
+    return report.Summary() + buf + errors;
   }
 };
 
@@ -68,6 +69,15 @@ Load ParseLoad(LoadReport r) {
     }
     if (d.HasMember("latency_ms") && d["latency_ms"].HasMember("max")) {
       l.max_ms = d["latency_ms"]["max"].GetDouble();
+    }
+    for (const char* group : {"errors", "status"}) {
+      if (!d.HasMember(group) || !d[group].IsObject()) continue;
+      for (const auto& m : d[group].GetObject()) {
+        if (!m.value.IsInt64() || m.value.GetInt64() == 0) continue;
+        const std::string key = m.name.GetString();
+        if (std::string(group) == "status" && !key.empty() && key[0] == '2') continue;
+        l.errors += " " + std::string(group) + "." + key + "=" + std::to_string(m.value.GetInt64());
+      }
     }
   }
   l.report = std::move(r);
@@ -178,10 +188,16 @@ std::string CheckOwnedObjects(const std::vector<std::string>& routes) {
   }
   std::string problems;
   std::map<std::string, int> services, networks;
-  for (const auto& line :
-       Lines(c.Docker("service ls --filter label=swarmgate.io/managed-by=swarmgate --format "
-                      "'{{.Name}} {{index .Labels \"swarmgate.io/owner\"}}'")
-                 .out)) {
+  const std::string ids =
+      TrimRight(c.Docker("service ls -q --filter label=swarmgate.io/managed-by=swarmgate").out);
+  const std::string owned =
+      ids.empty() ? ""
+                  : c.Docker(
+                         "service inspect --format '{{.Spec.Name}} {{index .Spec.Labels "
+                         "\"swarmgate.io/owner\"}}' " +
+                         ids)
+                        .out;
+  for (std::string line : Lines(owned)) {
     std::istringstream in(line);
     std::string name, owner;
     in >> name >> owner;

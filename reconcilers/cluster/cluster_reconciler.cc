@@ -14,6 +14,7 @@
 #include "operator/runtime/logging.h"
 #include "reconcilers/cluster/observe.h"
 #include "reconcilers/dataplane/checked_config.h"
+#include "reconcilers/lost_nodes.h"
 
 namespace sg::reconcilers {
 namespace {
@@ -214,12 +215,18 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   stages.Mark("apply");
 
   // Proxy tasks: running ones are the proxies expected to serve the config.
-  // Global mode wants one on every node Swarm gave a task.
+  // Global mode wants one on every node Swarm gave a task. A proxy on a node
+  // Swarm reports lost can neither fetch nor report (nor be reached by
+  // clients): it is not waited for, or every route would turn not Ready
+  // until Swarm gives up on the node.
   const auto& proxy_spec = plan.cluster.spec.proxy;
   const bool hot = plan.desired.hot;
+  const std::set<std::string> lost_nodes =
+      snapshot.nodes ? LostNodes(*snapshot.nodes) : std::set<std::string>{};
   std::vector<std::string> running;
   std::set<std::string> proxy_nodes;
   for (const auto& t : snapshot.TasksOf(applied->proxy.id)) {
+    if (lost_nodes.count(t.node_id)) continue;
     if (t.desired_state == "running") proxy_nodes.insert(t.node_id);
     if (t.desired_state == "running" && t.state == "running") running.push_back(t.id);
   }

@@ -867,6 +867,34 @@ TEST_F(ClusterReconcilerTest, ReadyOnlyWhenEveryProxyServesTheGeneration) {
   EXPECT_EQ(status.observed_generation, 1);
 }
 
+// A proxy on a node Swarm reports lost can neither fetch nor report: it is
+// not waited for, so the routes it cannot serve stay Ready on the others.
+TEST_F(ClusterReconcilerTest, AProxyOnALostNodeIsNotWaitedFor) {
+  Apply(ClusterYaml("public"));
+  Pass();
+  auto svc = docker_.InspectService("sg-proxy-public");
+  ASSERT_TRUE(svc.ok());
+  const std::string net = NetworkId("sg-public");
+  docker::Node worker;
+  worker.hostname = "node-2";
+  worker.role = "worker";
+  worker.availability = "active";
+  worker.state = "ready";
+  const std::string node2 = docker_.AddNode(worker);
+  docker::Task p2 = RunningTask("p2", net, "10.0.1.3");
+  p2.node_id = node2;
+  docker_.SetTasks(svc->id, {RunningTask("p1", net, "10.0.1.2"), p2});
+  Pass();
+  EXPECT_EQ(publisher_.Expected("public"), (std::vector<std::string>{"p1", "p2"}));
+
+  ASSERT_TRUE(docker_.SetNodeStatus(node2, "down"));
+  Pass();
+  EXPECT_EQ(publisher_.Expected("public"), (std::vector<std::string>{"p1"}));
+  ASSERT_TRUE(docker_.SetNodeStatus(node2, "ready"));
+  Pass();
+  EXPECT_EQ(publisher_.Expected("public"), (std::vector<std::string>{"p1", "p2"}));
+}
+
 // One readiness series per route, removed with the route and with its cluster.
 TEST_F(ClusterReconcilerTest, RouteReadySeriesFollowTheRoutes) {
   Apply(ClusterYaml("public"));
