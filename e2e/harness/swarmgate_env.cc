@@ -29,15 +29,14 @@ SwarmgateEnv::~SwarmgateEnv() {
 std::string SwarmgateEnv::DeployOperator(Duration deadline) const {
   const auto& c = cluster_;
   auto deploy =
-      // As users deploy it: each node's daemon also listens on
-      // /var/run/docker.sock in that node's mount namespace (e2e/cluster).
-      // One replica per manager up to two (FaultE2E scales it when it adds
-      // managers), the port published on the managers.
-      Sh("SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_LOG=debug SWARMGATE_REPLICAS=" +
-             std::to_string(std::min(2, c.managers())) + " docker -H " +
-             ShellQuote(c.node(1).docker_host()) + " stack deploy -c " +
-             ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") + " -c " +
-             ShellQuote(SourceDir() + "/charts/swarmgate/publish.yml") + " swarmgate",
+      // As users deploy it (each node's daemon also listens on
+      // /var/run/docker.sock in that node's mount namespace, e2e/cluster),
+      // published, and held on node 1 for the suites (operator-on-node1.yml).
+      Sh("SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_LOG=debug SG_OPERATOR_NODE=" +
+             ShellQuote(c.node(1).hostname) + " docker -H " + ShellQuote(c.node(1).docker_host()) +
+             " stack deploy -c " + ShellQuote(SourceDir() + "/charts/swarmgate/stack.yml") +
+             " -c " + ShellQuote(SourceDir() + "/charts/swarmgate/publish.yml") + " -c " +
+             ShellQuote(SourceDir() + "/e2e/harness/operator-on-node1.yml") + " swarmgate",
          120s);
   if (!deploy.ok()) return "stack deploy: " + deploy.Describe();
   auto ready = WaitUntil("operator /readyz", deadline, [&](std::string& observed) {
