@@ -190,8 +190,9 @@ std::string CheckOwnedObjects(const std::vector<std::string>& routes) {
   }
   std::string problems;
   std::map<std::string, int> services, networks;
-  const std::string ids =
+  std::string ids =
       TrimRight(c.Docker("service ls -q --filter label=swarmgate.io/managed-by=swarmgate").out);
+  std::replace(ids.begin(), ids.end(), '\n', ' ');
   const std::string owned =
       ids.empty() ? ""
                   : c.Docker(

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <rapidjson/document.h>
@@ -36,6 +37,7 @@
 #include "reconcilers/dataplane/data_planes.h"
 #include "reconcilers/dataplane/haproxy_data_plane.h"
 #include "reconcilers/dataplane/nginx_data_plane.h"
+#include "reconcilers/lost_nodes.h"
 #include "reconcilers/nginx_check.h"
 #include "reconcilers/route/route_reconciler.h"
 
@@ -497,6 +499,26 @@ int RunOperator(const OperatorOptions& options) {
 
   std::thread tasks([&] { task_poller.Run(stop); });
 
+  // Lost nodes: Swarm marks a manager unreachable with no event, and a
+  // worker down only after its heartbeats stop for several seconds; every
+  // change of the lost set takes their tasks out of (or back into) every
+  // cluster's configuration. Followers keep their listing current too.
+  std::thread nodes([&] {
+    auto nlog = runtime::NamedLogger("nodes");
+    std::set<std::string> lost = reconcilers::LostNodes(*cache.Nodes());
+    while (!stop.WaitFor(clock, std::chrono::seconds(1))) {
+      if (auto st = cache.PollNodes(); !st.ok()) {
+        nlog->debug("node listing failed error={}", st.error().ToString());
+        continue;
+      }
+      std::set<std::string> now_lost = reconcilers::LostNodes(*cache.Nodes());
+      if (now_lost == lost) continue;
+      nlog->info("lost nodes changed lost={} before={}", now_lost.size(), lost.size());
+      lost = std::move(now_lost);
+      sinks.all_clusters({"task", clock.Now()});
+    }
+  });
+
   // Initial sync, then periodic resync with garbage collection.
   std::thread resync([&] {
     auto rlog = runtime::NamedLogger("resync");
@@ -525,6 +547,7 @@ int RunOperator(const OperatorOptions& options) {
   // winds down.
   lead.join();
   resync.join();
+  nodes.join();
   tasks.join();
   events.join();
   routes.Stop();

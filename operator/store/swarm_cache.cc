@@ -242,14 +242,18 @@ void SwarmCache::RefreshNetwork(const std::string& id, const std::string& name) 
 }
 
 void SwarmCache::RefreshNodes() {
-  auto nodes = docker_.ListNodes({});
-  if (!nodes.ok()) {
-    Log()->warn("refresh failed nodes error={}", nodes.error().ToString());
-    return;
+  if (auto st = PollNodes(); !st.ok()) {
+    Log()->warn("refresh failed nodes error={}", st.error().ToString());
   }
+}
+
+Status SwarmCache::PollNodes() {
+  auto nodes = docker_.ListNodes({});
+  if (!nodes.ok()) return nodes.error();
   auto list = std::make_shared<const NodeList>(std::move(*nodes));
   std::lock_guard<std::mutex> lock(mu_);
   nodes_ = std::move(list);
+  return OkStatus();
 }
 
 void SwarmCache::OnEvent(const docker::Event& e) {

@@ -89,6 +89,9 @@ class SwarmCache {
   std::shared_ptr<const docker::Network> Network(const std::string& name) const;
   // Every node of the Swarm as last listed; never null.
   std::shared_ptr<const NodeList> Nodes() const;
+  // Lists the nodes again now. Manager reachability changes come with no
+  // event, so the operator polls this; an error keeps the last listing.
+  Status PollNodes();
 
  private:
   struct ResourceKey {
