@@ -20,9 +20,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -246,6 +248,42 @@ std::string CheckOwnedObjects(const std::vector<std::string>& routes) {
   return problems;
 }
 
+// After a node comes back (healed or resumed), Swarm replaces the tasks it
+// had given up on there: the node's listener and proxy restart some seconds
+// later. Waits until the node is Ready, the cluster's listener and proxy
+// tasks on it have run for 5 s, and a request through it is answered, so
+// the next fault starts from a settled cluster. The time it took is the
+// node's recovery.
+WaitResult WaitNodeProxySettled(const ScopedCluster& cluster, int node, Duration deadline) {
+  const Cluster& c = OperatorEnv::Get().cluster();
+  const std::string host = c.node(node).hostname;
+  auto settled = [&](const std::string& service, std::string& observed) {
+    auto r = c.Docker("service ps " + service + " --filter node=" + host +
+                      " --filter desired-state=running --format '{{.CurrentState}}'");
+    const auto lines = Lines(TrimRight(r.out));
+    observed += service + ": " + (lines.empty() ? std::string("none") : lines.front()) + "; ";
+    if (lines.size() != 1 || lines.front().rfind("Running ", 0) != 0) return false;
+    const std::string& since = lines.front();
+    // "Running 3 seconds ago", "Running about a minute ago", "Running 2 minutes ago".
+    if (since.find("second") == std::string::npos) return since.find("ago") != std::string::npos;
+    return std::atoi(since.c_str() + 8) >= 5;
+  };
+  return WaitUntil(
+      "node " + std::to_string(node) + "'s proxy settled", deadline,
+      [&](std::string& observed) {
+        observed.clear();
+        auto ready = c.Docker("node inspect --format '{{.Status.State}}' " + host);
+        observed = "node " + TrimRight(ready.out) + "; ";
+        if (TrimRight(ready.out) != "ready") return false;
+        if (!settled(cluster.listener_service(), observed)) return false;
+        if (!settled(cluster.proxy_service(), observed)) return false;
+        auto r = cluster.Get(node, kHost, "/", 2s);
+        observed += r.Describe();
+        return r.ok();
+      },
+      500ms);
+}
+
 // What every fault reports, in one line a reader can grep ("[fault]").
 void Report(const std::string& fault, const std::vector<std::pair<int, Load>>& loads,
             double recovery_s, double converge_s, int ready_looks) {
@@ -325,6 +363,13 @@ struct WorkerShared {
     return traffic.SetUp();
   }
   ~WorkerShared() {
+    // After a node was cut off, Swarm takes longer to let the cluster's
+    // network go (60-120 s measured) than the default deletion deadline.
+    traffic.route = ScopedRoute();
+    traffic.backend = ScopedService();
+    auto gone = traffic.cluster.Delete(240s);
+    std::printf("[fault] cluster deleted after %.1f s%s%s\n", gone.elapsed.count() / 1000.0,
+                gone.ok ? "" : ": ", gone.ok ? "" : gone.message.c_str());
     traffic = Shared();
     if (!labelled.empty()) {
       (void)OperatorEnv::Get().cluster().Docker("node update --label-rm swarmgate.ingress " +
@@ -353,11 +398,7 @@ TEST_F(FaultE2E, ProxyTaskKilled) {
   const auto t0 = Clock::now();
   auto killed = Faults().KillTask(S().traffic.cluster.proxy_service(), victim);
   ASSERT_TRUE(killed.ok()) << killed.error().ToString();
-  auto back = WaitUntil("killed node serves again", 60s, [&](std::string& observed) {
-    auto r = S().traffic.cluster.Get(victim, kHost, "/", 2s);
-    observed = r.Describe();
-    return r.ok();
-  });
+  auto back = WaitNodeProxySettled(S().traffic.cluster, victim, 90s);
   const double recovery = Seconds(Clock::now() - t0);
   LateRoute late(S().traffic);
   ASSERT_TRUE(late.ok()) << late.error();
@@ -396,11 +437,7 @@ TEST_F(FaultE2E, WorkerWithBackendsAndProxyPartitioned) {
     ASSERT_TRUE(cut->Undo().ok());
   }
   const auto healed = Clock::now();
-  auto back = WaitUntil("partitioned node serves again", 90s, [&](std::string& observed) {
-    auto r = S().traffic.cluster.Get(victim, kHost, "/", 2s);
-    observed = r.Describe();
-    return r.ok();
-  });
+  auto back = WaitNodeProxySettled(S().traffic.cluster, victim, 120s);
   const double recovery = Seconds(Clock::now() - healed);
   Load l = load.get();
   watch.Stop();
@@ -569,7 +606,8 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
   const auto t0 = Clock::now();
   std::string msg, converge_msg;
   double takeover = -1, converge = -1, resumed = -1;
-  WaitResult unready, errors_in_metrics, ready_again;
+  WaitResult unready, errors_in_metrics, ready_again, settled;
+  double settled_s = -1;
   int now_leader = 0;
   std::vector<std::string> not_ready;
   int looks = 0;
@@ -608,11 +646,15 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
         },
         100ms);
     resumed = Seconds(Clock::now() - resume);
+    settled = WaitNodeProxySettled(T().cluster, leader, 120s);
+    settled_s = Seconds(Clock::now() - resume);
     EXPECT_EQ(CheckOwnedObjects({T().route.name(), late.name()}), "");
   }
   Load l2 = load2.get(), l3 = load3.get();
   Report("leader daemon paused 60s", {{2, l2}, {3, l3}}, resumed, converge, looks);
-  std::printf("[fault] leader daemon paused 60s: takeover_s=%.2f\n", takeover);
+  std::printf("[fault] leader daemon paused 60s: takeover_s=%.2f node_proxy_settled_s=%.2f\n",
+              takeover, settled_s);
+  EXPECT_TRUE(settled.ok) << settled.message;
   EXPECT_TRUE(unready.ok) << unready.message;
   EXPECT_TRUE(errors_in_metrics.ok) << errors_in_metrics.message;
   ASSERT_GE(takeover, 0) << msg;
@@ -659,11 +701,7 @@ TEST_F(FailoverE2E, LeaderNodePartitioned) {
     ASSERT_TRUE(cut->Undo().ok());
   }
   const auto healed = Clock::now();
-  auto back = WaitUntil("healed node serves again", 90s, [&](std::string& observed) {
-    auto r = T().cluster.Get(leader, kHost, "/", 2s);
-    observed = r.Describe();
-    return r.ok();
-  });
+  auto back = WaitNodeProxySettled(T().cluster, leader, 120s);
   const double recovery = Seconds(Clock::now() - healed);
   Load l = load.get();
   Report("leader node partitioned", {{other, l}}, recovery, converge, 0);
@@ -676,6 +714,130 @@ TEST_F(FailoverE2E, LeaderNodePartitioned) {
   // 2,500 wait out the 2 s bound (as for a cut-off worker).
   EXPECT_TRUE(WithinOpenGap(l)) << l.Summary();
   EXPECT_EQ(CheckOwnedObjects({T().route.name()}), "");
+}
+
+}  // namespace
+}  // namespace sg::e2e
+
+// ------------------------------------------------------------------ chaos
+
+namespace sg::e2e {
+namespace {
+
+// Random faults from the list above, random applies and deletes of routes,
+// and load, for SG_CHAOS_SECONDS (default 180; e2e/chaos runs it longer).
+// At the end, with every fault undone: each applied route converges and is
+// served, each deleted one is gone and answers 404, and the owned objects
+// match the resources one to one. The load's failures are printed: with
+// proxies and nodes faulted on purpose, some are expected.
+class ChaosE2E : public SuiteFixture<FailoverShared> {
+ protected:
+  const Shared& T() { return S().traffic; }
+  void SetUp() override {
+    SuiteFixture<FailoverShared>::SetUp();
+    if (!S().moved) GTEST_SKIP() << "needs a Swarm of three managers (e2e/cluster up --managers 3)";
+  }
+};
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != 0 ? std::atoi(v) : fallback;
+}
+
+TEST_F(ChaosE2E, RandomFaultsAppliesAndDeletesConverge) {
+  const int seconds = EnvInt("SG_CHAOS_SECONDS", 180);
+  const unsigned seed = static_cast<unsigned>(
+      EnvInt("SG_CHAOS_SEED", static_cast<int>(std::random_device{}() & 0x7fffffff)));
+  std::printf("[chaos] seconds=%d seed=%u (SG_CHAOS_SEED=%u repeats the choices)\n", seconds, seed,
+              seed);
+  std::mt19937 rng(seed);
+  const Cluster& c = Env().cluster();
+  const bool has_worker = c.size() > c.managers();
+
+  auto load2 = StartLoad(2, T().cluster.http_port(), seconds + 5);
+  auto load3 = StartLoad(3, T().cluster.http_port(), seconds + 5);
+  std::map<std::string, ScopedRoute> alive;
+  std::vector<std::string> deleted;
+  std::map<std::string, int> done;
+  std::vector<std::string> errors;
+  const auto end = Clock::now() + std::chrono::seconds(seconds);
+  for (int step = 0; Clock::now() < end && step < 1000; ++step) {
+    const int action = static_cast<int>(rng() % 7);
+    std::string what;
+    if (action <= 1 && alive.size() < 8) {
+      const std::string name = UniqueName("chaos");
+      ScopedRoute r = ScopedRoute::Apply(
+          RouteYaml(name, T().cluster.name(), name + ".e2e.test", "/", T().backend.name()));
+      if (!r.ok()) errors.push_back("apply " + name + ": " + r.error());
+      alive.emplace(name, std::move(r));
+      what = "apply";
+    } else if (action == 2 && !alive.empty()) {
+      auto it = alive.begin();
+      std::advance(it, rng() % alive.size());
+      auto del = it->second.Delete();
+      if (!del.ok()) errors.push_back("delete " + it->first + ": " + del.Describe());
+      deleted.push_back(it->first);
+      alive.erase(it);
+      what = "delete";
+    } else if (action == 3) {
+      const int leader = LeaderNode({2, 3});
+      if (leader != 0) (void)Faults().KillTask(kOperatorService, leader);
+      what = "kill-leader";
+    } else if (action == 4) {
+      (void)Faults().KillTask(T().cluster.proxy_service(), 2 + static_cast<int>(rng() % 2));
+      what = "kill-proxy";
+    } else if (action == 5 && has_worker) {
+      auto cut = ScopedFault::Apply(FaultKind::kPartition, c.size());
+      std::this_thread::sleep_for(std::chrono::seconds(4 + rng() % 5));
+      what = "partition-worker";
+    } else if (action == 6) {
+      const int leader = LeaderNode({2, 3});
+      if (leader != 0) {
+        auto pause = ScopedFault::Apply(FaultKind::kPauseDaemon, leader);
+        std::this_thread::sleep_for(std::chrono::seconds(4 + rng() % 5));
+      }
+      what = "pause-leader-daemon";
+    } else {
+      what = "idle";
+    }
+    ++done[what];
+    // The schedule: the next event after 1-4 s.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 3000));
+  }
+  ASSERT_TRUE(Faults().UndoAll().ok());
+  std::string steps;
+  for (const auto& [k, v] : done) steps += " " + k + "=" + std::to_string(v);
+  std::printf("[chaos] steps:%s\n", steps.c_str());
+  EXPECT_TRUE(errors.empty()) << errors.front();
+
+  // Everything applied converges and is served; everything deleted is gone.
+  for (const auto& [name, route] : alive) {
+    auto ready = Sg().WaitCondition("route", name, "Ready", "True", 120s);
+    EXPECT_TRUE(ready.ok) << name << ": " << ready.message;
+    auto served = T().cluster.WaitServed(name + ".e2e.test", "/", T().backend.name(), 60s);
+    EXPECT_TRUE(served.ok) << name << ": " << served.message;
+  }
+  for (const auto& name : deleted) {
+    EXPECT_FALSE(Sg().Swarmgate("get route " + ShellQuote(name)).ok()) << name << " not deleted";
+    auto gone = WaitUntil(name + " answers 404", 60s, [&](std::string& observed) {
+      auto r = T().cluster.Get(2, name + ".e2e.test", "/", 2s);
+      observed = r.Describe();
+      return r.status == 404;
+    });
+    EXPECT_TRUE(gone.ok) << gone.message;
+  }
+  std::vector<std::string> names = {T().route.name()};
+  for (const auto& [name, route] : alive) names.push_back(name);
+  auto owned = WaitUntil("owned objects match the resources", 60s, [&](std::string& observed) {
+    observed = CheckOwnedObjects(names);
+    return observed.empty();
+  });
+  EXPECT_TRUE(owned.ok) << owned.message;
+  Load l2 = load2.get(), l3 = load3.get();
+  std::printf("[chaos] load node2{%s} node3{%s} applied_alive=%zu deleted=%zu\n",
+              l2.Summary().c_str(), l3.Summary().c_str(), alive.size(), deleted.size());
+  EXPECT_TRUE(l2.report.parsed()) << l2.report.raw;
+  EXPECT_TRUE(l3.report.parsed()) << l3.report.raw;
 }
 
 }  // namespace
