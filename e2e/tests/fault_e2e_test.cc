@@ -108,6 +108,38 @@ std::future<Load> StartLoad(int node, int port, int seconds) {
                     [args] { return ParseLoad(RunLoadgen(SG_LOADGEN_PATH, args)); });
 }
 
+// Load through `node`'s proxy in 30 s slices until `stop`, summed (one
+// sg-loadgen run is bounded by the harness).
+std::future<Load> StartLoadUntil(int node, int port, const std::atomic<bool>& stop) {
+  return std::async(std::launch::async, [node, port, &stop] {
+    Load total;
+    bool first = true;
+    while (!stop.load()) {
+      Load slice = StartLoad(node, port, 30).get();
+      if (!slice.report.parsed()) {
+        total.errors += " slice-unparsed";
+        continue;
+      }
+      if (first) {
+        total.report = slice.report;
+        first = false;
+      } else {
+        total.report.Add(slice.report);
+      }
+      total.timeouts += slice.timeouts;
+      total.max_ms = std::max(total.max_ms, slice.max_ms);
+      total.errors += slice.errors.empty() ? "" : " |" + slice.errors;
+    }
+    return total;
+  });
+}
+
+// Deletes the route, the backend and the cluster of `t`, with room for
+// Swarm to let the cluster's network go after a node was cut off (60-120 s
+// measured, beyond the default deletion deadline).
+struct Shared;
+void DeleteTraffic(Shared& t);
+
 // Polls a route's Ready condition while a fault is in effect, from another
 // thread: any value that is not True is recorded.
 class ReadyWatch {
@@ -320,6 +352,15 @@ struct Shared {
   }
 };
 
+void DeleteTraffic(Shared& t) {
+  t.route = ScopedRoute();
+  t.backend = ScopedService();
+  if (!t.cluster.ok()) return;
+  auto gone = t.cluster.Delete(240s);
+  std::printf("[fault] cluster deleted after %.1f s%s%s\n", gone.elapsed.count() / 1000.0,
+              gone.ok ? "" : ": ", gone.ok ? "" : gone.message.c_str());
+}
+
 // A route applied while a fault is in effect, and how long until Ready.
 class LateRoute {
  public:
@@ -363,13 +404,7 @@ struct WorkerShared {
     return traffic.SetUp();
   }
   ~WorkerShared() {
-    // After a node was cut off, Swarm takes longer to let the cluster's
-    // network go (60-120 s measured) than the default deletion deadline.
-    traffic.route = ScopedRoute();
-    traffic.backend = ScopedService();
-    auto gone = traffic.cluster.Delete(240s);
-    std::printf("[fault] cluster deleted after %.1f s%s%s\n", gone.elapsed.count() / 1000.0,
-                gone.ok ? "" : ": ", gone.ok ? "" : gone.message.c_str());
+    DeleteTraffic(traffic);
     traffic = Shared();
     if (!labelled.empty()) {
       (void)OperatorEnv::Get().cluster().Docker("node update --label-rm swarmgate.ingress " +
@@ -487,6 +522,7 @@ struct FailoverShared {
   }
   ~FailoverShared() {
     (void)Faults().UndoAll();
+    DeleteTraffic(traffic);
     traffic = Shared();
     // Back as the other suites have it: one replica on node 1.
     if (moved) {
@@ -754,8 +790,9 @@ TEST_F(ChaosE2E, RandomFaultsAppliesAndDeletesConverge) {
   const Cluster& c = Env().cluster();
   const bool has_worker = c.size() > c.managers();
 
-  auto load2 = StartLoad(2, T().cluster.http_port(), seconds + 5);
-  auto load3 = StartLoad(3, T().cluster.http_port(), seconds + 5);
+  std::atomic<bool> load_stop{false};
+  auto load2 = StartLoadUntil(2, T().cluster.http_port(), load_stop);
+  auto load3 = StartLoadUntil(3, T().cluster.http_port(), load_stop);
   std::map<std::string, ScopedRoute> alive;
   std::vector<std::string> deleted;
   std::map<std::string, int> done;
@@ -804,6 +841,7 @@ TEST_F(ChaosE2E, RandomFaultsAppliesAndDeletesConverge) {
     // The schedule: the next event after 1-4 s.
     std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 3000));
   }
+  load_stop = true;
   ASSERT_TRUE(Faults().UndoAll().ok());
   std::string steps;
   for (const auto& [k, v] : done) steps += " " + k + "=" + std::to_string(v);
