@@ -13,8 +13,9 @@
 //   and a proxy cut off the network.
 // - FailoverE2E: two operator replicas, kept off node 1 (whose daemon the
 //   harness drives): follower killed, leader killed, the leader's daemon
-//   paused 60 s, the leader's node cut off. Its teardown deploys the
-//   operator as it was.
+//   paused 60 s, the leader's node cut off, then chaos: random faults,
+//   applies and deletes for 3 minutes. Its teardown deploys the operator
+//   as it was.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -767,22 +768,14 @@ namespace {
 // At the end, with every fault undone: each applied route converges and is
 // served, each deleted one is gone and answers 404, and the owned objects
 // match the resources one to one. The load's failures are printed: with
-// proxies and nodes faulted on purpose, some are expected.
-class ChaosE2E : public SuiteFixture<FailoverShared> {
- protected:
-  const Shared& T() { return S().traffic; }
-  void SetUp() override {
-    SuiteFixture<FailoverShared>::SetUp();
-    if (!S().moved) GTEST_SKIP() << "needs a Swarm of three managers (e2e/cluster up --managers 3)";
-  }
-};
-
+// proxies and nodes faulted on purpose, some are expected. The last test of
+// FailoverE2E, on its replicas and cluster.
 int EnvInt(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != 0 ? std::atoi(v) : fallback;
 }
 
-TEST_F(ChaosE2E, RandomFaultsAppliesAndDeletesConverge) {
+TEST_F(FailoverE2E, ChaosRandomFaultsAppliesAndDeletesConverge) {
   const int seconds = EnvInt("SG_CHAOS_SECONDS", 180);
   const unsigned seed = static_cast<unsigned>(
       EnvInt("SG_CHAOS_SEED", static_cast<int>(std::random_device{}() & 0x7fffffff)));
