@@ -119,20 +119,19 @@ class HubPublisher : public reconcilers::ConfigPublisher {
   const election::LeaderElector& elector_;
 };
 
-// Unique among the replicas: Swarm names a task's host after its container.
-std::string DefaultIdentity() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
-  std::random_device rd;
-  char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "%08x", rd());
-  return std::string(host[0] ? host : "operator") + "-" + suffix;
-}
-
 std::string HostName() {
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) != 0) return "";
   return host;
+}
+
+// Unique among the replicas: Swarm names a task's host after its container.
+std::string DefaultIdentity() {
+  const std::string host = HostName();
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", rd());
+  return (host.empty() ? std::string("operator") : host) + "-" + suffix;
 }
 
 // GET /v1/leader: whether this replica leads and where the leader is.
@@ -412,6 +411,7 @@ int RunOperator(const OperatorOptions& options) {
     metrics.leader.WithLabels({}).Set(1);
     metrics.leader_transitions_total.WithLabels({}).Inc();
     hub.Reset(http::Response::Text(503, "leadership changed\n"));
+    cluster_reconciler.ForgetMemories();
     if (auto st = enqueue_all({"resync", clock.Now()}, true); !st.ok()) {
       log->warn("resync after taking the lead failed error={}", st.error().ToString());
     }

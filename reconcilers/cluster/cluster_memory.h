@@ -50,6 +50,10 @@ class ClusterMemories {
     std::lock_guard<std::mutex> lock(mu_);
     memories_.erase(cluster);
   }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    memories_.clear();
+  }
 
  private:
   std::mutex mu_;

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "crds/status.h"
 #include "operator/runtime/logging.h"
 #include "reconcilers/cluster/observe.h"
 #include "reconcilers/dataplane/checked_config.h"
@@ -18,6 +19,15 @@
 
 namespace sg::reconcilers {
 namespace {
+
+// The stored status says Ready=True for generation `generation` of `r`.
+bool ReadyAt(const store::StoredResource& r, int64_t generation) {
+  if (r.status_json.empty()) return false;
+  auto status = crds::DecodeStatus(r.status_json);
+  if (!status.ok() || status->observed_generation != generation) return false;
+  const auto* ready = status->FindCondition(crds::kConditionReady);
+  return ready != nullptr && ready->status == crds::kConditionTrue;
+}
 
 std::shared_ptr<spdlog::logger> Log() {
   static auto logger = runtime::NamedLogger("cluster");
@@ -298,10 +308,22 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     // Live once every proxy serves a configuration that includes this
     // version of the route (not merely the cluster's latest one, so a change
     // of one route does not flip every other route's status).
+    // A route this process has not seen included yet (it just started or
+    // took the lead) whose stored status already says every proxy served
+    // this version of it was served before: proxies only move on to
+    // configurations that include it, and a new proxy starts with one, so
+    // it is live as soon as every expected proxy serves anything. Waiting
+    // for the current generation instead would turn it not Ready for as
+    // long as a change made during the failover takes to reach the proxies.
+    const bool fresh = memories_.With(name, [&](ClusterMemory& m) {
+      auto it = m.included.find(route_name);
+      return it == m.included.end() || it->second.route_generation != r->generation;
+    });
+    const bool served_before = hot && fresh && outcome.served && ReadyAt(*r, r->generation);
     bool live = memories_.With(name, [&](ClusterMemory& m) {
       auto& inc = m.included[route_name];
       if (outcome.served && inc.route_generation != r->generation) {
-        inc = {r->generation, hot ? applied->config_generation : 0};
+        inc = {r->generation, served_before ? 1 : (hot ? applied->config_generation : 0)};
       }
       return hot ? (outcome.served && served >= inc.config_generation) : progress.converged;
     });

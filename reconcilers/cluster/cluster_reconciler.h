@@ -63,6 +63,10 @@ class ClusterReconciler : public runtime::Reconciler {
 
   // Removes objects labelled as owned by a cluster that no longer exists.
   Status CollectGarbage();
+  // Drops what passes remembered (checked configurations, which generation
+  // included each route): for an operator that starts leading, whose
+  // memories may be from an earlier lead, before the agents' numbering.
+  void ForgetMemories() { memories_.Clear(); }
 
  private:
   Status Teardown(const std::string& cluster);

@@ -895,6 +895,29 @@ TEST_F(ClusterReconcilerTest, AProxyOnALostNodeIsNotWaitedFor) {
   EXPECT_EQ(publisher_.Expected("public"), (std::vector<std::string>{"p1", "p2"}));
 }
 
+// An operator that takes the lead (or restarts) while a change is on its
+// way: a route the proxies served before keeps Ready, only the change waits.
+TEST_F(ClusterReconcilerTest, ARouteServedBeforeTheLeadStaysReadyWhileAChangeConverges) {
+  Apply(ClusterYaml("public"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Pass();
+  const std::string net = NetworkId("sg-public");
+  docker_.SetTasks(CreateBackend("shop"), {RunningTask("t1", net, "10.0.1.7")});
+  Pass("public", "task");
+  ASSERT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).status, crds::kConditionTrue);
+
+  rec_.ForgetMemories();  // a new leader's passes know nothing yet
+  publisher_.auto_serve = false;
+  Apply(RouteYaml("other", "other.example.com", "shop"));
+  Pass("public", "route");
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).status, crds::kConditionTrue);
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "other", crds::kConditionReady).status, crds::kConditionFalse);
+
+  publisher_.SetServed("public", publisher_.CurrentGeneration("public"));
+  Pass("public", "route");
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "other", crds::kConditionReady).status, crds::kConditionTrue);
+}
+
 // One readiness series per route, removed with the route and with its cluster.
 TEST_F(ClusterReconcilerTest, RouteReadySeriesFollowTheRoutes) {
   Apply(ClusterYaml("public"));
