@@ -13,9 +13,9 @@
 //   and a proxy cut off the network.
 // - FailoverE2E: two operator replicas, kept off node 1 (whose daemon the
 //   harness drives): follower killed, leader killed, the leader's daemon
-//   paused 60 s, the leader's node cut off, then chaos: random faults,
-//   applies and deletes for 3 minutes. Its teardown deploys the operator
-//   as it was.
+//   paused 60 s, the leader's node cut off, and chaos (random faults,
+//   applies and deletes; e2e/chaos). Its teardown deploys the operator as
+//   it was.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -769,7 +769,8 @@ namespace {
 // served, each deleted one is gone and answers 404, and the owned objects
 // match the resources one to one. The load's failures are printed: with
 // proxies and nodes faulted on purpose, some are expected. The last test of
-// FailoverE2E, on its replicas and cluster.
+// FailoverE2E, on its replicas and cluster; run by e2e/chaos (the CI entry
+// leaves it out for now, see e2e/CMakeLists.txt).
 int EnvInt(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != 0 ? std::atoi(v) : fallback;
