@@ -87,8 +87,8 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
 
   // Tasks on nodes Swarm reports lost leave the configuration at once,
   // before Swarm reschedules them.
-  const std::set<std::string> lost_nodes =
-      snapshot.nodes ? LostNodes(*snapshot.nodes) : std::set<std::string>{};
+  plan.lost_nodes = snapshot.nodes ? LostNodes(*snapshot.nodes) : std::set<std::string>{};
+  const std::set<std::string>& lost_nodes = plan.lost_nodes;
   // Until apply creates the network no backend can be attached to it.
   ClusterNetwork network{"", desired.network_name};
   if (snapshot.network) network = {snapshot.network->id, snapshot.network->name};

@@ -40,6 +40,9 @@ struct ClusterPlan {
   int64_t generation = 0;
   std::string created_at;  // of the cluster's first generation
   DesiredObjects desired;
+  // Nodes Swarm reports lost (reconcilers/lost_nodes.h): their tasks are
+  // left out of the endpoints, and their proxies are not waited for.
+  std::set<std::string> lost_nodes;
   // The builder's inputs, one per route of the cluster that decodes, and
   // what building them gave (before any engine rejected a route).
   std::vector<RouteInput> route_inputs;

@@ -15,7 +15,6 @@
 #include "operator/runtime/logging.h"
 #include "reconcilers/cluster/observe.h"
 #include "reconcilers/dataplane/checked_config.h"
-#include "reconcilers/lost_nodes.h"
 
 namespace sg::reconcilers {
 namespace {
@@ -231,12 +230,10 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
   // until Swarm gives up on the node.
   const auto& proxy_spec = plan.cluster.spec.proxy;
   const bool hot = plan.desired.hot;
-  const std::set<std::string> lost_nodes =
-      snapshot.nodes ? LostNodes(*snapshot.nodes) : std::set<std::string>{};
   std::vector<std::string> running;
   std::set<std::string> proxy_nodes;
   for (const auto& t : snapshot.TasksOf(applied->proxy.id)) {
-    if (lost_nodes.count(t.node_id)) continue;
+    if (plan.lost_nodes.count(t.node_id)) continue;
     if (t.desired_state == "running") proxy_nodes.insert(t.node_id);
     if (t.desired_state == "running" && t.state == "running") running.push_back(t.id);
   }
@@ -315,14 +312,11 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     // it is live as soon as every expected proxy serves anything. Waiting
     // for the current generation instead would turn it not Ready for as
     // long as a change made during the failover takes to reach the proxies.
-    const bool fresh = memories_.With(name, [&](ClusterMemory& m) {
-      auto it = m.included.find(route_name);
-      return it == m.included.end() || it->second.route_generation != r->generation;
-    });
-    const bool served_before = hot && fresh && outcome.served && ReadyAt(*r, r->generation);
     bool live = memories_.With(name, [&](ClusterMemory& m) {
       auto& inc = m.included[route_name];
       if (outcome.served && inc.route_generation != r->generation) {
+        // Decoding the stored status happens once per route version.
+        const bool served_before = hot && ReadyAt(*r, r->generation);
         inc = {r->generation, served_before ? 1 : (hot ? applied->config_generation : 0)};
       }
       return hot ? (outcome.served && served >= inc.config_generation) : progress.converged;

@@ -206,6 +206,16 @@ class ClusterReconcilerTest : public ::testing::Test {
     return r.ok() ? *r : runtime::ReconcileResult{};
   }
 
+  // A ready, active worker node; returns its id.
+  std::string AddReadyWorker(const std::string& hostname) {
+    docker::Node worker;
+    worker.hostname = hostname;
+    worker.role = "worker";
+    worker.availability = "active";
+    worker.state = "ready";
+    return docker_.AddNode(worker);
+  }
+
   std::string NetworkId(const std::string& name) {
     auto n = docker_.InspectNetwork(name);
     EXPECT_TRUE(n.ok()) << name;
@@ -540,12 +550,7 @@ TEST_F(ClusterReconcilerTest, ANodeGoingDownTakesItsTasksOutAtOnce) {
   Pass();
   std::string shop = CreateBackend("shop");
   const std::string net = NetworkId("sg-public");
-  docker::Node worker;
-  worker.hostname = "node-2";
-  worker.role = "worker";
-  worker.availability = "active";
-  worker.state = "ready";
-  const std::string node2 = docker_.AddNode(worker);
+  const std::string node2 = AddReadyWorker("node-2");
   docker::Task on_node2 = RunningTask("t2", net, "10.0.1.8");
   on_node2.node_id = node2;
   docker_.SetTasks(shop, {RunningTask("t1", net, "10.0.1.7"), on_node2});
@@ -875,12 +880,7 @@ TEST_F(ClusterReconcilerTest, AProxyOnALostNodeIsNotWaitedFor) {
   auto svc = docker_.InspectService("sg-proxy-public");
   ASSERT_TRUE(svc.ok());
   const std::string net = NetworkId("sg-public");
-  docker::Node worker;
-  worker.hostname = "node-2";
-  worker.role = "worker";
-  worker.availability = "active";
-  worker.state = "ready";
-  const std::string node2 = docker_.AddNode(worker);
+  const std::string node2 = AddReadyWorker("node-2");
   docker::Task p2 = RunningTask("p2", net, "10.0.1.3");
   p2.node_id = node2;
   docker_.SetTasks(svc->id, {RunningTask("p1", net, "10.0.1.2"), p2});
