@@ -126,6 +126,8 @@ TEST(ProxyServiceSpec, IngressModePublishesThePortsOnAVip) {
     EXPECT_STREQ(p["Protocol"].GetString(), "tcp");
   }
   EXPECT_FALSE(d["TaskTemplate"]["ContainerSpec"].HasMember("Mounts"));
+  // Routing-mesh clients connect to the proxy's own namespace: kernel defaults.
+  EXPECT_FALSE(d["TaskTemplate"]["ContainerSpec"].HasMember("Sysctls"));
 }
 
 // Host mode: the proxies publish nothing (so Swarm can start a replacement
@@ -145,6 +147,9 @@ TEST(ProxyServiceSpec, HostModeProxiesInheritThePortsFromTheListener) {
   EXPECT_EQ(std::string(m["Source"].GetString()), ListenerVolumeName("public"));
   EXPECT_STREQ(m["Target"].GetString(), kListenerMountTarget);
   EXPECT_STREQ(m["VolumeOptions"]["Labels"][kLabelOwner].GetString(), "cluster/public");
+  // A request on a kept-alive connection to a lost node's task fails after
+  // two retransmissions, so the engine retries it elsewhere within 2 s.
+  EXPECT_STREQ(container["Sysctls"]["net.ipv4.tcp_retries2"].GetString(), "2");
 }
 
 TEST(ProxyServiceSpec, TheEngineAndItsPortsReachTheAgent) {

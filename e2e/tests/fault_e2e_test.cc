@@ -776,6 +776,28 @@ int EnvInt(const char* name, int fallback) {
   return v != nullptr && *v != 0 ? std::atoi(v) : fallback;
 }
 
+// What each proxy serves, as the leader's hub sees it, and what the proxies
+// logged, for a deleted route that is still served.
+std::string StillServedDiagnosis(const std::string& proxies) {
+  const Cluster& c = OperatorEnv::Get().cluster();
+  std::string out = "\n-- leader's status:\n";
+  const int leader = LeaderNode({2, 3});
+  if (leader != 0) {
+    out += HttpGet(OperatorEnv::Get().addr(leader), kOperatorPort, "/v1/status", "", 2s).body;
+  }
+  out += "\n-- " + proxies + " tasks:\n" +
+         c.Docker("service ps --no-trunc --format '{{.ID}} {{.Node}} {{.DesiredState}} "
+                  "{{.CurrentState}} {{.Error}}' " +
+                  proxies)
+             .out;
+  out += "\n-- " + proxies + " logs:\n" +
+         c.Docker("service logs --timestamps --tail 60 " + proxies + " 2>&1").out;
+  out += "\n-- operator logs:\n" +
+         c.Docker("service logs --timestamps --tail 80 " + std::string(kOperatorService) + " 2>&1")
+             .out;
+  return out;
+}
+
 TEST_F(FailoverE2E, ChaosRandomFaultsAppliesAndDeletesConverge) {
   const int seconds = EnvInt("SG_CHAOS_SECONDS", 180);
   const unsigned seed = static_cast<unsigned>(
@@ -858,7 +880,7 @@ TEST_F(FailoverE2E, ChaosRandomFaultsAppliesAndDeletesConverge) {
       observed = r.Describe();
       return r.status == 404;
     });
-    EXPECT_TRUE(gone.ok) << gone.message;
+    EXPECT_TRUE(gone.ok) << gone.message << StillServedDiagnosis(T().cluster.proxy_service());
   }
   std::vector<std::string> names = {T().route.name()};
   for (const auto& [name, route] : alive) names.push_back(name);

@@ -524,6 +524,12 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
       responder.Respond(std::move(answer));
       return;
     }
+    // Whether the agent serves another text than the current one under the
+    // current number: generations of two operator processes can meet on one
+    // number for different texts (an agent that fetched a number from one
+    // and another agent that renumbered the next one's text onto it). Such
+    // an agent is answered at once, unless it rejected this very text.
+    bool other_text = false;
     if (!proxy.empty()) {
       auto& p = c->proxies[proxy];
       const bool first_contact =
@@ -534,11 +540,13 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
       if (!serving.empty()) {
         now_served =
             RecogniseLocked(cluster, *c, proxy, after, serving, first_contact, &renumbered);
+        other_text = c->generation > 0 && serving != c->config_sha256 &&
+                     p.state.failed_generation != c->generation;
       }
     }
     generation = c->generation;
     current = c->config;
-    if (generation > 0 && generation != after) {
+    if (generation > 0 && (generation != after || other_text)) {
       config = c->config;
     } else {
       // Drop waiters whose deadline passed or whose agent went away.

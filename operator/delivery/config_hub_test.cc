@@ -337,6 +337,50 @@ TEST_F(ConfigHubHttpTest, AProxyServingAnotherTextFetchesTheCurrentOneUnderAHigh
   EXPECT_EQ(r.Header("x-swarmgate-generation"), "59");
 }
 
+// Two operator processes' numbers can meet on one number for different
+// texts: a proxy that polled before this process had a text (so it is no
+// first contact) and holds a number that another proxy's report made this
+// process's current one. It serves another text, so it is answered at once
+// rather than left waiting for a change that already happened.
+TEST_F(ConfigHubHttpTest, AProxyServingAnotherTextUnderTheCurrentNumberIsAnsweredAtOnce) {
+  hub_.SetExpectedProxies("web", {"p1", "p2"});
+  HttpReply r = Get("/v1/proxy/config?cluster=web&after=5&wait=0&proxy=p1&serving=" +
+                        Sha256Hex("with-deleted-route"),
+                    "web-token");
+  EXPECT_EQ(r.status, 304);
+  hub_.Publish("web", "a", "resync", clock_.Now());
+  r = Get("/v1/proxy/config?cluster=web&after=4&wait=0&proxy=p2&serving=" + Sha256Hex("a"),
+          "web-token");
+  EXPECT_EQ(r.status, 304);
+  ASSERT_EQ(hub_.Generation("web"), 4);
+  ASSERT_EQ(hub_.Publish("web", "b", "route", clock_.Now()), 5);
+  r = Get("/v1/proxy/config?cluster=web&after=5&wait=5&proxy=p1&serving=" +
+              Sha256Hex("with-deleted-route"),
+          "web-token");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "b");
+  EXPECT_EQ(r.Header("x-swarmgate-generation"), "5");
+}
+
+// A proxy that rejected the current text keeps its own and waits for a newer
+// one: it is not sent the rejected text again.
+TEST_F(ConfigHubHttpTest, AProxyThatRejectedTheCurrentTextWaitsForANewerOne) {
+  hub_.SetExpectedProxies("web", {"p1"});
+  hub_.Publish("web", "bad", "route", clock_.Now());
+  HttpReply r = Get("/v1/proxy/config?cluster=web&after=0&proxy=p1&serving=" + Sha256Hex("good"),
+                    "web-token");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_TRUE(hub_.Report("web", "p1", 1, false, "refused").ok());
+  r = Get("/v1/proxy/config?cluster=web&after=1&wait=1&proxy=p1&serving=" + Sha256Hex("good"),
+          "web-token");
+  EXPECT_EQ(r.status, 304);
+  EXPECT_EQ(hub_.Publish("web", "fixed", "route", clock_.Now()), 2);
+  r = Get("/v1/proxy/config?cluster=web&after=1&wait=1&proxy=p1&serving=" + Sha256Hex("good"),
+          "web-token");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "fixed");
+}
+
 TEST_F(ConfigHubHttpTest, LongPollAnsweredByLaterPublish) {
   hub_.Publish("web", "one", "route", clock_.Now());
   const auto start = std::chrono::steady_clock::now();
