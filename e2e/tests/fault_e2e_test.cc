@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <future>
 #include <map>
 #include <mutex>
@@ -318,6 +319,40 @@ WaitResult WaitNodeProxySettled(const ScopedCluster& cluster, int node, Duration
 }
 
 // What every fault reports, in one line a reader can grep ("[fault]").
+// UTC wall time with milliseconds, as `docker service logs --timestamps` prints it.
+std::string WallStamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03d", buf, static_cast<int>(ms));
+  return out;
+}
+
+// The proxies' log lines about their servers' health (HAProxy: "Server
+// backend/name is DOWN|UP, reason: ..."), to place a fault's slow requests.
+std::string ServerHealthLogged(const std::string& proxy_service) {
+  const auto logs = OperatorEnv::Get().cluster().Docker("service logs --timestamps " +
+                                                        proxy_service + " 2>&1");
+  std::istringstream in(logs.out);
+  std::string line, out;
+  int shown = 0;
+  while (std::getline(in, line) && shown < 40) {
+    if (line.find("Server ") != std::string::npos &&
+        (line.find(" is DOWN") != std::string::npos || line.find(" is UP") != std::string::npos ||
+         line.find("maintenance") != std::string::npos)) {
+      out += line.substr(0, 260) + "\n";
+      ++shown;
+    }
+  }
+  return out;
+}
+
 void Report(const std::string& fault, const std::vector<std::pair<int, Load>>& loads,
             double recovery_s, double converge_s, int ready_looks) {
   std::string line = "[fault] " + fault + ":";
@@ -459,9 +494,10 @@ TEST_F(FaultE2E, WorkerWithBackendsAndProxyPartitioned) {
   auto load = StartLoad(other, S().traffic.cluster.http_port(), 25);
   ReadyWatch watch(S().traffic.route.name());
   std::this_thread::sleep_for(2s);
-  std::string msg;
+  std::string msg, cut_at, healed_at;
   double converge = -1;
   {
+    cut_at = WallStamp();
     auto cut = ScopedFault::Apply(FaultKind::kPartition, victim);
     ASSERT_TRUE(cut.ok()) << cut.error().ToString();
     std::this_thread::sleep_for(3s);  // in effect under load before the route arrives
@@ -471,6 +507,7 @@ TEST_F(FaultE2E, WorkerWithBackendsAndProxyPartitioned) {
     // The fault lasts as long as the load after it, at least.
     std::this_thread::sleep_for(8s);
     ASSERT_TRUE(cut->Undo().ok());
+    healed_at = WallStamp();
   }
   const auto healed = Clock::now();
   auto back = WaitNodeProxySettled(S().traffic.cluster, victim, 120s);
@@ -478,6 +515,9 @@ TEST_F(FaultE2E, WorkerWithBackendsAndProxyPartitioned) {
   Load l = load.get();
   watch.Stop();
   Report("worker partitioned", {{other, l}}, recovery, converge, watch.looks());
+  std::printf("[fault] cut at %s, healed at %s; server health as the proxies logged it:\n%s",
+              cut_at.c_str(), healed_at.c_str(),
+              ServerHealthLogged(S().traffic.cluster.proxy_service()).c_str());
   ASSERT_TRUE(back.ok) << back.message;
   EXPECT_GE(converge, 0) << msg;
   ASSERT_TRUE(l.report.parsed()) << l.report.raw;
