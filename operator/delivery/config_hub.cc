@@ -1,7 +1,5 @@
 #include "operator/delivery/config_hub.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -464,12 +462,8 @@ ConfigHub::Cluster* ConfigHub::Authorize(const http::Request& req, const std::st
     reason = "missing-token";
   } else if (!c.token_set) {
     reason = "no-token-registered";
-  } else {
-    const Digest d = Sha256(token);
-    if (d.size() != c.token_digest.size() ||
-        CRYPTO_memcmp(d.data(), c.token_digest.data(), d.size()) != 0) {
-      reason = "token-mismatch";
-    }
+  } else if (!ConstantTimeEquals(Sha256(token), c.token_digest)) {
+    reason = "token-mismatch";
   }
   if (reason != nullptr) {
     Log()->info("agent request refused cluster={} remote={} reason={}", cluster, req.remote_address,
