@@ -1,7 +1,6 @@
 #include "operator/delivery/config_hub.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <optional>
 #include <set>
@@ -11,6 +10,7 @@
 #include <rapidjson/error/en.h>
 
 #include "operator/common/hash.h"
+#include "operator/http/bearer_auth.h"
 #include "operator/runtime/logging.h"
 
 namespace sg::delivery {
@@ -447,16 +447,7 @@ ConfigHub::Cluster* ConfigHub::Authorize(const http::Request& req, const std::st
     return nullptr;
   }
   Cluster& c = *it->second;
-  const std::string header = req.Header("authorization");
-  static constexpr std::string_view kScheme = "bearer ";
-  std::string token;
-  if (header.size() > kScheme.size()) {
-    std::string scheme = header.substr(0, kScheme.size());
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (scheme == kScheme) token = header.substr(kScheme.size());
-  }
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  const std::string token = http::BearerToken(req);
   const char* reason = nullptr;
   if (token.empty()) {
     reason = "missing-token";
