@@ -17,6 +17,7 @@
 #include "crds/status.h"
 #include "operator/app/advertise_url.h"
 #include "operator/app/change_router.h"
+#include "operator/app/status_routes.h"
 #include "operator/app/task_poller.h"
 #include "operator/delivery/config_hub.h"
 #include "operator/docker/engine_client.h"
@@ -32,7 +33,6 @@
 #include "operator/runtime/logging.h"
 #include "operator/store/resource_store.h"
 #include "operator/store/swarm_cache.h"
-#include "operator/ui/status_page.h"
 #include "reconcilers/cluster/cluster_reconciler.h"
 #include "reconcilers/dataplane/data_planes.h"
 #include "reconcilers/dataplane/haproxy_data_plane.h"
@@ -394,14 +394,15 @@ int RunOperator(const OperatorOptions& options) {
     return r;
   });
   hub.RegisterRoutes(server);
-  server.Handle("GET", "/v1/status", [&](const http::Request&) { return StatusJson(store, hub); });
-  server.Handle("GET", "/v1/leader", [&](const http::Request&) { return LeaderJson(elector); });
-  ui::RegisterStatusPage(server);
+  RegisterStatusRoutes(
+      server, options.status_auth, [&](const http::Request&) { return StatusJson(store, hub); },
+      [&](const http::Request&) { return LeaderJson(elector); });
   if (auto st = server.Start(); !st.ok()) {
     log->error("cannot listen address={} error={}", options.listen, st.error().message);
     return 1;
   }
-  log->info("listening address={} port={}", options.listen, server.port());
+  log->info("listening address={} port={} status_auth={}", options.listen, server.port(),
+            options.status_auth ? "bearer" : "none");
 
   // A new leader starts as a freshly started operator would: an empty hub
   // that recognises what the agents serve (so statuses and convergence

@@ -6,7 +6,10 @@
 // leader reconciles, writes and serves the proxies' configurations.
 
 #include <chrono>
+#include <optional>
 #include <string>
+
+#include "operator/http/bearer_auth.h"
 
 namespace sg::app {
 
@@ -30,6 +33,9 @@ struct OperatorOptions {
   std::chrono::milliseconds lease_duration{3000};
   std::chrono::milliseconds renew_deadline{2000};
   std::chrono::milliseconds retry_period{500};
+  // When set, GET /v1/status answers only requests bearing the status token
+  // (operator/app/status_routes.h); the token itself is not kept.
+  std::optional<http::BearerAuth> status_auth;
 };
 
 // Returns the process exit code.

@@ -1,4 +1,6 @@
 // `swarmgate operator`: flags -> OperatorOptions.
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include "crds/grammar.h"
@@ -6,16 +8,35 @@
 #include "operator/cli/cli.h"
 #include "operator/cli/commands.h"
 #include "operator/cli/exit_codes.h"
+#include "operator/common/token_file.h"
+#include "operator/http/bearer_auth.h"
 
 namespace po = boost::program_options;
 
 namespace sg::cli {
 namespace {
 
+// The status token file's variable, for a stack file that adds the secret
+// without repeating the service's command (compose files replace a command
+// when merged, but merge environments).
+constexpr const char* kStatusTokenFileEnv = "SWARMGATE_STATUS_TOKEN_FILE";
+
+// The status token, read once at start: a bad file stops the operator here,
+// before it serves anything, rather than leaving the status API open or shut
+// to everyone.
+Result<http::BearerAuth> ReadStatusAuth(const std::string& path) {
+  auto token = ReadTokenFile(path);
+  if (!token.ok()) return token.error();
+  auto auth = http::BearerAuth::ForToken(*token);
+  if (!auth.ok()) return InvalidArgument("token file " + path + ": " + auth.error().message);
+  return auth;
+}
+
 int RunOperatorCommand(const Args& args, CliContext& ctx) {
   app::OperatorOptions options;
   std::string resync = "30s";
   std::string lease_duration = "3s", renew_deadline = "2s", retry_period = "500ms";
+  std::string status_token_file;
   po::options_description desc("operator: run the reconcile loop");
   desc.add_options()("listen", po::value<std::string>(&options.listen),
                      "HTTP address for /metrics, /healthz, /readyz, the status API and the "
@@ -44,7 +65,11 @@ int RunOperatorCommand(const Args& args, CliContext& ctx) {
       "renew-deadline", po::value<std::string>(&renew_deadline),
       "the leader steps down when it could not renew for this long (default 2s)")(
       "retry-period", po::value<std::string>(&retry_period),
-      "between two attempts to acquire or renew the lease (default 500ms)");
+      "between two attempts to acquire or renew the lease (default 500ms)")(
+      "status-token-file", po::value<std::string>(&status_token_file),
+      "file holding the token GET /v1/status requires as `Authorization: Bearer TOKEN` "
+      "(e.g. a Docker secret under /run/secrets; env SWARMGATE_STATUS_TOKEN_FILE); default: "
+      "no token, the status API is open");
   AddGlobalOptions(desc, ctx);
   auto parsed =
       ParseArgs(args, desc, nullptr,
@@ -68,6 +93,22 @@ int RunOperatorCommand(const Args& args, CliContext& ctx) {
       return kExitUsage;
     }
     *d.out = *parsed_duration;
+  }
+  // The flag, else the variable (an empty one is no file).
+  std::string token_source;
+  if (parsed.vm.count("status-token-file") != 0) {
+    token_source = "--status-token-file";
+  } else if (const char* env = std::getenv(kStatusTokenFileEnv); env != nullptr && *env != '\0') {
+    token_source = kStatusTokenFileEnv;
+    status_token_file = env;
+  }
+  if (!token_source.empty()) {
+    auto auth = ReadStatusAuth(status_token_file);
+    if (!auth.ok()) {
+      ctx.err << "error: " << token_source << ": " << auth.error().message << "\n";
+      return kExitInvalid;
+    }
+    options.status_auth = std::move(*auth);
   }
   if (ctx.log_level == "warn") spdlog::set_level(spdlog::level::info);
   options.docker_host = ctx.docker_host;

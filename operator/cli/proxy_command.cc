@@ -4,15 +4,12 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -28,6 +25,7 @@
 #include "operator/cli/cli_context.h"
 #include "operator/cli/exit_codes.h"
 #include "operator/cli/shutdown_signals.h"
+#include "operator/common/token_file.h"
 #include "operator/runtime/logging.h"
 
 namespace po = boost::program_options;
@@ -47,17 +45,6 @@ std::string Hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0) return "proxy";
   return buf;
-}
-
-Result<std::string> ReadToken(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return NotFound("cannot read token file " + path);
-  std::ostringstream s;
-  s << f.rdbuf();
-  std::string token = s.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.empty()) return InvalidArgument("token file " + path + " is empty");
-  return token;
 }
 
 int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
@@ -162,7 +149,7 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
     if (cluster.empty()) return usage_error("--cluster (or SG_CLUSTER) is required");
     auto endpoint = agent::ParseHttpUrl(operator_url);
     if (!endpoint.ok()) return usage_error(endpoint.error().message);
-    auto token = ReadToken(token_file);
+    auto token = ReadTokenFile(token_file);
     if (!token.ok()) {
       ctx.err << "error: " << token.error().message << "\n";
       return kExitInvalid;

@@ -26,6 +26,13 @@ std::string Sha256(std::string_view data);
 // Lower-case hex SHA-256 of `data` (64 characters).
 std::string Sha256Hex(std::string_view data);
 
+// Whether `a` and `b` hold the same bytes, in a time that depends on their
+// length only, never on where they first differ: the one comparison of
+// secrets' digests (agent and status tokens), so a client cannot learn a
+// digest byte by byte from response times. Different lengths answer false
+// at once; callers compare fixed-size digests, whose length is no secret.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
 // `bytes` bytes from the OpenSSL CSPRNG as lower-case hex (2 * bytes
 // characters). Internal if the generator fails (it is not seeded).
 Result<std::string> RandomHexToken(std::size_t bytes = 32);

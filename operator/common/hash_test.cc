@@ -31,6 +31,17 @@ TEST(HexTest, RoundTripsEveryByteValue) {
   EXPECT_EQ(HexDecode(HexEncode(all)), all);
 }
 
+TEST(ConstantTimeEqualsTest, EqualOnlyForTheSameBytes) {
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_TRUE(ConstantTimeEquals(Sha256("token"), Sha256("token")));
+  EXPECT_FALSE(ConstantTimeEquals(Sha256("token"), Sha256("tokem")));
+  // A difference in the last byte, and bytes after a NUL, count.
+  EXPECT_FALSE(ConstantTimeEquals("abc\0x"s, "abc\0y"s));
+  // Different lengths are never equal, even when one is a prefix.
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+  EXPECT_FALSE(ConstantTimeEquals("", "a"));
+}
+
 TEST(Sha256Test, KnownVectors) {
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -1,9 +1,6 @@
 #include "operator/delivery/config_hub.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <optional>
 #include <set>
@@ -13,6 +10,7 @@
 #include <rapidjson/error/en.h>
 
 #include "operator/common/hash.h"
+#include "operator/http/bearer_auth.h"
 #include "operator/runtime/logging.h"
 
 namespace sg::delivery {
@@ -449,27 +447,14 @@ ConfigHub::Cluster* ConfigHub::Authorize(const http::Request& req, const std::st
     return nullptr;
   }
   Cluster& c = *it->second;
-  const std::string header = req.Header("authorization");
-  static constexpr std::string_view kScheme = "bearer ";
-  std::string token;
-  if (header.size() > kScheme.size()) {
-    std::string scheme = header.substr(0, kScheme.size());
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (scheme == kScheme) token = header.substr(kScheme.size());
-  }
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  const std::string token = http::BearerToken(req);
   const char* reason = nullptr;
   if (token.empty()) {
     reason = "missing-token";
   } else if (!c.token_set) {
     reason = "no-token-registered";
-  } else {
-    const Digest d = Sha256(token);
-    if (d.size() != c.token_digest.size() ||
-        CRYPTO_memcmp(d.data(), c.token_digest.data(), d.size()) != 0) {
-      reason = "token-mismatch";
-    }
+  } else if (!ConstantTimeEquals(Sha256(token), c.token_digest)) {
+    reason = "token-mismatch";
   }
   if (reason != nullptr) {
     Log()->info("agent request refused cluster={} remote={} reason={}", cluster, req.remote_address,

@@ -11,7 +11,11 @@ namespace {
 //   - data from the API reaches the DOM through textContent (or canvas text)
 //     only, never innerHTML;
 //   - requests use paths relative to where /ui is mounted, so the page works
-//     behind a reverse proxy that adds a path prefix.
+//     behind a reverse proxy that adds a path prefix;
+//   - the status token (when the operator requires one) is typed into the
+//     page, kept in this tab's sessionStorage and sent only as an
+//     Authorization header on the requests for /v1/status: never in a URL,
+//     where history, logs and Referer headers would keep it.
 constexpr const char kPage[] = R"page(<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -62,6 +66,9 @@ canvas { width: 100%; height: 220px; display: block; }
 .legend { display: flex; gap: 14px; font-size: 12px; color: var(--muted); margin-top: 4px; flex-wrap: wrap; }
 .legend i { display: inline-block; width: 12px; height: 3px; vertical-align: middle; margin-right: 4px; }
 select { font: inherit; font-size: 12px; }
+#login form { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
+#login input { font: inherit; padding: 4px 8px; min-width: 24em; }
+#login button { font: inherit; padding: 4px 12px; }
 </style>
 </head>
 <body>
@@ -72,6 +79,14 @@ select { font: inherit; font-size: 12px; }
   <span id="updated"></span>
 </header>
 <main>
+  <section id="login" hidden>
+    <h2>Status token</h2>
+    <p class="msg" id="login-message"></p>
+    <form id="login-form" method="post" autocomplete="off">
+      <input type="password" id="login-token" aria-label="status token" autocomplete="off" spellcheck="false">
+      <button type="submit">Show status</button>
+    </form>
+  </section>
   <section id="clusters-section">
     <h2>Service clusters <span class="sub" id="clusters-summary"></span></h2>
     <table>
@@ -118,6 +133,8 @@ select { font: inherit; font-size: 12px; }
   var errorPoints = [];      // {t, v}
   var snapshots = [];        // {t, buckets: {cluster: {le: count}}}
   var prevErrors = null;     // {controller: total}
+  var TOKEN_KEY = "swarmgate.statusToken";
+  var token = readToken();   // the status token, "" until one is typed
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -125,6 +142,17 @@ select { font: inherit; font-size: 12px; }
     if (cls) e.className = cls;
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
+  }
+  // sessionStorage: the token survives a reload of this tab and goes with it.
+  // Where storage is refused, it lives in this page only.
+  function readToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
+  }
+  function setToken(t) {
+    token = t;
+    try {
+      if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) { /* kept in `token` only */ }
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function str(v) { return v === undefined || v === null ? "" : String(v); }
@@ -446,18 +474,49 @@ select { font: inherit; font-size: 12px; }
     $("conn-error").textContent = ok ? "" : message;
   }
 
-  function fetchText(path) {
-    return fetch(base + path, { cache: "no-store" }).then(function (res) {
+  // `withToken`: send the status token, if one was typed, as a bearer header.
+  function fetchText(path, withToken) {
+    var options = { cache: "no-store" };
+    if (withToken && token) options.headers = { "Authorization": "Bearer " + token };
+    return fetch(base + path, options).then(function (res) {
       return res.text().then(function (t) {
-        if (!res.ok) throw new Error(path + ": HTTP " + res.status + " " + t.slice(0, 200));
+        if (!res.ok) {
+          var e = new Error(path + ": HTTP " + res.status + " " + t.slice(0, 200));
+          e.status = res.status;
+          throw e;
+        }
         return t;
       });
     });
   }
 
+  // The operator wants a status token (none typed yet, or a refused one):
+  // polling stops until one is submitted.
+  function askForToken(refused) {
+    $("login").hidden = false;
+    $("login-message").textContent = refused
+      ? "The operator refused this token. Enter the status token again."
+      : "This operator requires a token to show its status (the file given to swarmgate operator --status-token-file).";
+    var c = $("conn");
+    c.className = "badge warn";
+    c.textContent = "token required";
+    $("conn-error").textContent = "";
+    $("login-token").focus();
+  }
+
+  $("login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var t = $("login-token").value.trim();
+    if (!t) return;
+    setToken(t);
+    $("login-token").value = "";
+    $("login").hidden = true;
+    poll();
+  });
+
   function poll() {
     var now = Date.now();
-    Promise.all([fetchText("/v1/status"), fetchText("/metrics")]).then(function (r) {
+    Promise.all([fetchText("/v1/status", true), fetchText("/metrics", false)]).then(function (r) {
       var status = JSON.parse(r[0]);
       renderClusters(status.clusters || []);
       renderRoutes(status.routes || []);
@@ -465,9 +524,14 @@ select { font: inherit; font-size: 12px; }
       setConn(true, "");
       $("updated").textContent = "updated " + new Date(now).toLocaleTimeString();
     }).catch(function (e) {
+      if (e && e.status === 401) {
+        askForToken(token !== "");
+        setToken("");
+        return "stop";
+      }
       setConn(false, e && e.message ? e.message : String(e));
-    }).then(function () {
-      setTimeout(poll, Math.max(0, POLL_MS - (Date.now() - now)));
+    }).then(function (stop) {
+      if (stop !== "stop") setTimeout(poll, Math.max(0, POLL_MS - (Date.now() - now)));
     });
   }
 
@@ -492,10 +556,13 @@ void RegisterStatusPage(http::HttpServer& server) {
     res.status = 200;
     res.content_type = kHtmlContentType;
     res.body = std::string(StatusPageHtml());
-    // The page needs nothing beyond itself and this origin's API.
+    // The page needs nothing beyond itself and this origin's API. Its token
+    // form is handled by script: were that to fail, the browser must not
+    // send the form anywhere, least of all with the token in a URL.
     res.headers.emplace_back("Content-Security-Policy",
                              "default-src 'none'; script-src 'unsafe-inline'; "
-                             "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'");
+                             "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; "
+                             "form-action 'none'");
     res.headers.emplace_back("X-Content-Type-Options", "nosniff");
     res.headers.emplace_back("Cache-Control", "no-cache");
     return res;

@@ -2,7 +2,9 @@
 // The operator's built-in status page: GET /ui serves one self-contained HTML
 // document (inline CSS and JavaScript, no external assets) that polls
 // /v1/status and /metrics every 2 s and shows clusters, routes, proxies and a
-// live chart of convergence latency.
+// live chart of convergence latency. When /v1/status answers 401 (the
+// operator has a status token), the page asks for the token and sends it as
+// a bearer header; the page itself is a constant, served to anyone.
 //
 // Thread-safety: the page is a constant; the handler may run on any thread.
 

@@ -75,6 +75,8 @@ TEST_F(StatusPageServerTest, ServesHtmlWithTheExpectedElements) {
   std::string csp(res["Content-Security-Policy"]);
   EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
   EXPECT_NE(csp.find("connect-src 'self'"), std::string::npos) << csp;
+  // The token form is never submitted by the browser itself.
+  EXPECT_NE(csp.find("form-action 'none'"), std::string::npos) << csp;
 }
 
 TEST_F(StatusPageServerTest, PathsBelowUiServeThePageAndOtherMethodsAreRefused) {
@@ -109,6 +111,21 @@ TEST(StatusPageTest, PollsTheStatusApiAndMetrics) {
   EXPECT_NE(page.find("\"/v1/status\""), std::string::npos);
   EXPECT_NE(page.find("\"/metrics\""), std::string::npos);
   EXPECT_NE(page.find("POLL_MS = 2000"), std::string::npos);
+}
+
+// A status token is sent as a bearer header on the status API request
+// only, kept for the tab (sessionStorage), and never put in a URL.
+TEST(StatusPageTest, SendsTheStatusTokenAsAHeaderOnly) {
+  const std::string page(StatusPageHtml());
+  EXPECT_NE(page.find("\"Authorization\": \"Bearer \" + token"), std::string::npos);
+  EXPECT_NE(page.find("fetchText(\"/v1/status\", true)"), std::string::npos);
+  EXPECT_NE(page.find("fetchText(\"/metrics\", false)"), std::string::npos);
+  EXPECT_NE(page.find("sessionStorage.setItem"), std::string::npos);
+  EXPECT_EQ(page.find("localStorage"), std::string::npos);
+  EXPECT_EQ(page.find("document.cookie"), std::string::npos);
+  EXPECT_EQ(page.find("token="), std::string::npos);
+  EXPECT_NE(page.find("e.status === 401"), std::string::npos) << "asks for a token on 401";
+  EXPECT_NE(page.find("<input type=\"password\" id=\"login-token\""), std::string::npos);
 }
 
 // Every element the script looks up exists in the document.
