@@ -29,7 +29,7 @@ using namespace std::chrono_literals;
 
 struct Backend {
   std::string service;
-  int weight = 0;  // 0: not written
+  int weight = -1;  // < 0: not written
   bool canary = false;
 };
 
@@ -79,7 +79,7 @@ class RoutingE2E : public SuiteFixture<RoutingShared> {
                     "\"]\n  path: " + path + "\n  backends:\n";
     for (const Backend& b : backends) {
       y += "    - {service: " + b.service + ", port: 8080";
-      if (b.weight > 0) y += ", weight: " + std::to_string(b.weight);
+      if (b.weight >= 0) y += ", weight: " + std::to_string(b.weight);
       if (b.canary) y += ", canary: true";
       y += "}\n";
     }
@@ -281,6 +281,65 @@ TEST_F(RoutingE2E, CanaryWeightsSplitByRequestAndRulesPinTheCanary) {
     if (task.rfind(S().canary_v1.name() + ".", 0) == 0) other_v1 += n;
   }
   EXPECT_GE(other_v1, 75) << Describe(other);
+}
+
+// Header and cookie values compare exactly, case included; header names in
+// any case. The canary has weight 0, so a request the rules do not match
+// reaches the stable backend every time.
+TEST_F(RoutingE2E, CanaryValuesCompareExactly) {
+  const std::string name = RouteName("canary-case"), host = "canary-case.test";
+  const std::string& stable = S().svc_a.name();
+  const std::string& canary = S().svc_b.name();
+  ScopedRoute route = ApplyRoutes({Yaml(name, host, "/", {{stable, 100, false}, {canary, 0, true}},
+                                        "  canary:\n    header: {name: version, value: two}\n"
+                                        "    cookie: {name: version, value: two}\n")});
+  ASSERT_TRUE(route.ok()) << route.error();
+
+  auto served = WaitServed(host, "/", stable);
+  ASSERT_TRUE(served.ok) << served.message << State(name);
+  auto canary_served =
+      WaitUntil("the canary rule on every proxy node", 60s, [&](std::string& seen) {
+        seen.clear();
+        bool all = true;
+        for (int node : ProxyNodes()) {
+          auto r = Get(host, "/", {{"Version", "two"}}, node);
+          std::string service = r.status == 200 ? JsonField(r.body, "service") : r.Describe();
+          seen += "node " + std::to_string(node) + ": " + service + "; ";
+          all = all && service == canary;
+        }
+        return all;
+      });
+  ASSERT_TRUE(canary_served.ok) << canary_served.message << State(name);
+
+  struct Case {
+    std::vector<std::pair<std::string, std::string>> headers;
+    const std::string& service;
+  };
+  const std::vector<Case> cases = {
+      {{}, stable},
+      {{{"Version", "two"}}, canary},
+      {{{"version", "two"}}, canary},
+      {{{"VERSION", "two"}}, canary},
+      {{{"Version", "TWO"}}, stable},
+      {{{"Version", "Two"}}, stable},
+      {{{"Version", "two2"}}, stable},
+      {{{"Cookie", "version=two"}}, canary},
+      {{{"Cookie", "other=1; version=two"}}, canary},
+      {{{"Cookie", "version=TWO"}}, stable},
+  };
+  for (int node : ProxyNodes()) {
+    SCOPED_TRACE("proxy node " + std::to_string(node));
+    for (const Case& c : cases) {
+      std::string sent;
+      for (const auto& [k, v] : c.headers) sent += k + ": " + v + "; ";
+      // Several requests: a stray share of the split would show.
+      for (int i = 0; i < 5; ++i) {
+        auto r = Get(host, "/", c.headers, node);
+        ASSERT_EQ(r.status, 200) << sent << r.Describe();
+        EXPECT_EQ(JsonField(r.body, "service"), c.service) << sent << r.Describe();
+      }
+    }
+  }
 }
 
 // --------------------------------------------------------------- 2. sticky sessions

@@ -43,10 +43,10 @@ void ExpectSharedRouting(const GetFn& get, const std::string& sticky_cookie_pref
   EXPECT_EQ(get("shop.example.com", "/apix", "").body.substr(0, 9), "v1 /apix ");
 
   // Canary: weight 0 gets nothing unless the header or cookie asks for it
-  // (values match case-insensitively).
+  // (values match exactly, case included).
   EXPECT_EQ(body2("/canary"), "v1");
   EXPECT_EQ(body2("/canary", "-H 'X-Canary: always'"), "v2");
-  EXPECT_EQ(body2("/canary", "-H 'X-Canary: ALWAYS'"), "v2");
+  EXPECT_EQ(body2("/canary", "-H 'X-Canary: ALWAYS'"), "v1");
   EXPECT_EQ(body2("/canary", "-H 'X-Canary: nope'"), "v1");
   EXPECT_EQ(body2("/canary", "-b 'canary=1'"), "v2");
 
@@ -86,6 +86,54 @@ void ExpectSharedRouting(const GetFn& get, const std::string& sticky_cookie_pref
     }
   }
   EXPECT_EQ(first_backends.size(), 2u);
+}
+
+model::TrafficModel ExactCanaryModel(const std::string& v1, const std::string& v2) {
+  using samples::Loc;
+  using samples::Srv;
+  using samples::Up;
+  model::TrafficModel m;
+  m.upstreams = {Up("v1", {v1}), Up("v2", {v2})};
+  model::Location version = Loc("version", "/version", {{"v1", 100, false}, {"v2", 0, true}});
+  version.canary = {"version", "two", "version", "two"};
+  model::Location build = Loc("build", "/build", {{"v1", 100, false}, {"v2", 0, true}});
+  build.canary = {"X-Build", "1.2+rc(1)", "build-id", "1.2+rc(1)"};
+  m.servers = {Srv({"canary.example.com"}, {version, build})};
+  return m;
+}
+
+void ExpectExactCanaryValues(const GetFn& get) {
+  auto backend = [&](const std::string& path, const std::string& extra) {
+    CurlResponse r = get("canary.example.com", path, extra);
+    EXPECT_EQ(r.status, 200) << path << ' ' << extra << '\n' << r.headers;
+    return r.body.substr(0, 2);
+  };
+  EXPECT_EQ(backend("/version", ""), "v1");
+  // The header: its name in any case, its value exactly.
+  EXPECT_EQ(backend("/version", "-H 'Version: two'"), "v2");
+  EXPECT_EQ(backend("/version", "-H 'version: two'"), "v2");
+  EXPECT_EQ(backend("/version", "-H 'VERSION: two'"), "v2");
+  EXPECT_EQ(backend("/version", "-H 'Version: TWO'"), "v1");
+  EXPECT_EQ(backend("/version", "-H 'Version: Two'"), "v1");
+  EXPECT_EQ(backend("/version", "-H 'Version: two2'"), "v1");
+  EXPECT_EQ(backend("/version", "-H 'Version: xtwo'"), "v1");
+  // The cookie, among others.
+  EXPECT_EQ(backend("/version", "-b 'version=two'"), "v2");
+  EXPECT_EQ(backend("/version", "-b 'other=1; version=two'"), "v2");
+  EXPECT_EQ(backend("/version", "-b 'version=TWO'"), "v1");
+  EXPECT_EQ(backend("/version", "-b 'version=Two'"), "v1");
+  EXPECT_EQ(backend("/version", "-b 'version=two2'"), "v1");
+
+  // Regex metacharacters in the value are literal characters.
+  EXPECT_EQ(backend("/build", "-H 'X-Build: 1.2+rc(1)'"), "v2");
+  EXPECT_EQ(backend("/build", "-H 'x-build: 1.2+rc(1)'"), "v2");
+  EXPECT_EQ(backend("/build", "-H 'X-Build: 1x2+rc(1)'"), "v1");
+  EXPECT_EQ(backend("/build", "-H 'X-Build: 1.22rc1'"), "v1");
+  EXPECT_EQ(backend("/build", "-H 'X-Build: 1.2+RC(1)'"), "v1");
+  EXPECT_EQ(backend("/build", "-b 'build-id=1.2+rc(1)'"), "v2");
+  EXPECT_EQ(backend("/build", "-b 'a=b; build-id=1.2+rc(1); c=d'"), "v2");
+  EXPECT_EQ(backend("/build", "-b 'build-id=1.2+RC(1)'"), "v1");
+  EXPECT_EQ(backend("/build", "-b 'build-id=1.22rc1'"), "v1");
 }
 
 }  // namespace sg::testing

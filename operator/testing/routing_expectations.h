@@ -28,4 +28,15 @@ using GetFn = std::function<CurlResponse(const std::string& host, const std::str
 // sticky sessions (cookie values start with `sticky_cookie_prefix`).
 void ExpectSharedRouting(const GetFn& get, const std::string& sticky_cookie_prefix);
 
+// Canary rules with values, on canary.example.com (v1 stable, v2 canary at
+// weight 0): "/version" for the header "version: two" or the cookie
+// "version=two", "/build" for the header "X-Build: 1.2+rc(1)" or the cookie
+// "build-id=1.2+rc(1)" (regex metacharacters, and a cookie name nginx cannot
+// spell as $cookie_NAME). Selections unresolved.
+model::TrafficModel ExactCanaryModel(const std::string& v1, const std::string& v2);
+
+// Values compare exactly, case included, and match the whole value; header
+// names match whatever their case.
+void ExpectExactCanaryValues(const GetFn& get);
+
 }  // namespace sg::testing

@@ -346,7 +346,9 @@ void ConfigRenderer::RequestRules(Writer& o, const Variant& v) {
       if (value.empty()) {
         o << " -m len ge 1\n";
       } else {
-        o << " -i -m str " << Quoted{value} << '\n';
+        // Values compare exactly, case included (no -i); the header name
+        // of req.fhdr is case-insensitive, as HTTP has it.
+        o << " -m str " << Quoted{value} << '\n';
       }
     };
     if (!rule.header_name.empty()) match("req.fhdr", rule.header_name, ",1", rule.header_value);

@@ -209,8 +209,10 @@ TEST(HaproxyRenderTest, EmptySelectionAnswers503) {
 
 TEST(HaproxyRenderTest, WeightedSplitIsByRequestAndCanaryFirst) {
   std::string c = Render(samples::WeightedCanary());
-  EXPECT_TRUE(Contains(c, "acl canary:shop req.fhdr(X-Canary,1) -i -m str \"always\"\n")) << c;
+  EXPECT_TRUE(Contains(c, "acl canary:shop req.fhdr(X-Canary,1) -m str \"always\"\n")) << c;
   EXPECT_TRUE(Contains(c, "acl canary:shop req.cook(canary) -m len ge 1\n"));
+  // Values compare exactly, case included: no -i.
+  EXPECT_TRUE(Contains(c, "acl canary:cart req.cook(cart_beta) -m str \"yes\"\n")) << c;
   EXPECT_TRUE(Contains(c,
                        "    use_backend shop-v2 if { var(txn.sg_loc) -m str shop } canary:shop\n"
                        "    use_backend shop-v1 if { var(txn.sg_loc) -m str shop } { "

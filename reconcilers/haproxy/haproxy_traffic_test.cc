@@ -131,6 +131,11 @@ TEST_F(HaproxyTrafficTest, RoutesRewritesSplitsAndPinsRequests) {
   EXPECT_NE(metrics.body.find("haproxy_process_"), std::string::npos);
 }
 
+TEST_F(HaproxyTrafficTest, CanaryValuesCompareExactly) {
+  StartProxy(sg::testing::ExactCanaryModel(Backend(v1_), Backend(v2_)));
+  sg::testing::ExpectExactCanaryValues(Getter());
+}
+
 TEST_F(HaproxyTrafficTest, PassthroughAndTerminateShareTheHttpsPort) {
   TrafficModel m;
   m.upstreams = {Up("v1", {Backend(v1_)})};

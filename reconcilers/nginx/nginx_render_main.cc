@@ -36,9 +36,6 @@ void ConfigRenderer::RenderHttpSettings() {
   for (const SortedServer& ss : servers_) {
     for (std::string_view h : ss.hosts) count(h);
     variables += 4 * ss.locations.size();
-    for (const model::Location* l : ss.locations) {
-      longest = std::max({longest, l->canary.header_value.size(), l->canary.cookie_value.size()});
-    }
   }
   for (const model::HostRedirect* rd : redirects_) count(rd->from_host);
 

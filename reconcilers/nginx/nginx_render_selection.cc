@@ -126,13 +126,15 @@ std::string ConfigRenderer::EmitTarget(const model::Location& loc, size_t varian
 }
 
 // Map arms: `value` (or, when empty, any non-empty value) -> on_match.
+// Header and cookie values compare exactly, case included: a plain string
+// key would match "ALWAYS" for "always".
 void ConfigRenderer::MatchArms(const std::string& value, const std::string& on_match,
                                const std::string& other) {
   if (value.empty()) {
     maps_ << "        \"\" " << other << ";\n        default " << on_match << ";\n    }\n";
     return;
   }
-  maps_ << "        " << MapKey{value} << ' ' << on_match << ";\n        default " << other
+  maps_ << "        " << ExactMapKey{value} << ' ' << on_match << ";\n        default " << other
         << ";\n    }\n";
 }
 

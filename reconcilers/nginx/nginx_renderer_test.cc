@@ -103,6 +103,28 @@ TEST(RenderTest, WeightedSplitIsByRequest) {
                        "        * shop-v2;\n    }"));
 }
 
+// nginx compares plain string keys of a map case-insensitively; regex keys
+// with '~' are case-sensitive.
+TEST(RenderTest, CanaryValuesAreAnchoredCaseSensitiveRegexKeys) {
+  std::string c = Render(samples::WeightedCanary());
+  EXPECT_TRUE(Contains(c, "        \"~^always$\" shop-v2;\n")) << c;
+  EXPECT_TRUE(Contains(c, "        \"~^yes$\" cart-b;\n")) << c;
+
+  // Every regex metacharacter is escaped, whether or not the grammar of
+  // Route values lets it through today.
+  TrafficModel m = samples::WeightedCanary();
+  m.servers[0].locations[0].canary.header_value = "a.b+c*d?e(f)g[h]i{2}j|k^l~m";
+  std::string meta = Render(m);
+  EXPECT_TRUE(Contains(meta,
+                       "        \"~^a\\.b\\+c\\*d\\?e\\(f\\)g\\[h\\]i\\{2\\}j\\|k\\^l~m$\" "
+                       "shop-v2;\n"))
+      << meta;
+  if (access(kNginx, X_OK) != 0) GTEST_SKIP() << kNginx << " not installed";
+  ExecNginxValidator validator(kNginx);
+  Status st = validator.Validate(meta, sg::testing::TestCertificateFiles(CertificateFiles(m)));
+  EXPECT_TRUE(st.ok()) << st.error().ToString() << "\n" << meta;
+}
+
 TEST(RenderTest, UnsafeStringsAreNeutralisedAndReported) {
   TrafficModel m = samples::OneHost();
   m.servers[0].hosts[0] = "evil.example.com; } include /etc/passwd; server {";
@@ -117,7 +139,7 @@ TEST(RenderTest, UnsafeStringsAreNeutralisedAndReported) {
   w.upstreams[1].name = w.servers[0].locations[0].backends[1].upstream = "v2;return 200";
   std::string wc = Render(w);
   EXPECT_FALSE(Contains(wc, "v2;return")) << wc;
-  EXPECT_TRUE(Contains(wc, "\"always\" v2_return_200;")) << wc;
+  EXPECT_TRUE(Contains(wc, "\"~^always$\" v2_return_200;")) << wc;
   EXPECT_FALSE(CheckModelStrings(Resolved(w)).ok());
   Status st = CheckModelStrings(m);
   ASSERT_FALSE(st.ok());
@@ -199,6 +221,13 @@ TEST_F(TrafficTest, RoutesRewritesSplitsAndPinsRequests) {
   EXPECT_EQ(Get("unknown.example.com", "/").status, 404);
 
   sg::testing::ExpectSharedRouting(Getter(), "SG_STICKY=");
+}
+
+// nginx compares plain map keys case-insensitively: the canary values are
+// regex keys, which this checks with real requests.
+TEST_F(TrafficTest, CanaryValuesCompareExactly) {
+  StartProxy(sg::testing::ExactCanaryModel(Backend(v1_), Backend(v2_)));
+  sg::testing::ExpectExactCanaryValues(Getter());
 }
 
 TEST_F(TrafficTest, PassthroughAndTerminateShareTheHttpsPort) {

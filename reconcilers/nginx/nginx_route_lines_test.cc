@@ -57,7 +57,7 @@ TEST(RouteLines, EveryRouteLineNamesItsRoute) {
           {"split_clients \"${request_id}\" $sg_w_shop {", "shop"},
           {"split_clients \"$sg_skx_636172742d73657373696f6e\" $sg_w_cart {", "cart"},
           {"map $http_x_canary", "shop"},
-          {"\"always\"", "shop"},
+          {"\"~^always$\"", "shop"},
           // Cookie names that are no variable names are read from the Cookie header.
           {"map $http_cookie $sg_ckx_626574612d75736572 ", "shop"},
           {"map $http_cookie $sg_ckx_636172742d73657373696f6e ", "cart"},

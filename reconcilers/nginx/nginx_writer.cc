@@ -41,6 +41,8 @@ bool IsRegexMeta(char c) {
     case ']':
     case '^':
     case '|':
+    case '{':  // a quantifier such as {2}
+    case '}':
       return true;
     default:
       return false;
@@ -99,15 +101,19 @@ Writer& operator<<(Writer& w, HeaderVar h) {
   return w;
 }
 
-Writer& operator<<(Writer& w, MapKey k) {
-  std::string_view v = k.v;
-  // nginx takes a leading '~' (regex) and the map keywords literally behind a
-  // backslash.
-  if (!v.empty() &&
-      (v[0] == '~' || v == "default" || v == "hostnames" || v == "include" || v == "volatile")) {
-    return w << "\"\\" << Tok(v) << '"';
+Writer& operator<<(Writer& w, ExactMapKey k) {
+  // '$' and '\' are not quoted characters, so every backslash written escapes
+  // a regex metacharacter, and nginx's parser passes those pairs on as they
+  // are (it unescapes only \", \', \\, \t, \r and \n).
+  w << "\"~^";
+  for (char c : k.v) {
+    if (QuotedChar(c)) {
+      w << RegexLiteral{std::string_view(&c, 1)};
+    } else {
+      w << '_';
+    }
   }
-  return w << Quoted(v);
+  return w << "$\"";
 }
 
 std::string SafeToken(std::string_view v) { return model::SanitizedString(v, TokenChar); }

@@ -93,12 +93,15 @@ struct HeaderVar {
 };
 Writer& operator<<(Writer& w, HeaderVar h);
 
-// A value as a literal map key: quoted, and behind a backslash when nginx
-// would otherwise read it as a regex ('~') or a map keyword.
-struct MapKey {
+// A map key that matches `v` exactly, case included. nginx compares plain
+// string keys case-insensitively, so the key is a case-sensitive regex,
+// anchored at both ends ("~^v$"), quoted, with every regex metacharacter
+// escaped; characters unsafe in quotes become '_'. A regex key is never read
+// as a map keyword either.
+struct ExactMapKey {
   std::string_view v;
 };
-Writer& operator<<(Writer& w, MapKey k);
+Writer& operator<<(Writer& w, ExactMapKey k);
 
 // Tok(v) as a string, for values that are kept (e.g. as map values).
 std::string SafeToken(std::string_view v);
