@@ -3,10 +3,14 @@
 #include <map>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "crds/checked_document.h"
+#include "crds/decode.h"
 #include "crds/diagnostic.h"
 #include "crds/grammar.h"
+#include "crds/host_ports.h"
 #include "crds/source_map.h"
 #include "crds/types.h"
 
@@ -132,6 +136,20 @@ void CheckAcrossDocuments(std::vector<CheckedDocument>* documents) {
     } else {
       routes.push_back(&doc);
     }
+  }
+
+  // Host ports: each valid ServiceCluster against the ones before it.
+  std::vector<std::pair<ServiceCluster, const CheckedDocument*>> host_clusters;
+  for (CheckedDocument& doc : *documents) {
+    if (doc.kind != Kind::kServiceCluster || !doc.diagnostics.empty()) continue;
+    ServiceCluster cluster = DecodeServiceCluster(*doc.parsed.json);
+    for (const auto& [earlier, earlier_doc] : host_clusters) {
+      if (auto clash = FindHostPortClash(cluster, earlier, earlier_doc->Where("metadata.name"))) {
+        doc.Report(clash->path, clash->message);
+        break;
+      }
+    }
+    host_clusters.emplace_back(std::move(cluster), &doc);
   }
 
   // (cluster, host, path) -> first route that claims it, in input order.

@@ -573,6 +573,38 @@ TEST(CrossDocumentTest, DifferentPathOrClusterIsFine) {
                          "second"));
 }
 
+// Host publish mode binds the ports in each node's namespace: Swarm no
+// longer keeps two clusters off one node's port, so certain clashes are
+// errors here.
+TEST(CrossDocumentTest, HostModeClustersSharingAPortOnTheSameNodes) {
+  // "b" starts at line 8; its ports are on line 14.
+  LoadResult r = Load(ClusterYaml("", "a") + "---\n" +
+                      ClusterYaml("  proxy:\n    ports: {http: 8080, https: 443}\n", "b"));
+  EXPECT_TRUE(HasError(r, "spec.proxy.ports.https", 14,
+                       "got 443, the https port of ServiceCluster \"a\" (at t.yaml:4); one of "
+                       "them runs on every node"));
+  ASSERT_EQ(r.resources.size(), 1u);
+  EXPECT_EQ(r.resources[0].name, "a");
+
+  const std::string edge =
+      "  proxy:\n    constraints: [node.labels.edge==true, node.role!=manager]\n";
+  const std::string same_edge =
+      "  proxy:\n    constraints: [node.role!=manager, node.labels.edge==true]\n";
+  LoadResult same = Load(ClusterYaml(edge, "a") + "---\n" + ClusterYaml(same_edge, "b"));
+  EXPECT_TRUE(HasError(same, "spec.proxy.ports.http", 14,
+                       "got 80, the http port of ServiceCluster \"a\" (at t.yaml:4); both run on "
+                       "the nodes of the same constraints"));
+}
+
+TEST(CrossDocumentTest, HostPortsOnOtherNodesOrOtherPortsAreFine) {
+  EXPECT_VALID(ClusterYaml("  proxy:\n    constraints: [node.labels.edge==a]\n", "a") + "---\n" +
+               ClusterYaml("  proxy:\n    constraints: [node.labels.edge==b]\n", "b"));
+  EXPECT_VALID(ClusterYaml("", "a") + "---\n" +
+               ClusterYaml("  proxy:\n    ports: {http: 8080, https: 8443}\n", "b"));
+  EXPECT_VALID(ClusterYaml("  proxy:\n    publishMode: ingress\n", "a") + "---\n" +
+               ClusterYaml("  proxy:\n    publishMode: ingress\n    ports: {http: 8080}\n", "b"));
+}
+
 // ------------------------------------------------------ no piling of errors
 
 TEST(NoPilingTest, SchemaErrorSuppressesSemanticOnes) {

@@ -149,9 +149,9 @@ std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
   return BuildProxyService(cluster, inputs).json;
 }
 
-std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
-                                     const std::string& network_id) {
-  return BuildListenerService(cluster, image, network_id).json;
+std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster,
+                                     const std::string& image) {
+  return BuildListenerService(cluster, image).json;
 }
 
 bool HasSpecHash(const docker::Service& service, const SealedSpec& spec) {
@@ -295,8 +295,7 @@ SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxySer
   return SealWithHash(d);
 }
 
-SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::string& image,
-                                const std::string& network_id) {
+SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::string& image) {
   const auto& proxy = cluster.spec.proxy;
   const std::string& name = cluster.metadata.name;
   rapidjson::Document d(rapidjson::kObjectType);
@@ -304,8 +303,8 @@ SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::
   d.AddMember("Name", Str(ListenerServiceName(name), a), a);
   Value labels = OwnerLabels(name, a);
   // The image it was created with: a new proxy image must not restart the
-  // listeners (that would close the node's ports), so the reconciler keeps
-  // this one until something the listener needs changes.
+  // listeners, so the reconciler keeps this one until something the
+  // listener needs changes.
   labels.AddMember(rapidjson::StringRef(kLabelImage), Str(image, a), a);
   d.AddMember("Labels", labels, a);
 
@@ -322,15 +321,23 @@ SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::
   container.AddMember("Command", command, a);
   container.AddMember("Init", true, a);
   container.AddMember("Mounts", ListenerMount(name, a), a);
-  container.AddMember("StopGracePeriod", int64_t{2000000000}, a);
+  // A stopping holder lingers until its successor took the sockets over
+  // (`swarmgate listen --linger`, left at its default so that the command
+  // also runs the listener of an older image); Docker must not kill it
+  // first.
+  container.AddMember("StopGracePeriod", int64_t{kListenerStopGraceSeconds} * 1000000000, a);
 
   Value task(rapidjson::kObjectType);
   task.AddMember("ContainerSpec", container, a);
   task.AddMember("Placement", Constraints(proxy, a), a);
-  // Host-mode ports are published through the task's gateway bridge, which a
-  // task gets with an overlay attachment.
+  // The node's network namespace: the holder binds the ports itself, so the
+  // kernel sockets belong to the node, not to one task's container, and
+  // pass from a task to its replacement (listener_holder.h). Ports
+  // published by Swarm would be released only when the old task's
+  // container is gone, and its replacement could not start before. The
+  // engine resolves the predefined network's name.
   Value networks(rapidjson::kArrayType);
-  networks.PushBack(NetworkAttachment(network_id, a), a);
+  networks.PushBack(NetworkAttachment(kHostNetwork, a), a);
   task.AddMember("Networks", networks, a);
   task.AddMember("RestartPolicy", RestartAlways(a), a);
   d.AddMember("TaskTemplate", task, a);
@@ -338,13 +345,15 @@ SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::
   Value mode(rapidjson::kObjectType);
   mode.AddMember("Global", Value(rapidjson::kObjectType), a);
   d.AddMember("Mode", mode, a);
-  // A listener's host ports cannot be held by two tasks of a node: stop-first.
+  // Stop-first on the rare changes (ports, constraints): the proxies keep
+  // the sockets open meanwhile and hand them to the new holder.
   crds::ProxyUpdatePolicy policy;
   policy.order = crds::UpdateOrder::kStopFirst;
   policy.failure_action = crds::FailureAction::kContinue;
   d.AddMember("UpdateConfig", UpdateConfig(policy, false, a), a);
 
-  d.AddMember("EndpointSpec", Endpoint(proxy, "dnsrr", "host", a), a);
+  // No published ports: Swarm no longer sees them (nor their conflicts).
+  d.AddMember("EndpointSpec", Endpoint(proxy, "dnsrr", nullptr, a), a);
   return SealWithHash(d);
 }
 

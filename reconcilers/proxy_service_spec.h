@@ -27,6 +27,13 @@ inline constexpr const char* kProxiesAlias = "swarmgate-proxies";
 // volume holding the listener's unix socket (operator/agent/listener_holder.h).
 inline constexpr const char* kListenerMountTarget = "/run/swarmgate-listener";
 inline constexpr const char* kListenerSocketPath = "/run/swarmgate-listener/sock";
+// The listener service runs on the predefined host network (by name).
+inline constexpr const char* kHostNetwork = "host";
+// How long a stopping holder waits for its successor (the default of
+// `swarmgate listen --linger`, operator/cli/listen_command.cc), and the
+// task's stop grace period, which must exceed it.
+inline constexpr int kListenerLingerSeconds = 8;
+inline constexpr int kListenerStopGraceSeconds = 15;
 
 struct SecretRef {
   std::string id;
@@ -61,18 +68,17 @@ struct SealedSpec {
 bool HasSpecHash(const docker::Service& service, const SealedSpec& spec);
 
 SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxyServiceInputs& inputs);
-SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::string& image,
-                                const std::string& network_id);
+SealedSpec BuildListenerService(const crds::ServiceCluster& cluster, const std::string& image);
 
 // The spec JSON (Docker Engine API ServiceSpec) with its hash label set.
 std::string BuildProxyServiceSpec(const crds::ServiceCluster& cluster,
                                   const ProxyServiceInputs& inputs);
 
 // The listener service of a host-mode cluster: global over the proxies'
-// constraints, publishing the ports in host mode, running `swarmgate listen`
-// from `image`. It changes only with the ports, constraints or network, so
-// the proxies can be updated (start-first) under it.
-std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image,
-                                     const std::string& network_id);
+// constraints, on the host network, running `swarmgate listen` from `image`,
+// which binds the ports in the node's namespace. It changes only with the
+// ports or constraints, so the proxies can be updated (start-first) under
+// it.
+std::string BuildListenerServiceSpec(const crds::ServiceCluster& cluster, const std::string& image);
 
 }  // namespace sg::reconcilers

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
 
 #include <string>
 #include <vector>
 
 #include "crds/loader.h"
+#include "operator/testing/golden_render_checks.h"
 
 namespace sg::reconcilers {
 namespace {
@@ -179,11 +182,11 @@ TEST(ProxyServiceSpec, GlobalModeRunsOneProxyPerNode) {
   EXPECT_EQ(replicated["Mode"]["Replicated"]["Replicas"].GetInt(), 3);
 }
 
-TEST(ListenerServiceSpec, GlobalHostPortsStopFirstWithTheSharedVolume) {
+TEST(ListenerServiceSpec, GlobalOnTheHostNetworkStopFirstWithTheSharedVolume) {
   auto cluster = Cluster(
       "    ports: {http: 8080, https: 8443}\n"
       "    constraints: [\"node.labels.edge==true\"]\n");
-  auto d = Parse(BuildListenerServiceSpec(cluster, "swarmgate/proxy:0.9", "net-cluster"));
+  auto d = Parse(BuildListenerServiceSpec(cluster, "swarmgate/proxy:0.9"));
   EXPECT_EQ(std::string(d["Name"].GetString()), ListenerServiceName("public"));
   EXPECT_STREQ(d["Labels"][kLabelOwner].GetString(), "cluster/public");
   EXPECT_STREQ(d["Labels"][kLabelImage].GetString(), "swarmgate/proxy:0.9");
@@ -195,16 +198,32 @@ TEST(ListenerServiceSpec, GlobalHostPortsStopFirstWithTheSharedVolume) {
   EXPECT_EQ(Strings(container["Command"]),
             (std::vector<std::string>{"/usr/bin/swarmgate", "listen", "--socket",
                                       kListenerSocketPath, "--port", "8080", "--port", "8443"}));
+  // Docker must not kill a holder that lingers for its successor.
+  EXPECT_GT(container["StopGracePeriod"].GetInt64(), int64_t{kListenerLingerSeconds} * 1000000000);
   EXPECT_EQ(std::string(container["Mounts"][0]["Source"].GetString()),
             ListenerVolumeName("public"));
   EXPECT_EQ(Strings(d["TaskTemplate"]["Placement"]["Constraints"]),
             std::vector<std::string>{"node.labels.edge==true"});
-  EXPECT_STREQ(d["TaskTemplate"]["Networks"][0]["Target"].GetString(), "net-cluster");
-  const auto& ports = d["EndpointSpec"]["Ports"];
-  ASSERT_EQ(ports.Size(), 2u);
-  for (const auto& p : ports.GetArray()) EXPECT_STREQ(p["PublishMode"].GetString(), "host");
-  EXPECT_EQ(ports[0]["PublishedPort"].GetInt(), 8080);
-  EXPECT_EQ(ports[1]["TargetPort"].GetInt(), 8443);
+  // The holder binds the ports in the node's namespace: host network, and
+  // nothing published by Swarm.
+  ASSERT_EQ(d["TaskTemplate"]["Networks"].Size(), 1u);
+  EXPECT_STREQ(d["TaskTemplate"]["Networks"][0]["Target"].GetString(), "host");
+  EXPECT_EQ(d["EndpointSpec"]["Ports"].Size(), 0u);
+}
+
+// The whole spec, reviewed as a file: reconcilers/testdata/listener_service.json.
+TEST(ListenerServiceSpec, MatchesTheGoldenFile) {
+  auto d =
+      Parse(BuildListenerServiceSpec(Cluster("    ports: {http: 8080, https: 8443}\n"
+                                             "    constraints: [\"node.labels.edge==true\"]\n"),
+                                     "swarmgate/proxy:0.9"));
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(' ', 2);
+  d.Accept(w);
+  testing::ExpectMatchesGoldenFile(
+      std::string(buf.GetString(), buf.GetSize()) + "\n",
+      std::string(SG_SOURCE_DIR) + "/reconcilers/testdata/listener_service.json", "listener");
 }
 
 TEST(ListenerServiceSpec, ProxyImageOrDeliveryChangesLeaveItAlone) {
@@ -212,11 +231,11 @@ TEST(ListenerServiceSpec, ProxyImageOrDeliveryChangesLeaveItAlone) {
   auto b =
       Cluster("    image: swarmgate/proxy:2.0\n    delivery: rolling\n    stopGracePeriod: 30s\n");
   // The reconciler passes the image the listener already runs.
-  EXPECT_EQ(BuildListenerServiceSpec(a, "swarmgate/proxy:1.0", "n"),
-            BuildListenerServiceSpec(b, "swarmgate/proxy:1.0", "n"));
+  EXPECT_EQ(BuildListenerServiceSpec(a, "swarmgate/proxy:1.0"),
+            BuildListenerServiceSpec(b, "swarmgate/proxy:1.0"));
   auto c = Cluster("    ports: {http: 81}\n");
-  EXPECT_NE(BuildListenerServiceSpec(a, "swarmgate/proxy:1.0", "n"),
-            BuildListenerServiceSpec(c, "swarmgate/proxy:1.0", "n"));
+  EXPECT_NE(BuildListenerServiceSpec(a, "swarmgate/proxy:1.0"),
+            BuildListenerServiceSpec(c, "swarmgate/proxy:1.0"));
 }
 
 TEST(ProxyServiceSpec, UpdateAndRollbackConfig) {

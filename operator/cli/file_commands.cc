@@ -6,8 +6,10 @@
 
 #include <rapidjson/document.h>
 
+#include "crds/decode.h"
 #include "crds/engine_on_apply.h"
 #include "crds/grammar.h"
+#include "crds/host_ports.h"
 #include "crds/loader.h"
 #include "operator/cli/commands.h"
 #include "operator/cli/exit_codes.h"
@@ -59,6 +61,29 @@ Result<std::string> StoredForm(const crds::Resource& r,
   if (!current.ok() && !current.error().Is(ErrorCode::kNotFound)) return current.error();
   return crds::WithEngineOnApply(
       r.canonical_json, current.ok() ? std::optional<std::string>(current->data) : std::nullopt);
+}
+
+// The stored ServiceClusters that `loaded` does not replace, for the host
+// port check (crds/host_ports.h; the loader checked the file's own).
+Result<std::vector<crds::ServiceCluster>> OtherStoredClusters(store::ResourceStore& store,
+                                                              const crds::LoadResult& loaded) {
+  std::vector<crds::ServiceCluster> out;
+  bool any = false;
+  for (const auto& r : loaded.resources) any = any || r.kind == crds::Kind::kServiceCluster;
+  if (!any) return out;
+  auto stored = store.List(crds::Kind::kServiceCluster);
+  if (!stored.ok()) return stored.error();
+  for (const auto& s : *stored) {
+    bool replaced = false;
+    for (const auto& r : loaded.resources) {
+      replaced = replaced || (r.kind == crds::Kind::kServiceCluster && r.name == s.name);
+    }
+    rapidjson::Document d;
+    d.Parse(s.data.c_str(), s.data.size());
+    if (replaced || d.HasParseError() || !d.IsObject()) continue;
+    out.push_back(crds::DecodeServiceCluster(d));
+  }
+  return out;
 }
 
 std::string PrettyData(const std::string& json) {
@@ -134,9 +159,26 @@ int RunApply(const Args& args, CliContext& ctx) {
   if (!docker) return ExitCodeFor(ctx.last_error);
   store::ResourceStore store(*docker);
 
+  auto others = OtherStoredClusters(store, *loaded);
+  if (!others.ok()) {
+    ctx.err << "error: " << others.error().message << "\n";
+    return ExitCodeFor(others.error());
+  }
   int rc = kExitOk;
   std::vector<std::pair<const crds::Resource*, int64_t>> applied;
   for (const auto* r : ApplyOrder(*loaded, false)) {
+    if (const crds::ServiceCluster* cluster = r->cluster()) {
+      std::optional<crds::HostPortClash> clash;
+      for (const auto& other : *others) {
+        if (!clash) clash = crds::FindHostPortClash(*cluster, other);
+      }
+      if (clash) {
+        ctx.err << "error: " << Ref(r->kind, r->name) << " (" << r->file << ":" << r->line
+                << "): " << clash->path << ": " << clash->message << "\n";
+        rc = kExitInvalid;
+        continue;
+      }
+    }
     auto data = StoredForm(*r, r->kind == crds::Kind::kServiceCluster
                                    ? store.Get(r->kind, r->name)
                                    : Result<store::StoredResource>(NotFound("")));

@@ -64,6 +64,7 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   std::string config_file;
   std::string listener_socket = Env("SG_LISTENER_SOCKET", "");
   std::string listener_wait = "60s";
+  std::string listener_reattach = "15s";
 
   po::options_description desc("proxy flags");
   desc.add_options()("operator-url", po::value(&operator_url),
@@ -94,7 +95,10 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
       "listener-socket", po::value(&listener_socket),
       "take the listening sockets from the node's `swarmgate listen` at this unix socket (env "
       "SG_LISTENER_SOCKET)")("listener-wait", po::value(&listener_wait),
-                             "how long to wait for that holder at start (default 60s)");
+                             "how long to wait for that holder at start (default 60s)")(
+      "listener-reattach", po::value(&listener_reattach),
+      "when that holder goes away, how long to try attaching to the one replacing it before "
+      "exiting (default 15s)");
   AddGlobalOptions(desc, ctx);
   ParsedArgs parsed = ParseArgs(args, desc, nullptr, kUsage, ctx);
   if (parsed.help) return kExitOk;
@@ -163,6 +167,11 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   // Host publish mode: nginx serves the node's ports through sockets held by
   // the cluster's listener service, shared with the task this one replaces.
   std::unique_ptr<agent::ListenerLink> link;
+  const auto reattach_wait = crds::ParseDuration(listener_reattach);
+  if (!reattach_wait) {
+    return usage_error("--listener-reattach: expected a duration such as 15s, got \"" +
+                       listener_reattach + "\"");
+  }
   if (!listener_socket.empty()) {
     const auto wait = crds::ParseDuration(listener_wait);
     if (!wait) {
@@ -197,17 +206,32 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
                                         signal_name, options.drain_timeout.count());
     proxy_agent.Shutdown();
   });
-  // A holder that went away (its service was updated, or it died) took the
-  // node's ports with it: nothing reaches these sockets any more. Exiting
-  // lets Swarm restart the task, which attaches to the new holder.
+  // The holder went away: replaced (its task was, or the listener service
+  // was updated) or dead. The sockets are the node's, still open here, so
+  // nginx keeps serving; the proxy re-attaches to the holder now at the
+  // path when it holds the same sockets (it took them over from the old
+  // holder, or from this proxy's offer). When it holds others (the ports
+  // changed), or none answers in time, exiting lets Swarm restart the task,
+  // which attaches afresh.
   std::atomic<bool> lost{false};
   std::thread link_watch;
   if (link) {
     link_watch = std::thread([&] {
+      const auto log = runtime::NamedLogger("agent");
       while (!done.load()) {
         if (!link->WaitLost(std::chrono::milliseconds(200))) continue;
-        runtime::NamedLogger("agent")->error(
-            "listener holder went away: exiting so the task restarts and attaches again");
+        log->warn("listener holder went away, re-attaching socket={} wait_ms={}", listener_socket,
+                  reattach_wait->count());
+        Status st = link->Reattach(*reattach_wait, &done);
+        if (done.load()) return;
+        if (st.ok()) {
+          log->info("re-attached to the listener holder socket={}", listener_socket);
+          continue;
+        }
+        log->error(
+            "cannot re-attach to the listener holder, exiting so the task restarts and attaches "
+            "again error=\"{}\"",
+            st.error().message);
         lost = true;
         proxy_agent.Shutdown();
         return;

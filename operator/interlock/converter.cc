@@ -332,6 +332,19 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
     << result.clusters << " ServiceCluster(s), " << result.routes << " Route(s).\n"
     << "# Read every comment: labels that could not be mapped say why.\n"
     << "# Check and apply: swarmgate validate -f FILE && swarmgate apply -f FILE\n";
+  // Interlock ran each service cluster's proxies on nodes of their own (its
+  // ProxyConstraints, which the labels do not carry). Host ports are bound
+  // in each node's namespace, so two clusters with the same ports must stay
+  // on different nodes: each gets a node label of its own to place it by.
+  const bool apart = clusters.size() > 1;
+  if (apart) {
+    std::string text =
+        "each ServiceCluster runs on the nodes labelled swarmgate.cluster=<its name> (two "
+        "clusters cannot hold the same ports on one node): label them, e.g. docker node update "
+        "--label-add swarmgate.cluster=NAME NODE, or give the clusters other spec.proxy.ports";
+    WriteComments(o, {text});
+    result.warnings.push_back(text);
+  }
   WriteComments(o, header);
   for (const auto& [name, c] : clusters) {
     std::string network = c.network.empty() ? "sg-" + name : c.network;
@@ -343,7 +356,12 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
     }
     o << "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: "
       << Scalar(name) << "\n";
-    if (!c.network.empty()) o << "spec:\n  network: " << Scalar(c.network) << "\n";
+    if (!c.network.empty() || apart) o << "spec:\n";
+    if (!c.network.empty()) o << "  network: " << Scalar(c.network) << "\n";
+    if (apart) {
+      o << "  proxy:\n    constraints:\n      - "
+        << Scalar("node.labels.swarmgate.cluster==" + name) << "\n";
+    }
   }
   for (const RouteDoc* r : emitted) WriteRoute(o, *r);
   result.yaml = o.str();

@@ -10,6 +10,7 @@
 namespace sg::interlock {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -391,6 +392,13 @@ TEST(InterlockConvert, DifferentPathsOrClustersAreSeparateRoutes) {
   EXPECT_EQ(l.result.clusters, 2);
   EXPECT_EQ(l.Route("api")->spec.path, "/api");
   EXPECT_EQ(l.Route("other")->spec.service_cluster, "internal");
+  // Both hold ports 80 and 443: each on nodes of its own, as under Interlock.
+  EXPECT_EQ(l.Cluster("default")->spec.proxy.constraints,
+            std::vector<std::string>{"node.labels.swarmgate.cluster==default"});
+  EXPECT_EQ(l.Cluster("internal")->spec.proxy.constraints,
+            std::vector<std::string>{"node.labels.swarmgate.cluster==internal"});
+  EXPECT_THAT(l.result.warnings,
+              Contains(HasSubstr("docker node update --label-add swarmgate.cluster=NAME NODE")));
 }
 
 TEST(InterlockConvert, DifferingSettingsInAGroupAreReported) {

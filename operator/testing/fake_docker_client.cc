@@ -15,6 +15,10 @@ namespace sg::docker {
 namespace {
 
 constexpr char kOutOfSequence[] = "rpc error: code = Unknown desc = update out of sequence";
+// A service on the predefined host network names it "host"; the engine
+// resolves the name to Swarm's copy of that network, which has no subnet.
+constexpr char kHostNetworkName[] = "host";
+constexpr char kPredefinedHostNetworkId[] = "hostnetwork00000000000000";
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -484,7 +488,8 @@ Result<Service> FakeDockerClient::BuildServiceLocked(const std::string& spec_jso
         auto target = n.FindMember("Target");
         if (target == n.MemberEnd() || !target->value.IsString()) continue;
         std::string want = target->value.GetString();
-        std::string nid = FindNetworkLocked(want);
+        std::string nid =
+            want == kHostNetworkName ? kPredefinedHostNetworkId : FindNetworkLocked(want);
         if (nid.empty()) return NotFound("network " + want + " not found");
         target->value.SetString(nid.c_str(), static_cast<rapidjson::SizeType>(nid.size()), alloc);
       }
@@ -511,6 +516,7 @@ Result<Service> FakeDockerClient::BuildServiceLocked(const std::string& spec_jso
   }
   if (!dnsrr) {
     for (const auto& nid : s.network_targets) {
+      if (nid == kPredefinedHostNetworkId) continue;  // no subnet, no VIP
       const VirtualIP* kept = nullptr;
       if (previous != nullptr) {
         for (const auto& v : previous->virtual_ips) {

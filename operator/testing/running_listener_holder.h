@@ -62,6 +62,10 @@ class RunningListenerHolder {
     o.socket_path = SocketPath(dir);
     o.ports = {0};
     o.bind_address = "127.0.0.1";
+    // Stopped at once, and closing the port as soon as no proxy is
+    // attached: the tests that use it replace proxies, not holders.
+    o.linger = std::chrono::milliseconds(0);
+    o.detach_grace = std::chrono::milliseconds(0);
     return o;
   }
 

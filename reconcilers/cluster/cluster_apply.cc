@@ -148,8 +148,7 @@ Result<docker::Service> ClusterApplier::EnsureService(const std::string& cluster
   return service;
 }
 
-Status ClusterApplier::EnsureListener(const ClusterPlan& plan, const std::string& network_id,
-                                      const docker::Service* current) {
+Status ClusterApplier::EnsureListener(const ClusterPlan& plan, const docker::Service* current) {
   const std::string& name = plan.name;
   if (!plan.desired.listener) {
     if (!current) return OkStatus();
@@ -159,19 +158,19 @@ Status ClusterApplier::EnsureListener(const ClusterPlan& plan, const std::string
     Log()->info("listener service removed cluster={} (publish mode ingress)", name);
     return OkStatus();
   }
-  // Keep the image the listeners run: restarting them would close the
-  // node's ports. Only a change they need (ports, constraints, network)
+  // Keep the image the listeners run: replacing them rolls every node's
+  // holder for nothing. Only a change they need (ports, constraints)
   // replaces them, and then with the cluster's current image.
   if (current) {
     auto it = current->labels.find(kLabelImage);
     if (it != current->labels.end() &&
-        HasSpecHash(*current, BuildListenerService(plan.cluster, it->second, network_id))) {
+        HasSpecHash(*current, BuildListenerService(plan.cluster, it->second))) {
       return OkStatus();
     }
   }
-  auto service = EnsureService(
-      name, ListenerServiceName(name),
-      BuildListenerService(plan.cluster, plan.cluster.spec.proxy.image, network_id), current);
+  auto service =
+      EnsureService(name, ListenerServiceName(name),
+                    BuildListenerService(plan.cluster, plan.cluster.spec.proxy.image), current);
   if (!service.ok()) return service.error();
   return OkStatus();
 }
@@ -213,8 +212,7 @@ Result<Applied> ClusterApplier::Apply(const ClusterSnapshot& snapshot, const Clu
 
   // Host mode: the listener service holds the node ports, so proxies carry
   // none and Swarm can start a replacement beside the task it replaces.
-  auto listener =
-      EnsureListener(plan, *network_id, snapshot.FindService(ListenerServiceName(name)));
+  auto listener = EnsureListener(plan, snapshot.FindService(ListenerServiceName(name)));
   if (!listener.ok()) return listener.error();
   auto proxy = EnsureService(name, ProxyServiceName(name),
                              BuildProxyService(plan.desired.proxy_cluster, inputs),

@@ -71,8 +71,8 @@ class ClusterApplier {
   // label differs; returns the service as Docker reports it.
   Result<docker::Service> EnsureService(const std::string& cluster, const std::string& name,
                                         const SealedSpec& spec, const docker::Service* current);
-  Status EnsureListener(const ClusterPlan& plan, const std::string& network_id,
-                        const docker::Service* current);
+  // Host publish mode: the listener service; none otherwise.
+  Status EnsureListener(const ClusterPlan& plan, const docker::Service* current);
 
   docker::DockerClient& docker_;
   store::SwarmCache* cache_;

@@ -423,7 +423,9 @@ TEST_F(ClusterReconcilerTest, HostModeListenerHoldsThePortsAndKeepsItsImage) {
   ASSERT_TRUE(listener.ok());
   EXPECT_EQ(listener->labels[kLabelOwner], "cluster/public");
   EXPECT_EQ(listener->labels[kLabelImage], "swarmgate/proxy:test");
-  EXPECT_NE(listener->spec_json.find("\"PublishMode\":\"host\""), std::string::npos);
+  // On the host network, holding the ports itself: nothing published.
+  EXPECT_EQ(listener->spec_json.find("PublishedPort"), std::string::npos) << listener->spec_json;
+  EXPECT_NE(listener->spec_json.find("\"--port\",\"8080\""), std::string::npos);
   auto proxy = docker_.InspectService("sg-proxy-public");
   ASSERT_TRUE(proxy.ok());
   EXPECT_EQ(proxy->spec_json.find("PublishedPort"), std::string::npos) << proxy->spec_json;
@@ -445,7 +447,7 @@ TEST_F(ClusterReconcilerTest, HostModeListenerHoldsThePortsAndKeepsItsImage) {
   Pass();
   auto moved = docker_.InspectService("sg-listen-public");
   ASSERT_TRUE(moved.ok());
-  EXPECT_NE(moved->spec_json.find("\"PublishedPort\":8081"), std::string::npos);
+  EXPECT_NE(moved->spec_json.find("\"--port\",\"8081\""), std::string::npos);
   EXPECT_EQ(moved->labels[kLabelImage], "swarmgate/proxy:next");
 }
 
