@@ -741,14 +741,12 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
   EXPECT_TRUE(ready_again.ok) << ready_again.message;
   EXPECT_LE(resumed, 5.0) << "the paused replica must be ready within 5 s of the resume";
   EXPECT_TRUE(not_ready.empty()) << not_ready.front();
-  // Target: no failed request. Measured: through the proxy on the other
-  // node a few wait out the 2 s bound; the paused node's own proxy refuses
-  // connections for some seconds around the resume, while Swarm takes its
-  // node back. Printed above, held below the open-gap share on the other
-  // node.
-  const int other = leader == 2 ? 3 : 2;
-  const Load& other_load = other == 2 ? l2 : l3;
-  EXPECT_TRUE(WithinOpenGap(other_load)) << other_load.Summary();
+  // No failed request on either node: not through the other node's proxy,
+  // and not through the paused node's own, whose listener and proxy tasks
+  // Swarm replaces after the resume (the listener hands its sockets to its
+  // successor, the proxies re-attach, so the node never refuses).
+  EXPECT_EQ(l2.report.failures, 0) << "node 2: " << l2.Summary();
+  EXPECT_EQ(l3.report.failures, 0) << "node 3: " << l3.Summary();
 }
 
 // The leader's node cut off: the other manager's replica takes over and
@@ -809,8 +807,8 @@ namespace {
 // served, each deleted one is gone and answers 404, and the owned objects
 // match the resources one to one. The load's failures are printed: with
 // proxies and nodes faulted on purpose, some are expected. The last test of
-// FailoverE2E, on its replicas and cluster; run by e2e/chaos (the CI entry
-// leaves it out for now, see e2e/CMakeLists.txt).
+// FailoverE2E, on its replicas and cluster; 3 minutes in the CI entry, longer
+// through e2e/chaos.
 int EnvInt(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != 0 ? std::atoi(v) : fallback;
