@@ -337,8 +337,8 @@ std::string WallStamp() {
 // The proxies' log lines about their servers' health (HAProxy: "Server
 // backend/name is DOWN|UP, reason: ..."), to place a fault's slow requests.
 std::string ServerHealthLogged(const std::string& proxy_service) {
-  const auto logs = OperatorEnv::Get().cluster().Docker("service logs --timestamps " +
-                                                        proxy_service + " 2>&1");
+  const auto logs =
+      OperatorEnv::Get().cluster().Docker("service logs --timestamps " + proxy_service + " 2>&1");
   std::istringstream in(logs.out);
   std::string line, out;
   int shown = 0;
@@ -824,9 +824,10 @@ std::string StillServedDiagnosis(const std::string& proxies) {
     out += HttpGet(OperatorEnv::Get().addr(leader), kOperatorPort, "/v1/status", "", 2s).body;
   }
   out += "\n-- " + proxies + " tasks:\n" +
-         c.Docker("service ps --no-trunc --format '{{.ID}} {{.Node}} {{.DesiredState}} "
-                  "{{.CurrentState}} {{.Error}}' " +
-                  proxies)
+         c.Docker(
+              "service ps --no-trunc --format '{{.ID}} {{.Node}} {{.DesiredState}} "
+              "{{.CurrentState}} {{.Error}}' " +
+              proxies)
              .out;
   out += "\n-- " + proxies + " logs:\n" +
          c.Docker("service logs --timestamps --tail 60 " + proxies + " 2>&1").out;
