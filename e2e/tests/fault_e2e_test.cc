@@ -545,6 +545,19 @@ struct FailoverShared {
     auto u = c.Docker("service update -d --replicas 2 --constraint-rm 'node.hostname == " + node1 +
                       "' --constraint-add 'node.hostname != " + node1 + "' " + kOperatorService);
     if (!u.ok()) return "operator update: " + u.Describe();
+    // The update must be over, not only its tasks running: the stack rolls
+    // back a failed update, and a task killed by the first test while Swarm
+    // still monitors the update would count as its failure and put the
+    // operator back on node 1.
+    auto updated = WaitUntil("operator update completed", 120s, [&](std::string& observed) {
+      observed = TrimRight(
+          c.Docker(
+               "service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' " +
+               std::string(kOperatorService))
+              .out);
+      return observed == "completed";
+    });
+    if (!updated.ok) return updated.message;
     auto two = WaitUntil("two operator replicas, one leader", 120s, [&](std::string& observed) {
       ReplicaView a = LeaderView(2), b = LeaderView(3);
       observed = "node2 answered=" + std::to_string(a.answered) +
