@@ -17,9 +17,17 @@ elapsed() { echo "$(( $(date +%s) - START ))s"; }
 "$ROOT/scripts/setup.sh"
 
 echo "== build ($(elapsed))"
+# ccache (installed by setup.sh) makes a run after an earlier one on the same
+# machine recompile only what changed, wherever the checkout lies: paths are
+# hashed relative to it. A first run compiles everything.
+LAUNCHER=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 # Line tables only (-g1): enough for backtraces, and quicker to compile than
 # full debug information; the images strip debug sections anyway.
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${LAUNCHER[@]}" \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 
@@ -63,7 +71,7 @@ sanitizers() {
   local TSAN_BUILD="${SG_TSAN_BUILD_DIR:-$ROOT/build-tsan}"
   local TSAN_TARGETS=(loop_unit_tests store_unit_tests reconcilers_unit_tests)
   phase "asan+ubsan build (unit tests)"
-  cmake -S "$ROOT" -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=Debug \
+  cmake -S "$ROOT" -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=Debug "${LAUNCHER[@]}" \
     -DSG_SANITIZE=address,undefined >/dev/null
   cmake --build "$ASAN_BUILD" -j"$(nproc)" --target sg_unit_tests
   phase_done "asan+ubsan build"
@@ -71,7 +79,8 @@ sanitizers() {
   run_sanitized_binaries "$ASAN_BUILD" "${SAN_ENV[@]}"
   phase_done "asan+ubsan unit tests"
   phase "tsan build (${TSAN_TARGETS[*]})"
-  cmake -S "$ROOT" -B "$TSAN_BUILD" -DCMAKE_BUILD_TYPE=Debug -DSG_SANITIZE=thread >/dev/null
+  cmake -S "$ROOT" -B "$TSAN_BUILD" -DCMAKE_BUILD_TYPE=Debug "${LAUNCHER[@]}" \
+    -DSG_SANITIZE=thread >/dev/null
   cmake --build "$TSAN_BUILD" -j"$(nproc)" --target "${TSAN_TARGETS[@]}"
   phase_done "tsan build"
   phase "tsan unit tests"
