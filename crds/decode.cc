@@ -132,6 +132,12 @@ ServiceCluster DecodeServiceCluster(const Value& doc) {
     proxy.config.client_max_body_size = *s;
     proxy.config.client_max_body_size_bytes = ParseSize(*s).value_or(0);
   }
+
+  if (auto s = OptString(Object(spec, "accessLog"), "format")) {
+    sc.spec.access_log.format = *s == "json"       ? AccessLogFormat::kJson
+                                : *s == "combined" ? AccessLogFormat::kCombined
+                                                   : AccessLogFormat::kOff;
+  }
   return sc;
 }
 

@@ -152,6 +152,8 @@ const Accessors<ServiceCluster>& ClusterAccessors() {
          EXPECT_EQ(ParseSize(cfg.client_max_body_size).value_or(0), cfg.client_max_body_size_bytes);
          return Quoted(cfg.client_max_body_size);
        }},
+      {"/spec/accessLog/format",
+       [](auto& c) { return Quoted(ToString(c.spec.access_log.format)); }},
   };
   return *kAccessors;
 }
@@ -212,7 +214,7 @@ constexpr const char* kMinimalClusterNoSpec = R"({
 constexpr const char* kMinimalClusterEmptyObjects = R"({
   "apiVersion": "swarmgate.io/v1alpha1", "kind": "ServiceCluster",
   "metadata": {"name": "defaults"},
-  "spec": {"proxy": {"ports": {}, "updatePolicy": {}, "config": {}}}
+  "spec": {"proxy": {"ports": {}, "updatePolicy": {}, "config": {}}, "accessLog": {}}
 })";
 
 // tls passthrough: terminate would require a secret.

@@ -31,6 +31,17 @@ const char* ToString(FailureAction v) {
   return "rollback";
 }
 const char* ToString(TlsMode v) { return v == TlsMode::kTerminate ? "terminate" : "passthrough"; }
+const char* ToString(AccessLogFormat v) {
+  switch (v) {
+    case AccessLogFormat::kOff:
+      return "off";
+    case AccessLogFormat::kCombined:
+      return "combined";
+    case AccessLogFormat::kJson:
+      return "json";
+  }
+  return "off";
+}
 
 BackendMode EffectiveBackendMode(const Route& route, const ServiceCluster* cluster) {
   if (route.spec.backend_mode) return *route.spec.backend_mode;

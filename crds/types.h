@@ -36,6 +36,9 @@ enum class ProxyMode { kReplicated, kGlobal };
 enum class UpdateOrder { kStartFirst, kStopFirst };
 enum class FailureAction { kRollback, kPause, kContinue };
 enum class TlsMode { kTerminate, kPassthrough };
+// The proxies' access log lines (spec.accessLog.format): none, the combined
+// format with swarmgate's fields appended, or one JSON object per line.
+enum class AccessLogFormat { kOff, kCombined, kJson };
 
 // The spellings used in resources ("task", "start-first", ...).
 const char* ToString(BackendMode v);
@@ -46,6 +49,7 @@ const char* ToString(PublishMode v);
 const char* ToString(UpdateOrder v);
 const char* ToString(FailureAction v);
 const char* ToString(TlsMode v);
+const char* ToString(AccessLogFormat v);
 
 struct ObjectMeta {
   std::string name;
@@ -88,10 +92,17 @@ struct ProxySpec {
   ProxyConfig config;
 };
 
+// Off by default: a cluster that sets nothing renders the configuration it
+// did before the field existed, so its proxies neither reload nor roll.
+struct AccessLog {
+  AccessLogFormat format = AccessLogFormat::kOff;
+};
+
 struct ServiceClusterSpec {
   std::string network;  // defaults to sg-<name>
   BackendMode backend_mode = BackendMode::kTask;
   ProxySpec proxy;
+  AccessLog access_log;
 };
 
 struct ServiceCluster {

@@ -522,6 +522,39 @@ TEST(ClusterTest, Config) {
                        "expected a string, got integer 4096"));
 }
 
+TEST(ClusterTest, AccessLog) {
+  EXPECT_VALID(ClusterYaml("  accessLog: {format: json}\n"));
+  EXPECT_VALID(ClusterYaml("  accessLog: {format: combined}\n"));
+  // YAML 1.2: a bare off is the string, not false.
+  EXPECT_VALID(ClusterYaml("  accessLog: {format: off}\n"));
+  EXPECT_VALID(ClusterYaml("  accessLog: {}\n"));
+  LoadResult r = Load(ClusterYaml("  backendMode: task\n  accessLog:\n    format: JSON\n"));
+  EXPECT_TRUE(HasError(r, "spec.accessLog.format", 8,
+                       "expected one of: off, combined, json; got \"JSON\""));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  accessLog: {format: false}\n")), "spec.accessLog.format",
+                       6, "expected a string, got boolean false"));
+  LoadResult unknown = Load(ClusterYaml("  accessLog:\n    format: json\n    headers: true\n"));
+  EXPECT_TRUE(
+      HasError(unknown, "spec.accessLog.headers", 8, "unknown field; expected one of: format"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  accessLog: json\n")), "spec.accessLog", 6,
+                       "expected a mapping, got string \"json\""));
+}
+
+TEST(ClusterTest, AccessLogDecodes) {
+  auto format = [](const std::string& yaml) {
+    LoadResult r = Load(yaml);
+    EXPECT_TRUE(r.ok()) << Dump(r);
+    if (!r.ok() || r.resources.size() != 1 || !r.resources[0].cluster()) {
+      return AccessLogFormat::kOff;
+    }
+    return r.resources[0].cluster()->spec.access_log.format;
+  };
+  EXPECT_EQ(format(ClusterYaml()), AccessLogFormat::kOff);
+  EXPECT_EQ(format(ClusterYaml("  accessLog: {format: off}\n")), AccessLogFormat::kOff);
+  EXPECT_EQ(format(ClusterYaml("  accessLog: {format: combined}\n")), AccessLogFormat::kCombined);
+  EXPECT_EQ(format(ClusterYaml("  accessLog: {format: json}\n")), AccessLogFormat::kJson);
+}
+
 // ------------------------------------------------------------ cross-document
 
 TEST(CrossDocumentTest, DuplicateResources) {

@@ -124,7 +124,10 @@ Case MakeCase(Gen& g, int index) {
       ", https: " + std::to_string(g.Int(30001, 60000)) +
       "}\n    config: {workerConnections: " + std::to_string(g.Int(16, 8192)) +
       ", clientMaxBodySize: " + g.Pick(std::vector<std::string>{"1m", "10m", "512k", "\"0\""}) +
-      "}\n";
+      "}\n" +
+      g.Pick(std::vector<std::string>{"", "  accessLog: {format: off}\n",
+                                      "  accessLog: {format: combined}\n",
+                                      "  accessLog: {format: json}\n"});
   int routes = g.Int(1, 6);
   for (int r = 0; r < routes; ++r) {
     std::string y = "---\napiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: r" +

@@ -88,9 +88,9 @@ ScopedCluster ScopedCluster::Create(const ClusterOptions& options) {
   // another's http port.
   c.http_port_ = 2 * UniquePort(options.port_lo / 2, options.port_hi / 2);
   c.name_ = options.name.empty() ? UniqueName(options.prefix) : options.name;
-  auto applied = env.sg().Apply(
-      NextFileName("cluster"),
-      ClusterYaml(c.name_, c.replicas_, c.http_port_, c.https_port(), options.extra_proxy_fields));
+  auto applied = env.sg().Apply(NextFileName("cluster"),
+                                ClusterYaml(c.name_, c.replicas_, c.http_port_, c.https_port(),
+                                            options.extra_proxy_fields, options.extra_spec_fields));
   if (!applied.ok()) {
     c.error_ = "apply cluster " + c.name_ + ": " + applied.Describe();
     return c;  // the destructor deletes what may have been stored
@@ -106,10 +106,11 @@ ScopedCluster ScopedCluster::Create(const ClusterOptions& options) {
 
 ScopedCluster::~ScopedCluster() { (void)Delete(); }
 
-ShResult ScopedCluster::Reapply(const std::string& extra_proxy_fields) const {
-  return OperatorEnv::Get().sg().Apply(
-      NextFileName("cluster"),
-      ClusterYaml(name_, replicas_, http_port_, https_port(), extra_proxy_fields));
+ShResult ScopedCluster::Reapply(const std::string& extra_proxy_fields,
+                                const std::string& extra_spec_fields) const {
+  return OperatorEnv::Get().sg().Apply(NextFileName("cluster"),
+                                       ClusterYaml(name_, replicas_, http_port_, https_port(),
+                                                   extra_proxy_fields, extra_spec_fields));
 }
 
 HttpResponse ScopedCluster::Get(int node, const std::string& host, const std::string& target,

@@ -128,6 +128,7 @@ struct ClusterOptions {
   // kGlobalProxies, or a replica count; 0: one replica per ingress node.
   int replicas = 0;
   std::string extra_proxy_fields;  // appended under spec.proxy (see ClusterYaml)
+  std::string extra_spec_fields;   // appended under spec (see ClusterYaml)
 };
 
 // A ServiceCluster applied through the CLI. Create() returns once the
@@ -154,8 +155,10 @@ class ScopedCluster {
   int https_port() const { return http_port_ + 1; }
   int replicas() const { return replicas_; }
 
-  // Applies the cluster again with other proxy fields (same name and ports).
-  ShResult Reapply(const std::string& extra_proxy_fields) const;
+  // Applies the cluster again with other proxy and spec fields (same name
+  // and ports).
+  ShResult Reapply(const std::string& extra_proxy_fields,
+                   const std::string& extra_spec_fields = "") const;
 
   // GET http://<node>:<http port><target> with Host `host`.
   HttpResponse Get(int node, const std::string& host, const std::string& target = "/",

@@ -129,7 +129,8 @@ std::string E2eEngine() {
 }
 
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,
-                        const std::string& extra_proxy_fields) {
+                        const std::string& extra_proxy_fields,
+                        const std::string& extra_spec_fields) {
   const std::string placement = replicas == kGlobalProxies
                                     ? std::string("    mode: global\n")
                                     : "    replicas: " + std::to_string(replicas) + "\n";
@@ -140,7 +141,8 @@ std::string ClusterYaml(const std::string& name, int replicas, int http_port, in
          "\nspec:\n  proxy:\n    image: swarmgate/proxy:dev\n" + engine + placement +
          "    ports: {http: " + std::to_string(http_port) +
          ", https: " + std::to_string(https_port) +
-         "}\n    constraints: [\"node.labels.swarmgate.ingress==true\"]\n" + extra_proxy_fields;
+         "}\n    constraints: [\"node.labels.swarmgate.ingress==true\"]\n" + extra_proxy_fields +
+         extra_spec_fields;
 }
 
 std::string RouteYaml(const std::string& name, const std::string& cluster, const std::string& host,

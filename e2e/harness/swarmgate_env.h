@@ -69,8 +69,11 @@ inline constexpr int kGlobalProxies = -1;
 inline constexpr const char* kDefaultEngine = crds::kNewClusterEngine;
 std::string E2eEngine();
 
+// `extra_proxy_fields` goes under spec.proxy (indented by four spaces),
+// `extra_spec_fields` under spec (by two, e.g. "  accessLog: {format: json}\n").
 std::string ClusterYaml(const std::string& name, int replicas, int http_port, int https_port,
-                        const std::string& extra_proxy_fields = "");
+                        const std::string& extra_proxy_fields = "",
+                        const std::string& extra_spec_fields = "");
 // YAML of a Route with one backend; `extra_spec` is appended under spec
 // (indented by two spaces, e.g. "  websocket: true\n").
 std::string RouteYaml(const std::string& name, const std::string& cluster, const std::string& host,

@@ -1,8 +1,9 @@
 // Route features end to end (DESIGN.md section 1): context root and rewrite,
 // longest path, sticky sessions, websockets, canary, timeouts, passive health,
 // rate limits and update policies on backends, checked with real requests
-// through the proxies' host-mode ports and what the echo backend saw. TLS and
-// host redirects have their own suite.
+// through the proxies' host-mode ports and what the echo backend saw; and the
+// cluster's access log, read back from `docker service logs`. TLS and host
+// redirects have their own suite.
 //
 // The tests share one ServiceCluster and the backend services created in
 // SetUpTestSuite; each test applies its own routes (deleted when it ends,
@@ -11,7 +12,9 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -661,6 +664,156 @@ TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
   // health every other request would wait for the timeout.
   std::cout << "passive health: " << slow << " of 20 requests waited for the read timeout\n";
   EXPECT_LE(slow, 4) << Describe(seen);
+}
+
+// --------------------------------------------------------------- 9. access logs
+
+// The fields of every access log line (docs/resources.md, spec.accessLog).
+const std::vector<std::string>& AccessLogFields() {
+  static const std::vector<std::string> names = {"time",
+                                                 "remote_addr",
+                                                 "host",
+                                                 "method",
+                                                 "path",
+                                                 "protocol",
+                                                 "status",
+                                                 "bytes",
+                                                 "request_time_ms",
+                                                 "upstream_addr",
+                                                 "upstream_status",
+                                                 "route",
+                                                 "request_id",
+                                                 "referer",
+                                                 "user_agent"};
+  return names;
+}
+
+// The lines of `docker service logs` output that contain `needle`.
+std::vector<std::string> LogLinesWith(const std::string& logs, const std::string& needle) {
+  std::vector<std::string> out;
+  std::istringstream in(logs);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
+
+// A JSON line with every field, for request `id` to route `route`.
+::testing::AssertionResult JsonAccessLine(const std::string& line, const std::string& id,
+                                          const std::string& route) {
+  const size_t brace = line.find('{');
+  rapidjson::Document d;
+  if (brace == std::string::npos || d.Parse(line.c_str() + brace).HasParseError() ||
+      !d.IsObject()) {
+    return ::testing::AssertionFailure() << "not a JSON object: " << line;
+  }
+  for (const std::string& f : AccessLogFields()) {
+    if (!d.HasMember(f.c_str())) return ::testing::AssertionFailure() << "no " << f << ": " << line;
+  }
+  auto str = [&](const char* f) { return d[f].IsString() ? std::string(d[f].GetString()) : "?"; };
+  const bool ok = d["status"].IsInt() && d["status"].GetInt() == 200 && d["bytes"].IsInt() &&
+                  d["bytes"].GetInt() > 0 && d["request_time_ms"].IsInt() &&
+                  str("host") == "log.test" && str("method") == "GET" &&
+                  str("path") == "/logged/" + id && str("upstream_status") == "200" &&
+                  str("upstream_addr").find(':') != std::string::npos && str("route") == route &&
+                  str("request_id") == id && str("user_agent") == "e2e \"agent\"";
+  if (!ok) return ::testing::AssertionFailure() << "unexpected values: " << line;
+  return ::testing::AssertionSuccess();
+}
+
+// A combined line for request `id` to route `route`: the combined format,
+// then request time, upstream address and status, route, request id, host.
+::testing::AssertionResult CombinedAccessLine(const std::string& line, const std::string& id,
+                                              const std::string& route) {
+  static const std::regex re(
+      R"re((\S+) - - \[([^\]]+)\] "GET (\S*) HTTP/1\.1" (\d+) (\d+) "((?:[^"\\]|\\.)*)" )re"
+      R"re("((?:[^"\\]|\\.)*)" (\d+) "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)"\s*$)re");
+  std::smatch m;
+  if (!std::regex_search(line, m, re)) {
+    return ::testing::AssertionFailure() << "not a combined line: " << line;
+  }
+  const bool ok = m[3] == "/logged/" + id && m[4] == "200" && std::stoll(m[5].str()) > 0 &&
+                  m[9].str().find(':') != std::string::npos && m[10] == "200" && m[11] == route &&
+                  m[12] == id && m[13] == "log.test";
+  if (!ok) return ::testing::AssertionFailure() << "unexpected values: " << line;
+  return ::testing::AssertionSuccess();
+}
+
+// The access log a cluster asks for reaches `docker service logs` of its
+// proxies, in both formats, with every field and without the requests'
+// credentials or query strings. The test changes its cluster, so it has its
+// own.
+TEST_F(RoutingE2E, AccessLogsReachDockerServiceLogs) {
+  ClusterOptions options("rt-log", 24000, 28000);
+  options.extra_spec_fields = "  accessLog: {format: json}\n";
+  ScopedCluster cluster = ScopedCluster::Create(options);
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  ScopedService echo = ScopedService::Echo(cluster, UniqueName("rt-log"), 1);
+  ASSERT_TRUE(echo.ok()) << echo.error();
+  const std::string name = RouteName("log");
+  ScopedRoute route =
+      ScopedRoute::Apply(RouteYaml(name, cluster.name(), "log.test", "/", echo.name()));
+  ASSERT_TRUE(route.ok()) << route.error();
+  auto served = cluster.WaitServed("log.test", "/", echo.name(), 120s);
+  ASSERT_TRUE(served.ok) << served.message << cluster.Diagnose({name});
+
+  // Credentials in a header, a cookie and the query string: none may be logged.
+  auto send = [&](const std::string& id, int node) {
+    HttpRequest req;
+    req.addr = Addr(node);
+    req.port = cluster.http_port();
+    req.target = "/logged/" + id + "?token=secret-e2e-query";
+    req.host = "log.test";
+    req.headers = {{"Authorization", "Bearer secret-e2e-auth"},
+                   {"Cookie", "session=secret-e2e-cookie"},
+                   {"X-Request-Id", id},
+                   {"User-Agent", "e2e \"agent\""}};
+    return Http(req);
+  };
+  auto logs = [&] {
+    return C().Docker("service logs --raw " + cluster.proxy_service() + " 2>&1", 1, 60s).out;
+  };
+
+  // JSON: one request through every proxy node, each line found in the logs.
+  for (int node : ProxyNodes()) {
+    SCOPED_TRACE("proxy node " + std::to_string(node));
+    const std::string id = UniqueName("json");
+    auto r = send(id, node);
+    ASSERT_EQ(r.status, 200) << r.Describe();
+    auto logged = WaitUntil("the JSON line of " + id, 60s, [&](std::string& observed) {
+      auto lines = LogLinesWith(logs(), "\"" + id + "\"");
+      observed = lines.empty() ? "no line" : lines.front();
+      return !lines.empty();
+    });
+    ASSERT_TRUE(logged.ok) << logged.message << cluster.Diagnose({name});
+    EXPECT_TRUE(JsonAccessLine(logged.observed, id, name));
+  }
+
+  // Combined: hot delivery changes the format without restarting a proxy;
+  // each node's proxy logs combined lines once it serves the new
+  // configuration (requests until then still log JSON).
+  ShResult reapplied = cluster.Reapply("", "  accessLog: {format: combined}\n");
+  ASSERT_TRUE(reapplied.ok()) << reapplied.Describe();
+  for (int node : ProxyNodes()) {
+    SCOPED_TRACE("proxy node " + std::to_string(node));
+    std::string line, id;
+    auto logged = WaitUntil("a combined line", 90s, [&](std::string& observed) {
+      id = UniqueName("comb");
+      auto r = send(id, node);
+      for (const std::string& l : LogLinesWith(logs(), "\"" + id + "\"")) {
+        if (l.find(" - - [") != std::string::npos) line = l;
+      }
+      observed = r.Describe() + "; " + (line.empty() ? "no combined line yet" : line);
+      return !line.empty();
+    });
+    ASSERT_TRUE(logged.ok) << logged.message << cluster.Diagnose({name});
+    EXPECT_TRUE(CombinedAccessLine(line, id, name));
+  }
+
+  const std::string all = logs();
+  EXPECT_EQ(all.find("secret-e2e"), std::string::npos)
+      << "a credential or query string reached the proxies' logs";
 }
 
 }  // namespace

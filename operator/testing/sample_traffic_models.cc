@@ -208,6 +208,23 @@ TrafficModel WildcardHost() {
   return m;
 }
 
+TrafficModel AccessLogCombined() {
+  TrafficModel m = HostRedirects();
+  m.upstreams.push_back(Up("api", {"10.0.13.1:8080"}));
+  m.upstreams.push_back(Up("gone", {}));
+  Location api = Loc("api", "/api", {{"api", 1, false}});
+  api.rewrite = "/";
+  m.servers.push_back(Srv({"api.example.com"}, {api, Loc("gone", "/gone", {{"gone", 1, false}})}));
+  m.settings.access_log = model::AccessLogFormat::kCombined;
+  return m;
+}
+
+TrafficModel AccessLogJson() {
+  TrafficModel m = PassthroughAndTerminate();
+  m.settings.access_log = model::AccessLogFormat::kJson;
+  return m;
+}
+
 TrafficModel Resolved(TrafficModel m) {
   model::ResolveSelections(m);
   return m;
@@ -245,6 +262,8 @@ const std::vector<SampleModel>& SampleModels() {
       {"no_endpoints", NoEndpoints},
       {"wildcard_host", WildcardHost},
       {"shared_service", SharedService},
+      {"access_log_combined", AccessLogCombined},
+      {"access_log_json", AccessLogJson},
   };
   return cases;
 }

@@ -33,6 +33,11 @@ model::TrafficModel RateLimitTimeoutsHealth();
 model::TrafficModel HostRedirects();
 model::TrafficModel NoEndpoints();
 model::TrafficModel WildcardHost();
+// The cluster's access log (model::Settings::access_log) over routes with a
+// context root, a rewrite, no endpoints and host redirects (combined), and
+// over TLS termination and passthrough (json).
+model::TrafficModel AccessLogCombined();
+model::TrafficModel AccessLogJson();
 
 struct SampleModel {
   const char* name;                            // golden file name without extension

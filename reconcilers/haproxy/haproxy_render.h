@@ -94,6 +94,12 @@ class ConfigRenderer {
   void SortEverything();
   void CollectCertificates();
 
+  // Whether the cluster chose an access log format (model::Settings::access_log).
+  bool ClusterLog() const { return s_.access_log != model::AccessLogFormat::kOff; }
+  // Whether anything is logged: the cluster's access log, or the legacy one
+  // of the render options.
+  bool Logging() const { return options_.log || ClusterLog(); }
+
   // haproxy_render_global.cc: global, defaults, the status front-end.
   void RenderGlobal(Writer& o);
   void RenderDefaults(Writer& o);
@@ -102,6 +108,8 @@ class ConfigRenderer {
 
   // haproxy_render_frontend.cc: the HTTP front-end.
   void RenderHttpFrontend(Writer& o);
+  // The log-format line of the HTTP front-end, if any.
+  void LogFormat(Writer& o);
   // The routing maps and lists (side files) the front-end's rules look up.
   void BuildRoutingFiles();
   // The file's name, registered as a side file; "" when it has no lines.

@@ -65,10 +65,7 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
     for (const std::string& c : certificates_) o << " crt " << Word{c};
     o << " strict-sni\n";
   }
-  if (options_.log) {
-    o << "    log-format \"%ci - [%tr] \\\"%[var(txn.host)]\\\" \\\"%HM %HU %HV\\\" %ST %B %Ta "
-         "\\\"%b/%s\\\" %tsc %[var(txn.sg_rid)]\"\n";
-  }
+  LogFormat(o);
   o << "    acl sg_tls ssl_fc\n"
        "    acl sg_routed var(txn.sg_srv) -m found\n"
        "    acl sg_located var(txn.sg_loc) -m found\n";
@@ -77,6 +74,14 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   o << "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower\n"
        "    http-request set-var(txn.sg_p) path,concat(/)\n"
        "    http-request set-var(txn.sg_rand) rand(10000)\n";
+  if (ClusterLog()) {
+    // For the access log, before any rewrite: the path without its query
+    // string, and the headers logged (the log is written after the request
+    // has gone, when its headers can no longer be fetched).
+    o << "    http-request set-var(txn.sg_path) path\n"
+         "    http-request set-var(txn.sg_ref) req.fhdr(referer),field(1,?)\n"
+         "    http-request set-var(txn.sg_ua) req.fhdr(user-agent)\n";
+  }
   // Keep the caller's request id so a trace spans the load balancer in front
   // of the proxies; otherwise a random UUID.
   o << "    http-request set-var(txn.sg_rid) req.fhdr(x-request-id)\n"
@@ -129,7 +134,52 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
       << s_.http_port << '\n';
   }
   o.Append(std::move(use));
+  if (ClusterLog()) {
+    // The upstream's own status: http-response rules see only responses that
+    // came from a server, not HAProxy's (404, 429, 503, redirects). The
+    // address of the server the request went to, also when it failed; none
+    // when no server was chosen.
+    o << "    http-response set-var(txn.sg_ust) status\n"
+         "    http-after-response set-var-fmt(txn.sg_ups) \"%si:%sp\" if { srv_name -m found }\n";
+  }
   o << "    http-after-response set-header X-Request-Id %[var(txn.sg_rid)]\n";
+}
+
+// The cluster's access log has the fields and layout of nginx's (see
+// model::AccessLogFormat): the route is the location's variant id without
+// its ":N" suffix, the time is when the line is written, the bytes are those
+// sent to the client with the headers (%B), the request time is %Ta in ms.
+// Strings from the request are escaped: JSON escapes for json, backslashes
+// before '"', backslash and ']' (E) for combined. Nothing else of the request is
+// logged: no query string, no Authorization or Cookie.
+void ConfigRenderer::LogFormat(Writer& o) {
+  switch (s_.access_log) {
+    case model::AccessLogFormat::kJson:
+      o << "    log-format '{\"time\":\"%[date,utime(%Y-%m-%dT%H:%M:%S+00:00)]\","
+           "\"remote_addr\":\"%ci\",\"host\":\"%[var(txn.host),json(utf8s)]\","
+           "\"method\":\"%HM\",\"path\":\"%[var(txn.sg_path),json(utf8s)]\","
+           "\"protocol\":\"%HV\",\"status\":%ST,\"bytes\":%B,\"request_time_ms\":%Ta,"
+           "\"upstream_addr\":\"%[var(txn.sg_ups)]\",\"upstream_status\":\"%[var(txn.sg_ust)]\","
+           "\"route\":\"%[var(txn.sg_loc),field(1,:),json(utf8s)]\","
+           "\"request_id\":\"%[var(txn.sg_rid),json(utf8s)]\","
+           "\"referer\":\"%[var(txn.sg_ref),json(utf8s)]\","
+           "\"user_agent\":\"%[var(txn.sg_ua),json(utf8s)]\"}'\n";
+      return;
+    case model::AccessLogFormat::kCombined:
+      o << "    log-format '%ci - - [%[date,utime(%d/%b/%Y:%H:%M:%S +0000)]] "
+           "\"%HM %{+E}[var(txn.sg_path)] %HV\" %ST %B \"%{+E}[var(txn.sg_ref)]\" "
+           "\"%{+E}[var(txn.sg_ua)]\" %Ta \"%[var(txn.sg_ups)]\" \"%[var(txn.sg_ust)]\" "
+           "\"%[var(txn.sg_loc),field(1,:)]\" \"%{+E}[var(txn.sg_rid)]\" "
+           "\"%{+E}[var(txn.host)]\"'\n";
+      return;
+    case model::AccessLogFormat::kOff:
+      break;
+  }
+  // The render options' own log, unchanged since before clusters chose one.
+  if (options_.log) {
+    o << "    log-format \"%ci - [%tr] \\\"%[var(txn.host)]\\\" \\\"%HM %HU %HV\\\" %ST %B %Ta "
+         "\\\"%b/%s\\\" %tsc %[var(txn.sg_rid)]\"\n";
+  }
 }
 
 std::string ConfigRenderer::AddSideFile(std::string_view stem, std::string_view extension,

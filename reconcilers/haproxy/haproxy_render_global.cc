@@ -22,7 +22,7 @@ void ConfigRenderer::RenderGlobal(Writer& o) {
     << " mode 600 level admin expose-fd listeners\n";
   o << "    maxconn " << s_.worker_connections << '\n';
   if (s_.worker_processes > 0) o << "    nbthread " << s_.worker_processes << '\n';
-  if (r.log) o << "    log " << Word{r.log_target} << " format raw local0\n";
+  if (Logging()) o << "    log " << Word{r.log_target} << " format raw local0\n";
   if (r.hard_stop_after.count() > 0) o << "    hard-stop-after " << Dur{r.hard_stop_after} << '\n';
   if (tls_) {
     o << "    ssl-default-bind-options ssl-min-ver TLSv1.2\n";
@@ -40,7 +40,7 @@ model::Duration ConfigRenderer::ServerTimeoutDefault() const {
 void ConfigRenderer::RenderDefaults(Writer& o) {
   const model::Timeouts& t = s_.default_timeouts;
   o << "\ndefaults\n    mode http\n";
-  if (options_.log) o << "    log global\n    option dontlognull\n";
+  if (Logging()) o << "    log global\n    option dontlognull\n";
   // Keep-alive on both sides rather than http-server-close: connections to
   // tasks are reused (per-upstream keepalive), and a reload drops nothing
   // because the old process keeps serving idle client connections until
@@ -77,7 +77,7 @@ void ConfigRenderer::RenderStatus(Writer& o) {
   if (s_.status_address.find(':') != std::string::npos) o << "ipv6@";
   if (!s_.status_address.empty()) o << Word{s_.status_address};
   o << ':' << s_.status_port << '\n';
-  if (options_.log) o << "    no log\n";
+  if (Logging()) o << "    no log\n";
   o << "    http-request return status 200 content-type text/plain string \"ok\\n\" "
        "if { path /healthz }\n";
   o << "    http-request use-service prometheus-exporter if { path /metrics }\n";
@@ -86,7 +86,7 @@ void ConfigRenderer::RenderStatus(Writer& o) {
   o << "\n# Traffic metrics for Prometheus, on every address of the task (the status\n"
        "# listener stays on its own address).\n";
   o << "frontend sg:metrics\n    bind :" << options_.metrics_port << '\n';
-  if (options_.log) o << "    no log\n";
+  if (Logging()) o << "    no log\n";
   o << "    http-request use-service prometheus-exporter if { path /metrics }\n";
   o << "    http-request return status 404 default-errorfiles\n";
 }

@@ -119,6 +119,48 @@ bool Contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
+// The operator renders with log = false: a cluster without a format keeps
+// that (no log line at all, its configuration is the one it had before
+// clusters chose), a cluster with one logs to standard output.
+TEST(HaproxyRenderTest, AccessLogFollowsTheCluster) {
+  RenderOptions production;
+  production.log = false;
+  TrafficModel m = Resolved(samples::PassthroughAndTerminate());
+  std::string off = RenderHaproxyConfig(m, production);
+  for (const char* line : {"\n    log ", "log-format", "no log", "option tcplog"}) {
+    EXPECT_FALSE(Contains(off, line)) << line << " in\n" << off;
+  }
+
+  for (auto format : {model::AccessLogFormat::kCombined, model::AccessLogFormat::kJson}) {
+    m.settings.access_log = format;
+    std::string c = RenderHaproxyConfig(m, production);
+    EXPECT_TRUE(Contains(c, "global\n")) << c;
+    EXPECT_TRUE(Contains(c, "    log stdout format raw local0\n")) << c;
+    EXPECT_TRUE(Contains(c, "defaults\n    mode http\n    log global\n    option dontlognull\n"))
+        << c;
+    // The probes stay out of the log, and so do passthrough connections,
+    // which the HTTP formats cannot describe (nginx logs none either).
+    EXPECT_TRUE(Contains(c, "frontend sg:status\n    bind 127.0.0.1:8082\n    no log\n")) << c;
+    EXPECT_FALSE(Contains(c, "option tcplog")) << c;
+    EXPECT_TRUE(Contains(c, "    http-request set-var(txn.sg_path) path\n")) << c;
+    EXPECT_TRUE(Contains(c, "    http-response set-var(txn.sg_ust) status\n")) << c;
+    const size_t start = c.find("    log-format '");
+    ASSERT_NE(start, std::string::npos) << c;
+    const std::string format_text = c.substr(start, c.find('\n', start) - start);
+    EXPECT_EQ(Contains(format_text, "'{\"time\""), format == model::AccessLogFormat::kJson)
+        << format_text;
+    // Nothing that carries a query string or a credential is in the format.
+    for (const char* leak : {"%HU", "%HQ", "%r ", "%r\"", "%hr", "%hrl", "%CC", "%HP ",
+                             "authorization", "cookie", "url", "query"}) {
+      EXPECT_FALSE(Contains(format_text, leak)) << leak << " in " << format_text;
+    }
+    if (access(kHaproxy, X_OK) != 0) continue;
+    auto [ok, output] = RunCheck(c, PlaceholderFiles(m));
+    EXPECT_TRUE(ok) << output << "\n" << c;
+    EXPECT_EQ(output.find("[WARNING]"), std::string::npos) << output;
+  }
+}
+
 TEST(HaproxyRenderTest, PublicListenersComeFromTheEnvironment) {
   std::string plain = Render(samples::OneHost());
   EXPECT_TRUE(Contains(plain, "    bind \"${SG_HTTP_BIND}\"\n"));

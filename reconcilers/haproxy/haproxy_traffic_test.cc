@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "operator/testing/access_log_expectations.h"
 #include "operator/testing/engine_traffic_fixture.h"
 #include "operator/testing/loopback_http.h"
 #include "operator/testing/routing_expectations.h"
@@ -168,6 +169,24 @@ TEST_F(HaproxyTrafficTest, PassthroughAndTerminateShareTheHttpsPort) {
   EXPECT_EQ(HeaderValue(moved.headers, "Location"), "https://shop.example.com/a?b=1");
   // Unknown SNI: no certificate, the handshake is refused.
   EXPECT_EQ(GetTls("other.example.com", "/").status, 0);
+}
+
+// The cluster's access log on HAProxy's standard output (the agent passes
+// it on to the task's): every field, valid JSON, no credential.
+TEST_F(HaproxyTrafficTest, AccessLogJsonOnStdout) {
+  TrafficModel m = sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_));
+  m.settings.access_log = model::AccessLogFormat::kJson;
+  StartProxy(m);
+  sg::testing::ExpectAccessLog(
+      m.settings.access_log, Getter(), [this] { return proxy_->Output(); }, Backend(v1_));
+}
+
+TEST_F(HaproxyTrafficTest, AccessLogCombinedOnStdout) {
+  TrafficModel m = sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_));
+  m.settings.access_log = model::AccessLogFormat::kCombined;
+  StartProxy(m);
+  sg::testing::ExpectAccessLog(
+      m.settings.access_log, Getter(), [this] { return proxy_->Output(); }, Backend(v1_));
 }
 
 }  // namespace

@@ -56,6 +56,17 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
   model.settings.http_port = proxy.ports.http;
   model.settings.https_port = proxy.ports.https;
   model.settings.certs_dir = options.certs_dir;
+  switch (cluster.spec.access_log.format) {
+    case crds::AccessLogFormat::kOff:
+      model.settings.access_log = model::AccessLogFormat::kOff;
+      break;
+    case crds::AccessLogFormat::kCombined:
+      model.settings.access_log = model::AccessLogFormat::kCombined;
+      break;
+    case crds::AccessLogFormat::kJson:
+      model.settings.access_log = model::AccessLogFormat::kJson;
+      break;
+  }
 
   // Older routes claim first; ties broken by name so the outcome is stable.
   std::stable_sort(routes.begin(), routes.end(), [](const RouteInput& a, const RouteInput& b) {

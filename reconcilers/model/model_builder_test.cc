@@ -520,5 +520,14 @@ TEST(ModelBuilder, ClusterSettingsAreMapped) {
   EXPECT_TRUE(built.model.servers.empty());
 }
 
+TEST(ModelBuilder, AccessLogFormatIsMapped) {
+  EXPECT_EQ(BuildModel(Cluster(), {}, {}).model.settings.access_log, model::AccessLogFormat::kOff);
+  EXPECT_EQ(
+      BuildModel(Cluster("  accessLog: {format: combined}\n"), {}, {}).model.settings.access_log,
+      model::AccessLogFormat::kCombined);
+  EXPECT_EQ(BuildModel(Cluster("  accessLog: {format: json}\n"), {}, {}).model.settings.access_log,
+            model::AccessLogFormat::kJson);
+}
+
 }  // namespace
 }  // namespace sg::reconcilers

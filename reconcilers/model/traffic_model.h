@@ -32,6 +32,15 @@ struct Timeouts {
   Duration send{0};
 };
 
+// The access log a cluster asks for (ServiceCluster spec.accessLog). The
+// fields are the same in every engine and format: time, client address,
+// host, method, path without its query string, protocol, status, bytes sent,
+// request time in ms, upstream address and status, route, request id,
+// referer (without its query string) and user agent; a field without a value
+// is "-". No other request header is logged, so credentials (Authorization,
+// Cookie, tokens in query strings) never reach the log.
+enum class AccessLogFormat { kOff, kCombined, kJson };
+
 struct Settings {
   int worker_processes = 0;  // 0: auto (one per CPU)
   int worker_connections = 4096;
@@ -58,6 +67,9 @@ struct Settings {
   Timeouts default_timeouts{Duration{1000}, Duration{60000}, Duration{60000}};
   // Retries on another task after connect errors, timeouts, 502 and 503.
   int next_upstream_tries = 3;
+  // kOff: the engine's render options alone decide (the operator renders no
+  // access log), so a cluster that sets nothing keeps its configuration.
+  AccessLogFormat access_log = AccessLogFormat::kOff;
 };
 
 // One task (ip:port) or, in vip mode, the service VIP.

@@ -42,6 +42,7 @@ class ConfigRenderer {
   // nginx_render_main.cc: main, events and http-level settings.
   void RenderMain();
   void RenderHttpSettings();
+  void RenderAccessLog();
   void RenderProxyHeaders(Writer& o, std::string_view in, bool websocket);
 
   // nginx_render_upstreams.cc: upstream blocks.

@@ -61,13 +61,19 @@ void ConfigRenderer::RenderHttpSettings() {
     if (!r.temp_dir.empty()) out_ << Tok(r.temp_dir) << '/';
     out_ << kind << "_temp;\n";
   }
-  out_ << "\n    log_format sg '$remote_addr - [$time_local] \"$host\" \"$request\" $status "
-          "$body_bytes_sent $request_time \"$upstream_addr\" \"$upstream_status\" "
-          "$sg_request_id';\n";
-  if (r.access_log == "off") {
-    out_ << "    access_log off;\n";
+  if (s_.access_log == model::AccessLogFormat::kOff) {
+    // Unchanged since before clusters chose their access log: a cluster that
+    // sets none keeps its configuration, and its proxies do not reload.
+    out_ << "\n    log_format sg '$remote_addr - [$time_local] \"$host\" \"$request\" $status "
+            "$body_bytes_sent $request_time \"$upstream_addr\" \"$upstream_status\" "
+            "$sg_request_id';\n";
+    if (r.access_log == "off") {
+      out_ << "    access_log off;\n";
+    } else {
+      out_ << "    access_log " << Tok(r.access_log) << " sg;\n";
+    }
   } else {
-    out_ << "    access_log " << Tok(r.access_log) << " sg;\n";
+    RenderAccessLog();
   }
 
   out_ << "\n    map $http_upgrade $connection_upgrade {\n"
@@ -113,6 +119,80 @@ void ConfigRenderer::RenderHttpSettings() {
             "    ssl_session_cache shared:SSL:10m;\n"
             "    ssl_session_timeout 1h;\n";
   }
+}
+
+// The cluster's access log. The request line is rebuilt from the method, the
+// path without its query string and the protocol ($request would carry query
+// strings, which may hold tokens), and no header is logged but Host,
+// User-Agent, Referer (without its query string) and X-Request-Id: never
+// Authorization ($remote_user would decode it) or Cookie. The maps turn
+// values nginx lacks into "-" and the request time into milliseconds, so
+// both engines write the same fields; nginx evaluates them only when it
+// writes a line.
+void ConfigRenderer::RenderAccessLog() {
+  const bool json = s_.access_log == model::AccessLogFormat::kJson;
+  out_ << "\n    # Access log: no query string, no credential header; \"-\" for no value.\n";
+  if (json) {
+    out_ << "    log_format sg_json escape=json\n"
+            "        '{\"time\":\"$time_iso8601\",\"remote_addr\":\"$remote_addr\","
+            "\"host\":\"$host\",'\n"
+            "        '\"method\":\"$request_method\",\"path\":\"$sg_log_path\","
+            "\"protocol\":\"$server_protocol\",'\n"
+            "        '\"status\":$sg_log_status,\"bytes\":$bytes_sent,"
+            "\"request_time_ms\":$sg_log_ms,'\n"
+            "        '\"upstream_addr\":\"$sg_log_upstream_addr\","
+            "\"upstream_status\":\"$sg_log_upstream_status\",'\n"
+            "        '\"route\":\"$sg_route\",\"request_id\":\"$sg_request_id\",'\n"
+            "        '\"referer\":\"$sg_log_referer\",\"user_agent\":\"$sg_log_user_agent\"}';\n";
+  } else {
+    out_ << "    log_format sg_combined\n"
+            "        '$remote_addr - - [$time_local] \"$request_method $sg_log_path "
+            "$server_protocol\" '\n"
+            "        '$status $bytes_sent \"$sg_log_referer\" \"$sg_log_user_agent\" '\n"
+            "        '$sg_log_ms \"$sg_log_upstream_addr\" \"$sg_log_upstream_status\" '\n"
+            "        '\"$sg_route\" \"$sg_request_id\" \"$host\"';\n";
+  }
+  out_ << "    access_log " << Tok(options_.access_log_target)
+       << (json ? " sg_json" : " sg_combined") << ";\n";
+  // An absolute-form request line ("GET http://host/x") logs its path only.
+  out_ << "    map $request_uri $sg_log_path {\n"
+          "        \"\" \"-\";\n"
+          "        \"~^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?([^?]*)\" $1;\n"
+          "    }\n";
+  out_ << "    map $http_referer $sg_log_referer {\n"
+          "        \"\" \"-\";\n"
+          "        \"~^([^?#]*)\" $1;\n"
+          "    }\n";
+  out_ << "    map $http_user_agent $sg_log_user_agent {\n"
+          "        \"\" \"-\";\n"
+          "        default $http_user_agent;\n"
+          "    }\n";
+  // $request_time is "<s>.<ms>": "0.012" -> 12, "1.234" -> 1234.
+  out_ << "    map $request_time $sg_log_ms {\n"
+          "        \"~^0[.]0*([0-9]+)$\" $1;\n"
+          "        \"~^([0-9]+)[.]([0-9][0-9][0-9])$\" $1$2;\n"
+          "        default 0;\n"
+          "    }\n";
+  if (json) {
+    // A JSON number has no leading zeros; nginx writes a missing status as 000.
+    out_ << "    map $status $sg_log_status {\n"
+            "        \"~^0*([0-9]+)$\" $1;\n"
+            "        default 0;\n"
+            "    }\n";
+  }
+  out_ << "    map $upstream_addr $sg_log_upstream_addr {\n"
+          "        \"\" \"-\";\n"
+          "        default $upstream_addr;\n"
+          "    }\n";
+  out_ << "    map $upstream_status $sg_log_upstream_status {\n"
+          "        \"\" \"-\";\n"
+          "        default $upstream_status;\n"
+          "    }\n";
+  // Each route's locations set it; a map rather than a `set` of its own gives
+  // the other requests a value without "using uninitialized variable" warnings.
+  out_ << "    map $host $sg_route {\n"
+          "        default \"-\";\n"
+          "    }\n";
 }
 
 void ConfigRenderer::RenderProxyHeaders(Writer& o, std::string_view in, bool websocket) {

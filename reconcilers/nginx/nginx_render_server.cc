@@ -152,6 +152,10 @@ std::string ConfigRenderer::Zone(const model::Location& loc) {
 void ConfigRenderer::LocationBody(Writer& o, const model::Location& loc, const std::string& target,
                                   const std::string& zone, std::string_view base, bool exact) {
   constexpr std::string_view in = "            ";
+  // First: `return` and `rewrite ... break` end the rewrite directives.
+  if (s_.access_log != model::AccessLogFormat::kOff) {
+    o << in << "set $sg_route " << Quoted(loc.route) << ";\n";
+  }
   if (target.empty()) {
     o << in << "return 503;\n";
     return;

@@ -95,9 +95,13 @@ sg::Status CheckModelStrings(const model::TrafficModel& m) {
 
 sg::Status CheckRenderOptions(const RenderOptions& o) {
   const std::pair<std::string_view, const std::string*> fields[] = {
-      {"pid_file", &o.pid_file},     {"error_log", &o.error_log},
-      {"access_log", &o.access_log}, {"stream_module", &o.stream_module},
-      {"temp_dir", &o.temp_dir},     {"user", &o.user}};
+      {"pid_file", &o.pid_file},
+      {"error_log", &o.error_log},
+      {"access_log", &o.access_log},
+      {"access_log_target", &o.access_log_target},
+      {"stream_module", &o.stream_module},
+      {"temp_dir", &o.temp_dir},
+      {"user", &o.user}};
   for (const auto& [field, value] : fields) {
     const bool optional = field == "temp_dir" || field == "user";
     if ((optional && value->empty()) || IsSafeToken(*value)) continue;

@@ -24,7 +24,13 @@ struct RenderOptions {
   std::string user;  // empty: no `user` directive (the proxy runs unprivileged)
   std::string pid_file = "nginx.pid";
   std::string error_log = "stderr";
-  std::string access_log = "/dev/stdout";  // "off" disables access logging
+  // The access log of a cluster that asks for none (model::AccessLogFormat::kOff)
+  // in the `sg` format; "off": none (the operator's choice).
+  std::string access_log = "/dev/stdout";
+  // Where the access log a cluster asks for goes: the engine's standard
+  // output, which the agent passes on to the task's, so `docker service logs`
+  // shows it.
+  std::string access_log_target = "/dev/stdout";
   // Client bodies and proxy buffers spill to <temp_dir>/<kind>_temp; nginx
   // creates the last path element only, so temp_dir must exist. Empty: the prefix.
   std::string temp_dir;

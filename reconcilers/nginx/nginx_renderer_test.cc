@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "operator/testing/access_log_expectations.h"
 #include "operator/testing/engine_traffic_fixture.h"
 #include "operator/testing/golden_render_checks.h"
 #include "operator/testing/loopback_http.h"
@@ -152,6 +155,44 @@ TEST(RenderTest, UnsafeStringsAreNeutralisedAndReported) {
   EXPECT_FALSE(IsSafeQuoted("a$b"));
 }
 
+// The operator renders with access_log "off": a cluster without a format
+// keeps that (its configuration is the one it had before clusters chose), a
+// cluster with one logs to standard output whatever the option says.
+TEST(RenderTest, AccessLogFollowsTheCluster) {
+  RenderOptions production;
+  production.access_log = "off";
+  TrafficModel m = Resolved(samples::ContextRoot());
+  std::string off = RenderNginxConfig(m, production);
+  EXPECT_TRUE(Contains(off, "    log_format sg '")) << off;
+  EXPECT_TRUE(Contains(off, "\n    access_log off;\n")) << off;
+  EXPECT_FALSE(Contains(off, "sg_route")) << off;
+
+  for (auto format : {model::AccessLogFormat::kCombined, model::AccessLogFormat::kJson}) {
+    m.settings.access_log = format;
+    std::string c = RenderNginxConfig(m, production);
+    const bool json = format == model::AccessLogFormat::kJson;
+    EXPECT_TRUE(Contains(c, json ? "    access_log /dev/stdout sg_json;\n"
+                                 : "    access_log /dev/stdout sg_combined;\n"))
+        << c;
+    EXPECT_FALSE(Contains(c, "\n    access_log off;\n")) << c;
+    EXPECT_TRUE(Contains(c, "location = /api {\n            set $sg_route \"api\";\n")) << c;
+    // The status server keeps its probes out of the log.
+    EXPECT_TRUE(Contains(c, "        access_log off;\n")) << c;
+    // Nothing that carries a query string or a credential is in the format.
+    const size_t start = c.find("    log_format ");
+    const std::string format_text = c.substr(start, c.find(';', start) - start);
+    for (const char* leak :
+         {"$request ", "$request\"", "$request_uri", "$args", "$query_string", "$remote_user",
+          "$http_authorization", "$http_cookie", "$cookie_", "$http_referer", "$request_body"}) {
+      EXPECT_FALSE(Contains(format_text, leak)) << leak << " in " << format_text;
+    }
+    if (access(kNginx, X_OK) != 0) continue;
+    ExecNginxValidator validator(kNginx);
+    Status st = validator.Validate(c, sg::testing::TestCertificateFiles(CertificateFiles(m)));
+    EXPECT_TRUE(st.ok()) << st.error().ToString() << "\n" << c;
+  }
+}
+
 // ---------------------------------------------------------------------------
 
 TrafficModel ManyRoutes(int n) { return samples::ManyRoutesModel(n); }
@@ -195,6 +236,7 @@ class TrafficTest : public sg::testing::EngineTrafficFixture {
   TrafficTest() : EngineTrafficFixture(kNginx, "sg-traffic") {}
 
   // The certificates are found relative to nginx.conf, one directory up.
+  // Rendered as the operator does: no access log unless the model asks.
   void StartProxy(TrafficModel m) {
     AssignListeners(m.settings);
     m.settings.tls_internal_port = sg::testing::FreeLoopbackPort();
@@ -252,6 +294,33 @@ TEST_F(TrafficTest, PassthroughAndTerminateShareTheHttpsPort) {
             fmt::format("https://shop.example.com:{}/x?y=1", https_));
   // Unknown SNI: no certificate, the handshake is refused.
   EXPECT_EQ(GetTls("other.example.com", "/").status, 0);
+}
+
+// The cluster's access log on nginx's standard output (the agent passes it
+// on to the task's): every field, valid JSON, no credential.
+TEST_F(TrafficTest, AccessLogJsonOnStdout) {
+  TrafficModel m = sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_));
+  m.settings.access_log = model::AccessLogFormat::kJson;
+  StartProxy(m);
+  sg::testing::ExpectAccessLog(
+      m.settings.access_log, Getter(), [this] { return proxy_->Output(); }, Backend(v1_));
+}
+
+TEST_F(TrafficTest, AccessLogCombinedOnStdout) {
+  TrafficModel m = sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_));
+  m.settings.access_log = model::AccessLogFormat::kCombined;
+  StartProxy(m);
+  sg::testing::ExpectAccessLog(
+      m.settings.access_log, Getter(), [this] { return proxy_->Output(); }, Backend(v1_));
+}
+
+// Without a format of its own, a cluster rendered as the operator renders it
+// logs nothing.
+TEST_F(TrafficTest, NoAccessLogByDefault) {
+  StartProxy(sg::testing::SharedRoutingModel(Backend(v1_), Backend(v2_)));
+  ASSERT_EQ(Get("shop.example.com", "/api/x?token=secret").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(proxy_->Output().find("/api/x"), std::string::npos) << proxy_->Output();
 }
 
 }  // namespace
