@@ -319,6 +319,32 @@ WaitResult WaitNodeProxySettled(const ScopedCluster& cluster, int node, Duration
 }
 
 // What every fault reports, in one line a reader can grep ("[fault]").
+// The proxies' access log lines (JSON) of requests that took `min_ms` or
+// more, or that ended without a status: where a fault's slow requests went.
+std::string SlowRequestsLogged(const std::string& proxy_service, int min_ms) {
+  const auto logs =
+      OperatorEnv::Get().cluster().Docker("service logs --raw " + proxy_service + " 2>&1");
+  std::istringstream in(logs.out);
+  std::string line, out;
+  int shown = 0;
+  while (std::getline(in, line) && shown < 20) {
+    const auto brace = line.find('{');
+    if (brace == std::string::npos) continue;
+    rapidjson::Document d;
+    d.Parse(line.c_str() + brace);
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("request_time_ms")) continue;
+    const auto& ms = d["request_time_ms"];
+    const auto& status = d["status"];
+    const bool slow = ms.IsInt() && ms.GetInt() >= min_ms;
+    const bool unanswered = !status.IsInt() || status.GetInt() <= 0;
+    if (slow || unanswered) {
+      out += line.substr(brace, 400) + "\n";
+      ++shown;
+    }
+  }
+  return out;
+}
+
 // UTC wall time with milliseconds, as `docker service logs --timestamps` prints it.
 std::string WallStamp() {
   const auto now = std::chrono::system_clock::now();
@@ -372,7 +398,10 @@ struct Shared {
   ScopedService backend;
   ScopedRoute route;
   std::string SetUp() {
-    cluster = ScopedCluster::Create(ClusterOptions("fault", 33000, 34000).Global());
+    // Access logs in JSON: a fault's slow requests are found in them.
+    ClusterOptions options = ClusterOptions("fault", 33000, 34000).Global();
+    options.extra_spec_fields = "  accessLog: {format: json}\n";
+    cluster = ScopedCluster::Create(options);
     if (!cluster.ok()) return cluster.error();
     backend = ScopedService::Echo(cluster, UniqueName("fault-echo"), 3,
                                   HealthCheckedBackendArgs() + " --replicas-max-per-node 1");
@@ -518,6 +547,8 @@ TEST_F(FaultE2E, WorkerWithBackendsAndProxyPartitioned) {
   std::printf("[fault] cut at %s, healed at %s; server health as the proxies logged it:\n%s",
               cut_at.c_str(), healed_at.c_str(),
               ServerHealthLogged(S().traffic.cluster.proxy_service()).c_str());
+  std::printf("[fault] requests of 900 ms or more, as the proxies logged them:\n%s",
+              SlowRequestsLogged(S().traffic.cluster.proxy_service(), 900).c_str());
   ASSERT_TRUE(back.ok) << back.message;
   EXPECT_GE(converge, 0) << msg;
   ASSERT_TRUE(l.report.parsed()) << l.report.raw;
