@@ -9,6 +9,7 @@
 
 #include "crds/schema.h"
 #include "crds/test_util.h"
+#include "sg_build_paths.h"
 
 namespace sg::crds {
 namespace {

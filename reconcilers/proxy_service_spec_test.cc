@@ -11,6 +11,7 @@
 
 #include "crds/loader.h"
 #include "operator/testing/golden_render_checks.h"
+#include "sg_build_paths.h"
 
 namespace sg::reconcilers {
 namespace {

@@ -15,6 +15,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "sg_build_paths.h"
+
 namespace {
 
 const std::string kChart = std::string(SG_SOURCE_DIR) + "/charts/monitoring";

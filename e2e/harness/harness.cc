@@ -1,4 +1,5 @@
 #include "e2e/harness/harness.h"
+#include "sg_build_paths.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -26,6 +26,7 @@
 #include "operator/docker/engine_client.h"
 #include "operator/store/resource_store.h"
 #include "operator/testing/docker_test_util.h"
+#include "sg_build_paths.h"
 
 extern char** environ;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "operator/cli/exit_codes.h"
+#include "sg_build_paths.h"
 
 namespace sg::cli {
 namespace {

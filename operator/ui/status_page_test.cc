@@ -1,4 +1,5 @@
 #include "operator/ui/status_page.h"
+#include "sg_build_paths.h"
 
 #include <algorithm>
 #include <cctype>

@@ -28,6 +28,7 @@
 #include "reconcilers/haproxy/haproxy_side_files.h"
 #include "reconcilers/haproxy/haproxy_writer.h"
 #include "reconcilers/haproxy_check.h"
+#include "sg_build_paths.h"
 
 namespace sg::haproxy {
 namespace {

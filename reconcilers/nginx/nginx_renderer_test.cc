@@ -24,6 +24,7 @@
 #include "reconcilers/model/backend_selection.h"
 #include "reconcilers/nginx/nginx_writer.h"
 #include "reconcilers/nginx_check.h"
+#include "sg_build_paths.h"
 
 namespace sg::nginx {
 namespace {
