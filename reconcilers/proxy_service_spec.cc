@@ -204,16 +204,18 @@ SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxySer
     container.AddMember("Mounts", ListenerMount(name, a), a);
     // A request sent on a kept-alive connection to a task whose node was cut
     // off gets no answer and, by default, no error for about 15 minutes of
-    // retransmissions. Two retransmissions (about 1.4 s at the 200 ms minimum
-    // timeout) end it, so the engine retries the request on another task
-    // well within a client's patience, before Swarm even notices the node.
+    // retransmissions. With one retransmission allowed the kernel gives up
+    // at the timer after it, about 1.4 s after the request was sent (the
+    // limit counts from the first retransmission: with 2 the connection
+    // lasted 3 s, measured), and the engine retries the request on another
+    // task within a client's 2 s, before Swarm even notices the node.
     // Only in host mode: the client connections then belong to the
     // listener's network namespace, and only the proxy's own connections (to
     // tasks and to the operator) live in the proxy's, where the sysctl
     // applies. Routing-mesh clients, whose connections are the proxy's own,
     // keep the kernel default.
     Value sysctls(rapidjson::kObjectType);
-    sysctls.AddMember("net.ipv4.tcp_retries2", "2", a);
+    sysctls.AddMember("net.ipv4.tcp_retries2", "1", a);
     container.AddMember("Sysctls", sysctls, a);
   }
   // The agent drains nginx on SIGTERM within the grace period.

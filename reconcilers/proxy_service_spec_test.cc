@@ -152,8 +152,8 @@ TEST(ProxyServiceSpec, HostModeProxiesInheritThePortsFromTheListener) {
   EXPECT_STREQ(m["Target"].GetString(), kListenerMountTarget);
   EXPECT_STREQ(m["VolumeOptions"]["Labels"][kLabelOwner].GetString(), "cluster/public");
   // A request on a kept-alive connection to a lost node's task fails after
-  // two retransmissions, so the engine retries it elsewhere within 2 s.
-  EXPECT_STREQ(container["Sysctls"]["net.ipv4.tcp_retries2"].GetString(), "2");
+  // one retransmission, so the engine retries it elsewhere within 2 s.
+  EXPECT_STREQ(container["Sysctls"]["net.ipv4.tcp_retries2"].GetString(), "1");
 }
 
 TEST(ProxyServiceSpec, TheEngineAndItsPortsReachTheAgent) {
