@@ -24,6 +24,7 @@
 #include "e2e/harness/harness.h"
 #include "e2e/harness/swarmgate_env.h"
 #include "e2e/harness/ws_client.h"
+#include "operator/testing/access_log_expectations.h"
 
 namespace sg::e2e {
 namespace {
@@ -668,26 +669,6 @@ TEST_F(RoutingE2E, PassiveHealthSkipsAnUnreachableTask) {
 
 // --------------------------------------------------------------- 9. access logs
 
-// The fields of every access log line (docs/resources.md, spec.accessLog).
-const std::vector<std::string>& AccessLogFields() {
-  static const std::vector<std::string> names = {"time",
-                                                 "remote_addr",
-                                                 "host",
-                                                 "method",
-                                                 "path",
-                                                 "protocol",
-                                                 "status",
-                                                 "bytes",
-                                                 "request_time_ms",
-                                                 "upstream_addr",
-                                                 "upstream_status",
-                                                 "route",
-                                                 "request_id",
-                                                 "referer",
-                                                 "user_agent"};
-  return names;
-}
-
 // The lines of `docker service logs` output that contain `needle`.
 std::vector<std::string> LogLinesWith(const std::string& logs, const std::string& needle) {
   std::vector<std::string> out;
@@ -708,7 +689,7 @@ std::vector<std::string> LogLinesWith(const std::string& logs, const std::string
       !d.IsObject()) {
     return ::testing::AssertionFailure() << "not a JSON object: " << line;
   }
-  for (const std::string& f : AccessLogFields()) {
+  for (const std::string& f : sg::testing::AccessLogFields()) {
     if (!d.HasMember(f.c_str())) return ::testing::AssertionFailure() << "no " << f << ": " << line;
   }
   auto str = [&](const char* f) { return d[f].IsString() ? std::string(d[f].GetString()) : "?"; };
