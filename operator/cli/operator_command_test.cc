@@ -7,12 +7,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "operator/cli/cli.h"
 #include "operator/cli/exit_codes.h"
+#include "operator/common/scratch_dir.h"
 
 namespace sg::cli {
 namespace {
@@ -33,13 +35,12 @@ class OperatorCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RegisterOperatorCommand();  // main() registers it in the binary
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("sg-operator-command-test-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    auto scratch =
+        ScratchDir::Create(fs::temp_directory_path().string(), "sg-operator-command-test");
+    ASSERT_TRUE(scratch.ok()) << scratch.error().ToString();
+    scratch_.emplace(std::move(*scratch));
+    dir_ = scratch_->path();
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::string Write(const std::string& file, const std::string& text) {
     const fs::path p = dir_ / file;
@@ -61,6 +62,7 @@ class OperatorCommandTest : public ::testing::Test {
     return r;
   }
 
+  std::optional<ScratchDir> scratch_;  // removed with the fixture
   fs::path dir_;
 };
 
