@@ -78,6 +78,39 @@ std::optional<CanaryMatch> DecodeMatch(const Value& obj, const char* key) {
   return match;
 }
 
+std::vector<std::string> Strings(const Value& obj, const char* key) {
+  std::vector<std::string> out;
+  if (const Value* list = Member(obj, key); list && list->IsArray()) {
+    for (const auto& item : list->GetArray()) {
+      if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+    }
+  }
+  return out;
+}
+
+LabelSelector DecodeSelector(const Value& obj) {
+  LabelSelector selector;
+  for (const auto& label : Object(obj, "matchLabels").GetObject()) {
+    if (!label.value.IsString()) continue;
+    selector.match_labels[std::string(label.name.GetString(), label.name.GetStringLength())] =
+        std::string(label.value.GetString(), label.value.GetStringLength());
+  }
+  if (const Value* list = Member(obj, "matchExpressions"); list && list->IsArray()) {
+    for (const auto& item : list->GetArray()) {
+      LabelRequirement r;
+      ReadString(item, "key", &r.key);
+      std::string op = OptString(item, "operator").value_or("Exists");
+      r.op = op == "In"             ? LabelRequirement::Operator::kIn
+             : op == "NotIn"        ? LabelRequirement::Operator::kNotIn
+             : op == "DoesNotExist" ? LabelRequirement::Operator::kDoesNotExist
+                                    : LabelRequirement::Operator::kExists;
+      r.values = Strings(item, "values");
+      selector.match_expressions.push_back(std::move(r));
+    }
+  }
+  return selector;
+}
+
 }  // namespace
 
 ServiceCluster DecodeServiceCluster(const Value& doc) {
@@ -137,6 +170,21 @@ ServiceCluster DecodeServiceCluster(const Value& doc) {
     sc.spec.access_log.format = *s == "json"       ? AccessLogFormat::kJson
                                 : *s == "combined" ? AccessLogFormat::kCombined
                                                    : AccessLogFormat::kOff;
+  }
+  if (const Value* a = Member(spec, "allowedRoutes"); a && a->IsObject()) {
+    AllowedRoutes allowed;
+    allowed.hosts = Strings(*a, "hosts");
+    if (const Value* sel = Member(*a, "selector"); sel && sel->IsObject()) {
+      allowed.selector = DecodeSelector(*sel);
+    }
+    sc.spec.allowed_routes = std::move(allowed);
+  }
+  if (const Value* d = Member(spec, "defaultBackend"); d && d->IsObject()) {
+    DefaultBackend backend;
+    ReadString(*d, "service", &backend.service);
+    ReadInt(*d, "port", &backend.port);
+    ReadInt(*d, "status", &backend.status);
+    sc.spec.default_backend = std::move(backend);
   }
   return sc;
 }

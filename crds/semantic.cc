@@ -99,6 +99,61 @@ class Checker {
   std::vector<FieldIssue>* out_;
 };
 
+void CheckAllowedRoutes(const Value* allowed, Checker& c) {
+  const std::string a = "spec.allowedRoutes";
+  c.StringList(allowed, "hosts", a, CheckHost);
+  const std::string s = a + ".selector";
+  const Value* selector = c.Get(allowed, "selector", s);
+  if (const Value* labels = c.Get(selector, "matchLabels", s + ".matchLabels");
+      labels && labels->IsObject()) {
+    for (const auto& m : labels->GetObject()) {
+      std::string path = ChildPath(s + ".matchLabels", View(m.name));
+      std::string expected = CheckLabelKey(View(m.name));
+      if (!expected.empty()) {
+        c.Add(path, "expected " + expected + ", got key " + Quote(View(m.name)));
+      } else if (m.value.IsString()) {
+        c.StringValue(m.value, path, CheckLabelValue);
+      }
+    }
+  }
+  const Value* exprs = c.Get(selector, "matchExpressions", s + ".matchExpressions");
+  if (!exprs || !exprs->IsArray()) return;
+  for (rapidjson::SizeType i = 0; i < exprs->Size(); ++i) {
+    const std::string path = IndexPath(s + ".matchExpressions", i);
+    const Value& e = (*exprs)[i];
+    c.String(&e, "key", path, CheckLabelKey);
+    const Value* op = c.Get(&e, "operator", path + ".operator");
+    const Value* values = c.Get(&e, "values", path + ".values");
+    if (!op || !op->IsString()) continue;
+    std::string_view o = View(*op);
+    bool set_op = o == "In" || o == "NotIn";
+    size_t n = values && values->IsArray() ? values->Size() : 0;
+    if (set_op && n == 0) {
+      c.Add(path + ".values", "expected at least one value with operator " + std::string(o));
+    } else if (!set_op && n > 0) {
+      c.Add(path + ".values", "expected no values with operator " + std::string(o) + ", got " +
+                                  std::to_string(n));
+    }
+  }
+}
+
+// Either a service and its port, or a fixed status.
+void CheckDefaultBackend(const Value* backend, Checker& c) {
+  const std::string d = "spec.defaultBackend";
+  if (!backend || !backend->IsObject()) return;
+  c.String(backend, "service", d, CheckDockerName);
+  bool service = backend->HasMember("service");
+  bool port = backend->HasMember("port");
+  bool status = backend->HasMember("status");
+  if (service && status && !c.Failed(d + ".status")) {
+    c.Add(d + ".status", "expected either service and port or status, got both service and status");
+  } else if (service && !port && !c.Failed(d)) {
+    c.Add(d + ".port", "expected the service's container port with service");
+  } else if (port && !service && !c.Failed(d + ".port")) {
+    c.Add(d + ".service", "expected a service with port");
+  }
+}
+
 void CheckServiceCluster(const Value& doc, Checker& c) {
   c.Metadata(doc);
   const Value* spec = c.Get(&doc, "spec", "spec");
@@ -141,6 +196,9 @@ void CheckServiceCluster(const Value& doc, Checker& c) {
   c.Int(cfg, "workerConnections", p + ".config", 1, 1048576);
   c.Duration(cfg, "keepaliveTimeout", p + ".config", true);
   c.String(cfg, "clientMaxBodySize", p + ".config", CheckSize);
+
+  CheckAllowedRoutes(c.Get(spec, "allowedRoutes", "spec.allowedRoutes"), c);
+  CheckDefaultBackend(c.Get(spec, "defaultBackend", "spec.defaultBackend"), c);
 }
 
 void CheckCanaryMatch(const Value* canary, const char* key, Checker& c) {

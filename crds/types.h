@@ -98,12 +98,43 @@ struct AccessLog {
   AccessLogFormat format = AccessLogFormat::kOff;
 };
 
+// A Kubernetes-style label selector: every pair and every requirement holds.
+struct LabelRequirement {
+  enum class Operator { kIn, kNotIn, kExists, kDoesNotExist };
+  std::string key;
+  Operator op = Operator::kExists;
+  std::vector<std::string> values;
+};
+
+struct LabelSelector {
+  std::map<std::string, std::string> match_labels;
+  std::vector<LabelRequirement> match_expressions;
+};
+
+// Which routes may attach to a cluster (spec.allowedRoutes); see
+// crds/route_admission.h.
+struct AllowedRoutes {
+  std::vector<std::string> hosts;  // empty: any host
+  std::optional<LabelSelector> selector;
+};
+
+// What answers requests no route claims (spec.defaultBackend): a service and
+// port, else a fixed status.
+struct DefaultBackend {
+  std::string service;  // empty: answer `status`
+  int port = 0;
+  int status = 404;
+};
+
 struct ServiceClusterSpec {
   std::string network;  // defaults to sg-<name>
   BackendMode backend_mode = BackendMode::kTask;
   ProxySpec proxy;
   AccessLog access_log;
+  std::optional<AllowedRoutes> allowed_routes;
+  std::optional<DefaultBackend> default_backend;
 };
+
 
 struct ServiceCluster {
   ObjectMeta metadata;

@@ -555,6 +555,84 @@ TEST(ClusterTest, AccessLogDecodes) {
   EXPECT_EQ(format(ClusterYaml("  accessLog: {format: json}\n")), AccessLogFormat::kJson);
 }
 
+TEST(ClusterTest, AllowedRoutes) {
+  EXPECT_VALID(ClusterYaml("  allowedRoutes: {hosts: [\"*.example.com\", shop.example.org]}\n"));
+  EXPECT_VALID(ClusterYaml(
+      "  allowedRoutes:\n    selector:\n      matchLabels: {team: web}\n"
+      "      matchExpressions:\n        - {key: env, operator: NotIn, values: [dev]}\n"
+      "        - {key: legacy, operator: DoesNotExist}\n"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  allowedRoutes:\n    hosts: [Shop.example.com]\n")),
+                       "spec.allowedRoutes.hosts[0]", 7, "expected a lowercase host name"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  allowedRoutes: {}\n")), "spec.allowedRoutes", 6,
+                       "at least 1"));
+  LoadResult in = Load(ClusterYaml(
+      "  allowedRoutes:\n    selector:\n      matchExpressions:\n"
+      "        - key: tier\n          operator: In\n"));
+  EXPECT_TRUE(HasError(in, "spec.allowedRoutes.selector.matchExpressions[0].values", 9,
+                       "expected at least one value with operator In"));
+  LoadResult exists = Load(ClusterYaml(
+      "  allowedRoutes:\n    selector:\n      matchExpressions:\n"
+      "        - {key: tier, operator: Exists, values: [gold]}\n"));
+  EXPECT_TRUE(HasError(exists, "spec.allowedRoutes.selector.matchExpressions[0].values", 9,
+                       "expected no values with operator Exists, got 1"));
+  LoadResult op = Load(ClusterYaml(
+      "  allowedRoutes:\n    selector:\n      matchExpressions:\n"
+      "        - {key: tier, operator: in, values: [gold]}\n"));
+  EXPECT_TRUE(HasError(op, "spec.allowedRoutes.selector.matchExpressions[0].operator", 9,
+                       "expected one of: In, NotIn, Exists, DoesNotExist"));
+  LoadResult key = Load(ClusterYaml(
+      "  allowedRoutes:\n    selector:\n      matchLabels: {\"bad key\": x}\n"));
+  EXPECT_TRUE(HasError(key, "spec.allowedRoutes.selector.matchLabels[\"bad key\"]", 8, "got key"));
+}
+
+TEST(ClusterTest, DefaultBackend) {
+  EXPECT_VALID(ClusterYaml("  defaultBackend: {service: fallback, port: 8080}\n"));
+  EXPECT_VALID(ClusterYaml("  defaultBackend: {status: 503}\n"));
+  LoadResult both =
+      Load(ClusterYaml("  defaultBackend:\n    service: fallback\n    port: 80\n    status: 404\n"));
+  EXPECT_TRUE(HasError(both, "spec.defaultBackend.status", 9,
+                       "expected either service and port or status, got both"));
+  LoadResult no_port = Load(ClusterYaml("  defaultBackend:\n    service: fallback\n"));
+  EXPECT_TRUE(HasError(no_port, "spec.defaultBackend.port", 6,
+                       "expected the service's container port with service"));
+  LoadResult no_service = Load(ClusterYaml("  defaultBackend:\n    port: 80\n"));
+  EXPECT_TRUE(HasError(no_service, "spec.defaultBackend.service", 6, "expected a service with port"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  defaultBackend: {status: 600}\n")),
+                       "spec.defaultBackend.status", 6, "600"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  defaultBackend: {service: \"-x\", port: 80}\n")),
+                       "spec.defaultBackend.service", 6, "expected"));
+}
+
+TEST(ClusterTest, HostPolicyAndDefaultBackendDecode) {
+  LoadResult r = Load(ClusterYaml(
+      "  allowedRoutes:\n    hosts: [\"*.example.com\"]\n    selector:\n"
+      "      matchLabels: {team: web}\n"
+      "      matchExpressions: [{key: env, operator: In, values: [prod, staging]}]\n"
+      "  defaultBackend: {service: fallback, port: 8080}\n"));
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  ASSERT_EQ(r.resources.size(), 1u);
+  const ServiceCluster& c = *r.resources[0].cluster();
+  ASSERT_TRUE(c.spec.allowed_routes);
+  EXPECT_EQ(c.spec.allowed_routes->hosts, std::vector<std::string>{"*.example.com"});
+  ASSERT_TRUE(c.spec.allowed_routes->selector);
+  const LabelSelector& s = *c.spec.allowed_routes->selector;
+  EXPECT_EQ(s.match_labels.at("team"), "web");
+  ASSERT_EQ(s.match_expressions.size(), 1u);
+  EXPECT_EQ(s.match_expressions[0].op, LabelRequirement::Operator::kIn);
+  EXPECT_EQ(s.match_expressions[0].values, (std::vector<std::string>{"prod", "staging"}));
+  ASSERT_TRUE(c.spec.default_backend);
+  EXPECT_EQ(c.spec.default_backend->service, "fallback");
+  EXPECT_EQ(c.spec.default_backend->port, 8080);
+
+  LoadResult plain = Load(ClusterYaml("  defaultBackend: {status: 503}\n"));
+  ASSERT_TRUE(plain.ok()) << Dump(plain);
+  const ServiceCluster& p = *plain.resources[0].cluster();
+  EXPECT_FALSE(p.spec.allowed_routes);
+  ASSERT_TRUE(p.spec.default_backend);
+  EXPECT_EQ(p.spec.default_backend->service, "");
+  EXPECT_EQ(p.spec.default_backend->status, 503);
+}
+
 // ------------------------------------------------------------ cross-document
 
 TEST(CrossDocumentTest, DuplicateResources) {
