@@ -225,6 +225,29 @@ TrafficModel AccessLogJson() {
   return m;
 }
 
+// The cluster's default backend: unknown hosts, and paths of a host that
+// only serves a context root.
+TrafficModel DefaultBackend() {
+  TrafficModel m;
+  m.upstreams.push_back(Up("api-v1", {"10.0.2.5:8080"}));
+  m.upstreams.push_back(Up("d.default", {"10.0.9.5:8080", "10.0.9.4:8080"}));
+  m.upstreams.back().max_fails = 1;
+  m.servers.push_back(Srv({"api.example.com"}, {Loc("api", "/api", {{"api-v1", 1, false}})}));
+  Location fallback;
+  fallback.backends = {{"d.default", 1, false}};
+  m.fallback.location = fallback;
+  return m;
+}
+
+// A fixed status for requests no route claims.
+TrafficModel DefaultStatus() {
+  TrafficModel m = DefaultBackend();
+  m.upstreams.pop_back();
+  m.fallback.location.reset();
+  m.fallback.status = 421;
+  return m;
+}
+
 TrafficModel Resolved(TrafficModel m) {
   model::ResolveSelections(m);
   return m;
@@ -264,6 +287,8 @@ const std::vector<SampleModel>& SampleModels() {
       {"shared_service", SharedService},
       {"access_log_combined", AccessLogCombined},
       {"access_log_json", AccessLogJson},
+      {"default_backend", DefaultBackend},
+      {"default_status", DefaultStatus},
   };
   return cases;
 }

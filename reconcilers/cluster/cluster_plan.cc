@@ -28,12 +28,20 @@ std::string ModelInputFingerprint(const ClusterPlan& plan) {
     }
     in += "\n";
   }
+  if (plan.cluster.spec.default_backend) {
+    const ResolvedBackend& d = plan.default_backend;
+    in += "default|" + std::to_string(static_cast<int>(d.problem)) + "-" +
+          std::to_string(d.on_lost_nodes);
+    for (const auto& e : d.endpoints) in += "," + e.Address();
+    in += "\n";
+  }
   return Sha256Hex(in);
 }
 
-BuildOptions PlanBuildOptions(const PlanOptions& options) {
+BuildOptions PlanBuildOptions(const PlanOptions& options, const ClusterPlan& plan) {
   BuildOptions build;
   build.certs_dir = options.certs_dir;
+  build.default_backend = plan.default_backend;
   return build;
 }
 
@@ -120,7 +128,22 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
     }
     plan.route_inputs.push_back(std::move(in));
   }
-  plan.built = BuildModel(plan.cluster, plan.route_inputs, PlanBuildOptions(options));
+  if (const auto& d = plan.cluster.spec.default_backend; d && !d->service.empty()) {
+    plan.used_services.insert(d->service);
+    const docker::Service* svc = snapshot.FindService(d->service);
+    static const store::TaskList kNoTasks;
+    const auto& tasks = svc ? snapshot.TasksOf(svc->id) : kNoTasks;
+    bool vip = plan.cluster.spec.backend_mode == crds::BackendMode::kVip;
+    plan.default_backend =
+        ResolveBackend(d->service, svc, tasks, d->port, network, vip, lost_nodes);
+    if (plan.default_backend.problem != BackendProblem::kNone) {
+      plan.default_backend_problem = "spec.defaultBackend: " + plan.default_backend.message;
+    } else if (plan.default_backend.endpoints.empty()) {
+      plan.default_backend_problem = "spec.defaultBackend: no running task of service \"" +
+                                     d->service + "\" yet: requests no route claims get 503";
+    }
+  }
+  plan.built = BuildModel(plan.cluster, plan.route_inputs, PlanBuildOptions(options, plan));
   return plan;
 }
 

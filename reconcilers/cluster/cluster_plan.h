@@ -46,6 +46,11 @@ struct ClusterPlan {
   // The builder's inputs, one per route of the cluster that decodes, and
   // what building them gave (before any engine rejected a route).
   std::vector<RouteInput> route_inputs;
+  // The cluster's defaultBackend service resolved (when it names one).
+  ResolvedBackend default_backend;
+  // Why that service cannot serve (the cluster's Degraded message); empty
+  // when it can or the cluster names none.
+  std::string default_backend_problem;
   BuildResult built;
   // Routes whose update policy requires a health check that a backend lacks.
   std::map<std::string, std::string> degraded;
@@ -64,7 +69,7 @@ std::string ModelInputFingerprint(const ClusterPlan& plan);
 
 // The builder options the plan used; the check step rebuilds with routes
 // excluded on top of them.
-BuildOptions PlanBuildOptions(const PlanOptions& options);
+BuildOptions PlanBuildOptions(const PlanOptions& options, const ClusterPlan& plan);
 
 // The TLS secrets the proxy service must mount: those of `names` that exist.
 std::vector<SecretRef> TlsSecretsToMount(const ClusterSnapshot& snapshot,

@@ -343,5 +343,45 @@ TEST(PlanTest, ModelInputFingerprintFollowsWhatTheModelIsBuiltFrom) {
   EXPECT_NE(ModelInputFingerprint(PlanCluster(on_node, PlanOptions{})), ready);
 }
 
+TEST(PlanTest, TheDefaultBackendServiceIsResolvedAndWatched) {
+  auto s = Base();
+  s.cluster = Decode(Cluster() + "  defaultBackend: {service: fallback, port: 8081}\n");
+  s.services["fallback"] = Service("svc-fb", "fallback");
+  s.tasks["svc-fb"] =
+      std::make_shared<const store::TaskList>(store::TaskList{Running("f1", "10.0.1.9")});
+  ClusterPlan plan = PlanCluster(s, PlanOptions{});
+  EXPECT_EQ(plan.used_services.count("fallback"), 1u);
+  EXPECT_EQ(plan.default_backend_problem, "");
+  EXPECT_EQ(ServersOf(plan, kDefaultBackendUpstream), std::vector<std::string>{"10.0.1.9:8081"});
+  ASSERT_TRUE(plan.built.model.fallback.location);
+
+  // Its tasks are part of what the model is built from.
+  const std::string first = ModelInputFingerprint(plan);
+  auto moved = s;
+  moved.tasks["svc-fb"] =
+      std::make_shared<const store::TaskList>(store::TaskList{Running("f2", "10.0.1.10")});
+  EXPECT_NE(ModelInputFingerprint(PlanCluster(moved, PlanOptions{})), first);
+}
+
+TEST(PlanTest, AMissingDefaultBackendServiceIsReportedAndAnswers503) {
+  auto s = Base();
+  s.cluster = Decode(Cluster() + "  defaultBackend: {service: fallback, port: 8081}\n");
+  ClusterPlan plan = PlanCluster(s, PlanOptions{});
+  EXPECT_EQ(plan.used_services.count("fallback"), 1u);
+  EXPECT_NE(plan.default_backend_problem.find("spec.defaultBackend: "), std::string::npos)
+      << plan.default_backend_problem;
+  EXPECT_NE(plan.default_backend_problem.find("fallback"), std::string::npos)
+      << plan.default_backend_problem;
+  ASSERT_TRUE(plan.built.model.fallback.location);
+  EXPECT_TRUE(plan.built.model.fallback.location->selection.split.empty());
+
+  auto idle = s;
+  idle.services["fallback"] = Service("svc-fb", "fallback");
+  ClusterPlan no_tasks = PlanCluster(idle, PlanOptions{});
+  EXPECT_EQ(no_tasks.default_backend_problem,
+            "spec.defaultBackend: no running task of service \"fallback\" yet: requests no "
+            "route claims get 503");
+}
+
 }  // namespace
 }  // namespace sg::reconcilers

@@ -196,7 +196,7 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
             first_build = false;
             return std::move(plan.built);  // planned already: not built twice
           }
-          BuildOptions build = PlanBuildOptions(plan_options);
+          BuildOptions build = PlanBuildOptions(plan_options, plan);
           build.excluded = excluded;
           return BuildModel(plan.cluster, plan.route_inputs, build);
         },
@@ -286,7 +286,8 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     wait.requeue_after = options_.awaiting_poll;
     return wait;
   }
-  auto st = reporter_.ReportCluster(snapshot.cluster->stored, progress);
+  auto st =
+      reporter_.ReportCluster(snapshot.cluster->stored, progress, plan.default_backend_problem);
   if (!st.ok()) return st.error();
   std::map<std::string, const store::StoredResource*> stored_routes;
   for (const auto& r : snapshot.routes) stored_routes[r.stored.name] = &r.stored;

@@ -37,6 +37,9 @@ ClusterSnapshot Observe(const store::SwarmCache& cache, const std::string& clust
     if (r.route->spec.tls && r.route->spec.tls->secret) add_secret(*r.route->spec.tls->secret);
   }
   if (s.cluster && s.cluster->cluster) {
+    if (const auto& d = s.cluster->cluster->spec.default_backend; d && !d->service.empty()) {
+      add_service(d->service);
+    }
     s.network = cache.Network(ClusterNetworkName(*s.cluster->cluster));
   }
   s.control_network = cache.Network(control_network);

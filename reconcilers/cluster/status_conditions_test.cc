@@ -77,16 +77,29 @@ TEST(StatusConditionsTest, ClusterNotFoundNamesTheClusterAndHowToFixIt) {
 
 TEST(StatusConditionsTest, ClusterReadyOnlyWhenConverged) {
   ProxyProgress p{2, 1, false, "proxies serve configuration generation 0 of 1"};
-  auto s = ComposeClusterStatus({}, 1, p, "t");
+  auto s = ComposeClusterStatus({}, 1, p, "", "t");
   EXPECT_EQ(Find(s, crds::kConditionReady).status, crds::kConditionFalse);
   EXPECT_EQ(Find(s, crds::kConditionReady).message,
             "1/2 proxies running; proxies serve configuration generation 0 of 1");
   ASSERT_TRUE(s.proxy_replicas.has_value());
   EXPECT_EQ(s.proxy_replicas->running, 1);
   p = {2, 2, true, "proxies serve configuration generation 1 of 1"};
-  s = ComposeClusterStatus(s, 1, p, "t");
+  s = ComposeClusterStatus(s, 1, p, "", "t");
   EXPECT_EQ(Find(s, crds::kConditionReady).status, crds::kConditionTrue);
   EXPECT_EQ(Find(s, crds::kConditionProgressing).status, crds::kConditionFalse);
+  EXPECT_EQ(Find(s, crds::kConditionDegraded).status, crds::kConditionFalse);
+}
+
+TEST(StatusConditionsTest, AnUnavailableDefaultBackendDegradesTheCluster) {
+  ProxyProgress p{2, 2, true, "proxies serve configuration generation 1 of 1"};
+  auto s = ComposeClusterStatus({}, 1, p, "spec.defaultBackend: service \"fallback\" not found", "t");
+  EXPECT_EQ(Find(s, crds::kConditionReady).status, crds::kConditionTrue);
+  EXPECT_EQ(Find(s, crds::kConditionDegraded).status, crds::kConditionTrue);
+  EXPECT_EQ(Find(s, crds::kConditionDegraded).reason, "DefaultBackendUnavailable");
+  EXPECT_EQ(Find(s, crds::kConditionDegraded).message,
+            "spec.defaultBackend: service \"fallback\" not found");
+  s = ComposeClusterStatus(s, 1, p, "", "t");
+  EXPECT_EQ(Find(s, crds::kConditionDegraded).status, crds::kConditionFalse);
 }
 
 }  // namespace

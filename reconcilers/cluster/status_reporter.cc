@@ -26,9 +26,9 @@ Status StatusReporter::Write(const store::StoredResource& resource,
 }
 
 Status StatusReporter::ReportCluster(const store::StoredResource& cluster,
-                                     const ProxyProgress& proxies) {
+                                     const ProxyProgress& proxies, const std::string& degraded) {
   return Write(cluster, ComposeClusterStatus(PreviousStatus(cluster.status_json),
-                                             cluster.generation, proxies, Now()));
+                                             cluster.generation, proxies, degraded, Now()));
 }
 
 Status StatusReporter::ReportRoute(const store::StoredResource& route, const RouteOutcome& outcome,

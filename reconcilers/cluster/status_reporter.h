@@ -22,7 +22,9 @@ class StatusReporter {
   // `cache` may be null (nothing to note).
   StatusReporter(store::ResourceStore& store, store::SwarmCache* cache, runtime::Clock& clock);
 
-  Status ReportCluster(const store::StoredResource& cluster, const ProxyProgress& proxies);
+  // `degraded`: see ComposeClusterStatus.
+  Status ReportCluster(const store::StoredResource& cluster, const ProxyProgress& proxies,
+                       const std::string& degraded);
   Status ReportRoute(const store::StoredResource& route, const RouteOutcome& outcome,
                      const std::string* degraded, bool live);
   // Routes naming a ServiceCluster that does not exist.

@@ -117,6 +117,7 @@ class ConfigRenderer {
   void HostRules(Writer& o);
   void RedirectRules(Writer& o);
   void LocationRules(Writer& o);
+  void FallbackRules(Writer& o, Writer& use);
   // The backends of `split`'s upstreams for `loc`, in order.
   std::vector<std::string> SplitBackends(const model::Location& loc,
                                          const std::vector<model::WeightedUpstream>& split);

@@ -9,7 +9,7 @@
 // then the own rules of the locations that have any (rate limit, rewrite,
 // canary and sticky inputs, weighted splits). A plain route costs a request
 // three map lookups whatever the number of routes. Unknown hosts and paths
-// end at a 404.
+// end at the cluster's default backend, else its status (404 by default).
 
 #include <algorithm>
 #include <string>
@@ -49,7 +49,12 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   o << "\n# Public HTTP";
   if (tls_) o << " and terminated HTTPS";
   o << ": routed by Host (without port, case-insensitive), then by\n"
-       "# context root. Unknown hosts and paths answer 404.\n";
+       "# context root. Unknown hosts and paths ";
+  if (m_.fallback.location) {
+    o << "go to the default backend.\n";
+  } else {
+    o << "answer " << m_.fallback.status << ".\n";
+  }
   o << "frontend sg:http\n";
   o << "    bind \"${" << kHttpBindEnv << "}\"\n";
   if (tls_) {
@@ -98,7 +103,7 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   }
   for (const Variant& v : variants_) VariantRules(o, use, v);
 
-  o << "    http-request return status 404 default-errorfiles unless sg_located\n";
+  FallbackRules(o, use);
   if (s_.client_max_body_size > 0) {
     o << "    http-request deny deny_status 413 if { req.hdr_val(content-length) gt "
       << s_.client_max_body_size << " }\n";
@@ -143,6 +148,28 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
          "    http-after-response set-var-fmt(txn.sg_ups) \"%si:%sp\" if { srv_name -m found }\n";
   }
   o << "    http-after-response set-header X-Request-Id %[var(txn.sg_rid)]\n";
+}
+
+// Requests no location claims: the cluster's default backend, else a status.
+// The default backend's requests get the same headers as a route's.
+void ConfigRenderer::FallbackRules(Writer& o, Writer& use) {
+  const model::Fallback& f = m_.fallback;
+  int status = f.status;
+  if (f.location) {
+    const auto& split = f.location->selection.split;
+    if (!split.empty()) {
+      use << "    default_backend "
+          << BackendName(UpstreamNamed(split[0].upstream), Profile{}) << '\n';
+      return;
+    }
+    status = 503;
+  }
+  // HAProxy has an error page for these codes only; others get no body.
+  static constexpr int kPages[] = {200, 400, 401, 403, 404, 405, 407, 408, 410,
+                                   413, 425, 429, 500, 501, 502, 503, 504};
+  bool page = std::find(std::begin(kPages), std::end(kPages), status) != std::end(kPages);
+  o << "    http-request return status " << status << (page ? " default-errorfiles" : "")
+    << " unless sg_located\n";
 }
 
 // The cluster's access log has the fields and layout of nginx's (see

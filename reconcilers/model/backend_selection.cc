@@ -80,21 +80,23 @@ void ResolveSelections(TrafficModel& model) {
   upstreams.reserve(model.upstreams.size());
   for (const Upstream& u : model.upstreams) upstreams.emplace(u.name, &u);
   std::vector<BackendCandidate> candidates;
-  for (Server& server : model.servers) {
-    for (Location& loc : server.locations) {
-      candidates.clear();
-      for (const BackendRef& b : loc.backends) {
-        BackendCandidate c{b.upstream, b.weight, b.canary, false, ""};
-        auto it = upstreams.find(b.upstream);
-        if (it != upstreams.end()) {
-          c.live = !it->second->servers.empty();
-          c.sticky_cookie = it->second->sticky_cookie;
-        }
-        candidates.push_back(std::move(c));
+  auto resolve = [&](Location& loc) {
+    candidates.clear();
+    for (const BackendRef& b : loc.backends) {
+      BackendCandidate c{b.upstream, b.weight, b.canary, false, ""};
+      auto it = upstreams.find(b.upstream);
+      if (it != upstreams.end()) {
+        c.live = !it->second->servers.empty();
+        c.sticky_cookie = it->second->sticky_cookie;
       }
-      loc.selection = SelectBackends(candidates, HasCanaryRule(loc.canary));
+      candidates.push_back(std::move(c));
     }
+    loc.selection = SelectBackends(candidates, HasCanaryRule(loc.canary));
+  };
+  for (Server& server : model.servers) {
+    for (Location& loc : server.locations) resolve(loc);
   }
+  if (model.fallback.location) resolve(*model.fallback.location);
   for (PassthroughRoute& p : model.passthrough) p.selection = PassthroughSelection(p.upstream);
 }
 

@@ -2,6 +2,8 @@
 
 #include "reconcilers/model/backend_selection.h"
 
+#include "crds/route_admission.h"
+
 #include <algorithm>
 #include <functional>
 #include <set>
@@ -36,6 +38,29 @@ std::string SortableTime(const std::string& t) {
   }
   fraction.resize(9, '0');
   return t.substr(0, dot) + "." + fraction + t.substr(zone);
+}
+
+// The cluster's default backend: a fixed status, or one upstream of the
+// named service with the routes' default health and timeouts.
+void BuildFallback(const crds::ServiceCluster& cluster, const ResolvedBackend& resolved,
+                   BuildResult& out) {
+  const auto& spec = cluster.spec.default_backend;
+  if (!spec) return;
+  if (spec->service.empty()) {
+    out.model.fallback.status = spec->status;
+    return;
+  }
+  const crds::HealthCheck health;
+  model::Upstream u;
+  u.name = kDefaultBackendUpstream;
+  for (const auto& e : resolved.endpoints) u.servers.push_back({e.Address(), 1});
+  u.max_fails = health.max_fails;
+  u.fail_timeout = Ms(health.fail_timeout);
+  model::Location loc;
+  loc.backends = {{u.name, 1, false}};
+  loc.selection = model::SelectBackends({{u.name, 1, false, !u.servers.empty(), ""}}, false);
+  out.model.upstreams.push_back(std::move(u));
+  out.model.fallback.location = std::move(loc);
 }
 
 }  // namespace
@@ -87,6 +112,12 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       for (const auto& e : b.endpoints) outcome.endpoints.push_back(e.Address());
     }
 
+    if (std::string refused = crds::RouteAdmission(cluster, route); !refused.empty()) {
+      outcome.reason = kReasonNotAllowed;
+      outcome.message = std::move(refused);
+      outcome.endpoints.clear();
+      continue;
+    }
     if (auto it = options.excluded.find(name); it != options.excluded.end()) {
       outcome.reason = kReasonInvalidConfig;
       outcome.message = std::string(crds::ToString(cluster.spec.proxy.engine)) +
@@ -260,6 +291,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
     }
   }
   for (auto& [host, server] : servers) model.servers.push_back(std::move(server));
+  BuildFallback(cluster, options.default_backend, out);
   out.secrets.assign(secrets.begin(), secrets.end());
   return out;
 }

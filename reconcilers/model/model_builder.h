@@ -30,6 +30,10 @@ inline constexpr const char* kReasonSecretMounting = "SecretMounting";
 inline constexpr const char* kReasonInvalidConfig = "InvalidConfig";
 inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
 inline constexpr const char* kReasonHealthcheckMissing = "HealthcheckMissing";
+inline constexpr const char* kReasonNotAllowed = "NotAllowed";
+
+// The upstream of the cluster's default backend service.
+inline constexpr const char* kDefaultBackendUpstream = "d.default";
 
 struct RouteInput {
   // Shared, not copied: the cluster reconciler keeps each decoded route
@@ -63,6 +67,9 @@ struct BuildOptions {
   // Routes left out on purpose (e.g. the engine rejected them), with the
   // engine's message.
   std::map<std::string, std::string> excluded;
+  // The cluster's defaultBackend service, resolved like a route backend;
+  // read only when the cluster names a service.
+  ResolvedBackend default_backend;
 };
 
 BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInput> routes,

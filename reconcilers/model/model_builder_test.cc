@@ -529,5 +529,91 @@ TEST(ModelBuilder, AccessLogFormatIsMapped) {
             model::AccessLogFormat::kJson);
 }
 
+TEST(ModelBuilder, RoutesOutsideTheHostPolicyOrSelectorAreNotAllowed) {
+  auto cluster = Cluster(
+      "  allowedRoutes:\n    hosts: [\"*.example.com\"]\n"
+      "    selector: {matchLabels: {team: web}}\n");
+  auto labelled = [](crds::Route r) {
+    r.metadata.labels["team"] = "web";
+    return r;
+  };
+  auto built = BuildModel(
+      cluster,
+      {Input(labelled(Route("inside", PlainSpec("shop.example.com"))), "2024-01-01T00:00:01Z"),
+       Input(labelled(Route("outside", PlainSpec("shop.example.org"))), "2024-01-01T00:00:02Z"),
+       Input(Route("unlabelled", PlainSpec("blog.example.com")), "2024-01-01T00:00:03Z")},
+      {});
+  EXPECT_TRUE(built.routes.at("inside").served);
+  EXPECT_EQ(built.routes.at("inside").reason, kReasonReady);
+  const RouteOutcome& outside = built.routes.at("outside");
+  EXPECT_FALSE(outside.served);
+  EXPECT_EQ(outside.reason, kReasonNotAllowed);
+  EXPECT_EQ(outside.message,
+            "host \"shop.example.org\" is outside the hosts of ServiceCluster \"public\" "
+            "(spec.allowedRoutes.hosts: *.example.com)");
+  EXPECT_TRUE(outside.endpoints.empty());
+  const RouteOutcome& unlabelled = built.routes.at("unlabelled");
+  EXPECT_EQ(unlabelled.reason, kReasonNotAllowed);
+  EXPECT_EQ(unlabelled.message,
+            "ServiceCluster \"public\" admits only routes with labels team=web "
+            "(spec.allowedRoutes.selector)");
+  EXPECT_NE(FindServer(built.model, "shop.example.com"), nullptr);
+  EXPECT_EQ(FindServer(built.model, "shop.example.org"), nullptr);
+  EXPECT_EQ(FindServer(built.model, "blog.example.com"), nullptr);
+}
+
+TEST(ModelBuilder, ANotAllowedRouteClaimsNothing) {
+  // The refused older route must not keep its host+path from a newer one.
+  auto cluster = Cluster("  allowedRoutes: {hosts: [shop.example.com]}\n");
+  crds::Route old_route = Route("old", PlainSpec("shop.example.com"));
+  old_route.spec.hosts.push_back("shop.example.org");
+  auto built = BuildModel(cluster,
+                          {Input(old_route, "2024-01-01T00:00:01Z"),
+                           Input(Route("new", PlainSpec("shop.example.com")), "2024-01-01T00:00:02Z")},
+                          {});
+  EXPECT_EQ(built.routes.at("old").reason, kReasonNotAllowed);
+  EXPECT_EQ(built.routes.at("new").reason, kReasonReady);
+}
+
+TEST(ModelBuilder, WithoutADefaultBackendUnclaimedRequestsGet404) {
+  auto built = BuildModel(Cluster(), {}, {});
+  EXPECT_FALSE(built.model.fallback.location);
+  EXPECT_EQ(built.model.fallback.status, 404);
+  EXPECT_EQ(FindUpstream(built.model, kDefaultBackendUpstream), nullptr);
+}
+
+TEST(ModelBuilder, ADefaultStatusIsMapped) {
+  auto built = BuildModel(Cluster("  defaultBackend: {status: 503}\n"), {}, {});
+  EXPECT_FALSE(built.model.fallback.location);
+  EXPECT_EQ(built.model.fallback.status, 503);
+}
+
+TEST(ModelBuilder, ADefaultBackendServiceBecomesTheFallbackUpstream) {
+  BuildOptions options;
+  options.default_backend = Backend({"10.0.9.2", "10.0.9.1"}, 8081);
+  auto built =
+      BuildModel(Cluster("  defaultBackend: {service: fallback, port: 8081}\n"), {}, options);
+  ASSERT_TRUE(built.model.fallback.location);
+  const model::Upstream* u = FindUpstream(built.model, kDefaultBackendUpstream);
+  ASSERT_NE(u, nullptr);
+  ASSERT_EQ(u->servers.size(), 2u);
+  EXPECT_EQ(u->servers[0].address, "10.0.9.2:8081");
+  EXPECT_EQ(u->max_fails, 1);
+  const auto& split = built.model.fallback.location->selection.split;
+  ASSERT_EQ(split.size(), 1u);
+  EXPECT_EQ(split[0].upstream, kDefaultBackendUpstream);
+  EXPECT_EQ(split[0].basis_points, 10000);
+}
+
+TEST(ModelBuilder, ADefaultBackendWithoutTasksAnswers503) {
+  BuildOptions options;
+  options.default_backend.problem = BackendProblem::kNotFound;
+  options.default_backend.message = "service \"fallback\" not found";
+  auto built =
+      BuildModel(Cluster("  defaultBackend: {service: fallback, port: 8081}\n"), {}, options);
+  ASSERT_TRUE(built.model.fallback.location);
+  EXPECT_TRUE(built.model.fallback.location->selection.split.empty());
+}
+
 }  // namespace
 }  // namespace sg::reconcilers

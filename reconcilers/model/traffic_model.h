@@ -196,8 +196,19 @@ struct PassthroughRoute {
   BackendSelection selection;
 };
 
+// What answers requests no location claims: unknown hosts on the http port
+// (unknown TLS names have no certificate and are refused at the handshake),
+// and paths of a known host that none of its locations matches.
+struct Fallback {
+  // Set: requests go to its selection (path "/", route "", one upstream, no
+  // rule of its own; an empty selection answers 503). Unset: `status`.
+  std::optional<Location> location;
+  int status = 404;
+};
+
 struct TrafficModel {
   Settings settings;
+  Fallback fallback;
   std::vector<Upstream> upstreams;
   std::vector<Server> servers;
   std::vector<HostRedirect> redirects;

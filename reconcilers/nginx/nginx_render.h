@@ -61,6 +61,7 @@ class ConfigRenderer {
 
   // nginx_render_server.cc: servers, locations, rate-limit zones, redirects.
   void RenderDefaultServers(Writer& o);
+  void RenderFallback(Writer& o);
   void RenderStatusServer(Writer& o);
   void RenderServer(Writer& o, const SortedServer& ss);
   void RenderLocation(Writer& o, const model::Location& loc);

@@ -33,7 +33,31 @@ void ConfigRenderer::RenderDefaultServers(Writer& o) {
   HttpsListen(o, true);
   // No certificate for unknown names: refuse the handshake.
   o << "        ssl_reject_handshake on;\n";
-  o << "        return 404;\n    }\n";
+  if (m_.fallback.location) {
+    RenderFallback(o);
+  } else {
+    o << "        return " << m_.fallback.status << ";\n";
+  }
+  o << "    }\n";
+}
+
+// Requests no location claims: the cluster's default backend, else its status.
+void ConfigRenderer::RenderFallback(Writer& o) {
+  const model::Fallback& f = m_.fallback;
+  if (!f.location) {
+    o << "        location / {\n            return " << f.status << ";\n        }\n";
+    return;
+  }
+  o << "        # default backend\n        location / {\n";
+  std::string target = f.location->selection.split.empty()
+                           ? std::string()
+                           : SafeToken(f.location->selection.split[0].upstream);
+  if (target.empty()) {
+    o << "            return 503;\n";
+  } else {
+    o << "            proxy_pass http://" << Tok(target) << ";\n";
+  }
+  o << "        }\n";
 }
 
 void ConfigRenderer::RenderStatusServer(Writer& o) {
@@ -101,10 +125,8 @@ void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
     has_root = has_root || BasePath(l->path) == "/";
     RenderLocation(o, *l);
   }
-  if (!has_root) {
-    // Without it nginx would look for static files under its prefix.
-    o << "        location / {\n            return 404;\n        }\n";
-  }
+  // Without it nginx would look for static files under its prefix.
+  if (!has_root) RenderFallback(o);
   o << "    }\n";
 }
 
