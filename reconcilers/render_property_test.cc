@@ -127,7 +127,13 @@ Case MakeCase(Gen& g, int index) {
       "}\n" +
       g.Pick(std::vector<std::string>{"", "  accessLog: {format: off}\n",
                                       "  accessLog: {format: combined}\n",
-                                      "  accessLog: {format: json}\n"});
+                                      "  accessLog: {format: json}\n"}) +
+      g.Pick(std::vector<std::string>{"", "  defaultBackend: {service: fallback, port: 8080}\n",
+                                      "  defaultBackend: {status: 503}\n",
+                                      "  defaultBackend: {status: 418}\n"}) +
+      (g.Chance(20) ? "  allowedRoutes: {hosts: [\"*.com\", \"*.net\"], selector: {matchLabels: "
+                      "{team: web}}}\n"
+                    : "");
   int routes = g.Int(1, 6);
   for (int r = 0; r < routes; ++r) {
     std::string y = "---\napiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: r" +
@@ -289,6 +295,10 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
     }
     BuildOptions options;
     options.certs_dir = "certs";
+    // The default backend service, when named, has 0-2 tasks.
+    for (int k = g.Int(0, 2); k > 0; --k) {
+      options.default_backend.endpoints.push_back({"10.9.1." + std::to_string(k), 8080, "t", 1, "n"});
+    }
     auto built = BuildModel(*cluster, routes, options);
     EXPECT_TRUE(nginx::CheckModelStrings(built.model).ok()) << c.yaml;
     nginx::RenderedConfig rendered = nginx::RenderNginx(built.model, nginx::RenderOptions{});

@@ -797,5 +797,89 @@ TEST_F(RoutingE2E, AccessLogsReachDockerServiceLogs) {
       << "a credential or query string reached the proxies' logs";
 }
 
+// A cluster's host policy and default backend (issue: a catch-all backend
+// for unknown hosts, routes outside the policy refused with NotAllowed).
+// Unclaimed requests (an unknown host, a path the host's routes do not
+// match, the host of a refused route) reach the default service on every
+// proxy node; a fixed status replaces it without a proxy restart. The test
+// changes its cluster, so it has its own.
+TEST_F(RoutingE2E, DefaultBackendAndHostPolicy) {
+  const std::string fallback_name = UniqueName("rt-fallback");
+  ClusterOptions options("rt-def", 24000, 28000);
+  const std::string policy = "  allowedRoutes:\n    hosts: [\"*.allowed.test\"]\n";
+  options.extra_spec_fields =
+      policy + "  defaultBackend: {service: " + fallback_name + ", port: 8080}\n";
+  ScopedCluster cluster = ScopedCluster::Create(options);
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  ScopedService app = ScopedService::Echo(cluster, UniqueName("rt-def-app"), 1);
+  ASSERT_TRUE(app.ok()) << app.error();
+  ScopedService fallback = ScopedService::Echo(cluster, fallback_name, 1);
+  ASSERT_TRUE(fallback.ok()) << fallback.error();
+
+  const std::string inside = RouteName("inside"), outside = RouteName("outside");
+  ScopedRoute in_route =
+      ScopedRoute::Apply(RouteYaml(inside, cluster.name(), "app.allowed.test", "/api", app.name()));
+  ASSERT_TRUE(in_route.ok()) << in_route.error();
+  ScopedRoute out_route = ScopedRoute::Apply(
+      RouteYaml(outside, cluster.name(), "app.other.test", "/", app.name()));
+  ASSERT_TRUE(out_route.ok()) << out_route.error();
+
+  auto served = cluster.WaitServed("app.allowed.test", "/api/x", app.name(), 120s);
+  ASSERT_TRUE(served.ok) << served.message << cluster.Diagnose({inside, outside});
+  auto refused = Sg().WaitCondition("route", outside, "Ready", "False/NotAllowed", 60s);
+  ASSERT_TRUE(refused.ok) << refused.message << cluster.Diagnose({inside, outside});
+  EXPECT_NE(refused.observed.find("host \"app.other.test\" is outside the hosts of "
+                                  "ServiceCluster \"" +
+                                  cluster.name() + "\""),
+            std::string::npos)
+      << refused.observed;
+
+  struct Case {
+    std::string host, target, service;
+  };
+  const std::vector<Case> cases = {
+      {"app.allowed.test", "/api", app.name()},
+      {"app.allowed.test", "/api/deeper", app.name()},
+      {"app.allowed.test", "/apix", fallback.name()},
+      {"app.allowed.test", "/", fallback.name()},
+      {"unknown.test", "/anything", fallback.name()},
+      {"app.other.test", "/", fallback.name()},
+  };
+  for (int node : ProxyNodes()) {
+    SCOPED_TRACE("proxy node " + std::to_string(node));
+    // The default service's first task may still be starting on this node's view.
+    auto ready = WaitUntil("the default backend", 60s, [&](std::string& observed) {
+      auto r = cluster.Get(node, "unknown.test", "/");
+      observed = r.Describe();
+      return r.status == 200 && JsonField(r.body, "service") == fallback.name();
+    });
+    ASSERT_TRUE(ready.ok) << ready.message << cluster.Diagnose({inside, outside});
+    for (const Case& c : cases) {
+      auto r = cluster.Get(node, c.host, c.target);
+      ASSERT_EQ(r.status, 200) << c.host << c.target << ": " << r.Describe();
+      EXPECT_EQ(JsonField(r.body, "service"), c.service) << c.host << c.target;
+      EXPECT_EQ(JsonField(r.body, "path"), c.target) << c.host << c.target;
+    }
+  }
+
+  // A fixed status instead: 421 for every unclaimed request, the routes untouched.
+  ShResult reapplied = cluster.Reapply("", policy + "  defaultBackend: {status: 421}\n");
+  ASSERT_TRUE(reapplied.ok()) << reapplied.Describe();
+  for (int node : ProxyNodes()) {
+    SCOPED_TRACE("proxy node " + std::to_string(node));
+    auto fixed = WaitUntil("status 421 for an unknown host", 90s, [&](std::string& observed) {
+      auto r = cluster.Get(node, "unknown.test", "/");
+      observed = r.Describe();
+      return r.status == 421;
+    });
+    ASSERT_TRUE(fixed.ok) << fixed.message << cluster.Diagnose({inside, outside});
+    EXPECT_EQ(cluster.Get(node, "app.allowed.test", "/other").status, 421);
+    EXPECT_EQ(cluster.Get(node, "app.other.test", "/").status, 421);
+    auto r = cluster.Get(node, "app.allowed.test", "/api");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "service"), app.name());
+  }
+}
+
 }  // namespace
 }  // namespace sg::e2e
