@@ -58,7 +58,7 @@ TEST(SamplesTest, ShopRouteDecodesEveryField) {
   const Resource& res = r.resources[0];
   EXPECT_EQ(res.kind, Kind::kRoute);
   EXPECT_EQ(res.name, "shop");
-  EXPECT_EQ(res.line, 3);
+  EXPECT_EQ(res.line, 4);
   EXPECT_EQ(res.labels.at("team"), "web");
   const Route& route = *res.route();
   const RouteSpec& s = route.spec;

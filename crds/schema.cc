@@ -120,8 +120,9 @@ std::string Plural(uint64_t n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-// Collects every violation of a Draft-4 schema by walking schema and document
-// together. Covers the keywords the swarmgate schemas use.
+// Collects every violation of a schema by walking schema and document
+// together. Covers the keywords the swarmgate schemas use, with their
+// draft-04 meaning (the same in draft-07 for these keywords).
 class Walker {
  public:
   explicit Walker(const Value& root) : root_(root) {}

@@ -1,5 +1,11 @@
 #pragma once
-// JSON Schema (Draft 4) validation of one document against its kind's schema.
+// JSON Schema validation of one document against its kind's schema.
+//
+// The schemas declare draft-07, for editors and other validators, but use
+// only keywords that mean the same in draft-04, the draft RapidJSON 1.1
+// implements: RapidJSON ignores "$schema" and "$id" and resolves the local
+// "#/definitions/..." references the schemas use (schema_test.cc keeps
+// draft-06/07-only keywords out).
 //
 // RapidJSON's SchemaValidator decides whether a document is valid. Its error
 // report names only the first violation, so for an invalid document the

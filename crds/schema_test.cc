@@ -27,6 +27,15 @@ void CheckNode(const rapidjson::Value& v, const std::string& where) {
         ASSERT_TRUE(m.value.IsString()) << where;
         EXPECT_NO_THROW(std::regex(m.value.GetString(), std::regex::ECMAScript)) << where;
       }
+      if (key == "$ref") {
+        // Draft-07 validators ignore every keyword beside $ref: only
+        // annotations for readers and editors may stand there.
+        for (const auto& sibling : v.GetObject()) {
+          std::string name = sibling.name.GetString();
+          EXPECT_TRUE(name == "$ref" || name == "description" || name == "default")
+              << where << ": \"" << name << "\" beside $ref would be ignored";
+        }
+      }
       if (key == "properties") {
         // Unknown fields are errors everywhere.
         auto ap = v.FindMember("additionalProperties");
@@ -44,8 +53,43 @@ TEST(SchemaTest, SchemasAreWellFormed) {
   for (Kind kind : {Kind::kServiceCluster, Kind::kRoute}) {
     rapidjson::Document d = Parse(SchemaText(kind));
     ASSERT_FALSE(d.HasParseError()) << KindName(kind);
-    EXPECT_STREQ(d["$schema"].GetString(), "http://json-schema.org/draft-04/schema#");
+    EXPECT_STREQ(d["$schema"].GetString(), "http://json-schema.org/draft-07/schema#");
+    // Draft-07 names a schema with $id; a draft-04 "id" would be ignored.
+    EXPECT_FALSE(d.HasMember("id")) << KindName(kind);
+    ASSERT_TRUE(d.HasMember("$id") && d["$id"].IsString()) << KindName(kind);
     CheckNode(d, KindName(kind));
+  }
+}
+
+// Keywords that draft-06/07 added or redefined. RapidJSON 1.1 implements
+// draft-04: it would ignore the new ones (const, if, ...) and read a numeric
+// exclusiveMinimum as nothing, so a schema using them would accept documents
+// editors reject. "id" is draft-04's spelling of "$id".
+void CheckDraft04Semantics(const rapidjson::Value& schema, const std::string& where) {
+  if (!schema.IsObject()) return;
+  for (const auto& m : schema.GetObject()) {
+    const std::string key = m.name.GetString();
+    for (const char* newer : {"const", "contains", "propertyNames", "if", "then", "else",
+                              "exclusiveMinimum", "exclusiveMaximum", "id"}) {
+      EXPECT_NE(key, newer) << where << ": RapidJSON does not enforce the draft-07 meaning";
+    }
+    if (key == "properties" || key == "patternProperties" || key == "definitions") {
+      for (const auto& sub : m.value.GetObject()) {
+        CheckDraft04Semantics(sub.value, where + "/" + key + "/" + sub.name.GetString());
+      }
+    } else if (key == "items" || key == "additionalProperties" || key == "not") {
+      CheckDraft04Semantics(m.value, where + "/" + key);
+    } else if (key == "allOf" || key == "anyOf" || key == "oneOf") {
+      for (const auto& sub : m.value.GetArray()) CheckDraft04Semantics(sub, where + "/" + key);
+    }
+  }
+}
+
+TEST(SchemaTest, SchemasUseOnlyKeywordsRapidJsonEnforces) {
+  for (Kind kind : {Kind::kServiceCluster, Kind::kRoute}) {
+    rapidjson::Document d = Parse(SchemaText(kind));
+    ASSERT_FALSE(d.HasParseError()) << KindName(kind);
+    CheckDraft04Semantics(d, KindName(kind));
   }
 }
 

@@ -16,6 +16,9 @@ PACKAGES=(
   ca-certificates python3
   # browser test of the status page
   chromium
+  # the samples' schema modelines checked by an independent validator
+  # (crds/check_modelines.js)
+  nodejs node-ajv node-yaml
 )
 
 missing=()

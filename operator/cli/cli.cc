@@ -23,6 +23,7 @@ std::map<std::string, Command>& Registry() {
       {"describe", {"show one resource with its conditions: describe KIND NAME", RunDescribe}},
       {"delete", {"delete resources: delete (-f FILE | KIND NAME)", RunDelete}},
       {"diff", {"show what apply would change: diff -f FILE", RunDiff}},
+      {"explain", {"what a resource field means, offline: explain KIND[.FIELD...]", RunExplain}},
       {"validate", {"check files offline: validate -f FILE|DIR|-", RunValidate}},
       {"version", {"print the version", RunVersion}},
   };

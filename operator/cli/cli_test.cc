@@ -273,6 +273,54 @@ TEST_F(CliTest, ApplyValidatesBeforeConnecting) {
   }
 }
 
+// ---- explain
+
+TEST_F(CliTest, ExplainPrintsAFieldFromTheSchemasOffline) {
+  // Offline: an unreachable endpoint does not matter.
+  CliRun r =
+      RunSwarmgate({"explain", "route.spec.timeouts", "--docker-host", "unix:///nonexistent.sock"});
+  EXPECT_EQ(r.code, kExitOk) << r;
+  EXPECT_EQ(r.err, "") << r;
+  EXPECT_EQ(r.out.rfind("KIND:     Route\nVERSION:  swarmgate.io/v1alpha1\n\n"
+                        "FIELD:    spec.timeouts <object>\n",
+                        0),
+            0u)
+      << r;
+  EXPECT_NE(r.out.find("\n  read     <string>  default 60s\n"), std::string::npos) << r;
+
+  CliRun engine = RunSwarmgate({"explain", "ServiceCluster.spec.proxy.engine"});
+  EXPECT_EQ(engine.code, kExitOk) << engine;
+  EXPECT_NE(engine.out.find("VALUES:   nginx, haproxy\nDEFAULT:  nginx\n"), std::string::npos)
+      << engine;
+
+  CliRun weight = RunSwarmgate({"explain", "routes.spec.backends.weight"});
+  EXPECT_EQ(weight.code, kExitOk) << weight;
+  EXPECT_NE(weight.out.find("FIELD:    spec.backends[].weight <integer>\nRANGE:    0-100\n"),
+            std::string::npos)
+      << weight;
+
+  CliRun kind = RunSwarmgate({"explain", "sc"});
+  EXPECT_EQ(kind.code, kExitOk) << kind;
+  for (const char* field : {"apiVersion", "kind", "metadata", "spec"}) {
+    EXPECT_NE(kind.out.find("\n  " + std::string(field) + " "), std::string::npos) << field << "\n"
+                                                                                   << kind;
+  }
+}
+
+TEST_F(CliTest, ExplainUnknownFieldIsAUsageErrorListingTheValidFields) {
+  CliRun r = RunSwarmgate({"explain", "route.spec.timeouts.connet"});
+  EXPECT_EQ(r.code, kExitUsage) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_EQ(r.err,
+            "error: route.spec.timeouts has no field \"connet\"; its fields: connect, read, "
+            "send\n")
+      << r;
+
+  CliRun kind = RunSwarmgate({"explain", "gadget.spec"});
+  EXPECT_EQ(kind.code, kExitUsage) << kind;
+  EXPECT_NE(kind.err.find("unknown kind \"gadget\""), std::string::npos) << kind;
+}
+
 // ---- usage errors
 
 TEST_F(CliTest, UsageErrorsExitTwo) {
@@ -296,6 +344,11 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
       {"apply", "-f"},
       {"diff"},
       {"validate"},
+      {"explain"},
+      {"explain", "route", "spec"},
+      {"explain", "widget"},
+      {"explain", "route.spec.bogus"},
+      {"explain", "route", "--bogus"},
       {"version", "--bogus"},
   };
   for (const auto& args : cases) {
@@ -329,7 +382,8 @@ TEST_F(CliTest, UsageErrorMessagesSayWhatIsWrong) {
 }
 
 TEST_F(CliTest, HelpForEverySubcommand) {
-  for (const char* cmd : {"apply", "get", "describe", "delete", "diff", "validate", "version"}) {
+  for (const char* cmd :
+       {"apply", "get", "describe", "delete", "diff", "explain", "validate", "version"}) {
     for (const char* flag : {"--help", "-h"}) {
       CliRun r = RunSwarmgate({cmd, flag});
       EXPECT_EQ(r.code, kExitOk) << cmd << " " << flag << ": " << r;
@@ -343,7 +397,8 @@ TEST_F(CliTest, HelpForEverySubcommand) {
     CliRun top = RunSwarmgate({flag});
     EXPECT_EQ(top.code, kExitOk) << top;
     EXPECT_NE(top.out.find("Usage: swarmgate COMMAND"), std::string::npos) << top;
-    for (const char* cmd : {"apply", "get", "describe", "delete", "diff", "validate", "version"}) {
+    for (const char* cmd :
+         {"apply", "get", "describe", "delete", "diff", "explain", "validate", "version"}) {
       EXPECT_NE(top.out.find("  " + std::string(cmd) + " "), std::string::npos) << cmd << top;
     }
   }

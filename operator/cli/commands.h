@@ -18,5 +18,6 @@ int RunDescribe(const Args& args, CliContext& ctx);
 int RunDelete(const Args& args, CliContext& ctx);
 int RunDiff(const Args& args, CliContext& ctx);
 int RunVersion(const Args& args, CliContext& ctx);
+int RunExplain(const Args& args, CliContext& ctx);
 
 }  // namespace sg::cli
