@@ -131,8 +131,8 @@ void CheckAllowedRoutes(const Value* allowed, Checker& c) {
     if (set_op && n == 0) {
       c.Add(path + ".values", "expected at least one value with operator " + std::string(o));
     } else if (!set_op && n > 0) {
-      c.Add(path + ".values", "expected no values with operator " + std::string(o) + ", got " +
-                                  std::to_string(n));
+      c.Add(path + ".values",
+            "expected no values with operator " + std::string(o) + ", got " + std::to_string(n));
     }
   }
 }

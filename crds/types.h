@@ -135,7 +135,6 @@ struct ServiceClusterSpec {
   std::optional<DefaultBackend> default_backend;
 };
 
-
 struct ServiceCluster {
   ObjectMeta metadata;
   ServiceClusterSpec spec;

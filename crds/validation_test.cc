@@ -557,46 +557,47 @@ TEST(ClusterTest, AccessLogDecodes) {
 
 TEST(ClusterTest, AllowedRoutes) {
   EXPECT_VALID(ClusterYaml("  allowedRoutes: {hosts: [\"*.example.com\", shop.example.org]}\n"));
-  EXPECT_VALID(ClusterYaml(
-      "  allowedRoutes:\n    selector:\n      matchLabels: {team: web}\n"
-      "      matchExpressions:\n        - {key: env, operator: NotIn, values: [dev]}\n"
-      "        - {key: legacy, operator: DoesNotExist}\n"));
+  EXPECT_VALID(
+      ClusterYaml("  allowedRoutes:\n    selector:\n      matchLabels: {team: web}\n"
+                  "      matchExpressions:\n        - {key: env, operator: NotIn, values: [dev]}\n"
+                  "        - {key: legacy, operator: DoesNotExist}\n"));
   EXPECT_TRUE(HasError(Load(ClusterYaml("  allowedRoutes:\n    hosts: [Shop.example.com]\n")),
                        "spec.allowedRoutes.hosts[0]", 7, "expected a lowercase host name"));
-  EXPECT_TRUE(HasError(Load(ClusterYaml("  allowedRoutes: {}\n")), "spec.allowedRoutes", 6,
-                       "at least 1"));
-  LoadResult in = Load(ClusterYaml(
-      "  allowedRoutes:\n    selector:\n      matchExpressions:\n"
-      "        - key: tier\n          operator: In\n"));
+  EXPECT_TRUE(
+      HasError(Load(ClusterYaml("  allowedRoutes: {}\n")), "spec.allowedRoutes", 6, "at least 1"));
+  LoadResult in =
+      Load(ClusterYaml("  allowedRoutes:\n    selector:\n      matchExpressions:\n"
+                       "        - key: tier\n          operator: In\n"));
   EXPECT_TRUE(HasError(in, "spec.allowedRoutes.selector.matchExpressions[0].values", 9,
                        "expected at least one value with operator In"));
-  LoadResult exists = Load(ClusterYaml(
-      "  allowedRoutes:\n    selector:\n      matchExpressions:\n"
-      "        - {key: tier, operator: Exists, values: [gold]}\n"));
+  LoadResult exists =
+      Load(ClusterYaml("  allowedRoutes:\n    selector:\n      matchExpressions:\n"
+                       "        - {key: tier, operator: Exists, values: [gold]}\n"));
   EXPECT_TRUE(HasError(exists, "spec.allowedRoutes.selector.matchExpressions[0].values", 9,
                        "expected no values with operator Exists, got 1"));
-  LoadResult op = Load(ClusterYaml(
-      "  allowedRoutes:\n    selector:\n      matchExpressions:\n"
-      "        - {key: tier, operator: in, values: [gold]}\n"));
+  LoadResult op =
+      Load(ClusterYaml("  allowedRoutes:\n    selector:\n      matchExpressions:\n"
+                       "        - {key: tier, operator: in, values: [gold]}\n"));
   EXPECT_TRUE(HasError(op, "spec.allowedRoutes.selector.matchExpressions[0].operator", 9,
                        "expected one of: In, NotIn, Exists, DoesNotExist"));
-  LoadResult key = Load(ClusterYaml(
-      "  allowedRoutes:\n    selector:\n      matchLabels: {\"bad key\": x}\n"));
+  LoadResult key =
+      Load(ClusterYaml("  allowedRoutes:\n    selector:\n      matchLabels: {\"bad key\": x}\n"));
   EXPECT_TRUE(HasError(key, "spec.allowedRoutes.selector.matchLabels[\"bad key\"]", 8, "got key"));
 }
 
 TEST(ClusterTest, DefaultBackend) {
   EXPECT_VALID(ClusterYaml("  defaultBackend: {service: fallback, port: 8080}\n"));
   EXPECT_VALID(ClusterYaml("  defaultBackend: {status: 503}\n"));
-  LoadResult both =
-      Load(ClusterYaml("  defaultBackend:\n    service: fallback\n    port: 80\n    status: 404\n"));
+  LoadResult both = Load(
+      ClusterYaml("  defaultBackend:\n    service: fallback\n    port: 80\n    status: 404\n"));
   EXPECT_TRUE(HasError(both, "spec.defaultBackend.status", 9,
                        "expected either service and port or status, got both"));
   LoadResult no_port = Load(ClusterYaml("  defaultBackend:\n    service: fallback\n"));
   EXPECT_TRUE(HasError(no_port, "spec.defaultBackend.port", 6,
                        "expected the service's container port with service"));
   LoadResult no_service = Load(ClusterYaml("  defaultBackend:\n    port: 80\n"));
-  EXPECT_TRUE(HasError(no_service, "spec.defaultBackend.service", 6, "expected a service with port"));
+  EXPECT_TRUE(
+      HasError(no_service, "spec.defaultBackend.service", 6, "expected a service with port"));
   EXPECT_TRUE(HasError(Load(ClusterYaml("  defaultBackend: {status: 600}\n")),
                        "spec.defaultBackend.status", 6, "600"));
   EXPECT_TRUE(HasError(Load(ClusterYaml("  defaultBackend: {service: \"-x\", port: 80}\n")),
@@ -604,11 +605,11 @@ TEST(ClusterTest, DefaultBackend) {
 }
 
 TEST(ClusterTest, HostPolicyAndDefaultBackendDecode) {
-  LoadResult r = Load(ClusterYaml(
-      "  allowedRoutes:\n    hosts: [\"*.example.com\"]\n    selector:\n"
-      "      matchLabels: {team: web}\n"
-      "      matchExpressions: [{key: env, operator: In, values: [prod, staging]}]\n"
-      "  defaultBackend: {service: fallback, port: 8080}\n"));
+  LoadResult r = Load(
+      ClusterYaml("  allowedRoutes:\n    hosts: [\"*.example.com\"]\n    selector:\n"
+                  "      matchLabels: {team: web}\n"
+                  "      matchExpressions: [{key: env, operator: In, values: [prod, staging]}]\n"
+                  "  defaultBackend: {service: fallback, port: 8080}\n"));
   ASSERT_TRUE(r.ok()) << Dump(r);
   ASSERT_EQ(r.resources.size(), 1u);
   const ServiceCluster& c = *r.resources[0].cluster();

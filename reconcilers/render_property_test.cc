@@ -297,7 +297,8 @@ TEST(RenderProperty, AcceptedInputRendersAConfigNginxAccepts) {
     options.certs_dir = "certs";
     // The default backend service, when named, has 0-2 tasks.
     for (int k = g.Int(0, 2); k > 0; --k) {
-      options.default_backend.endpoints.push_back({"10.9.1." + std::to_string(k), 8080, "t", 1, "n"});
+      options.default_backend.endpoints.push_back(
+          {"10.9.1." + std::to_string(k), 8080, "t", 1, "n"});
     }
     auto built = BuildModel(*cluster, routes, options);
     EXPECT_TRUE(nginx::CheckModelStrings(built.model).ok()) << c.yaml;

@@ -820,8 +820,8 @@ TEST_F(RoutingE2E, DefaultBackendAndHostPolicy) {
   ScopedRoute in_route =
       ScopedRoute::Apply(RouteYaml(inside, cluster.name(), "app.allowed.test", "/api", app.name()));
   ASSERT_TRUE(in_route.ok()) << in_route.error();
-  ScopedRoute out_route = ScopedRoute::Apply(
-      RouteYaml(outside, cluster.name(), "app.other.test", "/", app.name()));
+  ScopedRoute out_route =
+      ScopedRoute::Apply(RouteYaml(outside, cluster.name(), "app.other.test", "/", app.name()));
   ASSERT_TRUE(out_route.ok()) << out_route.error();
 
   auto served = cluster.WaitServed("app.allowed.test", "/api/x", app.name(), 120s);

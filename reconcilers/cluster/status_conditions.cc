@@ -53,8 +53,8 @@ crds::ResourceStatus ComposeRouteStatus(crds::ResourceStatus status, int64_t gen
 }
 
 crds::ResourceStatus ComposeClusterStatus(crds::ResourceStatus status, int64_t generation,
-                                          const ProxyProgress& proxies,
-                                          const std::string& degraded, const std::string& now) {
+                                          const ProxyProgress& proxies, const std::string& degraded,
+                                          const std::string& now) {
   status.observed_generation = generation;
   status.proxy_replicas = crds::ProxyReplicas{proxies.desired, proxies.running};
   std::string replicas =
@@ -66,9 +66,9 @@ crds::ResourceStatus ComposeClusterStatus(crds::ResourceStatus status, int64_t g
   status.SetCondition(Cond(crds::kConditionProgressing, !proxies.converged,
                            proxies.converged ? "Converged" : "Converging", proxies.progress),
                       now);
-  status.SetCondition(degraded.empty()
-                          ? Cond(crds::kConditionDegraded, false, "None", "")
-                          : Cond(crds::kConditionDegraded, true, "DefaultBackendUnavailable", degraded),
+  status.SetCondition(degraded.empty() ? Cond(crds::kConditionDegraded, false, "None", "")
+                                       : Cond(crds::kConditionDegraded, true,
+                                              "DefaultBackendUnavailable", degraded),
                       now);
   return status;
 }

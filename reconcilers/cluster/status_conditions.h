@@ -26,8 +26,8 @@ struct ProxyProgress {
 // `degraded`: why part of the cluster cannot serve (its default backend),
 // or empty.
 crds::ResourceStatus ComposeClusterStatus(crds::ResourceStatus previous, int64_t generation,
-                                          const ProxyProgress& proxies,
-                                          const std::string& degraded, const std::string& now);
+                                          const ProxyProgress& proxies, const std::string& degraded,
+                                          const std::string& now);
 
 // A route whose ServiceCluster does not exist.
 crds::ResourceStatus ComposeClusterNotFoundStatus(crds::ResourceStatus previous, int64_t generation,

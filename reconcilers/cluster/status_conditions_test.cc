@@ -92,7 +92,8 @@ TEST(StatusConditionsTest, ClusterReadyOnlyWhenConverged) {
 
 TEST(StatusConditionsTest, AnUnavailableDefaultBackendDegradesTheCluster) {
   ProxyProgress p{2, 2, true, "proxies serve configuration generation 1 of 1"};
-  auto s = ComposeClusterStatus({}, 1, p, "spec.defaultBackend: service \"fallback\" not found", "t");
+  auto s =
+      ComposeClusterStatus({}, 1, p, "spec.defaultBackend: service \"fallback\" not found", "t");
   EXPECT_EQ(Find(s, crds::kConditionReady).status, crds::kConditionTrue);
   EXPECT_EQ(Find(s, crds::kConditionDegraded).status, crds::kConditionTrue);
   EXPECT_EQ(Find(s, crds::kConditionDegraded).reason, "DefaultBackendUnavailable");

@@ -158,8 +158,8 @@ void ConfigRenderer::FallbackRules(Writer& o, Writer& use) {
   if (f.location) {
     const auto& split = f.location->selection.split;
     if (!split.empty()) {
-      use << "    default_backend "
-          << BackendName(UpstreamNamed(split[0].upstream), Profile{}) << '\n';
+      use << "    default_backend " << BackendName(UpstreamNamed(split[0].upstream), Profile{})
+          << '\n';
       return;
     }
     status = 503;

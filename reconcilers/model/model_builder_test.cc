@@ -567,10 +567,11 @@ TEST(ModelBuilder, ANotAllowedRouteClaimsNothing) {
   auto cluster = Cluster("  allowedRoutes: {hosts: [shop.example.com]}\n");
   crds::Route old_route = Route("old", PlainSpec("shop.example.com"));
   old_route.spec.hosts.push_back("shop.example.org");
-  auto built = BuildModel(cluster,
-                          {Input(old_route, "2024-01-01T00:00:01Z"),
-                           Input(Route("new", PlainSpec("shop.example.com")), "2024-01-01T00:00:02Z")},
-                          {});
+  auto built =
+      BuildModel(cluster,
+                 {Input(old_route, "2024-01-01T00:00:01Z"),
+                  Input(Route("new", PlainSpec("shop.example.com")), "2024-01-01T00:00:02Z")},
+                 {});
   EXPECT_EQ(built.routes.at("old").reason, kReasonNotAllowed);
   EXPECT_EQ(built.routes.at("new").reason, kReasonReady);
 }
