@@ -80,7 +80,8 @@ void WriteRoute(std::ostream& o, const RouteDoc& r) {
   if (!r.redirects.empty()) {
     o << "  redirects:\n";
     for (const auto& rd : r.redirects) {
-      o << "    - from: " << Scalar(rd.from) << "\n      to: " << Scalar(rd.to) << "\n";
+      o << "    - from: " << Scalar(rd.from) << "\n      to: " << Scalar(rd.to)
+        << "\n      code: " << rd.code << "\n";
     }
   }
 }

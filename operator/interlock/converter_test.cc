@@ -245,7 +245,30 @@ INSTANTIATE_TEST_SUITE_P(
                     EXPECT_EQ(r.spec.redirects[0].from, "old.example.com");
                     EXPECT_EQ(r.spec.redirects[0].to, "https://new.example.com/");
                     EXPECT_EQ(r.spec.redirects[1].from, "legacy.example.com");
+                    // Interlock answered with 302; swarmgate's default is 301.
+                    EXPECT_EQ(r.spec.redirects[0].code, 302);
+                    EXPECT_EQ(r.spec.redirects[1].code, 302);
+                    EXPECT_THAT(l.result.yaml, HasSubstr("      code: 302\n"));
                     EXPECT_THAT(l.result.yaml, HasSubstr("left out of hosts"));
+                  }},
+        LabelCase{"redirects in Interlock's documented form",
+                  {{"com.docker.lb.redirects", "http://old.example.com,http://app.example.com;"}},
+                  [](const crds::Route& r, const Loaded&) {
+                    ASSERT_EQ(r.spec.redirects.size(), 1u);
+                    EXPECT_EQ(r.spec.redirects[0].from, "old.example.com");
+                    EXPECT_EQ(r.spec.redirects[0].to, "http://app.example.com");
+                    EXPECT_EQ(r.spec.redirects[0].code, 302);
+                  }},
+        LabelCase{"redirects separated by semicolons",
+                  {{"com.docker.lb.redirects",
+                    "http://a.example.com,https://app.example.com; "
+                    "http://b.example.com,https://app.example.com/b"}},
+                  [](const crds::Route& r, const Loaded&) {
+                    ASSERT_EQ(r.spec.redirects.size(), 2u);
+                    EXPECT_EQ(r.spec.redirects[0].from, "a.example.com");
+                    EXPECT_EQ(r.spec.redirects[1].from, "b.example.com");
+                    EXPECT_EQ(r.spec.redirects[1].to, "https://app.example.com/b");
+                    EXPECT_EQ(r.spec.redirects[1].code, 302);
                   }},
         LabelCase{"service_cluster",
                   {{"com.docker.lb.service_cluster", "us-east"}},
@@ -336,6 +359,8 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{std::string("com.docker.lb.redirects"),
                   std::string("a.example.com,b.example.com")},
         std::pair{std::string("com.docker.lb.backend_mode"), std::string("dnsrr")},
+        std::pair{std::string("com.docker.lb.redirects"),
+                  std::string("http://a.example.com,https://b.example.com,http://c.example.com;")},
         std::pair{std::string("com.docker.lb.network"), std::string("net$")}));
 
 TEST(InterlockConvert, MissingPortLeavesTheServiceOut) {
@@ -529,6 +554,8 @@ TEST(InterlockConvert, WorkedExampleFromTheMigrationGuide) {
   EXPECT_EQ(web->spec.backends.at(0).weight, 80);
   EXPECT_EQ(web->spec.backends.at(1).weight, 20);
   EXPECT_TRUE(web->spec.tls->redirect_http);
+  ASSERT_EQ(web->spec.redirects.size(), 1u);
+  EXPECT_EQ(web->spec.redirects[0].code, 302);
   const crds::Route* ws = l.Route("shop-api-ws");
   ASSERT_NE(ws, nullptr) << l.result.yaml;
   EXPECT_EQ(ws->spec.path, "/api/events");

@@ -327,11 +327,21 @@ ParseOutcome ParseService(const ServiceInput& svc,
     }
   }
 
-  // redirects: "from,to[,from,to...]"
+  // redirects: "<source>,<target>" pairs separated by ';', a trailing ';'
+  // allowed (Interlock's documented form); pairs separated by ',' alone
+  // ("a,b,c,d") are read too.
   if (const std::string* rd = get("redirects")) {
-    auto items = SplitList(*rd);
-    if (items.empty() || items.size() % 2 != 0) {
-      return Skip("redirects", *rd, "expected pairs of source,target URLs");
+    std::vector<std::string> items;
+    std::istringstream pairs(*rd);
+    for (std::string pair; std::getline(pairs, pair, ';');) {
+      auto parts = SplitList(pair);
+      if (parts.size() % 2 != 0) {
+        return Skip("redirects", *rd, "expected source,target URL pairs separated by ';'");
+      }
+      items.insert(items.end(), parts.begin(), parts.end());
+    }
+    if (items.empty()) {
+      return Skip("redirects", *rd, "expected source,target URL pairs separated by ';'");
     }
     for (size_t i = 0; i < items.size(); i += 2) {
       auto from = RedirectSourceHost(items[i]);
@@ -351,7 +361,7 @@ ParseOutcome ParseService(const ServiceInput& svc,
         note("com.docker.lb.redirects: a second redirect from " + Shown(*from) + " was dropped");
         continue;
       }
-      p.redirects.push_back({*from, to});
+      p.redirects.push_back({*from, to, kInterlockRedirectCode});
     }
     if (p.redirects.size() > 64) return Skip("redirects", *rd, "more than 64 redirects");
     // A host that redirects cannot also be served by the route.

@@ -15,6 +15,9 @@ namespace sg::interlock::detail {
 
 inline constexpr const char* kPrefix = "com.docker.lb.";
 inline constexpr size_t kMaxName = 40;
+// Interlock's nginx answered its redirects with 302 Moved Temporarily and no
+// label changes the code; swarmgate's own default is 301.
+inline constexpr int kInterlockRedirectCode = 302;
 
 struct Tls {
   std::string mode;  // terminate | passthrough
@@ -27,7 +30,10 @@ struct Tls {
 
 struct Redirect {
   std::string from, to;
-  bool operator==(const Redirect& o) const { return from == o.from && to == o.to; }
+  int code = kInterlockRedirectCode;
+  bool operator==(const Redirect& o) const {
+    return std::tie(from, to, code) == std::tie(o.from, o.to, o.code);
+  }
 };
 
 struct Plan {
