@@ -311,7 +311,7 @@ INSTANTIATE_TEST_SUITE_P(
                                 std::string("custom nginx templates are not supported")},
                       std::pair{std::string("com.docker.lb.ssl_backend"),
                                 std::string("TLS from the proxy to the backend")},
-                      std::pair{std::string("com.docker.lb.ssl_backend_ssl_verify"),
+                      std::pair{std::string("com.docker.lb.ssl_backend_tls_verify"),
                                 std::string("TLS from the proxy to the backend")},
                       std::pair{std::string("com.docker.lb.default_backend"),
                                 std::string("there is no catch-all backend")},

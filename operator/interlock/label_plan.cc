@@ -116,7 +116,7 @@ std::string UnmappedReason(const std::string& key) {
       {"ssl_backend",
        "TLS from the proxy to the backend (re-encryption) is not supported: the proxy talks "
        "plain HTTP to the backend, or use tls mode passthrough to let the backend terminate"},
-      {"ssl_backend_ssl_verify",
+      {"ssl_backend_tls_verify",
        "TLS from the proxy to the backend (re-encryption) is not supported, so there is "
        "nothing to verify"},
       {"default_backend",
