@@ -104,6 +104,56 @@ std::vector<int> ReplicaWeights(const std::vector<const Plan*>& members) {
   return out;
 }
 
+struct ClusterDoc {
+  std::string network;  // empty: sg-<name>
+  std::vector<std::string> comments;
+  std::vector<const Plan*> members;  // each service once, routes first
+  const Plan* default_backend = nullptr;
+};
+
+// A cluster has one network: the one the first com.docker.lb.network label
+// names (by service name); the others are noted.
+void ChooseNetwork(const std::string& cluster, ClusterDoc& c, std::vector<std::string>& warnings) {
+  const Plan* labelled = nullptr;
+  for (const Plan* m : c.members) {
+    if (m->network.empty()) continue;
+    if (!labelled) {
+      c.network = m->network;
+      labelled = m;
+    } else if (c.network != m->network) {
+      std::string text = "com.docker.lb.network=" + Shown(m->network) +
+                         " not mapped: ServiceCluster " + Shown(cluster) +
+                         " already uses network " + Shown(c.network) + " (from " +
+                         Shown(labelled->service) + "); one cluster has one network";
+      c.comments.push_back("service " + Shown(m->service) + ": " + text);
+      warnings.push_back("service " + Shown(m->service) + ": " + text);
+    }
+  }
+}
+
+// `apart`: each cluster on the nodes labelled for it (see Convert).
+void WriteCluster(std::ostream& o, const std::string& name, const ClusterDoc& c, bool apart) {
+  std::string network = c.network.empty() ? "sg-" + name : c.network;
+  o << "---\n";
+  WriteComments(o, c.comments);
+  o << "# backends must be attached to network " << network << " (skip those already on it):\n";
+  for (const Plan* m : c.members) {
+    o << "#   docker service update --network-add " << network << " " << m->service << "\n";
+  }
+  o << "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: "
+    << Scalar(name) << "\n";
+  if (!c.network.empty() || apart || c.default_backend) o << "spec:\n";
+  if (!c.network.empty()) o << "  network: " << Scalar(c.network) << "\n";
+  if (c.default_backend) {
+    o << "  defaultBackend:\n    service: " << Scalar(c.default_backend->service)
+      << "\n    port: " << c.default_backend->port << "\n";
+  }
+  if (apart) {
+    o << "  proxy:\n    constraints:\n      - " << Scalar("node.labels.swarmgate.cluster==" + name)
+      << "\n";
+  }
+}
+
 }  // namespace
 
 std::string SanitizeName(const std::string& name) {
@@ -152,7 +202,7 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
       warn(who, "left out: it appears twice in the input");
       continue;
     }
-    if (!lb.count("hosts")) {
+    if (!lb.count("hosts") && !lb.count("default_backend")) {
       std::vector<std::string> keys;
       for (const auto& kv : lb) keys.push_back("com.docker.lb." + kv.first);
       std::string text = "left out: it has " + Join(keys, ", ") +
@@ -179,6 +229,7 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
   std::vector<std::vector<const Plan*>> groups;
   std::map<std::string, size_t> group_of;
   for (const Plan& p : plans) {
+    if (p.hosts.empty()) continue;  // a default backend only
     std::vector<std::string> hosts = p.hosts;
     std::sort(hosts.begin(), hosts.end());
     std::string key = p.cluster + "\n" + p.path + "\n" + Join(hosts, ",");
@@ -286,16 +337,13 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
     for (auto& w : list) claim(w);
   }
 
-  // Clusters of the routes emitted, with their networks.
-  struct ClusterDoc {
-    std::string network;
-    std::string network_from;
-    std::vector<std::string> comments;
-    std::vector<std::string> services;
-  };
+  // Clusters of the routes emitted and of the default backends.
   std::map<std::string, ClusterDoc> clusters;
   std::set<std::string> imported;
   std::vector<const RouteDoc*> emitted;
+  auto join = [&](ClusterDoc& c, const Plan* m) {
+    if (imported.insert(m->service).second) c.members.push_back(m);
+  };
   for (size_t g = 0; g < groups.size(); ++g) {
     if (!mains[g].dropped) emitted.push_back(&mains[g]);
     for (const auto& w : websockets[g]) {
@@ -305,23 +353,31 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
                                                 [](const RouteDoc& w) { return !w.dropped; });
     if (!any) continue;
     ClusterDoc& c = clusters[mains[g].cluster];
-    for (const Plan* m : groups[g]) {
-      imported.insert(m->service);
-      c.services.push_back(m->service);
-      if (m->network.empty()) continue;
-      if (c.network.empty()) {
-        c.network = m->network;
-        c.network_from = m->service;
-      } else if (c.network != m->network) {
-        std::string text = "com.docker.lb.network=" + Shown(m->network) +
-                           " not mapped: ServiceCluster " + Shown(mains[g].cluster) +
-                           " already uses network " + Shown(c.network) + " (from " +
-                           Shown(c.network_from) + "); one cluster has one network";
-        c.comments.push_back("service " + Shown(m->service) + ": " + text);
-        warn("service " + Shown(m->service), text);
-      }
-    }
+    for (const Plan* m : groups[g]) join(c, m);
   }
+  // One default backend per cluster: the first by service name.
+  for (const Plan& p : plans) {
+    if (!p.default_backend) continue;
+    ClusterDoc& c = clusters[p.cluster];
+    if (!c.default_backend) {
+      c.default_backend = &p;
+      join(c, &p);
+      // Without hosts there is no route to carry the service's notes.
+      if (p.hosts.empty()) c.comments.insert(c.comments.end(), p.notes.begin(), p.notes.end());
+      c.comments.push_back(
+          "defaultBackend: service " + Shown(p.service) +
+          " (com.docker.lb.default_backend) answers the requests no Route of this cluster "
+          "claims; Interlock sent it the requests for hosts it did not serve, swarmgate also "
+          "sends it the paths that no Route of a served host matches");
+      continue;
+    }
+    std::string text = "com.docker.lb.default_backend=\"true\" not mapped: ServiceCluster " +
+                       Shown(p.cluster) + " already takes " + Shown(c.default_backend->service) +
+                       " as its defaultBackend (the first by service name) and has only one";
+    c.comments.push_back("service " + Shown(p.service) + ": " + text);
+    warn("service " + Shown(p.service), text);
+  }
+  for (auto& [name, c] : clusters) ChooseNetwork(name, c, result.warnings);
 
   result.services_imported = static_cast<int>(imported.size());
   result.clusters = static_cast<int>(clusters.size());
@@ -347,23 +403,7 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
     result.warnings.push_back(text);
   }
   WriteComments(o, header);
-  for (const auto& [name, c] : clusters) {
-    std::string network = c.network.empty() ? "sg-" + name : c.network;
-    o << "---\n";
-    WriteComments(o, c.comments);
-    o << "# backends must be attached to network " << network << " (skip those already on it):\n";
-    for (const auto& s : c.services) {
-      o << "#   docker service update --network-add " << network << " " << s << "\n";
-    }
-    o << "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: "
-      << Scalar(name) << "\n";
-    if (!c.network.empty() || apart) o << "spec:\n";
-    if (!c.network.empty()) o << "  network: " << Scalar(c.network) << "\n";
-    if (apart) {
-      o << "  proxy:\n    constraints:\n      - "
-        << Scalar("node.labels.swarmgate.cluster==" + name) << "\n";
-    }
-  }
+  for (const auto& [name, c] : clusters) WriteCluster(o, name, c, apart);
   for (const RouteDoc* r : emitted) WriteRoute(o, *r);
   result.yaml = o.str();
   return result;

@@ -4,8 +4,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "crds/loader.h"
+#include "operator/interlock/test_util.h"
 
 namespace sg::interlock {
 namespace {
@@ -47,13 +49,28 @@ struct Loaded {
     for (const auto& r : load.resources) n += r.kind == kind;
     return n;
   }
+  // "SERVICE:PORT" of the cluster's spec.defaultBackend, "" without one.
+  std::string DefaultBackendOf(const std::string& cluster) const {
+    for (const YAML::Node& doc : YAML::LoadAll(result.yaml)) {
+      if (!doc.IsMap() || doc["kind"].as<std::string>() != "ServiceCluster" ||
+          doc["metadata"]["name"].as<std::string>() != cluster) {
+        continue;
+      }
+      if (!doc["spec"] || !doc["spec"]["defaultBackend"]) return "";
+      YAML::Node b = doc["spec"]["defaultBackend"];
+      EXPECT_EQ(b.size(), 2u) << result.yaml;
+      return b["service"].as<std::string>() + ":" + b["port"].as<std::string>();
+    }
+    ADD_FAILURE() << "no ServiceCluster " << cluster << " in\n" << result.yaml;
+    return "";
+  }
 };
 
 Loaded ConvertAndLoad(const std::vector<ServiceInput>& services,
                       const ConvertOptions& options = {}) {
   Loaded out;
   out.result = Convert(services, options);
-  out.load = crds::LoadText(out.result.yaml, "import.yaml");
+  out.load = testing::LoadImport(out.result.yaml);
   for (const auto& d : out.load.diagnostics) ADD_FAILURE() << d.ToString();
   EXPECT_TRUE(out.load.ok()) << out.result.yaml;
   EXPECT_EQ(out.Count(crds::Kind::kRoute), out.result.routes) << out.result.yaml;
@@ -270,6 +287,19 @@ INSTANTIATE_TEST_SUITE_P(
                     EXPECT_EQ(r.spec.redirects[1].to, "https://app.example.com/b");
                     EXPECT_EQ(r.spec.redirects[1].code, 302);
                   }},
+        LabelCase{"default_backend on a service with hosts",
+                  {{"com.docker.lb.default_backend", "true"}},
+                  [](const crds::Route& r, const Loaded& l) {
+                    EXPECT_EQ(r.spec.hosts, std::vector<std::string>{"app.example.com"});
+                    EXPECT_EQ(l.DefaultBackendOf("default"), "web:8080");
+                    EXPECT_EQ(l.result.services_imported, 1);
+                  }},
+        LabelCase{"default_backend false",
+                  {{"com.docker.lb.default_backend", "false"}},
+                  [](const crds::Route&, const Loaded& l) {
+                    EXPECT_EQ(l.DefaultBackendOf("default"), "");
+                    EXPECT_TRUE(l.result.warnings.empty());
+                  }},
         LabelCase{"service_cluster",
                   {{"com.docker.lb.service_cluster", "us-east"}},
                   [](const crds::Route& r, const Loaded& l) {
@@ -313,8 +343,6 @@ INSTANTIATE_TEST_SUITE_P(
                                 std::string("TLS from the proxy to the backend")},
                       std::pair{std::string("com.docker.lb.ssl_backend_tls_verify"),
                                 std::string("TLS from the proxy to the backend")},
-                      std::pair{std::string("com.docker.lb.default_backend"),
-                                std::string("there is no catch-all backend")},
                       std::pair{std::string("com.docker.lb.ip_hash"),
                                 std::string("swarmgate has no client-address hashing")},
                       std::pair{std::string("com.docker.lb.something_new"),
@@ -359,6 +387,7 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{std::string("com.docker.lb.redirects"),
                   std::string("a.example.com,b.example.com")},
         std::pair{std::string("com.docker.lb.backend_mode"), std::string("dnsrr")},
+        std::pair{std::string("com.docker.lb.default_backend"), std::string("maybe")},
         std::pair{std::string("com.docker.lb.redirects"),
                   std::string("http://a.example.com,https://b.example.com,http://c.example.com;")},
         std::pair{std::string("com.docker.lb.network"), std::string("net$")}));
@@ -366,7 +395,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(InterlockConvert, MissingPortLeavesTheServiceOut) {
   auto l = ConvertAndLoad({Svc("web", {{"com.docker.lb.hosts", "app.example.com"}})});
   EXPECT_EQ(l.result.routes, 0);
-  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.port is missing"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.port is missing: expected the port number "
+                                       "(1-65535) the service listens on"));
 }
 
 TEST(InterlockConvert, LabelsWithoutHostsAreReported) {
@@ -512,8 +542,113 @@ TEST(InterlockConvert, YamlSpecialValuesAreQuoted) {
   EXPECT_EQ(l.Cluster("default")->spec.network, "123");
 }
 
+// ---- default backends (com.docker.lb.default_backend)
+
+Labels DefaultBackend(Labels extra = {}) {
+  Labels l = {{"com.docker.lb.default_backend", "true"}, {"com.docker.lb.port", "8080"}};
+  for (auto& [k, v] : extra) l[k] = v;
+  return l;
+}
+
+TEST(InterlockConvert, DefaultBackendWithoutHostsIsTheClustersDefaultBackendAndNoRoute) {
+  auto l = ConvertAndLoad({Svc("fallback", DefaultBackend()), Svc("web", Base())});
+  EXPECT_EQ(l.result.routes, 1) << l.result.yaml;
+  EXPECT_EQ(l.Route("fallback"), nullptr);
+  EXPECT_NE(l.Route("web"), nullptr);
+  EXPECT_EQ(l.DefaultBackendOf("default"), "fallback:8080");
+  EXPECT_EQ(l.result.services_seen, 2);
+  EXPECT_EQ(l.result.services_imported, 2);
+  // It must reach the cluster network like any backend.
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add sg-default fallback"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("defaultBackend: service \"fallback\""));
+  EXPECT_TRUE(l.result.warnings.empty()) << ::testing::PrintToString(l.result.warnings);
+  EXPECT_THAT(l.result.yaml,
+              HasSubstr("  defaultBackend:\n    service: fallback\n    port: 8080\n"));
+}
+
+TEST(InterlockConvert, DefaultBackendAloneMakesItsCluster) {
+  auto l =
+      ConvertAndLoad({Svc("fallback", DefaultBackend({{"com.docker.lb.service_cluster", "edge"},
+                                                      {"com.docker.lb.network", "edge-net"}}))});
+  EXPECT_EQ(l.result.routes, 0);
+  EXPECT_EQ(l.result.clusters, 1);
+  ASSERT_NE(l.Cluster("edge"), nullptr) << l.result.yaml;
+  EXPECT_EQ(l.Cluster("edge")->spec.network, "edge-net");
+  EXPECT_EQ(l.DefaultBackendOf("edge"), "fallback:8080");
+  EXPECT_EQ(l.result.services_imported, 1);
+}
+
+TEST(InterlockConvert, EachClusterKeepsItsOwnDefaultBackend) {
+  auto l = ConvertAndLoad(
+      {Svc("east-fallback", DefaultBackend({{"com.docker.lb.service_cluster", "east"}})),
+       Svc("west-fallback", DefaultBackend({{"com.docker.lb.service_cluster", "west"},
+                                            {"com.docker.lb.port", "9000"}}))});
+  EXPECT_EQ(l.DefaultBackendOf("east"), "east-fallback:8080");
+  EXPECT_EQ(l.DefaultBackendOf("west"), "west-fallback:9000");
+  EXPECT_EQ(l.result.clusters, 2);
+}
+
+TEST(InterlockConvert, TwoDefaultBackendsOfOneClusterKeepTheFirstByName) {
+  // Input order does not matter: the first by service name wins.
+  auto l = ConvertAndLoad({Svc("zeta", DefaultBackend({{"com.docker.lb.hosts", "z.example.com"}})),
+                           Svc("alpha", DefaultBackend({{"com.docker.lb.port", "81"}})),
+                           Svc("beta", DefaultBackend())});
+  EXPECT_EQ(l.DefaultBackendOf("default"), "alpha:81");
+  for (const char* loser : {"beta", "zeta"}) {
+    std::string text =
+        "com.docker.lb.default_backend=\"true\" not mapped: ServiceCluster "
+        "\"default\" already takes \"alpha\" as its defaultBackend";
+    EXPECT_THAT(l.result.yaml, HasSubstr("# service \"" + std::string(loser) + "\": " + text))
+        << l.result.yaml;
+    EXPECT_THAT(l.result.warnings,
+                Contains(HasSubstr("service \"" + std::string(loser) + "\": " + text)));
+  }
+  // zeta keeps its route; beta has nothing left to import.
+  EXPECT_NE(l.Route("zeta"), nullptr);
+  EXPECT_EQ(l.result.services_seen, 3);
+  EXPECT_EQ(l.result.services_imported, 2);
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add sg-default beta")));
+}
+
+TEST(InterlockConvert, DefaultBackendWithoutAPortIsLeftOut) {
+  auto missing = ConvertAndLoad({Svc("fallback", {{"com.docker.lb.default_backend", "true"}})});
+  EXPECT_EQ(missing.result.clusters, 0);
+  EXPECT_THAT(missing.result.yaml,
+              HasSubstr("# service \"fallback\" left out: com.docker.lb.default_backend=\"true\": "
+                        "com.docker.lb.port is missing: expected the port number (1-65535) the "
+                        "service listens on"));
+  ASSERT_EQ(missing.result.warnings.size(), 1u);
+
+  auto invalid =
+      ConvertAndLoad({Svc("fallback", DefaultBackend({{"com.docker.lb.port", "http"}}))});
+  EXPECT_EQ(invalid.result.clusters, 0);
+  EXPECT_THAT(invalid.result.yaml,
+              HasSubstr("# service \"fallback\" left out: com.docker.lb.port=\"http\": expected a "
+                        "port number 1-65535"));
+}
+
+TEST(InterlockConvert, FalseDefaultBackendWithoutHostsIsLeftOut) {
+  auto l = ConvertAndLoad(
+      {Svc("idle", {{"com.docker.lb.default_backend", "false"}, {"com.docker.lb.port", "80"}})});
+  EXPECT_EQ(l.result.clusters, 0);
+  EXPECT_EQ(l.result.services_seen, 1);
+  EXPECT_THAT(l.result.yaml,
+              HasSubstr("left out: com.docker.lb.default_backend=\"false\": the service is not a "
+                        "default backend and has no com.docker.lb.hosts"));
+}
+
+TEST(InterlockConvert, RouteLabelsOfADefaultBackendWithoutHostsAreNoted) {
+  auto l = ConvertAndLoad({Svc("fallback", DefaultBackend({{"com.docker.lb.context_root", "/x"},
+                                                           {"com.docker.lb.template", "t"}}))});
+  EXPECT_EQ(l.DefaultBackendOf("default"), "fallback:8080");
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.context_root=\"/x\": not mapped, the service "
+                                       "has no com.docker.lb.hosts, so it gets no Route"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.template=\"t\": not mapped, custom nginx"));
+  EXPECT_EQ(l.result.warnings.size(), 2u);
+}
+
 TEST(InterlockConvert, WorkedExampleFromTheMigrationGuide) {
-  auto l = ConvertAndLoad({
+  std::vector<ServiceInput> services = {
       Svc("shop_web-v1",
           {{"com.docker.lb.hosts", "shop.example.com,www.shop.example.com"},
            {"com.docker.lb.port", "8080"},
@@ -545,9 +680,15 @@ TEST(InterlockConvert, WorkedExampleFromTheMigrationGuide) {
            {"com.docker.lb.ssl_key", "shop_key"},
            {"com.docker.lb.template", "custom"}},
           2),
-  });
+      Svc("shop_fallback",
+          {{"com.docker.lb.default_backend", "true"}, {"com.docker.lb.port", "8080"}}),
+  };
+  auto l = ConvertAndLoad(services);
   EXPECT_EQ(l.result.routes, 3);
   EXPECT_EQ(l.result.clusters, 1);
+  EXPECT_EQ(l.result.services_imported, 4);
+  EXPECT_EQ(l.Cluster("default")->spec.network, "shop_ingress");
+  EXPECT_EQ(l.DefaultBackendOf("default"), "shop_fallback:8080");
   const crds::Route* web = l.Route("shop-web-v1");
   ASSERT_NE(web, nullptr) << l.result.yaml;
   EXPECT_EQ(web->spec.hosts, std::vector<std::string>{"shop.example.com"});

@@ -119,9 +119,6 @@ std::string UnmappedReason(const std::string& key) {
       {"ssl_backend_tls_verify",
        "TLS from the proxy to the backend (re-encryption) is not supported, so there is "
        "nothing to verify"},
-      {"default_backend",
-       "there is no catch-all backend: requests for hosts no route serves get 404; add the "
-       "hosts to a Route instead"},
       {"ip_hash",
        "swarmgate has no client-address hashing: use cookie-based stickySession "
        "(com.docker.lb.sticky_session_cookie) instead"},
@@ -143,6 +140,24 @@ std::optional<std::string> RedirectSourceHost(const std::string& raw) {
   return v;
 }
 
+bool IsMappedLabel(const std::string& key) {
+  static const std::set<std::string> kMapped = {"hosts",
+                                                "port",
+                                                "network",
+                                                "context_root",
+                                                "context_root_rewrite",
+                                                "ssl_cert",
+                                                "ssl_key",
+                                                "ssl_passthrough",
+                                                "sticky_session_cookie",
+                                                "websocket_endpoints",
+                                                "redirects",
+                                                "service_cluster",
+                                                "backend_mode",
+                                                "ssl_only"};
+  return kMapped.count(key) > 0;
+}
+
 ParseOutcome Skip(const std::string& label, const std::string& value, const std::string& why) {
   ParseOutcome out;
   out.skip_reason = "com.docker.lb." + label + "=" + Shown(value) + ": " + why;
@@ -161,30 +176,53 @@ ParseOutcome ParseService(const ServiceInput& svc,
   };
   auto note = [&](const std::string& s) { p.notes.push_back(s); };
 
-  // hosts
-  const std::string* hosts = get("hosts");
-  for (const std::string& h : SplitList(*hosts)) {
-    std::string host = Lower(h);
-    if (std::string e = crds::CheckHost(host); !e.empty()) {
-      return Skip("hosts", *hosts, "host " + Shown(h) + " is not valid: expected " + e);
-    }
-    if (std::find(p.hosts.begin(), p.hosts.end(), host) == p.hosts.end()) p.hosts.push_back(host);
+  // default_backend: Interlock sent the requests for hosts it did not know to
+  // this service, which needs no hosts of its own.
+  const std::string* dflt = get("default_backend");
+  if (dflt) {
+    auto b = ParseBool(*dflt);
+    if (!b) return Skip("default_backend", *dflt, "expected true or false");
+    p.default_backend = *b;
   }
-  if (p.hosts.empty()) return Skip("hosts", *hosts, "no host given");
-  if (p.hosts.size() > 64) return Skip("hosts", *hosts, "more than 64 hosts");
+  const std::string* hosts = get("hosts");
+  if (!hosts && !p.default_backend) {
+    return Skip("default_backend", dflt ? *dflt : std::string(),
+                "the service is not a default backend and has no com.docker.lb.hosts, so "
+                "Interlock did not route to it");
+  }
+  // The label the service is imported for, named by the messages that
+  // concern the whole service.
+  const std::string anchor = hosts ? "hosts" : "default_backend";
+  const std::string& anchor_value = hosts ? *hosts : *dflt;
+
+  // hosts
+  if (hosts) {
+    for (const std::string& h : SplitList(*hosts)) {
+      std::string host = Lower(h);
+      if (std::string e = crds::CheckHost(host); !e.empty()) {
+        return Skip("hosts", *hosts, "host " + Shown(h) + " is not valid: expected " + e);
+      }
+      if (std::find(p.hosts.begin(), p.hosts.end(), host) == p.hosts.end()) {
+        p.hosts.push_back(host);
+      }
+    }
+    if (p.hosts.empty()) return Skip("hosts", *hosts, "no host given");
+    if (p.hosts.size() > 64) return Skip("hosts", *hosts, "more than 64 hosts");
+  }
 
   // port
   const std::string* port = get("port");
   if (!port) {
-    return Skip("hosts", *hosts,
-                "com.docker.lb.port is missing; set it to the port the service listens on");
+    return Skip(anchor, anchor_value,
+                "com.docker.lb.port is missing: expected the port number (1-65535) the service "
+                "listens on");
   }
   auto parsed_port = ParsePort(*port);
   if (!parsed_port) return Skip("port", *port, "expected a port number 1-65535");
   p.port = *parsed_port;
 
   if (std::string e = crds::CheckDockerName(svc.name); !e.empty()) {
-    return Skip("hosts", *hosts, "service name " + Shown(svc.name) + " is not valid: " + e);
+    return Skip(anchor, anchor_value, "service name " + Shown(svc.name) + " is not valid: " + e);
   }
 
   // service_cluster
@@ -206,6 +244,23 @@ ParseOutcome ParseService(const ServiceInput& svc,
       return Skip("network", *net, "expected a Docker network name");
     }
     p.network = n;
+  }
+
+  // A default backend without hosts has no Route: the labels that only
+  // shape a route have nowhere to go.
+  if (!hosts) {
+    static const std::set<std::string> kService = {"default_backend", "port", "service_cluster",
+                                                   "network"};
+    for (const auto& [k, v] : lb) {
+      if (kService.count(k)) continue;
+      note("com.docker.lb." + k + "=" + Shown(v) + ": not mapped, " +
+           (IsMappedLabel(k) ? std::string("the service has no com.docker.lb.hosts, so it gets no "
+                                           "Route: it is only its cluster's defaultBackend")
+                             : UnmappedReason(k)));
+    }
+    ParseOutcome out;
+    out.plan = std::move(p);
+    return out;
   }
 
   // backend_mode
@@ -381,22 +436,8 @@ ParseOutcome ParseService(const ServiceInput& svc,
   }
 
   // Everything else under com.docker.lb.
-  static const std::set<std::string> kMapped = {"hosts",
-                                                "port",
-                                                "network",
-                                                "context_root",
-                                                "context_root_rewrite",
-                                                "ssl_cert",
-                                                "ssl_key",
-                                                "ssl_passthrough",
-                                                "sticky_session_cookie",
-                                                "websocket_endpoints",
-                                                "redirects",
-                                                "service_cluster",
-                                                "backend_mode",
-                                                "ssl_only"};
   for (const auto& [k, v] : lb) {
-    if (kMapped.count(k)) continue;
+    if (k == "default_backend" || IsMappedLabel(k)) continue;
     note("com.docker.lb." + k + "=" + Shown(v) + ": not mapped, " + UnmappedReason(k));
   }
   ParseOutcome out;

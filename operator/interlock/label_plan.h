@@ -40,7 +40,7 @@ struct Plan {
   std::string service;
   std::optional<uint64_t> replicas;
   std::string cluster;
-  std::vector<std::string> hosts;
+  std::vector<std::string> hosts;  // empty: a default backend without a route
   int port = 0;
   std::string path = "/";
   bool rewrite = false;
@@ -50,6 +50,9 @@ struct Plan {
   std::vector<std::string> websocket_paths;
   std::vector<Redirect> redirects;
   std::string network;
+  // com.docker.lb.default_backend=true: the service answers the requests no
+  // route of its cluster claims.
+  bool default_backend = false;
   std::vector<std::string> notes;  // comments for the route document
 
   // What must agree for two services to share one Route.
@@ -74,6 +77,8 @@ std::optional<bool> ParseBool(const std::string& raw);
 std::optional<int> ParsePort(const std::string& raw);
 std::string UnmappedReason(const std::string& key);
 std::optional<std::string> RedirectSourceHost(const std::string& raw);
+// A com.docker.lb.* key (prefix removed) the import translates.
+bool IsMappedLabel(const std::string& key);
 ParseOutcome Skip(const std::string& label, const std::string& value, const std::string& why);
 ParseOutcome ParseService(const ServiceInput& svc,
                           const std::map<std::string, std::string>& lb,  // prefix removed

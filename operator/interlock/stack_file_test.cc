@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crds/loader.h"
+#include "operator/interlock/test_util.h"
 
 namespace sg::interlock {
 namespace {
@@ -82,6 +83,42 @@ TEST(StackFile, ConvertsToValidResources) {
                              "com.docker.lb.sticky_session_cookie=\"\""),
             std::string::npos)
       << result.yaml;
+}
+
+// The import of `stack` deployed as `name`; every output must load.
+ConvertResult Import(const char* stack, const std::string& name) {
+  auto parsed = ParseStackFile(stack, name);
+  EXPECT_TRUE(parsed.ok());
+  ConvertResult result = Convert(parsed.ok() ? *parsed : std::vector<ServiceInput>{});
+  auto load = testing::LoadImport(result.yaml);
+  for (const auto& d : load.diagnostics) ADD_FAILURE() << d.ToString();
+  return result;
+}
+
+// "Configure layer 7 routing service": a default service without hosts.
+TEST(StackFile, InterlockDocsDefaultServiceBecomesTheDefaultBackend) {
+  auto imported = Import(R"(version: "3.2"
+services:
+  demo:
+    image: ehazlett/interlock-default-app
+    deploy:
+      replicas: 1
+      labels:
+        com.docker.lb.default_backend: "true"
+        com.docker.lb.port: 80
+    networks:
+      - demo-network
+networks:
+  demo-network:
+    driver: overlay
+)",
+                         "demo");
+  const std::string& yaml = imported.yaml;
+  EXPECT_EQ(imported.routes, 0);
+  EXPECT_EQ(imported.clusters, 1);
+  EXPECT_NE(yaml.find("spec:\n  defaultBackend:\n    service: demo_demo\n    port: 80\n"),
+            std::string::npos)
+      << yaml;
 }
 
 TEST(StackFile, RejectsFilesWithoutServices) {
