@@ -111,9 +111,15 @@ struct ClusterDoc {
   const Plan* default_backend = nullptr;
 };
 
-// A cluster has one network: the one the first com.docker.lb.network label
-// names (by service name); the others are noted.
+// A cluster has one network. A com.docker.lb.network label names it (the
+// first, by service name); without one, Interlock's proxy joined the networks
+// of every service it routed to, so a network all of the cluster's services
+// are on already keeps them reachable without updating any of them.
 void ChooseNetwork(const std::string& cluster, ClusterDoc& c, std::vector<std::string>& warnings) {
+  auto note = [&](const std::string& text) {
+    c.comments.push_back(text);
+    warnings.push_back(text);
+  };
   const Plan* labelled = nullptr;
   for (const Plan* m : c.members) {
     if (m->network.empty()) continue;
@@ -129,6 +135,47 @@ void ChooseNetwork(const std::string& cluster, ClusterDoc& c, std::vector<std::s
       warnings.push_back("service " + Shown(m->service) + ": " + text);
     }
   }
+  if (!labelled) {
+    std::vector<std::string> shared;  // sorted
+    for (const Plan* m : c.members) {
+      std::vector<std::string> mine = m->attached_networks;
+      std::sort(mine.begin(), mine.end());
+      if (m == c.members.front()) {
+        shared = mine;
+        continue;
+      }
+      std::vector<std::string> both;
+      std::set_intersection(shared.begin(), shared.end(), mine.begin(), mine.end(),
+                            std::back_inserter(both));
+      shared = both;
+    }
+    // Interlock's own network only when nothing else is shared.
+    auto pick = std::find_if(shared.begin(), shared.end(),
+                             [](const std::string& n) { return n != kInterlockNetwork; });
+    if (pick == shared.end() && !shared.empty()) pick = shared.begin();
+    bool all_known = std::all_of(c.members.begin(), c.members.end(),
+                                 [](const Plan* m) { return !m->attached_networks.empty(); });
+    if (pick != shared.end()) {
+      c.network = *pick;
+      note("network " + Shown(c.network) + " of ServiceCluster " + Shown(cluster) +
+           ": no com.docker.lb.network label names one, and every backend of the cluster is "
+           "attached to it already (Interlock's proxy joined the networks of the services it "
+           "routed to)");
+    } else if (c.members.size() > 1 && all_known) {
+      note("no com.docker.lb.network label names a network and the backends of ServiceCluster " +
+           Shown(cluster) +
+           " share none (Interlock's proxy joined each of their networks; a ServiceCluster has "
+           "one): it gets network sg-" +
+           cluster + " and every backend must join it");
+    }
+  }
+  if (c.network == kInterlockNetwork) {
+    note("network " + Shown(c.network) +
+         " is the overlay network UCP created for Interlock's own services: ServiceCluster " +
+         Shown(cluster) +
+         " uses it so that its backends stay reachable, but plan to move them to a network of "
+         "their own");
+  }
 }
 
 // `apart`: each cluster on the nodes labelled for it (see Convert).
@@ -136,9 +183,18 @@ void WriteCluster(std::ostream& o, const std::string& name, const ClusterDoc& c,
   std::string network = c.network.empty() ? "sg-" + name : c.network;
   o << "---\n";
   WriteComments(o, c.comments);
-  o << "# backends must be attached to network " << network << " (skip those already on it):\n";
+  std::vector<std::string> to_attach;
   for (const Plan* m : c.members) {
-    o << "#   docker service update --network-add " << network << " " << m->service << "\n";
+    const auto& on = m->attached_networks;
+    if (std::find(on.begin(), on.end(), network) == on.end()) to_attach.push_back(m->service);
+  }
+  if (to_attach.empty()) {
+    o << "# backends are attached to network " << network << " already\n";
+  } else {
+    o << "# backends must be attached to network " << network << " (skip those already on it):\n";
+    for (const auto& s : to_attach) {
+      o << "#   docker service update --network-add " << network << " " << s << "\n";
+    }
   }
   o << "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: "
     << Scalar(name) << "\n";
@@ -171,6 +227,24 @@ std::string SanitizeName(const std::string& name) {
   if (collapsed.size() > kMaxName) collapsed.resize(kMaxName);
   while (!collapsed.empty() && collapsed.back() == '-') collapsed.pop_back();
   return collapsed.empty() ? "route" : collapsed;
+}
+
+std::vector<std::string> NetworkNames(const std::vector<std::string>& targets,
+                                      const std::map<std::string, std::string>& names_by_id) {
+  std::vector<std::string> out;
+  for (const std::string& target : targets) {
+    std::string name;
+    if (auto it = names_by_id.find(target); it != names_by_id.end()) {
+      name = it->second;
+    } else if (std::any_of(names_by_id.begin(), names_by_id.end(),
+                           [&](const auto& kv) { return kv.second == target; })) {
+      name = target;
+    } else {
+      return {};
+    }
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
 }
 
 ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOptions& options) {

@@ -19,13 +19,19 @@ using ::testing::Not;
 using Labels = std::map<std::string, std::string>;
 
 ServiceInput Svc(std::string name, Labels labels, std::optional<uint64_t> replicas = 1) {
-  return ServiceInput{std::move(name), replicas, std::move(labels)};
+  return ServiceInput{std::move(name), replicas, std::move(labels), {}};
 }
 
 Labels Base(Labels extra = {}) {
   Labels l = {{"com.docker.lb.hosts", "app.example.com"}, {"com.docker.lb.port", "8080"}};
   for (auto& [k, v] : extra) l[k] = v;
   return l;
+}
+
+ServiceInput Svc(std::string name, Labels labels, std::vector<std::string> networks) {
+  ServiceInput s = Svc(std::move(name), std::move(labels));
+  s.networks = std::move(networks);
+  return s;
 }
 
 // Converts and loads the output back: every output must validate cleanly.
@@ -647,6 +653,93 @@ TEST(InterlockConvert, RouteLabelsOfADefaultBackendWithoutHostsAreNoted) {
   EXPECT_EQ(l.result.warnings.size(), 2u);
 }
 
+// ---- networks: what Interlock's proxy joined
+
+TEST(InterlockConvert, WithoutANetworkLabelTheClusterTakesTheNetworkItsServicesShare) {
+  auto l = ConvertAndLoad(
+      {Svc("shop_api", Base({{"com.docker.lb.hosts", "api.example.com"}}),
+           std::vector<std::string>{"shop_default", "shop_db"}),
+       Svc("shop_web", Base(), std::vector<std::string>{"shop_default"}),
+       Svc("shop_fallback", DefaultBackend(), std::vector<std::string>{"shop_default"})});
+  ASSERT_NE(l.Cluster("default"), nullptr);
+  EXPECT_EQ(l.Cluster("default")->spec.network, "shop_default");
+  // No service has to be updated.
+  EXPECT_THAT(l.result.yaml, HasSubstr("# backends are attached to network shop_default already"));
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add")));
+  EXPECT_THAT(l.result.warnings, Contains(HasSubstr("every backend of the cluster is attached")));
+}
+
+TEST(InterlockConvert, BackendsWithoutASharedNetworkGetTheClustersOwn) {
+  auto l = ConvertAndLoad({Svc("a", Base({{"com.docker.lb.hosts", "a.example.com"}}),
+                               std::vector<std::string>{"a_default"}),
+                           Svc("b", Base({{"com.docker.lb.hosts", "b.example.com"}}),
+                               std::vector<std::string>{"b_default"})});
+  EXPECT_EQ(l.Cluster("default")->spec.network, "sg-default");
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add sg-default a\n"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add sg-default b\n"));
+  EXPECT_THAT(l.result.warnings, Contains(HasSubstr("share none")));
+}
+
+TEST(InterlockConvert, ALabelledNetworkWinsAndOnlyServicesNotOnItAreListed) {
+  auto l = ConvertAndLoad(
+      {Svc("a",
+           Base({{"com.docker.lb.hosts", "a.example.com"}, {"com.docker.lb.network", "front"}}),
+           std::vector<std::string>{"front", "shared"}),
+       Svc("b", Base({{"com.docker.lb.hosts", "b.example.com"}}),
+           std::vector<std::string>{"shared"})});
+  EXPECT_EQ(l.Cluster("default")->spec.network, "front");
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add front a\n")));
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add front b\n"));
+}
+
+TEST(InterlockConvert, ANetworkLabelWithoutTheStackPrefixMeansTheStacksNetwork) {
+  Labels stack = {{"com.docker.stack.namespace", "colors"}};
+  Labels labels = Base({{"com.docker.lb.network", "colors-network"}});
+  labels.insert(stack.begin(), stack.end());
+  auto l = ConvertAndLoad({Svc("colors_colors", labels, {"colors_colors-network"})});
+  EXPECT_EQ(l.Cluster("default")->spec.network, "colors_colors-network");
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.network=\"colors-network\" is the network "
+                                       "\"colors_colors-network\" the service is attached to"));
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add")));
+
+  // A label that names an attached network, or none of the service's, is
+  // taken as written.
+  Labels prefixed = Base({{"com.docker.lb.network", "colors_colors-network"}});
+  prefixed.insert(stack.begin(), stack.end());
+  auto p = ConvertAndLoad({Svc("colors_colors", prefixed, {"colors_colors-network"})});
+  EXPECT_EQ(p.Cluster("default")->spec.network, "colors_colors-network");
+  EXPECT_TRUE(p.result.warnings.empty()) << ::testing::PrintToString(p.result.warnings);
+  Labels other = Base({{"com.docker.lb.network", "elsewhere"}});
+  other.insert(stack.begin(), stack.end());
+  auto o = ConvertAndLoad({Svc("colors_colors", other, {"colors_colors-network"})});
+  EXPECT_EQ(o.Cluster("default")->spec.network, "elsewhere");
+  EXPECT_THAT(o.result.yaml, HasSubstr("--network-add elsewhere colors_colors\n"));
+}
+
+TEST(InterlockConvert, InterlocksOwnNetworkIsKeptOnlyWithANote) {
+  // Shared with another network: the other one.
+  auto shared =
+      ConvertAndLoad({Svc("web", Base(), std::vector<std::string>{"ucp-interlock", "web-net"})});
+  EXPECT_EQ(shared.Cluster("default")->spec.network, "web-net");
+  // Named by the label, or the only one: kept, with a note.
+  for (const auto& input : {Svc("web", Base({{"com.docker.lb.network", "ucp-interlock"}})),
+                            Svc("web", Base(), std::vector<std::string>{"ucp-interlock"})}) {
+    auto l = ConvertAndLoad({input});
+    EXPECT_EQ(l.Cluster("default")->spec.network, "ucp-interlock");
+    EXPECT_THAT(l.result.warnings,
+                Contains(HasSubstr("is the overlay network UCP created for Interlock's own "
+                                   "services")));
+  }
+}
+
+TEST(InterlockConvert, NetworkNamesResolveTargetsOrAreUnknown) {
+  const std::map<std::string, std::string> swarm = {{"id1", "shop_default"}, {"id2", "front"}};
+  EXPECT_EQ(NetworkNames({"id1", "front", "id2"}, swarm),
+            (std::vector<std::string>{"shop_default", "front"}));
+  EXPECT_EQ(NetworkNames({}, swarm), std::vector<std::string>{});
+  EXPECT_EQ(NetworkNames({"id1", "gone"}, swarm), std::vector<std::string>{});
+}
+
 TEST(InterlockConvert, WorkedExampleFromTheMigrationGuide) {
   std::vector<ServiceInput> services = {
       Svc("shop_web-v1",
@@ -683,11 +776,14 @@ TEST(InterlockConvert, WorkedExampleFromTheMigrationGuide) {
       Svc("shop_fallback",
           {{"com.docker.lb.default_backend", "true"}, {"com.docker.lb.port", "8080"}}),
   };
+  // Deployed with `networks: [ingress]`.
+  for (auto& svc : services) svc.networks = {"shop_ingress"};
   auto l = ConvertAndLoad(services);
   EXPECT_EQ(l.result.routes, 3);
   EXPECT_EQ(l.result.clusters, 1);
   EXPECT_EQ(l.result.services_imported, 4);
   EXPECT_EQ(l.Cluster("default")->spec.network, "shop_ingress");
+  EXPECT_THAT(l.result.yaml, HasSubstr("# backends are attached to network shop_ingress already"));
   EXPECT_EQ(l.DefaultBackendOf("default"), "shop_fallback:8080");
   const crds::Route* web = l.Route("shop-web-v1");
   ASSERT_NE(web, nullptr) << l.result.yaml;

@@ -158,6 +158,23 @@ bool IsMappedLabel(const std::string& key) {
   return kMapped.count(key) > 0;
 }
 
+// Interlock's docs ask stack files to write com.docker.lb.network with the
+// stack's prefix (STACK_NET), as docker stack deploy names the network; a
+// label that names the network as the file does (NET) still reached the
+// service. When the service is attached to STACK_NET and not to NET, the
+// label meant STACK_NET.
+std::string ResolveStackNetwork(const std::string& network, const ServiceInput& svc) {
+  const auto& attached = svc.networks;
+  auto ns = svc.labels.find(kStackNamespaceLabel);
+  if (ns == svc.labels.end() || ns->second.empty() || attached.empty() ||
+      std::find(attached.begin(), attached.end(), network) != attached.end()) {
+    return network;
+  }
+  std::string prefixed = ns->second + "_" + network;
+  if (std::find(attached.begin(), attached.end(), prefixed) != attached.end()) return prefixed;
+  return network;
+}
+
 ParseOutcome Skip(const std::string& label, const std::string& value, const std::string& why) {
   ParseOutcome out;
   out.skip_reason = "com.docker.lb." + label + "=" + Shown(value) + ": " + why;
@@ -170,6 +187,7 @@ ParseOutcome ParseService(const ServiceInput& svc,
   Plan p;
   p.service = svc.name;
   p.replicas = svc.replicas;
+  p.attached_networks = svc.networks;
   auto get = [&](const std::string& k) -> const std::string* {
     auto it = lb.find(k);
     return it == lb.end() ? nullptr : &it->second;
@@ -243,7 +261,12 @@ ParseOutcome ParseService(const ServiceInput& svc,
     if (std::string e = crds::CheckDockerName(n); !e.empty() || n.empty()) {
       return Skip("network", *net, "expected a Docker network name");
     }
-    p.network = n;
+    p.network = ResolveStackNetwork(n, svc);
+    if (p.network != n) {
+      note("com.docker.lb.network=" + Shown(*net) + " is the network " + Shown(p.network) +
+           " the service is attached to: docker stack deploy prefixes the networks of stack " +
+           Shown(svc.labels.at(kStackNamespaceLabel)) + " with its name");
+    }
   }
 
   // A default backend without hosts has no Route: the labels that only

@@ -15,6 +15,11 @@ namespace sg::interlock::detail {
 
 inline constexpr const char* kPrefix = "com.docker.lb.";
 inline constexpr size_t kMaxName = 40;
+// The label `docker stack deploy` puts on the services (and networks) of a
+// stack: the stack's name.
+inline constexpr const char* kStackNamespaceLabel = "com.docker.stack.namespace";
+// The overlay network UCP creates for Interlock's own services.
+inline constexpr const char* kInterlockNetwork = "ucp-interlock";
 // Interlock's nginx answered its redirects with 302 Moved Temporarily and no
 // label changes the code; swarmgate's own default is 301.
 inline constexpr int kInterlockRedirectCode = 302;
@@ -50,6 +55,9 @@ struct Plan {
   std::vector<std::string> websocket_paths;
   std::vector<Redirect> redirects;
   std::string network;
+  // The networks the service is attached to (ServiceInput::networks); empty
+  // when unknown.
+  std::vector<std::string> attached_networks;
   // com.docker.lb.default_backend=true: the service answers the requests no
   // route of its cluster claims.
   bool default_backend = false;
@@ -79,6 +87,9 @@ std::string UnmappedReason(const std::string& key);
 std::optional<std::string> RedirectSourceHost(const std::string& raw);
 // A com.docker.lb.* key (prefix removed) the import translates.
 bool IsMappedLabel(const std::string& key);
+// The network com.docker.lb.network means for this service: `network`, or
+// STACK_network when only that one is attached (a stack file's name).
+std::string ResolveStackNetwork(const std::string& network, const ServiceInput& svc);
 ParseOutcome Skip(const std::string& label, const std::string& value, const std::string& why);
 ParseOutcome ParseService(const ServiceInput& svc,
                           const std::map<std::string, std::string>& lb,  // prefix removed
