@@ -321,6 +321,52 @@ TEST_F(CliTest, ExplainUnknownFieldIsAUsageErrorListingTheValidFields) {
   EXPECT_NE(kind.err.find("unknown kind \"gadget\""), std::string::npos) << kind;
 }
 
+// ---- import interlock (from a file: no cluster needed)
+
+TEST_F(CliTest, ImportInterlockStackFile) {
+  RegisterImportCommand();  // main() registers it in the binary
+  const std::string stack =
+      "services:\n"
+      "  web:\n"
+      "    image: example/web\n"
+      "    networks: [front]\n"
+      "    deploy:\n"
+      "      labels:\n"
+      "        com.docker.lb.hosts: app.example.com,old.example.com\n"
+      "        com.docker.lb.port: \"8080\"\n"
+      "        com.docker.lb.redirects: http://old.example.com,https://app.example.com;\n"
+      "  fallback:\n"
+      "    image: example/sorry\n"
+      "    networks: [front]\n"
+      "    deploy:\n"
+      "      labels:\n"
+      "        com.docker.lb.default_backend: \"true\"\n"
+      "        com.docker.lb.port: \"80\"\n"
+      "networks:\n"
+      "  front: {driver: overlay}\n";
+  std::string f = Write("stack.yml", stack);
+  for (const auto& run :
+       {RunSwarmgate({"import", "interlock", "-f", f, "--stack", "shop"}),
+        RunSwarmgate({"import", "interlock", "-f", "-", "--stack", "shop"}, stack)}) {
+    EXPECT_EQ(run.code, kExitOk) << run;
+    EXPECT_NE(run.out.find("  network: shop_front\n  defaultBackend:\n    service: shop_fallback\n"
+                           "    port: 80\n"),
+              std::string::npos)
+        << run;
+    EXPECT_NE(run.out.find("# backends are attached to network shop_front already\n"),
+              std::string::npos)
+        << run;
+    EXPECT_NE(run.out.find("    - service: shop_web\n      port: 8080\n"), std::string::npos)
+        << run;
+    EXPECT_NE(run.out.find("      code: 302\n"), std::string::npos) << run;
+    EXPECT_NE(
+        run.err.find("imported 2 of 2 services with Interlock labels into 1 ServiceCluster(s) "
+                     "and 1 Route(s)\n"),
+        std::string::npos)
+        << run;
+  }
+}
+
 // ---- usage errors
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

@@ -5,6 +5,7 @@
 // the services.
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "crds/grammar.h"
@@ -87,11 +88,23 @@ int RunImport(const std::vector<std::string>& args, CliContext& ctx) {
       ctx.err << "error: listing services: " << listed.error().message << "\n";
       return ExitCodeFor(listed.error());
     }
+    // The services' networks let the import keep a cluster on a network its
+    // services are on already; without them it still works, asking for more
+    // `docker service update --network-add`.
+    std::map<std::string, std::string> network_names;
+    auto networks = docker->ListNetworks({});
+    if (networks.ok()) {
+      for (const auto& n : *networks) network_names[n.id] = n.name;
+    } else {
+      ctx.err << "note: listing networks: " << networks.error().message
+              << "; the services' networks are unknown\n";
+    }
     for (const auto& s : *listed) {
       ServiceInput in;
       in.name = s.name;
       in.labels = s.labels;  // Spec.Labels
       if (!s.global) in.replicas = s.replicas;
+      if (networks.ok()) in.networks = interlock::NetworkNames(s.network_targets, network_names);
       services.push_back(std::move(in));
     }
     options.source = "the Swarm's services";

@@ -80,7 +80,8 @@ void WriteRoute(std::ostream& o, const RouteDoc& r) {
   if (!r.redirects.empty()) {
     o << "  redirects:\n";
     for (const auto& rd : r.redirects) {
-      o << "    - from: " << Scalar(rd.from) << "\n      to: " << Scalar(rd.to) << "\n";
+      o << "    - from: " << Scalar(rd.from) << "\n      to: " << Scalar(rd.to)
+        << "\n      code: " << rd.code << "\n";
     }
   }
 }
@@ -103,6 +104,112 @@ std::vector<int> ReplicaWeights(const std::vector<const Plan*>& members) {
   return out;
 }
 
+struct ClusterDoc {
+  std::string network;  // empty: sg-<name>
+  std::vector<std::string> comments;
+  std::vector<const Plan*> members;  // each service once, routes first
+  const Plan* default_backend = nullptr;
+};
+
+// A cluster has one network. A com.docker.lb.network label names it (the
+// first, by service name); without one, Interlock's proxy joined the networks
+// of every service it routed to, so a network all of the cluster's services
+// are on already keeps them reachable without updating any of them.
+void ChooseNetwork(const std::string& cluster, ClusterDoc& c, std::vector<std::string>& warnings) {
+  auto note = [&](const std::string& text) {
+    c.comments.push_back(text);
+    warnings.push_back(text);
+  };
+  const Plan* labelled = nullptr;
+  for (const Plan* m : c.members) {
+    if (m->network.empty()) continue;
+    if (!labelled) {
+      c.network = m->network;
+      labelled = m;
+    } else if (c.network != m->network) {
+      std::string text = "com.docker.lb.network=" + Shown(m->network) +
+                         " not mapped: ServiceCluster " + Shown(cluster) +
+                         " already uses network " + Shown(c.network) + " (from " +
+                         Shown(labelled->service) + "); one cluster has one network";
+      c.comments.push_back("service " + Shown(m->service) + ": " + text);
+      warnings.push_back("service " + Shown(m->service) + ": " + text);
+    }
+  }
+  if (!labelled) {
+    std::vector<std::string> shared;  // sorted
+    for (const Plan* m : c.members) {
+      std::vector<std::string> mine = m->attached_networks;
+      std::sort(mine.begin(), mine.end());
+      if (m == c.members.front()) {
+        shared = mine;
+        continue;
+      }
+      std::vector<std::string> both;
+      std::set_intersection(shared.begin(), shared.end(), mine.begin(), mine.end(),
+                            std::back_inserter(both));
+      shared = both;
+    }
+    // Interlock's own network only when nothing else is shared.
+    auto pick = std::find_if(shared.begin(), shared.end(),
+                             [](const std::string& n) { return n != kInterlockNetwork; });
+    if (pick == shared.end() && !shared.empty()) pick = shared.begin();
+    bool all_known = std::all_of(c.members.begin(), c.members.end(),
+                                 [](const Plan* m) { return !m->attached_networks.empty(); });
+    if (pick != shared.end()) {
+      c.network = *pick;
+      note("network " + Shown(c.network) + " of ServiceCluster " + Shown(cluster) +
+           ": no com.docker.lb.network label names one, and every backend of the cluster is "
+           "attached to it already (Interlock's proxy joined the networks of the services it "
+           "routed to)");
+    } else if (c.members.size() > 1 && all_known) {
+      note("no com.docker.lb.network label names a network and the backends of ServiceCluster " +
+           Shown(cluster) +
+           " share none (Interlock's proxy joined each of their networks; a ServiceCluster has "
+           "one): it gets network sg-" +
+           cluster + " and every backend must join it");
+    }
+  }
+  if (c.network == kInterlockNetwork) {
+    note("network " + Shown(c.network) +
+         " is the overlay network UCP created for Interlock's own services: ServiceCluster " +
+         Shown(cluster) +
+         " uses it so that its backends stay reachable, but plan to move them to a network of "
+         "their own");
+  }
+}
+
+// `apart`: each cluster on the nodes labelled for it (see Convert).
+void WriteCluster(std::ostream& o, const std::string& name, const ClusterDoc& c, bool apart) {
+  std::string network = c.network.empty() ? "sg-" + name : c.network;
+  o << "---\n";
+  WriteComments(o, c.comments);
+  std::vector<std::string> to_attach;
+  for (const Plan* m : c.members) {
+    const auto& on = m->attached_networks;
+    if (std::find(on.begin(), on.end(), network) == on.end()) to_attach.push_back(m->service);
+  }
+  if (to_attach.empty()) {
+    o << "# backends are attached to network " << network << " already\n";
+  } else {
+    o << "# backends must be attached to network " << network << " (skip those already on it):\n";
+    for (const auto& s : to_attach) {
+      o << "#   docker service update --network-add " << network << " " << s << "\n";
+    }
+  }
+  o << "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: "
+    << Scalar(name) << "\n";
+  if (!c.network.empty() || apart || c.default_backend) o << "spec:\n";
+  if (!c.network.empty()) o << "  network: " << Scalar(c.network) << "\n";
+  if (c.default_backend) {
+    o << "  defaultBackend:\n    service: " << Scalar(c.default_backend->service)
+      << "\n    port: " << c.default_backend->port << "\n";
+  }
+  if (apart) {
+    o << "  proxy:\n    constraints:\n      - " << Scalar("node.labels.swarmgate.cluster==" + name)
+      << "\n";
+  }
+}
+
 }  // namespace
 
 std::string SanitizeName(const std::string& name) {
@@ -120,6 +227,24 @@ std::string SanitizeName(const std::string& name) {
   if (collapsed.size() > kMaxName) collapsed.resize(kMaxName);
   while (!collapsed.empty() && collapsed.back() == '-') collapsed.pop_back();
   return collapsed.empty() ? "route" : collapsed;
+}
+
+std::vector<std::string> NetworkNames(const std::vector<std::string>& targets,
+                                      const std::map<std::string, std::string>& names_by_id) {
+  std::vector<std::string> out;
+  for (const std::string& target : targets) {
+    std::string name;
+    if (auto it = names_by_id.find(target); it != names_by_id.end()) {
+      name = it->second;
+    } else if (std::any_of(names_by_id.begin(), names_by_id.end(),
+                           [&](const auto& kv) { return kv.second == target; })) {
+      name = target;
+    } else {
+      return {};
+    }
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
 }
 
 ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOptions& options) {
@@ -151,7 +276,7 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
       warn(who, "left out: it appears twice in the input");
       continue;
     }
-    if (!lb.count("hosts")) {
+    if (!lb.count("hosts") && !lb.count("default_backend")) {
       std::vector<std::string> keys;
       for (const auto& kv : lb) keys.push_back("com.docker.lb." + kv.first);
       std::string text = "left out: it has " + Join(keys, ", ") +
@@ -178,6 +303,7 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
   std::vector<std::vector<const Plan*>> groups;
   std::map<std::string, size_t> group_of;
   for (const Plan& p : plans) {
+    if (p.hosts.empty()) continue;  // a default backend only
     std::vector<std::string> hosts = p.hosts;
     std::sort(hosts.begin(), hosts.end());
     std::string key = p.cluster + "\n" + p.path + "\n" + Join(hosts, ",");
@@ -285,16 +411,13 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
     for (auto& w : list) claim(w);
   }
 
-  // Clusters of the routes emitted, with their networks.
-  struct ClusterDoc {
-    std::string network;
-    std::string network_from;
-    std::vector<std::string> comments;
-    std::vector<std::string> services;
-  };
+  // Clusters of the routes emitted and of the default backends.
   std::map<std::string, ClusterDoc> clusters;
   std::set<std::string> imported;
   std::vector<const RouteDoc*> emitted;
+  auto join = [&](ClusterDoc& c, const Plan* m) {
+    if (imported.insert(m->service).second) c.members.push_back(m);
+  };
   for (size_t g = 0; g < groups.size(); ++g) {
     if (!mains[g].dropped) emitted.push_back(&mains[g]);
     for (const auto& w : websockets[g]) {
@@ -304,23 +427,31 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
                                                 [](const RouteDoc& w) { return !w.dropped; });
     if (!any) continue;
     ClusterDoc& c = clusters[mains[g].cluster];
-    for (const Plan* m : groups[g]) {
-      imported.insert(m->service);
-      c.services.push_back(m->service);
-      if (m->network.empty()) continue;
-      if (c.network.empty()) {
-        c.network = m->network;
-        c.network_from = m->service;
-      } else if (c.network != m->network) {
-        std::string text = "com.docker.lb.network=" + Shown(m->network) +
-                           " not mapped: ServiceCluster " + Shown(mains[g].cluster) +
-                           " already uses network " + Shown(c.network) + " (from " +
-                           Shown(c.network_from) + "); one cluster has one network";
-        c.comments.push_back("service " + Shown(m->service) + ": " + text);
-        warn("service " + Shown(m->service), text);
-      }
-    }
+    for (const Plan* m : groups[g]) join(c, m);
   }
+  // One default backend per cluster: the first by service name.
+  for (const Plan& p : plans) {
+    if (!p.default_backend) continue;
+    ClusterDoc& c = clusters[p.cluster];
+    if (!c.default_backend) {
+      c.default_backend = &p;
+      join(c, &p);
+      // Without hosts there is no route to carry the service's notes.
+      if (p.hosts.empty()) c.comments.insert(c.comments.end(), p.notes.begin(), p.notes.end());
+      c.comments.push_back(
+          "defaultBackend: service " + Shown(p.service) +
+          " (com.docker.lb.default_backend) answers the requests no Route of this cluster "
+          "claims; Interlock sent it the requests for hosts it did not serve, swarmgate also "
+          "sends it the paths that no Route of a served host matches");
+      continue;
+    }
+    std::string text = "com.docker.lb.default_backend=\"true\" not mapped: ServiceCluster " +
+                       Shown(p.cluster) + " already takes " + Shown(c.default_backend->service) +
+                       " as its defaultBackend (the first by service name) and has only one";
+    c.comments.push_back("service " + Shown(p.service) + ": " + text);
+    warn("service " + Shown(p.service), text);
+  }
+  for (auto& [name, c] : clusters) ChooseNetwork(name, c, result.warnings);
 
   result.services_imported = static_cast<int>(imported.size());
   result.clusters = static_cast<int>(clusters.size());
@@ -346,23 +477,7 @@ ConvertResult Convert(const std::vector<ServiceInput>& services, const ConvertOp
     result.warnings.push_back(text);
   }
   WriteComments(o, header);
-  for (const auto& [name, c] : clusters) {
-    std::string network = c.network.empty() ? "sg-" + name : c.network;
-    o << "---\n";
-    WriteComments(o, c.comments);
-    o << "# backends must be attached to network " << network << " (skip those already on it):\n";
-    for (const auto& s : c.services) {
-      o << "#   docker service update --network-add " << network << " " << s << "\n";
-    }
-    o << "apiVersion: swarmgate.io/v1alpha1\nkind: ServiceCluster\nmetadata:\n  name: "
-      << Scalar(name) << "\n";
-    if (!c.network.empty() || apart) o << "spec:\n";
-    if (!c.network.empty()) o << "  network: " << Scalar(c.network) << "\n";
-    if (apart) {
-      o << "  proxy:\n    constraints:\n      - "
-        << Scalar("node.labels.swarmgate.cluster==" + name) << "\n";
-    }
-  }
+  for (const auto& [name, c] : clusters) WriteCluster(o, name, c, apart);
   for (const RouteDoc* r : emitted) WriteRoute(o, *r);
   result.yaml = o.str();
   return result;

@@ -22,6 +22,11 @@ struct ServiceInput {
   // replica-ratio weights.
   std::optional<uint64_t> replicas;
   std::map<std::string, std::string> labels;
+  // The Docker names of the networks the service is attached to; empty when
+  // unknown. Interlock's proxy joined the networks of the services it routed
+  // to, so a network a cluster's services already share becomes its network
+  // and no service has to be updated.
+  std::vector<std::string> networks;
 };
 
 struct ConvertOptions {
@@ -44,6 +49,12 @@ struct ConvertResult {
 
 ConvertResult Convert(const std::vector<ServiceInput>& services,
                       const ConvertOptions& options = {});
+
+// The names of a service's networks from its Spec.TaskTemplate.Networks
+// targets (ids, or names), given the Swarm's networks as id -> name. Empty
+// (unknown) when a target is none of them.
+std::vector<std::string> NetworkNames(const std::vector<std::string>& targets,
+                                      const std::map<std::string, std::string>& names_by_id);
 
 // "api_v2.Web" -> "api-v2-web": a valid resource name (at most 40 chars),
 // "route" when nothing usable is left.

@@ -17,13 +17,19 @@ using ::testing::Not;
 using Labels = std::map<std::string, std::string>;
 
 ServiceInput Svc(std::string name, Labels labels, std::optional<uint64_t> replicas = 1) {
-  return ServiceInput{std::move(name), replicas, std::move(labels)};
+  return ServiceInput{std::move(name), replicas, std::move(labels), {}};
 }
 
 Labels Base(Labels extra = {}) {
   Labels l = {{"com.docker.lb.hosts", "app.example.com"}, {"com.docker.lb.port", "8080"}};
   for (auto& [k, v] : extra) l[k] = v;
   return l;
+}
+
+ServiceInput Svc(std::string name, Labels labels, std::vector<std::string> networks) {
+  ServiceInput s = Svc(std::move(name), std::move(labels));
+  s.networks = std::move(networks);
+  return s;
 }
 
 // Converts and loads the output back: every output must validate cleanly.
@@ -46,6 +52,19 @@ struct Loaded {
     int n = 0;
     for (const auto& r : load.resources) n += r.kind == kind;
     return n;
+  }
+  // "SERVICE:PORT" of the cluster's spec.defaultBackend as the loader
+  // decodes it, "" without one.
+  std::string DefaultBackendOf(const std::string& cluster) const {
+    for (const auto& r : load.resources) {
+      if (!r.cluster() || r.name != cluster) continue;
+      const auto& d = r.cluster()->spec.default_backend;
+      if (!d) return "";
+      EXPECT_FALSE(d->service.empty()) << result.yaml;
+      return d->service + ":" + std::to_string(d->port);
+    }
+    ADD_FAILURE() << "no ServiceCluster " << cluster << " in\n" << result.yaml;
+    return "";
   }
 };
 
@@ -245,7 +264,43 @@ INSTANTIATE_TEST_SUITE_P(
                     EXPECT_EQ(r.spec.redirects[0].from, "old.example.com");
                     EXPECT_EQ(r.spec.redirects[0].to, "https://new.example.com/");
                     EXPECT_EQ(r.spec.redirects[1].from, "legacy.example.com");
+                    // Interlock answered with 302; swarmgate's default is 301.
+                    EXPECT_EQ(r.spec.redirects[0].code, 302);
+                    EXPECT_EQ(r.spec.redirects[1].code, 302);
+                    EXPECT_THAT(l.result.yaml, HasSubstr("      code: 302\n"));
                     EXPECT_THAT(l.result.yaml, HasSubstr("left out of hosts"));
+                  }},
+        LabelCase{"redirects in Interlock's documented form",
+                  {{"com.docker.lb.redirects", "http://old.example.com,http://app.example.com;"}},
+                  [](const crds::Route& r, const Loaded&) {
+                    ASSERT_EQ(r.spec.redirects.size(), 1u);
+                    EXPECT_EQ(r.spec.redirects[0].from, "old.example.com");
+                    EXPECT_EQ(r.spec.redirects[0].to, "http://app.example.com");
+                    EXPECT_EQ(r.spec.redirects[0].code, 302);
+                  }},
+        LabelCase{"redirects separated by semicolons",
+                  {{"com.docker.lb.redirects",
+                    "http://a.example.com,https://app.example.com; "
+                    "http://b.example.com,https://app.example.com/b"}},
+                  [](const crds::Route& r, const Loaded&) {
+                    ASSERT_EQ(r.spec.redirects.size(), 2u);
+                    EXPECT_EQ(r.spec.redirects[0].from, "a.example.com");
+                    EXPECT_EQ(r.spec.redirects[1].from, "b.example.com");
+                    EXPECT_EQ(r.spec.redirects[1].to, "https://app.example.com/b");
+                    EXPECT_EQ(r.spec.redirects[1].code, 302);
+                  }},
+        LabelCase{"default_backend on a service with hosts",
+                  {{"com.docker.lb.default_backend", "true"}},
+                  [](const crds::Route& r, const Loaded& l) {
+                    EXPECT_EQ(r.spec.hosts, std::vector<std::string>{"app.example.com"});
+                    EXPECT_EQ(l.DefaultBackendOf("default"), "web:8080");
+                    EXPECT_EQ(l.result.services_imported, 1);
+                  }},
+        LabelCase{"default_backend false",
+                  {{"com.docker.lb.default_backend", "false"}},
+                  [](const crds::Route&, const Loaded& l) {
+                    EXPECT_EQ(l.DefaultBackendOf("default"), "");
+                    EXPECT_TRUE(l.result.warnings.empty());
                   }},
         LabelCase{"service_cluster",
                   {{"com.docker.lb.service_cluster", "us-east"}},
@@ -288,10 +343,8 @@ INSTANTIATE_TEST_SUITE_P(
                                 std::string("custom nginx templates are not supported")},
                       std::pair{std::string("com.docker.lb.ssl_backend"),
                                 std::string("TLS from the proxy to the backend")},
-                      std::pair{std::string("com.docker.lb.ssl_backend_ssl_verify"),
+                      std::pair{std::string("com.docker.lb.ssl_backend_tls_verify"),
                                 std::string("TLS from the proxy to the backend")},
-                      std::pair{std::string("com.docker.lb.default_backend"),
-                                std::string("there is no catch-all backend")},
                       std::pair{std::string("com.docker.lb.ip_hash"),
                                 std::string("swarmgate has no client-address hashing")},
                       std::pair{std::string("com.docker.lb.something_new"),
@@ -336,12 +389,16 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{std::string("com.docker.lb.redirects"),
                   std::string("a.example.com,b.example.com")},
         std::pair{std::string("com.docker.lb.backend_mode"), std::string("dnsrr")},
+        std::pair{std::string("com.docker.lb.default_backend"), std::string("maybe")},
+        std::pair{std::string("com.docker.lb.redirects"),
+                  std::string("http://a.example.com,https://b.example.com,http://c.example.com;")},
         std::pair{std::string("com.docker.lb.network"), std::string("net$")}));
 
 TEST(InterlockConvert, MissingPortLeavesTheServiceOut) {
   auto l = ConvertAndLoad({Svc("web", {{"com.docker.lb.hosts", "app.example.com"}})});
   EXPECT_EQ(l.result.routes, 0);
-  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.port is missing"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.port is missing: expected the port number "
+                                       "(1-65535) the service listens on"));
 }
 
 TEST(InterlockConvert, LabelsWithoutHostsAreReported) {
@@ -487,8 +544,200 @@ TEST(InterlockConvert, YamlSpecialValuesAreQuoted) {
   EXPECT_EQ(l.Cluster("default")->spec.network, "123");
 }
 
+// ---- default backends (com.docker.lb.default_backend)
+
+Labels DefaultBackend(Labels extra = {}) {
+  Labels l = {{"com.docker.lb.default_backend", "true"}, {"com.docker.lb.port", "8080"}};
+  for (auto& [k, v] : extra) l[k] = v;
+  return l;
+}
+
+TEST(InterlockConvert, DefaultBackendWithoutHostsIsTheClustersDefaultBackendAndNoRoute) {
+  auto l = ConvertAndLoad({Svc("fallback", DefaultBackend()), Svc("web", Base())});
+  EXPECT_EQ(l.result.routes, 1) << l.result.yaml;
+  EXPECT_EQ(l.Route("fallback"), nullptr);
+  EXPECT_NE(l.Route("web"), nullptr);
+  EXPECT_EQ(l.DefaultBackendOf("default"), "fallback:8080");
+  EXPECT_EQ(l.result.services_seen, 2);
+  EXPECT_EQ(l.result.services_imported, 2);
+  // It must reach the cluster network like any backend.
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add sg-default fallback"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("defaultBackend: service \"fallback\""));
+  EXPECT_TRUE(l.result.warnings.empty()) << ::testing::PrintToString(l.result.warnings);
+  EXPECT_THAT(l.result.yaml,
+              HasSubstr("  defaultBackend:\n    service: fallback\n    port: 8080\n"));
+}
+
+TEST(InterlockConvert, DefaultBackendAloneMakesItsCluster) {
+  auto l =
+      ConvertAndLoad({Svc("fallback", DefaultBackend({{"com.docker.lb.service_cluster", "edge"},
+                                                      {"com.docker.lb.network", "edge-net"}}))});
+  EXPECT_EQ(l.result.routes, 0);
+  EXPECT_EQ(l.result.clusters, 1);
+  ASSERT_NE(l.Cluster("edge"), nullptr) << l.result.yaml;
+  EXPECT_EQ(l.Cluster("edge")->spec.network, "edge-net");
+  EXPECT_EQ(l.DefaultBackendOf("edge"), "fallback:8080");
+  EXPECT_EQ(l.result.services_imported, 1);
+}
+
+TEST(InterlockConvert, EachClusterKeepsItsOwnDefaultBackend) {
+  auto l = ConvertAndLoad(
+      {Svc("east-fallback", DefaultBackend({{"com.docker.lb.service_cluster", "east"}})),
+       Svc("west-fallback", DefaultBackend({{"com.docker.lb.service_cluster", "west"},
+                                            {"com.docker.lb.port", "9000"}}))});
+  EXPECT_EQ(l.DefaultBackendOf("east"), "east-fallback:8080");
+  EXPECT_EQ(l.DefaultBackendOf("west"), "west-fallback:9000");
+  EXPECT_EQ(l.result.clusters, 2);
+}
+
+TEST(InterlockConvert, TwoDefaultBackendsOfOneClusterKeepTheFirstByName) {
+  // Input order does not matter: the first by service name wins.
+  auto l = ConvertAndLoad({Svc("zeta", DefaultBackend({{"com.docker.lb.hosts", "z.example.com"}})),
+                           Svc("alpha", DefaultBackend({{"com.docker.lb.port", "81"}})),
+                           Svc("beta", DefaultBackend())});
+  EXPECT_EQ(l.DefaultBackendOf("default"), "alpha:81");
+  for (const char* loser : {"beta", "zeta"}) {
+    std::string text =
+        "com.docker.lb.default_backend=\"true\" not mapped: ServiceCluster "
+        "\"default\" already takes \"alpha\" as its defaultBackend";
+    EXPECT_THAT(l.result.yaml, HasSubstr("# service \"" + std::string(loser) + "\": " + text))
+        << l.result.yaml;
+    EXPECT_THAT(l.result.warnings,
+                Contains(HasSubstr("service \"" + std::string(loser) + "\": " + text)));
+  }
+  // zeta keeps its route; beta has nothing left to import.
+  EXPECT_NE(l.Route("zeta"), nullptr);
+  EXPECT_EQ(l.result.services_seen, 3);
+  EXPECT_EQ(l.result.services_imported, 2);
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add sg-default beta")));
+}
+
+TEST(InterlockConvert, DefaultBackendWithoutAPortIsLeftOut) {
+  auto missing = ConvertAndLoad({Svc("fallback", {{"com.docker.lb.default_backend", "true"}})});
+  EXPECT_EQ(missing.result.clusters, 0);
+  EXPECT_THAT(missing.result.yaml,
+              HasSubstr("# service \"fallback\" left out: com.docker.lb.default_backend=\"true\": "
+                        "com.docker.lb.port is missing: expected the port number (1-65535) the "
+                        "service listens on"));
+  ASSERT_EQ(missing.result.warnings.size(), 1u);
+
+  auto invalid =
+      ConvertAndLoad({Svc("fallback", DefaultBackend({{"com.docker.lb.port", "http"}}))});
+  EXPECT_EQ(invalid.result.clusters, 0);
+  EXPECT_THAT(invalid.result.yaml,
+              HasSubstr("# service \"fallback\" left out: com.docker.lb.port=\"http\": expected a "
+                        "port number 1-65535"));
+}
+
+TEST(InterlockConvert, FalseDefaultBackendWithoutHostsIsLeftOut) {
+  auto l = ConvertAndLoad(
+      {Svc("idle", {{"com.docker.lb.default_backend", "false"}, {"com.docker.lb.port", "80"}})});
+  EXPECT_EQ(l.result.clusters, 0);
+  EXPECT_EQ(l.result.services_seen, 1);
+  EXPECT_THAT(l.result.yaml,
+              HasSubstr("left out: com.docker.lb.default_backend=\"false\": the service is not a "
+                        "default backend and has no com.docker.lb.hosts"));
+}
+
+TEST(InterlockConvert, RouteLabelsOfADefaultBackendWithoutHostsAreNoted) {
+  auto l = ConvertAndLoad({Svc("fallback", DefaultBackend({{"com.docker.lb.context_root", "/x"},
+                                                           {"com.docker.lb.template", "t"}}))});
+  EXPECT_EQ(l.DefaultBackendOf("default"), "fallback:8080");
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.context_root=\"/x\": not mapped, the service "
+                                       "has no com.docker.lb.hosts, so it gets no Route"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.template=\"t\": not mapped, custom nginx"));
+  EXPECT_EQ(l.result.warnings.size(), 2u);
+}
+
+// ---- networks: what Interlock's proxy joined
+
+TEST(InterlockConvert, WithoutANetworkLabelTheClusterTakesTheNetworkItsServicesShare) {
+  auto l = ConvertAndLoad(
+      {Svc("shop_api", Base({{"com.docker.lb.hosts", "api.example.com"}}),
+           std::vector<std::string>{"shop_default", "shop_db"}),
+       Svc("shop_web", Base(), std::vector<std::string>{"shop_default"}),
+       Svc("shop_fallback", DefaultBackend(), std::vector<std::string>{"shop_default"})});
+  ASSERT_NE(l.Cluster("default"), nullptr);
+  EXPECT_EQ(l.Cluster("default")->spec.network, "shop_default");
+  // No service has to be updated.
+  EXPECT_THAT(l.result.yaml, HasSubstr("# backends are attached to network shop_default already"));
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add")));
+  EXPECT_THAT(l.result.warnings, Contains(HasSubstr("every backend of the cluster is attached")));
+}
+
+TEST(InterlockConvert, BackendsWithoutASharedNetworkGetTheClustersOwn) {
+  auto l = ConvertAndLoad({Svc("a", Base({{"com.docker.lb.hosts", "a.example.com"}}),
+                               std::vector<std::string>{"a_default"}),
+                           Svc("b", Base({{"com.docker.lb.hosts", "b.example.com"}}),
+                               std::vector<std::string>{"b_default"})});
+  EXPECT_EQ(l.Cluster("default")->spec.network, "sg-default");
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add sg-default a\n"));
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add sg-default b\n"));
+  EXPECT_THAT(l.result.warnings, Contains(HasSubstr("share none")));
+}
+
+TEST(InterlockConvert, ALabelledNetworkWinsAndOnlyServicesNotOnItAreListed) {
+  auto l = ConvertAndLoad(
+      {Svc("a",
+           Base({{"com.docker.lb.hosts", "a.example.com"}, {"com.docker.lb.network", "front"}}),
+           std::vector<std::string>{"front", "shared"}),
+       Svc("b", Base({{"com.docker.lb.hosts", "b.example.com"}}),
+           std::vector<std::string>{"shared"})});
+  EXPECT_EQ(l.Cluster("default")->spec.network, "front");
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add front a\n")));
+  EXPECT_THAT(l.result.yaml, HasSubstr("docker service update --network-add front b\n"));
+}
+
+TEST(InterlockConvert, ANetworkLabelWithoutTheStackPrefixMeansTheStacksNetwork) {
+  Labels stack = {{"com.docker.stack.namespace", "colors"}};
+  Labels labels = Base({{"com.docker.lb.network", "colors-network"}});
+  labels.insert(stack.begin(), stack.end());
+  auto l = ConvertAndLoad({Svc("colors_colors", labels, {"colors_colors-network"})});
+  EXPECT_EQ(l.Cluster("default")->spec.network, "colors_colors-network");
+  EXPECT_THAT(l.result.yaml, HasSubstr("com.docker.lb.network=\"colors-network\" is the network "
+                                       "\"colors_colors-network\" the service is attached to"));
+  EXPECT_THAT(l.result.yaml, Not(HasSubstr("--network-add")));
+
+  // A label that names an attached network, or none of the service's, is
+  // taken as written.
+  Labels prefixed = Base({{"com.docker.lb.network", "colors_colors-network"}});
+  prefixed.insert(stack.begin(), stack.end());
+  auto p = ConvertAndLoad({Svc("colors_colors", prefixed, {"colors_colors-network"})});
+  EXPECT_EQ(p.Cluster("default")->spec.network, "colors_colors-network");
+  EXPECT_TRUE(p.result.warnings.empty()) << ::testing::PrintToString(p.result.warnings);
+  Labels other = Base({{"com.docker.lb.network", "elsewhere"}});
+  other.insert(stack.begin(), stack.end());
+  auto o = ConvertAndLoad({Svc("colors_colors", other, {"colors_colors-network"})});
+  EXPECT_EQ(o.Cluster("default")->spec.network, "elsewhere");
+  EXPECT_THAT(o.result.yaml, HasSubstr("--network-add elsewhere colors_colors\n"));
+}
+
+TEST(InterlockConvert, InterlocksOwnNetworkIsKeptOnlyWithANote) {
+  // Shared with another network: the other one.
+  auto shared =
+      ConvertAndLoad({Svc("web", Base(), std::vector<std::string>{"ucp-interlock", "web-net"})});
+  EXPECT_EQ(shared.Cluster("default")->spec.network, "web-net");
+  // Named by the label, or the only one: kept, with a note.
+  for (const auto& input : {Svc("web", Base({{"com.docker.lb.network", "ucp-interlock"}})),
+                            Svc("web", Base(), std::vector<std::string>{"ucp-interlock"})}) {
+    auto l = ConvertAndLoad({input});
+    EXPECT_EQ(l.Cluster("default")->spec.network, "ucp-interlock");
+    EXPECT_THAT(l.result.warnings,
+                Contains(HasSubstr("is the overlay network UCP created for Interlock's own "
+                                   "services")));
+  }
+}
+
+TEST(InterlockConvert, NetworkNamesResolveTargetsOrAreUnknown) {
+  const std::map<std::string, std::string> swarm = {{"id1", "shop_default"}, {"id2", "front"}};
+  EXPECT_EQ(NetworkNames({"id1", "front", "id2"}, swarm),
+            (std::vector<std::string>{"shop_default", "front"}));
+  EXPECT_EQ(NetworkNames({}, swarm), std::vector<std::string>{});
+  EXPECT_EQ(NetworkNames({"id1", "gone"}, swarm), std::vector<std::string>{});
+}
+
 TEST(InterlockConvert, WorkedExampleFromTheMigrationGuide) {
-  auto l = ConvertAndLoad({
+  std::vector<ServiceInput> services = {
       Svc("shop_web-v1",
           {{"com.docker.lb.hosts", "shop.example.com,www.shop.example.com"},
            {"com.docker.lb.port", "8080"},
@@ -520,15 +769,26 @@ TEST(InterlockConvert, WorkedExampleFromTheMigrationGuide) {
            {"com.docker.lb.ssl_key", "shop_key"},
            {"com.docker.lb.template", "custom"}},
           2),
-  });
+      Svc("shop_fallback",
+          {{"com.docker.lb.default_backend", "true"}, {"com.docker.lb.port", "8080"}}),
+  };
+  // Deployed with `networks: [ingress]`.
+  for (auto& svc : services) svc.networks = {"shop_ingress"};
+  auto l = ConvertAndLoad(services);
   EXPECT_EQ(l.result.routes, 3);
   EXPECT_EQ(l.result.clusters, 1);
+  EXPECT_EQ(l.result.services_imported, 4);
+  EXPECT_EQ(l.Cluster("default")->spec.network, "shop_ingress");
+  EXPECT_THAT(l.result.yaml, HasSubstr("# backends are attached to network shop_ingress already"));
+  EXPECT_EQ(l.DefaultBackendOf("default"), "shop_fallback:8080");
   const crds::Route* web = l.Route("shop-web-v1");
   ASSERT_NE(web, nullptr) << l.result.yaml;
   EXPECT_EQ(web->spec.hosts, std::vector<std::string>{"shop.example.com"});
   EXPECT_EQ(web->spec.backends.at(0).weight, 80);
   EXPECT_EQ(web->spec.backends.at(1).weight, 20);
   EXPECT_TRUE(web->spec.tls->redirect_http);
+  ASSERT_EQ(web->spec.redirects.size(), 1u);
+  EXPECT_EQ(web->spec.redirects[0].code, 302);
   const crds::Route* ws = l.Route("shop-api-ws");
   ASSERT_NE(ws, nullptr) << l.result.yaml;
   EXPECT_EQ(ws->spec.path, "/api/events");

@@ -116,12 +116,9 @@ std::string UnmappedReason(const std::string& key) {
       {"ssl_backend",
        "TLS from the proxy to the backend (re-encryption) is not supported: the proxy talks "
        "plain HTTP to the backend, or use tls mode passthrough to let the backend terminate"},
-      {"ssl_backend_ssl_verify",
+      {"ssl_backend_tls_verify",
        "TLS from the proxy to the backend (re-encryption) is not supported, so there is "
        "nothing to verify"},
-      {"default_backend",
-       "there is no catch-all backend: requests for hosts no route serves get 404; add the "
-       "hosts to a Route instead"},
       {"ip_hash",
        "swarmgate has no client-address hashing: use cookie-based stickySession "
        "(com.docker.lb.sticky_session_cookie) instead"},
@@ -143,6 +140,41 @@ std::optional<std::string> RedirectSourceHost(const std::string& raw) {
   return v;
 }
 
+bool IsMappedLabel(const std::string& key) {
+  static const std::set<std::string> kMapped = {"hosts",
+                                                "port",
+                                                "network",
+                                                "context_root",
+                                                "context_root_rewrite",
+                                                "ssl_cert",
+                                                "ssl_key",
+                                                "ssl_passthrough",
+                                                "sticky_session_cookie",
+                                                "websocket_endpoints",
+                                                "redirects",
+                                                "service_cluster",
+                                                "backend_mode",
+                                                "ssl_only"};
+  return kMapped.count(key) > 0;
+}
+
+// Interlock's docs ask stack files to write com.docker.lb.network with the
+// stack's prefix (STACK_NET), as docker stack deploy names the network; a
+// label that names the network as the file does (NET) still reached the
+// service. When the service is attached to STACK_NET and not to NET, the
+// label meant STACK_NET.
+std::string ResolveStackNetwork(const std::string& network, const ServiceInput& svc) {
+  const auto& attached = svc.networks;
+  auto ns = svc.labels.find(kStackNamespaceLabel);
+  if (ns == svc.labels.end() || ns->second.empty() || attached.empty() ||
+      std::find(attached.begin(), attached.end(), network) != attached.end()) {
+    return network;
+  }
+  std::string prefixed = ns->second + "_" + network;
+  if (std::find(attached.begin(), attached.end(), prefixed) != attached.end()) return prefixed;
+  return network;
+}
+
 ParseOutcome Skip(const std::string& label, const std::string& value, const std::string& why) {
   ParseOutcome out;
   out.skip_reason = "com.docker.lb." + label + "=" + Shown(value) + ": " + why;
@@ -155,36 +187,60 @@ ParseOutcome ParseService(const ServiceInput& svc,
   Plan p;
   p.service = svc.name;
   p.replicas = svc.replicas;
+  p.attached_networks = svc.networks;
   auto get = [&](const std::string& k) -> const std::string* {
     auto it = lb.find(k);
     return it == lb.end() ? nullptr : &it->second;
   };
   auto note = [&](const std::string& s) { p.notes.push_back(s); };
 
-  // hosts
-  const std::string* hosts = get("hosts");
-  for (const std::string& h : SplitList(*hosts)) {
-    std::string host = Lower(h);
-    if (std::string e = crds::CheckHost(host); !e.empty()) {
-      return Skip("hosts", *hosts, "host " + Shown(h) + " is not valid: expected " + e);
-    }
-    if (std::find(p.hosts.begin(), p.hosts.end(), host) == p.hosts.end()) p.hosts.push_back(host);
+  // default_backend: Interlock sent the requests for hosts it did not know to
+  // this service, which needs no hosts of its own.
+  const std::string* dflt = get("default_backend");
+  if (dflt) {
+    auto b = ParseBool(*dflt);
+    if (!b) return Skip("default_backend", *dflt, "expected true or false");
+    p.default_backend = *b;
   }
-  if (p.hosts.empty()) return Skip("hosts", *hosts, "no host given");
-  if (p.hosts.size() > 64) return Skip("hosts", *hosts, "more than 64 hosts");
+  const std::string* hosts = get("hosts");
+  if (!hosts && !p.default_backend) {
+    return Skip("default_backend", dflt ? *dflt : std::string(),
+                "the service is not a default backend and has no com.docker.lb.hosts, so "
+                "Interlock did not route to it");
+  }
+  // The label the service is imported for, named by the messages that
+  // concern the whole service.
+  const std::string anchor = hosts ? "hosts" : "default_backend";
+  const std::string& anchor_value = hosts ? *hosts : *dflt;
+
+  // hosts
+  if (hosts) {
+    for (const std::string& h : SplitList(*hosts)) {
+      std::string host = Lower(h);
+      if (std::string e = crds::CheckHost(host); !e.empty()) {
+        return Skip("hosts", *hosts, "host " + Shown(h) + " is not valid: expected " + e);
+      }
+      if (std::find(p.hosts.begin(), p.hosts.end(), host) == p.hosts.end()) {
+        p.hosts.push_back(host);
+      }
+    }
+    if (p.hosts.empty()) return Skip("hosts", *hosts, "no host given");
+    if (p.hosts.size() > 64) return Skip("hosts", *hosts, "more than 64 hosts");
+  }
 
   // port
   const std::string* port = get("port");
   if (!port) {
-    return Skip("hosts", *hosts,
-                "com.docker.lb.port is missing; set it to the port the service listens on");
+    return Skip(anchor, anchor_value,
+                "com.docker.lb.port is missing: expected the port number (1-65535) the service "
+                "listens on");
   }
   auto parsed_port = ParsePort(*port);
   if (!parsed_port) return Skip("port", *port, "expected a port number 1-65535");
   p.port = *parsed_port;
 
   if (std::string e = crds::CheckDockerName(svc.name); !e.empty()) {
-    return Skip("hosts", *hosts, "service name " + Shown(svc.name) + " is not valid: " + e);
+    return Skip(anchor, anchor_value, "service name " + Shown(svc.name) + " is not valid: " + e);
   }
 
   // service_cluster
@@ -205,7 +261,29 @@ ParseOutcome ParseService(const ServiceInput& svc,
     if (std::string e = crds::CheckDockerName(n); !e.empty() || n.empty()) {
       return Skip("network", *net, "expected a Docker network name");
     }
-    p.network = n;
+    p.network = ResolveStackNetwork(n, svc);
+    if (p.network != n) {
+      note("com.docker.lb.network=" + Shown(*net) + " is the network " + Shown(p.network) +
+           " the service is attached to: docker stack deploy prefixes the networks of stack " +
+           Shown(svc.labels.at(kStackNamespaceLabel)) + " with its name");
+    }
+  }
+
+  // A default backend without hosts has no Route: the labels that only
+  // shape a route have nowhere to go.
+  if (!hosts) {
+    static const std::set<std::string> kService = {"default_backend", "port", "service_cluster",
+                                                   "network"};
+    for (const auto& [k, v] : lb) {
+      if (kService.count(k)) continue;
+      note("com.docker.lb." + k + "=" + Shown(v) + ": not mapped, " +
+           (IsMappedLabel(k) ? std::string("the service has no com.docker.lb.hosts, so it gets no "
+                                           "Route: it is only its cluster's defaultBackend")
+                             : UnmappedReason(k)));
+    }
+    ParseOutcome out;
+    out.plan = std::move(p);
+    return out;
   }
 
   // backend_mode
@@ -327,11 +405,21 @@ ParseOutcome ParseService(const ServiceInput& svc,
     }
   }
 
-  // redirects: "from,to[,from,to...]"
+  // redirects: "<source>,<target>" pairs separated by ';', a trailing ';'
+  // allowed (Interlock's documented form); pairs separated by ',' alone
+  // ("a,b,c,d") are read too.
   if (const std::string* rd = get("redirects")) {
-    auto items = SplitList(*rd);
-    if (items.empty() || items.size() % 2 != 0) {
-      return Skip("redirects", *rd, "expected pairs of source,target URLs");
+    std::vector<std::string> items;
+    std::istringstream pairs(*rd);
+    for (std::string pair; std::getline(pairs, pair, ';');) {
+      auto parts = SplitList(pair);
+      if (parts.size() % 2 != 0) {
+        return Skip("redirects", *rd, "expected source,target URL pairs separated by ';'");
+      }
+      items.insert(items.end(), parts.begin(), parts.end());
+    }
+    if (items.empty()) {
+      return Skip("redirects", *rd, "expected source,target URL pairs separated by ';'");
     }
     for (size_t i = 0; i < items.size(); i += 2) {
       auto from = RedirectSourceHost(items[i]);
@@ -351,7 +439,7 @@ ParseOutcome ParseService(const ServiceInput& svc,
         note("com.docker.lb.redirects: a second redirect from " + Shown(*from) + " was dropped");
         continue;
       }
-      p.redirects.push_back({*from, to});
+      p.redirects.push_back({*from, to, kInterlockRedirectCode});
     }
     if (p.redirects.size() > 64) return Skip("redirects", *rd, "more than 64 redirects");
     // A host that redirects cannot also be served by the route.
@@ -371,22 +459,8 @@ ParseOutcome ParseService(const ServiceInput& svc,
   }
 
   // Everything else under com.docker.lb.
-  static const std::set<std::string> kMapped = {"hosts",
-                                                "port",
-                                                "network",
-                                                "context_root",
-                                                "context_root_rewrite",
-                                                "ssl_cert",
-                                                "ssl_key",
-                                                "ssl_passthrough",
-                                                "sticky_session_cookie",
-                                                "websocket_endpoints",
-                                                "redirects",
-                                                "service_cluster",
-                                                "backend_mode",
-                                                "ssl_only"};
   for (const auto& [k, v] : lb) {
-    if (kMapped.count(k)) continue;
+    if (k == "default_backend" || IsMappedLabel(k)) continue;
     note("com.docker.lb." + k + "=" + Shown(v) + ": not mapped, " + UnmappedReason(k));
   }
   ParseOutcome out;

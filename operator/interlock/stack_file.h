@@ -15,7 +15,11 @@ namespace sg::interlock {
 // `stack`: the name the file is deployed as (`docker stack deploy -c FILE
 // STACK`); service names become STACK_service. Empty: names as written.
 // Replicas: deploy.replicas, 1 when absent (the compose default), unknown for
-// deploy.mode global or a non-integer value such as ${REPLICAS}.
+// deploy.mode global or a non-integer value such as ${REPLICAS}. With a stack
+// name, each service gets the com.docker.stack.namespace label and its
+// networks the names docker stack deploy gives them (STACK_net, `name:` and
+// external networks as written); without one, only networks named outright
+// are known.
 Result<std::vector<ServiceInput>> ParseStackFile(std::string_view text, const std::string& stack);
 
 }  // namespace sg::interlock
