@@ -88,6 +88,52 @@ std::vector<std::string> Strings(const Value& obj, const char* key) {
   return out;
 }
 
+std::vector<ValueMatch> DecodeValueMatches(const Value& obj, const char* key) {
+  std::vector<ValueMatch> out;
+  if (const Value* list = Member(obj, key); list && list->IsArray()) {
+    for (const auto& item : list->GetArray()) {
+      ValueMatch m;
+      if (OptString(item, "type").value_or("Exact") == "RegularExpression") {
+        m.type = ValueMatchType::kRegularExpression;
+      }
+      ReadString(item, "name", &m.name);
+      ReadString(item, "value", &m.value);
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+RouteRule DecodeRule(const Value& obj) {
+  RouteRule rule;
+  if (const Value* list = Member(obj, "matches"); list && list->IsArray()) {
+    for (const auto& item : list->GetArray()) {
+      RouteMatch m;
+      const Value& path = Object(item, "path");
+      std::string type = OptString(path, "type").value_or("PathPrefix");
+      m.path.type = type == "Exact"               ? PathMatchType::kExact
+                    : type == "RegularExpression" ? PathMatchType::kRegularExpression
+                                                  : PathMatchType::kPathPrefix;
+      ReadString(path, "value", &m.path.value);
+      m.headers = DecodeValueMatches(item, "headers");
+      m.query_params = DecodeValueMatches(item, "queryParams");
+      ReadString(item, "method", &m.method);
+      rule.matches.push_back(std::move(m));
+    }
+  }
+  if (rule.matches.empty()) rule.matches.emplace_back();
+  if (const Value* b = Member(obj, "backends"); b && b->IsArray()) {
+    for (const auto& item : b->GetArray()) {
+      Backend backend;
+      ReadString(item, "service", &backend.service);
+      ReadInt(item, "port", &backend.port);
+      ReadInt(item, "weight", &backend.weight);
+      rule.backends.push_back(std::move(backend));
+    }
+  }
+  return rule;
+}
+
 LabelSelector DecodeSelector(const Value& obj) {
   LabelSelector selector;
   for (const auto& label : Object(obj, "matchLabels").GetObject()) {
@@ -211,6 +257,9 @@ Route DecodeRoute(const Value& doc) {
       ReadBool(item, "canary", &backend.canary);
       rs.backends.push_back(std::move(backend));
     }
+  }
+  if (const Value* rules = Member(spec, "rules"); rules && rules->IsArray()) {
+    for (const auto& item : rules->GetArray()) rs.rules.push_back(DecodeRule(item));
   }
   if (const Value* c = Member(spec, "canary"); c && c->IsObject()) {
     rs.canary = CanaryRules{DecodeMatch(*c, "header"), DecodeMatch(*c, "cookie")};

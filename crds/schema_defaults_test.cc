@@ -259,10 +259,16 @@ std::vector<T> Decode(const std::string& json) {
   return out;
 }
 
+// Checks the defaults whose path starts with `only` and not with `except`
+// (spec.rules cannot appear in one document with the flat fields).
 template <class T>
-void ExpectDefaultsMatch(Kind kind, const std::string& minimal_json,
-                         const Accessors<T>& accessors) {
-  const auto defaults = SchemaDefaults(kind);
+void ExpectDefaultsMatch(Kind kind, const std::string& minimal_json, const Accessors<T>& accessors,
+                         const std::string& only = "", const std::string& except = "") {
+  auto defaults = SchemaDefaults(kind);
+  for (auto it = defaults.begin(); it != defaults.end();) {
+    bool in = it->first.rfind(only, 0) == 0 && (except.empty() || it->first.rfind(except, 0) != 0);
+    it = in ? std::next(it) : defaults.erase(it);
+  }
   ASSERT_FALSE(defaults.empty());
   rapidjson::Document minimal;
   minimal.Parse(minimal_json.c_str());
@@ -307,7 +313,67 @@ TEST(SchemaDefaultsTest, ServiceClusterWithEmptyObjects) {
 }
 
 TEST(SchemaDefaultsTest, Route) {
-  ExpectDefaultsMatch<Route>(Kind::kRoute, kMinimalRoute, RouteAccessors());
+  ExpectDefaultsMatch<Route>(Kind::kRoute, kMinimalRoute, RouteAccessors(), "", "/spec/rules");
+}
+
+constexpr const char* kMinimalRulesRoute = R"({
+  "apiVersion": "swarmgate.io/v1alpha1", "kind": "Route",
+  "metadata": {"name": "defaults"},
+  "spec": {
+    "serviceCluster": "public",
+    "hosts": ["a.example.com"],
+    "rules": [{
+      "matches": [{"path": {}, "headers": [{"name": "x", "value": "1"}],
+                   "queryParams": [{"name": "q", "value": "1"}]}],
+      "backends": [{"service": "app", "port": 8080}]
+    }]
+  }
+})";
+
+TEST(SchemaDefaultsTest, RouteRules) {
+  using Get = std::function<std::optional<std::string>(const Route&)>;
+  auto rule = [](const Route& r) -> const RouteRule* {
+    return r.spec.rules.empty() ? nullptr : &r.spec.rules[0];
+  };
+  auto match = [rule](const Route& r) -> const RouteMatch* {
+    const RouteRule* x = rule(r);
+    return x && !x->matches.empty() ? &x->matches[0] : nullptr;
+  };
+  auto type = [](ValueMatchType t) {
+    return Quoted(t == ValueMatchType::kExact ? "Exact" : "RegularExpression");
+  };
+  const Accessors<Route> accessors = {
+      {"/spec/rules/0/backends/0/weight", Get([rule](const Route& r) -> std::optional<std::string> {
+         const RouteRule* x = rule(r);
+         if (!x || x->backends.empty()) return std::nullopt;
+         return Int(x->backends[0].weight);
+       })},
+      {"/spec/rules/0/matches/0/path/type",
+       Get([match](const Route& r) -> std::optional<std::string> {
+         const RouteMatch* m = match(r);
+         if (!m) return std::nullopt;
+         return Quoted(ToString(m->path.type));
+       })},
+      {"/spec/rules/0/matches/0/path/value",
+       Get([match](const Route& r) -> std::optional<std::string> {
+         const RouteMatch* m = match(r);
+         if (!m) return std::nullopt;
+         return Quoted(m->path.value);
+       })},
+      {"/spec/rules/0/matches/0/headers/0/type",
+       Get([match, type](const Route& r) -> std::optional<std::string> {
+         const RouteMatch* m = match(r);
+         if (!m || m->headers.empty()) return std::nullopt;
+         return type(m->headers[0].type);
+       })},
+      {"/spec/rules/0/matches/0/queryParams/0/type",
+       Get([match, type](const Route& r) -> std::optional<std::string> {
+         const RouteMatch* m = match(r);
+         if (!m || m->query_params.empty()) return std::nullopt;
+         return type(m->query_params[0].type);
+       })},
+  };
+  ExpectDefaultsMatch<Route>(Kind::kRoute, kMinimalRulesRoute, accessors, "/spec/rules");
 }
 
 // The defaults of a default-constructed C++ value are those of a decoded

@@ -101,7 +101,7 @@ TEST(SchemaExplainTest, KindIsSpelledAsTheCliAcceptsIt) {
 TEST(SchemaExplainTest, ArrayFieldsLeadIntoTheirItems) {
   Explanation backends = MustExplain("route.spec.backends");
   EXPECT_EQ(backends.type, "[]object");
-  EXPECT_TRUE(backends.required);
+  EXPECT_FALSE(backends.required);  // spec.rules instead is allowed
   EXPECT_EQ(backends.limits, "1-32 items");
   EXPECT_NE(backends.item_description, "");
   EXPECT_EQ(Names(backends.fields),
@@ -171,10 +171,11 @@ TEST(SchemaExplainTest, UnknownFieldNamesTheSegmentAndTheValidFields) {
   auto r = Explain("route.spec.timeout");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().Is(ErrorCode::kInvalidArgument));
-  EXPECT_EQ(r.error().message,
-            "route.spec has no field \"timeout\"; its fields: serviceCluster, hosts, path, "
-            "rewrite, backends, canary, backendMode, tls, stickySession, websocket, timeouts, "
-            "healthCheck, rateLimit, redirects, updatePolicy");
+  EXPECT_EQ(
+      r.error().message,
+      "route.spec has no field \"timeout\"; its fields: serviceCluster, hosts, path, "
+      "rewrite, backends, rules, canary, backendMode, tls, stickySession, websocket, timeouts, "
+      "healthCheck, rateLimit, redirects, updatePolicy");
 
   auto item = Explain("route.spec.backends.host");
   ASSERT_FALSE(item.ok());

@@ -1,11 +1,13 @@
 #include "crds/semantic.h"
 
+#include <cctype>
 #include <map>
 #include <set>
 #include <string_view>
 
 #include "crds/diagnostic.h"
 #include "crds/grammar.h"
+#include "crds/regex_check.h"
 #include "crds/source_map.h"
 
 namespace sg::crds {
@@ -208,25 +210,18 @@ void CheckCanaryMatch(const Value* canary, const char* key, Checker& c) {
   c.String(match, "value", path, CheckHeaderValue);
 }
 
-void CheckRoute(const Value& doc, Checker& c) {
-  c.Metadata(doc);
-  const Value* spec = c.Get(&doc, "spec", "spec");
-  if (!spec || !spec->IsObject()) return;
-  const std::string s = "spec";
-  c.String(spec, "serviceCluster", s, CheckResourceName);
-  c.StringList(spec, "hosts", s, CheckHost);
-  c.String(spec, "path", s, CheckPath);
-  c.String(spec, "rewrite", s, CheckPath);
-
-  // Backends: grammar of each, then the rules that relate them.
-  const Value* backends = c.Get(spec, "backends", "spec.backends");
+// The backends at `parent`.backends: grammar of each, then the rules that
+// relate them. Whether any is a canary.
+bool CheckBackends(const Value* parent, const std::string& parent_path, Checker& c) {
+  const std::string list_path = parent_path + ".backends";
+  const Value* backends = c.Get(parent, "backends", list_path);
   bool any_canary = false;
   if (backends && backends->IsArray()) {
     int64_t positive = 0;
     std::map<std::string, std::string> seen;  // service:port -> first path
     for (rapidjson::SizeType i = 0; i < backends->Size(); ++i) {
       const Value& b = (*backends)[i];
-      std::string path = IndexPath("spec.backends", i);
+      std::string path = IndexPath(list_path, i);
       c.String(&b, "service", path, CheckDockerName);
       c.Int(&b, "port", path, 1, 65535);
       c.Int(&b, "weight", path, 0, 100);
@@ -246,11 +241,104 @@ void CheckRoute(const Value& doc, Checker& c) {
         }
       }
     }
-    if (backends->Size() > 0 && positive == 0 && !c.Failed("spec.backends")) {
-      c.Add("spec.backends", "expected at least one backend with weight > 0, got all weights 0");
+    if (backends->Size() > 0 && positive == 0 && !c.Failed(list_path)) {
+      c.Add(list_path, "expected at least one backend with weight > 0, got all weights 0");
     }
   }
+  return any_canary;
+}
 
+// A value of a match: a string of the grammar, or a pattern.
+void CheckMatchValue(const Value* obj, const std::string& path, bool regex, Grammar grammar,
+                     Checker& c) {
+  const Value* v = c.Get(obj, "value", path + ".value");
+  if (!v || !v->IsString()) return;
+  std::string expected = regex ? CheckRegex(View(*v)) : grammar(View(*v));
+  if (!expected.empty())
+    c.Add(path + ".value", "expected " + expected + ", got " + Quote(View(*v)));
+}
+
+bool IsRegex(const Value* obj) {
+  if (!obj || !obj->IsObject()) return false;
+  auto m = obj->FindMember("type");
+  return m != obj->MemberEnd() && m->value.IsString() && View(m->value) == "RegularExpression";
+}
+
+void CheckValueMatches(const Value* match, const char* key, const std::string& match_path,
+                       bool case_insensitive_names, Checker& c) {
+  const std::string list_path = ChildPath(match_path, key);
+  const Value* list = c.Get(match, key, list_path);
+  if (!list || !list->IsArray()) return;
+  std::map<std::string, std::string> seen;  // name -> first path
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    const Value& m = (*list)[i];
+    const std::string path = IndexPath(list_path, i);
+    c.String(&m, "name", path, CheckToken);
+    CheckMatchValue(&m, path, IsRegex(&m), CheckHeaderValue, c);
+    const Value* name = c.Get(&m, "name", path + ".name");
+    if (!name || !name->IsString()) continue;
+    std::string key_name(View(*name));
+    if (case_insensitive_names) {
+      for (char& ch : key_name)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    auto [it, inserted] = seen.emplace(key_name, path);
+    if (!inserted) {
+      c.Add(path + ".name", "expected each name once in a match, got " + Quote(View(*name)) +
+                                " again (first at " + it->second + ")");
+    }
+  }
+}
+
+// spec.rules: the one-rule shorthand or rules, never both; each match's
+// values checked by their type (patterns compiled as the engines will).
+void CheckRules(const Value* spec, Checker& c) {
+  const Value* rules = c.Get(spec, "rules", "spec.rules");
+  if (!rules) {
+    if (spec->IsObject() && !spec->HasMember("backends") && !c.Failed("spec.backends")) {
+      c.Add("spec.backends", "required field is missing: expected backends, or rules");
+    }
+    return;
+  }
+  for (const char* flat : {"path", "rewrite", "backends", "canary"}) {
+    const std::string path = ChildPath("spec", flat);
+    if (c.Get(spec, flat, path) && !c.Failed(path)) {
+      c.Add(path, std::string("expected either rules or the one-rule shorthand (path, rewrite, "
+                              "backends, canary), got both spec.rules and spec.") +
+                      flat);
+    }
+  }
+  if (!rules->IsArray()) return;
+  for (rapidjson::SizeType r = 0; r < rules->Size(); ++r) {
+    const Value& rule = (*rules)[r];
+    const std::string rule_path = IndexPath("spec.rules", r);
+    CheckBackends(&rule, rule_path, c);
+    const Value* matches = c.Get(&rule, "matches", rule_path + ".matches");
+    if (!matches || !matches->IsArray()) continue;
+    for (rapidjson::SizeType m = 0; m < matches->Size(); ++m) {
+      const Value& match = (*matches)[m];
+      const std::string match_path = IndexPath(rule_path + ".matches", m);
+      const std::string path_path = match_path + ".path";
+      const Value* path = c.Get(&match, "path", path_path);
+      CheckMatchValue(path, path_path, IsRegex(path), CheckPath, c);
+      CheckValueMatches(&match, "headers", match_path, true, c);
+      CheckValueMatches(&match, "queryParams", match_path, false, c);
+    }
+  }
+}
+
+void CheckRoute(const Value& doc, Checker& c) {
+  c.Metadata(doc);
+  const Value* spec = c.Get(&doc, "spec", "spec");
+  if (!spec || !spec->IsObject()) return;
+  const std::string s = "spec";
+  c.String(spec, "serviceCluster", s, CheckResourceName);
+  c.StringList(spec, "hosts", s, CheckHost);
+  c.String(spec, "path", s, CheckPath);
+  c.String(spec, "rewrite", s, CheckPath);
+
+  bool any_canary = CheckBackends(spec, "spec", c);
+  CheckRules(spec, c);
   const Value* canary = c.Get(spec, "canary", "spec.canary");
   CheckCanaryMatch(canary, "header", c);
   CheckCanaryMatch(canary, "cookie", c);
@@ -304,6 +392,11 @@ void CheckRoute(const Value& doc, Checker& c) {
         c.Add("spec.stickySession",
               "expected no sticky session with tls mode passthrough, "
               "which never sees cookies");
+      }
+      if (c.Get(spec, "rules", "spec.rules") && !c.Failed("spec.rules")) {
+        c.Add("spec.rules",
+              "expected backends instead of rules with tls mode passthrough, which routes by "
+              "SNI and never sees the request");
       }
     }
   }

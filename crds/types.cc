@@ -43,6 +43,27 @@ const char* ToString(AccessLogFormat v) {
   return "off";
 }
 
+std::vector<const Backend*> AllBackends(const RouteSpec& spec) {
+  std::vector<const Backend*> out;
+  for (const Backend& b : spec.backends) out.push_back(&b);
+  for (const RouteRule& r : spec.rules) {
+    for (const Backend& b : r.backends) out.push_back(&b);
+  }
+  return out;
+}
+
+const char* ToString(PathMatchType v) {
+  switch (v) {
+    case PathMatchType::kPathPrefix:
+      return "PathPrefix";
+    case PathMatchType::kExact:
+      return "Exact";
+    case PathMatchType::kRegularExpression:
+      return "RegularExpression";
+  }
+  return "PathPrefix";
+}
+
 BackendMode EffectiveBackendMode(const Route& route, const ServiceCluster* cluster) {
   if (route.spec.backend_mode) return *route.spec.backend_mode;
   if (cluster) return cluster->spec.backend_mode;

@@ -207,12 +207,43 @@ struct RouteUpdatePolicy {
   bool require_healthcheck = false;
 };
 
+// HTTPRoute-style rules (spec.rules). The flat path/backends/canary fields
+// are the shorthand for one rule and are kept as they are; the builder
+// reads either.
+enum class PathMatchType { kPathPrefix, kExact, kRegularExpression };
+enum class ValueMatchType { kExact, kRegularExpression };
+
+struct PathMatch {
+  PathMatchType type = PathMatchType::kPathPrefix;
+  std::string value = "/";
+};
+
+// A header (name compared case-insensitively) or query parameter (exactly).
+struct ValueMatch {
+  ValueMatchType type = ValueMatchType::kExact;
+  std::string name;
+  std::string value;
+};
+
+struct RouteMatch {
+  PathMatch path;
+  std::vector<ValueMatch> headers;
+  std::vector<ValueMatch> query_params;
+  std::string method;  // empty: any
+};
+
+struct RouteRule {
+  std::vector<RouteMatch> matches;  // never empty once decoded
+  std::vector<Backend> backends;
+};
+
 struct RouteSpec {
   std::string service_cluster;
   std::vector<std::string> hosts;
   std::string path = "/";
   std::optional<std::string> rewrite;
   std::vector<Backend> backends;
+  std::vector<RouteRule> rules;  // empty: the flat fields are the one rule
   std::optional<CanaryRules> canary;
   // Unset: the cluster's backendMode applies (see EffectiveBackendMode).
   std::optional<BackendMode> backend_mode;
@@ -230,6 +261,12 @@ struct Route {
   ObjectMeta metadata;
   RouteSpec spec;
 };
+
+// Every backend of a route, in the order RouteInput::backends resolves
+// them: spec.backends, then each rule's backends in turn.
+std::vector<const Backend*> AllBackends(const RouteSpec& spec);
+
+const char* ToString(PathMatchType v);
 
 // The route's own backendMode, else its cluster's (when known), else task.
 BackendMode EffectiveBackendMode(const Route& route, const ServiceCluster* cluster);

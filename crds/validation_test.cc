@@ -555,6 +555,129 @@ TEST(ClusterTest, AccessLogDecodes) {
   EXPECT_EQ(format(ClusterYaml("  accessLog: {format: json}\n")), AccessLogFormat::kJson);
 }
 
+// Lines 1-7 of a Route without backends; `rules` continues its spec at line 8.
+std::string RulesYaml(const std::string& rules) {
+  return "apiVersion: swarmgate.io/v1alpha1\n"
+         "kind: Route\n"
+         "metadata:\n"
+         "  name: r1\n"
+         "spec:\n"
+         "  serviceCluster: public\n"
+         "  hosts: [a.example.com]\n" +
+         rules;
+}
+
+TEST(RouteRulesTest, EveryMatchKindIsAccepted) {
+  EXPECT_VALID(RulesYaml(
+      "  rules:\n"
+      "    - matches:\n"
+      "        - path: {type: Exact, value: /login}\n"
+      "          method: POST\n"
+      "        - path: {type: RegularExpression, value: \"/users/[0-9]+(/.*)?\"}\n"
+      "          headers:\n"
+      "            - {name: X-Version, value: two}\n"
+      "            - {type: RegularExpression, name: User-Agent, value: \".*Mobile.*\"}\n"
+      "          queryParams:\n"
+      "            - {name: tab, value: orders}\n"
+      "      backends: [{service: app, port: 8080, weight: 50}, {service: app2, port: 8080}]\n"
+      "    - backends: [{service: web, port: 80}]\n"));
+}
+
+TEST(RouteRulesTest, DecodesEveryField) {
+  LoadResult r =
+      Load(RulesYaml("  rules:\n"
+                     "    - matches:\n"
+                     "        - path: {type: Exact, value: /login}\n"
+                     "          method: POST\n"
+                     "          headers: [{type: RegularExpression, name: X-A, value: \"a.*\"}]\n"
+                     "          queryParams: [{name: q, value: \"1\"}]\n"
+                     "      backends: [{service: app, port: 8080, weight: 30}]\n"
+                     "    - backends: [{service: web, port: 80}]\n"));
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  const Route& route = *r.resources[0].route();
+  ASSERT_EQ(route.spec.rules.size(), 2u);
+  const RouteRule& first = route.spec.rules[0];
+  ASSERT_EQ(first.matches.size(), 1u);
+  EXPECT_EQ(first.matches[0].path.type, PathMatchType::kExact);
+  EXPECT_EQ(first.matches[0].path.value, "/login");
+  EXPECT_EQ(first.matches[0].method, "POST");
+  ASSERT_EQ(first.matches[0].headers.size(), 1u);
+  EXPECT_EQ(first.matches[0].headers[0].type, ValueMatchType::kRegularExpression);
+  EXPECT_EQ(first.matches[0].headers[0].name, "X-A");
+  EXPECT_EQ(first.matches[0].headers[0].value, "a.*");
+  ASSERT_EQ(first.matches[0].query_params.size(), 1u);
+  EXPECT_EQ(first.matches[0].query_params[0].type, ValueMatchType::kExact);
+  EXPECT_EQ(first.backends[0].weight, 30);
+  // A rule without matches has the one default match: PathPrefix /.
+  const RouteRule& second = route.spec.rules[1];
+  ASSERT_EQ(second.matches.size(), 1u);
+  EXPECT_EQ(second.matches[0].path.type, PathMatchType::kPathPrefix);
+  EXPECT_EQ(second.matches[0].path.value, "/");
+  EXPECT_EQ(second.backends[0].weight, 100);
+  EXPECT_EQ(AllBackends(route.spec).size(), 2u);
+}
+
+TEST(RouteRulesTest, RulesOrTheShorthandNeverBoth) {
+  LoadResult both =
+      Load(RouteYaml("  path: /api\n  rules:\n    - backends: [{service: a, port: 1}]\n"));
+  EXPECT_TRUE(HasError(both, "spec.backends", 8,
+                       "expected either rules or the one-rule shorthand (path, rewrite, backends, "
+                       "canary), got both spec.rules and spec.backends"));
+  EXPECT_TRUE(HasError(both, "spec.path", 10, "got both spec.rules and spec.path"));
+  LoadResult neither = Load(RulesYaml("  websocket: true\n"));
+  EXPECT_TRUE(HasError(neither, "spec.backends", 5,
+                       "required field is missing: expected backends, or rules"));
+  LoadResult passthrough = Load(
+      RulesYaml("  tls: {mode: passthrough}\n  rules:\n    - backends: [{service: a, port: 1}]\n"));
+  EXPECT_TRUE(HasError(passthrough, "spec.rules", 9,
+                       "expected backends instead of rules with tls mode passthrough"));
+}
+
+TEST(RouteRulesTest, ValuesAreCheckedByTheirType) {
+  LoadResult r =
+      Load(RulesYaml("  rules:\n"
+                     "    - matches:\n"
+                     "        - path: {type: Exact, value: \"/a b\"}\n"
+                     "        - path: {type: RegularExpression, value: \"/(a+)+\"}\n"
+                     "          headers:\n"
+                     "            - {name: X-A, value: \"x<y\"}\n"
+                     "            - {type: RegularExpression, name: X-B, value: \"(x\"}\n"
+                     "            - {name: x-a, value: y}\n"
+                     "          queryParams:\n"
+                     "            - {name: \"bad name\", value: v}\n"
+                     "          method: get\n"
+                     "      backends: [{service: app, port: 8080, weight: 0}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[0].path.value", 10,
+                       "expected a path starting with '/', of printable ASCII without spaces or "
+                       "quotes"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[1].path.value", 11,
+                       "expected a regular expression without nested unbounded repetition"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[1].headers[0].value", 13,
+                       "expected a header or cookie value"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[1].headers[1].value", 14,
+                       "expected a regular expression PCRE2 compiles: missing closing "
+                       "parenthesis at offset 2, got \"(x\""));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[1].headers[2].name", 15,
+                       "expected each name once in a match, got \"x-a\" again (first at "
+                       "spec.rules[0].matches[1].headers[0])"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[1].queryParams[0].name", 17, "got \"bad name\""));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[1].method", 18, "expected one of: GET, HEAD"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].backends", 19,
+                       "expected at least one backend with weight > 0, got all weights 0"));
+}
+
+TEST(RouteRulesTest, UnknownFieldsAndCanaryAreRefusedInRules) {
+  LoadResult r =
+      Load(RulesYaml("  rules:\n"
+                     "    - matches: [{path: {type: Prefix, value: /x}}]\n"
+                     "      backends: [{service: app, port: 8080, canary: true}]\n"
+                     "      filters: []\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].matches[0].path.type", 9,
+                       "expected one of: PathPrefix, Exact, RegularExpression"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].backends[0].canary", 10, "unknown field"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters", 11, "unknown field"));
+}
+
 TEST(ClusterTest, AllowedRoutes) {
   EXPECT_VALID(ClusterYaml("  allowedRoutes: {hosts: [\"*.example.com\", shop.example.org]}\n"));
   EXPECT_VALID(

@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   cmake g++ make pkg-config ccache
   libboost-dev libboost-program-options-dev libboost-system-dev
-  rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
+  rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev libpcre2-dev
   libgtest-dev libgmock-dev prometheus-cpp-dev
   # data plane and the real engine for tests
   nginx-light libnginx-mod-stream haproxy docker.io containerd runc
