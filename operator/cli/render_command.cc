@@ -86,7 +86,8 @@ int RunRender(const Args& args, CliContext& ctx) {
     char order[16];
     snprintf(order, sizeof(order), "%08d", static_cast<int>(routes.size()));
     in.created_at = order;
-    for (const crds::Backend& b : in.route->spec.backends) {
+    for (const crds::Backend* backend : crds::AllBackends(in.route->spec)) {
+      const crds::Backend& b = *backend;
       reconcilers::ResolvedBackend resolved;
       auto it = endpoints.find(b.service);
       if (it != endpoints.end()) {

@@ -109,7 +109,8 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
     in.generation = r.stored.generation;
     in.created_at = r.stored.created_at;
     bool vip = crds::EffectiveBackendMode(route, &plan.cluster) == crds::BackendMode::kVip;
-    for (const auto& b : route.spec.backends) {
+    for (const crds::Backend* backend : crds::AllBackends(route.spec)) {
+      const crds::Backend& b = *backend;
       plan.used_services.insert(b.service);
       const docker::Service* svc = snapshot.FindService(b.service);
       static const store::TaskList kNoTasks;

@@ -33,7 +33,7 @@ ClusterSnapshot Observe(const store::SwarmCache& cache, const std::string& clust
   add_secret(TokenSecretName(cluster));
   for (const auto& r : s.routes) {
     if (!r.route) continue;
-    for (const auto& b : r.route->spec.backends) add_service(b.service);
+    for (const crds::Backend* b : crds::AllBackends(r.route->spec)) add_service(b->service);
     if (r.route->spec.tls && r.route->spec.tls->secret) add_secret(*r.route->spec.tls->secret);
   }
   if (s.cluster && s.cluster->cluster) {

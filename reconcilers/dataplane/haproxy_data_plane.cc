@@ -45,15 +45,6 @@ void PointLineAtPlaceholders(std::string_view line, const std::string& certs_pre
   out->append(line.substr(from));
 }
 
-// The route a CheckModel message names: `route "X": ...`.
-std::string MessageRoute(const std::string& message) {
-  static constexpr std::string_view kPrefix = "route \"";
-  if (message.rfind(kPrefix, 0) != 0) return "";
-  size_t end = message.find('"', kPrefix.size());
-  if (end == std::string::npos) return "";
-  return message.substr(kPrefix.size(), end - kPrefix.size());
-}
-
 // HAProxy names some errors by proxy rather than by line ("Proxy 'sg:http':
 // unable to find required use_backend: 'r.shop.0'"): the line declaring the
 // first backend a quoted name denotes, 0 if none.
@@ -82,7 +73,7 @@ ProxyEngine Haproxy(haproxy::RenderOptions options) {
   e.check_model = [](const TrafficModel& model) -> CheckOutcome {
     Status st = haproxy::CheckModel(model);
     if (st.ok()) return {st, ""};
-    return {st, MessageRoute(st.error().message)};
+    return {st, RouteOfMessage(st.error().message)};
   };
   // What the runtime API can change adds nothing HAProxy's parser could
   // refuse: servers come from Swarm's task addresses and take only what `add

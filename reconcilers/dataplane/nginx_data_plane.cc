@@ -45,6 +45,11 @@ ProxyEngine Nginx(nginx::RenderOptions options) {
   e.render = [options = std::move(options)](const TrafficModel& model) -> EngineConfig {
     return nginx::RenderNginx(model, options);
   };
+  e.check_model = [](const TrafficModel& model) -> CheckOutcome {
+    Status st = nginx::CheckModel(model);
+    if (st.ok()) return {st, ""};
+    return {st, RouteOfMessage(st.error().message)};
+  };
   e.certificate_files = nginx::CertificateFiles;
   e.point_at_placeholders = PointLineAtPlaceholders;
   e.error_line = [](const EngineConfig&, const std::string& message) {

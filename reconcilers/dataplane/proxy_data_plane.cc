@@ -66,4 +66,12 @@ CheckOutcome ProxyDataPlane::Check(const TrafficModel& model, const EngineConfig
   return out;
 }
 
+std::string RouteOfMessage(const std::string& message) {
+  static constexpr std::string_view kPrefix = "route \"";
+  if (message.rfind(kPrefix, 0) != 0) return "";
+  size_t end = message.find('"', kPrefix.size());
+  if (end == std::string::npos) return "";
+  return message.substr(kPrefix.size(), end - kPrefix.size());
+}
+
 }  // namespace sg::dataplane

@@ -51,6 +51,9 @@ struct ProxyEngine {
   std::function<int(const EngineConfig& config, const std::string& message)> error_line;
 };
 
+// The route a model check's message names (`route "X": ...`); "" if none.
+std::string RouteOfMessage(const std::string& message);
+
 class ProxyDataPlane : public DataPlane {
  public:
   // `validator` must outlive this object.

@@ -29,6 +29,9 @@ using model::SortedServers;
 // context root first; one location per context root).
 struct SortedServer : model::SortedServer {
   std::string id;  // value of txn.sg_srv: "h" + a hash of its host names
+  // Routed by rules of its own, in order of precedence, instead of the
+  // paths map (some location has another path match or conditions).
+  bool by_rules = false;
 };
 
 // What a backend adds to its upstream for the locations that use it. Each
@@ -117,6 +120,8 @@ class ConfigRenderer {
   void HostRules(Writer& o);
   void RedirectRules(Writer& o);
   void LocationRules(Writer& o);
+  // The ACLs of a location's match on a host routed by rules.
+  void MatchConditions(Writer& o, const model::Location& l);
   void FallbackRules(Writer& o, Writer& use);
   // The backends of `split`'s upstreams for `loc`, in order.
   std::vector<std::string> SplitBackends(const model::Location& loc,

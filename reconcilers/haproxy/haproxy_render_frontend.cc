@@ -247,6 +247,7 @@ void ConfigRenderer::BuildRoutingFiles() {
     if (ss.server->tls && ss.server->redirect_http) https.Add(ss.id, ss.Route());
     for (const model::Location* l : ss.locations) {
       const Variant& v = VariantOf(*l);
+      if (ss.by_rules) continue;  // LocationRules
       std::string_view base = BasePath(l->path);
       paths.Add(ss.id + (base == "/" ? std::string() : SafeWord(base)) + "/ " + v.id, l->route);
     }
@@ -363,9 +364,63 @@ std::string LocatedAt(const Variant& v) { return "{ var(txn.sg_loc) -m str " + v
 }  // namespace
 
 void ConfigRenderer::LocationRules(Writer& o) {
-  if (paths_map_.empty()) return;
-  o << "    http-request set-var(txn.sg_loc) var(txn.sg_srv),concat(,txn.sg_p,),map_beg("
-    << paths_map_ << ")\n";
+  if (!paths_map_.empty()) {
+    o << "    http-request set-var(txn.sg_loc) var(txn.sg_srv),concat(,txn.sg_p,),map_beg("
+      << paths_map_ << ")\n";
+  }
+  // Hosts routed by rules: the first location whose match holds, in order
+  // of precedence. Patterns match the whole value; values compare exactly.
+  for (const SortedServer& ss : servers_) {
+    if (!ss.by_rules || ss.hosts.empty()) continue;
+    for (const model::Location* l : ss.locations) {
+      RouteScope scope(o, l->route);
+      o << "    http-request set-var(txn.sg_loc) str(" << VariantOf(*l).id
+        << ") if !sg_located { var(txn.sg_srv) -m str " << ss.id << " }";
+      MatchConditions(o, *l);
+      o << '\n';
+    }
+  }
+}
+
+namespace {
+
+void Pattern(Writer& o, std::string_view p) { o << "'^(?:" << std::string(p) << ")$'"; }
+
+void ValueCondition(Writer& o, const char* fetch, const model::ValueMatch& v) {
+  o << " { " << fetch << '(' << Arg{v.name} << ") ";
+  if (v.regex) {
+    o << "-m reg ";
+    Pattern(o, v.value);
+  } else {
+    o << "-m str '" << v.value << '\'';
+  }
+  o << " }";
+}
+
+}  // namespace
+
+void ConfigRenderer::MatchConditions(Writer& o, const model::Location& l) {
+  switch (l.path_match) {
+    case model::PathMatch::kExact:
+      o << " { path -m str " << Word{l.path} << " }";
+      break;
+    case model::PathMatch::kRegex:
+      o << " { path -m reg ";
+      Pattern(o, l.path);
+      o << " }";
+      break;
+    case model::PathMatch::kPrefix:
+      // txn.sg_p is the path with '/' appended: "/api/" starts "/api/" and
+      // "/api/x/" but not "/apix/".
+      if (BasePath(l.path) != "/") {
+        o << " { var(txn.sg_p) -m beg " << Word{BasePath(l.path)} << "/ }";
+      }
+      break;
+  }
+  if (!l.method.empty()) o << " { method " << Word{l.method} << " }";
+  // Every line of a header sent several times is tried.
+  for (const model::ValueMatch& h : l.headers) ValueCondition(o, "req.fhdr", h);
+  for (const model::ValueMatch& q : l.query) ValueCondition(o, "urlp", q);
 }
 
 void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {

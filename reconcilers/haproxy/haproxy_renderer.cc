@@ -116,6 +116,17 @@ void ConfigRenderer::SortEverything() {
     std::string hosts;
     for (std::string_view h : s.hosts) hosts.append(h).push_back(' ');
     SortedServer ss{std::move(s), id_of('h', hosts)};
+    // A host with a location matched otherwise than by context root is
+    // routed by rules in the order of precedence (PrecedesMatch), every
+    // location of it included.
+    ss.by_rules = std::any_of(ss.locations.begin(), ss.locations.end(), [](const auto* l) {
+      return l->path_match != model::PathMatch::kPrefix || model::HasConditions(*l);
+    });
+    if (ss.by_rules) {
+      std::stable_sort(ss.locations.begin(), ss.locations.end(), model::PrecedesMatch);
+      servers_.push_back(std::move(ss));
+      continue;
+    }
     // One location per context root: two routes claiming one host+path are
     // resolved by the builder (older wins); a duplicate here keeps the first,
     // like the nginx engine. Then the longest context root first.
@@ -219,6 +230,9 @@ sg::Status CheckModel(const model::TrafficModel& m) {
         break;
       case StringRole::kQuoted:
         c.Quoted(s.route, s.field, s.value);
+        break;
+      case StringRole::kPattern:
+        c.Check(s.route, s.field, s.value, IsSafePattern);
         break;
     }
   });

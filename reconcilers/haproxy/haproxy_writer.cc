@@ -25,6 +25,9 @@ bool ArgChar(char c) { return IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-
 
 bool IsSafeWord(std::string_view s) { return !s.empty() && AllChars(s, WordChar); }
 bool IsSafeQuoted(std::string_view s) { return AllChars(s, QuotedChar); }
+bool IsSafePattern(std::string_view s) {
+  return !s.empty() && AllChars(s, [](char c) { return c > 0x20 && c < 0x7f && c != '\''; });
+}
 bool IsSafeName(std::string_view s) { return !s.empty() && AllChars(s, NameChar); }
 bool IsSafeArg(std::string_view s) { return !s.empty() && AllChars(s, ArgChar); }
 

@@ -42,6 +42,9 @@ bool ArgChar(char c);
 // Whether a non-empty `s` is written as it is.
 bool IsSafeWord(std::string_view s);
 bool IsSafeQuoted(std::string_view s);  // "" too
+// Written between single quotes, where HAProxy takes every byte as it is:
+// printable, no single quote, no space.
+bool IsSafePattern(std::string_view s);
 bool IsSafeName(std::string_view s);
 bool IsSafeArg(std::string_view s);
 

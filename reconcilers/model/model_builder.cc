@@ -5,6 +5,7 @@
 #include "crds/route_admission.h"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <set>
 #include <tuple>
@@ -38,6 +39,104 @@ std::string SortableTime(const std::string& t) {
   }
   fraction.resize(9, '0');
   return t.substr(0, dot) + "." + fraction + t.substr(zone);
+}
+
+// One match of a route with the backends of its rule (a range of
+// AllBackends(spec)): the shorthand's one, or each rule's.
+struct RuleMatch {
+  const crds::RouteMatch* match = nullptr;  // null: the shorthand (PathPrefix spec.path)
+  const std::string* shorthand_path = nullptr;
+  size_t rule = 0, index = 0;
+  size_t first_backend = 0, backends = 0;
+};
+
+std::vector<RuleMatch> MatchesOf(const crds::RouteSpec& spec) {
+  std::vector<RuleMatch> out;
+  if (spec.rules.empty()) {
+    RuleMatch m;
+    m.shorthand_path = &spec.path;
+    m.backends = spec.backends.size();
+    out.push_back(m);
+    return out;
+  }
+  size_t first = spec.backends.size();
+  for (size_t r = 0; r < spec.rules.size(); ++r) {
+    const crds::RouteRule& rule = spec.rules[r];
+    for (size_t i = 0; i < rule.matches.size(); ++i) {
+      out.push_back({&rule.matches[i], nullptr, r, i, first, rule.backends.size()});
+    }
+    first += rule.backends.size();
+  }
+  return out;
+}
+
+// Rules of one route rank apart from those of the next older route.
+constexpr int kRanksPerRoute = 64;
+
+bool Conditional(const crds::RouteMatch& m) {
+  return !m.headers.empty() || !m.query_params.empty() || !m.method.empty();
+}
+
+// What a match claims on a host. A plain prefix claims host+path like the
+// shorthand, so the two conflict; anything else its whole condition.
+std::string MatchKey(const std::string& host, const RuleMatch& rm) {
+  if (rm.shorthand_path) return HostPathKey(host, *rm.shorthand_path);
+  const crds::RouteMatch& m = *rm.match;
+  if (m.path.type == crds::PathMatchType::kPathPrefix && !Conditional(m)) {
+    return HostPathKey(host, m.path.value);
+  }
+  auto values = [](const std::vector<crds::ValueMatch>& list, bool lower_names) {
+    std::vector<std::string> v;
+    for (const auto& x : list) {
+      std::string n = x.name;
+      if (lower_names) {
+        for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      v.push_back(n + (x.type == crds::ValueMatchType::kExact ? "=" : "~") + x.value);
+    }
+    std::sort(v.begin(), v.end());
+    std::string out;
+    for (const auto& x : v) out += x + "\n";
+    return out;
+  };
+  return "match:" + host + "\n" + crds::ToString(m.path.type) + " " + m.path.value + "\n" +
+         m.method + "\nh\n" + values(m.headers, true) + "q\n" + values(m.query_params, false);
+}
+
+model::ValueMatch ModelValue(const crds::ValueMatch& v) {
+  return {v.name, v.value, v.type == crds::ValueMatchType::kRegularExpression};
+}
+
+void ApplyMatch(const RuleMatch& rm, model::Location& loc) {
+  if (rm.shorthand_path) {
+    loc.path = *rm.shorthand_path;
+    return;
+  }
+  const crds::RouteMatch& m = *rm.match;
+  loc.path = m.path.value;
+  loc.path_match = m.path.type == crds::PathMatchType::kExact ? model::PathMatch::kExact
+                   : m.path.type == crds::PathMatchType::kRegularExpression
+                       ? model::PathMatch::kRegex
+                       : model::PathMatch::kPrefix;
+  for (const auto& h : m.headers) loc.headers.push_back(ModelValue(h));
+  for (const auto& q : m.query_params) loc.query.push_back(ModelValue(q));
+  loc.method = m.method;
+  loc.match_field =
+      "spec.rules[" + std::to_string(rm.rule) + "].matches[" + std::to_string(rm.index) + "]";
+}
+
+// Backend `index` of AllBackends(spec) of a route with rules: "r.ROUTE.R-B",
+// rule R's backend B, so that adding a rule renames no upstream before it.
+std::string RuleUpstreamName(const std::string& route, const crds::RouteSpec& spec,
+                             size_t index) {
+  index -= spec.backends.size();
+  for (size_t r = 0; r < spec.rules.size(); ++r) {
+    if (index < spec.rules[r].backends.size()) {
+      return "r." + route + "." + std::to_string(r) + "-" + std::to_string(index);
+    }
+    index -= spec.rules[r].backends.size();
+  }
+  return "r." + route + ".x";
 }
 
 // The cluster's default backend: a fixed status, or one upstream of the
@@ -103,7 +202,9 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
   std::map<std::string, model::Server> servers;  // by host
   std::set<std::string> secrets;
 
+  int route_rank = -1;  // age order, oldest 0
   for (auto& in : routes) {
+    ++route_rank;
     const auto& route = *in.route;
     const auto& spec = route.spec;
     const std::string& name = route.metadata.name;
@@ -143,15 +244,18 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       continue;
     }
 
-    // Conflicts. A plain or terminated route owns host+path; a passthrough
-    // route owns the whole host on the https port ("tls:"), which clashes with
-    // terminated routes of that host ("term:", shared among them).
+    // The route's matches: the one-rule shorthand, or one per rule and match.
+    std::vector<RuleMatch> matches = MatchesOf(spec);
+
+    // Conflicts. A plain or terminated route owns host+match; a passthrough
+    // route owns the whole host on the https port ("sni:"), which clashes
+    // with terminated routes of that host ("term:", shared among them).
     std::vector<std::string> keys;
     for (const auto& host : spec.hosts) {
       if (passthrough) {
         keys.push_back(SniKey(host));
       } else {
-        keys.push_back(HostPathKey(host, spec.path));
+        for (const RuleMatch& m : matches) keys.push_back(MatchKey(host, m));
         if (terminate) keys.push_back("term:" + host);
       }
     }
@@ -165,7 +269,11 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       if (passthrough) {
         if (claimed_by_other(SniKey(host)) || claimed_by_other("term:" + host)) break;
       } else {
-        if (claimed_by_other(HostPathKey(host, spec.path))) break;
+        bool clash = false;
+        for (const RuleMatch& m : matches) {
+          if ((clash = claimed_by_other(MatchKey(host, m)))) break;
+        }
+        if (clash) break;
         if (terminate && claimed_by_other(SniKey(host))) break;
       }
     }
@@ -176,13 +284,14 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
     }
     for (const auto& k : keys) claims.emplace(k, name);
 
-    // Upstreams, one per backend.
+    // Upstreams, one per backend (of the shorthand, then of each rule).
+    std::vector<const crds::Backend*> all = crds::AllBackends(spec);
     std::vector<model::BackendRef> refs;
     std::vector<model::BackendCandidate> candidates;
-    for (size_t i = 0; i < spec.backends.size(); ++i) {
-      const auto& b = spec.backends[i];
+    for (size_t i = 0; i < all.size(); ++i) {
+      const auto& b = *all[i];
       model::Upstream u;
-      u.name = UpstreamName(name, i);
+      u.name = spec.rules.empty() ? UpstreamName(name, i) : RuleUpstreamName(name, spec, i);
       u.route = name;
       if (i < in.backends.size()) {
         for (const auto& e : in.backends[i].endpoints) u.servers.push_back({e.Address(), 1});
@@ -208,35 +317,45 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       candidates.push_back({u.name, b.weight, b.canary, !u.servers.empty(), u.sticky_cookie});
       model.upstreams.push_back(std::move(u));
     }
-    if (passthrough && !spec.backends.empty()) {
+    if (passthrough && !all.empty()) {
       auto& p = model.passthrough.back();
       p.selection = model::PassthroughSelection(p.upstream);
     }
     outcome.served = true;
 
     if (!passthrough) {
-      model::Location loc;
-      loc.route = name;
-      loc.path = spec.path;
-      loc.rewrite = spec.rewrite;
-      loc.backends = refs;
+      model::Location base;
+      base.route = name;
+      base.rewrite = spec.rewrite;
       if (spec.canary) {
         if (spec.canary->header) {
-          loc.canary.header_name = spec.canary->header->name;
-          loc.canary.header_value = spec.canary->header->value.value_or("");
+          base.canary.header_name = spec.canary->header->name;
+          base.canary.header_value = spec.canary->header->value.value_or("");
         }
         if (spec.canary->cookie) {
-          loc.canary.cookie_name = spec.canary->cookie->name;
-          loc.canary.cookie_value = spec.canary->cookie->value.value_or("");
+          base.canary.cookie_name = spec.canary->cookie->name;
+          base.canary.cookie_value = spec.canary->cookie->value.value_or("");
         }
       }
-      // Decided once per route: every host of the route selects alike.
-      loc.selection =
-          model::SelectBackends(std::move(candidates), model::HasCanaryRule(loc.canary));
-      loc.websocket = spec.websocket;
-      loc.timeouts = {Ms(spec.timeouts.connect), Ms(spec.timeouts.read), Ms(spec.timeouts.send)};
+      base.websocket = spec.websocket;
+      base.timeouts = {Ms(spec.timeouts.connect), Ms(spec.timeouts.read), Ms(spec.timeouts.send)};
       if (spec.rate_limit) {
-        loc.rate_limit = {spec.rate_limit->requests_per_second, spec.rate_limit->burst};
+        base.rate_limit = {spec.rate_limit->requests_per_second, spec.rate_limit->burst};
+      }
+      std::vector<model::Location> locations;
+      for (const RuleMatch& m : matches) {
+        model::Location loc = base;
+        ApplyMatch(m, loc);
+        loc.rank = route_rank * kRanksPerRoute + static_cast<int>(m.rule);
+        // The rule's backends; decided once per rule: every host selects alike.
+        loc.backends.assign(refs.begin() + static_cast<long>(m.first_backend),
+                            refs.begin() + static_cast<long>(m.first_backend + m.backends));
+        std::vector<model::BackendCandidate> rule_candidates(
+            candidates.begin() + static_cast<long>(m.first_backend),
+            candidates.begin() + static_cast<long>(m.first_backend + m.backends));
+        loc.selection =
+            model::SelectBackends(std::move(rule_candidates), model::HasCanaryRule(loc.canary));
+        locations.push_back(std::move(loc));
       }
       for (const auto& host : spec.hosts) {
         auto& server = servers[host];
@@ -248,7 +367,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
           server.redirect_http = server.redirect_http || spec.tls->redirect_http;
           secrets.insert(file);
         }
-        server.locations.push_back(loc);
+        server.locations.insert(server.locations.end(), locations.begin(), locations.end());
       }
     }
     for (const auto& r : spec.redirects) {

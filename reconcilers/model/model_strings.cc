@@ -41,7 +41,18 @@ void ForEachModelString(const TrafficModel& m,
     tls(route, s.tls);
     for (const Location& l : s.locations) {
       put(l.route, "route name", l.route, StringRole::kName);
-      put(l.route, "path", l.path, StringRole::kWord);
+      put(l.route, "path", l.path,
+          l.path_match == PathMatch::kRegex ? StringRole::kPattern : StringRole::kWord);
+      for (const ValueMatch& h : l.headers) {
+        put(l.route, "header name", h.name, StringRole::kArg);
+        put(l.route, "header value", h.value, h.regex ? StringRole::kPattern : StringRole::kQuoted);
+      }
+      for (const ValueMatch& q : l.query) {
+        put(l.route, "query parameter name", q.name, StringRole::kArg);
+        put(l.route, "query parameter value", q.value,
+            q.regex ? StringRole::kPattern : StringRole::kQuoted);
+      }
+      if (!l.method.empty()) put(l.route, "method", l.method, StringRole::kName);
       if (l.rewrite) put(l.route, "rewrite", *l.rewrite, StringRole::kWord);
       for (const BackendRef& b : l.backends) put(l.route, "backend", b.upstream, StringRole::kName);
       selection(l.route, l.selection);

@@ -19,6 +19,7 @@ enum class StringRole {
   kName,    // an identifier: upstream, backend and route names
   kArg,     // a header or cookie name
   kQuoted,  // a value written between quotes: header and cookie values
+  kPattern,  // a regular expression written between quotes (backslashes kept)
 };
 
 struct ModelString {

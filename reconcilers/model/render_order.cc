@@ -7,7 +7,46 @@
 namespace sg::model {
 
 bool LocationLess(const Location* a, const Location* b) {
-  return std::tie(a->path, a->route) < std::tie(b->path, b->route);
+  if (std::tie(a->path, a->route) != std::tie(b->path, b->route)) {
+    return std::tie(a->path, a->route) < std::tie(b->path, b->route);
+  }
+  return std::make_tuple(a->rank, a->path_match, a->match_field) <
+         std::make_tuple(b->rank, b->path_match, b->match_field);
+}
+
+namespace {
+
+// 0: exact, 1: prefix other than "/", 2: pattern, 3: the prefix "/".
+int PathClass(const Location& l) {
+  switch (l.path_match) {
+    case PathMatch::kExact:
+      return 0;
+    case PathMatch::kRegex:
+      return 2;
+    case PathMatch::kPrefix:
+      break;
+  }
+  return BasePath(l.path) == "/" ? 3 : 1;
+}
+
+}  // namespace
+
+bool PrecedesMatch(const Location* a, const Location* b) {
+  int ca = PathClass(*a), cb = PathClass(*b);
+  if (ca != cb) return ca < cb;
+  if (ca == 1) {
+    size_t la = BasePath(a->path).size(), lb = BasePath(b->path).size();
+    if (la != lb) return la > lb;
+  }
+  if (a->method.empty() != b->method.empty()) return !a->method.empty();
+  if (a->headers.size() != b->headers.size()) return a->headers.size() > b->headers.size();
+  if (a->query.size() != b->query.size()) return a->query.size() > b->query.size();
+  if (a->rank != b->rank) return a->rank < b->rank;
+  return LocationLess(a, b);
+}
+
+bool HasConditions(const Location& l) {
+  return !l.headers.empty() || !l.query.empty() || !l.method.empty();
 }
 
 std::string JoinCertPath(const Settings& s, const std::string& file) {

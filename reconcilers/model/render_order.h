@@ -24,8 +24,18 @@ std::vector<const T*> SortedPtrs(const std::vector<T>& v, Less less) {
   return out;
 }
 
-// Locations by path, then route.
+// Locations by path, then route (then the rest of their match, for a
+// canonical order of a route's several matches of one path).
 bool LocationLess(const Location* a, const Location* b);
+
+// Whether `a` is tried before `b` on one virtual host (Location's order):
+// exact paths, prefixes other than "/" longest first, patterns, the prefix
+// "/"; then a method, more headers, more query parameters, lower rank.
+bool PrecedesMatch(const Location* a, const Location* b);
+
+// Whether the location needs more than its path's own match: a header, a
+// query parameter or a method.
+bool HasConditions(const Location& l);
 
 // "certs/shop-tls": certificate paths as the config names them.
 std::string JoinCertPath(const Settings& s, const std::string& file);

@@ -149,11 +149,44 @@ struct RateLimit {
   int burst = 0;
 };
 
-// A context root on a virtual host: path "/api" matches "/api" and "/api/..."
-// but not "/apix"; the longest path wins.
+// How a location's path matches the request path (without its query).
+enum class PathMatch {
+  kPrefix,  // the context root: "/api" matches "/api" and "/api/...", not "/apix"
+  kExact,   // the path itself
+  kRegex,   // a PCRE pattern the whole path matches (validated, see crds/regex_check.h)
+};
+
+// A header (name compared case-insensitively) or query parameter (exactly):
+// `value` exactly, or a PCRE pattern the whole value matches.
+struct ValueMatch {
+  std::string name;
+  std::string value;
+  bool regex = false;
+
+  bool operator==(const ValueMatch& o) const {
+    return name == o.name && value == o.value && regex == o.regex;
+  }
+};
+
+// A match of a virtual host's requests: the path, and, for a conditional
+// location, headers, query parameters and a method that must all hold.
+// Precedence among a host's locations (PrecedesMatch in render_order.h):
+// exact paths, then prefixes other than "/" longest first, then patterns,
+// then the prefix "/"; among equal paths a method, more headers, more query
+// parameters, then `rank`.
 struct Location {
   std::string route;  // owning Route name: comments, variable and zone names
   std::string path = "/";
+  PathMatch path_match = PathMatch::kPrefix;
+  std::vector<ValueMatch> headers;  // all must match
+  std::vector<ValueMatch> query;    // all must match
+  std::string method;               // empty: any
+  // Where the match was written ("spec.rules[0].matches[1]"), for an engine
+  // that cannot express it; empty for the one-rule shorthand.
+  std::string match_field;
+  // Ties between equal matches: the route's age among the cluster's routes
+  // (oldest first), then the rule's order in it.
+  int rank = 0;
   std::optional<std::string> rewrite;  // replaces `path` in the upstream request URI
   std::vector<BackendRef> backends;    // as declared; see `selection`
   CanaryRule canary;

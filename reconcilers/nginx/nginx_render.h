@@ -18,6 +18,7 @@ namespace sg::nginx::internal {
 using model::BasePath;
 using model::JoinCertPath;
 using model::LocationLess;
+using model::PrecedesMatch;
 using model::SortedHosts;
 using model::SortedPtrs;
 using model::SortedServer;
@@ -64,7 +65,8 @@ class ConfigRenderer {
   void RenderFallback(Writer& o);
   void RenderStatusServer(Writer& o);
   void RenderServer(Writer& o, const SortedServer& ss);
-  void RenderLocation(Writer& o, const model::Location& loc);
+  // `exact_taken`: an exact location of the prefix's own path exists.
+  void RenderLocation(Writer& o, const model::Location& loc, bool exact_taken);
   void LocationBody(Writer& o, const model::Location& loc, const std::string& target,
                     const std::string& zone, std::string_view base, bool exact);
   void RenderRedirect(Writer& o, const model::HostRedirect& r);

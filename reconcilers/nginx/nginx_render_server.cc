@@ -2,6 +2,7 @@
 // host with its locations (and the rate-limit zones they use), host redirects.
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,26 +117,58 @@ void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
   ServerNames(o, ss.hosts);
   if (sv.tls) Certificate(o, *sv.tls);
   bool has_root = false;
-  const model::Location* prev = nullptr;
+  // Two routes claiming one host+match are resolved by the builder (older
+  // wins); a duplicate here would fail `nginx -t`, so keep the first.
+  std::set<std::string_view> exact, prefixes;
   for (const model::Location* l : ss.locations) {
-    // Two routes claiming one host+path are resolved by the builder (older
-    // wins); a duplicate here would fail `nginx -t`, so keep the first.
-    if (prev != nullptr && BasePath(prev->path) == BasePath(l->path)) continue;
-    prev = l;
+    if (l->path_match == model::PathMatch::kExact) exact.insert(l->path);
+  }
+  std::vector<const model::Location*> patterns;
+  for (const model::Location* l : ss.locations) {
+    if (l->path_match == model::PathMatch::kRegex) {
+      patterns.push_back(l);
+      continue;
+    }
+    if (l->path_match == model::PathMatch::kExact) {
+      RenderLocation(o, *l, false);
+      continue;
+    }
+    if (!prefixes.insert(BasePath(l->path)).second) continue;
     has_root = has_root || BasePath(l->path) == "/";
-    RenderLocation(o, *l);
+    // An exact match of the same path takes the prefix's own "= path".
+    RenderLocation(o, *l, exact.count(BasePath(l->path)) > 0);
+  }
+  // nginx tries patterns in the order they are written, after the longest
+  // prefix unless that is a ^~ one: every prefix but "/" is.
+  std::stable_sort(patterns.begin(), patterns.end(), model::PrecedesMatch);
+  std::set<std::string_view> seen_patterns;
+  for (const model::Location* l : patterns) {
+    if (seen_patterns.insert(l->path).second) RenderLocation(o, *l, false);
   }
   // Without it nginx would look for static files under its prefix.
   if (!has_root) RenderFallback(o);
   o << "    }\n";
 }
 
-void ConfigRenderer::RenderLocation(Writer& o, const model::Location& loc) {
+void ConfigRenderer::RenderLocation(Writer& o, const model::Location& loc, bool exact_taken) {
   std::string target = Target(loc);
   std::string zone = target.empty() ? std::string() : Zone(loc);
   std::string_view base = BasePath(loc.path);
   RouteScope scope(o, loc.route);
   o << "        # route " << Tok(loc.route) << '\n';
+  if (loc.path_match == model::PathMatch::kExact) {
+    o << "        location = " << Tok(loc.path) << " {\n";
+    LocationBody(o, loc, target, zone, loc.path, true);
+    o << "        }\n";
+    return;
+  }
+  if (loc.path_match == model::PathMatch::kRegex) {
+    // The whole path must match.
+    o << "        location ~ " << QuotedPattern{"^(?:" + loc.path + ")$"} << " {\n";
+    LocationBody(o, loc, target, zone, base, false);
+    o << "        }\n";
+    return;
+  }
   if (base == "/") {
     o << "        location / {\n";
     LocationBody(o, loc, target, zone, base, false);
@@ -145,9 +178,11 @@ void ConfigRenderer::RenderLocation(Writer& o, const model::Location& loc) {
   // "/api" must match "/api" and "/api/..." but not "/apix": an exact location
   // plus a prefix location on "/api/". ^~ keeps any regex location from
   // taking over; among prefixes nginx picks the longest match.
-  o << "        location = " << Tok(base) << " {\n";
-  LocationBody(o, loc, target, zone, base, true);
-  o << "        }\n";
+  if (!exact_taken) {
+    o << "        location = " << Tok(base) << " {\n";
+    LocationBody(o, loc, target, zone, base, true);
+    o << "        }\n";
+  }
   o << "        location ^~ " << Tok(base) << "/ {\n";
   LocationBody(o, loc, target, zone, base, false);
   o << "        }\n";

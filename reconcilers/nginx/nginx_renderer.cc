@@ -3,6 +3,8 @@
 
 #include "reconcilers/nginx/nginx_renderer.h"
 
+#include "reconcilers/model/render_order.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -82,14 +84,28 @@ sg::Status CheckModelStrings(const model::TrafficModel& m) {
   std::string error;
   model::ForEachModelString(m, [&](const model::ModelString& s) {
     if (!error.empty()) return;
-    const bool ok =
-        s.role == model::StringRole::kQuoted ? IsSafeQuoted(s.value) : IsSafeToken(s.value);
+    const bool ok = s.role == model::StringRole::kQuoted    ? IsSafeQuoted(s.value)
+                    : s.role == model::StringRole::kPattern ? IsSafePattern(s.value)
+                                                            : IsSafeToken(s.value);
     if (!ok) {
       error = fmt::format("route \"{}\": {} \"{}\" cannot be written into nginx.conf", s.route,
                           s.field, s.value);
     }
   });
   if (!error.empty()) return sg::InvalidArgument(error);
+  return sg::OkStatus();
+}
+
+sg::Status CheckModel(const model::TrafficModel& m) {
+  for (const model::Server& s : m.servers) {
+    for (const model::Location& l : s.locations) {
+      if (!model::HasConditions(l)) continue;
+      return sg::InvalidArgument(fmt::format(
+          "route \"{}\": nginx cannot express header, query parameter or method matches ({}): "
+          "it chooses a location by path alone; use spec.proxy.engine haproxy for this cluster",
+          l.route, l.match_field));
+    }
+  }
   return sg::OkStatus();
 }
 

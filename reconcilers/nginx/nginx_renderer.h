@@ -60,6 +60,11 @@ std::vector<std::string> CertificateFiles(const model::TrafficModel& model);
 // offending characters with '_' (see nginx_writer.h).
 sg::Status CheckModelStrings(const model::TrafficModel& model);
 
+// What nginx cannot express, naming the route and the field: a location
+// matched on headers, query parameters or the method (nginx chooses a
+// location by path alone). Thread-safe.
+sg::Status CheckModel(const model::TrafficModel& model);
+
 // The same for the render options (operator configuration, not API input).
 sg::Status CheckRenderOptions(const RenderOptions& options);
 

@@ -56,6 +56,20 @@ bool QuotedChar(char c) { return SafeChar(c, true); }
 
 bool IsSafeToken(std::string_view s) { return !s.empty() && AllChars(s, TokenChar); }
 bool IsSafeQuoted(std::string_view s) { return AllChars(s, QuotedChar); }
+bool IsSafePattern(std::string_view s) {
+  return !s.empty() && AllChars(s, [](char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '\''; });
+}
+
+Writer& operator<<(Writer& w, QuotedPattern p) {
+  w << '"';
+  // nginx unescapes \\ (and \t, \n, \r) in quoted strings: doubled, every
+  // backslash reaches PCRE as written.
+  for (char c : p.v) {
+    if (c == '\\') w << '\\';
+    w << c;
+  }
+  return w << '"';
+}
 
 Writer& operator<<(Writer& w, Dur d) {
   long long ms = d.d.count();

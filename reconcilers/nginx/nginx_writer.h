@@ -35,6 +35,8 @@ bool QuotedChar(char c);
 // Whether a non-empty `s` is written as it is.
 bool IsSafeToken(std::string_view s);
 bool IsSafeQuoted(std::string_view s);  // "" too
+// A regular expression written by QuotedPattern: printable, no quotes.
+bool IsSafePattern(std::string_view s);
 
 // The engine's writer: model::LineWriter (text and line attribution) plus
 // its escaping manipulators. Not thread-safe; one per render.
@@ -102,6 +104,12 @@ struct ExactMapKey {
   std::string_view v;
 };
 Writer& operator<<(Writer& w, ExactMapKey k);
+
+// A regular expression between double quotes, its backslashes kept.
+struct QuotedPattern {
+  std::string_view v;
+};
+Writer& operator<<(Writer& w, QuotedPattern p);
 
 // Tok(v) as a string, for values that are kept (e.g. as map values).
 std::string SafeToken(std::string_view v);

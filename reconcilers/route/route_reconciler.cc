@@ -1,5 +1,6 @@
 #include "reconcilers/route/route_reconciler.h"
 
+#include <set>
 #include <ctime>
 
 #include <spdlog/spdlog.h>
@@ -63,8 +64,10 @@ Result<runtime::ReconcileResult> RouteReconciler::Reconcile(const std::string& k
   }
 
   if (route.spec.update_policy) {
-    for (const auto& b : route.spec.backends) {
-      auto svc = docker_.InspectService(b.service);
+    std::set<std::string> services;  // a service may back several rules
+    for (const crds::Backend* b : crds::AllBackends(route.spec)) services.insert(b->service);
+    for (const std::string& service : services) {
+      auto svc = docker_.InspectService(service);
       if (!svc.ok()) {
         if (svc.error().Is(ErrorCode::kNotFound)) continue;  // reported by the cluster pass
         return svc.error();
@@ -73,7 +76,7 @@ Result<runtime::ReconcileResult> RouteReconciler::Reconcile(const std::string& k
       if (!ApplyUpdatePolicy(*route.spec.update_policy, &spec)) continue;
       auto st = docker_.UpdateService(svc->id, svc->version, spec);
       if (!st.ok()) return st.error();  // a stale version retries with backoff
-      Log()->info("update policy enforced route={} service={}", name, b.service);
+      Log()->info("update policy enforced route={} service={}", name, service);
     }
   }
   enqueue_cluster_(route.spec.service_cluster, t);
