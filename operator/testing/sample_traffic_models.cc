@@ -248,6 +248,49 @@ TrafficModel DefaultStatus() {
   return m;
 }
 
+// Route rules matched by path only, which both engines express: an exact
+// path beside a prefix of the same path, patterns in order of precedence,
+// prefixes and the root.
+TrafficModel RulesPaths() {
+  TrafficModel m;
+  for (const char* u : {"r.site.0-0", "r.site.1-0", "r.site.2-0", "r.site.3-0", "r.site.4-0"}) {
+    m.upstreams.push_back(Up(u, {"10.0.5." + std::to_string(m.upstreams.size() + 2) + ":8080"}));
+  }
+  auto loc = [](const char* path, model::PathMatch match, const char* upstream, int rank,
+                const char* field) {
+    Location l = Loc("site", path, {{upstream, 1, false}});
+    l.path_match = match;
+    l.rank = rank;
+    l.match_field = field;
+    return l;
+  };
+  m.servers.push_back(
+      Srv({"site.example.com"},
+          {loc("/login", model::PathMatch::kExact, "r.site.0-0", 0, "spec.rules[0].matches[0]"),
+           loc("/login", model::PathMatch::kPrefix, "r.site.1-0", 1, "spec.rules[1].matches[0]"),
+           loc("/users/[0-9]+(/.*)?", model::PathMatch::kRegex, "r.site.2-0", 2,
+               "spec.rules[2].matches[0]"),
+           loc("/static/.*\\.(css|js)", model::PathMatch::kRegex, "r.site.3-0", 3,
+               "spec.rules[3].matches[0]"),
+           loc("/", model::PathMatch::kPrefix, "r.site.4-0", 4, "spec.rules[4].matches[0]")}));
+  return m;
+}
+
+// Route rules with headers, query parameters and methods (HAProxy only):
+// the host is routed by rules in order of precedence.
+TrafficModel RulesConditions() {
+  TrafficModel m = RulesPaths();
+  m.upstreams.push_back(Up("r.site.5-0", {"10.0.5.20:8080"}));
+  Location v2 = Loc("site", "/api", {{"r.site.5-0", 1, false}});
+  v2.headers = {{"X-Version", "two", false}, {"User-Agent", ".*Mobile.*", true}};
+  v2.query = {{"tab", "orders", false}};
+  v2.method = "GET";
+  v2.rank = 5;
+  v2.match_field = "spec.rules[5].matches[0]";
+  m.servers.back().locations.push_back(v2);
+  return m;
+}
+
 TrafficModel Resolved(TrafficModel m) {
   model::ResolveSelections(m);
   return m;
@@ -289,6 +332,8 @@ const std::vector<SampleModel>& SampleModels() {
       {"access_log_json", AccessLogJson},
       {"default_backend", DefaultBackend},
       {"default_status", DefaultStatus},
+      {"rules_paths", RulesPaths},
+      {"rules_conditions", RulesConditions},
   };
   return cases;
 }

@@ -38,6 +38,10 @@ model::TrafficModel WildcardHost();
 // over TLS termination and passthrough (json).
 model::TrafficModel AccessLogCombined();
 model::TrafficModel AccessLogJson();
+model::TrafficModel DefaultBackend();
+model::TrafficModel DefaultStatus();
+model::TrafficModel RulesPaths();
+model::TrafficModel RulesConditions();
 
 struct SampleModel {
   const char* name;                            // golden file name without extension

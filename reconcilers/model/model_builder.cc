@@ -127,8 +127,7 @@ void ApplyMatch(const RuleMatch& rm, model::Location& loc) {
 
 // Backend `index` of AllBackends(spec) of a route with rules: "r.ROUTE.R-B",
 // rule R's backend B, so that adding a rule renames no upstream before it.
-std::string RuleUpstreamName(const std::string& route, const crds::RouteSpec& spec,
-                             size_t index) {
+std::string RuleUpstreamName(const std::string& route, const crds::RouteSpec& spec, size_t index) {
   index -= spec.backends.size();
   for (size_t r = 0; r < spec.rules.size(); ++r) {
     if (index < spec.rules[r].backends.size()) {

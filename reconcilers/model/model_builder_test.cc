@@ -60,7 +60,7 @@ RouteInput Input(crds::Route route, std::string created_at,
                  std::vector<ResolvedBackend> backends = {}) {
   RouteInput in;
   if (backends.empty()) {
-    for (size_t i = 0; i < route.spec.backends.size(); ++i) {
+    for (size_t i = 0; i < crds::AllBackends(route.spec).size(); ++i) {
       backends.push_back(Backend({"10.0.1." + std::to_string(10 + i)}));
     }
   }
@@ -614,6 +614,77 @@ TEST(ModelBuilder, ADefaultBackendWithoutTasksAnswers503) {
       BuildModel(Cluster("  defaultBackend: {service: fallback, port: 8081}\n"), {}, options);
   ASSERT_TRUE(built.model.fallback.location);
   EXPECT_TRUE(built.model.fallback.location->selection.split.empty());
+}
+
+const std::string kRules =
+    "  hosts: [shop.example.com]\n"
+    "  rules:\n"
+    "    - matches:\n"
+    "        - path: {type: Exact, value: /login}\n"
+    "          method: POST\n"
+    "        - headers: [{name: X-Version, value: two}]\n"
+    "      backends: [{service: v2, port: 8080}]\n"
+    "    - backends: [{service: v1, port: 8080, weight: 90}, {service: v3, port: 8080, "
+    "weight: 10}]\n";
+
+TEST(ModelBuilder, RulesBecomeOneLocationPerMatchWithTheirRulesBackends) {
+  auto built = BuildModel(Cluster(), {Input(Route("shop", kRules), "2024-01-01T00:00:01Z")}, {});
+  ASSERT_EQ(built.routes.at("shop").reason, kReasonReady) << built.routes.at("shop").message;
+  const model::Server* s = FindServer(built.model, "shop.example.com");
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->locations.size(), 3u);
+  const model::Location& login = s->locations[0];
+  EXPECT_EQ(login.path, "/login");
+  EXPECT_EQ(login.path_match, model::PathMatch::kExact);
+  EXPECT_EQ(login.method, "POST");
+  EXPECT_EQ(login.match_field, "spec.rules[0].matches[0]");
+  ASSERT_EQ(login.selection.split.size(), 1u);
+  EXPECT_EQ(login.selection.split[0].upstream, "r.shop.0-0");
+  const model::Location& version = s->locations[1];
+  EXPECT_EQ(version.path, "/");
+  EXPECT_EQ(version.path_match, model::PathMatch::kPrefix);
+  ASSERT_EQ(version.headers.size(), 1u);
+  EXPECT_EQ(version.headers[0], (model::ValueMatch{"X-Version", "two", false}));
+  EXPECT_EQ(version.rank, login.rank);
+  const model::Location& rest = s->locations[2];
+  EXPECT_TRUE(rest.headers.empty());
+  EXPECT_EQ(rest.rank, login.rank + 1);
+  ASSERT_EQ(rest.selection.split.size(), 2u);
+  EXPECT_EQ(rest.selection.split[0].upstream, "r.shop.1-0");
+  EXPECT_EQ(rest.selection.split[0].basis_points, 9000);
+  EXPECT_EQ(rest.selection.split[1].upstream, "r.shop.1-1");
+  EXPECT_NE(FindUpstream(built.model, "r.shop.1-1"), nullptr);
+}
+
+TEST(ModelBuilder, EqualMatchesConflictAndOthersShareTheHost) {
+  // The older route keeps a match; a newer route with the same match is a
+  // Conflict; a plain prefix claims host+path like the shorthand does.
+  const std::string same =
+      "  hosts: [shop.example.com]\n"
+      "  rules:\n"
+      "    - matches: [{headers: [{name: x-version, value: two}]}]\n"
+      "      backends: [{service: other, port: 8080}]\n";
+  const std::string different =
+      "  hosts: [shop.example.com]\n"
+      "  rules:\n"
+      "    - matches: [{headers: [{name: X-Version, value: three}]}]\n"
+      "      backends: [{service: other, port: 8080}]\n";
+  auto built =
+      BuildModel(Cluster(),
+                 {Input(Route("shop", kRules), "2024-01-01T00:00:01Z"),
+                  Input(Route("same", same), "2024-01-01T00:00:02Z"),
+                  Input(Route("different", different), "2024-01-01T00:00:03Z"),
+                  Input(Route("plain", PlainSpec("shop.example.com")), "2024-01-01T00:00:04Z")},
+                 {});
+  EXPECT_EQ(built.routes.at("same").reason, kReasonConflict);
+  EXPECT_EQ(built.routes.at("same").message, "host+path already claimed by older route \"shop\"");
+  EXPECT_EQ(built.routes.at("different").reason, kReasonReady);
+  EXPECT_EQ(built.routes.at("plain").reason, kReasonConflict);
+  const model::Server* s = FindServer(built.model, "shop.example.com");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->locations.size(), 4u);
+  // The newer route ranks after every rule of the older one.
+  EXPECT_GT(s->locations.back().rank, s->locations[2].rank);
 }
 
 }  // namespace

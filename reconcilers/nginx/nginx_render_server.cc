@@ -119,7 +119,7 @@ void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
   bool has_root = false;
   // Two routes claiming one host+match are resolved by the builder (older
   // wins); a duplicate here would fail `nginx -t`, so keep the first.
-  std::set<std::string_view> exact, prefixes;
+  std::set<std::string_view> exact, exact_done, prefixes;
   for (const model::Location* l : ss.locations) {
     if (l->path_match == model::PathMatch::kExact) exact.insert(l->path);
   }
@@ -130,7 +130,7 @@ void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
       continue;
     }
     if (l->path_match == model::PathMatch::kExact) {
-      RenderLocation(o, *l, false);
+      if (exact_done.insert(l->path).second) RenderLocation(o, *l, false);
       continue;
     }
     if (!prefixes.insert(BasePath(l->path)).second) continue;

@@ -84,6 +84,30 @@ bool Contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
+TEST(RenderTest, PathRulesAreExpressedAndConditionsRefusedNamingTheField) {
+  EXPECT_TRUE(CheckModel(Resolved(samples::RulesPaths())).ok());
+  Status st = CheckModel(Resolved(samples::RulesConditions()));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "route \"site\": nginx cannot express header, query parameter or method matches "
+            "(spec.rules[5].matches[0]): it chooses a location by path alone; use "
+            "spec.proxy.engine haproxy for this cluster");
+}
+
+TEST(RenderTest, AnExactRuleTakesThePrefixsOwnExactLocation) {
+  std::string c = Render(samples::RulesPaths());
+  size_t exact = c.find("location = /login {");
+  ASSERT_NE(exact, std::string::npos) << c;
+  EXPECT_EQ(c.find("location = /login {", exact + 1), std::string::npos) << c;
+  EXPECT_NE(c.find("location ^~ /login/ {"), std::string::npos) << c;
+  // Patterns in order of precedence, whole-path, backslashes kept.
+  size_t users = c.find("location ~ \"^(?:/users/[0-9]+(/.*)?)$\" {");
+  size_t statics = c.find("location ~ \"^(?:/static/.*\\\\.(css|js))$\" {");
+  ASSERT_NE(users, std::string::npos) << c;
+  ASSERT_NE(statics, std::string::npos) << c;
+  EXPECT_LT(users, statics);
+}
+
 TEST(RenderTest, ContextRootMatchesExactAndSubpathsOnly) {
   std::string c = Render(samples::ContextRoot());
   EXPECT_TRUE(Contains(c, "location = /api {\n            rewrite ^ / break;"));

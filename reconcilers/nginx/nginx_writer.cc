@@ -57,7 +57,8 @@ bool QuotedChar(char c) { return SafeChar(c, true); }
 bool IsSafeToken(std::string_view s) { return !s.empty() && AllChars(s, TokenChar); }
 bool IsSafeQuoted(std::string_view s) { return AllChars(s, QuotedChar); }
 bool IsSafePattern(std::string_view s) {
-  return !s.empty() && AllChars(s, [](char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '\''; });
+  return !s.empty() &&
+         AllChars(s, [](char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '\''; });
 }
 
 Writer& operator<<(Writer& w, QuotedPattern p) {
