@@ -346,6 +346,134 @@ TEST_F(RoutingE2E, CanaryValuesCompareExactly) {
   }
 }
 
+// Route rules, conformance style: each case is a request and the backend
+// and path the backend must see. Path matches (exact, prefix, pattern) on
+// every engine, with the Gateway API's precedence across two routes of one
+// host; header, query parameter and method matches on HAProxy, which nginx
+// refuses naming the field while the cluster's other routes keep serving.
+TEST_F(RoutingE2E, RulesMatchAsTheGatewayApiSays) {
+  const std::string& a = S().svc_a.name();
+  const std::string& b = S().svc_b.name();
+  const std::string& c = S().canary_v1.name();
+  auto backend = [](const std::string& service) {
+    return "      backends: [{service: " + service + ", port: 8080}]\n";
+  };
+  auto route = [&](const std::string& name, const std::string& host, const std::string& rules) {
+    return "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + name +
+           "\nspec:\n  serviceCluster: " + Cluster() + "\n  hosts: [\"" + host + "\"]\n  rules:\n" +
+           rules;
+  };
+  const std::string paths = RouteName("rules-paths"), deeper = RouteName("rules-deeper");
+  const std::string conds = RouteName("rules-conds");
+  ScopedRoute paths_route = ApplyRoutes({route(
+      paths, "paths.rules.test",
+      "    - matches: [{path: {type: Exact, value: /exact}}, {path: {type: Exact, value: "
+      "/prefix}}]\n" +
+          backend(c) + "    - matches: [{path: {type: PathPrefix, value: /prefix}}]\n" +
+          backend(b) +
+          "    - matches: [{path: {type: RegularExpression, value: \"/re/[0-9]+\"}}]\n" +
+          backend(b) + "    - matches: [{path: {type: PathPrefix, value: /}}]\n" + backend(a))});
+  ASSERT_TRUE(paths_route.ok()) << paths_route.error();
+  auto served = WaitServed("paths.rules.test", "/", a);
+  ASSERT_TRUE(served.ok) << served.message << State(paths);
+  // A newer route of the same host: its longer prefix wins over the older
+  // route's shorter one.
+  ScopedRoute deeper_route = ApplyRoutes(
+      {route(deeper, "paths.rules.test",
+             "    - matches: [{path: {type: PathPrefix, value: /prefix/deeper}}]\n" + backend(c))});
+  ASSERT_TRUE(deeper_route.ok()) << deeper_route.error();
+  served = WaitServed("paths.rules.test", "/prefix/deeper/x", c);
+  ASSERT_TRUE(served.ok) << served.message << State(deeper);
+
+  ScopedRoute conds_route = ApplyRoutes({route(
+      conds, "conds.rules.test",
+      "    - matches: [{path: {type: PathPrefix, value: /api}, method: POST}]\n" + backend(c) +
+          "    - matches:\n"
+          "        - headers: [{name: X-Env, value: canary}]\n"
+          "        - queryParams: [{name: env, value: canary}]\n" +
+          backend(c) +
+          "    - matches: [{headers: [{name: X-Env, value: canary}, {name: X-Tier, value: "
+          "gold}]}]\n" +
+          backend(b) +
+          "    - matches: [{headers: [{type: RegularExpression, name: X-Env, value: "
+          "\"blue|green\"}]}]\n" +
+          backend(b) + "    - matches: [{path: {type: PathPrefix, value: /}}]\n" + backend(a))});
+  ASSERT_TRUE(conds_route.ok()) << conds_route.error();
+  const bool nginx = E2eEngine() == "nginx";
+
+  struct Case {
+    std::string method, host, target;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string service;  // the backend that must answer
+  };
+  std::vector<Case> cases = {
+      {"GET", "paths.rules.test", "/exact", {}, c},
+      {"GET", "paths.rules.test", "/exact/x", {}, a},
+      {"GET", "paths.rules.test", "/prefix", {}, c},
+      {"GET", "paths.rules.test", "/prefix/x", {}, b},
+      {"GET", "paths.rules.test", "/prefixx", {}, a},
+      {"GET", "paths.rules.test", "/prefix/deeper", {}, c},
+      {"GET", "paths.rules.test", "/prefix/deeperx", {}, b},
+      {"GET", "paths.rules.test", "/re/123", {}, b},
+      {"GET", "paths.rules.test", "/re/abc", {}, a},
+      {"GET", "paths.rules.test", "/re/123/x", {}, a},
+      {"GET", "paths.rules.test", "/", {}, a},
+  };
+  if (!nginx) {
+    std::vector<Case> conditional = {
+        {"GET", "conds.rules.test", "/", {}, a},
+        {"GET", "conds.rules.test", "/", {{"X-Env", "canary"}}, c},
+        {"GET", "conds.rules.test", "/", {{"x-env", "canary"}}, c},
+        {"GET", "conds.rules.test", "/", {{"X-Env", "Canary"}}, a},
+        {"GET", "conds.rules.test", "/?env=canary", {}, c},
+        {"GET", "conds.rules.test", "/?env=Canary", {}, a},
+        {"GET", "conds.rules.test", "/", {{"X-Env", "canary"}, {"X-Tier", "gold"}}, b},
+        {"GET", "conds.rules.test", "/", {{"X-Env", "blue"}}, b},
+        {"GET", "conds.rules.test", "/", {{"X-Env", "blueish"}}, a},
+        {"POST", "conds.rules.test", "/api", {}, c},
+        {"POST", "conds.rules.test", "/api/x", {}, c},
+        {"GET", "conds.rules.test", "/api", {}, a},
+        {"POST", "conds.rules.test", "/apix", {}, a},
+    };
+    cases.insert(cases.end(), conditional.begin(), conditional.end());
+    served = WaitServed("conds.rules.test", "/", a);
+    ASSERT_TRUE(served.ok) << served.message << State(conds);
+  } else {
+    auto refused = Sg().WaitCondition("route", conds, "Ready", "False/InvalidConfig", 60s);
+    ASSERT_TRUE(refused.ok) << refused.message << State(conds);
+    EXPECT_NE(refused.observed.find("nginx cannot express header, query parameter or method "
+                                    "matches (spec.rules[0].matches[0])"),
+              std::string::npos)
+        << refused.observed;
+  }
+  auto routes_ready = WaitUntil("every case on every proxy node", 60s, [&](std::string& seen) {
+    seen.clear();
+    for (int node : ProxyNodes()) {
+      for (const Case& k : cases) {
+        HttpRequest req;
+        req.method = k.method;
+        req.addr = Addr(node);
+        req.port = S().cluster.http_port();
+        req.target = k.target;
+        req.host = k.host;
+        req.headers = k.headers;
+        auto r = Http(req);
+        std::string got = r.status == 200 ? JsonField(r.body, "service") : r.Describe();
+        std::string path = k.target.substr(0, k.target.find('?'));
+        if (got != k.service || (r.status == 200 && JsonField(r.body, "path") != path)) {
+          std::string sent;
+          for (const auto& [name, value] : k.headers) sent += " " + name + ": " + value;
+          seen = "node " + std::to_string(node) + ": " + k.method + " " + k.host + k.target + sent +
+                 " -> " + got + " (path " + JsonField(r.body, "path") + "), expected " + k.service;
+          return false;
+        }
+      }
+    }
+    return true;
+  });
+  EXPECT_TRUE(routes_ready.ok) << routes_ready.message << State(paths) << State(conds);
+}
+
 // --------------------------------------------------------------- 2. sticky sessions
 
 TEST_F(RoutingE2E, StickySessionsHoldAndMoveWhenTheirTaskGoes) {
