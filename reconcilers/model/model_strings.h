@@ -15,10 +15,10 @@
 namespace sg::model {
 
 enum class StringRole {
-  kWord,    // a configuration word: hosts, paths, addresses, files, URLs, settings
-  kName,    // an identifier: upstream, backend and route names
-  kArg,     // a header or cookie name
-  kQuoted,  // a value written between quotes: header and cookie values
+  kWord,     // a configuration word: hosts, paths, addresses, files, URLs, settings
+  kName,     // an identifier: upstream, backend and route names
+  kArg,      // a header or cookie name
+  kQuoted,   // a value written between quotes: header and cookie values
   kPattern,  // a regular expression written between quotes (backslashes kept)
 };
 

@@ -1,7 +1,7 @@
 #include "reconcilers/route/route_reconciler.h"
 
-#include <set>
 #include <ctime>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
