@@ -2,6 +2,8 @@
 
 #include "crds/grammar.h"
 
+#include <map>
+
 namespace sg::crds {
 namespace {
 
@@ -57,16 +59,49 @@ UpdateOrder ParseOrder(const std::string& s) {
   return s == "stop-first" ? UpdateOrder::kStopFirst : UpdateOrder::kStartFirst;
 }
 
+std::vector<std::string> Strings(const Value& obj, const char* key) {
+  std::vector<std::string> out;
+  if (const Value* list = Member(obj, key); list && list->IsArray()) {
+    for (const auto& item : list->GetArray()) {
+      if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+    }
+  }
+  return out;
+}
+
+// The string members of the mapping `obj`.`key` (labels).
+std::map<std::string, std::string> StringMap(const Value& obj, const char* key) {
+  std::map<std::string, std::string> out;
+  for (const auto& m : Object(obj, key).GetObject()) {
+    if (!m.value.IsString()) continue;
+    out[std::string(m.name.GetString(), m.name.GetStringLength())] =
+        std::string(m.value.GetString(), m.value.GetStringLength());
+  }
+  return out;
+}
+
 ObjectMeta DecodeMeta(const Value& doc) {
   ObjectMeta meta;
   const Value& m = Object(doc, "metadata");
   ReadString(m, "name", &meta.name);
-  for (const auto& label : Object(m, "labels").GetObject()) {
-    if (!label.value.IsString()) continue;
-    meta.labels[std::string(label.name.GetString(), label.name.GetStringLength())] =
-        std::string(label.value.GetString(), label.value.GetStringLength());
-  }
+  meta.labels = StringMap(m, "labels");
   return meta;
+}
+
+// The backends listed at `obj`.backends (spec.backends or a rule's).
+std::vector<Backend> DecodeBackends(const Value& obj) {
+  std::vector<Backend> out;
+  if (const Value* b = Member(obj, "backends"); b && b->IsArray()) {
+    for (const auto& item : b->GetArray()) {
+      Backend backend;
+      ReadString(item, "service", &backend.service);
+      ReadInt(item, "port", &backend.port);
+      ReadInt(item, "weight", &backend.weight);
+      ReadBool(item, "canary", &backend.canary);
+      out.push_back(std::move(backend));
+    }
+  }
+  return out;
 }
 
 std::optional<CanaryMatch> DecodeMatch(const Value& obj, const char* key) {
@@ -76,16 +111,6 @@ std::optional<CanaryMatch> DecodeMatch(const Value& obj, const char* key) {
   ReadString(*v, "name", &match.name);
   match.value = OptString(*v, "value");
   return match;
-}
-
-std::vector<std::string> Strings(const Value& obj, const char* key) {
-  std::vector<std::string> out;
-  if (const Value* list = Member(obj, key); list && list->IsArray()) {
-    for (const auto& item : list->GetArray()) {
-      if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
-    }
-  }
-  return out;
 }
 
 std::vector<ValueMatch> DecodeValueMatches(const Value& obj, const char* key) {
@@ -122,25 +147,13 @@ RouteRule DecodeRule(const Value& obj) {
     }
   }
   if (rule.matches.empty()) rule.matches.emplace_back();
-  if (const Value* b = Member(obj, "backends"); b && b->IsArray()) {
-    for (const auto& item : b->GetArray()) {
-      Backend backend;
-      ReadString(item, "service", &backend.service);
-      ReadInt(item, "port", &backend.port);
-      ReadInt(item, "weight", &backend.weight);
-      rule.backends.push_back(std::move(backend));
-    }
-  }
+  rule.backends = DecodeBackends(obj);
   return rule;
 }
 
 LabelSelector DecodeSelector(const Value& obj) {
   LabelSelector selector;
-  for (const auto& label : Object(obj, "matchLabels").GetObject()) {
-    if (!label.value.IsString()) continue;
-    selector.match_labels[std::string(label.name.GetString(), label.name.GetStringLength())] =
-        std::string(label.value.GetString(), label.value.GetStringLength());
-  }
+  selector.match_labels = StringMap(obj, "matchLabels");
   if (const Value* list = Member(obj, "matchExpressions"); list && list->IsArray()) {
     for (const auto& item : list->GetArray()) {
       LabelRequirement r;
@@ -186,11 +199,7 @@ ServiceCluster DecodeServiceCluster(const Value& doc) {
   const Value& ports = Object(p, "ports");
   ReadInt(ports, "http", &proxy.ports.http);
   ReadInt(ports, "https", &proxy.ports.https);
-  if (const Value* c = Member(p, "constraints"); c && c->IsArray()) {
-    for (const auto& item : c->GetArray()) {
-      if (item.IsString()) proxy.constraints.emplace_back(item.GetString(), item.GetStringLength());
-    }
-  }
+  proxy.constraints = Strings(p, "constraints");
   ReadDuration(p, "stopGracePeriod", &proxy.stop_grace_period);
 
   const Value& up = Object(p, "updatePolicy");
@@ -241,23 +250,10 @@ Route DecodeRoute(const Value& doc) {
   const Value& spec = Object(doc, "spec");
   RouteSpec& rs = route.spec;
   ReadString(spec, "serviceCluster", &rs.service_cluster);
-  if (const Value* h = Member(spec, "hosts"); h && h->IsArray()) {
-    for (const auto& item : h->GetArray()) {
-      if (item.IsString()) rs.hosts.emplace_back(item.GetString(), item.GetStringLength());
-    }
-  }
+  rs.hosts = Strings(spec, "hosts");
   ReadString(spec, "path", &rs.path);
   rs.rewrite = OptString(spec, "rewrite");
-  if (const Value* b = Member(spec, "backends"); b && b->IsArray()) {
-    for (const auto& item : b->GetArray()) {
-      Backend backend;
-      ReadString(item, "service", &backend.service);
-      ReadInt(item, "port", &backend.port);
-      ReadInt(item, "weight", &backend.weight);
-      ReadBool(item, "canary", &backend.canary);
-      rs.backends.push_back(std::move(backend));
-    }
-  }
+  rs.backends = DecodeBackends(spec);
   if (const Value* rules = Member(spec, "rules"); rules && rules->IsArray()) {
     for (const auto& item : rules->GetArray()) rs.rules.push_back(DecodeRule(item));
   }

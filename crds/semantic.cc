@@ -80,10 +80,16 @@ class Checker {
   void Metadata(const Value& doc) {
     const Value* meta = Get(&doc, "metadata", "metadata");
     String(meta, "name", "metadata", CheckResourceName);
-    const Value* labels = Get(meta, "labels", "metadata.labels");
+    Labels(meta, "labels", "metadata.labels");
+  }
+
+  // A map of label keys to values at `obj`.`key` (metadata.labels, a
+  // selector's matchLabels).
+  void Labels(const Value* obj, const char* key, const std::string& labels_path) {
+    const Value* labels = Get(obj, key, labels_path);
     if (!labels || !labels->IsObject()) return;
     for (const auto& m : labels->GetObject()) {
-      std::string path = ChildPath("metadata.labels", View(m.name));
+      std::string path = ChildPath(labels_path, View(m.name));
       if (failed_.Covers(path)) continue;
       std::string expected = CheckLabelKey(View(m.name));
       if (!expected.empty()) {
@@ -106,18 +112,7 @@ void CheckAllowedRoutes(const Value* allowed, Checker& c) {
   c.StringList(allowed, "hosts", a, CheckHost);
   const std::string s = a + ".selector";
   const Value* selector = c.Get(allowed, "selector", s);
-  if (const Value* labels = c.Get(selector, "matchLabels", s + ".matchLabels");
-      labels && labels->IsObject()) {
-    for (const auto& m : labels->GetObject()) {
-      std::string path = ChildPath(s + ".matchLabels", View(m.name));
-      std::string expected = CheckLabelKey(View(m.name));
-      if (!expected.empty()) {
-        c.Add(path, "expected " + expected + ", got key " + Quote(View(m.name)));
-      } else if (m.value.IsString()) {
-        c.StringValue(m.value, path, CheckLabelValue);
-      }
-    }
-  }
+  c.Labels(selector, "matchLabels", s + ".matchLabels");
   const Value* exprs = c.Get(selector, "matchExpressions", s + ".matchExpressions");
   if (!exprs || !exprs->IsArray()) return;
   for (rapidjson::SizeType i = 0; i < exprs->Size(); ++i) {

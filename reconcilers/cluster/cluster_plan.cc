@@ -1,5 +1,7 @@
 #include "reconcilers/cluster/cluster_plan.h"
 
+#include <utility>
+
 #include "reconcilers/cluster/observe.h"
 #include "reconcilers/endpoint_resolver.h"
 #include "reconcilers/lost_nodes.h"
@@ -12,6 +14,12 @@ bool Rolled(const docker::Service& s) {
          s.update_state == "rollback_completed";
 }
 
+// A resolved backend as the model input fingerprint holds it.
+void AppendResolved(const ResolvedBackend& b, std::string& in) {
+  in += "|" + std::to_string(static_cast<int>(b.problem)) + "-" + std::to_string(b.on_lost_nodes);
+  for (const auto& e : b.endpoints) in += "," + e.Address();
+}
+
 }  // namespace
 
 std::string ModelInputFingerprint(const ClusterPlan& plan) {
@@ -21,18 +29,12 @@ std::string ModelInputFingerprint(const ClusterPlan& plan) {
   for (const auto& r : plan.route_inputs) {
     in += r.route->metadata.name + "#" + std::to_string(r.generation) + "#" + r.created_at + "#" +
           (r.secret_found ? "f" : "-") + (r.secret_mounted ? "m" : "-");
-    for (const auto& b : r.backends) {
-      in +=
-          "|" + std::to_string(static_cast<int>(b.problem)) + "-" + std::to_string(b.on_lost_nodes);
-      for (const auto& e : b.endpoints) in += "," + e.Address();
-    }
+    for (const auto& b : r.backends) AppendResolved(b, in);
     in += "\n";
   }
   if (plan.cluster.spec.default_backend) {
-    const ResolvedBackend& d = plan.default_backend;
-    in += "default|" + std::to_string(static_cast<int>(d.problem)) + "-" +
-          std::to_string(d.on_lost_nodes);
-    for (const auto& e : d.endpoints) in += "," + e.Address();
+    in += "default";
+    AppendResolved(plan.default_backend, in);
     in += "\n";
   }
   return Sha256Hex(in);
@@ -100,6 +102,14 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
   // Until apply creates the network no backend can be attached to it.
   ClusterNetwork network{"", desired.network_name};
   if (snapshot.network) network = {snapshot.network->id, snapshot.network->name};
+  // A service the cluster sends to, resolved and watched.
+  auto resolve = [&](const std::string& service, int port, bool vip) {
+    plan.used_services.insert(service);
+    const docker::Service* svc = snapshot.FindService(service);
+    static const store::TaskList kNoTasks;
+    const auto& tasks = svc ? snapshot.TasksOf(svc->id) : kNoTasks;
+    return std::make_pair(ResolveBackend(service, svc, tasks, port, network, vip, lost_nodes), svc);
+  };
   for (const auto& r : snapshot.routes) {
     if (!r.route) continue;
     const crds::Route& route = *r.route;
@@ -111,12 +121,8 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
     bool vip = crds::EffectiveBackendMode(route, &plan.cluster) == crds::BackendMode::kVip;
     for (const crds::Backend* backend : crds::AllBackends(route.spec)) {
       const crds::Backend& b = *backend;
-      plan.used_services.insert(b.service);
-      const docker::Service* svc = snapshot.FindService(b.service);
-      static const store::TaskList kNoTasks;
-      const auto& tasks = svc ? snapshot.TasksOf(svc->id) : kNoTasks;
-      in.backends.push_back(
-          ResolveBackend(b.service, svc, tasks, b.port, network, vip, lost_nodes));
+      auto [resolved, svc] = resolve(b.service, b.port, vip);
+      in.backends.push_back(std::move(resolved));
       if (svc && route.spec.update_policy && route.spec.update_policy->require_healthcheck &&
           !svc->has_healthcheck) {
         plan.degraded[r.stored.name] = MissingHealthcheckMessage(b.service, b.port);
@@ -130,13 +136,8 @@ ClusterPlan PlanCluster(const ClusterSnapshot& snapshot, const PlanOptions& opti
     plan.route_inputs.push_back(std::move(in));
   }
   if (const auto& d = plan.cluster.spec.default_backend; d && !d->service.empty()) {
-    plan.used_services.insert(d->service);
-    const docker::Service* svc = snapshot.FindService(d->service);
-    static const store::TaskList kNoTasks;
-    const auto& tasks = svc ? snapshot.TasksOf(svc->id) : kNoTasks;
     bool vip = plan.cluster.spec.backend_mode == crds::BackendMode::kVip;
-    plan.default_backend =
-        ResolveBackend(d->service, svc, tasks, d->port, network, vip, lost_nodes);
+    plan.default_backend = resolve(d->service, d->port, vip).first;
     if (plan.default_backend.problem != BackendProblem::kNone) {
       plan.default_backend_problem = "spec.defaultBackend: " + plan.default_backend.message;
     } else if (plan.default_backend.endpoints.empty()) {

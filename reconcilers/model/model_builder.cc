@@ -249,31 +249,31 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
     // Conflicts. A plain or terminated route owns host+match; a passthrough
     // route owns the whole host on the https port ("sni:"), which clashes
     // with terminated routes of that host ("term:", shared among them).
-    std::vector<std::string> keys;
+    // Each key is made once: the ones this route claims, and the ones it
+    // checks (what it claims, and what clashes with it without being its).
+    std::vector<std::string> keys, checked;
     for (const auto& host : spec.hosts) {
       if (passthrough) {
         keys.push_back(SniKey(host));
-      } else {
-        for (const RuleMatch& m : matches) keys.push_back(MatchKey(host, m));
-        if (terminate) keys.push_back("term:" + host);
+        checked.push_back(keys.back());
+        checked.push_back("term:" + host);
+        continue;
+      }
+      for (const RuleMatch& m : matches) {
+        keys.push_back(MatchKey(host, m));
+        checked.push_back(keys.back());
+      }
+      if (terminate) {
+        keys.push_back("term:" + host);
+        checked.push_back(SniKey(host));
       }
     }
     std::string conflict;
-    auto claimed_by_other = [&](const std::string& key) {
+    for (const auto& key : checked) {
       auto it = claims.find(key);
-      if (it != claims.end() && it->second != name) conflict = it->second;
-      return !conflict.empty();
-    };
-    for (const auto& host : spec.hosts) {
-      if (passthrough) {
-        if (claimed_by_other(SniKey(host)) || claimed_by_other("term:" + host)) break;
-      } else {
-        bool clash = false;
-        for (const RuleMatch& m : matches) {
-          if ((clash = claimed_by_other(MatchKey(host, m)))) break;
-        }
-        if (clash) break;
-        if (terminate && claimed_by_other(SniKey(host))) break;
+      if (it != claims.end() && it->second != name) {
+        conflict = it->second;
+        break;
       }
     }
     if (!conflict.empty()) {
