@@ -49,6 +49,9 @@ std::vector<const Backend*> AllBackends(const RouteSpec& spec) {
   for (const RouteRule& r : spec.rules) {
     for (const Backend& b : r.backends) out.push_back(&b);
   }
+  for (const RouteRule& r : spec.rules) {
+    if (r.filters.mirror) out.push_back(&r.filters.mirror->backend);
+  }
   return out;
 }
 

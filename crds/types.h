@@ -142,11 +142,29 @@ struct ServiceCluster {
 
 // ------------------------------------------------------------------------- Route
 
+// Header modifiers of a rule (spec.rules[].filters) or of one of its
+// backends (backends[].filters). Names are tokens, compared
+// case-insensitively. Applied in the order remove, set, add.
+struct HeaderValue {
+  std::string name;
+  std::string value;
+};
+
+struct HeaderModifier {
+  std::vector<HeaderValue> set;  // replaces every line of the header
+  std::vector<HeaderValue> add;  // appends a line, keeping the ones sent
+  std::vector<std::string> remove;
+};
+
 struct Backend {
   std::string service;
   int port = 0;
   int weight = 100;
   bool canary = false;
+  // A rule's backend only (backends[].filters): for this backend's requests
+  // and responses alone, after the rule's own.
+  std::optional<HeaderModifier> request_headers;
+  std::optional<HeaderModifier> response_headers;
 };
 
 // A canary rule on a header or cookie. Without a value, any request that
@@ -232,9 +250,69 @@ struct RouteMatch {
   std::string method;  // empty: any
 };
 
+// Filters of a rule (spec.rules[].filters), in HTTPRoute's shape: a list of
+// {type, <field of that type>}, each type at most once.
+enum class PathModifierType { kReplaceFullPath, kReplacePrefixMatch };
+
+// ReplacePrefixMatch replaces the matched PathPrefix segment-wise (/foo with
+// /bar turns /foo/x into /bar/x); the query string is always kept.
+struct PathModifier {
+  PathModifierType type = PathModifierType::kReplaceFullPath;
+  std::string value;
+};
+
+struct UrlRewrite {
+  std::optional<std::string> hostname;  // the Host the backend sees
+  std::optional<PathModifier> path;
+};
+
+// Unset parts keep the request's own scheme, host and path; the port is the
+// well-known one of `scheme` when that is set, else the listener's.
+struct RequestRedirect {
+  std::optional<std::string> scheme;  // "http" | "https"
+  std::optional<std::string> hostname;
+  std::optional<int> port;
+  std::optional<PathModifier> path;
+  int status_code = 302;  // 301, 302, 303, 307, 308
+};
+
+// A copy of each sampled request goes to the service; its answer is dropped.
+struct RequestMirror {
+  Backend backend;    // service and port; weight and canary unused
+  int percent = 100;  // 1-100
+};
+
+struct RouteFilters {
+  std::optional<HeaderModifier> request_headers;   // RequestHeaderModifier
+  std::optional<HeaderModifier> response_headers;  // ResponseHeaderModifier
+  std::optional<UrlRewrite> url_rewrite;           // URLRewrite
+  std::optional<RequestRedirect> redirect;         // RequestRedirect
+  std::optional<RequestMirror> mirror;             // RequestMirror
+};
+
+// Per rule; a zero duration means no limit.
+struct RuleTimeouts {
+  // The whole request, every attempt included, until the response starts.
+  std::optional<Duration> request;
+  // One attempt at one task, until its response starts.
+  std::optional<Duration> backend_request;
+};
+
+// Resends to another task of the same backend. A request that may have
+// reached a task is resent only when its method is idempotent.
+struct RetryPolicy {
+  std::vector<int> codes;           // response statuses that are retried
+  int attempts = 1;                 // resends after the first try
+  std::optional<Duration> backoff;  // set: refused, no engine waits between tries
+};
+
 struct RouteRule {
   std::vector<RouteMatch> matches;  // never empty once decoded
+  RouteFilters filters;
+  // Empty without a redirect filter: requests get 500, as the Gateway API has it.
   std::vector<Backend> backends;
+  RuleTimeouts timeouts;
+  std::optional<RetryPolicy> retry;
 };
 
 struct RouteSpec {
@@ -263,7 +341,8 @@ struct Route {
 };
 
 // Every backend of a route, in the order RouteInput::backends resolves
-// them: spec.backends, then each rule's backends in turn.
+// them: spec.backends, then each rule's backends in turn, then the backend of
+// each rule's mirror filter (so a mirror renames no backend before it).
 std::vector<const Backend*> AllBackends(const RouteSpec& spec);
 
 const char* ToString(PathMatchType v);

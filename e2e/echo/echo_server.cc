@@ -6,6 +6,9 @@
 //   /healthz          -> 200 "ok"
 //   ?status=CODE      -> answer with that status
 //   ?delay=MS         -> wait before answering (in-flight requests for drain tests)
+//   ?fail_slot=N      -> the task of slot N answers 500 (retry tests)
+//   ?echo_count=PATH  -> "seen": how many requests for PATH this task got
+//                        (mirror tests; counting requests are not counted)
 //   websocket upgrade -> echo every message back unchanged
 //   --tls-cert/--tls-key -> serve TLS with that certificate (passthrough tests)
 // On SIGTERM/SIGINT it stops accepting, closes idle keep-alive connections,
@@ -203,6 +206,16 @@ class Server {
     std::lock_guard<std::mutex> lock(mu_);
     connections_.erase(s);
   }
+  // Requests seen per path. Thread-safe.
+  void Count(std::string_view path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++seen_[std::string(path)];
+  }
+  uint64_t Seen(std::string_view path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = seen_.find(std::string(path));
+    return it == seen_.end() ? 0 : it->second;
+  }
 
  private:
   struct Entry {
@@ -211,6 +224,7 @@ class Server {
   };
   void Accept();
 
+  std::unordered_map<std::string, uint64_t> seen_;  // guarded by mu_
   asio::io_context& io_;
   Options opts_;
   tcp::acceptor acceptor_;
@@ -305,6 +319,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(req_.version());
     res->set(http::field::server, "sg-echo");
+    // For response header filters: headers of the backend to replace or drop.
+    res->set("X-Echo-Service", server_.id().service);
+    res->set("X-Echo-Slot", server_.id().slot);
     if (path == "/healthz") {
       res->result(http::status::ok);
       res->set(http::field::content_type, "text/plain");
@@ -315,9 +332,18 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
         long v = std::strtol(s->c_str(), nullptr, 10);
         if (v >= 100 && v <= 599) code = static_cast<unsigned>(v);
       }
+      if (auto slot = QueryParam(query, "fail_slot"); slot && *slot == server_.id().slot) {
+        code = 500;
+      }
       res->result(code);
       res->set(http::field::content_type, "application/json");
-      res->body() = DescribeRequest(req_, server_.id(), remote_, tls_) + "\n";
+      if (auto counted = QueryParam(query, "echo_count")) {
+        res->body() = "{\"service\":\"" + server_.id().service +
+                      "\",\"seen\":" + std::to_string(server_.Seen(*counted)) + "}\n";
+      } else {
+        server_.Count(path);
+        res->body() = DescribeRequest(req_, server_.id(), remote_, tls_) + "\n";
+      }
     }
     // During drain the response tells the client to go away, so it does not
     // reuse a connection that is about to close.

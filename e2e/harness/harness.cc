@@ -263,7 +263,11 @@ HttpResponse Http(const HttpRequest& rq) {
       std::string name(f.name_string().data(), f.name_string().size());
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return std::tolower(c); });
-      res.headers[name] = std::string(f.value().data(), f.value().size());
+      // Repeated headers joined with ", " (RFC 9110), as the echo backend
+      // reports request headers; each Set-Cookie stays apart, the last kept.
+      std::string value(f.value().data(), f.value().size());
+      auto [it, inserted] = res.headers.emplace(name, value);
+      if (!inserted) it->second = name == "set-cookie" ? value : it->second + ", " + value;
     }
     beast::error_code ignore;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignore);

@@ -474,6 +474,255 @@ TEST_F(RoutingE2E, RulesMatchAsTheGatewayApiSays) {
   EXPECT_TRUE(routes_ready.ok) << routes_ready.message << State(paths) << State(conds);
 }
 
+// A request header the echo backend saw (names lower-cased, repeated lines
+// joined with ", "); "<absent>" when it saw none.
+std::string SeenHeader(const std::string& body, const std::string& name) {
+  rapidjson::Document d;
+  d.Parse(body.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("headers")) return "<no echo>";
+  const auto& h = d["headers"];
+  auto it = h.FindMember(name.c_str());
+  if (it == h.MemberEnd() || !it->value.IsString()) return "<absent>";
+  return it->value.GetString();
+}
+
+// Filters, redirects, rules without backends, timeouts and retries, in the
+// manner of the Gateway API's conformance tests: each case is a request and
+// what must come back (status, backend, the path and headers the backend
+// saw, response headers, Location), checked on every proxy node.
+TEST_F(RoutingE2E, FiltersAsTheGatewayApiSays) {
+  const std::string& a = S().svc_a.name();
+  const std::string& b = S().svc_b.name();
+  const std::string& two = S().passive.name();  // 2 replicas: slots 1 and 2
+  const bool nginx = E2eEngine() == "nginx";
+  const int port = S().cluster.http_port();
+  auto backend = [](const std::string& service, const std::string& extra = "") {
+    return "      backends: [{service: " + service + ", port: 8080" + extra + "}]\n";
+  };
+  auto prefix = [](const std::string& path) {
+    return "    - matches: [{path: {type: PathPrefix, value: " + path + "}}]\n";
+  };
+  const std::string name = RouteName("filters"), mirror_name = RouteName("mirror");
+  const std::string host = "filters.rules.test";
+  std::string rules =
+      prefix("/headers") +
+      "      filters:\n"
+      "        - type: RequestHeaderModifier\n"
+      "          requestHeaderModifier:\n"
+      "            set: [{name: X-Set, value: \"set value; 50%\"}]\n"
+      "            add: [{name: X-Add, value: added}]\n"
+      "            remove: [X-Remove]\n"
+      "        - type: ResponseHeaderModifier\n"
+      "          responseHeaderModifier:\n"
+      "            set: [{name: X-Echo-Service, value: replaced}]\n"
+      "            add: [{name: X-Response-Add, value: yes}]\n"
+      "            remove: [X-Echo-Slot]\n" +
+      backend(a) + prefix("/rewrite-prefix") +
+      "      filters: [{type: URLRewrite, urlRewrite: {hostname: rewritten.rules.test, path: "
+      "{type: ReplacePrefixMatch, replacePrefixMatch: /new-prefix}}}]\n" +
+      backend(a) + prefix("/strip") +
+      "      filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, "
+      "replacePrefixMatch: /}}}]\n" +
+      backend(a) + prefix("/rewrite-full") +
+      "      filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplaceFullPath, "
+      "replaceFullPath: /full}}}]\n" +
+      backend(a) + prefix("/redirect-prefix") +
+      "      filters: [{type: RequestRedirect, requestRedirect: {scheme: https, hostname: "
+      "elsewhere.test, path: {type: ReplacePrefixMatch, replacePrefixMatch: /moved}, "
+      "statusCode: 301}}]\n" +
+      prefix("/redirect-302") +
+      "      filters: [{type: RequestRedirect, requestRedirect: {hostname: other.test}}]\n" +
+      prefix("/redirect-303") +
+      "      filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplaceFullPath, "
+      "replaceFullPath: /see-other}, statusCode: 303}}]\n" +
+      prefix("/redirect-307") +
+      "      filters: [{type: RequestRedirect, requestRedirect: {scheme: https, port: 8443, "
+      "statusCode: 307}}]\n" +
+      prefix("/redirect-308") +
+      "      filters: [{type: RequestRedirect, requestRedirect: {scheme: http, port: 80, "
+      "statusCode: 308}}]\n" +
+      prefix("/no-backends") + prefix("/per-backend") +
+      backend(b,
+              ", filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: "
+              "X-Backend, value: b}]}}, {type: ResponseHeaderModifier, responseHeaderModifier: "
+              "{set: [{name: X-Echo-Service, value: b-filtered}]}}]") +
+      prefix("/deadline") + "      timeouts: {request: 1s}\n" + backend(a) + prefix("/unlimited") +
+      "      timeouts: {request: 0s}\n" + backend(a) + prefix("/retried") +
+      "      retry: {codes: [500], attempts: 2}\n" + backend(two) + prefix("/not-retried") +
+      backend(two) + prefix("/") + backend(b);
+  ScopedRoute route =
+      ApplyRoutes({"apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + name +
+                   "\nspec:\n  serviceCluster: " + Cluster() + "\n  hosts: [\"" + host +
+                   "\"]\n  timeouts: {read: 1500ms}\n  rules:\n" + rules});
+  ASSERT_TRUE(route.ok()) << route.error();
+  auto served = WaitServed(host, "/", b);
+  ASSERT_TRUE(served.ok) << served.message << State(name);
+
+  struct Case {
+    std::string target;
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status = 200;
+    std::string service;                                        // 200 only
+    std::string path;                                           // seen by the backend
+    std::vector<std::pair<std::string, std::string>> seen;      // request headers it saw
+    std::vector<std::pair<std::string, std::string>> response;  // "<absent>": none
+  };
+  const std::string here = host + ":" + std::to_string(port);
+  const std::vector<Case> cases = {
+      {"/headers/x?q=1",
+       {{"X-Set", "client"}, {"X-Add", "client"}, {"X-Remove", "gone"}},
+       200,
+       a,
+       "/headers/x",
+       {{"x-set", "set value; 50%"}, {"x-add", "client, added"}, {"x-remove", "<absent>"}},
+       {{"x-echo-service", "replaced"}, {"x-response-add", "yes"}, {"x-echo-slot", "<absent>"}}},
+      {"/headers", {}, 200, a, "/headers", {{"x-add", "added"}, {"x-set", "set value; 50%"}}, {}},
+      {"/rewrite-prefix/x?q=1",
+       {},
+       200,
+       a,
+       "/new-prefix/x",
+       {{"host", "rewritten.rules.test"}, {"x-forwarded-host", host}},
+       {}},
+      {"/rewrite-prefix", {}, 200, a, "/new-prefix", {{"host", "rewritten.rules.test"}}, {}},
+      {"/strip/x/y", {}, 200, a, "/x/y", {{"host", host}}, {}},
+      {"/strip", {}, 200, a, "/", {}, {}},
+      {"/rewrite-full/x/y?q=1", {}, 200, a, "/full", {}, {}},
+      {"/redirect-prefix/x?q=1",
+       {},
+       301,
+       "",
+       "",
+       {},
+       {{"location", "https://elsewhere.test/moved/x?q=1"}}},
+      {"/redirect-302/x",
+       {},
+       302,
+       "",
+       "",
+       {},
+       {{"location", "http://other.test:" + std::to_string(port) + "/redirect-302/x"}}},
+      {"/redirect-303/x?y=2",
+       {},
+       303,
+       "",
+       "",
+       {},
+       {{"location", "http://" + here + "/see-other?y=2"}}},
+      {"/redirect-307",
+       {},
+       307,
+       "",
+       "",
+       {},
+       {{"location", "https://" + host + ":8443/redirect-307"}}},
+      {"/redirect-308/z",
+       {},
+       308,
+       "",
+       "",
+       {},
+       {{"location", "http://" + host + "/redirect-308/z"}}},
+      {"/no-backends/x", {}, 500, "", "", {}, {}},
+      {"/per-backend/x",
+       {},
+       200,
+       b,
+       "/per-backend/x",
+       {{"x-backend", "b"}},
+       {{"x-echo-service", "b-filtered"}, {"x-echo-slot", "1"}}},
+      {"/deadline?delay=2500", {}, 504, "", "", {}, {}},
+      {"/unlimited?delay=2000", {}, 200, a, "/unlimited", {}, {}},
+      {"/other?delay=2000", {}, 504, "", "", {}, {}},
+      {"/other", {}, 200, b, "/other", {}, {}},
+  };
+  auto check = [&](int node, const Case& k, std::string& seen) {
+    auto r = Get(host, k.target, k.headers, node, 5s);
+    std::string problem;
+    if (r.status != k.status) {
+      problem = "status " + std::to_string(r.status);
+    } else if (k.status == 200 && JsonField(r.body, "service") != k.service) {
+      problem = "service " + JsonField(r.body, "service");
+    } else if (k.status == 200 && JsonField(r.body, "path") != k.path) {
+      problem = "path " + JsonField(r.body, "path");
+    }
+    for (const auto& [h, want] : k.seen) {
+      if (!problem.empty()) break;
+      std::string got = SeenHeader(r.body, h);
+      if (got != want) problem = "backend saw " + h + ": " + got;
+    }
+    for (const auto& [h, want] : k.response) {
+      if (!problem.empty()) break;
+      auto it = r.headers.find(h);
+      std::string got = it == r.headers.end() ? "<absent>" : it->second;
+      if (got != want) problem = "response " + h + ": " + got;
+    }
+    if (problem.empty()) return true;
+    seen = "node " + std::to_string(node) + ": GET " + k.target + " -> " + problem + " (expected " +
+           std::to_string(k.status) + " " + k.service + " " + k.path + ")\n" + r.Describe();
+    return false;
+  };
+  auto all = WaitUntil("every case on every proxy node", 90s, [&](std::string& seen) {
+    for (int node : ProxyNodes()) {
+      for (const Case& k : cases) {
+        if (!check(node, k, seen)) return false;
+      }
+    }
+    return true;
+  });
+  ASSERT_TRUE(all.ok) << all.message << State(name);
+
+  // Retries: the task of slot 1 answers 500 to ?fail_slot=1. With the rule's
+  // retry policy every request reaches slot 2; without it (500 is not among
+  // the default retries) about half of them fail.
+  std::map<std::string, int> retried, not_retried;
+  for (int i = 0; i < 20; ++i) {
+    auto r = Get(host, "/retried?fail_slot=1");
+    retried[r.status == 200 ? "slot " + JsonField(r.body, "slot") : r.Describe()]++;
+    r = Get(host, "/not-retried?fail_slot=1");
+    not_retried[std::to_string(r.status)]++;
+  }
+  EXPECT_EQ(retried["slot 2"], 20) << Describe(retried);
+  EXPECT_GT(not_retried["500"], 0) << Describe(not_retried);
+
+  // Mirroring (nginx only): every request to /mirror also reaches svc b,
+  // whose answer is dropped; HAProxy 2.6 cannot copy requests.
+  ScopedRoute mirror = ApplyRoutes(
+      {"apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata:\n  name: " + mirror_name +
+       "\nspec:\n  serviceCluster: " + Cluster() +
+       "\n  hosts: [\"mirror.rules.test\"]\n  rules:\n" + prefix("/mirror") +
+       "      filters: [{type: RequestMirror, requestMirror: {backend: {service: " + b +
+       ", port: 8080}}}]\n" + backend(a) + prefix("/") + backend(b)});
+  ASSERT_TRUE(mirror.ok()) << mirror.error();
+  if (!nginx) {
+    // Applied alone, without its cluster, the route passes validation; the
+    // engine refuses it, and every other route keeps serving.
+    auto refused = Sg().WaitCondition("route", mirror_name, "Ready", "False/InvalidConfig", 60s);
+    ASSERT_TRUE(refused.ok) << refused.message << State(mirror_name);
+    EXPECT_NE(refused.observed.find("HAProxy 2.6 cannot mirror requests (spec.rules[0].filters "
+                                    "RequestMirror)"),
+              std::string::npos)
+        << refused.observed;
+    auto r = Get(host, "/headers");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    return;
+  }
+  served = WaitServed("mirror.rules.test", "/", b);
+  ASSERT_TRUE(served.ok) << served.message << State(mirror_name);
+  const std::string probe = "/mirror/" + UniqueName("probe");
+  for (int i = 0; i < 5; ++i) {
+    auto r = Get("mirror.rules.test", probe);
+    ASSERT_EQ(r.status, 200) << r.Describe();
+    EXPECT_EQ(JsonField(r.body, "service"), a);
+  }
+  auto copied = WaitUntil("svc b saw the 5 copies", 30s, [&](std::string& seen) {
+    auto r = Get("mirror.rules.test", "/?echo_count=" + probe);
+    seen = r.Describe();
+    return r.status == 200 && r.body.find("\"seen\":5}") != std::string::npos;
+  });
+  EXPECT_TRUE(copied.ok) << copied.message << State(mirror_name);
+}
+
 // --------------------------------------------------------------- 2. sticky sessions
 
 TEST_F(RoutingE2E, StickySessionsHoldAndMoveWhenTheirTaskGoes) {

@@ -291,6 +291,54 @@ TrafficModel RulesConditions() {
   return m;
 }
 
+TrafficModel RulesFilters() {
+  TrafficModel m;
+  m.settings.https_port = 8443;
+  m.upstreams.push_back(Up("r.app.0-0", {"10.0.6.2:8080"}));
+  m.upstreams.push_back(Up("r.app.1-0", {"10.0.6.3:8080"}));
+  m.upstreams.push_back(Up("r.app.4-0", {"10.0.6.4:8080"}));
+  m.upstreams[2].request_headers.set = {{"X-Backend", "four"}};
+  m.upstreams[2].response_headers.remove = {"Server"};
+  auto loc = [](const char* path, const char* upstream, int rank) {
+    Location l = Loc("app", path, {});
+    if (upstream) l.backends = {{upstream, 1, false}};
+    l.rank = rank;
+    l.match_field = "spec.rules[" + std::to_string(rank) + "].matches[0]";
+    return l;
+  };
+  // Rule 0: header filters both ways, Host and prefix rewrite.
+  Location api = loc("/api", "r.app.0-0", 0);
+  api.request_headers.remove = {"X-Debug"};
+  api.request_headers.set = {{"X-Tenant", "blue team"}, {"X-Forwarded-Proto", "https"}};
+  api.request_headers.add = {{"X-Trace", "a=1;b=50%"}};
+  api.response_headers.set = {{"Cache-Control", "no-store"}};
+  api.response_headers.add = {{"X-Served-By", "swarmgate"}};
+  api.response_headers.remove = {"X-Powered-By"};
+  api.rewrite_host = "internal.example.com";
+  api.rewrite = "/v2";
+  // Rule 1: the whole path replaced; its own timeouts and retries.
+  Location legacy = loc("/legacy", "r.app.1-0", 1);
+  legacy.path_match = model::PathMatch::kExact;
+  legacy.rewrite_full_path = "/new/home";
+  legacy.timeouts.read = std::chrono::milliseconds(2000);
+  legacy.request_timeout = std::chrono::milliseconds(5000);
+  legacy.retry = model::RetryPolicy{{503, 504}, 2};
+  // Rule 2: a redirect to another scheme, host and prefix.
+  Location moved = loc("/old", nullptr, 2);
+  moved.redirect = model::LocationRedirect{"https",      "www.example.com",   0,
+                                           std::nullopt, std::string("/new"), 301};
+  // Rule 3: a redirect keeping scheme and host, to a fixed path on a port.
+  Location to_port = loc("/elsewhere", nullptr, 3);
+  to_port.redirect =
+      model::LocationRedirect{"", "", 9090, std::string("/landing"), std::nullopt, 307};
+  // Rule 4: per-backend filters; rule 5: no backends.
+  Location backend = loc("/backend", "r.app.4-0", 4);
+  Location none = loc("/none", nullptr, 5);
+  none.fixed_status = 500;
+  m.servers.push_back(Srv({"app.example.com"}, {api, legacy, moved, to_port, backend, none}));
+  return m;
+}
+
 TrafficModel Resolved(TrafficModel m) {
   model::ResolveSelections(m);
   return m;
@@ -334,6 +382,7 @@ const std::vector<SampleModel>& SampleModels() {
       {"default_status", DefaultStatus},
       {"rules_paths", RulesPaths},
       {"rules_conditions", RulesConditions},
+      {"rules_filters", RulesFilters},
   };
   return cases;
 }

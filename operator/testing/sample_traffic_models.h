@@ -42,6 +42,10 @@ model::TrafficModel DefaultBackend();
 model::TrafficModel DefaultStatus();
 model::TrafficModel RulesPaths();
 model::TrafficModel RulesConditions();
+// Rule filters on both engines: header filters, URL rewrites, redirects, a
+// rule without backends, timeouts, retries, per-backend header filters on a
+// rule with one backend.
+model::TrafficModel RulesFilters();
 
 struct SampleModel {
   const char* name;                            // golden file name without extension

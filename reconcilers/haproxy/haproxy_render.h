@@ -4,6 +4,7 @@
 // haproxy_renderer.h.
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,10 +45,13 @@ struct Profile {
   // The selection's session cookie when the upstream does not insert that
   // cookie itself: the backend sets "<cookie>=<upstream>".
   std::string set_cookie;
+  // The location's own retries (a rule's retry policy); unset: the defaults
+  // section's.
+  std::optional<model::RetryPolicy> retry;
 
   bool operator==(const Profile& o) const {
     return connect == o.connect && server == o.server && tunnel == o.tunnel &&
-           set_cookie == o.set_cookie;
+           set_cookie == o.set_cookie && retry == o.retry;
   }
 };
 
@@ -81,6 +85,12 @@ bool KeyNeedsDelExt(const model::TlsCertificate& tls);
 // not): in the certificate file, or in the file `ssl-load-extra-files key`
 // looks for.
 bool KeyLoadable(const model::TlsCertificate& tls, bool del_ext);
+
+// The rules of a header filter in the order the Gateway API applies them
+// (remove, set, add); `side` is "http-request" or "http-response", `cond`
+// "" or " if <condition>".
+void HeaderEditRules(Writer& o, const char* side, const model::HeaderEdit& e,
+                     std::string_view cond);
 
 // One render of one model. Parts are written into their own buffers in the
 // order their dependencies are known (locations register the variants whose
@@ -126,14 +136,21 @@ class ConfigRenderer {
   // The backends of `split`'s upstreams for `loc`, in order.
   std::vector<std::string> SplitBackends(const model::Location& loc,
                                          const std::vector<model::WeightedUpstream>& split);
-  void VariantRules(Writer& rules, Writer& use, const Variant& v);
-  // The request rules of one variant (503, rate limit, sticky cookie,
-  // rewrite, canary ACLs); nothing for a plain route.
+  void VariantRules(Writer& rules, Writer& late, Writer& use, const Variant& v);
+  // The request rules of one variant (redirect, fixed status, 503, rate
+  // limit, sticky cookie, rewrite, canary ACLs); nothing for a plain route.
   void RequestRules(Writer& rules, const Variant& v);
+  // The rules of one variant that follow the front-end's own header rules,
+  // so that they win: its header filters and Host rewrite, and its response
+  // header filters.
+  void HeaderRules(Writer& late, const Variant& v);
+  void RedirectLocation(Writer& o, const std::string& acl, const model::Location& loc);
   void SelectionRules(Writer& use, const Variant& v);
   void SplitRules(Writer& use, const model::Location& loc, const std::string& cond,
                   const std::vector<model::WeightedUpstream>& split, bool sticky);
-  void RewriteRules(Writer& o, const std::string& loc_acl, const model::Location& loc);
+  // Rules replacing the prefix `loc.path` of the request path with `to`.
+  void RewriteRules(Writer& o, const std::string& loc_acl, const model::Location& loc,
+                    std::string_view to);
   void RenderRedirect(Writer& o, const model::HostRedirect& r, const std::string& id);
   const Variant& VariantOf(const model::Location& loc);
   // Whether `v`'s backend comes from the backend map (one upstream, no

@@ -56,6 +56,7 @@ Profile ConfigRenderer::ProfileOf(const model::Location& loc, const model::Upstr
   if (loc.websocket) p.tunnel = read;
   const std::string& cookie = loc.selection.sticky_cookie;
   if (!cookie.empty() && u.sticky_cookie != cookie) p.set_cookie = cookie;
+  p.retry = loc.retry;
   return p;
 }
 
@@ -154,12 +155,21 @@ bool ConfigRenderer::BackendSettings(Writer& o, const model::Upstream& u, const 
     o << "    http-check expect rstatus ^[1-5]\n";
     o << "    timeout check " << Dur{CheckTimeout(p)} << '\n';
   }
-  if (servers == 1 && s_.next_upstream_tries > 1) {
+  if (p.retry) {
+    // The rule's own: connection failures (nothing was sent) and its codes.
+    o << "    retries " << std::max(0, p.retry->attempts) << '\n';
+    o << "    retry-on conn-failure empty-response";
+    for (int code : p.retry->codes) o << ' ' << code;
+    o << '\n';
+  } else if (servers == 1 && s_.next_upstream_tries > 1) {
     // One server: a read timeout is not retried on it (nginx tries the next
     // server only); connection failures still are (a reused connection the
     // task closed).
     o << "    retry-on conn-failure empty-response 502 503\n";
   }
+  // The backend's own header filters, after the location's.
+  HeaderEditRules(o, "http-request", u.request_headers, "");
+  HeaderEditRules(o, "http-response", u.response_headers, "");
   if (!p.set_cookie.empty()) {
     o << "    http-response add-header Set-Cookie \"" << Arg{p.set_cookie} << '=' << Name{u.name}
       << "; Path=/; HttpOnly; SameSite=Lax\" unless { var(txn.sg_sc) -m str " << Name{u.name}

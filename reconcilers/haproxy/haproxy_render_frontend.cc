@@ -26,8 +26,13 @@ namespace {
 bool IsWildcard(std::string_view host) { return host.size() > 2 && host.substr(0, 2) == "*."; }
 
 bool SameRules(const model::Location& a, const model::Location& b) {
-  return BasePath(a.path) == BasePath(b.path) && a.rewrite == b.rewrite &&
-         a.selection == b.selection && a.canary == b.canary && a.websocket == b.websocket &&
+  return BasePath(a.path) == BasePath(b.path) && a.path_match == b.path_match &&
+         a.rewrite == b.rewrite && a.rewrite_full_path == b.rewrite_full_path &&
+         a.rewrite_host == b.rewrite_host && a.request_headers == b.request_headers &&
+         a.response_headers == b.response_headers && a.redirect == b.redirect &&
+         a.fixed_status == b.fixed_status && a.retry == b.retry && a.mirror == b.mirror &&
+         a.request_timeout == b.request_timeout && a.selection == b.selection &&
+         a.canary == b.canary && a.websocket == b.websocket &&
          a.timeouts.connect == b.timeouts.connect && a.timeouts.read == b.timeouts.read &&
          a.timeouts.send == b.timeouts.send &&
          a.rate_limit.requests_per_second == b.rate_limit.requests_per_second &&
@@ -97,11 +102,12 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   LocationRules(o);
 
   Writer use(1024 + 256 * variants_.size());
+  Writer late(256);
   if (!backends_map_.empty()) {
     o << "    http-request set-var(txn.sg_be) var(txn.sg_loc),map_str(" << backends_map_ << ")\n";
     use << "    use_backend %[var(txn.sg_be)] if { var(txn.sg_be) -m found }\n";
   }
-  for (const Variant& v : variants_) VariantRules(o, use, v);
+  for (const Variant& v : variants_) VariantRules(o, late, use, v);
 
   FallbackRules(o, use);
   if (s_.client_max_body_size > 0) {
@@ -138,6 +144,7 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
          "    http-request set-header X-Forwarded-Port "
       << s_.http_port << '\n';
   }
+  o.Append(std::move(late));
   o.Append(std::move(use));
   if (ClusterLog()) {
     // The upstream's own status: http-response rules see only responses that
@@ -423,20 +430,28 @@ void ConfigRenderer::MatchConditions(Writer& o, const model::Location& l) {
   for (const model::ValueMatch& q : l.query) ValueCondition(o, "urlp", q);
 }
 
-void ConfigRenderer::VariantRules(Writer& o, Writer& use, const Variant& v) {
+void ConfigRenderer::VariantRules(Writer& o, Writer& late, Writer& use, const Variant& v) {
   const model::Location& loc = *v.location;
   // The comment naming the route only above rules there are.
-  Writer rules(256);
+  Writer rules(256), headers(256);
   {
     RouteScope scope(rules, loc.route);
     RequestRules(rules, v);
+    RouteScope header_scope(headers, loc.route);
+    HeaderRules(headers, v);
   }
   if (!rules.empty()) {
     RouteScope scope(o, loc.route);
     o << "    # route " << Name{loc.route} << '\n';
     o.Append(std::move(rules));
   }
-  if (loc.selection.split.empty() || ByMap(v)) return;  // 503 above, or the backend map
+  if (!headers.empty()) {
+    RouteScope scope(late, loc.route);
+    late << "    # route " << Name{loc.route} << '\n';
+    late.Append(std::move(headers));
+  }
+  // A redirect, a fixed status or 503 above, or the backend map.
+  if (loc.redirect || loc.fixed_status || loc.selection.split.empty() || ByMap(v)) return;
   RouteScope use_scope(use, loc.route);
   use << "    # route " << Name{loc.route} << '\n';
   SelectionRules(use, v);
@@ -446,6 +461,15 @@ void ConfigRenderer::RequestRules(Writer& o, const Variant& v) {
   const model::Location& loc = *v.location;
   const model::BackendSelection& sel = loc.selection;
   const std::string acl = LocatedAt(v);
+  if (loc.redirect) {
+    RedirectLocation(o, acl, loc);
+    return;
+  }
+  if (loc.fixed_status) {
+    o << "    http-request return status " << loc.fixed_status << " default-errorfiles if " << acl
+      << '\n';
+    return;
+  }
   if (sel.split.empty()) {
     o << "    http-request return status 503 default-errorfiles if " << acl << '\n';
     return;
@@ -468,7 +492,11 @@ void ConfigRenderer::RequestRules(Writer& o, const Variant& v) {
     o << "    http-request set-var(txn.sg_sc) req.cook(" << Arg{sel.sticky_cookie}
       << "),field(1,~) if " << acl << '\n';
   }
-  if (loc.rewrite) RewriteRules(o, acl, loc);
+  if (loc.rewrite) RewriteRules(o, acl, loc, *loc.rewrite);
+  if (loc.rewrite_full_path) {
+    // set-path keeps the query string.
+    o << "    http-request set-path " << Fmt{*loc.rewrite_full_path} << " if " << acl << '\n';
+  }
   if (!sel.canary_split.empty()) {
     const model::CanaryRule& rule = loc.canary;
     std::string canary = "canary:" + v.id;
@@ -534,9 +562,62 @@ std::vector<std::string> ConfigRenderer::SplitBackends(
   return names;
 }
 
-void ConfigRenderer::RewriteRules(Writer& o, const std::string& acl, const model::Location& loc) {
+void HeaderEditRules(Writer& o, const char* side, const model::HeaderEdit& e,
+                     std::string_view cond) {
+  for (const std::string& name : e.remove) {
+    o << "    " << side << " del-header " << Arg{name} << cond << '\n';
+  }
+  for (const auto& [name, value] : e.set) {
+    o << "    " << side << " set-header " << Arg{name} << ' ' << FmtQuoted{value} << cond << '\n';
+  }
+  for (const auto& [name, value] : e.add) {
+    o << "    " << side << " add-header " << Arg{name} << ' ' << FmtQuoted{value} << cond << '\n';
+  }
+}
+
+void ConfigRenderer::HeaderRules(Writer& o, const Variant& v) {
+  const model::Location& loc = *v.location;
+  if (loc.redirect || loc.fixed_status) return;
+  const std::string cond = " if " + LocatedAt(v);
+  if (loc.rewrite_host) {
+    o << "    http-request set-header Host " << Word{*loc.rewrite_host} << cond << '\n';
+  }
+  HeaderEditRules(o, "http-request", loc.request_headers, cond);
+  HeaderEditRules(o, "http-response", loc.response_headers, cond);
+}
+
+// The Location of a redirect: the request's scheme, host and port unless
+// the redirect names them, and its path (as the rules before it rewrote it)
+// with its query. A port that is the scheme's own is left out.
+void ConfigRenderer::RedirectLocation(Writer& o, const std::string& acl,
+                                      const model::Location& loc) {
+  const model::LocationRedirect& r = *loc.redirect;
+  if (r.prefix) RewriteRules(o, acl, loc, *r.prefix);
+  if (r.full_path) o << "    http-request set-path " << Fmt{*r.full_path} << " if " << acl << '\n';
+  auto line = [&](std::string_view scheme, int port, const char* cond) {
+    o << "    http-request redirect location " << Fmt{scheme} << "://";
+    if (r.host.empty()) {
+      o << "%[var(txn.host)]";
+    } else {
+      o << Fmt{r.host};
+    }
+    const int well_known = scheme == "https" ? 443 : 80;
+    if (port != 0 && port != well_known) o << ':' << port;
+    o << "%[pathq] code " << r.code << " if " << acl << cond << '\n';
+  };
+  if (!r.scheme.empty()) {
+    line(r.scheme, r.port, "");
+  } else if (tls_) {
+    line("https", r.port ? r.port : s_.https_port, " sg_tls");
+    line("http", r.port ? r.port : s_.http_port, " !sg_tls");
+  } else {
+    line("http", r.port ? r.port : s_.http_port, "");
+  }
+}
+
+void ConfigRenderer::RewriteRules(Writer& o, const std::string& acl, const model::Location& loc,
+                                  std::string_view to) {
   std::string_view base = BasePath(loc.path);
-  std::string_view to = *loc.rewrite;
   bool slash = !to.empty() && to.back() == '/';
   if (base == "/") {
     o << "    http-request replace-path ^/(.*) " << Fmt{to} << (slash ? "" : "/") << "\\1 if "

@@ -237,6 +237,31 @@ sg::Status CheckModel(const model::TrafficModel& m) {
     }
   });
 
+  // What HAProxy 2.6 cannot do: copy requests, and retry statuses
+  // other than those retry-on names.
+  static constexpr int kRetryCodes[] = {401, 403, 404, 408, 425, 500, 501, 502, 503, 504};
+  for (const Server& s : m.servers) {
+    for (const Location& l : s.locations) {
+      if (l.mirror) {
+        c.Fail(
+            fmt::format("route \"{}\": HAProxy 2.6 cannot mirror requests ({}.filters "
+                        "RequestMirror); use spec.proxy.engine nginx for this cluster",
+                        l.route, RuleField(l)));
+      }
+      if (!l.retry) continue;
+      for (int code : l.retry->codes) {
+        if (std::find(std::begin(kRetryCodes), std::end(kRetryCodes), code) !=
+            std::end(kRetryCodes)) {
+          continue;
+        }
+        c.Fail(
+            fmt::format("route \"{}\": HAProxy cannot retry status {} ({}.retry.codes): "
+                        "retry-on takes 401, 403, 404, 408, 425, 500, 501, 502, 503 and 504",
+                        l.route, code, RuleField(l)));
+      }
+    }
+  }
+
   bool del_ext = false;
   auto joined = [&](const TlsCertificate& t) {
     return TlsCertificate{internal::JoinCertPath(m.settings, t.certificate_file),

@@ -112,6 +112,24 @@ INSTANTIATE_TEST_SUITE_P(HaproxyRender, HaproxyGoldenTest,
                          ::testing::ValuesIn(samples::SampleModels()),
                          sg::testing::SampleModelTestName);
 
+TEST(HaproxyCheckTest, RefusesMirrorsAndRetriesOfOtherStatuses) {
+  model::TrafficModel m = samples::RulesFilters();
+  m.upstreams.push_back(Up("r.app.0-m", {"10.0.6.9:8080"}));
+  m.servers[0].locations[0].mirror = model::Mirror{"r.app.0-m", 100};
+  Status st = CheckModel(Resolved(m));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "route \"app\": HAProxy 2.6 cannot mirror requests (spec.rules[0].filters "
+            "RequestMirror); use spec.proxy.engine nginx for this cluster");
+  m = samples::RulesFilters();
+  m.servers[0].locations[1].retry->codes = {429};
+  st = CheckModel(Resolved(m));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "route \"app\": HAProxy cannot retry status 429 (spec.rules[1].retry.codes): "
+            "retry-on takes 401, 403, 404, 408, 425, 500, 501, 502, 503 and 504");
+}
+
 // ---------------------------------------------------------------------------
 // Properties checked directly on the output, so a careless golden update
 // cannot silently drop them.

@@ -43,6 +43,18 @@ Writer& operator<<(Writer& w, Fmt x) {
   return w;
 }
 
+Writer& operator<<(Writer& w, FmtQuoted x) {
+  w << '"';
+  for (char c : x.v) {
+    if (c == '%') {
+      w << "%%";
+    } else {
+      w << (QuotedChar(c) ? c : '_');
+    }
+  }
+  return w << '"';
+}
+
 // Callers match the path against the same literal first, so the pattern only
 // has to have the right length: anything but plain path characters becomes
 // '.', which needs no escape and matches the character it replaces.

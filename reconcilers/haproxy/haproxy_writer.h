@@ -77,6 +77,13 @@ struct Fmt {
 };
 Writer& operator<<(Writer& w, Fmt x);
 
+// A value between double quotes inside a log-format argument (the values of
+// set-header and add-header): Quoted, with '%' doubled.
+struct FmtQuoted {
+  std::string_view v;
+};
+Writer& operator<<(Writer& w, FmtQuoted x);
+
 // A literal path inside a PCRE pattern: every character other than letters,
 // digits and a few safe punctuation marks is written as "." (any character),
 // which needs no backslash (the config parser's escape). Looser than the

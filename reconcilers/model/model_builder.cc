@@ -126,7 +126,8 @@ void ApplyMatch(const RuleMatch& rm, model::Location& loc) {
 }
 
 // Backend `index` of AllBackends(spec) of a route with rules: "r.ROUTE.R-B",
-// rule R's backend B, so that adding a rule renames no upstream before it.
+// rule R's backend B, so that adding a rule renames no upstream before it;
+// "r.ROUTE.R-m" for the backend of rule R's mirror.
 std::string RuleUpstreamName(const std::string& route, const crds::RouteSpec& spec, size_t index) {
   index -= spec.backends.size();
   for (size_t r = 0; r < spec.rules.size(); ++r) {
@@ -135,7 +136,82 @@ std::string RuleUpstreamName(const std::string& route, const crds::RouteSpec& sp
     }
     index -= spec.rules[r].backends.size();
   }
+  for (size_t r = 0; r < spec.rules.size(); ++r) {
+    if (!spec.rules[r].filters.mirror) continue;
+    if (index == 0) return "r." + route + "." + std::to_string(r) + "-m";
+    --index;
+  }
   return "r." + route + ".x";
+}
+
+// How many of AllBackends(spec) are mirrors (they come last).
+size_t MirrorCount(const crds::RouteSpec& spec) {
+  size_t n = 0;
+  for (const auto& r : spec.rules) n += r.filters.mirror ? 1 : 0;
+  return n;
+}
+
+model::HeaderEdit Edit(const std::optional<crds::HeaderModifier>& m) {
+  model::HeaderEdit e;
+  if (!m) return e;
+  for (const auto& h : m->set) e.set.emplace_back(h.name, h.value);
+  for (const auto& h : m->add) e.add.emplace_back(h.name, h.value);
+  e.remove = m->remove;
+  return e;
+}
+
+// "No limit" where an engine needs a finite timeout: a day.
+constexpr model::Duration kNoLimit{24LL * 3600 * 1000};
+
+// A rule's filters, timeouts and retries on each of its locations.
+// `mirror` is the upstream of its mirror filter, if any.
+void ApplyRule(const crds::RouteRule& rule, const std::string& mirror, model::Location& loc) {
+  const crds::RouteFilters& f = rule.filters;
+  loc.request_headers = Edit(f.request_headers);
+  loc.response_headers = Edit(f.response_headers);
+  if (f.url_rewrite) {
+    loc.rewrite_host = f.url_rewrite->hostname;
+    if (const auto& p = f.url_rewrite->path) {
+      if (p->type == crds::PathModifierType::kReplacePrefixMatch) {
+        loc.rewrite = p->value;
+      } else {
+        loc.rewrite_full_path = p->value;
+      }
+    }
+  }
+  if (f.redirect) {
+    const crds::RequestRedirect& r = *f.redirect;
+    model::LocationRedirect out;
+    out.scheme = r.scheme.value_or("");
+    out.host = r.hostname.value_or("");
+    out.port = r.port.value_or(0);
+    if (r.path) {
+      if (r.path->type == crds::PathModifierType::kReplacePrefixMatch) {
+        out.prefix = r.path->value;
+      } else {
+        out.full_path = r.path->value;
+      }
+    }
+    out.code = r.status_code;
+    loc.redirect = std::move(out);
+  } else if (rule.backends.empty()) {
+    loc.fixed_status = 500;  // the Gateway API's answer for a rule without backends
+  }
+  if (f.mirror && !mirror.empty()) loc.mirror = model::Mirror{mirror, f.mirror->percent};
+  if (const auto& t = rule.timeouts.backend_request) {
+    loc.timeouts.read = t->value.count() > 0 ? Ms(*t) : kNoLimit;
+  }
+  if (const auto& t = rule.timeouts.request) {
+    if (t->value.count() > 0) {
+      loc.request_timeout = Ms(*t);
+      // One attempt cannot outlast the whole request.
+      model::Duration read = loc.timeouts.read.count() > 0 ? loc.timeouts.read : Ms(*t);
+      loc.timeouts.read = std::min(read, Ms(*t));
+    } else if (!rule.timeouts.backend_request) {
+      loc.timeouts.read = kNoLimit;  // no limit at all, unless one attempt has its own
+    }
+  }
+  if (rule.retry) loc.retry = model::RetryPolicy{rule.retry->codes, rule.retry->attempts};
 }
 
 // The cluster's default backend: a fixed status, or one upstream of the
@@ -285,8 +361,10 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
 
     // Upstreams, one per backend (of the shorthand, then of each rule).
     std::vector<const crds::Backend*> all = crds::AllBackends(spec);
+    const size_t first_mirror = all.size() - MirrorCount(spec);
     std::vector<model::BackendRef> refs;
     std::vector<model::BackendCandidate> candidates;
+    std::vector<std::string> mirrors;  // upstream of each rule's mirror; "" without
     for (size_t i = 0; i < all.size(); ++i) {
       const auto& b = *all[i];
       model::Upstream u;
@@ -312,9 +390,23 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
         }
         continue;
       }
+      u.request_headers = Edit(b.request_headers);
+      u.response_headers = Edit(b.response_headers);
+      if (i >= first_mirror) {
+        // A copy of requests: no session cookie, not part of any split.
+        u.sticky_cookie.clear();
+        mirrors.push_back(u.name);
+        model.upstreams.push_back(std::move(u));
+        continue;
+      }
       refs.push_back({u.name, b.weight, b.canary});
       candidates.push_back({u.name, b.weight, b.canary, !u.servers.empty(), u.sticky_cookie});
       model.upstreams.push_back(std::move(u));
+    }
+    // The mirror upstream of each rule, by rule index.
+    std::vector<std::string> rule_mirror(spec.rules.size());
+    for (size_t r = 0, m = 0; r < spec.rules.size() && m < mirrors.size(); ++r) {
+      if (spec.rules[r].filters.mirror) rule_mirror[r] = mirrors[m++];
     }
     if (passthrough && !all.empty()) {
       auto& p = model.passthrough.back();
@@ -345,6 +437,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       for (const RuleMatch& m : matches) {
         model::Location loc = base;
         ApplyMatch(m, loc);
+        if (m.match) ApplyRule(spec.rules[m.rule], rule_mirror[m.rule], loc);
         loc.rank = route_rank * kRanksPerRoute + static_cast<int>(m.rule);
         // The rule's backends; decided once per rule: every host selects alike.
         loc.backends.assign(refs.begin() + static_cast<long>(m.first_backend),
@@ -395,7 +488,8 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
         break;
       }
     }
-    if (outcome.reason == kReasonReady && outcome.endpoints.empty()) {
+    // A route whose rules all redirect or answer 500 needs no endpoints.
+    if (outcome.reason == kReasonReady && outcome.endpoints.empty() && first_mirror > 0) {
       int on_lost_nodes = 0;
       for (const auto& b : in.backends) on_lost_nodes += b.on_lost_nodes;
       outcome.reason = kReasonNoEndpoints;

@@ -15,8 +15,21 @@ void ForEachModelString(const TrafficModel& m,
   optional("", "settings.status_address", m.settings.status_address, StringRole::kWord);
   optional("", "settings.certs_dir", m.settings.certs_dir, StringRole::kWord);
   put("", "settings.rate_limit_zone_size", m.settings.rate_limit_zone_size, StringRole::kWord);
+  auto edit = [&](std::string_view route, const HeaderEdit& e) {
+    for (const auto& [name, value] : e.set) {
+      put(route, "header name", name, StringRole::kArg);
+      put(route, "header value", value, StringRole::kQuoted);
+    }
+    for (const auto& [name, value] : e.add) {
+      put(route, "header name", name, StringRole::kArg);
+      put(route, "header value", value, StringRole::kQuoted);
+    }
+    for (const std::string& name : e.remove) put(route, "header name", name, StringRole::kArg);
+  };
   auto upstream = [&](std::string_view route, const Upstream& u) {
     put(route, "upstream name", u.name, StringRole::kName);
+    edit(route, u.request_headers);
+    edit(route, u.response_headers);
     optional(route, "sticky cookie", u.sticky_cookie, StringRole::kArg);
     for (const UpstreamServer& s : u.servers) {
       put(route, "upstream server", s.address, StringRole::kWord);
@@ -54,6 +67,17 @@ void ForEachModelString(const TrafficModel& m,
       }
       if (!l.method.empty()) put(l.route, "method", l.method, StringRole::kName);
       if (l.rewrite) put(l.route, "rewrite", *l.rewrite, StringRole::kWord);
+      if (l.rewrite_full_path) put(l.route, "rewrite", *l.rewrite_full_path, StringRole::kWord);
+      if (l.rewrite_host) put(l.route, "rewrite hostname", *l.rewrite_host, StringRole::kWord);
+      edit(l.route, l.request_headers);
+      edit(l.route, l.response_headers);
+      if (const auto& r = l.redirect) {
+        optional(l.route, "redirect scheme", r->scheme, StringRole::kName);
+        optional(l.route, "redirect hostname", r->host, StringRole::kWord);
+        if (r->full_path) put(l.route, "redirect path", *r->full_path, StringRole::kWord);
+        if (r->prefix) put(l.route, "redirect path", *r->prefix, StringRole::kWord);
+      }
+      if (l.mirror) put(l.route, "mirror", l.mirror->upstream, StringRole::kName);
       for (const BackendRef& b : l.backends) put(l.route, "backend", b.upstream, StringRole::kName);
       selection(l.route, l.selection);
       optional(l.route, "canary header name", l.canary.header_name, StringRole::kArg);

@@ -131,4 +131,10 @@ void SortUnique(std::vector<std::string>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
+std::string RuleField(const Location& l) {
+  size_t end = l.match_field.find(".matches");
+  if (end == std::string::npos) return "spec";
+  return l.match_field.substr(0, end);
+}
+
 }  // namespace sg::model

@@ -37,6 +37,10 @@ bool PrecedesMatch(const Location* a, const Location* b);
 // query parameter or a method.
 bool HasConditions(const Location& l);
 
+// The rule a location comes from ("spec.rules[2]", from its match_field),
+// or "spec" for the one-rule shorthand.
+std::string RuleField(const Location& l);
+
 // "certs/shop-tls": certificate paths as the config names them.
 std::string JoinCertPath(const Settings& s, const std::string& file);
 

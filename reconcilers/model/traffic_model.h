@@ -19,6 +19,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sg::model {
@@ -72,6 +73,20 @@ struct Settings {
   AccessLogFormat access_log = AccessLogFormat::kOff;
 };
 
+// Header changes, applied in the order remove, set, add (names are tokens;
+// values are printable ASCII without quotes, backslashes or '$', see
+// crds/semantic.cc). Empty: nothing changes.
+struct HeaderEdit {
+  std::vector<std::pair<std::string, std::string>> set;  // replaces every line
+  std::vector<std::pair<std::string, std::string>> add;  // appends a line
+  std::vector<std::string> remove;
+
+  bool empty() const { return set.empty() && add.empty() && remove.empty(); }
+  bool operator==(const HeaderEdit& o) const {
+    return set == o.set && add == o.add && remove == o.remove;
+  }
+};
+
 // One task (ip:port) or, in vip mode, the service VIP.
 struct UpstreamServer {
   std::string address;  // "10.0.1.5:8080"
@@ -89,6 +104,10 @@ struct Upstream {
   Duration fail_timeout{10000};
   int keepalive = 32;         // idle connections kept per worker; 0: none
   std::string sticky_cookie;  // non-empty: hash on this cookie (sticky sessions)
+  // A rule backend's own filters: for the requests sent to this upstream and
+  // their responses, after the location's.
+  HeaderEdit request_headers;
+  HeaderEdit response_headers;
 };
 
 // One backend of a location as the route declares it. Weights split requests,
@@ -149,6 +168,43 @@ struct RateLimit {
   int burst = 0;
 };
 
+// A location that answers with a redirect instead of proxying. Unset parts
+// keep the request's: its scheme, host and path (the query is always kept).
+// The port: `port` when set, else the well-known one of `scheme` when that is
+// set (and then left out), else the port the request came in on.
+struct LocationRedirect {
+  std::string scheme;  // "", "http" or "https"
+  std::string host;    // "": the request's
+  int port = 0;        // 0: see above
+  // At most one of these: the whole path, or the location's prefix (a
+  // kPrefix location) replaced.
+  std::optional<std::string> full_path;
+  std::optional<std::string> prefix;
+  int code = 302;
+
+  bool operator==(const LocationRedirect& o) const {
+    return scheme == o.scheme && host == o.host && port == o.port && full_path == o.full_path &&
+           prefix == o.prefix && code == o.code;
+  }
+};
+
+// Resends of a request to another task of its upstream, after connect
+// failures and these statuses.
+struct RetryPolicy {
+  std::vector<int> codes;
+  int attempts = 1;  // resends after the first try
+
+  bool operator==(const RetryPolicy& o) const { return codes == o.codes && attempts == o.attempts; }
+};
+
+// A copy of a share of a location's requests, whose answers are dropped.
+struct Mirror {
+  std::string upstream;  // an Upstream::name; no servers: nothing is copied
+  int percent = 100;
+
+  bool operator==(const Mirror& o) const { return upstream == o.upstream && percent == o.percent; }
+};
+
 // How a location's path matches the request path (without its query).
 enum class PathMatch {
   kPrefix,  // the context root: "/api" matches "/api" and "/api/...", not "/apix"
@@ -187,8 +243,22 @@ struct Location {
   // Ties between equal matches: the route's age among the cluster's routes
   // (oldest first), then the rule's order in it.
   int rank = 0;
-  std::optional<std::string> rewrite;  // replaces `path` in the upstream request URI
-  std::vector<BackendRef> backends;    // as declared; see `selection`
+  std::optional<std::string> rewrite;  // replaces `path` (a prefix) in the upstream request URI
+  std::optional<std::string> rewrite_full_path;  // replaces the whole path; query kept
+  std::optional<std::string> rewrite_host;       // the Host the upstream sees
+  HeaderEdit request_headers;                    // on the request sent upstream
+  HeaderEdit response_headers;                   // on the upstream's response
+  // Set: the location answers this redirect and has no backends.
+  std::optional<LocationRedirect> redirect;
+  // Non-zero: the location answers this status and has no backends (500 for
+  // a rule with neither backends nor a redirect).
+  int fixed_status = 0;
+  std::optional<RetryPolicy> retry;  // unset: the cluster's default retries
+  std::optional<Mirror> mirror;
+  // The whole request, retries included, until the response starts; zero:
+  // not limited beyond `timeouts` (see Timeouts for the per-attempt ones).
+  Duration request_timeout{0};
+  std::vector<BackendRef> backends;  // as declared; see `selection`
   CanaryRule canary;
   BackendSelection selection;  // what renderers emit
   bool websocket = false;

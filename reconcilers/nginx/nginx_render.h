@@ -44,7 +44,16 @@ class ConfigRenderer {
   void RenderMain();
   void RenderHttpSettings();
   void RenderAccessLog();
-  void RenderProxyHeaders(Writer& o, std::string_view in, bool websocket);
+  // The proxy_set_header lines; with `loc`, its Host rewrite and request
+  // header filter replace or drop the defaults they name.
+  void RenderProxyHeaders(Writer& o, std::string_view in, bool websocket,
+                          const model::Location* loc = nullptr);
+  // A map appending `value` to the request's header `name` ("v" alone when
+  // the request has none); the variable's name.
+  std::string AppendMap(const std::string& name, const std::string& value, std::string_view route);
+  // The redirect port suffix (":N", or "" for the scheme's own port) of a
+  // request on either scheme, for `port`, or the listener's port when 0.
+  std::string RedirectPortVar(int port);
 
   // nginx_render_upstreams.cc: upstream blocks.
   void RenderUpstreams();
@@ -69,7 +78,24 @@ class ConfigRenderer {
   void RenderLocation(Writer& o, const model::Location& loc, bool exact_taken);
   void LocationBody(Writer& o, const model::Location& loc, const std::string& target,
                     const std::string& zone, std::string_view base, bool exact);
+  void LocationDirectives(Writer& o, const model::Location& loc, const std::string& target,
+                          const std::string& zone, std::string_view base, bool exact);
   void RenderRedirect(Writer& o, const model::HostRedirect& r);
+  // `rewrite` of the prefix `base` into `to` (the whole path when `exact`),
+  // with `flag` (" break", or "" to go on to the next rewrite directive).
+  static void PrefixRewrite(Writer& o, std::string_view in, std::string_view base,
+                            std::string_view to, bool exact, std::string_view flag);
+  // A location's redirect filter; `exact`: the location matches `base` alone.
+  void LocationRedirect(Writer& o, const model::Location& loc, std::string_view base, bool exact);
+  // A location's response header filter (with what add_header there hides).
+  void ResponseHeaders(Writer& o, const model::Location& loc);
+  // The internal location a mirror copies requests to, and the sample
+  // variable of its percentage.
+  std::string MirrorUri(const model::Mirror& m);
+  void RenderMirrorLocations(Writer& o, const SortedServer& ss);
+  // The model's upstream of that name, if any.
+  const model::Upstream* UpstreamNamed(const std::string& name);
+  bool HasServers(const std::string& upstream);
   std::string Zone(const model::Location& loc);
   void HttpsListen(Writer& o, bool default_server);
   void HttpsRedirect(Writer& o);
@@ -100,6 +126,11 @@ class ConfigRenderer {
   std::unordered_map<std::string_view, std::vector<std::pair<int, std::string>>> zone_names_;
   std::unordered_map<std::string, bool> cookie_maps_;
   std::unordered_map<std::string, bool> sticky_maps_;
+  std::unordered_map<std::string, std::string> append_maps_;  // "name\nvalue" -> variable
+  std::unordered_map<int, std::string> mirror_samples_;       // percent -> variable
+  std::unordered_map<int, std::string> redirect_ports_;       // port -> variable
+  // Built at first use; keys view the model's names.
+  std::unordered_map<std::string_view, const model::Upstream*> upstream_by_name_;
 };
 
 }  // namespace sg::nginx::internal

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "reconcilers/model/sanitize.h"
 #include "reconcilers/nginx/nginx_render.h"
 
 namespace sg::nginx::internal {
@@ -195,22 +196,65 @@ void ConfigRenderer::RenderAccessLog() {
           "    }\n";
 }
 
-void ConfigRenderer::RenderProxyHeaders(Writer& o, std::string_view in, bool websocket) {
+void ConfigRenderer::RenderProxyHeaders(Writer& o, std::string_view in, bool websocket,
+                                        const model::Location* loc) {
+  // Whether the location's filter removes or sets `name` itself.
+  auto edited = [&](std::string_view name) {
+    if (!loc) return false;
+    auto same = [&](const std::string& n) { return model::EqualsIgnoreCase(n, name); };
+    const model::HeaderEdit& e = loc->request_headers;
+    return std::any_of(e.remove.begin(), e.remove.end(), same) ||
+           std::any_of(e.set.begin(), e.set.end(), [&](const auto& h) { return same(h.first); }) ||
+           std::any_of(e.add.begin(), e.add.end(), [&](const auto& h) { return same(h.first); });
+  };
   o << in << "proxy_http_version 1.1;\n";
-  o << in << "proxy_set_header Host $host;\n";
-  o << in << "proxy_set_header X-Request-Id $sg_request_id;\n";
-  o << in << "proxy_set_header X-Real-IP $remote_addr;\n";
-  o << in << "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n";
-  o << in << "proxy_set_header X-Forwarded-Proto $scheme;\n";
-  o << in << "proxy_set_header X-Forwarded-Host $host;\n";
-  o << in << "proxy_set_header X-Forwarded-Port "
-    << (passthrough_ ? "$sg_forwarded_port" : "$server_port") << ";\n";
+  if (loc && loc->rewrite_host) {
+    o << in << "proxy_set_header Host " << Tok(*loc->rewrite_host) << ";\n";
+  } else {
+    o << in << "proxy_set_header Host $host;\n";
+  }
+  const std::pair<std::string_view, std::string_view> defaults[] = {
+      {"X-Request-Id", "$sg_request_id"},
+      {"X-Real-IP", "$remote_addr"},
+      {"X-Forwarded-For", "$proxy_add_x_forwarded_for"},
+      {"X-Forwarded-Proto", "$scheme"},
+      {"X-Forwarded-Host", "$host"},
+      {"X-Forwarded-Port", passthrough_ ? "$sg_forwarded_port" : "$server_port"}};
+  for (const auto& [name, value] : defaults) {
+    if (!edited(name)) o << in << "proxy_set_header " << name << ' ' << value << ";\n";
+  }
   if (websocket) {
     o << in << "proxy_set_header Upgrade $http_upgrade;\n";
     o << in << "proxy_set_header Connection $connection_upgrade;\n";
   } else {
     o << in << "proxy_set_header Connection \"\";\n";
   }
+  if (!loc) return;
+  // An empty value: nginx does not send the header at all.
+  const model::HeaderEdit& e = loc->request_headers;
+  for (const std::string& name : e.remove)
+    o << in << "proxy_set_header " << Tok(name) << " \"\";\n";
+  for (const auto& [name, value] : e.set) {
+    o << in << "proxy_set_header " << Tok(name) << ' ' << Quoted(value) << ";\n";
+  }
+  for (const auto& [name, value] : e.add) {
+    o << in << "proxy_set_header " << Tok(name) << ' ' << AppendMap(name, value, loc->route)
+      << ";\n";
+  }
 }
 
+std::string ConfigRenderer::AppendMap(const std::string& name, const std::string& value,
+                                      std::string_view route) {
+  auto [it, inserted] = append_maps_.emplace(name + "\n" + value, std::string());
+  if (!inserted) return it->second;
+  RouteScope scope(maps_, route);
+  it->second = "$sg_add_" + std::to_string(append_maps_.size());
+  // proxy_set_header replaces every line the client sent; nginx 1.22 reads
+  // the first of them.
+  maps_ << "    map " << HeaderVar{name} << ' ' << it->second << " {\n";
+  maps_ << "        \"\" " << Quoted(value) << ";\n";
+  maps_ << "        default \"" << HeaderVar{name} << ',' << SafeQuotedText(value) << "\";\n";
+  maps_ << "    }\n";
+  return it->second;
+}
 }  // namespace sg::nginx::internal

@@ -7,9 +7,33 @@
 #include <string_view>
 #include <vector>
 
+#include "reconcilers/model/sanitize.h"
 #include "reconcilers/nginx/nginx_render.h"
 
 namespace sg::nginx::internal {
+
+namespace {
+
+void Append(model::HeaderEdit& to, const model::HeaderEdit& from) {
+  to.set.insert(to.set.end(), from.set.begin(), from.set.end());
+  to.add.insert(to.add.end(), from.add.begin(), from.add.end());
+  to.remove.insert(to.remove.end(), from.remove.begin(), from.remove.end());
+}
+
+}  // namespace
+
+const model::Upstream* ConfigRenderer::UpstreamNamed(const std::string& name) {
+  if (upstream_by_name_.empty()) {
+    for (const model::Upstream& u : m_.upstreams) upstream_by_name_.emplace(u.name, &u);
+  }
+  auto it = upstream_by_name_.find(name);
+  return it == upstream_by_name_.end() ? nullptr : it->second;
+}
+
+bool ConfigRenderer::HasServers(const std::string& upstream) {
+  const model::Upstream* u = UpstreamNamed(upstream);
+  return u && !u->servers.empty();
+}
 
 void ConfigRenderer::HttpsListen(Writer& o, bool default_server) {
   if (passthrough_) {
@@ -147,7 +171,44 @@ void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
   }
   // Without it nginx would look for static files under its prefix.
   if (!has_root) RenderFallback(o);
+  RenderMirrorLocations(o, ss);
   o << "    }\n";
+}
+
+namespace {}  // namespace
+
+std::string ConfigRenderer::MirrorUri(const model::Mirror& m) {
+  return "/.sg-mirror/" + SafeToken(m.upstream);
+}
+
+// The internal locations the mirror directive copies requests to: each
+// proxies the original request line, of a sample of the requests when the
+// mirror takes less than all. A mirror without endpoints copies nothing.
+void ConfigRenderer::RenderMirrorLocations(Writer& o, const SortedServer& ss) {
+  std::set<std::string_view> seen;
+  for (const model::Location* l : ss.locations) {
+    if (!l->mirror || !HasServers(l->mirror->upstream)) continue;
+    if (!seen.insert(l->mirror->upstream).second) continue;
+    const model::Mirror& mirror = *l->mirror;
+    RouteScope scope(o, l->route);
+    o << "        # route " << Tok(l->route) << ": mirror\n";
+    o << "        location = " << Tok(MirrorUri(mirror)) << " {\n            internal;\n";
+    if (mirror.percent < 100) {
+      auto [it, inserted] = mirror_samples_.emplace(mirror.percent, std::string());
+      if (inserted) {
+        // A subrequest has its own $request_id, a fresh random one: the
+        // sample is random, whatever the client sends.
+        it->second = "$sg_mirror_" + std::to_string(mirror.percent);
+        RouteScope maps_scope(maps_, "");
+        maps_ << "    split_clients \"${request_id}\" " << it->second << " {\n        "
+              << mirror.percent << "% 1;\n        * \"\";\n    }\n";
+      }
+      o << "            if (" << it->second << " = \"\") {\n                return 204;\n"
+        << "            }\n";
+    }
+    o << "            proxy_pass http://" << Tok(mirror.upstream) << "$request_uri;\n";
+    o << "        }\n";
+  }
 }
 
 void ConfigRenderer::RenderLocation(Writer& o, const model::Location& loc, bool exact_taken) {
@@ -206,12 +267,39 @@ std::string ConfigRenderer::Zone(const model::Location& loc) {
   return name;
 }
 
+// A backend's own header filters apply when it is the location's only one
+// (CheckModel refuses them on a split): they join the location's.
 void ConfigRenderer::LocationBody(Writer& o, const model::Location& loc, const std::string& target,
                                   const std::string& zone, std::string_view base, bool exact) {
+  const model::BackendSelection& sel = loc.selection;
+  if (sel.split.size() == 1 && sel.canary_split.empty()) {
+    const model::Upstream* u = UpstreamNamed(sel.split[0].upstream);
+    if (u && (!u->request_headers.empty() || !u->response_headers.empty())) {
+      model::Location merged = loc;
+      Append(merged.request_headers, u->request_headers);
+      Append(merged.response_headers, u->response_headers);
+      LocationDirectives(o, merged, target, zone, base, exact);
+      return;
+    }
+  }
+  LocationDirectives(o, loc, target, zone, base, exact);
+}
+
+void ConfigRenderer::LocationDirectives(Writer& o, const model::Location& loc,
+                                        const std::string& target, const std::string& zone,
+                                        std::string_view base, bool exact) {
   constexpr std::string_view in = "            ";
   // First: `return` and `rewrite ... break` end the rewrite directives.
   if (s_.access_log != model::AccessLogFormat::kOff) {
     o << in << "set $sg_route " << Quoted(loc.route) << ";\n";
+  }
+  if (loc.redirect) {
+    LocationRedirect(o, loc, base, exact);
+    return;
+  }
+  if (loc.fixed_status) {
+    o << in << "return " << loc.fixed_status << ";\n";
+    return;
   }
   if (target.empty()) {
     o << in << "return 503;\n";
@@ -225,10 +313,19 @@ void ConfigRenderer::LocationBody(Writer& o, const model::Location& loc, const s
   const model::Timeouts& t = loc.timeouts;
   // Websockets stay open for long idle periods.
   model::Duration long_idle{3600 * 1000};
-  if (t.connect.count() > 0) {
-    o << in << "proxy_connect_timeout " << Dur{t.connect} << ";\n";
+  if (t.connect.count() > 0) o << in << "proxy_connect_timeout " << Dur{t.connect} << ";\n";
+  if (loc.request_timeout.count() > 0) {
+    // The whole request: retries stop when it is spent.
+    o << in << "proxy_next_upstream_timeout " << Dur{loc.request_timeout} << ";\n";
+  } else if (t.connect.count() > 0) {
     o << in << "proxy_next_upstream_timeout "
       << Dur{t.connect * std::max(1, s_.next_upstream_tries)} << ";\n";
+  }
+  if (loc.retry) {
+    o << in << "proxy_next_upstream error timeout";
+    for (int code : loc.retry->codes) o << " http_" << code;
+    o << ";\n"
+      << in << "proxy_next_upstream_tries " << std::max(0, loc.retry->attempts) + 1 << ";\n";
   }
   if (t.read.count() > 0 || loc.websocket) {
     o << in << "proxy_read_timeout " << Dur{t.read.count() > 0 ? t.read : long_idle} << ";\n";
@@ -236,30 +333,107 @@ void ConfigRenderer::LocationBody(Writer& o, const model::Location& loc, const s
   if (t.send.count() > 0 || loc.websocket) {
     o << in << "proxy_send_timeout " << Dur{t.send.count() > 0 ? t.send : long_idle} << ";\n";
   }
-  if (loc.websocket) RenderProxyHeaders(o, in, true);
-  const std::string& sticky = loc.selection.sticky_cookie;
-  if (!sticky.empty()) {
-    // add_header here hides the http-level one: repeat it.
-    o << in << "add_header Set-Cookie $sg_ss" << CookieSuffix(sticky) << ";\n";
-    o << in << "add_header X-Request-Id $sg_request_id always;\n";
+  // Set here, proxy_set_header replaces every inherited one.
+  if (loc.websocket || loc.rewrite_host || !loc.request_headers.empty()) {
+    RenderProxyHeaders(o, in, loc.websocket, &loc);
   }
-  if (loc.rewrite) {
-    std::string_view to = *loc.rewrite;
-    if (exact) {
-      o << in << "rewrite ^ " << Tok(to) << " break;\n";
-    } else {
-      o << in << "rewrite ^";
-      o << RegexLiteral{base == "/" ? std::string_view() : base};
-      o << "/(.*)$ " << Tok(to);
-      if (to.empty() || to.back() != '/') o << '/';
-      o << "$1 break;\n";
-    }
+  ResponseHeaders(o, loc);
+  if (loc.rewrite) PrefixRewrite(o, in, base, *loc.rewrite, exact, " break");
+  if (loc.rewrite_full_path) o << in << "rewrite ^ " << Tok(*loc.rewrite_full_path) << " break;\n";
+  if (loc.mirror && HasServers(loc.mirror->upstream)) {
+    o << in << "mirror " << Tok(MirrorUri(*loc.mirror)) << ";\n";
   }
   o << in << "proxy_pass http://";
   if (target[0] == '$') {
     o << target;  // a variable name built here from Ident: safe
   } else {
     o << Tok(target);
+  }
+  o << ";\n";
+}
+
+void ConfigRenderer::PrefixRewrite(Writer& o, std::string_view in, std::string_view base,
+                                   std::string_view to, bool exact, std::string_view flag) {
+  if (exact) {
+    o << in << "rewrite ^ " << Tok(to) << flag << ";\n";
+    return;
+  }
+  o << in << "rewrite ^" << RegexLiteral{base == "/" ? std::string_view() : base} << "/(.*)$ "
+    << Tok(to);
+  if (to.empty() || to.back() != '/') o << '/';
+  o << "$1" << flag << ";\n";
+}
+
+// add_header in a location hides every http-level one: X-Request-Id and the
+// session cookie are repeated with the filter's own. A header the filter
+// sets replaces the upstream's (hidden, then added); one it adds joins it.
+void ConfigRenderer::ResponseHeaders(Writer& o, const model::Location& loc) {
+  constexpr std::string_view in = "            ";
+  const model::HeaderEdit& e = loc.response_headers;
+  for (const std::string& name : e.remove) o << in << "proxy_hide_header " << Tok(name) << ";\n";
+  for (const auto& [name, value] : e.set) o << in << "proxy_hide_header " << Tok(name) << ";\n";
+  const std::string& sticky = loc.selection.sticky_cookie;
+  if (sticky.empty() && e.set.empty() && e.add.empty()) return;
+  if (!sticky.empty()) {
+    o << in << "add_header Set-Cookie $sg_ss" << CookieSuffix(sticky) << ";\n";
+  }
+  bool request_id = std::none_of(e.remove.begin(), e.remove.end(), [](const std::string& n) {
+    return model::EqualsIgnoreCase(n, "X-Request-Id");
+  });
+  if (request_id) o << in << "add_header X-Request-Id $sg_request_id always;\n";
+  for (const auto& [name, value] : e.set) {
+    o << in << "add_header " << Tok(name) << ' ' << Quoted(value) << " always;\n";
+  }
+  for (const auto& [name, value] : e.add) {
+    o << in << "add_header " << Tok(name) << ' ' << Quoted(value) << " always;\n";
+  }
+}
+
+std::string ConfigRenderer::RedirectPortVar(int port) {
+  auto [it, inserted] = redirect_ports_.emplace(port, std::string());
+  if (!inserted) return it->second;
+  it->second = "$sg_redirect_port_" + std::to_string(port);
+  auto suffix = [](int p, int well_known) {
+    return p == well_known ? std::string() : ":" + std::to_string(p);
+  };
+  RouteScope scope(maps_, "");
+  maps_ << "    map $scheme " << it->second << " {\n        https \""
+        << suffix(port ? port : s_.https_port, 443) << "\";\n        default \""
+        << suffix(port ? port : s_.http_port, 80) << "\";\n    }\n";
+  return it->second;
+}
+
+// A redirect filter: the request's scheme, host and port unless the filter
+// names them (a port that is the scheme's own is left out), and its path
+// (or the filter's) with its query.
+void ConfigRenderer::LocationRedirect(Writer& o, const model::Location& loc, std::string_view base,
+                                      bool exact) {
+  constexpr std::string_view in = "            ";
+  const model::LocationRedirect& r = *loc.redirect;
+  // Without a flag the rewrite only changes $uri, and `return` follows.
+  if (r.prefix) PrefixRewrite(o, in, base, *r.prefix, exact, "");
+  o << in << "return " << r.code << ' ';
+  if (r.scheme.empty()) {
+    o << "$scheme://";
+  } else {
+    o << Tok(r.scheme) << "://";
+  }
+  if (r.host.empty()) {
+    o << "$host";
+  } else {
+    o << Tok(r.host);
+  }
+  if (r.scheme.empty()) {
+    o << RedirectPortVar(r.port);
+  } else if (r.port != 0 && r.port != (r.scheme == "https" ? 443 : 80)) {
+    o << ':' << r.port;
+  }
+  if (r.full_path) {
+    o << Tok(*r.full_path) << "$is_args$args";
+  } else if (r.prefix) {
+    o << "$uri$is_args$args";
+  } else {
+    o << "$request_uri";
   }
   o << ";\n";
 }

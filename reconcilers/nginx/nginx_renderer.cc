@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "reconcilers/model/model_strings.h"
@@ -96,14 +97,48 @@ sg::Status CheckModelStrings(const model::TrafficModel& m) {
   return sg::OkStatus();
 }
 
+namespace {
+
+// The statuses proxy_next_upstream can retry (http_<code>).
+constexpr int kRetryCodes[] = {403, 404, 429, 500, 502, 503, 504};
+
+}  // namespace
+
 sg::Status CheckModel(const model::TrafficModel& m) {
+  std::unordered_set<std::string_view> edited;  // upstreams with header filters of their own
+  for (const model::Upstream& u : m.upstreams) {
+    if (!u.request_headers.empty() || !u.response_headers.empty()) edited.insert(u.name);
+  }
   for (const model::Server& s : m.servers) {
     for (const model::Location& l : s.locations) {
-      if (!model::HasConditions(l)) continue;
-      return sg::InvalidArgument(fmt::format(
-          "route \"{}\": nginx cannot express header, query parameter or method matches ({}): "
-          "it chooses a location by path alone; use spec.proxy.engine haproxy for this cluster",
-          l.route, l.match_field));
+      if (model::HasConditions(l)) {
+        return sg::InvalidArgument(fmt::format(
+            "route \"{}\": nginx cannot express header, query parameter or method matches ({}): "
+            "it chooses a location by path alone; use spec.proxy.engine haproxy for this cluster",
+            l.route, l.match_field));
+      }
+      if (l.retry) {
+        for (int code : l.retry->codes) {
+          if (std::find(std::begin(kRetryCodes), std::end(kRetryCodes), code) ==
+              std::end(kRetryCodes)) {
+            return sg::InvalidArgument(fmt::format(
+                "route \"{}\": nginx cannot retry status {} ({}.retry.codes): it retries 403, "
+                "404, 429, 500, 502, 503 and 504 only",
+                l.route, code, model::RuleField(l)));
+          }
+        }
+      }
+      // Per-backend filters need the backend chosen before the request
+      // leaves; nginx picks it by a variable at proxy_pass.
+      size_t upstreams = l.selection.split.size() + l.selection.canary_split.size();
+      if (upstreams < 2 || edited.empty()) continue;
+      for (const model::BackendRef& b : l.backends) {
+        if (edited.count(b.upstream) == 0) continue;
+        return sg::InvalidArgument(fmt::format(
+            "route \"{}\": nginx cannot apply header filters per backend of a split ({}.backends "
+            "filters): put them on the rule, or use spec.proxy.engine haproxy for this cluster",
+            l.route, model::RuleField(l)));
+      }
     }
   }
   return sg::OkStatus();

@@ -94,6 +94,51 @@ TEST(RenderTest, PathRulesAreExpressedAndConditionsRefusedNamingTheField) {
             "spec.proxy.engine haproxy for this cluster");
 }
 
+// A mirror copies a sample of a location's requests to an internal
+// location of the same server, which proxies the original request line.
+TEST(RenderTest, AMirrorCopiesASampleThroughAnInternalLocation) {
+  model::TrafficModel m = samples::RulesFilters();
+  m.upstreams.push_back(samples::Up("r.app.0-m", {"10.0.6.9:8080"}));
+  m.servers[0].locations[0].mirror = model::Mirror{"r.app.0-m", 25};
+  EXPECT_TRUE(CheckModel(Resolved(m)).ok());
+  std::string c = Render(m);
+  EXPECT_NE(c.find("            mirror /.sg-mirror/r.app.0-m;\n"), std::string::npos) << c;
+  EXPECT_NE(c.find("        location = /.sg-mirror/r.app.0-m {\n            internal;\n"
+                   "            if ($sg_mirror_25 = \"\") {\n"),
+            std::string::npos)
+      << c;
+  EXPECT_NE(c.find("proxy_pass http://r.app.0-m$request_uri;"), std::string::npos) << c;
+  EXPECT_NE(c.find("split_clients \"${request_id}\" $sg_mirror_25 {\n        25% 1;"),
+            std::string::npos)
+      << c;
+  // A mirror without endpoints copies nothing.
+  m.upstreams.back().servers.clear();
+  c = Render(m);
+  EXPECT_EQ(c.find("mirror "), std::string::npos) << c;
+  EXPECT_EQ(c.find(".sg-mirror"), std::string::npos) << c;
+}
+
+TEST(RenderTest, RefusesPerBackendFiltersOfASplitAndRetriesOfOtherStatuses) {
+  model::TrafficModel m = samples::RulesFilters();
+  EXPECT_TRUE(CheckModel(Resolved(m)).ok());
+  // The per-backend filters of rule 4, now split with a second backend.
+  m.upstreams.push_back(samples::Up("r.app.4-1", {"10.0.6.5:8080"}));
+  m.servers[0].locations[4].backends.push_back({"r.app.4-1", 1, false});
+  Status st = CheckModel(Resolved(m));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "route \"app\": nginx cannot apply header filters per backend of a split "
+            "(spec.rules[4].backends filters): put them on the rule, or use spec.proxy.engine "
+            "haproxy for this cluster");
+  m = samples::RulesFilters();
+  m.servers[0].locations[1].retry->codes = {503, 408};
+  st = CheckModel(Resolved(m));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "route \"app\": nginx cannot retry status 408 (spec.rules[1].retry.codes): it "
+            "retries 403, 404, 429, 500, 502, 503 and 504 only");
+}
+
 TEST(RenderTest, AnExactRuleTakesThePrefixsOwnExactLocation) {
   std::string c = Render(samples::RulesPaths());
   size_t exact = c.find("location = /login {");

@@ -131,6 +131,14 @@ Writer& operator<<(Writer& w, ExactMapKey k) {
   return w << "$\"";
 }
 
+std::string SafeQuotedText(std::string_view v) {
+  std::string out(v);
+  for (char& c : out) {
+    if (!QuotedChar(c)) c = '_';
+  }
+  return out;
+}
+
 std::string SafeToken(std::string_view v) { return model::SanitizedString(v, TokenChar); }
 
 std::string IdentString(std::string_view v) {

@@ -111,6 +111,9 @@ struct QuotedPattern {
 };
 Writer& operator<<(Writer& w, QuotedPattern p);
 
+// The inside of Quoted(v), without its quotes, for a quoted string that
+// holds more than `v`; "" stays "".
+std::string SafeQuotedText(std::string_view v);
 // Tok(v) as a string, for values that are kept (e.g. as map values).
 std::string SafeToken(std::string_view v);
 // Ident{v} as a string.
