@@ -1,6 +1,8 @@
 // Cross-document rules (declared in checked_document.h).
 
 #include <map>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -9,6 +11,7 @@
 #include "crds/checked_document.h"
 #include "crds/decode.h"
 #include "crds/diagnostic.h"
+#include "crds/engine_on_apply.h"
 #include "crds/grammar.h"
 #include "crds/host_ports.h"
 #include "crds/source_map.h"
@@ -77,18 +80,52 @@ void CheckVipRestrictions(CheckedDocument* doc, const Value& root,
   if (Find(canary, "cookie")) reject("spec.canary.cookie", "canary cookie rules");
 }
 
-// What the cluster's engine cannot express. HAProxy has one server
-// inactivity timeout for both directions, which takes `read`: a `send` set
-// longer than that would be cut short, so it is refused rather than
-// shortened. The default `send` is not the user's wish and is not refused
-// (a short `read` alone is common).
-void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
-                             const std::map<std::string, ClusterInfo>& clusters) {
-  auto cluster = GoodString(*doc, &root, {"spec", "serviceCluster"});
-  if (!cluster) return;
+// The statuses each engine can retry on: HAProxy's retry-on names a fixed
+// list of statuses, nginx's proxy_next_upstream its http_* conditions. The
+// renderers refuse any other code too (the route becomes InvalidConfig);
+// refusing it at apply says so before anything is stored.
+constexpr int kHaproxyRetryCodes[] = {401, 403, 404, 408, 425, 500, 501, 502, 503, 504};
+constexpr int kNginxRetryCodes[] = {403, 404, 429, 500, 502, 503, 504};
+
+template <size_t N>
+std::string CodeList(const int (&codes)[N]) {
+  std::string out;
+  for (int code : codes) out += (out.empty() ? "" : ", ") + std::to_string(code);
+  return out;
+}
+
+// What a route's cluster runs, for messages: "engine haproxy (ServiceCluster
+// "public" at f.yaml:6)".
+struct EngineContext {
+  std::string engine;  // "nginx" or "haproxy"
+  std::string origin;  // the parenthesis above, without "engine ..."
+};
+
+// The engine of the route's cluster when the cluster is in the same input:
+// the one it names, else the one a new cluster gets on apply.
+std::optional<EngineContext> RouteEngine(const CheckedDocument& doc, const Value& root,
+                                         const std::map<std::string, ClusterInfo>& clusters) {
+  auto cluster = GoodString(doc, &root, {"spec", "serviceCluster"});
+  if (!cluster) return std::nullopt;
   auto it = clusters.find(*cluster);
-  const std::string& engine = it == clusters.end() ? "" : it->second.engine;
-  if (it == clusters.end() || (!engine.empty() && engine != "haproxy")) return;
+  if (it == clusters.end()) return std::nullopt;
+  const ClusterInfo& info = it->second;
+  EngineContext out;
+  out.engine = info.engine.empty() ? kNewClusterEngine : info.engine;
+  out.origin =
+      "ServiceCluster " + Quote(*cluster) +
+      (info.engine.empty() ? " at " + info.doc->Where("metadata.name") +
+                                 " names no engine, and a new cluster gets " + kNewClusterEngine +
+                                 "; set spec.proxy.engine: nginx to keep nginx"
+                           : " at " + info.doc->Where("spec.proxy.engine"));
+  return out;
+}
+
+// HAProxy has one server inactivity timeout for both directions, which takes
+// `read`: a `send` set longer than that would be cut short, so it is refused
+// rather than shortened. The default `send` is not the user's wish and is not
+// refused (a short `read` alone is common).
+void CheckHaproxySendTimeout(CheckedDocument* doc, const Value& root, const EngineContext& e) {
   if (doc->failed.Touches("spec.timeouts")) return;
   auto send = GoodString(*doc, &root, {"spec", "timeouts", "send"});
   if (!send) return;
@@ -97,15 +134,78 @@ void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
   auto send_ms = ParseDuration(*send);
   if (!read_ms || !send_ms || *send_ms <= *read_ms) return;
   doc->Report("spec.timeouts.send",
-              "expected spec.timeouts.send no longer than spec.timeouts.read on engine haproxy "
-              "(ServiceCluster " +
-                  Quote(*cluster) +
-                  (engine.empty() ? " at " + it->second.doc->Where("metadata.name") +
-                                        " names no engine, and a new cluster gets haproxy; set "
-                                        "spec.proxy.engine: nginx to keep nginx"
-                                  : " at " + it->second.doc->Where("spec.proxy.engine")) +
+              "expected spec.timeouts.send no longer than spec.timeouts.read on engine haproxy (" +
+                  e.origin +
                   "): HAProxy has one server inactivity timeout for both directions, got send " +
                   *send + " and read " + read);
+}
+
+// What an engine cannot do with a rule's filters and retries.
+template <size_t N>
+void CheckRuleOnEngine(CheckedDocument* doc, const Value& rule, const std::string& rule_path,
+                       const EngineContext& e, const int (&retry_codes)[N]) {
+  const bool haproxy = e.engine == "haproxy";
+  const std::string where = " on engine " + e.engine + " (" + e.origin + ")";
+  const Value* filters = Find(&rule, "filters");
+  if (haproxy && filters && filters->IsArray()) {
+    for (rapidjson::SizeType i = 0; i < filters->Size(); ++i) {
+      const std::string path = IndexPath(rule_path + ".filters", i);
+      const Value* type = Find(&(*filters)[i], "type");
+      if (!type || !type->IsString() || std::string_view(type->GetString()) != "RequestMirror" ||
+          doc->failed.Touches(path)) {
+        continue;
+      }
+      doc->Report(path + ".requestMirror",
+                  "expected no RequestMirror filter" + where +
+                      ": HAProxy 2.6 cannot mirror requests; use spec.proxy.engine nginx");
+    }
+  }
+  const Value* codes = Find(Find(&rule, "retry"), "codes");
+  if (codes && codes->IsArray() && !doc->failed.Touches(rule_path + ".retry.codes")) {
+    for (rapidjson::SizeType i = 0; i < codes->Size(); ++i) {
+      const Value& code = (*codes)[i];
+      if (!code.IsInt()) continue;
+      bool known = false;
+      for (int ok : retry_codes) known |= ok == code.GetInt();
+      if (known) continue;
+      doc->Report(IndexPath(rule_path + ".retry.codes", i),
+                  "expected a status " + std::string(haproxy ? "HAProxy" : "nginx") +
+                      " can retry on (" + CodeList(retry_codes) + ")" + where + ", got " +
+                      std::to_string(code.GetInt()));
+    }
+  }
+  const Value* backends = Find(&rule, "backends");
+  if (!haproxy && backends && backends->IsArray() && backends->Size() > 1) {
+    for (rapidjson::SizeType i = 0; i < backends->Size(); ++i) {
+      const std::string path = IndexPath(rule_path + ".backends", i) + ".filters";
+      if (!Find(&(*backends)[i], "filters") || doc->failed.Touches(path)) continue;
+      doc->Report(path, "expected no backend filters in a rule with " +
+                            std::to_string(backends->Size()) + " backends" + where +
+                            ": nginx cannot apply header filters per backend of a split; put "
+                            "them on the rule (" +
+                            rule_path + ".filters), or use spec.proxy.engine haproxy");
+    }
+  }
+}
+
+// What the cluster's engine cannot express, when the cluster is in the same
+// input (else the renderer refuses it when the route reaches the proxies).
+void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
+                             const std::map<std::string, ClusterInfo>& clusters) {
+  auto engine = RouteEngine(*doc, root, clusters);
+  if (!engine) return;
+  if (engine->engine == "haproxy") CheckHaproxySendTimeout(doc, root, *engine);
+  const Value* rules = Find(Find(&root, "spec"), "rules");
+  if (!rules || !rules->IsArray() || doc->failed.Covers("spec.rules")) return;
+  for (rapidjson::SizeType r = 0; r < rules->Size(); ++r) {
+    const std::string rule_path = IndexPath("spec.rules", r);
+    if (doc->failed.Covers(rule_path)) continue;
+    if (engine->engine == "haproxy") {
+      CheckRuleOnEngine(doc, (*rules)[r], rule_path, *engine, kHaproxyRetryCodes);
+    } else {
+      CheckRuleOnEngine(doc, (*rules)[r], rule_path, *engine, kNginxRetryCodes);
+    }
+  }
 }
 
 }  // namespace

@@ -88,7 +88,37 @@ ObjectMeta DecodeMeta(const Value& doc) {
   return meta;
 }
 
-// The backends listed at `obj`.backends (spec.backends or a rule's).
+std::vector<HeaderValue> HeaderValues(const Value& obj, const char* key) {
+  std::vector<HeaderValue> out;
+  if (const Value* items = Member(obj, key); items && items->IsArray()) {
+    for (const auto& item : items->GetArray()) {
+      HeaderValue h;
+      ReadString(item, "name", &h.name);
+      ReadString(item, "value", &h.value);
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+HeaderModifier DecodeHeaderModifier(const Value& obj) {
+  HeaderModifier m;
+  m.set = HeaderValues(obj, "set");
+  m.add = HeaderValues(obj, "add");
+  m.remove = Strings(obj, "remove");
+  return m;
+}
+
+// The header modifier a filter of `type` carries, if `filter` is of that type.
+// Validation made the type name the one field present, so the type decides.
+std::optional<HeaderModifier> FilterHeaders(const Value& filter, const char* type,
+                                            const char* key) {
+  if (OptString(filter, "type") != type) return std::nullopt;
+  return DecodeHeaderModifier(Object(filter, key));
+}
+
+// The backends listed at `obj`.backends (spec.backends or a rule's; only a
+// rule's may have filters).
 std::vector<Backend> DecodeBackends(const Value& obj) {
   std::vector<Backend> out;
   if (const Value* b = Member(obj, "backends"); b && b->IsArray()) {
@@ -98,7 +128,72 @@ std::vector<Backend> DecodeBackends(const Value& obj) {
       ReadInt(item, "port", &backend.port);
       ReadInt(item, "weight", &backend.weight);
       ReadBool(item, "canary", &backend.canary);
+      if (const Value* filters = Member(item, "filters"); filters && filters->IsArray()) {
+        for (const auto& f : filters->GetArray()) {
+          if (auto h = FilterHeaders(f, "RequestHeaderModifier", "requestHeaderModifier")) {
+            backend.request_headers = std::move(h);
+          }
+          if (auto h = FilterHeaders(f, "ResponseHeaderModifier", "responseHeaderModifier")) {
+            backend.response_headers = std::move(h);
+          }
+        }
+      }
       out.push_back(std::move(backend));
+    }
+  }
+  return out;
+}
+
+std::optional<PathModifier> DecodePathModifier(const Value& obj) {
+  const Value* path = Member(obj, "path");
+  if (!path || !path->IsObject()) return std::nullopt;
+  PathModifier m;
+  if (OptString(*path, "type") == "ReplacePrefixMatch") {
+    m.type = PathModifierType::kReplacePrefixMatch;
+    ReadString(*path, "replacePrefixMatch", &m.value);
+  } else {
+    ReadString(*path, "replaceFullPath", &m.value);
+  }
+  return m;
+}
+
+RouteFilters DecodeFilters(const Value& rule) {
+  RouteFilters out;
+  const Value* filters = Member(rule, "filters");
+  if (!filters || !filters->IsArray()) return out;
+  for (const auto& f : filters->GetArray()) {
+    if (auto h = FilterHeaders(f, "RequestHeaderModifier", "requestHeaderModifier")) {
+      out.request_headers = std::move(h);
+    }
+    if (auto h = FilterHeaders(f, "ResponseHeaderModifier", "responseHeaderModifier")) {
+      out.response_headers = std::move(h);
+    }
+    const std::string type = OptString(f, "type").value_or("");
+    if (type == "URLRewrite") {
+      const Value& r = Object(f, "urlRewrite");
+      UrlRewrite rewrite;
+      rewrite.hostname = OptString(r, "hostname");
+      rewrite.path = DecodePathModifier(r);
+      out.url_rewrite = std::move(rewrite);
+    } else if (type == "RequestRedirect") {
+      const Value& r = Object(f, "requestRedirect");
+      RequestRedirect redirect;
+      redirect.scheme = OptString(r, "scheme");
+      redirect.hostname = OptString(r, "hostname");
+      if (const Value* port = Member(r, "port"); port && port->IsInt()) {
+        redirect.port = port->GetInt();
+      }
+      redirect.path = DecodePathModifier(r);
+      ReadInt(r, "statusCode", &redirect.status_code);
+      out.redirect = std::move(redirect);
+    } else if (type == "RequestMirror") {
+      const Value& m = Object(f, "requestMirror");
+      RequestMirror mirror;
+      const Value& backend = Object(m, "backend");
+      ReadString(backend, "service", &mirror.backend.service);
+      ReadInt(backend, "port", &mirror.backend.port);
+      ReadInt(m, "percent", &mirror.percent);
+      out.mirror = std::move(mirror);
     }
   }
   return out;
@@ -147,7 +242,22 @@ RouteRule DecodeRule(const Value& obj) {
     }
   }
   if (rule.matches.empty()) rule.matches.emplace_back();
+  rule.filters = DecodeFilters(obj);
   rule.backends = DecodeBackends(obj);
+  const Value& timeouts = Object(obj, "timeouts");
+  rule.timeouts.request = OptDuration(timeouts, "request");
+  rule.timeouts.backend_request = OptDuration(timeouts, "backendRequest");
+  if (const Value* r = Member(obj, "retry"); r && r->IsObject()) {
+    RetryPolicy retry;
+    if (const Value* codes = Member(*r, "codes"); codes && codes->IsArray()) {
+      for (const auto& code : codes->GetArray()) {
+        if (code.IsInt()) retry.codes.push_back(code.GetInt());
+      }
+    }
+    ReadInt(*r, "attempts", &retry.attempts);
+    retry.backoff = OptDuration(*r, "backoff");
+    rule.retry = std::move(retry);
+  }
   return rule;
 }
 

@@ -325,7 +325,13 @@ constexpr const char* kMinimalRulesRoute = R"({
     "rules": [{
       "matches": [{"path": {}, "headers": [{"name": "x", "value": "1"}],
                    "queryParams": [{"name": "q", "value": "1"}]}],
-      "backends": [{"service": "app", "port": 8080}]
+      "filters": [{"type": "RequestMirror",
+                   "requestMirror": {"backend": {"service": "shadow", "port": 8080}}}],
+      "backends": [{"service": "app", "port": 8080}],
+      "retry": {}
+    }, {
+      "matches": [{"path": {"value": "/old"}}],
+      "filters": [{"type": "RequestRedirect", "requestRedirect": {}}]
     }]
   }
 })";
@@ -371,6 +377,27 @@ TEST(SchemaDefaultsTest, RouteRules) {
          const RouteMatch* m = match(r);
          if (!m || m->query_params.empty()) return std::nullopt;
          return type(m->query_params[0].type);
+       })},
+      // A redirect and a mirror exclude each other in a rule: the minimal
+      // document has them in two rules, and these look in every rule.
+      {"/spec/rules/0/filters/0/requestRedirect/statusCode",
+       Get([](const Route& r) -> std::optional<std::string> {
+         for (const RouteRule& x : r.spec.rules) {
+           if (x.filters.redirect) return Int(x.filters.redirect->status_code);
+         }
+         return std::nullopt;
+       })},
+      {"/spec/rules/0/filters/0/requestMirror/percent",
+       Get([](const Route& r) -> std::optional<std::string> {
+         for (const RouteRule& x : r.spec.rules) {
+           if (x.filters.mirror) return Int(x.filters.mirror->percent);
+         }
+         return std::nullopt;
+       })},
+      {"/spec/rules/0/retry/attempts", Get([rule](const Route& r) -> std::optional<std::string> {
+         const RouteRule* x = rule(r);
+         if (!x || !x->retry) return std::nullopt;
+         return Int(x->retry->attempts);
        })},
   };
   ExpectDefaultsMatch<Route>(Kind::kRoute, kMinimalRulesRoute, accessors, "/spec/rules");

@@ -285,6 +285,284 @@ void CheckValueMatches(const Value* match, const char* key, const std::string& m
   }
 }
 
+std::string Lower(std::string_view v) {
+  std::string out(v);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// Where a filter sends a request (urlRewrite.hostname) or a client
+// (requestRedirect.hostname): one host, so no wildcard.
+std::string CheckExactHost(std::string_view v) {
+  const char* kExpected =
+      "a lowercase host name (RFC 1123 labels of at most 63 letters, digits and '-', at most "
+      "253 characters) without a wildcard";
+  if (v.substr(0, 2) == "*." || !CheckHost(v).empty()) return kExpected;
+  return {};
+}
+
+// Header filter values are written into nginx.conf and haproxy.cfg inside
+// quotes: a quote or backslash would end or escape the string and '$' would
+// expand a variable; backticks are refused with them so that no quoting
+// character of any kind reaches a config. Spaces at either end are not part
+// of an HTTP field value (RFC 7230 strips them), so they could not arrive as
+// written.
+std::string CheckModifiedHeaderValue(std::string_view v) {
+  const char* kExpected =
+      "a header value of 1-1024 printable ASCII characters without quotes, backslashes, '$' or "
+      "backticks, not starting or ending with a space (values are written into nginx.conf and "
+      "haproxy.cfg)";
+  if (v.empty() || v.size() > 1024 || v.front() == ' ' || v.back() == ' ') return kExpected;
+  for (char ch : v) {
+    if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\'' || ch == '\\' || ch == '$' || ch == '`') {
+      return kExpected;
+    }
+  }
+  return {};
+}
+
+// Headers the proxies own: they frame the message or belong to one hop, and
+// each engine sets them itself; changing them would corrupt the exchange.
+// Lower case.
+constexpr std::string_view kHopByHopHeaders[] = {
+    "connection", "keep-alive", "transfer-encoding", "content-length",
+    "te",         "trailer",    "upgrade",           "proxy-connection"};
+
+// A header modifier at `path` (requestHeaderModifier or
+// responseHeaderModifier): names, values, and each name once across set, add
+// and remove, since the engines apply the three in a fixed order and a name
+// in two of them would make one cancel the other.
+void CheckHeaderModifier(const Value* modifier, const std::string& path, bool request, Checker& c) {
+  if (!modifier || !modifier->IsObject()) return;
+  std::map<std::string, std::string> seen;  // lower-case name -> first path
+  auto name = [&](const Value& v, const std::string& name_path) {
+    if (!v.IsString() || c.Failed(name_path)) return;
+    c.StringValue(v, name_path, CheckToken);
+    if (c.Failed(name_path)) return;
+    const std::string lower = Lower(View(v));
+    if (lower == "host") {
+      c.Add(name_path, request ? "expected a header name other than Host, got " + Quote(View(v)) +
+                                     "; set the Host the backend sees with urlRewrite.hostname"
+                               : "expected a header name other than Host, which is a request "
+                                 "header, got " +
+                                     Quote(View(v)));
+      return;
+    }
+    for (std::string_view hop : kHopByHopHeaders) {
+      if (lower != hop) continue;
+      c.Add(name_path,
+            "expected a header name other than the hop-by-hop and framing headers Connection, "
+            "Keep-Alive, Transfer-Encoding, Content-Length, TE, Trailer, Upgrade and "
+            "Proxy-Connection, which the proxies set themselves, got " +
+                Quote(View(v)));
+      return;
+    }
+    auto [it, inserted] = seen.emplace(lower, name_path);
+    if (!inserted) {
+      c.Add(name_path, "expected each header name once in set, add and remove, got " +
+                           Quote(View(v)) + " again (first at " + it->second + ")");
+    }
+  };
+  for (const char* key : {"set", "add"}) {
+    const std::string list_path = ChildPath(path, key);
+    const Value* list = c.Get(modifier, key, list_path);
+    if (!list || !list->IsArray()) continue;
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      const Value& item = (*list)[i];
+      const std::string item_path = IndexPath(list_path, i);
+      if (const Value* n = c.Get(&item, "name", item_path + ".name")) name(*n, item_path + ".name");
+      c.String(&item, "value", item_path, CheckModifiedHeaderValue);
+    }
+  }
+  const std::string remove_path = path + ".remove";
+  if (const Value* list = c.Get(modifier, "remove", remove_path); list && list->IsArray()) {
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      name((*list)[i], IndexPath(remove_path, i));
+    }
+  }
+}
+
+// A urlRewrite.path or requestRedirect.path at `path`: `type` names the one
+// field that holds the new path.
+void CheckPathModifier(const Value* modifier, const std::string& path, Checker& c) {
+  const Value* type = c.Get(modifier, "type", path + ".type");
+  if (!type || !type->IsString()) return;
+  const bool full = View(*type) == "ReplaceFullPath";
+  const char* want = full ? "replaceFullPath" : "replacePrefixMatch";
+  const char* other = full ? "replacePrefixMatch" : "replaceFullPath";
+  const std::string t(View(*type));
+  if (!modifier->HasMember(want)) {
+    c.Add(ChildPath(path, want),
+          "required field is missing: path type " + t + " takes the new path from " + want);
+  }
+  if (modifier->HasMember(other) && !c.Failed(ChildPath(path, other))) {
+    c.Add(ChildPath(path, other),
+          std::string("expected only ") + want + " with path type " + t + ", got " + other);
+  }
+  c.String(modifier, want, path, CheckPath);
+}
+
+// ReplacePrefixMatch replaces the prefix the request matched, which only a
+// PathPrefix match has. `type_path` is the path modifier's type field.
+void CheckPrefixReplaceable(const Value& rule, const std::string& rule_path,
+                            const std::string& type_path, Checker& c) {
+  if (c.Failed(type_path)) return;
+  auto matches = rule.FindMember("matches");
+  if (matches == rule.MemberEnd() || !matches->value.IsArray()) return;  // PathPrefix /
+  for (rapidjson::SizeType m = 0; m < matches->value.Size(); ++m) {
+    const std::string match_path = IndexPath(rule_path + ".matches", m);
+    if (c.Failed(match_path + ".path")) return;
+    std::string_view type = "PathPrefix";
+    const Value* path = c.Get(&matches->value[m], "path", match_path + ".path");
+    if (const Value* t = c.Get(path, "type", match_path + ".path.type"); t && t->IsString()) {
+      type = View(*t);
+    }
+    if (type != "PathPrefix") {
+      c.Add(type_path,
+            "expected ReplacePrefixMatch only in a rule whose matches are all PathPrefix (it "
+            "replaces the prefix the request matched), got " +
+                match_path + " of type " + std::string(type) + "; use ReplaceFullPath");
+      return;
+    }
+  }
+}
+
+// The filter types and the field each one carries.
+constexpr std::pair<std::string_view, const char*> kFilterFields[] = {
+    {"RequestHeaderModifier", "requestHeaderModifier"},
+    {"ResponseHeaderModifier", "responseHeaderModifier"},
+    {"URLRewrite", "urlRewrite"},
+    {"RequestRedirect", "requestRedirect"},
+    {"RequestMirror", "requestMirror"},
+};
+
+// The filters at `owner`.filters, a rule's (`rule` set) or a backend's: each
+// carries exactly the field its type names, each type once. Returns the
+// index of each type's filter.
+std::map<std::string, rapidjson::SizeType> CheckFilters(const Value* owner,
+                                                        const std::string& owner_path,
+                                                        const Value* rule, Checker& c) {
+  std::map<std::string, rapidjson::SizeType> types;
+  const std::string list_path = owner_path + ".filters";
+  const Value* list = c.Get(owner, "filters", list_path);
+  if (!list || !list->IsArray()) return types;
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    const Value& f = (*list)[i];
+    const std::string path = IndexPath(list_path, i);
+    const Value* type = c.Get(&f, "type", path + ".type");
+    if (!type || !type->IsString()) continue;
+    const std::string t(View(*type));
+    const char* field = nullptr;
+    for (const auto& [name, carried] : kFilterFields) {
+      if (name == t) field = carried;
+    }
+    if (!field) continue;  // the schema refused the type
+    auto [first, inserted] = types.emplace(t, i);
+    if (!inserted) {
+      c.Add(path + ".type", "expected each filter type once in a " +
+                                std::string(rule ? "rule" : "backend") + ", got " + t +
+                                " again (first at " + IndexPath(list_path, first->second) + ")");
+      continue;
+    }
+    const std::string field_path = ChildPath(path, field);
+    if (!f.HasMember(field)) {
+      c.Add(field_path, "required field is missing: a filter of type " + t + " carries " + field);
+    }
+    for (const auto& [name, other] : kFilterFields) {
+      const std::string other_path = ChildPath(path, other);
+      if (other == field || !f.HasMember(other) || c.Failed(other_path)) continue;
+      c.Add(other_path, std::string("expected only ") + field + " in a filter of type " + t +
+                            ", got " + other + " too");
+    }
+    const Value* body = c.Get(&f, field, field_path);
+    if (!body) continue;
+    if (t == "RequestHeaderModifier" || t == "ResponseHeaderModifier") {
+      CheckHeaderModifier(body, field_path, t == "RequestHeaderModifier", c);
+    } else if (t == "URLRewrite" || t == "RequestRedirect") {
+      c.String(body, "hostname", field_path, CheckExactHost);
+      const std::string pm_path = field_path + ".path";
+      const Value* pm = c.Get(body, "path", pm_path);
+      CheckPathModifier(pm, pm_path, c);
+      const Value* pm_type = c.Get(pm, "type", pm_path + ".type");
+      if (rule && pm_type && pm_type->IsString() && View(*pm_type) == "ReplacePrefixMatch") {
+        CheckPrefixReplaceable(*rule, owner_path, pm_path + ".type", c);
+      }
+    } else if (t == "RequestMirror") {
+      const std::string b = field_path + ".backend";
+      const Value* backend = c.Get(body, "backend", b);
+      c.String(backend, "service", b, CheckDockerName);
+      c.Int(backend, "port", b, 1, 65535);
+      c.Int(body, "percent", field_path, 1, 100);
+    }
+  }
+  return types;
+}
+
+// A rule's timeouts (0s: no limit) and retry policy.
+void CheckTimeoutsAndRetry(const Value& rule, const std::string& rule_path, Checker& c) {
+  const std::string t = rule_path + ".timeouts";
+  const Value* timeouts = c.Get(&rule, "timeouts", t);
+  c.Duration(timeouts, "request", t, true);
+  c.Duration(timeouts, "backendRequest", t, true);
+  const Value* request = c.Get(timeouts, "request", t + ".request");
+  const Value* backend_request = c.Get(timeouts, "backendRequest", t + ".backendRequest");
+  if (request && request->IsString() && backend_request && backend_request->IsString()) {
+    auto whole = ParseDuration(View(*request));
+    auto attempt = ParseDuration(View(*backend_request));
+    if (whole && attempt && whole->count() > 0 && *attempt > *whole) {
+      c.Add(t + ".backendRequest", "expected backendRequest no longer than request (" +
+                                       std::string(View(*request)) +
+                                       "): one attempt cannot outlast the whole request, got " +
+                                       std::string(View(*backend_request)));
+    }
+  }
+
+  const std::string r = rule_path + ".retry";
+  const Value* retry = c.Get(&rule, "retry", r);
+  c.Int(retry, "attempts", r, 0, 10);
+  if (c.Get(retry, "backoff", r + ".backoff")) {
+    c.Add(r + ".backoff",
+          "expected no backoff: neither nginx nor HAProxy waits between retries; remove " + r +
+              ".backoff");
+  }
+}
+
+// A rule's filters, how they combine with each other and with its
+// backends, and its backends' own filters.
+void CheckRuleFilters(const Value& rule, const std::string& rule_path, Checker& c) {
+  const auto types = CheckFilters(&rule, rule_path, &rule, c);
+  auto filter_path = [&](const char* type) {
+    return IndexPath(rule_path + ".filters", types.at(type));
+  };
+  // Two filters that exclude each other: the error goes to the later one.
+  auto exclusive = [&](const char* a, const char* b, const std::string& why) {
+    if (!types.count(a) || !types.count(b)) return;
+    const bool a_first = types.at(a) < types.at(b);
+    const std::string later = filter_path(a_first ? b : a);
+    const std::string earlier = filter_path(a_first ? a : b);
+    if (c.Failed(later) || c.Failed(earlier)) return;
+    c.Add(later + ".type", std::string("expected either ") + a + " or " + b +
+                               " in a rule, got both (" + (a_first ? a : b) + " at " + earlier +
+                               "): " + why);
+  };
+  exclusive("URLRewrite", "RequestRedirect",
+            "a redirect sends the client elsewhere, so nothing is rewritten for a backend");
+  exclusive("RequestRedirect", "RequestMirror",
+            "a redirect answers every request itself, so none is proxied to copy");
+  const std::string backends_path = rule_path + ".backends";
+  const Value* backends = c.Get(&rule, "backends", backends_path);
+  if (!backends || !backends->IsArray()) return;
+  if (types.count("RequestRedirect") && !c.Failed(backends_path)) {
+    c.Add(backends_path, "expected no backends in a rule with a RequestRedirect filter (" +
+                             filter_path("RequestRedirect") +
+                             "), which answers every request itself, got " +
+                             std::to_string(backends->Size()));
+  }
+  for (rapidjson::SizeType i = 0; i < backends->Size(); ++i) {
+    CheckFilters(&(*backends)[i], IndexPath(backends_path, i), nullptr, c);
+  }
+}
+
 // spec.rules: the one-rule shorthand or rules, never both; each match's
 // values checked by their type (patterns compiled as the engines will).
 void CheckRules(const Value* spec, Checker& c) {
@@ -309,6 +587,10 @@ void CheckRules(const Value* spec, Checker& c) {
     const std::string rule_path = IndexPath("spec.rules", r);
     CheckBackends(&rule, rule_path, c);
     const Value* matches = c.Get(&rule, "matches", rule_path + ".matches");
+    if (rule.IsObject()) {
+      CheckRuleFilters(rule, rule_path, c);
+      CheckTimeoutsAndRetry(rule, rule_path, c);
+    }
     if (!matches || !matches->IsArray()) continue;
     for (rapidjson::SizeType m = 0; m < matches->Size(); ++m) {
       const Value& match = (*matches)[m];

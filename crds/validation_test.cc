@@ -10,6 +10,7 @@
 
 #include "crds/loader.h"
 #include "crds/test_util.h"
+#include "sg_build_paths.h"
 
 namespace sg::crds {
 namespace {
@@ -671,11 +672,530 @@ TEST(RouteRulesTest, UnknownFieldsAndCanaryAreRefusedInRules) {
       Load(RulesYaml("  rules:\n"
                      "    - matches: [{path: {type: Prefix, value: /x}}]\n"
                      "      backends: [{service: app, port: 8080, canary: true}]\n"
-                     "      filters: []\n"));
+                     "      sessionPersistence: {}\n"));
   EXPECT_TRUE(HasError(r, "spec.rules[0].matches[0].path.type", 9,
                        "expected one of: PathPrefix, Exact, RegularExpression"));
   EXPECT_TRUE(HasError(r, "spec.rules[0].backends[0].canary", 10, "unknown field"));
-  EXPECT_TRUE(HasError(r, "spec.rules[0].filters", 11, "unknown field"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].sessionPersistence", 11, "unknown field"));
+}
+
+// ------------------------------------------- rule filters, timeouts and retry
+
+TEST(RouteFiltersTest, EveryFieldDecodes) {
+  LoadResult r = Load(RulesYaml(
+      "  rules:\n"
+      "    - matches:\n"
+      "        - path: {type: PathPrefix, value: /api}\n"
+      "      filters:\n"
+      "        - type: RequestHeaderModifier\n"
+      "          requestHeaderModifier:\n"
+      "            set: [{name: X-A, value: \"one two\"}]\n"
+      "            add: [{name: X-B, value: \"a;b{c}#d%e\"}]\n"
+      "            remove: [X-C]\n"
+      "        - type: ResponseHeaderModifier\n"
+      "          responseHeaderModifier: {remove: [Server]}\n"
+      "        - type: URLRewrite\n"
+      "          urlRewrite:\n"
+      "            hostname: new.example.com\n"
+      "            path: {type: ReplacePrefixMatch, replacePrefixMatch: /v2}\n"
+      "        - type: RequestMirror\n"
+      "          requestMirror: {backend: {service: shadow, port: 9090}, percent: 25}\n"
+      "      backends:\n"
+      "        - service: a\n"
+      "          port: 8080\n"
+      "          weight: 50\n"
+      "          filters:\n"
+      "            - type: RequestHeaderModifier\n"
+      "              requestHeaderModifier: {set: [{name: X-Backend, value: a}]}\n"
+      "            - type: ResponseHeaderModifier\n"
+      "              responseHeaderModifier: {add: [{name: X-From, value: a}]}\n"
+      "        - {service: b, port: 8080, weight: 50}\n"
+      "      timeouts: {request: 10s, backendRequest: 2s}\n"
+      "      retry: {codes: [503, 502], attempts: 2}\n"
+      "    - matches: [{path: {type: Exact, value: /old}}]\n"
+      "      filters:\n"
+      "        - type: RequestRedirect\n"
+      "          requestRedirect:\n"
+      "            scheme: https\n"
+      "            hostname: x.example.com\n"
+      "            port: 8443\n"
+      "            path: {type: ReplaceFullPath, replaceFullPath: /new}\n"
+      "    - matches: [{path: {value: /moved}}]\n"
+      "      filters:\n"
+      "        - type: RequestRedirect\n"
+      "          requestRedirect:\n"
+      "            path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}\n"
+      "            statusCode: 301\n"
+      "      timeouts: {request: 0s}\n"
+      "    - matches: [{path: {value: /none}}]\n"
+      "      filters:\n"
+      "        - {type: RequestMirror, requestMirror: {backend: {service: shadow2, port: 1}}}\n"
+      "      retry: {}\n"));
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  const Route& route = *r.resources[0].route();
+  ASSERT_EQ(route.spec.rules.size(), 4u);
+
+  const RouteRule& api = route.spec.rules[0];
+  ASSERT_TRUE(api.filters.request_headers);
+  ASSERT_EQ(api.filters.request_headers->set.size(), 1u);
+  EXPECT_EQ(api.filters.request_headers->set[0].name, "X-A");
+  EXPECT_EQ(api.filters.request_headers->set[0].value, "one two");
+  ASSERT_EQ(api.filters.request_headers->add.size(), 1u);
+  EXPECT_EQ(api.filters.request_headers->add[0].value, "a;b{c}#d%e");
+  EXPECT_EQ(api.filters.request_headers->remove, std::vector<std::string>{"X-C"});
+  ASSERT_TRUE(api.filters.response_headers);
+  EXPECT_TRUE(api.filters.response_headers->set.empty());
+  EXPECT_EQ(api.filters.response_headers->remove, std::vector<std::string>{"Server"});
+  ASSERT_TRUE(api.filters.url_rewrite);
+  EXPECT_EQ(api.filters.url_rewrite->hostname, "new.example.com");
+  ASSERT_TRUE(api.filters.url_rewrite->path);
+  EXPECT_EQ(api.filters.url_rewrite->path->type, PathModifierType::kReplacePrefixMatch);
+  EXPECT_EQ(api.filters.url_rewrite->path->value, "/v2");
+  EXPECT_FALSE(api.filters.redirect);
+  ASSERT_TRUE(api.filters.mirror);
+  EXPECT_EQ(api.filters.mirror->backend.service, "shadow");
+  EXPECT_EQ(api.filters.mirror->backend.port, 9090);
+  EXPECT_EQ(api.filters.mirror->percent, 25);
+  ASSERT_EQ(api.backends.size(), 2u);
+  ASSERT_TRUE(api.backends[0].request_headers);
+  EXPECT_EQ(api.backends[0].request_headers->set.at(0).name, "X-Backend");
+  ASSERT_TRUE(api.backends[0].response_headers);
+  EXPECT_EQ(api.backends[0].response_headers->add.at(0).name, "X-From");
+  EXPECT_EQ(api.backends[0].response_headers->add.at(0).value, "a");
+  EXPECT_FALSE(api.backends[1].request_headers);
+  EXPECT_FALSE(api.backends[1].response_headers);
+  ASSERT_TRUE(api.timeouts.request && api.timeouts.backend_request);
+  EXPECT_EQ(api.timeouts.request->value, std::chrono::seconds(10));
+  EXPECT_EQ(api.timeouts.backend_request->value, std::chrono::seconds(2));
+  ASSERT_TRUE(api.retry);
+  EXPECT_EQ(api.retry->codes, (std::vector<int>{503, 502}));
+  EXPECT_EQ(api.retry->attempts, 2);
+  EXPECT_FALSE(api.retry->backoff);
+
+  const RouteRule& old = route.spec.rules[1];
+  ASSERT_TRUE(old.filters.redirect);
+  EXPECT_EQ(old.filters.redirect->scheme, "https");
+  EXPECT_EQ(old.filters.redirect->hostname, "x.example.com");
+  EXPECT_EQ(old.filters.redirect->port, 8443);
+  ASSERT_TRUE(old.filters.redirect->path);
+  EXPECT_EQ(old.filters.redirect->path->type, PathModifierType::kReplaceFullPath);
+  EXPECT_EQ(old.filters.redirect->path->value, "/new");
+  EXPECT_EQ(old.filters.redirect->status_code, 302);  // the default
+  EXPECT_TRUE(old.backends.empty());
+  EXPECT_FALSE(old.retry);
+  EXPECT_FALSE(old.timeouts.request);
+
+  const RouteRule& moved = route.spec.rules[2];
+  ASSERT_TRUE(moved.filters.redirect);
+  EXPECT_FALSE(moved.filters.redirect->scheme);
+  EXPECT_FALSE(moved.filters.redirect->hostname);
+  EXPECT_FALSE(moved.filters.redirect->port);
+  EXPECT_EQ(moved.filters.redirect->path->type, PathModifierType::kReplacePrefixMatch);
+  EXPECT_EQ(moved.filters.redirect->status_code, 301);
+  ASSERT_TRUE(moved.timeouts.request);  // 0s: no limit
+  EXPECT_EQ(moved.timeouts.request->text, "0s");
+  EXPECT_EQ(moved.timeouts.request->value.count(), 0);
+  EXPECT_FALSE(moved.timeouts.backend_request);
+
+  // A rule with neither backends nor a redirect (it answers 500).
+  const RouteRule& none = route.spec.rules[3];
+  EXPECT_TRUE(none.backends.empty());
+  EXPECT_FALSE(none.filters.redirect);
+  ASSERT_TRUE(none.filters.mirror);
+  EXPECT_EQ(none.filters.mirror->percent, 100);  // the default
+  ASSERT_TRUE(none.retry);
+  EXPECT_EQ(none.retry->attempts, 1);  // the default
+  EXPECT_TRUE(none.retry->codes.empty());
+
+  // Mirrors come after every rule backend.
+  std::vector<std::string> services;
+  for (const Backend* b : AllBackends(route.spec)) services.push_back(b->service);
+  EXPECT_EQ(services, (std::vector<std::string>{"a", "b", "shadow", "shadow2"}));
+}
+
+TEST(RouteFiltersTest, TypeNamesTheOneFieldItCarriesOncePerRule) {
+  LoadResult r =
+      Load(RulesYaml("  rules:\n"
+                     "    - filters:\n"
+                     "        - type: URLRewrite\n"
+                     "          urlRewrite: {hostname: a.example.org}\n"
+                     "          requestRedirect: {statusCode: 301}\n"
+                     "        - type: RequestHeaderModifier\n"
+                     "        - type: URLRewrite\n"
+                     "          urlRewrite: {hostname: b.example.org}\n"
+                     "        - type: Rewrite\n"
+                     "      backends: [{service: a, port: 1}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[0].requestRedirect", 12,
+                       "expected only urlRewrite in a filter of type URLRewrite, got "
+                       "requestRedirect too"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[1].requestHeaderModifier", 13,
+                       "required field is missing: a filter of type RequestHeaderModifier "
+                       "carries requestHeaderModifier"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[2].type", 14,
+                       "expected each filter type once in a rule, got URLRewrite again (first "
+                       "at spec.rules[0].filters[0])"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[3].type", 16,
+                       "expected one of: RequestHeaderModifier, ResponseHeaderModifier, "
+                       "URLRewrite, RequestRedirect, RequestMirror; got \"Rewrite\""));
+  EXPECT_EQ(r.diagnostics.size(), 4u) << Dump(r);
+}
+
+TEST(RouteFiltersTest, BackendFiltersAreHeaderModifiersOncePerBackend) {
+  LoadResult r = Load(RulesYaml(
+      "  rules:\n"
+      "    - backends:\n"
+      "        - service: a\n"
+      "          port: 1\n"
+      "          filters:\n"
+      "            - {type: RequestHeaderModifier, requestHeaderModifier: {remove: [X-A]}}\n"
+      "            - {type: RequestHeaderModifier, requestHeaderModifier: {remove: [X-B]}}\n"
+      "        - service: b\n"
+      "          port: 1\n"
+      "          filters: [{type: URLRewrite, urlRewrite: {hostname: a.example.org}}]\n"
+      "        - service: c\n"
+      "          port: 1\n"
+      "          filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {}}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].backends[0].filters[1].type", 14,
+                       "expected each filter type once in a backend, got RequestHeaderModifier "
+                       "again (first at spec.rules[0].backends[0].filters[0])"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].backends[1].filters[0].type", 17,
+                       "expected one of: RequestHeaderModifier, ResponseHeaderModifier; got "
+                       "\"URLRewrite\""));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].backends[1].filters[0].urlRewrite", 17, "unknown field"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].backends[2].filters[0].responseHeaderModifier", 20,
+                       "expected at least 1 field, got 0"));
+}
+
+TEST(RouteFiltersTest, RedirectExcludesRewriteMirrorAndBackends) {
+  LoadResult r = Load(
+      RulesYaml("  rules:\n"
+                "    - filters:\n"
+                "        - {type: URLRewrite, urlRewrite: {hostname: a.example.org}}\n"
+                "        - {type: RequestRedirect, requestRedirect: {scheme: https}}\n"
+                "    - matches: [{path: {value: /r}}]\n"
+                "      filters:\n"
+                "        - {type: RequestMirror, requestMirror: {backend: {service: m, port: 1}}}\n"
+                "        - {type: RequestRedirect, requestRedirect: {scheme: https}}\n"
+                "    - matches: [{path: {value: /s}}]\n"
+                "      filters: [{type: RequestRedirect, requestRedirect: {scheme: https}}]\n"
+                "      backends: [{service: a, port: 1}, {service: b, port: 1}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[1].type", 11,
+                       "expected either URLRewrite or RequestRedirect in a rule, got both "
+                       "(URLRewrite at spec.rules[0].filters[0])"));
+  EXPECT_TRUE(HasError(r, "spec.rules[1].filters[1].type", 15,
+                       "expected either RequestRedirect or RequestMirror in a rule, got both "
+                       "(RequestMirror at spec.rules[1].filters[0])"));
+  EXPECT_TRUE(HasError(r, "spec.rules[2].backends", 18,
+                       "expected no backends in a rule with a RequestRedirect filter "
+                       "(spec.rules[2].filters[0]), which answers every request itself, got 2"));
+  EXPECT_EQ(r.diagnostics.size(), 3u) << Dump(r);
+}
+
+TEST(RouteFiltersTest, ReplacePrefixMatchNeedsPathPrefixMatches) {
+  LoadResult r = Load(
+      RulesYaml("  rules:\n"
+                "    - matches:\n"
+                "        - path: {value: /a}\n"
+                "        - path: {type: Exact, value: /b}\n"
+                "      filters:\n"
+                "        - type: URLRewrite\n"
+                "          urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /x}}\n"
+                "      backends: [{service: a, port: 1}]\n"
+                "    - matches: [{path: {type: RegularExpression, value: \"/c.*\"}}]\n"
+                "      filters:\n"
+                "        - type: RequestRedirect\n"
+                "          requestRedirect:\n"
+                "            path:\n"
+                "              type: ReplacePrefixMatch\n"
+                "              replacePrefixMatch: /y\n"
+                "    - filters:\n"
+                "        - type: URLRewrite\n"
+                "          urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /z}}\n"
+                "      backends: [{service: a, port: 1}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[0].urlRewrite.path.type", 14,
+                       "expected ReplacePrefixMatch only in a rule whose matches are all "
+                       "PathPrefix (it replaces the prefix the request matched), got "
+                       "spec.rules[0].matches[1] of type Exact; use ReplaceFullPath"));
+  EXPECT_TRUE(HasError(r, "spec.rules[1].filters[0].requestRedirect.path.type", 21,
+                       "got spec.rules[1].matches[0] of type RegularExpression"));
+  // The third rule has no matches, which is PathPrefix /.
+  EXPECT_EQ(r.diagnostics.size(), 2u) << Dump(r);
+}
+
+TEST(RouteFiltersTest, PathTypeNamesItsFieldAndPathsFollowTheGrammar) {
+  LoadResult r = Load(
+      RulesYaml("  rules:\n"
+                "    - filters:\n"
+                "        - type: URLRewrite\n"
+                "          urlRewrite:\n"
+                "            path: {type: ReplaceFullPath, replacePrefixMatch: /x}\n"
+                "      backends: [{service: a, port: 1}]\n"
+                "    - matches: [{path: {value: /b}}]\n"
+                "      filters:\n"
+                "        - type: RequestRedirect\n"
+                "          requestRedirect:\n"
+                "            path: {type: ReplaceFullPath, replaceFullPath: \"/a/../b\"}\n"
+                "    - matches: [{path: {value: /c}}]\n"
+                "      filters:\n"
+                "        - {type: RequestRedirect, requestRedirect: {path: {type: ReplaceFullPath, "
+                "replaceFullPath: \"/a b\"}}}\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[0].urlRewrite.path.replaceFullPath", 12,
+                       "required field is missing: path type ReplaceFullPath takes the new path "
+                       "from replaceFullPath"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[0].urlRewrite.path.replacePrefixMatch", 12,
+                       "expected only replaceFullPath with path type ReplaceFullPath, got "
+                       "replacePrefixMatch"));
+  EXPECT_TRUE(HasError(r, "spec.rules[1].filters[0].requestRedirect.path.replaceFullPath", 18,
+                       "without '.' or '..' segments, got \"/a/../b\""));
+  EXPECT_TRUE(HasError(r, "spec.rules[2].filters[0].requestRedirect.path.replaceFullPath", 21,
+                       "expected a URL path starting with '/'"));
+}
+
+TEST(RouteFiltersTest, HostnamesAreExactLowercaseNames) {
+  const std::string long_label(64, 'a');
+  LoadResult r = Load(RulesYaml(
+      "  rules:\n"
+      "    - filters: [{type: URLRewrite, urlRewrite: {hostname: \"*.example.com\"}}]\n"
+      "      backends: [{service: a, port: 1}]\n"
+      "    - matches: [{path: {value: /b}}]\n"
+      "      filters: [{type: RequestRedirect, requestRedirect: {hostname: Up.example.com}}]\n"
+      "    - matches: [{path: {value: /c}}]\n"
+      "      filters: [{type: RequestRedirect, requestRedirect: {hostname: " +
+      long_label + ".example.com}}]\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[0].urlRewrite.hostname", 9,
+                       "expected a lowercase host name (RFC 1123 labels of at most 63 letters, "
+                       "digits and '-', at most 253 characters) without a wildcard, got "
+                       "\"*.example.com\""));
+  EXPECT_TRUE(HasError(r, "spec.rules[1].filters[0].requestRedirect.hostname", 12,
+                       "without a wildcard, got \"Up.example.com\""));
+  // The schema's pattern does not count label lengths; the grammar does.
+  EXPECT_TRUE(HasError(r, "spec.rules[2].filters[0].requestRedirect.hostname", 14,
+                       "expected a lowercase host name (RFC 1123 labels of at most 63"));
+}
+
+TEST(RouteFiltersTest, HeaderNamesAndValues) {
+  LoadResult r = Load(
+      RulesYaml("  rules:\n"
+                "    - filters:\n"
+                "        - type: RequestHeaderModifier\n"
+                "          requestHeaderModifier:\n"
+                "            set:\n"
+                "              - {name: Host, value: a.example.com}\n"
+                "              - {name: X-A, value: \" lead\"}\n"
+                "              - {name: x-b, value: \"it's\"}\n"
+                "            add:\n"
+                "              - {name: transfer-encoding, value: chunked}\n"
+                "              - {name: X-a, value: two}\n"
+                "              - {name: X-D, value: \"a$b\"}\n"
+                "            remove: [Connection, \"bad name\", X-B, KEEP-ALIVE]\n"
+                "        - type: ResponseHeaderModifier\n"
+                "          responseHeaderModifier:\n"
+                "            set: [{name: HOST, value: x}, {name: X-E, value: \"back`tick\"}]\n"
+                "            add: [{name: X-F, value: \"ok \\\"quoted\\\"\"}, {name: X-G, value: "
+                "\"tail \"}]\n"
+                "      backends: [{service: a, port: 1}]\n"));
+  const std::string m = "spec.rules[0].filters[0].requestHeaderModifier";
+  EXPECT_TRUE(HasError(r, m + ".set[0].name", 13,
+                       "expected a header name other than Host, got \"Host\"; set the Host the "
+                       "backend sees with urlRewrite.hostname"));
+  EXPECT_TRUE(HasError(r, m + ".set[1].value", 14,
+                       "expected a header value of 1-1024 printable ASCII characters without "
+                       "quotes, backslashes, '$' or backticks, not starting or ending with a space "
+                       "(values are written into nginx.conf and haproxy.cfg), got \" lead\""));
+  EXPECT_TRUE(HasError(r, m + ".set[2].value", 15, "got \"it's\""));
+  EXPECT_TRUE(HasError(r, m + ".add[0].name", 17,
+                       "expected a header name other than the hop-by-hop and framing headers "
+                       "Connection, Keep-Alive, Transfer-Encoding, Content-Length, TE, Trailer, "
+                       "Upgrade and Proxy-Connection, which the proxies set themselves, got "
+                       "\"transfer-encoding\""));
+  EXPECT_TRUE(HasError(r, m + ".add[1].name", 18,
+                       "expected each header name once in set, add and remove, got \"X-a\" "
+                       "again (first at " +
+                           m + ".set[1].name)"));
+  EXPECT_TRUE(HasError(r, m + ".add[2].value", 19, "got \"a$b\""));
+  EXPECT_TRUE(HasError(r, m + ".remove[0]", 20, "hop-by-hop and framing headers"));
+  EXPECT_TRUE(HasError(r, m + ".remove[1]", 20, "expected an HTTP token"));
+  EXPECT_TRUE(
+      HasError(r, m + ".remove[2]", 20, "got \"X-B\" again (first at " + m + ".set[2].name)"));
+  EXPECT_TRUE(HasError(r, m + ".remove[3]", 20, "got \"KEEP-ALIVE\""));
+  const std::string resp = "spec.rules[0].filters[1].responseHeaderModifier";
+  EXPECT_TRUE(HasError(r, resp + ".set[0].name", 23,
+                       "expected a header name other than Host, which is a request header, got "
+                       "\"HOST\""));
+  EXPECT_TRUE(HasError(r, resp + ".set[1].value", 23, "got \"back`tick\""));
+  EXPECT_TRUE(HasError(r, resp + ".add[0].value", 24, "got \"ok \\\"quoted\\\"\""));
+  EXPECT_TRUE(HasError(r, resp + ".add[1].value", 24, "got \"tail \""));
+  EXPECT_EQ(r.diagnostics.size(), 14u) << Dump(r);
+}
+
+TEST(RouteFiltersTest, HeaderValueLengthAndTheGrammarBehindTheSchema) {
+  EXPECT_VALID(
+      RulesYaml("  rules:\n"
+                "    - filters:\n"
+                "        - type: RequestHeaderModifier\n"
+                "          requestHeaderModifier:\n"
+                "            set: [{name: X-A, value: \"" +
+                std::string(1024, 'v') +
+                "\"}]\n"
+                "            add: [{name: X-B, value: \"!#%&()*+,-./:;<=>?@[]^_{|}~ x\"}]\n"
+                "      backends: [{service: a, port: 1}]\n"));
+  LoadResult r =
+      Load(RulesYaml("  rules:\n"
+                     "    - filters:\n"
+                     "        - type: RequestHeaderModifier\n"
+                     "          requestHeaderModifier:\n"
+                     "            set: [{name: X-A, value: \"" +
+                     std::string(1025, 'v') +
+                     "\"}]\n"
+                     "            add: [{name: X-B, value: \"caf\\u00e9\"}]\n"
+                     "      backends: [{service: a, port: 1}]\n"));
+  const std::string m = "spec.rules[0].filters[0].requestHeaderModifier";
+  EXPECT_TRUE(HasError(r, m + ".set[0].value", 12, "expected at most 1024 characters, got 1025"));
+  EXPECT_TRUE(HasError(r, m + ".add[0].value", 13, "expected a header value of 1-1024 printable"));
+}
+
+TEST(RouteFiltersTest, MirrorBackendIsCheckedLikeABackend) {
+  LoadResult r = Load(
+      RulesYaml("  rules:\n"
+                "    - filters:\n"
+                "        - type: RequestMirror\n"
+                "          requestMirror: {backend: {service: \"-bad\", port: 0}, percent: 0}\n"
+                "      backends: [{service: a, port: 1}]\n"
+                "    - matches: [{path: {value: /b}}]\n"
+                "      filters: [{type: RequestMirror, requestMirror: {percent: 101}}]\n"
+                "      backends: [{service: a, port: 1}]\n"));
+  const std::string m = "spec.rules[0].filters[0].requestMirror";
+  EXPECT_TRUE(HasError(r, m + ".backend.service", 11, "expected a Docker"));
+  EXPECT_TRUE(HasError(r, m + ".backend.port", 11, "expected an integer 1-65535, got 0"));
+  EXPECT_TRUE(HasError(r, m + ".percent", 11, "expected an integer 1-100, got 0"));
+  EXPECT_TRUE(HasError(r, "spec.rules[1].filters[0].requestMirror.backend", 14,
+                       "required field is missing"));
+  EXPECT_TRUE(HasError(r, "spec.rules[1].filters[0].requestMirror.percent", 14,
+                       "expected an integer 1-100, got 101"));
+}
+
+TEST(RouteFiltersTest, TimeoutsAndRetry) {
+  LoadResult r =
+      Load(RulesYaml("  rules:\n"
+                     "    - backends: [{service: a, port: 1}]\n"
+                     "      timeouts: {request: 2s, backendRequest: 5s}\n"
+                     "      retry: {codes: [503, 503], attempts: 11, backoff: 100ms}\n"
+                     "    - matches: [{path: {value: /b}}]\n"
+                     "      backends: [{service: a, port: 1}]\n"
+                     "      timeouts: {request: 0s, backendRequest: 5s}\n"
+                     "      retry: {codes: [399, 600]}\n"
+                     "    - matches: [{path: {value: /c}}]\n"
+                     "      backends: [{service: a, port: 1}]\n"
+                     "      timeouts: {request: 5x, backendRequest: 0s}\n"
+                     "      retry: {attempts: 0}\n"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].timeouts.backendRequest", 10,
+                       "expected backendRequest no longer than request (2s): one attempt cannot "
+                       "outlast the whole request, got 5s"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].retry.codes[1]", 11,
+                       "expected unique items, got 503 again (first at "
+                       "spec.rules[0].retry.codes[0])"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].retry.attempts", 11, "expected an integer 0-10, got 11"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].retry.backoff", 11,
+                       "expected no backoff: neither nginx nor HAProxy waits between retries; "
+                       "remove spec.rules[0].retry.backoff"));
+  EXPECT_TRUE(
+      HasError(r, "spec.rules[1].retry.codes[0]", 15, "expected an integer 400-599, got 399"));
+  EXPECT_TRUE(
+      HasError(r, "spec.rules[1].retry.codes[1]", 15, "expected an integer 400-599, got 600"));
+  EXPECT_TRUE(HasError(r, "spec.rules[2].timeouts.request", 18, "expected a duration"));
+  // A request timeout of 0s sets no limit, so any backendRequest fits.
+  EXPECT_EQ(r.diagnostics.size(), 7u) << Dump(r);
+}
+
+// What each engine cannot do with filters and retries, when the route's
+// cluster is in the same input.
+std::string EngineRulesRoute() {
+  return RulesYaml(
+      "  rules:\n"
+      "    - filters:\n"
+      "        - type: RequestMirror\n"
+      "          requestMirror: {backend: {service: shadow, port: 8080}}\n"
+      "      backends:\n"
+      "        - {service: a, port: 1}\n"
+      "        - {service: b, port: 1, filters: [{type: RequestHeaderModifier, "
+      "requestHeaderModifier: {remove: [X-A]}}]}\n"
+      "      retry: {codes: [503, 429, 425]}\n");
+}
+
+TEST(EngineTest, HaproxyRefusesMirrorsAndCodesItCannotRetry) {
+  LoadResult r =
+      Load(ClusterYaml("  proxy: {engine: haproxy}\n", "public") + "---\n" + EngineRulesRoute());
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[0].requestMirror", 18,
+                       "expected no RequestMirror filter on engine haproxy (ServiceCluster "
+                       "\"public\" at t.yaml:6): HAProxy 2.6 cannot mirror requests; use "
+                       "spec.proxy.engine nginx"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].retry.codes[1]", 22,
+                       "expected a status HAProxy can retry on (401, 403, 404, 408, 425, 500, "
+                       "501, 502, 503, 504) on engine haproxy (ServiceCluster \"public\" at "
+                       "t.yaml:6), got 429"));
+  // Backend filters in a split are fine on HAProxy.
+  EXPECT_EQ(r.diagnostics.size(), 2u) << Dump(r);
+
+  // A cluster naming no engine gets haproxy when apply creates it.
+  r = Load(ClusterYaml("", "public") + "---\n" + EngineRulesRoute());
+  EXPECT_TRUE(HasError(r, "spec.rules[0].filters[0].requestMirror", 18,
+                       "expected no RequestMirror filter on engine haproxy (ServiceCluster "
+                       "\"public\" at t.yaml:4 names no engine, and a new cluster gets haproxy; "
+                       "set spec.proxy.engine: nginx to keep nginx): HAProxy 2.6 cannot mirror "
+                       "requests"));
+
+  EXPECT_VALID(ClusterYaml("  proxy: {engine: haproxy}\n", "public") + "---\n" +
+               RulesYaml("  rules:\n"
+                         "    - backends:\n"
+                         "        - {service: a, port: 1}\n"
+                         "        - {service: b, port: 1, filters: [{type: RequestHeaderModifier, "
+                         "requestHeaderModifier: {remove: [X-A]}}]}\n"
+                         "      retry: {codes: [401, 403, 404, 408, 425, 500, 501, 502, 503, "
+                         "504]}\n"));
+}
+
+TEST(EngineTest, NginxRefusesCodesItCannotRetryAndFiltersPerBackendOfASplit) {
+  LoadResult r =
+      Load(ClusterYaml("  proxy: {engine: nginx}\n", "public") + "---\n" + EngineRulesRoute());
+  EXPECT_TRUE(HasError(r, "spec.rules[0].retry.codes[2]", 22,
+                       "expected a status nginx can retry on (403, 404, 429, 500, 502, 503, 504) "
+                       "on engine nginx (ServiceCluster \"public\" at t.yaml:6), got 425"));
+  EXPECT_TRUE(HasError(r, "spec.rules[0].backends[1].filters", 21,
+                       "expected no backend filters in a rule with 2 backends on engine nginx "
+                       "(ServiceCluster \"public\" at t.yaml:6): nginx cannot apply header "
+                       "filters per backend of a split; put them on the rule "
+                       "(spec.rules[0].filters), or use spec.proxy.engine haproxy"));
+  // nginx mirrors.
+  EXPECT_EQ(r.diagnostics.size(), 2u) << Dump(r);
+
+  EXPECT_VALID(ClusterYaml("  proxy: {engine: nginx}\n", "public") + "---\n" +
+               RulesYaml("  rules:\n"
+                         "    - filters:\n"
+                         "        - {type: RequestMirror, requestMirror: {backend: {service: m, "
+                         "port: 1}, percent: 10}}\n"
+                         "      backends:\n"
+                         "        - {service: b, port: 1, filters: [{type: RequestHeaderModifier, "
+                         "requestHeaderModifier: {remove: [X-A]}}]}\n"
+                         "      retry: {codes: [403, 404, 429, 500, 502, 503, 504]}\n"));
+  // Without its cluster in the input, the route is not checked against an
+  // engine here; the renderer refuses what its engine cannot do.
+  EXPECT_VALID(EngineRulesRoute());
+}
+
+TEST(RouteFiltersTest, TheSampleLoadsWithItsCluster) {
+  const std::string samples = std::string(SG_SOURCE_DIR) + "/crds/samples";
+  LoadResult r = LoadPaths({samples + "/servicecluster-public.yaml", samples + "/rules"});
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  const Route* filters = nullptr;
+  for (const Resource& res : r.resources) {
+    if (res.route() && res.name == "shop-filters") filters = res.route();
+  }
+  ASSERT_NE(filters, nullptr) << "crds/samples/rules/route-filters.yaml defines Route shop-filters";
+  bool any_filter = false;
+  for (const RouteRule& rule : filters->spec.rules) {
+    any_filter |= rule.filters.request_headers || rule.filters.url_rewrite || rule.filters.redirect;
+  }
+  EXPECT_TRUE(any_filter);
 }
 
 TEST(ClusterTest, AllowedRoutes) {
