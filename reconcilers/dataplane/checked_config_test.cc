@@ -39,7 +39,19 @@ class ScriptedPlane : public DataPlane {
   bool CoveredByCheckOf(const EngineConfig& checked, const EngineConfig& next) const override {
     return next.text.rfind(checked.text, 0) == 0;
   }
+  // Routes the engine cannot express, whatever their lines.
+  CheckOutcome CheckModel(const TrafficModel& model) override {
+    for (const auto& s : model.servers) {
+      for (const auto& l : s.locations) {
+        if (inexpressible.count(l.route)) {
+          return {InvalidArgument("route \"" + l.route + "\": cannot"), l.route};
+        }
+      }
+    }
+    return {OkStatus(), ""};
+  }
   std::set<std::string> reject;
+  std::set<std::string> inexpressible;
   bool reject_global = false;
   int checks = 0;
 };
@@ -118,6 +130,28 @@ TEST(CheckedConfigTest, AConfigurationTheKnownGoodOneCoversIsNotChecked) {
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(other->checked);
   EXPECT_EQ(plane.checks, 2);
+}
+
+// A renderer may leave out what its engine cannot do, so a text the known
+// good one covers, or the known good text itself, still has its model checked.
+TEST(CheckedConfigTest, WhatTheEngineCannotExpressIsRefusedEvenWhenTheTextIsCovered) {
+  ScriptedPlane plane;
+  auto first = BuildCheckedConfig(Routes({"a"}), plane);
+  ASSERT_TRUE(first.ok());
+  plane.inexpressible = {"b"};
+  CheckOptions options;
+  options.known_good = std::make_shared<const EngineConfig>(first->config);
+  auto covered = BuildCheckedConfig(Routes({"a", "b"}), plane, options);
+  ASSERT_TRUE(covered.ok()) << covered.error().ToString();
+  ASSERT_EQ(covered->excluded.size(), 1u);
+  EXPECT_EQ(covered->excluded.at("b"), "route \"b\": cannot");
+  EXPECT_EQ(covered->config.text, "global\nroute a\n");
+  plane.inexpressible = {"a"};
+  CheckOptions same;
+  same.known_good_hash = first->hash;
+  auto again = BuildCheckedConfig(Routes({"a"}), plane, same);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->excluded.count("a"), 1u);
 }
 
 TEST(CheckedConfigTest, NothingToBlameIsAnErrorNamingTheEngine) {

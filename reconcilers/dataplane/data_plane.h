@@ -35,7 +35,14 @@ class DataPlane {
   virtual std::string Engine() const = 0;
   // Pure: the same model gives the same bytes.
   virtual EngineConfig Render(const TrafficModel& model) const = 0;
-  // Runs the engine's validator on `config` (rendered from `model`).
+  // What the engine cannot express in `model`, whatever the text rendered
+  // from it (a renderer may leave out what it cannot do, so the text alone
+  // does not tell). Cheap: no process runs. Default: everything.
+  virtual CheckOutcome CheckModel(const TrafficModel& model) {
+    (void)model;
+    return {OkStatus(), ""};
+  }
+  // CheckModel, then the engine's validator on `config` (rendered from `model`).
   virtual CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) = 0;
   // Whether `next` differs from `checked` (a configuration that passed
   // Check) only where the engine's validator cannot refuse anything, so that

@@ -40,11 +40,13 @@ bool ProxyDataPlane::CoveredByCheckOf(const EngineConfig& checked, const EngineC
   return engine_.covered_by_check && engine_.covered_by_check(checked.text, next.text);
 }
 
+CheckOutcome ProxyDataPlane::CheckModel(const TrafficModel& model) {
+  if (!engine_.check_model) return {OkStatus(), ""};
+  return engine_.check_model(model);
+}
+
 CheckOutcome ProxyDataPlane::Check(const TrafficModel& model, const EngineConfig& config) {
-  if (engine_.check_model) {
-    CheckOutcome refused = engine_.check_model(model);
-    if (!refused.status.ok()) return refused;
-  }
+  if (CheckOutcome refused = CheckModel(model); !refused.status.ok()) return refused;
   std::map<std::string, std::string> files;
   const std::string* text = &config.text;
   std::string rewritten;

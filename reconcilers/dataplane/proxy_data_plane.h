@@ -64,6 +64,7 @@ class ProxyDataPlane : public DataPlane {
   // ProxyEngine::check_model, then the validator on `config` with its
   // certificate paths pointed at the placeholder when it names any.
   CheckOutcome Check(const TrafficModel& model, const EngineConfig& config) override;
+  CheckOutcome CheckModel(const TrafficModel& model) override;
   bool CoveredByCheckOf(const EngineConfig& checked, const EngineConfig& next) const override;
 
  private:

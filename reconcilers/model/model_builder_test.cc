@@ -687,5 +687,95 @@ TEST(ModelBuilder, EqualMatchesConflictAndOthersShareTheHost) {
   EXPECT_GT(s->locations.back().rank, s->locations[2].rank);
 }
 
+// A rule's filters, timeouts and retries reach each of its locations; a
+// mirror gets an upstream of its own outside every split; a rule without
+// backends answers 500, and a route of redirects needs no endpoints.
+TEST(ModelBuilder, RuleFiltersTimeoutsAndRetriesReachTheLocations) {
+  crds::Route route = Route(
+      "app",
+      "  hosts: [app.example.com]\n"
+      "  timeouts: {read: 30s}\n"
+      "  rules:\n"
+      "    - matches: [{path: {value: /api}}, {path: {value: /v1}}]\n"
+      "      filters:\n"
+      "        - {type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-A, value: "
+      "one}], add: [{name: X-B, value: two}], remove: [X-C]}}\n"
+      "        - {type: ResponseHeaderModifier, responseHeaderModifier: {remove: [Server]}}\n"
+      "        - {type: URLRewrite, urlRewrite: {hostname: in.example.com, path: {type: "
+      "ReplacePrefixMatch, replacePrefixMatch: /v2}}}\n"
+      "        - {type: RequestMirror, requestMirror: {backend: {service: shadow, port: 9090}, "
+      "percent: 10}}\n"
+      "      timeouts: {request: 5s}\n"
+      "      retry: {codes: [503], attempts: 3}\n"
+      "      backends: [{service: web, port: 8080, filters: [{type: RequestHeaderModifier, "
+      "requestHeaderModifier: {set: [{name: X-Backend, value: web}]}}]}]\n"
+      "    - matches: [{path: {type: Exact, value: /old}}]\n"
+      "      filters: [{type: RequestRedirect, requestRedirect: {scheme: https, path: {type: "
+      "ReplaceFullPath, replaceFullPath: /new}, statusCode: 308}}]\n"
+      "    - matches: [{path: {value: /none}}]\n"
+      "    - matches: [{path: {value: /slow}}]\n"
+      "      timeouts: {request: 0s}\n"
+      "      backends: [{service: web, port: 8080}]\n"
+      "    - matches: [{path: {value: /fast}}]\n"
+      "      timeouts: {request: 0s, backendRequest: 2s}\n"
+      "      backends: [{service: web, port: 8080}]\n");
+  auto built = BuildModel(Cluster(), {Input(route, "1")}, {});
+  const model::Server* s = FindServer(built.model, "app.example.com");
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->locations.size(), 6u);
+  const model::Location& api = s->locations[0];
+  EXPECT_EQ(api.path, "/api");
+  EXPECT_EQ(api.request_headers.set,
+            (std::vector<std::pair<std::string, std::string>>{{"X-A", "one"}}));
+  EXPECT_EQ(api.request_headers.add,
+            (std::vector<std::pair<std::string, std::string>>{{"X-B", "two"}}));
+  EXPECT_EQ(api.request_headers.remove, std::vector<std::string>{"X-C"});
+  EXPECT_EQ(api.response_headers.remove, std::vector<std::string>{"Server"});
+  EXPECT_EQ(api.rewrite_host, "in.example.com");
+  EXPECT_EQ(api.rewrite, "/v2");
+  EXPECT_FALSE(api.rewrite_full_path);
+  ASSERT_TRUE(api.mirror);
+  EXPECT_EQ(api.mirror->upstream, "r.app.0-m");
+  EXPECT_EQ(api.mirror->percent, 10);
+  EXPECT_EQ(api.request_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(api.timeouts.read, std::chrono::milliseconds(5000));  // capped by the request
+  ASSERT_TRUE(api.retry);
+  EXPECT_EQ(api.retry->codes, std::vector<int>{503});
+  EXPECT_EQ(api.retry->attempts, 3);
+  ASSERT_EQ(api.selection.split.size(), 1u);
+  EXPECT_EQ(api.selection.split[0].upstream, "r.app.0-0");
+  EXPECT_EQ(s->locations[1].path, "/v1");
+  EXPECT_EQ(s->locations[1].mirror, api.mirror);
+  const model::Upstream* web = FindUpstream(built.model, "r.app.0-0");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->request_headers.set,
+            (std::vector<std::pair<std::string, std::string>>{{"X-Backend", "web"}}));
+  const model::Upstream* shadow = FindUpstream(built.model, "r.app.0-m");
+  ASSERT_NE(shadow, nullptr);
+  EXPECT_EQ(shadow->servers.size(), 1u);
+
+  const model::Location& old = s->locations[2];
+  ASSERT_TRUE(old.redirect);
+  EXPECT_EQ(old.redirect->scheme, "https");
+  EXPECT_EQ(old.redirect->full_path, "/new");
+  EXPECT_EQ(old.redirect->code, 308);
+  EXPECT_TRUE(old.selection.split.empty());
+  EXPECT_EQ(s->locations[3].fixed_status, 500);
+  EXPECT_FALSE(s->locations[2].fixed_status);
+  // request: 0s lifts the read timeout too, unless one attempt has its own.
+  EXPECT_EQ(s->locations[4].timeouts.read, std::chrono::hours(24));
+  EXPECT_EQ(s->locations[4].request_timeout.count(), 0);
+  EXPECT_EQ(s->locations[5].timeouts.read, std::chrono::milliseconds(2000));
+  EXPECT_EQ(built.routes["app"].reason, kReasonReady);
+
+  crds::Route moved = Route("moved",
+                            "  hosts: [moved.example.com]\n"
+                            "  rules:\n"
+                            "    - filters: [{type: RequestRedirect, requestRedirect: {hostname: "
+                            "app.example.com}}]\n");
+  built = BuildModel(Cluster(), {Input(moved, "1")}, {});
+  EXPECT_EQ(built.routes["moved"].reason, kReasonReady) << built.routes["moved"].message;
+}
+
 }  // namespace
 }  // namespace sg::reconcilers
