@@ -249,11 +249,12 @@ std::string ConfigRenderer::AppendMap(const std::string& name, const std::string
   if (!inserted) return it->second;
   RouteScope scope(maps_, route);
   it->second = "$sg_add_" + std::to_string(append_maps_.size());
-  // proxy_set_header replaces every line the client sent; nginx 1.22 reads
-  // the first of them.
+  // proxy_set_header replaces every line the client sent (nginx 1.22 reads
+  // the first of them); ", " joins the value as RFC 9110 joins lines, which
+  // is what a backend sees of HAProxy's added line.
   maps_ << "    map " << HeaderVar{name} << ' ' << it->second << " {\n";
   maps_ << "        \"\" " << Quoted(value) << ";\n";
-  maps_ << "        default \"" << HeaderVar{name} << ',' << SafeQuotedText(value) << "\";\n";
+  maps_ << "        default \"" << HeaderVar{name} << ", " << SafeQuotedText(value) << "\";\n";
   maps_ << "    }\n";
   return it->second;
 }
