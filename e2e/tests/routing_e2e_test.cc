@@ -692,7 +692,9 @@ TEST_F(RoutingE2E, FiltersAsTheGatewayApiSays) {
        "\nspec:\n  serviceCluster: " + Cluster() +
        "\n  hosts: [\"mirror.rules.test\"]\n  rules:\n" + prefix("/mirror") +
        "      filters: [{type: RequestMirror, requestMirror: {backend: {service: " + b +
-       ", port: 8080}}}]\n" + backend(a) + prefix("/") + backend(b)});
+       ", port: 8080}}}]\n" + backend(a) + prefix("/half") +
+       "      filters: [{type: RequestMirror, requestMirror: {backend: {service: " + b +
+       ", port: 8080}, percent: 50}}]\n" + backend(a) + prefix("/") + backend(b)});
   ASSERT_TRUE(mirror.ok()) << mirror.error();
   if (!nginx) {
     // Applied alone, without its cluster, the route passes validation; the
@@ -721,6 +723,33 @@ TEST_F(RoutingE2E, FiltersAsTheGatewayApiSays) {
     return r.status == 200 && r.body.find("\"seen\":5}") != std::string::npos;
   });
   EXPECT_TRUE(copied.ok) << copied.message << State(mirror_name);
+
+  // Half of the requests: of 40, some and not all are copied (outside 5-35
+  // with a chance below one in a million). The count is read once it holds
+  // still between two reads, since copies finish after their requests.
+  const std::string half = "/half/" + UniqueName("probe");
+  for (int i = 0; i < 40; ++i) {
+    auto r = Get("mirror.rules.test", half);
+    ASSERT_EQ(r.status, 200) << r.Describe();
+  }
+  int count = -1;
+  auto settled = WaitUntil(
+      "the count of sampled copies holds still", 30s,
+      [&](std::string& seen) {
+        auto r = Get("mirror.rules.test", "/?echo_count=" + half);
+        seen = r.Describe();
+        size_t at = r.body.find("\"seen\":");
+        if (r.status != 200 || at == std::string::npos) return false;
+        int now = std::atoi(r.body.c_str() + at + 7);
+        bool still = now == count && now > 0;
+        count = now;
+        return still;
+      },
+      500ms);
+  ASSERT_TRUE(settled.ok) << settled.message << State(mirror_name);
+  EXPECT_GE(count, 5);
+  EXPECT_LE(count, 35);
+  std::cout << "mirror percent 50: " << count << " of 40 requests copied\n";
 }
 
 // --------------------------------------------------------------- 2. sticky sessions
