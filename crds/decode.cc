@@ -3,6 +3,10 @@
 #include "crds/grammar.h"
 
 #include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace sg::crds {
 namespace {
@@ -59,13 +63,28 @@ UpdateOrder ParseOrder(const std::string& s) {
   return s == "stop-first" ? UpdateOrder::kStopFirst : UpdateOrder::kStartFirst;
 }
 
+// Calls `fn` on each element of the array `obj`.`key`; on none when `key` is
+// missing or not an array (the schema has refused that already).
+template <class F>
+void ForEachItem(const Value& obj, const char* key, F fn) {
+  if (const Value* list = Member(obj, key); list && list->IsArray()) {
+    for (const auto& item : list->GetArray()) fn(item);
+  }
+}
+
+// Each element of the array `obj`.`key`, decoded by `decode`.
+template <class F>
+auto DecodeList(const Value& obj, const char* key, F decode) {
+  std::vector<decltype(decode(std::declval<const Value&>()))> out;
+  ForEachItem(obj, key, [&](const Value& item) { out.push_back(decode(item)); });
+  return out;
+}
+
 std::vector<std::string> Strings(const Value& obj, const char* key) {
   std::vector<std::string> out;
-  if (const Value* list = Member(obj, key); list && list->IsArray()) {
-    for (const auto& item : list->GetArray()) {
-      if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
-    }
-  }
+  ForEachItem(obj, key, [&](const Value& item) {
+    if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+  });
   return out;
 }
 
@@ -89,16 +108,12 @@ ObjectMeta DecodeMeta(const Value& doc) {
 }
 
 std::vector<HeaderValue> HeaderValues(const Value& obj, const char* key) {
-  std::vector<HeaderValue> out;
-  if (const Value* items = Member(obj, key); items && items->IsArray()) {
-    for (const auto& item : items->GetArray()) {
-      HeaderValue h;
-      ReadString(item, "name", &h.name);
-      ReadString(item, "value", &h.value);
-      out.push_back(std::move(h));
-    }
-  }
-  return out;
+  return DecodeList(obj, key, [](const Value& item) {
+    HeaderValue h;
+    ReadString(item, "name", &h.name);
+    ReadString(item, "value", &h.value);
+    return h;
+  });
 }
 
 HeaderModifier DecodeHeaderModifier(const Value& obj) {
@@ -109,39 +124,33 @@ HeaderModifier DecodeHeaderModifier(const Value& obj) {
   return m;
 }
 
-// The header modifier a filter of `type` carries, if `filter` is of that type.
-// Validation made the type name the one field present, so the type decides.
-std::optional<HeaderModifier> FilterHeaders(const Value& filter, const char* type,
-                                            const char* key) {
-  if (OptString(filter, "type") != type) return std::nullopt;
-  return DecodeHeaderModifier(Object(filter, key));
+// The header modifier of `filter` into `request` or `response`, when it is
+// one (rules and their backends share these two filters). Validation made
+// the type name the one field present, so the type decides.
+void DecodeHeaderFilters(const Value& filter, std::optional<HeaderModifier>* request,
+                         std::optional<HeaderModifier>* response) {
+  const std::optional<std::string> type = OptString(filter, "type");
+  if (type == "RequestHeaderModifier") {
+    *request = DecodeHeaderModifier(Object(filter, "requestHeaderModifier"));
+  } else if (type == "ResponseHeaderModifier") {
+    *response = DecodeHeaderModifier(Object(filter, "responseHeaderModifier"));
+  }
 }
 
 // The backends listed at `obj`.backends (spec.backends or a rule's; only a
 // rule's may have filters).
 std::vector<Backend> DecodeBackends(const Value& obj) {
-  std::vector<Backend> out;
-  if (const Value* b = Member(obj, "backends"); b && b->IsArray()) {
-    for (const auto& item : b->GetArray()) {
-      Backend backend;
-      ReadString(item, "service", &backend.service);
-      ReadInt(item, "port", &backend.port);
-      ReadInt(item, "weight", &backend.weight);
-      ReadBool(item, "canary", &backend.canary);
-      if (const Value* filters = Member(item, "filters"); filters && filters->IsArray()) {
-        for (const auto& f : filters->GetArray()) {
-          if (auto h = FilterHeaders(f, "RequestHeaderModifier", "requestHeaderModifier")) {
-            backend.request_headers = std::move(h);
-          }
-          if (auto h = FilterHeaders(f, "ResponseHeaderModifier", "responseHeaderModifier")) {
-            backend.response_headers = std::move(h);
-          }
-        }
-      }
-      out.push_back(std::move(backend));
-    }
-  }
-  return out;
+  return DecodeList(obj, "backends", [](const Value& item) {
+    Backend backend;
+    ReadString(item, "service", &backend.service);
+    ReadInt(item, "port", &backend.port);
+    ReadInt(item, "weight", &backend.weight);
+    ReadBool(item, "canary", &backend.canary);
+    ForEachItem(item, "filters", [&](const Value& f) {
+      DecodeHeaderFilters(f, &backend.request_headers, &backend.response_headers);
+    });
+    return backend;
+  });
 }
 
 std::optional<PathModifier> DecodePathModifier(const Value& obj) {
@@ -159,15 +168,8 @@ std::optional<PathModifier> DecodePathModifier(const Value& obj) {
 
 RouteFilters DecodeFilters(const Value& rule) {
   RouteFilters out;
-  const Value* filters = Member(rule, "filters");
-  if (!filters || !filters->IsArray()) return out;
-  for (const auto& f : filters->GetArray()) {
-    if (auto h = FilterHeaders(f, "RequestHeaderModifier", "requestHeaderModifier")) {
-      out.request_headers = std::move(h);
-    }
-    if (auto h = FilterHeaders(f, "ResponseHeaderModifier", "responseHeaderModifier")) {
-      out.response_headers = std::move(h);
-    }
+  ForEachItem(rule, "filters", [&](const Value& f) {
+    DecodeHeaderFilters(f, &out.request_headers, &out.response_headers);
     const std::string type = OptString(f, "type").value_or("");
     if (type == "URLRewrite") {
       const Value& r = Object(f, "urlRewrite");
@@ -195,7 +197,7 @@ RouteFilters DecodeFilters(const Value& rule) {
       ReadInt(m, "percent", &mirror.percent);
       out.mirror = std::move(mirror);
     }
-  }
+  });
   return out;
 }
 
@@ -209,38 +211,32 @@ std::optional<CanaryMatch> DecodeMatch(const Value& obj, const char* key) {
 }
 
 std::vector<ValueMatch> DecodeValueMatches(const Value& obj, const char* key) {
-  std::vector<ValueMatch> out;
-  if (const Value* list = Member(obj, key); list && list->IsArray()) {
-    for (const auto& item : list->GetArray()) {
-      ValueMatch m;
-      if (OptString(item, "type").value_or("Exact") == "RegularExpression") {
-        m.type = ValueMatchType::kRegularExpression;
-      }
-      ReadString(item, "name", &m.name);
-      ReadString(item, "value", &m.value);
-      out.push_back(std::move(m));
+  return DecodeList(obj, key, [](const Value& item) {
+    ValueMatch m;
+    if (OptString(item, "type").value_or("Exact") == "RegularExpression") {
+      m.type = ValueMatchType::kRegularExpression;
     }
-  }
-  return out;
+    ReadString(item, "name", &m.name);
+    ReadString(item, "value", &m.value);
+    return m;
+  });
 }
 
 RouteRule DecodeRule(const Value& obj) {
   RouteRule rule;
-  if (const Value* list = Member(obj, "matches"); list && list->IsArray()) {
-    for (const auto& item : list->GetArray()) {
-      RouteMatch m;
-      const Value& path = Object(item, "path");
-      std::string type = OptString(path, "type").value_or("PathPrefix");
-      m.path.type = type == "Exact"               ? PathMatchType::kExact
-                    : type == "RegularExpression" ? PathMatchType::kRegularExpression
-                                                  : PathMatchType::kPathPrefix;
-      ReadString(path, "value", &m.path.value);
-      m.headers = DecodeValueMatches(item, "headers");
-      m.query_params = DecodeValueMatches(item, "queryParams");
-      ReadString(item, "method", &m.method);
-      rule.matches.push_back(std::move(m));
-    }
-  }
+  rule.matches = DecodeList(obj, "matches", [](const Value& item) {
+    RouteMatch m;
+    const Value& path = Object(item, "path");
+    std::string type = OptString(path, "type").value_or("PathPrefix");
+    m.path.type = type == "Exact"               ? PathMatchType::kExact
+                  : type == "RegularExpression" ? PathMatchType::kRegularExpression
+                                                : PathMatchType::kPathPrefix;
+    ReadString(path, "value", &m.path.value);
+    m.headers = DecodeValueMatches(item, "headers");
+    m.query_params = DecodeValueMatches(item, "queryParams");
+    ReadString(item, "method", &m.method);
+    return m;
+  });
   if (rule.matches.empty()) rule.matches.emplace_back();
   rule.filters = DecodeFilters(obj);
   rule.backends = DecodeBackends(obj);
@@ -249,11 +245,9 @@ RouteRule DecodeRule(const Value& obj) {
   rule.timeouts.backend_request = OptDuration(timeouts, "backendRequest");
   if (const Value* r = Member(obj, "retry"); r && r->IsObject()) {
     RetryPolicy retry;
-    if (const Value* codes = Member(*r, "codes"); codes && codes->IsArray()) {
-      for (const auto& code : codes->GetArray()) {
-        if (code.IsInt()) retry.codes.push_back(code.GetInt());
-      }
-    }
+    ForEachItem(*r, "codes", [&](const Value& code) {
+      if (code.IsInt()) retry.codes.push_back(code.GetInt());
+    });
     ReadInt(*r, "attempts", &retry.attempts);
     retry.backoff = OptDuration(*r, "backoff");
     rule.retry = std::move(retry);
@@ -264,19 +258,17 @@ RouteRule DecodeRule(const Value& obj) {
 LabelSelector DecodeSelector(const Value& obj) {
   LabelSelector selector;
   selector.match_labels = StringMap(obj, "matchLabels");
-  if (const Value* list = Member(obj, "matchExpressions"); list && list->IsArray()) {
-    for (const auto& item : list->GetArray()) {
-      LabelRequirement r;
-      ReadString(item, "key", &r.key);
-      std::string op = OptString(item, "operator").value_or("Exists");
-      r.op = op == "In"             ? LabelRequirement::Operator::kIn
-             : op == "NotIn"        ? LabelRequirement::Operator::kNotIn
-             : op == "DoesNotExist" ? LabelRequirement::Operator::kDoesNotExist
-                                    : LabelRequirement::Operator::kExists;
-      r.values = Strings(item, "values");
-      selector.match_expressions.push_back(std::move(r));
-    }
-  }
+  selector.match_expressions = DecodeList(obj, "matchExpressions", [](const Value& item) {
+    LabelRequirement r;
+    ReadString(item, "key", &r.key);
+    std::string op = OptString(item, "operator").value_or("Exists");
+    r.op = op == "In"             ? LabelRequirement::Operator::kIn
+           : op == "NotIn"        ? LabelRequirement::Operator::kNotIn
+           : op == "DoesNotExist" ? LabelRequirement::Operator::kDoesNotExist
+                                  : LabelRequirement::Operator::kExists;
+    r.values = Strings(item, "values");
+    return r;
+  });
   return selector;
 }
 
@@ -364,9 +356,7 @@ Route DecodeRoute(const Value& doc) {
   ReadString(spec, "path", &rs.path);
   rs.rewrite = OptString(spec, "rewrite");
   rs.backends = DecodeBackends(spec);
-  if (const Value* rules = Member(spec, "rules"); rules && rules->IsArray()) {
-    for (const auto& item : rules->GetArray()) rs.rules.push_back(DecodeRule(item));
-  }
+  rs.rules = DecodeList(spec, "rules", DecodeRule);
   if (const Value* c = Member(spec, "canary"); c && c->IsObject()) {
     rs.canary = CanaryRules{DecodeMatch(*c, "header"), DecodeMatch(*c, "cookie")};
   }
@@ -399,15 +389,13 @@ Route DecodeRoute(const Value& doc) {
     ReadInt(*r, "burst", &limit.burst);
     rs.rate_limit = limit;
   }
-  if (const Value* r = Member(spec, "redirects"); r && r->IsArray()) {
-    for (const auto& item : r->GetArray()) {
-      Redirect redirect;
-      ReadString(item, "from", &redirect.from);
-      ReadString(item, "to", &redirect.to);
-      ReadInt(item, "code", &redirect.code);
-      rs.redirects.push_back(std::move(redirect));
-    }
-  }
+  rs.redirects = DecodeList(spec, "redirects", [](const Value& item) {
+    Redirect redirect;
+    ReadString(item, "from", &redirect.from);
+    ReadString(item, "to", &redirect.to);
+    ReadInt(item, "code", &redirect.code);
+    return redirect;
+  });
   if (const Value* u = Member(spec, "updatePolicy"); u && u->IsObject()) {
     RouteUpdatePolicy policy;
     if (auto s = OptString(*u, "order")) policy.order = ParseOrder(*s);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -125,9 +126,14 @@ void ApplyMatch(const RuleMatch& rm, model::Location& loc) {
       "spec.rules[" + std::to_string(rm.rule) + "].matches[" + std::to_string(rm.index) + "]";
 }
 
+// The upstream of rule `rule`'s mirror: "r.ROUTE.R-m".
+std::string MirrorUpstreamName(const std::string& route, size_t rule) {
+  return "r." + route + "." + std::to_string(rule) + "-m";
+}
+
 // Backend `index` of AllBackends(spec) of a route with rules: "r.ROUTE.R-B",
 // rule R's backend B, so that adding a rule renames no upstream before it;
-// "r.ROUTE.R-m" for the backend of rule R's mirror.
+// MirrorUpstreamName for the backend of a mirror.
 std::string RuleUpstreamName(const std::string& route, const crds::RouteSpec& spec, size_t index) {
   index -= spec.backends.size();
   for (size_t r = 0; r < spec.rules.size(); ++r) {
@@ -138,7 +144,7 @@ std::string RuleUpstreamName(const std::string& route, const crds::RouteSpec& sp
   }
   for (size_t r = 0; r < spec.rules.size(); ++r) {
     if (!spec.rules[r].filters.mirror) continue;
-    if (index == 0) return "r." + route + "." + std::to_string(r) + "-m";
+    if (index == 0) return MirrorUpstreamName(route, r);
     --index;
   }
   return "r." + route + ".x";
@@ -160,24 +166,26 @@ model::HeaderEdit Edit(const std::optional<crds::HeaderModifier>& m) {
   return e;
 }
 
+// A path modifier as the model has it: a prefix replacement or a full path.
+void SplitPathModifier(const std::optional<crds::PathModifier>& p,
+                       std::optional<std::string>* prefix, std::optional<std::string>* full_path) {
+  if (!p) return;
+  *(p->type == crds::PathModifierType::kReplacePrefixMatch ? prefix : full_path) = p->value;
+}
+
 // "No limit" where an engine needs a finite timeout: a day.
 constexpr model::Duration kNoLimit{24LL * 3600 * 1000};
 
-// A rule's filters, timeouts and retries on each of its locations.
-// `mirror` is the upstream of its mirror filter, if any.
-void ApplyRule(const crds::RouteRule& rule, const std::string& mirror, model::Location& loc) {
+// Rule `r` of `route`'s filters, timeouts and retries on each of its
+// locations.
+void ApplyRule(const std::string& route, size_t r, const crds::RouteRule& rule,
+               model::Location& loc) {
   const crds::RouteFilters& f = rule.filters;
   loc.request_headers = Edit(f.request_headers);
   loc.response_headers = Edit(f.response_headers);
   if (f.url_rewrite) {
     loc.rewrite_host = f.url_rewrite->hostname;
-    if (const auto& p = f.url_rewrite->path) {
-      if (p->type == crds::PathModifierType::kReplacePrefixMatch) {
-        loc.rewrite = p->value;
-      } else {
-        loc.rewrite_full_path = p->value;
-      }
-    }
+    SplitPathModifier(f.url_rewrite->path, &loc.rewrite, &loc.rewrite_full_path);
   }
   if (f.redirect) {
     const crds::RequestRedirect& r = *f.redirect;
@@ -185,19 +193,13 @@ void ApplyRule(const crds::RouteRule& rule, const std::string& mirror, model::Lo
     out.scheme = r.scheme.value_or("");
     out.host = r.hostname.value_or("");
     out.port = r.port.value_or(0);
-    if (r.path) {
-      if (r.path->type == crds::PathModifierType::kReplacePrefixMatch) {
-        out.prefix = r.path->value;
-      } else {
-        out.full_path = r.path->value;
-      }
-    }
+    SplitPathModifier(r.path, &out.prefix, &out.full_path);
     out.code = r.status_code;
     loc.redirect = std::move(out);
   } else if (rule.backends.empty()) {
     loc.fixed_status = 500;  // the Gateway API's answer for a rule without backends
   }
-  if (f.mirror && !mirror.empty()) loc.mirror = model::Mirror{mirror, f.mirror->percent};
+  if (f.mirror) loc.mirror = model::Mirror{MirrorUpstreamName(route, r), f.mirror->percent};
   if (const auto& t = rule.timeouts.backend_request) {
     loc.timeouts.read = t->value.count() > 0 ? Ms(*t) : kNoLimit;
   }
@@ -364,7 +366,6 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
     const size_t first_mirror = all.size() - MirrorCount(spec);
     std::vector<model::BackendRef> refs;
     std::vector<model::BackendCandidate> candidates;
-    std::vector<std::string> mirrors;  // upstream of each rule's mirror; "" without
     for (size_t i = 0; i < all.size(); ++i) {
       const auto& b = *all[i];
       model::Upstream u;
@@ -395,18 +396,12 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       if (i >= first_mirror) {
         // A copy of requests: no session cookie, not part of any split.
         u.sticky_cookie.clear();
-        mirrors.push_back(u.name);
         model.upstreams.push_back(std::move(u));
         continue;
       }
       refs.push_back({u.name, b.weight, b.canary});
       candidates.push_back({u.name, b.weight, b.canary, !u.servers.empty(), u.sticky_cookie});
       model.upstreams.push_back(std::move(u));
-    }
-    // The mirror upstream of each rule, by rule index.
-    std::vector<std::string> rule_mirror(spec.rules.size());
-    for (size_t r = 0, m = 0; r < spec.rules.size() && m < mirrors.size(); ++r) {
-      if (spec.rules[r].filters.mirror) rule_mirror[r] = mirrors[m++];
     }
     if (passthrough && !all.empty()) {
       auto& p = model.passthrough.back();
@@ -437,7 +432,7 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       for (const RuleMatch& m : matches) {
         model::Location loc = base;
         ApplyMatch(m, loc);
-        if (m.match) ApplyRule(spec.rules[m.rule], rule_mirror[m.rule], loc);
+        if (m.match) ApplyRule(name, m.rule, spec.rules[m.rule], loc);
         loc.rank = route_rank * kRanksPerRoute + static_cast<int>(m.rule);
         // The rule's backends; decided once per rule: every host selects alike.
         loc.backends.assign(refs.begin() + static_cast<long>(m.first_backend),

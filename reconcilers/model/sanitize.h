@@ -20,9 +20,6 @@ using CharRule = bool (*)(char c);
 // ASCII letters and digits.
 bool IsAsciiAlnum(char c);
 
-// Whether `a` and `b` are equal but for ASCII case (header names).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 // Whether every character of `s` passes `ok` (true for "").
 bool AllChars(std::string_view s, CharRule ok);
 

@@ -2,6 +2,7 @@
 // that is shared by all routes.
 
 #include <algorithm>
+#include <boost/algorithm/string/predicate.hpp>
 #include <string_view>
 
 #include "reconcilers/model/sanitize.h"
@@ -201,7 +202,7 @@ void ConfigRenderer::RenderProxyHeaders(Writer& o, std::string_view in, bool web
   // Whether the location's filter removes or sets `name` itself.
   auto edited = [&](std::string_view name) {
     if (!loc) return false;
-    auto same = [&](const std::string& n) { return model::EqualsIgnoreCase(n, name); };
+    auto same = [&](const std::string& n) { return boost::algorithm::iequals(n, name); };
     const model::HeaderEdit& e = loc->request_headers;
     return std::any_of(e.remove.begin(), e.remove.end(), same) ||
            std::any_of(e.set.begin(), e.set.end(), [&](const auto& h) { return same(h.first); }) ||

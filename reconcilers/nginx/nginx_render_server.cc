@@ -2,6 +2,7 @@
 // host with its locations (and the rate-limit zones they use), host redirects.
 
 #include <algorithm>
+#include <boost/algorithm/string/predicate.hpp>
 #include <set>
 #include <string>
 #include <string_view>
@@ -378,7 +379,7 @@ void ConfigRenderer::ResponseHeaders(Writer& o, const model::Location& loc) {
     o << in << "add_header Set-Cookie $sg_ss" << CookieSuffix(sticky) << ";\n";
   }
   bool request_id = std::none_of(e.remove.begin(), e.remove.end(), [](const std::string& n) {
-    return model::EqualsIgnoreCase(n, "X-Request-Id");
+    return boost::algorithm::iequals(n, "X-Request-Id");
   });
   if (request_id) o << in << "add_header X-Request-Id $sg_request_id always;\n";
   for (const auto& [name, value] : e.set) {
