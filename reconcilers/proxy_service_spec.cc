@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include <rapidjson/document.h>
@@ -10,6 +12,12 @@
 
 namespace sg::reconcilers {
 namespace {
+
+// The ServiceCluster's default proxy stopGracePeriod, and what a stopping
+// proxy keeps of it for draining after its linger (`swarmgate proxy
+// --stop-linger`, 8 s by default: the two add up to the default period).
+constexpr std::chrono::milliseconds kDefaultStopGrace{10000};
+constexpr std::chrono::milliseconds kDrainAfterLinger{2000};
 
 using rapidjson::Value;
 
@@ -198,6 +206,18 @@ SealedSpec BuildProxyService(const crds::ServiceCluster& cluster, const ProxySer
   if (host_mode) {
     // The node's ports are held by the listener service; the engine inherits them.
     env.PushBack(Str(std::string("SG_LISTENER_SOCKET=") + kListenerSocketPath, a), a);
+    // A stopping proxy lingers for a successor on its node (the agent's
+    // 8 s), then drains, all within the stop grace period; a shorter period
+    // gets a shorter linger, and the default period no variable, so that
+    // its proxies' spec stays as it was. Updated stop-first, a proxy's
+    // successor starts only once it has exited: no linger.
+    const bool stop_first = proxy.update_policy.order == crds::UpdateOrder::kStopFirst;
+    if (stop_first || proxy.stop_grace_period.value < kDefaultStopGrace) {
+      const auto linger = stop_first ? std::chrono::milliseconds(0)
+                                     : std::max(proxy.stop_grace_period.value - kDrainAfterLinger,
+                                                std::chrono::milliseconds(0));
+      env.PushBack(Str("SG_STOP_LINGER=" + std::to_string(linger.count()) + "ms", a), a);
+    }
   }
   container.AddMember("Env", env, a);
   if (host_mode) {

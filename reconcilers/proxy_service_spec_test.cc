@@ -156,6 +156,31 @@ TEST(ProxyServiceSpec, HostModeProxiesInheritThePortsFromTheListener) {
   EXPECT_STREQ(container["Sysctls"]["net.ipv4.tcp_retries2"].GetString(), "1");
 }
 
+// A stopping proxy lingers for a successor on its node, then drains, within
+// the stop grace period: the agent's 8 s for the default 10 s (no variable,
+// so the spec is as before), less for a shorter period, none below 2 s.
+TEST(ProxyServiceSpec, StopLingerFitsTheStopGracePeriod) {
+  auto linger_of = [](const std::string& grace, const std::string& more = "") {
+    auto d = Parse(BuildProxyServiceSpec(
+        Cluster("    publishMode: host\n" +
+                (grace.empty() ? "" : "    stopGracePeriod: " + grace + "\n") + more),
+        HotInputs()));
+    std::string out = "(none)";
+    for (const auto& e : Strings(d["TaskTemplate"]["ContainerSpec"]["Env"])) {
+      if (e.rfind("SG_STOP_LINGER=", 0) == 0) out = e.substr(15);
+    }
+    return out;
+  };
+  EXPECT_EQ(linger_of(""), "(none)");
+  EXPECT_EQ(linger_of("10s"), "(none)");
+  EXPECT_EQ(linger_of("30s"), "(none)");
+  EXPECT_EQ(linger_of("7s"), "5000ms");
+  EXPECT_EQ(linger_of("3s"), "1000ms");
+  EXPECT_EQ(linger_of("1s"), "0ms");
+  // Stop-first: the successor starts once the proxy exited.
+  EXPECT_EQ(linger_of("", "    updatePolicy: {order: stop-first}\n"), "0ms");
+}
+
 TEST(ProxyServiceSpec, TheEngineAndItsPortsReachTheAgent) {
   auto haproxy = Parse(BuildProxyServiceSpec(
       Cluster("    engine: haproxy\n    ports: {http: 8080, https: 8443}\n"), HotInputs()));

@@ -62,10 +62,16 @@ struct Load {
   LoadReport report;
   long timeouts = 0;
   double max_ms = 0;
+  // Seconds from the load's start to its first and last failure; -1 without.
+  double first_failure_s = -1, last_failure_s = -1;
   std::string errors;  // sg-loadgen's error and status counts, for messages
   std::string Summary() const {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, " timeouts=%ld max_ms=%.0f", timeouts, max_ms);
+    char buf[160];
+    int n = std::snprintf(buf, sizeof buf, " timeouts=%ld max_ms=%.0f", timeouts, max_ms);
+    if (first_failure_s >= 0) {
+      std::snprintf(buf + n, sizeof buf - n, " failures_between=%.2fs..%.2fs", first_failure_s,
+                    last_failure_s);
+    }
     return report.Summary() + buf + errors;
   }
 };
@@ -80,6 +86,12 @@ Load ParseLoad(LoadReport r) {
     }
     if (d.HasMember("latency_ms") && d["latency_ms"].HasMember("max")) {
       l.max_ms = d["latency_ms"]["max"].GetDouble();
+    }
+    if (d.HasMember("first_failure_s") && d["first_failure_s"].IsNumber()) {
+      l.first_failure_s = d["first_failure_s"].GetDouble();
+    }
+    if (d.HasMember("last_failure_s") && d["last_failure_s"].IsNumber()) {
+      l.last_failure_s = d["last_failure_s"].GetDouble();
     }
     for (const char* group : {"errors", "status"}) {
       if (!d.HasMember(group) || !d[group].IsObject()) continue;
@@ -341,6 +353,33 @@ std::string SlowRequestsLogged(const std::string& proxy_service, int min_ms) {
       out += line.substr(brace, 400) + "\n";
       ++shown;
     }
+  }
+  return out;
+}
+
+// A service's log lines with timestamps, but the access log (JSON), from
+// `since` (HH:MM:SS, UTC) on, and holding one of `having` if it is not
+// empty; at most 80: what a proxy's agent, its engine and a listener said around a
+// fault.
+std::string EventsLogged(const std::string& service, const std::string& since,
+                         const std::vector<std::string>& having = {}) {
+  const auto logs =
+      OperatorEnv::Get().cluster().Docker("service logs --timestamps " + service + " 2>&1 | sort");
+  std::istringstream in(logs.out);
+  std::string line, out;
+  int shown = 0;
+  while (std::getline(in, line) && shown < 80) {
+    // "2026-12-02T04:55:12.146...Z name@node | text"
+    const auto t = line.find('T');
+    if (t == std::string::npos || line.compare(t + 1, since.size(), since) < 0) continue;
+    if (line.find("| {") != std::string::npos) continue;
+    if (!having.empty() && std::none_of(having.begin(), having.end(), [&](const std::string& h) {
+          return line.find(h) != std::string::npos;
+        })) {
+      continue;
+    }
+    out += line.substr(0, 300) + "\n";
+    ++shown;
   }
   return out;
 }
@@ -726,6 +765,7 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
   const int leader = LeaderNode({2, 3}, &leader_id);
   ASSERT_NE(leader, 0);
   const std::string paused_addr = Env().addr(leader);
+  const auto load_start = Clock::now();
   auto load2 = StartLoad(2, T().cluster.http_port(), 75);
   auto load3 = StartLoad(3, T().cluster.http_port(), 75);
   std::this_thread::sleep_for(2s);
@@ -737,9 +777,11 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
   int now_leader = 0;
   std::vector<std::string> not_ready;
   int looks = 0;
+  std::string paused_at, resumed_at;
   {
     auto pause = ScopedFault::Apply(FaultKind::kPauseDaemon, leader);
     ASSERT_TRUE(pause.ok()) << pause.error().ToString();
+    paused_at = WallStamp();
     ReadyWatch watch(T().route.name());
     unready = WaitUntil("paused replica not ready", 20s, [&](std::string& observed) {
       auto r = HttpGet(paused_addr, kOperatorPort, "/readyz", "", 1s);
@@ -762,6 +804,7 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
     not_ready = watch.NotReady();
     looks = watch.looks();
     const auto resume = Clock::now();
+    resumed_at = WallStamp();
     ASSERT_TRUE(pause->Undo().ok());
     ready_again = WaitUntil(
         "paused replica ready again", 30s,
@@ -778,8 +821,32 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
   }
   Load l2 = load2.get(), l3 = load3.get();
   Report("leader daemon paused 60s", {{2, l2}, {3, l3}}, resumed, converge, looks);
-  std::printf("[fault] leader daemon paused 60s: takeover_s=%.2f node_proxy_settled_s=%.2f\n",
-              takeover, settled_s);
+  std::printf(
+      "[fault] leader daemon paused 60s: node=%d load_start_to_pause_s=%.2f paused_at=%s "
+      "resumed_at=%s takeover_s=%.2f node_proxy_settled_s=%.2f\n",
+      leader, Seconds(t0 - load_start), paused_at.c_str(), resumed_at.c_str(), takeover, settled_s);
+  const std::string proxies = T().cluster.proxy_service();
+  // Swarm replaced the resumed node's proxy: how the old one stopped and
+  // when the new one served.
+  std::printf("[fault] proxies replaced after the resume:\n%s",
+              EventsLogged(proxies, resumed_at.substr(0, 8),
+                           {"shutdown requested", "serving until", "stopping:", "sockets received",
+                            "generation=1 "})
+                  .c_str());
+  if (l2.report.failures + l3.report.failures > 0) {
+    std::printf("[fault] requests of 900 ms or more, as the proxies logged them:\n%s",
+                SlowRequestsLogged(proxies, 900).c_str());
+    std::printf("[fault] proxy and listener events from the resume on:\n%s%s",
+                EventsLogged(proxies, resumed_at.substr(0, 8)).c_str(),
+                EventsLogged(T().cluster.listener_service(), resumed_at.substr(0, 8)).c_str());
+    std::printf("[fault] proxy tasks:\n%s",
+                Env()
+                    .cluster()
+                    .Docker("service ps --format '{{.Node}} {{.DesiredState}} {{.CurrentState}} "
+                            "{{.Error}}' " +
+                            proxies)
+                    .out.c_str());
+  }
   EXPECT_TRUE(settled.ok) << settled.message;
   EXPECT_TRUE(unready.ok) << unready.message;
   EXPECT_TRUE(errors_in_metrics.ok) << errors_in_metrics.message;

@@ -21,6 +21,7 @@
 #include "operator/agent/nginx_process.h"
 #include "operator/agent/proxy_agent.h"
 #include "operator/agent/proxy_command.h"
+#include "operator/agent/proxy_presence.h"
 #include "operator/cli/cli.h"
 #include "operator/cli/cli_context.h"
 #include "operator/cli/exit_codes.h"
@@ -65,6 +66,7 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   std::string listener_socket = Env("SG_LISTENER_SOCKET", "");
   std::string listener_wait = "60s";
   std::string listener_reattach = "15s";
+  std::string stop_linger = Env("SG_STOP_LINGER", "8s");
 
   po::options_description desc("proxy flags");
   desc.add_options()("operator-url", po::value(&operator_url),
@@ -98,7 +100,11 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
                              "how long to wait for that holder at start (default 60s)")(
       "listener-reattach", po::value(&listener_reattach),
       "when that holder goes away, how long to try attaching to the one replacing it before "
-      "exiting (default 15s)");
+      "exiting (default 15s)")(
+      "stop-linger", po::value(&stop_linger),
+      "with a listener: on shutdown, how long to keep serving until another proxy on the node "
+      "serves, before draining; keep it below the stop grace period (env SG_STOP_LINGER; "
+      "default 8s)");
   AddGlobalOptions(desc, ctx);
   ParsedArgs parsed = ParseArgs(args, desc, nullptr, kUsage, ctx);
   if (parsed.help) return kExitOk;
@@ -127,6 +133,12 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   const auto drain = crds::ParseDuration(drain_timeout);
   if (!drain) {
     return usage_error("--drain-timeout: expected a duration such as 25s, got \"" + drain_timeout +
+                       "\"");
+  }
+
+  const auto linger = crds::ParseDuration(stop_linger);
+  if (!linger) {
+    return usage_error("--stop-linger: expected a duration such as 6s, got \"" + stop_linger +
                        "\"");
   }
 
@@ -197,15 +209,57 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
     haproxy_process.SetInheritedSockets(std::move(fd_and_port));
   }
   agent::ProxyAgent proxy_agent(*source, process, clock, options);
+  // With a listener, the proxies of the node tell one another that they
+  // serve (proxy_presence.h): a stopping one lingers for a successor.
+  std::unique_ptr<agent::ProxyPresence> presence;
+  if (link) {
+    presence = std::make_unique<agent::ProxyPresence>(
+        std::filesystem::path(listener_socket).parent_path().string(), proxy_id);
+  }
+  const auto linger_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*linger);
+  constexpr std::chrono::milliseconds kPresenceFresh{3000};
 
   // Blocked from here on, before any other thread starts (nginx children
   // reset the mask before exec).
-  std::atomic<bool> done{false};  // ends the link watch
+  std::atomic<bool> done{false};  // ends the link watch and the presence beat
   ShutdownSignals signals([&](const char* signal_name) {
-    runtime::NamedLogger("agent")->info("shutdown requested signal={} drain_timeout_ms={}",
-                                        signal_name, options.drain_timeout.count());
+    const auto log = runtime::NamedLogger("agent");
+    log->info("shutdown requested signal={} drain_timeout_ms={}", signal_name,
+              options.drain_timeout.count());
+    if (presence) {
+      presence->Withdraw();
+      if (linger_ms.count() > 0 && presence->OthersServing(kPresenceFresh) == 0) {
+        log->info("serving until another proxy on this node does linger_ms={}", linger_ms.count());
+        const bool other = presence->AwaitOther(linger_ms, kPresenceFresh, &done);
+        log->info("stopping: {}", other ? "another proxy on this node serves"
+                                        : "no other proxy on this node serves yet");
+      }
+    }
     proxy_agent.Shutdown();
   });
+  // Announces this proxy once its engine serves, and keeps the announcement
+  // fresh, until the shutdown withdraws it.
+  std::thread presence_beat;
+  if (presence) {
+    presence_beat = std::thread([&] {
+      bool announced = false;
+      auto last = std::chrono::steady_clock::now();
+      while (!done.load()) {
+        const auto now = std::chrono::steady_clock::now();
+        if (proxy_agent.ServedGeneration() > 0 &&
+            (!announced || now - last >= std::chrono::seconds(1))) {
+          Status st = presence->Announce();
+          if (!announced && !st.ok()) {
+            runtime::NamedLogger("agent")->warn("cannot announce this proxy error=\"{}\"",
+                                                st.error().message);
+          }
+          announced = true;
+          last = now;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
   // The holder went away: replaced (its task was, or the listener service
   // was updated) or dead. The sockets are the node's, still open here, so
   // nginx keeps serving; the proxy re-attaches to the holder now at the
@@ -241,6 +295,8 @@ int RunProxy(const std::vector<std::string>& args, CliContext& ctx) {
   const int rc = proxy_agent.Run();
   done = true;
   if (link_watch.joinable()) link_watch.join();
+  if (presence_beat.joinable()) presence_beat.join();
+  if (presence) presence->Withdraw();
   return lost ? kExitInvalid : rc;
 }
 
