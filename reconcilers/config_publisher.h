@@ -26,6 +26,10 @@ class ConfigPublisher {
   // that just started and has not heard from it): statuses are then left as
   // they are stored rather than derived from ServedGeneration().
   virtual bool AwaitingProxies(const std::string& cluster) = 0;
+  // Whether every expected proxy serves some configuration, also one this
+  // process did not publish (an operator that just restarted or took the
+  // lead, whose generations do not number it).
+  virtual bool EveryProxyServes(const std::string& cluster) = 0;
   virtual void Forget(const std::string& cluster) = 0;
 };
 

@@ -112,6 +112,9 @@ class HubPublisher : public reconcilers::ConfigPublisher {
   bool AwaitingProxies(const std::string& cluster) override {
     return hub_.AwaitingProxies(cluster);
   }
+  bool EveryProxyServes(const std::string& cluster) override {
+    return hub_.EveryProxyServes(cluster);
+  }
   void Forget(const std::string& cluster) override { hub_.Forget(cluster); }
 
  private:

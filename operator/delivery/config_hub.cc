@@ -80,6 +80,9 @@ struct ConfigHub::Cluster {
   struct Proxy {
     ProxyState state;
     bool reported = false;
+    // It serves some configuration: it polled saying which (one of an
+    // earlier operator process, perhaps) or reported serving one.
+    bool serves = false;
     // Identity of the last report, to tell a repeated report (a heartbeat or
     // a retry) from a new reload when counting reloads.
     std::int64_t last_report_generation = 0;
@@ -282,6 +285,7 @@ Status ConfigHub::ReportLocked(const std::string& cluster, const std::string& pr
   p.state.last_report = clock_.WallNow();
   p.state.last_ok = ok;
   if (ok) {
+    p.serves = true;
     p.state.generation = generation;
     if (generation >= p.state.failed_generation) {
       p.state.last_error.clear();
@@ -367,6 +371,17 @@ bool ConfigHub::AwaitingProxies(const std::string& cluster) const {
     }
   }
   return false;
+}
+
+bool ConfigHub::EveryProxyServes(const std::string& cluster) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = clusters_.find(cluster);
+  if (it == clusters_.end() || it->second->expected.empty()) return false;
+  const Cluster& c = *it->second;
+  return std::all_of(c.expected.begin(), c.expected.end(), [&](const std::string& id) {
+    auto p = c.proxies.find(id);
+    return p != c.proxies.end() && p->second.serves;
+  });
 }
 
 std::int64_t ConfigHub::ServedLocked(const Cluster& c) const {
@@ -523,6 +538,7 @@ void ConfigHub::HandleConfig(const http::Request& req, http::Responder responder
       p.state.expected = c->expected.count(proxy) > 0;
       p.state.last_poll = clock_.WallNow();
       if (!serving.empty()) {
+        p.serves = true;
         now_served =
             RecogniseLocked(cluster, *c, proxy, after, serving, first_contact, &renumbered);
         other_text = c->generation > 0 && serving != c->config_sha256 &&

@@ -152,6 +152,11 @@ class ConfigHub {
   // (an operator that just restarted), so statuses should not be written
   // from ServedGeneration().
   bool AwaitingProxies(const std::string& cluster) const;
+  // Whether every expected proxy serves some configuration, whichever: it
+  // polled naming the text it serves (also one of an earlier operator
+  // process, which ServedGeneration() does not count) or reported one.
+  // False when none is expected.
+  bool EveryProxyServes(const std::string& cluster) const;
 
   // GET /v1/proxy/config and POST /v1/proxy/report. The hub must outlive the
   // server's request handling (stop the server first).

@@ -210,6 +210,24 @@ TEST_F(ConfigHubTest, ProxiesNotHeardFromSinceTheStartAreAwaitedForAWhile) {
   EXPECT_FALSE(hub_.AwaitingProxies("admin"));
 }
 
+// A proxy serves something once it polled naming a text or reported one; a
+// new proxy that polled with nothing to name does not, nor does a cluster
+// that expects none.
+TEST_F(ConfigHubTest, EveryProxyServesOnceEachNamedOrReportedAText) {
+  EXPECT_FALSE(hub_.EveryProxyServes("web"));
+  hub_.SetExpectedProxies("web", {"p1", "p2"});
+  hub_.Publish("web", "conf1", "resync", clock_.Now());
+  EXPECT_FALSE(hub_.EveryProxyServes("web"));
+  ASSERT_TRUE(hub_.Report("web", "p1", 1, true, "").ok());
+  EXPECT_FALSE(hub_.EveryProxyServes("web"));
+  ASSERT_TRUE(hub_.Report("web", "p2", 1, false, "refused").ok());
+  EXPECT_FALSE(hub_.EveryProxyServes("web")) << "a refusal is no configuration served";
+  ASSERT_TRUE(hub_.Report("web", "p2", 1, true, "").ok());
+  EXPECT_TRUE(hub_.EveryProxyServes("web"));
+  hub_.SetExpectedProxies("web", {});
+  EXPECT_FALSE(hub_.EveryProxyServes("web"));
+}
+
 // --- HTTP routes, on a real loopback server -------------------------------
 
 class ConfigHubHttpTest : public ::testing::Test {
@@ -260,6 +278,8 @@ TEST_F(ConfigHubHttpTest, NewerGenerationAnsweredAtOnce) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "events {}\n");
   EXPECT_EQ(r.Header("x-swarmgate-generation"), "1");
+  hub_.SetExpectedProxies("web", {"p1"});
+  EXPECT_FALSE(hub_.EveryProxyServes("web")) << "a first poll naming no text serves nothing";
   // The poll is visible in the proxy's state.
   auto states = hub_.ProxyStates("web");
   ASSERT_EQ(states.size(), 1u);
@@ -323,6 +343,8 @@ TEST_F(ConfigHubHttpTest, AProxyServingAnotherTextFetchesTheCurrentOneUnderAHigh
   EXPECT_EQ(r.body, "new");
   EXPECT_EQ(r.Header("x-swarmgate-generation"), "58");
   EXPECT_EQ(hub_.ServedGeneration("web"), 0);
+  // It serves something all the same: a route it served before is live.
+  EXPECT_TRUE(hub_.EveryProxyServes("web"));
   ASSERT_TRUE(hub_.Report("web", "p1", 58, true, "").ok());
   EXPECT_EQ(hub_.ServedGeneration("web"), 58);
   EXPECT_EQ(metrics_.convergence_seconds.WithLabels({"web", "route"}).Snap().count, 1u);

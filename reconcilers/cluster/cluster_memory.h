@@ -31,13 +31,19 @@ struct ClusterMemory {
     bool converged = false;  // its convergence was measured
   } rollout;
   // Hot delivery, per route: the configuration generation that first
-  // included the route's current generation.
+  // included the route's current generation, or kServedBefore.
   struct Inclusion {
     int64_t route_generation = 0;
     int64_t config_generation = 0;
   };
   std::map<std::string, Inclusion> included;
 };
+
+// Inclusion::config_generation of a route whose stored status says every
+// proxy served its current version before this process knew of it (a
+// restart, a new leader): live while every proxy serves anything, since
+// proxies only move on to configurations that include it.
+inline constexpr int64_t kServedBefore = -1;
 
 class ClusterMemories {
  public:

@@ -313,14 +313,22 @@ Result<runtime::ReconcileResult> ClusterReconciler::Reconcile(const std::string&
     // it is live as soon as every expected proxy serves anything. Waiting
     // for the current generation instead would turn it not Ready for as
     // long as a change made during the failover takes to reach the proxies.
+    // "Serves anything" is the hub's EveryProxyServes, not a generation: the
+    // configuration a proxy serves may be one of the earlier process, which
+    // this one's generations do not number (ServedGeneration() counts 0 for
+    // it until the proxy reports this process's text).
     bool live = memories_.With(name, [&](ClusterMemory& m) {
       auto& inc = m.included[route_name];
       if (outcome.served && inc.route_generation != r->generation) {
         // Decoding the stored status happens once per route version.
         const bool served_before = hot && ReadyAt(*r, r->generation);
-        inc = {r->generation, served_before ? 1 : (hot ? applied->config_generation : 0)};
+        inc = {r->generation,
+               served_before ? kServedBefore : (hot ? applied->config_generation : 0)};
       }
-      return hot ? (outcome.served && served >= inc.config_generation) : progress.converged;
+      if (!hot) return progress.converged;
+      if (!outcome.served) return false;
+      return inc.config_generation == kServedBefore ? publisher_.EveryProxyServes(name)
+                                                    : served >= inc.config_generation;
     });
     auto deg = plan.degraded.find(route_name);
     reports.push_back({r, &outcome, deg == plan.degraded.end() ? nullptr : &deg->second, live});

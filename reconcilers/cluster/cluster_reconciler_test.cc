@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,16 @@ class FakePublisher : public ConfigPublisher {
     std::lock_guard<std::mutex> lock(mu_);
     awaiting_ = awaiting;
   }
+  // By default the proxies serve something once they served a generation of
+  // this publisher; a test sets it for texts of an earlier process.
+  bool EveryProxyServes(const std::string& cluster) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return every_serves_.value_or(served_[cluster] > 0);
+  }
+  void SetEveryProxyServes(std::optional<bool> serves) {
+    std::lock_guard<std::mutex> lock(mu_);
+    every_serves_ = serves;
+  }
   void Forget(const std::string& cluster) override {
     std::lock_guard<std::mutex> lock(mu_);
     clusters_.erase(cluster);
@@ -108,6 +119,7 @@ class FakePublisher : public ConfigPublisher {
   };
   mutable std::mutex mu_;
   bool awaiting_ = false;
+  std::optional<bool> every_serves_;
   std::map<std::string, ClusterState> clusters_;
   std::map<std::string, std::string> tokens_;
   std::map<std::string, std::vector<std::string>> expected_;
@@ -918,6 +930,39 @@ TEST_F(ClusterReconcilerTest, ARouteServedBeforeTheLeadStaysReadyWhileAChangeCon
   publisher_.SetServed("public", publisher_.CurrentGeneration("public"));
   Pass("public", "route");
   EXPECT_EQ(Cond(crds::Kind::kRoute, "other", crds::kConditionReady).status, crds::kConditionTrue);
+}
+
+// A restarted operator whose first text differs from the one the proxies
+// serve (an endpoint changed meanwhile): its generations number none of what
+// they serve, yet a route they served before stays Ready while the new text
+// reaches them; a route is not live while a proxy serves nothing at all.
+TEST_F(ClusterReconcilerTest, ARouteServedBeforeARestartStaysReadyWhileTheProxiesServeAnOldText) {
+  Apply(ClusterYaml("public"));
+  Apply(RouteYaml("shop", "shop.example.com", "shop"));
+  Pass();
+  const std::string net = NetworkId("sg-public");
+  const std::string shop = CreateBackend("shop");
+  docker_.SetTasks(shop, {RunningTask("t1", net, "10.0.1.7")});
+  Pass("public", "task");
+  ASSERT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).status, crds::kConditionTrue);
+
+  rec_.ForgetMemories();
+  publisher_.auto_serve = false;
+  publisher_.SetServed("public", 0);  // the new process's generations: none served
+  publisher_.SetEveryProxyServes(true);
+  docker_.SetTasks(shop, {RunningTask("t1", net, "10.0.1.7"), RunningTask("t2", net, "10.0.1.8")});
+  Pass("public", "task");
+  const auto ready = Cond(crds::Kind::kRoute, "shop", crds::kConditionReady);
+  EXPECT_EQ(ready.status, crds::kConditionTrue) << ready.reason << ": " << ready.message;
+
+  publisher_.SetEveryProxyServes(false);  // a new proxy, serving nothing yet
+  Pass("public", "task");
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).status, crds::kConditionFalse);
+
+  publisher_.SetEveryProxyServes(std::nullopt);
+  publisher_.SetServed("public", publisher_.CurrentGeneration("public"));
+  Pass("public", "task");
+  EXPECT_EQ(Cond(crds::Kind::kRoute, "shop", crds::kConditionReady).status, crds::kConditionTrue);
 }
 
 // One readiness series per route, removed with the route and with its cluster.
