@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iomanip>
 #include <regex>
 #include <sstream>
 
@@ -38,6 +39,7 @@ void LoadReport::Add(const LoadReport& o) {
   resent += o.resent;
   closed_on_reuse += o.closed_on_reuse;
   closed_on_reuse_stale += o.closed_on_reuse_stale;
+  first_failure_s = last_failure_s = -1;
 }
 
 std::string LoadReport::Summary() const {
@@ -45,6 +47,10 @@ std::string LoadReport::Summary() const {
   s << "requests=" << requests << " failures_no_resend=" << failures << " resent=" << resent
     << " failures_after_resend=" << failures_after_resend << " closed_on_reuse=" << closed_on_reuse
     << " (close already pending " << closed_on_reuse_stale << ")";
+  if (first_failure_s >= 0) {
+    s << std::fixed << std::setprecision(2) << " failures_between=" << first_failure_s << "s.."
+      << last_failure_s << "s";
+  }
   return s.str();
 }
 
@@ -69,6 +75,10 @@ LoadReport RunLoadgen(const std::string& loadgen, const std::string& args) {
   rep.closed_on_reuse = Int(d, "closed_on_reuse", 0);
   rep.closed_on_reuse_stale = Int(d, "closed_on_reuse_stale", 0);
   rep.connect = d["errors"]["connect"].GetInt64();
+  if (d.HasMember("first_failure_s") && d["first_failure_s"].IsNumber()) {
+    rep.first_failure_s = d["first_failure_s"].GetDouble();
+    rep.last_failure_s = d["last_failure_s"].GetDouble();
+  }
   return rep;
 }
 

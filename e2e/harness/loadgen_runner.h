@@ -22,6 +22,9 @@ struct LoadReport {
   // (resent or not), and of those the ones whose close was already pending
   // when the request was written.
   long closed_on_reuse = 0, closed_on_reuse_stale = 0;
+  // Seconds from the run's start to its first and last failure; -1 without
+  // (and for a sum of slices, whose offsets do not add up).
+  double first_failure_s = -1, last_failure_s = -1;
   std::string raw;  // the JSON report and stderr, for assertion messages
   bool parsed() const { return requests >= 0; }
   // Adds another run's counts (a slice of a longer load); both parsed.

@@ -62,16 +62,10 @@ struct Load {
   LoadReport report;
   long timeouts = 0;
   double max_ms = 0;
-  // Seconds from the load's start to its first and last failure; -1 without.
-  double first_failure_s = -1, last_failure_s = -1;
   std::string errors;  // sg-loadgen's error and status counts, for messages
   std::string Summary() const {
-    char buf[160];
-    int n = std::snprintf(buf, sizeof buf, " timeouts=%ld max_ms=%.0f", timeouts, max_ms);
-    if (first_failure_s >= 0) {
-      std::snprintf(buf + n, sizeof buf - n, " failures_between=%.2fs..%.2fs", first_failure_s,
-                    last_failure_s);
-    }
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " timeouts=%ld max_ms=%.0f", timeouts, max_ms);
     return report.Summary() + buf + errors;
   }
 };
@@ -86,12 +80,6 @@ Load ParseLoad(LoadReport r) {
     }
     if (d.HasMember("latency_ms") && d["latency_ms"].HasMember("max")) {
       l.max_ms = d["latency_ms"]["max"].GetDouble();
-    }
-    if (d.HasMember("first_failure_s") && d["first_failure_s"].IsNumber()) {
-      l.first_failure_s = d["first_failure_s"].GetDouble();
-    }
-    if (d.HasMember("last_failure_s") && d["last_failure_s"].IsNumber()) {
-      l.last_failure_s = d["last_failure_s"].GetDouble();
     }
     for (const char* group : {"errors", "status"}) {
       if (!d.HasMember(group) || !d[group].IsObject()) continue;
@@ -333,28 +321,39 @@ WaitResult WaitNodeProxySettled(const ScopedCluster& cluster, int node, Duration
 // What every fault reports, in one line a reader can grep ("[fault]").
 // The proxies' access log lines (JSON) of requests that took `min_ms` or
 // more, or that ended without a status: where a fault's slow requests went.
-std::string SlowRequestsLogged(const std::string& proxy_service, int min_ms) {
+// Up to `limit` lines of `docker service logs FLAGS service` that `keep`
+// accepts, each cut to `width` characters: the one reading of the proxies'
+// and listeners' logs that the fault reports below make.
+template <class Keep>
+std::string LogLines(const std::string& service, const std::string& flags, int limit, size_t width,
+                     Keep keep) {
   const auto logs =
-      OperatorEnv::Get().cluster().Docker("service logs --raw " + proxy_service + " 2>&1");
+      OperatorEnv::Get().cluster().Docker("service logs " + flags + " " + service + " 2>&1");
   std::istringstream in(logs.out);
   std::string line, out;
   int shown = 0;
-  while (std::getline(in, line) && shown < 20) {
+  while (std::getline(in, line) && shown < limit) {
+    if (!keep(line)) continue;
+    out += line.substr(0, width) + "\n";
+    ++shown;
+  }
+  return out;
+}
+
+std::string SlowRequestsLogged(const std::string& proxy_service, int min_ms) {
+  return LogLines(proxy_service, "--raw", 20, 400, [&](std::string& line) {
     const auto brace = line.find('{');
-    if (brace == std::string::npos) continue;
+    if (brace == std::string::npos) return false;
     rapidjson::Document d;
     d.Parse(line.c_str() + brace);
-    if (d.HasParseError() || !d.IsObject() || !d.HasMember("request_time_ms")) continue;
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("request_time_ms")) return false;
     const auto& ms = d["request_time_ms"];
     const auto& status = d["status"];
     const bool slow = ms.IsInt() && ms.GetInt() >= min_ms;
     const bool unanswered = !status.IsInt() || status.GetInt() <= 0;
-    if (slow || unanswered) {
-      out += line.substr(brace, 400) + "\n";
-      ++shown;
-    }
-  }
-  return out;
+    line.erase(0, brace);
+    return slow || unanswered;
+  });
 }
 
 // A service's log lines with timestamps, but the access log (JSON), from
@@ -363,24 +362,22 @@ std::string SlowRequestsLogged(const std::string& proxy_service, int min_ms) {
 // fault.
 std::string EventsLogged(const std::string& service, const std::string& since,
                          const std::vector<std::string>& having = {}) {
-  const auto logs =
-      OperatorEnv::Get().cluster().Docker("service logs --timestamps " + service + " 2>&1 | sort");
-  std::istringstream in(logs.out);
-  std::string line, out;
-  int shown = 0;
-  while (std::getline(in, line) && shown < 80) {
-    // "2026-12-02T04:55:12.146...Z name@node | text"
+  // "2026-12-02T04:55:12.146...Z name@node | text"
+  std::string sorted = LogLines(service, "--timestamps", 100000, 300, [&](std::string& line) {
     const auto t = line.find('T');
-    if (t == std::string::npos || line.compare(t + 1, since.size(), since) < 0) continue;
-    if (line.find("| {") != std::string::npos) continue;
-    if (!having.empty() && std::none_of(having.begin(), having.end(), [&](const std::string& h) {
-          return line.find(h) != std::string::npos;
-        })) {
-      continue;
-    }
-    out += line.substr(0, 300) + "\n";
-    ++shown;
-  }
+    if (t == std::string::npos || line.compare(t + 1, since.size(), since) < 0) return false;
+    if (line.find("| {") != std::string::npos) return false;
+    return having.empty() || std::any_of(having.begin(), having.end(), [&](const std::string& h) {
+             return line.find(h) != std::string::npos;
+           });
+  });
+  // Tasks' logs come one task after another: in time order, the first 80.
+  std::vector<std::string> lines;
+  std::istringstream in(sorted);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (size_t i = 0; i < lines.size() && i < 80; ++i) out += lines[i] + "\n";
   return out;
 }
 
@@ -402,20 +399,12 @@ std::string WallStamp() {
 // The proxies' log lines about their servers' health (HAProxy: "Server
 // backend/name is DOWN|UP, reason: ..."), to place a fault's slow requests.
 std::string ServerHealthLogged(const std::string& proxy_service) {
-  const auto logs =
-      OperatorEnv::Get().cluster().Docker("service logs --timestamps " + proxy_service + " 2>&1");
-  std::istringstream in(logs.out);
-  std::string line, out;
-  int shown = 0;
-  while (std::getline(in, line) && shown < 40) {
-    if (line.find("Server ") != std::string::npos &&
-        (line.find(" is DOWN") != std::string::npos || line.find(" is UP") != std::string::npos ||
-         line.find("maintenance") != std::string::npos)) {
-      out += line.substr(0, 260) + "\n";
-      ++shown;
-    }
-  }
-  return out;
+  return LogLines(proxy_service, "--timestamps", 40, 260, [](const std::string& line) {
+    return line.find("Server ") != std::string::npos &&
+           (line.find(" is DOWN") != std::string::npos ||
+            line.find(" is UP") != std::string::npos ||
+            line.find("maintenance") != std::string::npos);
+  });
 }
 
 void Report(const std::string& fault, const std::vector<std::pair<int, Load>>& loads,
@@ -831,7 +820,7 @@ TEST_F(FailoverE2E, LeaderDaemonPaused60s) {
   std::printf("[fault] proxies replaced after the resume:\n%s",
               EventsLogged(proxies, resumed_at.substr(0, 8),
                            {"shutdown requested", "serving until", "stopping:", "sockets received",
-                            "generation=1 "})
+                            "action=start"})
                   .c_str());
   if (l2.report.failures + l3.report.failures > 0) {
     std::printf("[fault] requests of 900 ms or more, as the proxies logged them:\n%s",
