@@ -188,13 +188,26 @@ void CheckRuleOnEngine(CheckedDocument* doc, const Value& rule, const std::strin
   }
 }
 
+// HAProxy 2.6 compresses every response of a listed type, whatever its size.
+void CheckHaproxyCompression(CheckedDocument* doc, const Value& root, const std::string& origin) {
+  const Value* min = Find(Find(Find(&root, "spec"), "compression"), "minLength");
+  if (!min || doc->failed.Touches("spec.compression")) return;
+  doc->Report("spec.compression.minLength",
+              "expected no minLength on engine haproxy (" + origin +
+                  "): HAProxy 2.6 cannot leave small responses uncompressed; leave it out or use "
+                  "spec.proxy.engine nginx");
+}
+
 // What the cluster's engine cannot express, when the cluster is in the same
 // input (else the renderer refuses it when the route reaches the proxies).
 void CheckEngineRestrictions(CheckedDocument* doc, const Value& root,
                              const std::map<std::string, ClusterInfo>& clusters) {
   auto engine = RouteEngine(*doc, root, clusters);
   if (!engine) return;
-  if (engine->engine == "haproxy") CheckHaproxySendTimeout(doc, root, *engine);
+  if (engine->engine == "haproxy") {
+    CheckHaproxySendTimeout(doc, root, *engine);
+    CheckHaproxyCompression(doc, root, engine->origin);
+  }
   const Value* rules = Find(Find(&root, "spec"), "rules");
   if (!rules || !rules->IsArray() || doc->failed.Covers("spec.rules")) return;
   for (rapidjson::SizeType r = 0; r < rules->Size(); ++r) {
@@ -232,6 +245,10 @@ void CheckAcrossDocuments(std::vector<CheckedDocument>* documents) {
       info.doc = &doc;
       if (auto mode = GoodString(doc, &root, {"spec", "backendMode"})) info.backend_mode = *mode;
       if (auto engine = GoodString(doc, &root, {"spec", "proxy", "engine"})) info.engine = *engine;
+      if (info.engine == "haproxy") {
+        CheckHaproxyCompression(&doc, root,
+                                "spec.proxy.engine at " + doc.Where("spec.proxy.engine"));
+      }
       clusters[*name] = info;
     } else {
       routes.push_back(&doc);

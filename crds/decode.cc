@@ -272,6 +272,16 @@ LabelSelector DecodeSelector(const Value& obj) {
   return selector;
 }
 
+std::optional<Compression> DecodeCompression(const Value& obj) {
+  const Value* c = Member(obj, "compression");
+  if (!c || !c->IsObject()) return std::nullopt;
+  Compression out;
+  ReadBool(*c, "enabled", &out.enabled);
+  if (Member(*c, "types")) out.types = Strings(*c, "types");
+  if (const Value* m = Member(*c, "minLength"); m && m->IsInt()) out.min_length = m->GetInt();
+  return out;
+}
+
 }  // namespace
 
 ServiceCluster DecodeServiceCluster(const Value& doc) {
@@ -343,6 +353,9 @@ ServiceCluster DecodeServiceCluster(const Value& doc) {
     ReadInt(*d, "status", &backend.status);
     sc.spec.default_backend = std::move(backend);
   }
+  sc.spec.client_address.trusted_proxies = Strings(Object(spec, "clientAddress"), "trustedProxies");
+  ReadBool(Object(spec, "clientAddress"), "proxyProtocol", &sc.spec.client_address.proxy_protocol);
+  sc.spec.compression = DecodeCompression(spec);
   return sc;
 }
 
@@ -389,6 +402,20 @@ Route DecodeRoute(const Value& doc) {
     ReadInt(*r, "burst", &limit.burst);
     rs.rate_limit = limit;
   }
+  if (const Value* a = Member(spec, "ipAccess"); a && a->IsObject()) {
+    rs.ip_access = IpAccess{Strings(*a, "allow"), Strings(*a, "deny")};
+  }
+  if (const Value* c = Member(spec, "cors"); c && c->IsObject()) {
+    Cors cors;
+    cors.allow_origins = Strings(*c, "allowOrigins");
+    if (Member(*c, "allowMethods")) cors.allow_methods = Strings(*c, "allowMethods");
+    cors.allow_headers = Strings(*c, "allowHeaders");
+    cors.expose_headers = Strings(*c, "exposeHeaders");
+    ReadBool(*c, "allowCredentials", &cors.allow_credentials);
+    if (const Value* m = Member(*c, "maxAge"); m && m->IsInt()) cors.max_age = m->GetInt();
+    rs.cors = std::move(cors);
+  }
+  rs.compression = DecodeCompression(spec);
   rs.redirects = DecodeList(spec, "redirects", [](const Value& item) {
     Redirect redirect;
     ReadString(item, "from", &redirect.from);

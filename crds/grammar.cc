@@ -1,5 +1,8 @@
 #include "crds/grammar.h"
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <limits>
 
 namespace sg::crds {
@@ -245,6 +248,42 @@ std::string CheckLabelValue(std::string_view v) {
       return "a label value of printable ASCII without quotes or backslashes";
   }
   return {};
+}
+
+std::string CheckCidr(std::string_view v) {
+  static const char kExpected[] =
+      "an IPv4 or IPv6 network in CIDR notation (10.0.0.0/8, 2001:db8::/32) or one address";
+  size_t slash = v.find('/');
+  std::string addr(v.substr(0, slash));
+  std::array<unsigned char, 16> bytes{};
+  int bits = 0;
+  if (inet_pton(AF_INET, addr.c_str(), bytes.data()) == 1) {
+    bits = 32;
+  } else if (inet_pton(AF_INET6, addr.c_str(), bytes.data()) == 1) {
+    bits = 128;
+  } else {
+    return kExpected;
+  }
+  int prefix = bits;
+  if (slash != std::string_view::npos) {
+    std::string_view len = v.substr(slash + 1);
+    if (len.empty() || len.size() > 3 || (len.size() > 1 && len[0] == '0')) return kExpected;
+    prefix = 0;
+    for (char ch : len) {
+      if (ch < '0' || ch > '9') return kExpected;
+      prefix = prefix * 10 + (ch - '0');
+    }
+    if (prefix > bits) {
+      return std::string("a prefix length of at most ") + std::to_string(bits) + " for an IPv" +
+             (bits == 32 ? "4" : "6") + " network";
+    }
+  }
+  for (int bit = prefix; bit < bits; ++bit) {
+    if (bytes[static_cast<size_t>(bit / 8)] & (0x80 >> (bit % 8))) {
+      return "a network address with no bits set beyond the prefix /" + std::to_string(prefix);
+    }
+  }
+  return "";
 }
 
 }  // namespace sg::crds

@@ -40,6 +40,10 @@ std::string CheckImage(std::string_view v);
 std::string CheckConstraint(std::string_view v);
 std::string CheckDuration(std::string_view v, bool allow_zero);
 std::string CheckSize(std::string_view v);
+// An IPv4 or IPv6 network ("10.0.0.0/8", "2001:db8::/32") or one address,
+// with no bits set beyond the prefix (nginx and HAProxy would drop them
+// silently, so "10.0.0.1/8" would not mean what it seems to).
+std::string CheckCidr(std::string_view v);
 std::string CheckLabelKey(std::string_view v);
 std::string CheckLabelValue(std::string_view v);
 

@@ -148,5 +148,20 @@ TEST(CheckLabelTest, KeysAndValues) {
   EXPECT_NE(CheckLabelValue("a\"b"), "");
 }
 
+TEST(CheckCidrTest, NetworksAndAddresses) {
+  for (const char* good : {"10.0.0.0/8", "192.0.2.7", "0.0.0.0/0", "192.0.2.7/32", "2001:db8::/32",
+                           "::1", "::/0", "fe80::1/128"}) {
+    EXPECT_EQ(CheckCidr(good), "") << good;
+  }
+  EXPECT_EQ(CheckCidr("10.0.0.1/8"), "a network address with no bits set beyond the prefix /8");
+  EXPECT_EQ(CheckCidr("2001:db8::1/32"),
+            "a network address with no bits set beyond the prefix /32");
+  EXPECT_EQ(CheckCidr("10.0.0.0/33"), "a prefix length of at most 32 for an IPv4 network");
+  for (const char* bad : {"10.0.0.0/", "10.0.0.0/08", "10.0.0/8", "1.2.3.4.5", "10.0.0.0/8x",
+                          "example.com", "::g", ""}) {
+    EXPECT_NE(CheckCidr(bad), "") << bad;
+  }
+}
+
 }  // namespace
 }  // namespace sg::crds

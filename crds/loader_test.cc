@@ -24,9 +24,9 @@ const std::string kSamples = std::string(SG_SOURCE_DIR) + "/crds/samples";
 TEST(SamplesTest, EverySampleLoadsWithoutDiagnostics) {
   LoadResult r = LoadPaths({kSamples});
   EXPECT_TRUE(r.ok()) << Dump(r);
-  EXPECT_EQ(r.files, 6);
-  EXPECT_EQ(r.documents, 7);
-  EXPECT_EQ(r.resources.size(), 7u);
+  EXPECT_EQ(r.files, 7);
+  EXPECT_EQ(r.documents, 8);
+  EXPECT_EQ(r.resources.size(), 8u);
 }
 
 TEST(SamplesTest, QuickstartLoadsWithoutDiagnostics) {

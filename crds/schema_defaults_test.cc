@@ -51,6 +51,12 @@ std::string Dur(const Duration& d) {
   return Quoted(d.text);
 }
 
+std::string List(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (const std::string& s : v) out += (out.size() > 1 ? "," : "") + Quoted(s);
+  return out + "]";
+}
+
 // Every `default` of a schema, by JSON Pointer of the instance ("/spec/path";
 // array items are "/0"). A default beside a $ref and one in the referenced
 // definition are both collected; if both exist they must agree.
@@ -154,6 +160,18 @@ const Accessors<ServiceCluster>& ClusterAccessors() {
        }},
       {"/spec/accessLog/format",
        [](auto& c) { return Quoted(ToString(c.spec.access_log.format)); }},
+      {"/spec/compression/enabled",
+       [](auto& c) -> std::optional<std::string> {
+         if (!c.spec.compression) return std::nullopt;
+         return Bool(c.spec.compression->enabled);
+       }},
+      {"/spec/compression/types",
+       [](auto& c) -> std::optional<std::string> {
+         if (!c.spec.compression) return std::nullopt;
+         return List(c.spec.compression->types);
+       }},
+      {"/spec/clientAddress/proxyProtocol",
+       [](auto& c) { return Bool(c.spec.client_address.proxy_protocol); }},
   };
   return *kAccessors;
 }
@@ -195,6 +213,26 @@ const Accessors<Route>& RouteAccessors() {
          if (r.spec.redirects.empty()) return std::nullopt;
          return Int(r.spec.redirects[0].code);
        }},
+      {"/spec/cors/allowMethods",
+       [](auto& r) -> std::optional<std::string> {
+         if (!r.spec.cors) return std::nullopt;
+         return List(r.spec.cors->allow_methods);
+       }},
+      {"/spec/cors/allowCredentials",
+       [](auto& r) -> std::optional<std::string> {
+         if (!r.spec.cors) return std::nullopt;
+         return Bool(r.spec.cors->allow_credentials);
+       }},
+      {"/spec/compression/enabled",
+       [](auto& r) -> std::optional<std::string> {
+         if (!r.spec.compression) return std::nullopt;
+         return Bool(r.spec.compression->enabled);
+       }},
+      {"/spec/compression/types",
+       [](auto& r) -> std::optional<std::string> {
+         if (!r.spec.compression) return std::nullopt;
+         return List(r.spec.compression->types);
+       }},
       {"/spec/updatePolicy/requireHealthcheck",
        [](auto& r) -> std::optional<std::string> {
          if (!r.spec.update_policy) return std::nullopt;
@@ -214,10 +252,10 @@ constexpr const char* kMinimalClusterNoSpec = R"({
 constexpr const char* kMinimalClusterEmptyObjects = R"({
   "apiVersion": "swarmgate.io/v1alpha1", "kind": "ServiceCluster",
   "metadata": {"name": "defaults"},
-  "spec": {"proxy": {"ports": {}, "updatePolicy": {}, "config": {}}, "accessLog": {}}
+  "spec": {"proxy": {"ports": {}, "updatePolicy": {}, "config": {}}, "accessLog": {},
+           "compression": {}}
 })";
 
-// tls passthrough: terminate would require a secret.
 constexpr const char* kMinimalRoute = R"({
   "apiVersion": "swarmgate.io/v1alpha1", "kind": "Route",
   "metadata": {"name": "defaults"},
@@ -225,8 +263,10 @@ constexpr const char* kMinimalRoute = R"({
     "serviceCluster": "public",
     "hosts": ["a.example.com"],
     "backends": [{"service": "app", "port": 8080}],
-    "tls": {"mode": "passthrough"},
+    "tls": {"mode": "terminate", "secret": "cert"},
     "timeouts": {},
+    "cors": {"allowOrigins": ["*"]},
+    "compression": {},
     "healthCheck": {},
     "rateLimit": {"requestsPerSecond": 10},
     "redirects": [{"from": "b.example.com", "to": "https://a.example.com/"}],
@@ -303,8 +343,12 @@ void ExpectDefaultsMatch(Kind kind, const std::string& minimal_json, const Acces
 }
 
 TEST(SchemaDefaultsTest, ServiceClusterWithoutSpec) {
-  ExpectDefaultsMatch<ServiceCluster>(Kind::kServiceCluster, kMinimalClusterNoSpec,
-                                      ClusterAccessors());
+  // spec.compression is optional: its defaults are checked with the empty objects.
+  Accessors<ServiceCluster> accessors = ClusterAccessors();
+  accessors.erase("/spec/compression/enabled");
+  accessors.erase("/spec/compression/types");
+  ExpectDefaultsMatch<ServiceCluster>(Kind::kServiceCluster, kMinimalClusterNoSpec, accessors, "",
+                                      "/spec/compression");
 }
 
 TEST(SchemaDefaultsTest, ServiceClusterWithEmptyObjects) {
@@ -407,8 +451,9 @@ TEST(SchemaDefaultsTest, RouteRules) {
 // minimal resource: decoding adds nothing the types do not already say
 // (except what depends on the resource, such as the network name).
 TEST(SchemaDefaultsTest, DecodedDefaultsAreTheTypesDefaults) {
-  const ServiceCluster plain_cluster;
-  for (const ServiceCluster& c : Decode<ServiceCluster>(kMinimalClusterNoSpec)) {
+  ServiceCluster plain_cluster;
+  plain_cluster.spec.compression.emplace();
+  for (const ServiceCluster& c : Decode<ServiceCluster>(kMinimalClusterEmptyObjects)) {
     for (const auto& [path, get] : ClusterAccessors()) {
       EXPECT_EQ(get(c).value_or("<unset>"), get(plain_cluster).value_or("<unset>")) << path;
     }
@@ -420,6 +465,8 @@ TEST(SchemaDefaultsTest, DecodedDefaultsAreTheTypesDefaults) {
   plain_route.spec.rate_limit.emplace();
   plain_route.spec.redirects.emplace_back();
   plain_route.spec.update_policy.emplace();
+  plain_route.spec.cors.emplace();
+  plain_route.spec.compression.emplace();
   for (const Route& r : Decode<Route>(kMinimalRoute)) {
     for (const auto& [path, get] : RouteAccessors()) {
       EXPECT_EQ(get(r).value_or("<unset>"), get(plain_route).value_or("<unset>")) << path;

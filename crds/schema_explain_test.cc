@@ -175,7 +175,7 @@ TEST(SchemaExplainTest, UnknownFieldNamesTheSegmentAndTheValidFields) {
       r.error().message,
       "route.spec has no field \"timeout\"; its fields: serviceCluster, hosts, path, "
       "rewrite, backends, rules, canary, backendMode, tls, stickySession, websocket, timeouts, "
-      "healthCheck, rateLimit, redirects, updatePolicy");
+      "healthCheck, rateLimit, ipAccess, cors, compression, redirects, updatePolicy");
 
   auto item = Explain("route.spec.backends.host");
   ASSERT_FALSE(item.ok());

@@ -196,6 +196,17 @@ void CheckServiceCluster(const Value& doc, Checker& c) {
 
   CheckAllowedRoutes(c.Get(spec, "allowedRoutes", "spec.allowedRoutes"), c);
   CheckDefaultBackend(c.Get(spec, "defaultBackend", "spec.defaultBackend"), c);
+  const Value* client = c.Get(spec, "clientAddress", "spec.clientAddress");
+  c.StringList(client, "trustedProxies", "spec.clientAddress", CheckCidr);
+  const Value* pp = c.Get(client, "proxyProtocol", "spec.clientAddress.proxyProtocol");
+  if (pp && pp->IsBool() && pp->GetBool() &&
+      c.Get(client, "trustedProxies", "spec.clientAddress.trustedProxies")) {
+    // Both engines take the client from one source: the PROXY header, or
+    // X-Forwarded-For.
+    c.Add("spec.clientAddress.proxyProtocol",
+          "expected either proxyProtocol or trustedProxies: with the PROXY protocol the client "
+          "is the address its header names, and X-Forwarded-For is not read");
+  }
 }
 
 void CheckCanaryMatch(const Value* canary, const char* key, Checker& c) {
@@ -604,6 +615,21 @@ void CheckRules(const Value* spec, Checker& c) {
   }
 }
 
+// "*" among other origins would make them pointless; credentials with "*"
+// are fine, since the allowed origin is echoed, never "*".
+void CheckCors(const Value* cors, Checker& c) {
+  const std::string path = "spec.cors.allowOrigins";
+  const Value* origins = c.Get(cors, "allowOrigins", path);
+  if (!origins || !origins->IsArray() || origins->Size() < 2) return;
+  for (rapidjson::SizeType i = 0; i < origins->Size(); ++i) {
+    if ((*origins)[i].IsString() && View((*origins)[i]) == "*") {
+      c.Add(IndexPath(path, i), "expected \"*\" alone (it allows every origin), got it among " +
+                                    std::to_string(origins->Size()) + " origins");
+      return;
+    }
+  }
+}
+
 void CheckRoute(const Value& doc, Checker& c) {
   c.Metadata(doc);
   const Value* spec = c.Get(&doc, "spec", "spec");
@@ -670,6 +696,13 @@ void CheckRoute(const Value& doc, Checker& c) {
               "expected no sticky session with tls mode passthrough, "
               "which never sees cookies");
       }
+      for (const char* key : {"ipAccess", "cors", "compression"}) {
+        const std::string field = std::string("spec.") + key;
+        if (c.Get(spec, key, field) && !c.Failed(field)) {
+          c.Add(field, "expected no " + std::string(key) +
+                           " with tls mode passthrough, which never sees HTTP requests");
+        }
+      }
       if (c.Get(spec, "rules", "spec.rules") && !c.Failed("spec.rules")) {
         c.Add("spec.rules",
               "expected backends instead of rules with tls mode passthrough, which routes by "
@@ -690,6 +723,11 @@ void CheckRoute(const Value& doc, Checker& c) {
   const Value* rl = c.Get(spec, "rateLimit", "spec.rateLimit");
   c.Int(rl, "requestsPerSecond", "spec.rateLimit", 1, 1000000);
   c.Int(rl, "burst", "spec.rateLimit", 0, 1000000);
+
+  const Value* access = c.Get(spec, "ipAccess", "spec.ipAccess");
+  c.StringList(access, "allow", "spec.ipAccess", CheckCidr);
+  c.StringList(access, "deny", "spec.ipAccess", CheckCidr);
+  CheckCors(c.Get(spec, "cors", "spec.cors"), c);
 
   std::set<std::string_view> hosts;
   if (const Value* h = c.Get(spec, "hosts", "spec.hosts"); h && h->IsArray()) {

@@ -126,6 +126,35 @@ struct DefaultBackend {
   int status = 404;
 };
 
+// Which peers may say who the client is (spec.clientAddress). Empty: the
+// connection's own address is the client, as host-mode ports deliver it.
+struct ClientAddress {
+  // CIDRs of load balancers in front of the proxies: from these alone the
+  // last address of X-Forwarded-For is taken as the client (one hop, not a
+  // chain, so a client cannot prepend addresses of its choosing).
+  std::vector<std::string> trusted_proxies;
+  // Every connection to the public ports starts with a PROXY protocol
+  // header (v1 or v2) naming the client, as a TCP load balancer sends it.
+  bool proxy_protocol = false;
+};
+
+// gzip of responses (spec.compression of a cluster or of a route).
+struct Compression {
+  bool enabled = true;
+  // Media types compressed (no parameters).
+  std::vector<std::string> types = {"text/html",
+                                    "text/plain",
+                                    "text/css",
+                                    "text/javascript",
+                                    "application/javascript",
+                                    "application/json",
+                                    "application/xml",
+                                    "image/svg+xml"};
+  // Bytes of Content-Length below which a response is sent as it is; unset:
+  // the engine's own (nginx 20; HAProxy has none and refuses a value).
+  std::optional<int> min_length;
+};
+
 struct ServiceClusterSpec {
   std::string network;  // defaults to sg-<name>
   BackendMode backend_mode = BackendMode::kTask;
@@ -133,6 +162,8 @@ struct ServiceClusterSpec {
   AccessLog access_log;
   std::optional<AllowedRoutes> allowed_routes;
   std::optional<DefaultBackend> default_backend;
+  ClientAddress client_address;
+  std::optional<Compression> compression;  // the routes' default
 };
 
 struct ServiceCluster {
@@ -208,6 +239,25 @@ struct HealthCheck {
 struct RateLimit {
   int requests_per_second = 0;
   int burst = 0;
+};
+
+// Client addresses refused (403) or let in (spec.ipAccess): a client in
+// `deny` is refused; with `allow` set, so is every client outside it. CIDRs
+// as written, IPv4 or IPv6 (a bare address is one host).
+struct IpAccess {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+};
+
+// A CORS policy (spec.cors). Origins are exact ("https://app.example.com"),
+// a wildcard subdomain ("https://*.example.com": one or more labels), or "*".
+struct Cors {
+  std::vector<std::string> allow_origins;
+  std::vector<std::string> allow_methods = {"GET", "HEAD", "POST"};
+  std::vector<std::string> allow_headers;
+  std::vector<std::string> expose_headers;
+  bool allow_credentials = false;
+  std::optional<int> max_age;  // seconds
 };
 
 struct Redirect {
@@ -331,6 +381,10 @@ struct RouteSpec {
   Timeouts timeouts;
   HealthCheck health_check;
   std::optional<RateLimit> rate_limit;
+  std::optional<IpAccess> ip_access;
+  std::optional<Cors> cors;
+  // Unset: the cluster's spec.compression, if any.
+  std::optional<Compression> compression;
   std::vector<Redirect> redirects;
   std::optional<RouteUpdatePolicy> update_policy;
 };

@@ -1373,5 +1373,87 @@ TEST(NoPilingTest, SchemaErrorSuppressesSemanticOnes) {
   EXPECT_EQ(w.diagnostics.size(), 1u) << Dump(w);
 }
 
+// ------------------------------------------------- client address and middlewares
+
+TEST(IpAccessTest, CidrsAreCheckedWhereTheyAreWritten) {
+  EXPECT_VALID(
+      RouteYaml("  ipAccess:\n    allow: [10.0.0.0/8, 192.0.2.7, \"2001:db8::/32\"]\n"
+                "    deny: [10.1.0.0/16, \"::1\"]\n"));
+  LoadResult r =
+      Load(RouteYaml("  ipAccess:\n    allow: [10.0.0.0/8, 10.0.0.1/8]\n"
+                     "    deny: [300.1.2.3, \"2001:db8::/129\"]\n"));
+  EXPECT_TRUE(HasError(r, "spec.ipAccess.allow[1]", 11,
+                       "expected a network address with no bits set beyond the prefix /8, got "
+                       "\"10.0.0.1/8\""));
+  EXPECT_TRUE(HasError(r, "spec.ipAccess.deny[0]", 12,
+                       "expected an IPv4 or IPv6 network in CIDR notation"));
+  EXPECT_TRUE(HasError(r, "spec.ipAccess.deny[1]", 12,
+                       "expected a prefix length of at most 128 for an IPv6 network"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  ipAccess: {allow: [not-an-ip]}\n")),
+                       "spec.ipAccess.allow[0]", 10, "expected an IPv4 or IPv6 network"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  ipAccess: {}\n")), "spec.ipAccess", 10, ""));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  ipAccess: {allow: [10.0.0.0/8], from: x}\n")),
+                       "spec.ipAccess.from", 10, "unknown field"));
+}
+
+TEST(ClientAddressTest, TrustedProxiesAreNetworks) {
+  EXPECT_VALID(ClusterYaml("  clientAddress: {trustedProxies: [10.0.0.0/24, \"fd00::/8\"]}\n"));
+  EXPECT_VALID(ClusterYaml("  clientAddress: {proxyProtocol: true}\n"));
+  EXPECT_TRUE(HasError(
+      Load(ClusterYaml(
+          "  clientAddress:\n    trustedProxies: [10.0.0.0/8]\n    proxyProtocol: true\n")),
+      "spec.clientAddress.proxyProtocol", 8, "expected either proxyProtocol or trustedProxies"));
+  EXPECT_TRUE(HasError(Load(ClusterYaml("  clientAddress: {trustedProxies: [10.0.0.0/33]}\n")),
+                       "spec.clientAddress.trustedProxies[0]", 6,
+                       "expected a prefix length of at most 32 for an IPv4 network"));
+}
+
+TEST(CorsTest, OriginsMethodsAndHeaders) {
+  EXPECT_VALID(RouteYaml(
+      "  cors:\n    allowOrigins: [\"https://app.example.com\", \"https://*.example.org\",\n"
+      "      \"http://localhost:8080\"]\n    allowMethods: [GET, PUT]\n"
+      "    allowHeaders: [Content-Type]\n    exposeHeaders: [X-Total]\n"
+      "    allowCredentials: true\n    maxAge: 600\n"));
+  EXPECT_VALID(RouteYaml("  cors: {allowOrigins: [\"*\"]}\n"));
+  LoadResult r =
+      Load(RouteYaml("  cors:\n    allowOrigins: [\"https://a.test/path\"]\n"
+                     "    allowMethods: [get]\n    maxAge: 90000\n"));
+  EXPECT_TRUE(HasError(r, "spec.cors.allowOrigins[0]", 11, "expected an origin"));
+  EXPECT_TRUE(HasError(r, "spec.cors.allowMethods[0]", 12, "expected an HTTP method in capitals"));
+  EXPECT_TRUE(HasError(r, "spec.cors.maxAge", 13, "86400"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  cors: {allowOrigins: [\"https://a.test\", \"*\"]}\n")),
+                       "spec.cors.allowOrigins[1]", 10,
+                       "expected \"*\" alone (it allows every origin), got it among 2 origins"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  cors: {allowMethods: [GET]}\n")), "spec.cors.allowOrigins",
+                       10, "required field is missing"));
+}
+
+TEST(CompressionTest, TypesAndTheEngineThatCannotSkipSmallResponses) {
+  EXPECT_VALID(RouteYaml("  compression: {types: [application/json], minLength: 256}\n"));
+  EXPECT_TRUE(HasError(Load(RouteYaml("  compression: {types: [\"text/html; charset=utf-8\"]}\n")),
+                       "spec.compression.types[0]", 10, "expected a media type"));
+  const std::string haproxy = ClusterYaml("  proxy: {engine: haproxy}\n", "public");
+  LoadResult r = Load(haproxy + "---\n" + RouteYaml("  compression: {minLength: 1024}\n"));
+  EXPECT_TRUE(HasError(r, "spec.compression.minLength", 17,
+                       "expected no minLength on engine haproxy (ServiceCluster \"public\" at "
+                       "t.yaml:6): HAProxy 2.6 cannot leave small responses uncompressed"));
+  EXPECT_VALID(haproxy + "---\n" + RouteYaml("  compression: {types: [text/plain]}\n"));
+  EXPECT_TRUE(
+      HasError(Load(ClusterYaml("  proxy: {engine: haproxy}\n  compression: {minLength: 10}\n")),
+               "spec.compression.minLength", 7, "expected no minLength on engine haproxy"));
+  EXPECT_VALID(ClusterYaml("  proxy: {engine: nginx}\n  compression: {minLength: 10}\n"));
+}
+
+TEST(MiddlewareTest, PassthroughRefusesWhatNeedsTheRequest) {
+  LoadResult r =
+      Load(RouteYaml("  tls: {mode: passthrough}\n  ipAccess: {allow: [10.0.0.0/8]}\n"
+                     "  cors: {allowOrigins: [\"*\"]}\n  compression: {}\n"));
+  int line = 11;
+  for (const char* f : {"spec.ipAccess", "spec.cors", "spec.compression"}) {
+    EXPECT_TRUE(
+        HasError(r, f, line++, "with tls mode passthrough, which never sees HTTP requests"));
+  }
+}
+
 }  // namespace
 }  // namespace sg::crds

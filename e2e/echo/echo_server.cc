@@ -7,6 +7,10 @@
 //   ?status=CODE      -> answer with that status
 //   ?delay=MS         -> wait before answering (in-flight requests for drain tests)
 //   ?fail_slot=N      -> the task of slot N answers 500 (retry tests)
+//   ?pad=N            -> N more bytes ("x" repeated, at most 1 MiB) in a "pad"
+//                        field, a body worth compressing
+//   ?acao=ORIGIN      -> its own Access-Control-Allow-Origin, which a
+//                        route's CORS policy replaces
 //   ?echo_count=PATH  -> "seen": how many requests for PATH this task got
 //                        (mirror tests; counting requests are not counted)
 //   websocket upgrade -> echo every message back unchanged
@@ -337,12 +341,19 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
       }
       res->result(code);
       res->set(http::field::content_type, "application/json");
+      if (auto origin = QueryParam(query, "acao")) res->set("Access-Control-Allow-Origin", *origin);
       if (auto counted = QueryParam(query, "echo_count")) {
         res->body() = "{\"service\":\"" + server_.id().service +
                       "\",\"seen\":" + std::to_string(server_.Seen(*counted)) + "}\n";
       } else {
         server_.Count(path);
-        res->body() = DescribeRequest(req_, server_.id(), remote_, tls_) + "\n";
+        std::string body = DescribeRequest(req_, server_.id(), remote_, tls_);
+        if (auto pad = QueryParam(query, "pad")) {
+          long n = std::clamp(std::strtol(pad->c_str(), nullptr, 10), 0L, 1L << 20);
+          body.pop_back();  // the closing brace
+          body += ",\"pad\":\"" + std::string(static_cast<size_t>(n), 'x') + "\"}";
+        }
+        res->body() = body + "\n";
       }
     }
     // During drain the response tells the client to go away, so it does not

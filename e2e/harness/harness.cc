@@ -241,6 +241,16 @@ HttpResponse Http(const HttpRequest& rq) {
     req.body() = rq.body;
     req.keep_alive(false);
     req.prepare_payload();
+    if (!rq.proxy_header.empty()) {
+      io.restart();
+      asio::async_write(stream, asio::buffer(rq.proxy_header),
+                        [&](beast::error_code e, std::size_t) { ec = e; });
+      io.run();
+      if (ec) {
+        res.error = "write PROXY header: " + ec.message();
+        return res;
+      }
+    }
     io.restart();
     http::async_write(stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
     io.run();

@@ -141,6 +141,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   Duration timeout = std::chrono::seconds(3);  // whole exchange
+  // Sent as it is before the request: a PROXY protocol header, as a load
+  // balancer in front of the proxies would send it.
+  std::string proxy_header;
 };
 
 HttpResponse Http(const HttpRequest& req);

@@ -1287,5 +1287,280 @@ TEST_F(RoutingE2E, DefaultBackendAndHostPolicy) {
   }
 }
 
+// ------------------------------------------------- client address and middlewares
+
+// IP allow and deny lists, a CORS policy and compression, with real requests
+// on every proxy node; then the client named by a trusted proxy's
+// X-Forwarded-For, which the lists then judge.
+TEST_F(RoutingE2E, IpAccessCorsCompressionAndTrustedProxies) {
+  const std::string& a = S().svc_a.name();
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  // The address the proxies see for this client: what X-Real-IP tells the backend.
+  const std::string probe = RouteName("mw-probe");
+  ScopedRoute probe_route = ApplyRoutes({Yaml(probe, "probe.mw.test", "/", {{a}})});
+  ASSERT_TRUE(probe_route.ok()) << probe_route.error();
+  auto probed = WaitServed("probe.mw.test", "/", a);
+  ASSERT_TRUE(probed.ok) << probed.message << State(probe);
+  const std::string me = SeenHeader(Get("probe.mw.test", "/").body, "x-real-ip");
+  ASSERT_FALSE(me.empty());
+  const bool v6 = me.find(':') != std::string::npos;
+  const std::string me_net = me + (v6 ? "/128" : "/32");
+  std::cout << "client address seen by the proxies: " << me << "\n";
+
+  const std::string deny = RouteName("mw-deny"), other = RouteName("mw-other"),
+                    allow = RouteName("mw-allow"), cors = RouteName("mw-cors"),
+                    gzip = RouteName("mw-gzip"), plain = RouteName("mw-plain"),
+                    xff = RouteName("mw-xff");
+  ScopedRoute routes = ApplyRoutes(
+      {Yaml(deny, "deny.mw.test", "/", {{a}}, "  ipAccess: {deny: [\"" + me_net + "\"]}\n"),
+       Yaml(other, "other.mw.test", "/", {{a}}, "  ipAccess: {allow: [192.0.2.0/24]}\n"),
+       Yaml(allow, "allow.mw.test", "/", {{a}},
+            "  ipAccess: {allow: [\"" + me_net + "\", \"2001:db8::/32\"], deny: [192.0.2.0/24]}\n"),
+       Yaml(cors, "cors.mw.test", "/", {{a}},
+            "  cors:\n    allowOrigins: [\"https://app.mw.test\", \"https://*.mw.example\"]\n"
+            "    allowMethods: [GET, PUT]\n    allowHeaders: [X-Token]\n"
+            "    exposeHeaders: [X-Echo-Slot]\n    allowCredentials: true\n    maxAge: 600\n"),
+       Yaml(gzip, "gzip.mw.test", "/", {{a}}, "  compression: {types: [application/json]}\n"),
+       Yaml(plain, "plain.mw.test", "/", {{a}}),
+       Yaml(xff, "xff.mw.test", "/", {{a}}, "  ipAccess: {deny: [192.0.2.0/24]}\n")});
+  ASSERT_TRUE(routes.ok()) << routes.error();
+  const std::string all_names = deny + " " + other + " " + allow + " " + cors + " " + gzip;
+
+  struct Case {
+    std::string method, host, target;
+    Headers headers;
+    int status;
+    Headers response;          // "<absent>": no such header
+    std::string seen_real_ip;  // non-empty: the X-Real-IP the backend saw
+    long max_body = -1;        // >= 0: the body (as sent) is at most this long
+    std::string proxy_from;    // non-empty: a PROXY header naming this client
+  };
+  const std::string app = "https://app.mw.test", sub = "https://a.b.mw.example";
+  const Headers no_cors = {{"access-control-allow-origin", "<absent>"}};
+  const std::vector<Case> cases = {
+      {"GET", "deny.mw.test", "/", {}, 403, {}, "", -1, ""},
+      {"GET", "other.mw.test", "/", {}, 403, {}, "", -1, ""},
+      {"GET", "allow.mw.test", "/", {}, 200, {}, me, -1, ""},
+      // A preflight of an allowed origin: answered by the proxy.
+      {"OPTIONS",
+       "cors.mw.test",
+       "/x",
+       {{"Origin", app},
+        {"Access-Control-Request-Method", "PUT"},
+        {"Access-Control-Request-Headers", "X-Token"}},
+       204,
+       {{"access-control-allow-origin", app},
+        {"access-control-allow-methods", "GET, PUT"},
+        {"access-control-allow-headers", "X-Token"},
+        {"access-control-max-age", "600"},
+        {"access-control-allow-credentials", "true"},
+        {"vary", "Origin"},
+        {"x-echo-service", "<absent>"}},
+       "",
+       -1,
+       ""},
+      // Of another origin: answered too, without CORS headers.
+      {"OPTIONS",
+       "cors.mw.test",
+       "/x",
+       {{"Origin", "https://evil.test"}, {"Access-Control-Request-Method", "PUT"}},
+       204,
+       {{"access-control-allow-origin", "<absent>"},
+        {"access-control-allow-methods", "<absent>"},
+        {"x-echo-service", "<absent>"}},
+       "",
+       -1,
+       ""},
+      // Requests: the policy's headers replace the backend's own.
+      {"GET",
+       "cors.mw.test",
+       "/x?acao=https://backend.test",
+       {{"Origin", sub}},
+       200,
+       {{"access-control-allow-origin", sub},
+        {"access-control-allow-credentials", "true"},
+        {"access-control-expose-headers", "X-Echo-Slot"}},
+       "",
+       -1,
+       ""},
+      {"GET",
+       "cors.mw.test",
+       "/x?acao=https://backend.test",
+       {{"Origin", "https://mw.example"}},
+       200,
+       {{"access-control-allow-origin", "<absent>"},
+        {"access-control-allow-credentials", "<absent>"}},
+       "",
+       -1,
+       ""},
+      {"GET",
+       "cors.mw.test",
+       "/x",
+       {{"Origin", "https://app.mw.test.evil"}},
+       200,
+       no_cors,
+       "",
+       -1,
+       ""},
+      // OPTIONS without Access-Control-Request-Method is no preflight: the backend answers.
+      {"OPTIONS", "cors.mw.test", "/x", {{"Origin", app}}, 200, {}, "", -1, ""},
+      {"GET",
+       "gzip.mw.test",
+       "/?pad=20000",
+       {{"Accept-Encoding", "gzip"}},
+       200,
+       {{"content-encoding", "gzip"}},
+       "",
+       5000,
+       ""},
+      {"GET",
+       "gzip.mw.test",
+       "/?pad=20000",
+       {},
+       200,
+       {{"content-encoding", "<absent>"}},
+       "",
+       -1,
+       ""},
+      {"GET",
+       "plain.mw.test",
+       "/?pad=20000",
+       {{"Accept-Encoding", "gzip"}},
+       200,
+       {{"content-encoding", "<absent>"}},
+       "",
+       -1,
+       ""},
+      // Not a trusted proxy: the header is not believed.
+      {"GET", "xff.mw.test", "/", {{"X-Forwarded-For", "192.0.2.7"}}, 200, {}, me, -1, ""},
+  };
+  auto check = [&](int node, const Case& k, std::string& seen) {
+    HttpRequest req;
+    req.method = k.method;
+    req.addr = Addr(node);
+    req.port = S().cluster.http_port();
+    req.target = k.target;
+    req.host = k.host;
+    req.headers = k.headers;
+    req.timeout = 5s;
+    if (!k.proxy_from.empty()) {
+      req.proxy_header = "PROXY TCP4 " + k.proxy_from + " " + req.addr + " 40000 " +
+                         std::to_string(req.port) + "\r\n";
+    }
+    HttpResponse r = Http(req);
+    std::string problem;
+    // 0: refused, no HTTP answer at all.
+    if (r.status != k.status) problem = "status " + std::to_string(r.status) + " " + r.error;
+    for (const auto& [h, want] : k.response) {
+      if (!problem.empty()) break;
+      auto it = r.headers.find(h);
+      std::string got = it == r.headers.end() ? "<absent>" : it->second;
+      // Vary may list more than Origin (Accept-Encoding).
+      bool ok = h == "vary" ? got.find(want) != std::string::npos : got == want;
+      if (!ok) problem = "response " + h + ": " + got;
+    }
+    if (problem.empty() && !k.seen_real_ip.empty() &&
+        SeenHeader(r.body, "x-real-ip") != k.seen_real_ip) {
+      problem = "backend saw X-Real-IP " + SeenHeader(r.body, "x-real-ip");
+    }
+    if (problem.empty() && k.max_body >= 0 && static_cast<long>(r.body.size()) > k.max_body) {
+      problem = "body of " + std::to_string(r.body.size()) + " bytes";
+    }
+    if (problem.empty()) return true;
+    seen = "node " + std::to_string(node) + ": " + k.method + " " + k.host + k.target + " -> " +
+           problem + " (expected " + std::to_string(k.status) + ")\n" + r.Describe();
+    return false;
+  };
+  auto all = WaitUntil("every case on every proxy node", 90s, [&](std::string& seen) {
+    for (int node : ProxyNodes()) {
+      for (const Case& k : cases) {
+        if (!check(node, k, seen)) return false;
+      }
+    }
+    return true;
+  });
+  ASSERT_TRUE(all.ok) << all.message << State(all_names);
+
+  // Trust this client as a load balancer: X-Forwarded-For now names the
+  // client, and the deny list of xff.mw.test judges that address.
+  ShResult trusted =
+      S().cluster.Reapply("", "  clientAddress: {trustedProxies: [\"" + me_net + "\"]}\n");
+  ASSERT_TRUE(trusted.ok()) << trusted.Describe();
+  ScopeGuard untrust([] { S().cluster.Reapply(""); });
+  const std::vector<Case> behind = {
+      {"GET", "xff.mw.test", "/", {{"X-Forwarded-For", "192.0.2.7"}}, 403, {}, "", -1, ""},
+      // Only the last address counts: what the balancer appended.
+      {"GET",
+       "xff.mw.test",
+       "/",
+       {{"X-Forwarded-For", "192.0.2.7, 198.51.100.9"}},
+       200,
+       {},
+       "198.51.100.9",
+       -1,
+       ""},
+      {"GET",
+       "xff.mw.test",
+       "/",
+       {{"X-Forwarded-For", "198.51.100.9, 192.0.2.7"}},
+       403,
+       {},
+       "",
+       -1,
+       ""},
+      // No header: the peer itself.
+      {"GET", "xff.mw.test", "/", {}, 200, {}, me, -1, ""},
+  };
+  auto believed =
+      WaitUntil("X-Forwarded-For believed on every proxy node", 60s, [&](std::string& seen) {
+        for (int node : ProxyNodes()) {
+          for (const Case& k : behind) {
+            if (!check(node, k, seen)) return false;
+          }
+        }
+        return true;
+      });
+  ASSERT_TRUE(believed.ok) << believed.message << State(xff);
+  // The backend sees the chain as it came, with the balancer appended.
+  HttpResponse r = Get("xff.mw.test", "/", {{"X-Forwarded-For", "198.51.100.9"}});
+  EXPECT_EQ(SeenHeader(r.body, "x-forwarded-for"), "198.51.100.9, " + me) << r.Describe();
+
+  // Behind a TCP balancer: every connection starts with a PROXY header, and
+  // the address it names is the client.
+  ShResult pp = S().cluster.Reapply("", "  clientAddress: {proxyProtocol: true}\n");
+  ASSERT_TRUE(pp.ok()) << pp.Describe();
+  const std::vector<Case> tcp_balanced = {
+      {"GET", "xff.mw.test", "/", {}, 403, {}, "", -1, "192.0.2.7"},
+      {"GET", "xff.mw.test", "/", {}, 200, {}, "198.51.100.9", -1, "198.51.100.9"},
+      // X-Forwarded-For is not read: the PROXY header alone names the client.
+      {"GET",
+       "xff.mw.test",
+       "/",
+       {{"X-Forwarded-For", "192.0.2.7"}},
+       200,
+       {},
+       "198.51.100.9",
+       -1,
+       "198.51.100.9"},
+      {"GET", "allow.mw.test", "/", {}, 403, {}, "", -1, "198.51.100.9"},
+      // A connection without the header gets no answer.
+      {"GET", "xff.mw.test", "/", {}, 0, {}, "", -1, ""},
+  };
+  auto proxied = WaitUntil("the PROXY protocol on every proxy node", 60s, [&](std::string& seen) {
+    for (int node : ProxyNodes()) {
+      for (const Case& k : tcp_balanced) {
+        if (!check(node, k, seen)) return false;
+      }
+    }
+    return true;
+  });
+  ASSERT_TRUE(proxied.ok) << proxied.message << State(xff);
+
+  untrust.Run();
+  // Plain connections are served again before the next test.
+  auto plain_again = WaitServed("probe.mw.test", "/", a);
+  EXPECT_TRUE(plain_again.ok) << plain_again.message << State(probe);
+}
+
 }  // namespace
 }  // namespace sg::e2e

@@ -115,7 +115,7 @@ const std::regex kDiagnosticLine(R"(^(.+):(\d+):(\d+): ([A-Za-z0-9_.\[\]]+): (.+
 TEST_F(CliTest, ValidateSamplesPrintsOneLineSummary) {
   CliRun r = RunSwarmgate({"validate", "-f", kSamples});
   EXPECT_EQ(r.code, kExitOk) << r;
-  EXPECT_EQ(r.out, "valid: 7 resources (2 ServiceCluster, 5 Route) in 6 files\n") << r;
+  EXPECT_EQ(r.out, "valid: 8 resources (2 ServiceCluster, 6 Route) in 7 files\n") << r;
   EXPECT_EQ(r.err, "") << r;
 
   CliRun quick = RunSwarmgate({"validate", "-f", kSamples + "/quickstart"});
@@ -129,7 +129,7 @@ TEST_F(CliTest, ValidateSamplesPrintsOneLineSummary) {
   // Positional files and repeated -f are accepted too.
   CliRun both = RunSwarmgate({"validate", kSamples, "-f", kSamples + "/quickstart"});
   EXPECT_EQ(both.code, kExitOk) << both;
-  EXPECT_EQ(both.out, "valid: 9 resources (3 ServiceCluster, 6 Route) in 8 files\n") << both;
+  EXPECT_EQ(both.out, "valid: 10 resources (3 ServiceCluster, 7 Route) in 9 files\n") << both;
 }
 
 // ---- render

@@ -339,6 +339,50 @@ TrafficModel RulesFilters() {
   return m;
 }
 
+TrafficModel Middlewares() {
+  TrafficModel m;
+  m.settings.trusted_proxies = {"10.0.0.0/24", "fd00::/8"};
+  m.upstreams.push_back(Up("api", {"10.0.3.2:8080"}));
+  m.upstreams.push_back(Up("static", {"10.0.3.3:8080"}));
+  m.upstreams.push_back(Up("open", {"10.0.3.4:8080"}));
+  Location api = Loc("api", "/", {{"api", 1, false}});
+  api.ip_access = {{"10.1.0.0/16", "2001:db8::/32"}, {"10.1.2.0/24"}};
+  api.cors = model::Cors{{"https://app.example.com", "https://*.example.org"},
+                         {"GET", "POST"},
+                         {"Content-Type", "Authorization"},
+                         {"X-Total"},
+                         true,
+                         600};
+  api.compression = model::Compression{{"text/html", "application/json"}, -1};
+  Location deny = Loc("api", "/admin", {{"api", 1, false}});
+  deny.ip_access = api.ip_access;
+  deny.cors = api.cors;
+  deny.fixed_status = 500;
+  Location files = Loc("static", "/", {{"static", 1, false}});
+  files.compression = model::Compression{{"text/css", "text/plain"}, -1};
+  files.ip_access = {{}, {"192.0.2.0/24"}};
+  Location open = Loc("open", "/", {{"open", 1, false}});
+  open.cors = model::Cors{{"*"}, {"GET"}, {}, {}, false, -1};
+  m.servers.push_back(Srv({"api.example.com"}, {api, deny}));
+  m.servers.push_back(Srv({"static.example.com"}, {files}));
+  m.servers.push_back(Srv({"open.example.com"}, {open}));
+  return m;
+}
+
+// Behind a TCP balancer, with a passthrough route: the PROXY protocol on
+// every public listener.
+TrafficModel ProxyProtocol() {
+  TrafficModel m = PassthroughAndTerminate();
+  m.settings.proxy_protocol = true;
+  return m;
+}
+
+TrafficModel ProxyProtocolTerminate() {
+  TrafficModel m = TlsTerminate();
+  m.settings.proxy_protocol = true;
+  return m;
+}
+
 TrafficModel Resolved(TrafficModel m) {
   model::ResolveSelections(m);
   return m;
@@ -383,6 +427,9 @@ const std::vector<SampleModel>& SampleModels() {
       {"rules_paths", RulesPaths},
       {"rules_conditions", RulesConditions},
       {"rules_filters", RulesFilters},
+      {"middlewares", Middlewares},
+      {"proxy_protocol", ProxyProtocol},
+      {"proxy_protocol_terminate", ProxyProtocolTerminate},
   };
   return cases;
 }

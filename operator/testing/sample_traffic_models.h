@@ -46,6 +46,11 @@ model::TrafficModel RulesConditions();
 // rule without backends, timeouts, retries, per-backend header filters on a
 // rule with one backend.
 model::TrafficModel RulesFilters();
+// Trusted proxies, IP allow and deny lists, CORS and compression.
+model::TrafficModel Middlewares();
+// PassthroughAndTerminate behind a TCP balancer (the PROXY protocol).
+model::TrafficModel ProxyProtocol();
+model::TrafficModel ProxyProtocolTerminate();
 
 struct SampleModel {
   const char* name;                            // golden file name without extension

@@ -26,6 +26,11 @@ using model::SortedHosts;
 using model::SortedPtrs;
 using model::SortedServers;
 
+// HAProxy 2.6 reads at most 64 words a line: a list longer than this (client
+// networks, media types) is split over several lines, whose other words fit
+// in the rest.
+inline constexpr size_t kListWordsPerLine = 40;
+
 // A virtual host with its hosts, and its locations in match order (longest
 // context root first; one location per context root).
 struct SortedServer : model::SortedServer {
@@ -48,10 +53,13 @@ struct Profile {
   // The location's own retries (a rule's retry policy); unset: the defaults
   // section's.
   std::optional<model::RetryPolicy> retry;
+  // Media types gzipped for clients that accept it; unset: none. HAProxy 2.6
+  // compresses per proxy section, not per request rule.
+  std::optional<std::vector<std::string>> compress_types;
 
   bool operator==(const Profile& o) const {
     return connect == o.connect && server == o.server && tunnel == o.tunnel &&
-           set_cookie == o.set_cookie && retry == o.retry;
+           set_cookie == o.set_cookie && retry == o.retry && compress_types == o.compress_types;
   }
 };
 
@@ -112,6 +120,8 @@ class ConfigRenderer {
   // Whether anything is logged: the cluster's access log, or the legacy one
   // of the render options.
   bool Logging() const { return options_.log || ClusterLog(); }
+  // Whether load balancers in front name the client (X-Forwarded-For).
+  bool TrustsProxies() const { return !s_.trusted_proxies.empty(); }
 
   // haproxy_render_global.cc: global, defaults, the status front-end.
   void RenderGlobal(Writer& o);
@@ -137,12 +147,19 @@ class ConfigRenderer {
   std::vector<std::string> SplitBackends(const model::Location& loc,
                                          const std::vector<model::WeightedUpstream>& split);
   void VariantRules(Writer& rules, Writer& late, Writer& use, const Variant& v);
-  // The request rules of one variant (redirect, fixed status, 503, rate
-  // limit, sticky cookie, rewrite, canary ACLs); nothing for a plain route.
+  // The request rules of one variant (client address access, CORS
+  // preflights, redirect, fixed status, 503, rate limit, sticky cookie,
+  // rewrite, canary ACLs); nothing for a plain route.
   void RequestRules(Writer& rules, const Variant& v);
+  // The first of them: 403 for clients outside the location's networks, then
+  // the allowed CORS origin and the answers to preflights.
+  void AccessRules(Writer& o, const std::string& acl, const model::Location& loc);
+  // The client's address is rewritten from X-Forwarded-For when the peer is a
+  // trusted load balancer.
+  void TrustedProxyRules(Writer& o);
   // The rules of one variant that follow the front-end's own header rules,
-  // so that they win: its header filters and Host rewrite, and its response
-  // header filters.
+  // so that they win: its header filters and Host rewrite, its response
+  // header filters and its CORS response headers.
   void HeaderRules(Writer& late, const Variant& v);
   void RedirectLocation(Writer& o, const std::string& acl, const model::Location& loc);
   void SelectionRules(Writer& use, const Variant& v);

@@ -57,6 +57,12 @@ Profile ConfigRenderer::ProfileOf(const model::Location& loc, const model::Upstr
   const std::string& cookie = loc.selection.sticky_cookie;
   if (!cookie.empty() && u.sticky_cookie != cookie) p.set_cookie = cookie;
   p.retry = loc.retry;
+  if (loc.compression) {
+    // Without a type HAProxy would compress every response, images and
+    // archives too; nginx's gzip with no gzip_types compresses text/html.
+    p.compress_types = loc.compression->types;
+    if (p.compress_types->empty()) p.compress_types->push_back("text/html");
+  }
   return p;
 }
 
@@ -131,6 +137,17 @@ bool ConfigRenderer::BackendSettings(Writer& o, const model::Upstream& u, const 
   if (p.connect.count() > 0) o << "    timeout connect " << Dur{p.connect} << '\n';
   if (p.server.count() > 0) o << "    timeout server " << Dur{p.server} << '\n';
   if (p.tunnel.count() > 0) o << "    timeout tunnel " << Dur{p.tunnel} << '\n';
+  if (p.compress_types) {
+    // Only for clients whose Accept-Encoding names gzip, and only responses
+    // the server did not encode itself. The types of several lines add up.
+    o << "    compression algo gzip\n";
+    const std::vector<std::string>& types = *p.compress_types;
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (i % kListWordsPerLine == 0) o << (i ? "\n" : "") << "    compression type";
+      o << ' ' << Word{types[i]};
+    }
+    o << '\n';
+  }
   const bool cookie = !u.sticky_cookie.empty() && servers > 0;
   if (cookie) {
     // Sticky sessions: a new client gets the cookie of the server that

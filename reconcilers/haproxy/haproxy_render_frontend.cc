@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "reconcilers/haproxy/haproxy_render.h"
+#include "reconcilers/model/cors_origin.h"
 
 namespace sg::haproxy::internal {
 namespace {
@@ -36,7 +37,58 @@ bool SameRules(const model::Location& a, const model::Location& b) {
          a.timeouts.connect == b.timeouts.connect && a.timeouts.read == b.timeouts.read &&
          a.timeouts.send == b.timeouts.send &&
          a.rate_limit.requests_per_second == b.rate_limit.requests_per_second &&
-         a.rate_limit.burst == b.rate_limit.burst;
+         a.rate_limit.burst == b.rate_limit.burst && a.ip_access == b.ip_access &&
+         a.cors == b.cors && a.compression == b.compression;
+}
+
+// The words of `nets`, " a b c" per rule (kListWordsPerLine each).
+std::vector<std::string> AddressChunks(const std::vector<std::string>& nets) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < nets.size(); ++i) {
+    if (i % kListWordsPerLine == 0) out.emplace_back();
+    out.back() += ' ' + SafeWord(nets[i]);
+  }
+  return out;
+}
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// A regular expression between single quotes, where HAProxy takes every
+// byte as it is: anything that would end the word or the line becomes '_',
+// which no origin contains (CheckModel reports such a pattern).
+std::string QuotedRegex(std::string_view p) {
+  std::string out = "'";
+  for (char c : p) out += c > 0x20 && c < 0x7f && c != '\'' ? c : '_';
+  return out + "'";
+}
+
+// On every answer of a CORS location, HAProxy's own included (403, 429,
+// 503, redirects, preflights), like nginx's `add_header ... always`: a
+// script sees the status of an answer only with these headers. The
+// backend's own CORS headers give way to the policy's.
+void CorsResponseRules(Writer& o, const std::string& cond, const model::Cors& c) {
+  for (const char* h : {"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+                        "Access-Control-Expose-Headers"}) {
+    o << "    http-after-response del-header " << h << cond << '\n';
+  }
+  const std::string allowed = cond + " { var(txn.sg_cors) -m found }";
+  o << "    http-after-response set-header Access-Control-Allow-Origin %[var(txn.sg_cors)]"
+    << allowed << '\n';
+  // Allowed or not, the answer depends on Origin: a cache keeps one per
+  // origin.
+  o << "    http-after-response add-header Vary Origin" << cond << '\n';
+  if (c.credentials) {
+    o << "    http-after-response set-header Access-Control-Allow-Credentials true" << allowed
+      << '\n';
+  }
+  if (!c.expose_headers.empty()) {
+    o << "    http-after-response set-header Access-Control-Expose-Headers "
+      << FmtQuoted{Joined(c.expose_headers)} << allowed << '\n';
+  }
 }
 
 // One name of a host rule: a virtual host or a redirect's from_host.
@@ -61,7 +113,10 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
     o << "answer " << m_.fallback.status << ".\n";
   }
   o << "frontend sg:http\n";
-  o << "    bind \"${" << kHttpBindEnv << "}\"\n";
+  // Behind a TCP balancer every connection starts with a PROXY header (v1
+  // or v2), whose address becomes the connection's source.
+  const char* accept_proxy = s_.proxy_protocol ? " accept-proxy" : "";
+  o << "    bind \"${" << kHttpBindEnv << "}\"" << accept_proxy << "\n";
   if (tls_) {
     // The certificate is picked by SNI among the names each one holds;
     // strict-sni refuses the handshake for any other name.
@@ -70,7 +125,7 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
       // in a PROXY header.
       o << "    bind abns@" << Name{options_.terminate_socket} << " accept-proxy ssl";
     } else {
-      o << "    bind \"${" << kHttpsBindEnv << "}\" ssl";
+      o << "    bind \"${" << kHttpsBindEnv << "}\"" << accept_proxy << " ssl";
     }
     for (const std::string& c : certificates_) o << " crt " << Word{c};
     o << " strict-sni\n";
@@ -84,6 +139,7 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   o << "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower\n"
        "    http-request set-var(txn.sg_p) path,concat(/)\n"
        "    http-request set-var(txn.sg_rand) rand(10000)\n";
+  TrustedProxyRules(o);
   if (ClusterLog()) {
     // For the access log, before any rewrite: the path without its query
     // string, and the headers logged (the log is written after the request
@@ -129,8 +185,14 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   o << '\n';
   // Host as nginx's $host: the name without the port, lower-cased.
   o << "    http-request set-header Host %[var(txn.host)]\n"
-       "    http-request set-header X-Request-Id %[var(txn.sg_rid)]\n"
-       "    http-request set-header X-Real-IP %[src]\n"
+       "    http-request set-header X-Request-Id %[var(txn.sg_rid)]\n";
+  if (TrustsProxies()) {
+    // What option forwardfor adds without trusted proxies: the connection's
+    // peer after the addresses the request came with, as a line of its own
+    // (lines of a header join as one comma-separated list).
+    o << "    http-request add-header X-Forwarded-For %[var(txn.sg_peer)]\n";
+  }
+  o << "    http-request set-header X-Real-IP %[src]\n"
        "    http-request set-header X-Forwarded-Host %[var(txn.host)]\n";
   if (tls_) {
     o << "    http-request set-header X-Forwarded-Proto https if sg_tls\n"
@@ -155,6 +217,28 @@ void ConfigRenderer::RenderHttpFrontend(Writer& o) {
          "    http-after-response set-var-fmt(txn.sg_ups) \"%si:%sp\" if { srv_name -m found }\n";
   }
   o << "    http-after-response set-header X-Request-Id %[var(txn.sg_rid)]\n";
+}
+
+// Behind load balancers: from a trusted peer, the last address of
+// X-Forwarded-For (the one the balancer appended; a client cannot choose it
+// by sending the header itself) becomes src, so that the access rules, rate
+// limits, X-Real-IP and the access log see the client. A header without an
+// address leaves the peer as the client.
+void ConfigRenderer::TrustedProxyRules(Writer& o) {
+  if (!TrustsProxies()) return;
+  // The peer, for X-Forwarded-For: set-src replaces src.
+  o << "    http-request set-var(txn.sg_peer) src\n";
+  const std::vector<std::string> chunks = AddressChunks(s_.trusted_proxies);
+  std::string trusted = "{ src" + chunks.front() + " }";
+  if (chunks.size() > 1) {
+    // Decided before src changes.
+    for (const std::string& c : chunks) {
+      o << "    http-request set-var(txn.sg_trusted) bool(true) if { src" << c << " }\n";
+    }
+    trusted = "{ var(txn.sg_trusted) -m bool }";
+  }
+  o << "    http-request set-src req.hdr_ip(x-forwarded-for,-1) if " << trusted
+    << " { req.hdr_ip(x-forwarded-for,-1) -m found }\n";
 }
 
 // Requests no location claims: the cluster's default backend, else a status.
@@ -187,10 +271,15 @@ void ConfigRenderer::FallbackRules(Writer& o, Writer& use) {
 // before '"', backslash and ']' (E) for combined. Nothing else of the request is
 // logged: no query string, no Authorization or Cookie.
 void ConfigRenderer::LogFormat(Writer& o) {
+  // The client: the connection's address (%ci), or, behind trusted load
+  // balancers, the one X-Forwarded-For named (src, after set-src).
+  const char* client = TrustsProxies() ? "%[src]" : "%ci";
   switch (s_.access_log) {
     case model::AccessLogFormat::kJson:
       o << "    log-format '{\"time\":\"%[date,utime(%Y-%m-%dT%H:%M:%S+00:00)]\","
-           "\"remote_addr\":\"%ci\",\"host\":\"%[var(txn.host),json(utf8s)]\","
+           "\"remote_addr\":\""
+        << client
+        << "\",\"host\":\"%[var(txn.host),json(utf8s)]\","
            "\"method\":\"%HM\",\"path\":\"%[var(txn.sg_path),json(utf8s)]\","
            "\"protocol\":\"%HV\",\"status\":%ST,\"bytes\":%B,\"request_time_ms\":%Ta,"
            "\"upstream_addr\":\"%[var(txn.sg_ups)]\",\"upstream_status\":\"%[var(txn.sg_ust)]\","
@@ -200,7 +289,8 @@ void ConfigRenderer::LogFormat(Writer& o) {
            "\"user_agent\":\"%[var(txn.sg_ua),json(utf8s)]\"}'\n";
       return;
     case model::AccessLogFormat::kCombined:
-      o << "    log-format '%ci - - [%[date,utime(%d/%b/%Y:%H:%M:%S +0000)]] "
+      o << "    log-format '" << client
+        << " - - [%[date,utime(%d/%b/%Y:%H:%M:%S +0000)]] "
            "\"%HM %{+E}[var(txn.sg_path)] %HV\" %ST %B \"%{+E}[var(txn.sg_ref)]\" "
            "\"%{+E}[var(txn.sg_ua)]\" %Ta \"%[var(txn.sg_ups)]\" \"%[var(txn.sg_ust)]\" "
            "\"%[var(txn.sg_loc),field(1,:)]\" \"%{+E}[var(txn.sg_rid)]\" "
@@ -461,6 +551,7 @@ void ConfigRenderer::RequestRules(Writer& o, const Variant& v) {
   const model::Location& loc = *v.location;
   const model::BackendSelection& sel = loc.selection;
   const std::string acl = LocatedAt(v);
+  AccessRules(o, acl, loc);
   if (loc.redirect) {
     RedirectLocation(o, acl, loc);
     return;
@@ -514,6 +605,50 @@ void ConfigRenderer::RequestRules(Writer& o, const Variant& v) {
     if (!rule.header_name.empty()) match("req.fhdr", rule.header_name, ",1", rule.header_value);
     if (!rule.cookie_name.empty()) match("req.cook", rule.cookie_name, "", rule.cookie_value);
   }
+}
+
+// Before anything else of the location: a refused client is not redirected,
+// answered a preflight, nor counted by a rate limit.
+void ConfigRenderer::AccessRules(Writer& o, const std::string& acl, const model::Location& loc) {
+  for (const std::string& c : AddressChunks(loc.ip_access.deny)) {
+    o << "    http-request deny deny_status 403 if " << acl << " { src" << c << " }\n";
+  }
+  const std::vector<std::string> allow = AddressChunks(loc.ip_access.allow);
+  if (allow.size() == 1) {
+    o << "    http-request deny deny_status 403 if " << acl << " !{ src" << allow[0] << " }\n";
+  } else if (allow.size() > 1) {
+    for (const std::string& c : allow) {
+      o << "    http-request set-var(txn.sg_allowed) bool(true) if " << acl << " { src" << c
+        << " }\n";
+    }
+    o << "    http-request deny deny_status 403 if " << acl
+      << " !{ var(txn.sg_allowed) -m bool }\n";
+  }
+  if (!loc.cors) return;
+  const model::Cors& c = *loc.cors;
+  // The allowed origin, echoed in the answer. The last Origin line whole: a
+  // pattern tried on every value of the header could accept one origin and
+  // echo another.
+  o << "    http-request set-var(txn.sg_cors) req.fhdr(origin,-1) if " << acl
+    << " { req.fhdr(origin,-1) -m reg " << QuotedRegex(model::CorsOriginPattern(c.origins))
+    << " }\n";
+  // Preflights are answered here, whatever the backend would say; one from
+  // another origin gets no CORS header, so the browser refuses the request
+  // it asked about. Access-Control-Allow-Origin, Vary and the credentials
+  // come with every answer of the location (HeaderRules).
+  const std::string preflight =
+      " METH_OPTIONS { req.fhdr(access-control-request-method) -m found } { req.fhdr(origin) -m "
+      "found }";
+  o << "    http-request return status 204";
+  if (!c.methods.empty()) {
+    o << " hdr Access-Control-Allow-Methods " << FmtQuoted{Joined(c.methods)};
+  }
+  if (!c.allow_headers.empty()) {
+    o << " hdr Access-Control-Allow-Headers " << FmtQuoted{Joined(c.allow_headers)};
+  }
+  if (c.max_age >= 0) o << " hdr Access-Control-Max-Age " << c.max_age;
+  o << " if " << acl << preflight << " { var(txn.sg_cors) -m found }\n";
+  o << "    http-request return status 204 if " << acl << preflight << '\n';
 }
 
 void ConfigRenderer::SelectionRules(Writer& use, const Variant& v) {
@@ -577,13 +712,15 @@ void HeaderEditRules(Writer& o, const char* side, const model::HeaderEdit& e,
 
 void ConfigRenderer::HeaderRules(Writer& o, const Variant& v) {
   const model::Location& loc = *v.location;
-  if (loc.redirect || loc.fixed_status) return;
   const std::string cond = " if " + LocatedAt(v);
-  if (loc.rewrite_host) {
-    o << "    http-request set-header Host " << Word{*loc.rewrite_host} << cond << '\n';
+  if (!loc.redirect && !loc.fixed_status) {
+    if (loc.rewrite_host) {
+      o << "    http-request set-header Host " << Word{*loc.rewrite_host} << cond << '\n';
+    }
+    HeaderEditRules(o, "http-request", loc.request_headers, cond);
+    HeaderEditRules(o, "http-response", loc.response_headers, cond);
   }
-  HeaderEditRules(o, "http-request", loc.request_headers, cond);
-  HeaderEditRules(o, "http-response", loc.response_headers, cond);
+  if (loc.cors) CorsResponseRules(o, cond, *loc.cors);
 }
 
 // The Location of a redirect: the request's scheme, host and port unless

@@ -56,7 +56,10 @@ void ConfigRenderer::RenderDefaults(Writer& o) {
   }
   o << "    option idle-close-on-response\n";
   o << "    http-reuse safe\n";
-  o << "    option forwardfor\n";
+  // Behind trusted load balancers the front-end appends the connection's
+  // peer itself: forwardfor would append the client named by
+  // X-Forwarded-For, which the header already ends with.
+  if (!TrustsProxies()) o << "    option forwardfor\n";
   int retries = std::max(0, s_.next_upstream_tries - 1);
   o << "    # Retries go to another task: connection errors, timeouts, 502 and 503.\n";
   o << "    option redispatch 1\n";

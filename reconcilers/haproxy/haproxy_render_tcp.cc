@@ -55,7 +55,10 @@ void ConfigRenderer::RenderTcp(Writer& o) {
   });
 
   o << "\nfrontend sg:https\n";
-  o << "    bind \"${" << kHttpsBindEnv << "}\"\n";
+  // The balancer's PROXY header names the client; the header sent to the
+  // terminating front-end (send-proxy) carries it on.
+  o << "    bind \"${" << kHttpsBindEnv << "}\"" << (s_.proxy_protocol ? " accept-proxy" : "")
+    << "\n";
   if (options_.log) o << "    option tcplog\n";
   o << "    tcp-request inspect-delay " << Dur{kClientHelloWait} << '\n';
   o << "    tcp-request content accept if { req.ssl_hello_type 1 }\n";

@@ -237,8 +237,9 @@ sg::Status CheckModel(const model::TrafficModel& m) {
     }
   });
 
-  // What HAProxy 2.6 cannot do: copy requests, and retry statuses
-  // other than those retry-on names.
+  // What HAProxy 2.6 cannot do: copy requests, leave small responses
+  // uncompressed (it has no minimum size), and retry statuses other than
+  // those retry-on names.
   static constexpr int kRetryCodes[] = {401, 403, 404, 408, 425, 500, 501, 502, 503, 504};
   for (const Server& s : m.servers) {
     for (const Location& l : s.locations) {
@@ -247,6 +248,13 @@ sg::Status CheckModel(const model::TrafficModel& m) {
             fmt::format("route \"{}\": HAProxy 2.6 cannot mirror requests ({}.filters "
                         "RequestMirror); use spec.proxy.engine nginx for this cluster",
                         l.route, RuleField(l)));
+      }
+      if (l.compression && l.compression->min_length >= 0) {
+        c.Fail(
+            fmt::format("route \"{}\": HAProxy 2.6 cannot leave small responses uncompressed "
+                        "(spec.compression.minLength); leave it out or use spec.proxy.engine "
+                        "nginx for this cluster",
+                        l.route));
       }
       if (!l.retry) continue;
       for (int code : l.retry->codes) {

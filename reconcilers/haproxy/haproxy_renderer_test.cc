@@ -6,6 +6,7 @@
 
 #include "reconcilers/haproxy/haproxy_renderer.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -129,6 +130,118 @@ TEST(HaproxyCheckTest, RefusesMirrorsAndRetriesOfOtherStatuses) {
             "route \"app\": HAProxy cannot retry status 429 (spec.rules[1].retry.codes): "
             "retry-on takes 401, 403, 404, 408, 425, 500, 501, 502, 503 and 504");
 }
+
+TEST(HaproxyCheckTest, RefusesAMinimumCompressionLength) {
+  model::TrafficModel m = samples::OneHost();
+  m.servers[0].locations[0].compression = model::Compression{{"text/plain"}, -1};
+  Status st = CheckModel(Resolved(m));
+  EXPECT_TRUE(st.ok()) << st.error().ToString();
+  m.servers[0].locations[0].compression->min_length = 0;
+  st = CheckModel(Resolved(m));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "route \"shop\": HAProxy 2.6 cannot leave small responses uncompressed "
+            "(spec.compression.minLength); leave it out or use spec.proxy.engine nginx for "
+            "this cluster");
+}
+
+// ---------------------------------------------------------------------------
+// Client policies: trusted load balancers, client networks, CORS and
+// compression, in models of their own beside the shared samples.
+
+// Every policy on one route ("api", on two hosts: the second without
+// compression, so it is a variant and a backend of its own), a redirect of
+// denied clients' route, "*" origins on a route without endpoints; behind
+// trusted load balancers, with the combined access log.
+TrafficModel ClientPolicies() {
+  TrafficModel m;
+  m.settings.trusted_proxies = {"10.0.0.0/8", "2001:db8:1b::/48"};
+  m.settings.access_log = model::AccessLogFormat::kCombined;
+  m.upstreams.push_back(Up("r.api.0", {"10.0.3.2:8080"}));
+  m.upstreams.push_back(Up("r.gone.0", {}));
+  model::Location api = Loc("api", "/", {{"r.api.0", 1, false}});
+  api.ip_access = {{"10.1.0.0/16", "2001:db8::/32"}, {"10.1.2.0/24", "2001:db8:bad::/48"}};
+  api.cors = model::Cors{{"https://app.example.com", "https://*.example.org"},
+                         {"GET", "POST"},
+                         {"Content-Type", "X-Token"},
+                         {"X-Total"},
+                         true,
+                         600};
+  api.compression = model::Compression{{"text/html", "application/json"}, -1};
+  api.rate_limit = {10, 5};
+  model::Location api2 = api;
+  api2.compression.reset();
+  model::Location moved = Loc("moved", "/old", {});
+  moved.redirect =
+      model::LocationRedirect{"https", "www.example.com", 0, std::nullopt, std::nullopt, 301};
+  moved.ip_access.deny = {"192.0.2.0/24"};
+  model::Location gone = Loc("gone", "/gone", {{"r.gone.0", 1, false}});
+  gone.cors = model::Cors{{"*"}, {"GET"}, {}, {}, false, -1};
+  m.servers.push_back(Srv({"api.example.com"}, {api, moved, gone}));
+  m.servers.push_back(Srv({"api2.example.com"}, {api2}));
+  return m;
+}
+
+// Lists longer than one HAProxy line holds (64 words): trusted proxies,
+// allowed and denied networks over several rules, media types over several
+// lines; the JSON access log.
+TrafficModel ClientPoliciesLongLists() {
+  TrafficModel m;
+  m.settings.access_log = model::AccessLogFormat::kJson;
+  for (int i = 0; i < 45; ++i) m.settings.trusted_proxies.push_back(fmt::format("10.0.{}.0/24", i));
+  m.settings.trusted_proxies.push_back("2001:db8:1b::/48");
+  m.upstreams.push_back(Up("r.app.0", {"10.0.4.2:8080"}));
+  model::Location app = Loc("app", "/", {{"r.app.0", 1, false}});
+  for (int i = 0; i < 50; ++i) {
+    app.ip_access.allow.push_back(fmt::format("10.{}.0.0/16", 100 + i));
+    app.ip_access.deny.push_back(fmt::format("2001:db8:{:x}::/48", i));
+  }
+  app.compression = model::Compression{{"text/plain"}, -1};
+  for (int i = 0; i < 44; ++i) {
+    app.compression->types.push_back(fmt::format("application/vnd.sg-{}+json", i));
+  }
+  m.servers.push_back(Srv({"app.example.com"}, {app}));
+  return m;
+}
+
+const std::vector<samples::SampleModel>& PolicyModels() {
+  static const std::vector<samples::SampleModel> cases = {
+      {"client_policies", ClientPolicies},
+      {"client_policies_long_lists", ClientPoliciesLongLists},
+  };
+  return cases;
+}
+
+class HaproxyPolicyGoldenTest : public ::testing::TestWithParam<samples::SampleModel> {};
+
+TEST_P(HaproxyPolicyGoldenTest, MatchesGoldenFile) {
+  const samples::SampleModel& c = GetParam();
+  sg::testing::ExpectMatchesGoldenFile(Render(c.build()), GoldenPath(c.name), c.name);
+}
+
+TEST_P(HaproxyPolicyGoldenTest, PassesHaproxyCheckWithoutWarnings) {
+  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
+  TrafficModel m = Resolved(GetParam().build());
+  std::string config = RenderHaproxyConfig(m, RenderOptions{});
+  auto [ok, output] = RunCheck(config, PlaceholderFiles(m));
+  EXPECT_TRUE(ok) << output << "\n" << config;
+  EXPECT_EQ(output.find("[WARNING]"), std::string::npos) << output;
+  ExecHaproxyValidator validator(kHaproxy);
+  Status st = validator.Validate(config, PlaceholderFiles(m));
+  EXPECT_TRUE(st.ok()) << st.error().ToString();
+}
+
+TEST_P(HaproxyPolicyGoldenTest, ModelIsExpressible) {
+  Status st = CheckModel(Resolved(GetParam().build()));
+  EXPECT_TRUE(st.ok()) << st.error().ToString();
+}
+
+TEST_P(HaproxyPolicyGoldenTest, DeterministicWhateverTheInputOrder) {
+  sg::testing::ExpectRenderIgnoresInputOrder(GetParam().build(), Render);
+}
+
+INSTANTIATE_TEST_SUITE_P(HaproxyPolicies, HaproxyPolicyGoldenTest,
+                         ::testing::ValuesIn(PolicyModels()), sg::testing::SampleModelTestName);
 
 // ---------------------------------------------------------------------------
 // Properties checked directly on the output, so a careless golden update
@@ -366,6 +479,202 @@ TEST(HaproxyRenderBenchmark, ThousandRoutesPassHaproxyCheck) {
   EXPECT_TRUE(st.ok()) << st.error().ToString();
   std::cout << "[ bench    ] haproxy -c of 1000 routes: "
             << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+}
+
+// The text between `from` and the next line starting with `to` (the whole
+// rest when there is none).
+std::string Section(const std::string& c, const std::string& from, const std::string& to = "\n\n") {
+  size_t start = c.find(from);
+  if (start == std::string::npos) return "";
+  size_t end = c.find(to, start + from.size());
+  return c.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+TEST(HaproxyRenderTest, TrustedProxiesNameTheClientBeforeAnythingUsesIt) {
+  std::string c = Render(ClientPolicies());
+  const std::string peer = "    http-request set-var(txn.sg_peer) src\n";
+  const std::string set_src =
+      "    http-request set-src req.hdr_ip(x-forwarded-for,-1) if { src 10.0.0.0/8 "
+      "2001:db8:1b::/48 } { req.hdr_ip(x-forwarded-for,-1) -m found }\n";
+  const size_t at = c.find(peer + set_src);
+  ASSERT_NE(at, std::string::npos) << c;
+  for (const char* later : {"track-sc0 src", "deny deny_status 403", "X-Real-IP %[src]"}) {
+    const size_t use = c.find(later);
+    EXPECT_TRUE(use != std::string::npos && use > at) << later << " before set-src:\n" << c;
+  }
+  // The peer appended to the header as it came; forwardfor would append the
+  // client the header named.
+  EXPECT_TRUE(Contains(c, "    http-request add-header X-Forwarded-For %[var(txn.sg_peer)]\n"))
+      << c;
+  EXPECT_FALSE(Contains(c, "option forwardfor")) << c;
+  EXPECT_TRUE(Contains(c, "    log-format '%[src] - - [")) << c;
+  EXPECT_FALSE(Contains(c, "%ci")) << c;
+  std::string json = Render(ClientPoliciesLongLists());
+  EXPECT_TRUE(Contains(json, "\"remote_addr\":\"%[src]\"")) << json;
+  // More networks than a line holds: decided before src changes.
+  EXPECT_TRUE(
+      Contains(json, "    http-request set-var(txn.sg_trusted) bool(true) if { src 10.0.0.0/24 "))
+      << json;
+  EXPECT_TRUE(Contains(json,
+                       "    http-request set-src req.hdr_ip(x-forwarded-for,-1) if { "
+                       "var(txn.sg_trusted) -m bool } { req.hdr_ip(x-forwarded-for,-1) -m found "
+                       "}\n"))
+      << json;
+
+  // Without trusted proxies nothing of it is rendered.
+  std::string plain = Render(samples::AccessLogJson());
+  EXPECT_TRUE(Contains(plain, "    option forwardfor\n"));
+  EXPECT_TRUE(Contains(plain, "\"remote_addr\":\"%ci\""));
+  for (const char* absent : {"sg_peer", "set-src", "sg_trusted"}) {
+    EXPECT_FALSE(Contains(plain, absent)) << absent;
+  }
+}
+
+TEST(HaproxyRenderTest, ClientNetworksComeFirstInEveryLocation) {
+  std::string c = Render(ClientPolicies());
+  const std::string api = "{ var(txn.sg_loc) -m str api }";
+  const std::string deny = "    http-request deny deny_status 403 if " + api +
+                           " { src 10.1.2.0/24 2001:db8:bad::/48 }\n"
+                           "    http-request deny deny_status 403 if " +
+                           api + " !{ src 10.1.0.0/16 2001:db8::/32 }\n";
+  EXPECT_TRUE(Contains(c, "    # route api\n" + deny)) << c;
+  // Before the rate limit and the CORS answers.
+  EXPECT_LT(c.find(deny), c.find("track-sc0 src table rl:api")) << c;
+  EXPECT_LT(c.find(deny), c.find("set-var(txn.sg_cors) req.fhdr(origin,-1) if " + api)) << c;
+  // A redirect refuses the client before redirecting it.
+  EXPECT_TRUE(Contains(c,
+                       "    # route moved\n"
+                       "    http-request deny deny_status 403 if { var(txn.sg_loc) -m str moved } "
+                       "{ src 192.0.2.0/24 }\n"
+                       "    http-request redirect location https://www.example.com%[pathq] code "
+                       "301 if { var(txn.sg_loc) -m str moved }\n"))
+      << c;
+
+  std::string many = Render(ClientPoliciesLongLists());
+  const std::string app = "{ var(txn.sg_loc) -m str app }";
+  // 50 of each: two rules each; the allowed ones through a variable.
+  EXPECT_TRUE(
+      Contains(many, "    http-request deny deny_status 403 if " + app + " { src 2001:db8:0::/48 "))
+      << many;
+  EXPECT_TRUE(Contains(
+      many, "    http-request deny deny_status 403 if " + app + " { src 2001:db8:28::/48 "))
+      << many;
+  EXPECT_TRUE(Contains(many, "    http-request set-var(txn.sg_allowed) bool(true) if " + app +
+                                 " { src 10.100.0.0/16 "))
+      << many;
+  EXPECT_TRUE(Contains(many, "    http-request set-var(txn.sg_allowed) bool(true) if " + app +
+                                 " { src 10.140.0.0/16 "))
+      << many;
+  EXPECT_TRUE(Contains(many, "    http-request deny deny_status 403 if " + app +
+                                 " !{ var(txn.sg_allowed) -m bool }\n"))
+      << many;
+}
+
+TEST(HaproxyRenderTest, CorsPreflightsAndResponseHeaders) {
+  std::string c = Render(ClientPolicies());
+  const std::string api = "{ var(txn.sg_loc) -m str api }";
+  const std::string preflight =
+      " METH_OPTIONS { req.fhdr(access-control-request-method) -m found } { req.fhdr(origin) -m "
+      "found }";
+  EXPECT_TRUE(Contains(
+      c, "    http-request set-var(txn.sg_cors) req.fhdr(origin,-1) if " + api +
+             " { req.fhdr(origin,-1) -m reg "
+             "'^(https://app\\.example\\.com|https://([a-z0-9-]+\\.)+example\\.org)$' }\n"
+             "    http-request return status 204 hdr Access-Control-Allow-Methods \"GET, POST\" "
+             "hdr Access-Control-Allow-Headers \"Content-Type, X-Token\" hdr "
+             "Access-Control-Max-Age 600 if " +
+             api + preflight + " { var(txn.sg_cors) -m found }\n" +
+             "    http-request return status 204 if " + api + preflight + "\n"))
+      << c;
+  EXPECT_TRUE(Contains(
+      c, "    http-after-response del-header Access-Control-Allow-Origin if " + api +
+             "\n"
+             "    http-after-response del-header Access-Control-Allow-Credentials if " +
+             api +
+             "\n"
+             "    http-after-response del-header Access-Control-Expose-Headers if " +
+             api +
+             "\n"
+             "    http-after-response set-header Access-Control-Allow-Origin %[var(txn.sg_cors)] "
+             "if " +
+             api + " { var(txn.sg_cors) -m found }\n" +
+             "    http-after-response add-header Vary Origin if " + api + "\n" +
+             "    http-after-response set-header Access-Control-Allow-Credentials true if " + api +
+             " { var(txn.sg_cors) -m found }\n" +
+             "    http-after-response set-header Access-Control-Expose-Headers \"X-Total\" if " +
+             api + " { var(txn.sg_cors) -m found }\n"))
+      << c;
+  // "*": any origin, echoed; no credentials, nothing exposed. Also on the
+  // 503 of a route without endpoints, which the CORS rules precede.
+  const std::string gone = "{ var(txn.sg_loc) -m str gone }";
+  EXPECT_TRUE(Contains(c, "    http-request set-var(txn.sg_cors) req.fhdr(origin,-1) if " + gone +
+                              " { req.fhdr(origin,-1) -m reg '^.+$' }\n"))
+      << c;
+  EXPECT_LT(c.find("set-var(txn.sg_cors) req.fhdr(origin,-1) if " + gone),
+            c.find("return status 503 default-errorfiles if " + gone));
+  EXPECT_TRUE(Contains(c,
+                       "    http-request return status 204 hdr Access-Control-Allow-Methods "
+                       "\"GET\" if " +
+                           gone + preflight + " { var(txn.sg_cors) -m found }\n"))
+      << c;
+  EXPECT_TRUE(Contains(c, "add-header Vary Origin if " + gone + "\n")) << c;
+  EXPECT_FALSE(Contains(c, "Access-Control-Allow-Credentials true if " + gone)) << c;
+  EXPECT_FALSE(Contains(c, "Access-Control-Expose-Headers \"X-Total\" if " + gone)) << c;
+}
+
+TEST(HaproxyRenderTest, CompressionIsABackendSetting) {
+  std::string c = Render(ClientPolicies());
+  // One backend of r.api.0 for each host's variant: the one with compression
+  // and the one without.
+  EXPECT_TRUE(Contains(c, " api:2\n")) << c;
+  const std::string with = Section(c, "\nbackend r.api.0\n");
+  const std::string without = Section(c, "\nbackend r.api.0:2\n");
+  ASSERT_FALSE(with.empty()) << c;
+  ASSERT_FALSE(without.empty()) << c;
+  const std::string lines =
+      "    compression algo gzip\n    compression type text/html application/json\n";
+  EXPECT_NE(Contains(with, lines), Contains(without, lines)) << with << "\n" << without;
+  EXPECT_TRUE(Contains(c, lines)) << c;
+  // Nothing else, and no backend of a model without it, compresses.
+  size_t first = c.find("compression algo");
+  EXPECT_EQ(c.find("compression algo", first + 1), std::string::npos) << c;
+  // More types than a line holds: lines that add up.
+  std::string many = Render(ClientPoliciesLongLists());
+  EXPECT_TRUE(Contains(many,
+                       "    compression algo gzip\n    compression type text/plain "
+                       "application/vnd.sg-0+json "))
+      << many;
+  EXPECT_TRUE(Contains(many,
+                       " application/vnd.sg-38+json\n    compression type "
+                       "application/vnd.sg-39+json "))
+      << many;
+  for (const samples::SampleModel& sample : samples::SampleModels()) {
+    const TrafficModel m = sample.build();
+    bool compresses = false;
+    for (const model::Server& sv : m.servers) {
+      for (const model::Location& l : sv.locations) compresses = compresses || l.compression;
+    }
+    if (!compresses) {
+      EXPECT_FALSE(Contains(Render(m), "compression")) << sample.name;
+    }
+  }
+}
+
+// Locations of one route that differ only in a client policy are not one
+// variant: each keeps its own rules.
+TEST(HaproxyRenderTest, ClientPoliciesSeparateVariants) {
+  for (int policy = 0; policy < 3; ++policy) {
+    TrafficModel m = samples::OneHost();
+    model::Server second = m.servers[0];
+    second.hosts = {"other.example.com"};
+    model::Location& l = second.locations[0];
+    if (policy == 0) l.ip_access.deny = {"192.0.2.1"};
+    if (policy == 1) l.cors = model::Cors{{"*"}, {"GET"}, {}, {}, false, -1};
+    if (policy == 2) l.compression = model::Compression{{"text/plain"}, -1};
+    m.servers.push_back(second);
+    std::string c = Render(m);
+    EXPECT_TRUE(Contains(c, " shop:2\n")) << policy << "\n" << c;
+  }
 }
 
 }  // namespace

@@ -257,6 +257,8 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
   model.settings.http_port = proxy.ports.http;
   model.settings.https_port = proxy.ports.https;
   model.settings.certs_dir = options.certs_dir;
+  model.settings.trusted_proxies = cluster.spec.client_address.trusted_proxies;
+  model.settings.proxy_protocol = cluster.spec.client_address.proxy_protocol;
   switch (cluster.spec.access_log.format) {
     case crds::AccessLogFormat::kOff:
       model.settings.access_log = model::AccessLogFormat::kOff;
@@ -427,6 +429,18 @@ BuildResult BuildModel(const crds::ServiceCluster& cluster, std::vector<RouteInp
       base.timeouts = {Ms(spec.timeouts.connect), Ms(spec.timeouts.read), Ms(spec.timeouts.send)};
       if (spec.rate_limit) {
         base.rate_limit = {spec.rate_limit->requests_per_second, spec.rate_limit->burst};
+      }
+      if (spec.ip_access) base.ip_access = {spec.ip_access->allow, spec.ip_access->deny};
+      if (spec.cors) {
+        const crds::Cors& c = *spec.cors;
+        base.cors = model::Cors{c.allow_origins,  c.allow_methods,     c.allow_headers,
+                                c.expose_headers, c.allow_credentials, c.max_age.value_or(-1)};
+      }
+      // The route's own setting, else the cluster's.
+      const auto& compression = spec.compression ? spec.compression : cluster.spec.compression;
+      if (compression && compression->enabled) {
+        base.compression =
+            model::Compression{compression->types, compression->min_length.value_or(-1)};
       }
       std::vector<model::Location> locations;
       for (const RuleMatch& m : matches) {

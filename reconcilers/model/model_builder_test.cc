@@ -413,6 +413,51 @@ TEST(ModelBuilder, DefaultsLeaveOptionalFeaturesOff) {
   EXPECT_TRUE(u->sticky_cookie.empty());
 }
 
+TEST(ModelBuilder, MiddlewaresReachEveryLocationOfTheRoute) {
+  auto cluster = Cluster(
+      "  clientAddress: {trustedProxies: [10.0.0.0/24]}\n"
+      "  compression: {types: [application/json]}\n");
+  std::string spec = PlainSpec("a.example.com") +
+                     "  ipAccess: {allow: [10.1.0.0/16], deny: [10.1.2.0/24]}\n"
+                     "  cors:\n    allowOrigins: [\"https://*.example.org\"]\n"
+                     "    exposeHeaders: [X-Total]\n    allowCredentials: true\n    maxAge: 60\n";
+  auto built = BuildModel(
+      cluster,
+      {Input(Route("r", spec), "1"),
+       Input(Route("own", PlainSpec("b.example.com") + "  compression: {types: [text/css], "
+                                                       "minLength: 100}\n"),
+             "2"),
+       Input(Route("off", PlainSpec("c.example.com") + "  compression: {enabled: false}\n"), "3")},
+      {});
+  EXPECT_EQ(built.model.settings.trusted_proxies, std::vector<std::string>{"10.0.0.0/24"});
+  const auto* a = FindServer(built.model, "a.example.com");
+  ASSERT_NE(a, nullptr);
+  const model::Location& loc = a->locations.at(0);
+  EXPECT_EQ(loc.ip_access.allow, std::vector<std::string>{"10.1.0.0/16"});
+  EXPECT_EQ(loc.ip_access.deny, std::vector<std::string>{"10.1.2.0/24"});
+  ASSERT_TRUE(loc.cors.has_value());
+  EXPECT_EQ(loc.cors->origins, std::vector<std::string>{"https://*.example.org"});
+  // The schema's default methods.
+  EXPECT_EQ(loc.cors->methods, (std::vector<std::string>{"GET", "HEAD", "POST"}));
+  EXPECT_EQ(loc.cors->expose_headers, std::vector<std::string>{"X-Total"});
+  EXPECT_TRUE(loc.cors->credentials);
+  EXPECT_EQ(loc.cors->max_age, 60);
+  // The cluster's compression, for a route that sets none.
+  ASSERT_TRUE(loc.compression.has_value());
+  EXPECT_EQ(loc.compression->types, std::vector<std::string>{"application/json"});
+  EXPECT_EQ(loc.compression->min_length, -1);
+  const auto* b = FindServer(built.model, "b.example.com");
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->locations.at(0).compression.has_value());
+  EXPECT_EQ(b->locations.at(0).compression->types, std::vector<std::string>{"text/css"});
+  EXPECT_EQ(b->locations.at(0).compression->min_length, 100);
+  EXPECT_FALSE(b->locations.at(0).cors.has_value());
+  EXPECT_TRUE(b->locations.at(0).ip_access.empty());
+  const auto* c = FindServer(built.model, "c.example.com");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->locations.at(0).compression.has_value());
+}
+
 TEST(ModelBuilder, PassthroughRouteIsRoutedBySni) {
   auto route = Route("db",
                      "  hosts: [db.example.com]\n"

@@ -1,5 +1,7 @@
 #include "reconcilers/model/model_strings.h"
 
+#include "reconcilers/model/cors_origin.h"
+
 namespace sg::model {
 
 void ForEachModelString(const TrafficModel& m,
@@ -15,6 +17,9 @@ void ForEachModelString(const TrafficModel& m,
   optional("", "settings.status_address", m.settings.status_address, StringRole::kWord);
   optional("", "settings.certs_dir", m.settings.certs_dir, StringRole::kWord);
   put("", "settings.rate_limit_zone_size", m.settings.rate_limit_zone_size, StringRole::kWord);
+  for (const std::string& n : m.settings.trusted_proxies) {
+    put("", "trustedProxies", n, StringRole::kWord);
+  }
   auto edit = [&](std::string_view route, const HeaderEdit& e) {
     for (const auto& [name, value] : e.set) {
       put(route, "header name", name, StringRole::kArg);
@@ -84,6 +89,23 @@ void ForEachModelString(const TrafficModel& m,
       put(l.route, "canary header value", l.canary.header_value, StringRole::kQuoted);
       optional(l.route, "canary cookie name", l.canary.cookie_name, StringRole::kArg);
       put(l.route, "canary cookie value", l.canary.cookie_value, StringRole::kQuoted);
+      for (const std::string& n : l.ip_access.allow) put(l.route, "ipAccess", n, StringRole::kWord);
+      for (const std::string& n : l.ip_access.deny) put(l.route, "ipAccess", n, StringRole::kWord);
+      if (const auto& c = l.cors) {
+        put(l.route, "cors origins", CorsOriginPattern(c->origins), StringRole::kPattern);
+        for (const std::string& o : c->origins) put(l.route, "cors origin", o, StringRole::kQuoted);
+        for (const std::string& v : c->methods) put(l.route, "cors method", v, StringRole::kName);
+        for (const std::string& v : c->allow_headers) {
+          put(l.route, "cors header", v, StringRole::kArg);
+        }
+        for (const std::string& v : c->expose_headers) {
+          put(l.route, "cors header", v, StringRole::kArg);
+        }
+      }
+      if (const auto& c = l.compression) {
+        for (const std::string& t : c->types)
+          put(l.route, "compression type", t, StringRole::kWord);
+      }
     }
   }
   for (const HostRedirect& r : m.redirects) {

@@ -71,6 +71,12 @@ struct Settings {
   // kOff: the engine's render options alone decide (the operator renders no
   // access log), so a cluster that sets nothing keeps its configuration.
   AccessLogFormat access_log = AccessLogFormat::kOff;
+  // CIDRs of load balancers whose X-Forwarded-For names the client (its
+  // last address only). Empty: the connection's peer is the client.
+  std::vector<std::string> trusted_proxies;
+  // The public listeners expect a PROXY protocol header on every connection
+  // and take the client from it.
+  bool proxy_protocol = false;
 };
 
 // Header changes, applied in the order remove, set, add (names are tokens;
@@ -166,6 +172,45 @@ struct BackendSelection {
 struct RateLimit {
   int requests_per_second = 0;  // 0: no limit
   int burst = 0;
+};
+
+// Client networks (CIDRs) refused with 403: those in `deny`, and, when
+// `allow` is not empty, those outside it. Empty: every client.
+struct IpAccess {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+
+  bool empty() const { return allow.empty() && deny.empty(); }
+  bool operator==(const IpAccess& o) const { return allow == o.allow && deny == o.deny; }
+};
+
+// A CORS policy: preflights are answered by the proxy (204); responses to
+// an allowed origin carry the CORS headers, replacing the upstream's.
+struct Cors {
+  // Exact origins, "scheme://*.domain[:port]" wildcards, or "*" alone; see
+  // CorsOriginPattern (model/cors_origin.h).
+  std::vector<std::string> origins;
+  std::vector<std::string> methods;
+  std::vector<std::string> allow_headers;
+  std::vector<std::string> expose_headers;
+  bool credentials = false;
+  int max_age = -1;  // seconds; -1: not sent
+
+  bool operator==(const Cors& o) const {
+    return origins == o.origins && methods == o.methods && allow_headers == o.allow_headers &&
+           expose_headers == o.expose_headers && credentials == o.credentials &&
+           max_age == o.max_age;
+  }
+};
+
+// gzip of the responses of these media types, for clients that accept it.
+struct Compression {
+  std::vector<std::string> types;
+  int min_length = -1;  // bytes of Content-Length; -1: the engine's own
+
+  bool operator==(const Compression& o) const {
+    return types == o.types && min_length == o.min_length;
+  }
 };
 
 // A location that answers with a redirect instead of proxying. Unset parts
@@ -264,6 +309,9 @@ struct Location {
   bool websocket = false;
   Timeouts timeouts;
   RateLimit rate_limit;
+  IpAccess ip_access;                      // checked before anything else
+  std::optional<Cors> cors;                // unset: the upstream's own headers pass
+  std::optional<Compression> compression;  // unset: responses as sent
 };
 
 // Paths relative to Settings::certs_dir (or absolute).

@@ -89,6 +89,18 @@ class ConfigRenderer {
   void LocationRedirect(Writer& o, const model::Location& loc, std::string_view base, bool exact);
   // A location's response header filter (with what add_header there hides).
   void ResponseHeaders(Writer& o, const model::Location& loc);
+  // The first directives of a location: its IP access and CORS preflights,
+  // both answered in the rewrite phase, before any other `return`.
+  void AccessRules(Writer& o, const model::Location& loc);
+  // The geo variable of the route's deny (or allow) list: "1" for a client
+  // in it.
+  std::string IpVar(const model::Location& loc, bool deny);
+  // The variable fragment of the route's CORS maps (registered at first use):
+  // $sg_cors_F the allowed Origin or "", $sg_cors_pf_F 1 for a preflight of
+  // another origin, 2 for one of an allowed origin.
+  std::string CorsVars(const model::Location& loc);
+  void CorsResponseHeaders(Writer& o, const model::Location& loc);
+  static void Compression(Writer& o, const model::Compression& c);
   // The internal location a mirror copies requests to, and the sample
   // variable of its percentage.
   std::string MirrorUri(const model::Mirror& m);
@@ -129,6 +141,8 @@ class ConfigRenderer {
   std::unordered_map<std::string, std::string> append_maps_;  // "name\nvalue" -> variable
   std::unordered_map<int, std::string> mirror_samples_;       // percent -> variable
   std::unordered_map<int, std::string> redirect_ports_;       // port -> variable
+  std::unordered_map<std::string, bool> ip_vars_;             // variable -> registered
+  std::unordered_map<std::string, bool> cors_vars_;           // fragment -> registered
   // Built at first use; keys view the model's names.
   std::unordered_map<std::string_view, const model::Upstream*> upstream_by_name_;
 };

@@ -97,6 +97,30 @@ void ConfigRenderer::RenderHttpSettings() {
          << "    }\n";
   }
 
+  if (!s_.trusted_proxies.empty()) {
+    // Behind load balancers: from these peers the last address of
+    // X-Forwarded-For is the client (real_ip_recursive off: one hop, so a
+    // client cannot name an address of its choosing). Upstreams get the
+    // header as it came, with the peer appended, as without them.
+    out_ << "\n    # The client behind trusted load balancers.\n";
+    for (const std::string& n : s_.trusted_proxies) {
+      out_ << "    set_real_ip_from " << Tok(n) << ";\n";
+    }
+    out_ << "    real_ip_header X-Forwarded-For;\n"
+            "    map $http_x_forwarded_for $sg_forwarded_for {\n"
+            "        \"\" $realip_remote_addr;\n"
+            "        default \"$http_x_forwarded_for, $realip_remote_addr\";\n"
+            "    }\n";
+  }
+  if (s_.proxy_protocol) {
+    // Every public connection starts with a PROXY header naming the client
+    // (the listen directives require it). Connections without one, such as
+    // the status probes, keep their own address.
+    out_ << "\n    # The client named by the PROXY protocol header.\n"
+            "    set_real_ip_from 0.0.0.0/0;\n"
+            "    set_real_ip_from ::/0;\n"
+            "    real_ip_header proxy_protocol;\n";
+  }
   out_ << "\n    # Upstream requests: HTTP/1.1 with keep-alive. Locations that set any\n"
           "    # proxy_set_header (websockets) repeat the whole list: nginx does not\n"
           "    # merge it with this level.\n";
@@ -217,7 +241,8 @@ void ConfigRenderer::RenderProxyHeaders(Writer& o, std::string_view in, bool web
   const std::pair<std::string_view, std::string_view> defaults[] = {
       {"X-Request-Id", "$sg_request_id"},
       {"X-Real-IP", "$remote_addr"},
-      {"X-Forwarded-For", "$proxy_add_x_forwarded_for"},
+      {"X-Forwarded-For",
+       s_.trusted_proxies.empty() ? "$proxy_add_x_forwarded_for" : "$sg_forwarded_for"},
       {"X-Forwarded-Proto", "$scheme"},
       {"X-Forwarded-Host", "$host"},
       {"X-Forwarded-Port", passthrough_ ? "$sg_forwarded_port" : "$server_port"}};

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reconcilers/model/cors_origin.h"
 #include "reconcilers/model/sanitize.h"
 #include "reconcilers/nginx/nginx_render.h"
 
@@ -42,6 +43,9 @@ void ConfigRenderer::HttpsListen(Writer& o, bool default_server) {
   } else {
     o << "        listen " << s_.https_port << " ssl";
   }
+  // A listening socket's options go on one of its listen directives: the
+  // default server's.
+  if (default_server && s_.proxy_protocol && !passthrough_) o << " proxy_protocol";
   o << (default_server ? " default_server;\n" : ";\n");
   if (passthrough_) {
     // The client address comes from the stream front-end's PROXY header, so
@@ -52,7 +56,8 @@ void ConfigRenderer::HttpsListen(Writer& o, bool default_server) {
 
 void ConfigRenderer::RenderDefaultServers(Writer& o) {
   o << "\n    # Unknown hosts.\n    server {\n";
-  o << "        listen " << s_.http_port << " default_server;\n";
+  o << "        listen " << s_.http_port << " default_server"
+    << (s_.proxy_protocol ? " proxy_protocol;\n" : ";\n");
   // The https port is listened on even without TLS routes: host-mode
   // proxies inherit it from the listener service, and a configuration
   // without it would close that socket for good at the next reload.
@@ -294,6 +299,7 @@ void ConfigRenderer::LocationDirectives(Writer& o, const model::Location& loc,
   if (s_.access_log != model::AccessLogFormat::kOff) {
     o << in << "set $sg_route " << Quoted(loc.route) << ";\n";
   }
+  AccessRules(o, loc);
   if (loc.redirect) {
     LocationRedirect(o, loc, base, exact);
     return;
@@ -334,6 +340,7 @@ void ConfigRenderer::LocationDirectives(Writer& o, const model::Location& loc,
   if (t.send.count() > 0 || loc.websocket) {
     o << in << "proxy_send_timeout " << Dur{t.send.count() > 0 ? t.send : long_idle} << ";\n";
   }
+  if (loc.compression) Compression(o, *loc.compression);
   // Set here, proxy_set_header replaces every inherited one.
   if (loc.websocket || loc.rewrite_host || !loc.request_headers.empty()) {
     RenderProxyHeaders(o, in, loc.websocket, &loc);
@@ -373,8 +380,15 @@ void ConfigRenderer::ResponseHeaders(Writer& o, const model::Location& loc) {
   const model::HeaderEdit& e = loc.response_headers;
   for (const std::string& name : e.remove) o << in << "proxy_hide_header " << Tok(name) << ";\n";
   for (const auto& [name, value] : e.set) o << in << "proxy_hide_header " << Tok(name) << ";\n";
+  if (loc.cors) {
+    // The backend's own CORS headers give way to the policy's.
+    for (const char* h : {"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+                          "Access-Control-Expose-Headers"}) {
+      o << in << "proxy_hide_header " << h << ";\n";
+    }
+  }
   const std::string& sticky = loc.selection.sticky_cookie;
-  if (sticky.empty() && e.set.empty() && e.add.empty()) return;
+  if (sticky.empty() && e.set.empty() && e.add.empty() && !loc.cors) return;
   if (!sticky.empty()) {
     o << in << "add_header Set-Cookie $sg_ss" << CookieSuffix(sticky) << ";\n";
   }
@@ -388,6 +402,132 @@ void ConfigRenderer::ResponseHeaders(Writer& o, const model::Location& loc) {
   for (const auto& [name, value] : e.add) {
     o << in << "add_header " << Tok(name) << ' ' << Quoted(value) << " always;\n";
   }
+  if (loc.cors) CorsResponseHeaders(o, loc);
+}
+
+namespace {
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+// `if` with nothing but `return` (and add_header for it) is the safe use of
+// `if` in a location. A denied client is refused before anything else: before
+// a preflight is answered, a redirect, or a rate limit counts it.
+void ConfigRenderer::AccessRules(Writer& o, const model::Location& loc) {
+  constexpr std::string_view in = "            ";
+  if (!loc.ip_access.deny.empty()) {
+    o << in << "if (" << IpVar(loc, true) << ") {\n" << in << "    return 403;\n" << in << "}\n";
+  }
+  if (!loc.ip_access.allow.empty()) {
+    o << in << "if (" << IpVar(loc, false) << " = 0) {\n"
+      << in << "    return 403;\n"
+      << in << "}\n";
+  }
+  if (!loc.cors) return;
+  const model::Cors& c = *loc.cors;
+  const std::string f = CorsVars(loc);
+  // A preflight of another origin: answered, without CORS headers, so the
+  // browser refuses the request it was asking about.
+  o << in << "if ($sg_cors_pf_" << f << " = 1) {\n"
+    << in << "    add_header Vary Origin always;\n"
+    << in << "    return 204;\n"
+    << in << "}\n";
+  o << in << "if ($sg_cors_pf_" << f << " = 2) {\n";
+  o << in << "    add_header Access-Control-Allow-Origin $sg_cors_" << f << " always;\n";
+  o << in << "    add_header Vary Origin always;\n";
+  if (!c.methods.empty()) {
+    o << in << "    add_header Access-Control-Allow-Methods " << Quoted(Joined(c.methods))
+      << " always;\n";
+  }
+  if (!c.allow_headers.empty()) {
+    o << in << "    add_header Access-Control-Allow-Headers " << Quoted(Joined(c.allow_headers))
+      << " always;\n";
+  }
+  if (c.max_age >= 0)
+    o << in << "    add_header Access-Control-Max-Age " << c.max_age << " always;\n";
+  if (c.credentials) {
+    o << in << "    add_header Access-Control-Allow-Credentials true always;\n";
+  }
+  o << in << "    return 204;\n" << in << "}\n";
+}
+
+// An empty value: add_header sends nothing, so the CORS headers reach
+// allowed origins only.
+void ConfigRenderer::CorsResponseHeaders(Writer& o, const model::Location& loc) {
+  constexpr std::string_view in = "            ";
+  const model::Cors& c = *loc.cors;
+  const std::string f = CorsVars(loc);
+  o << in << "add_header Access-Control-Allow-Origin $sg_cors_" << f << " always;\n";
+  o << in << "add_header Vary Origin always;\n";
+  if (c.credentials) {
+    o << in << "add_header Access-Control-Allow-Credentials $sg_cors_cred_" << f << " always;\n";
+  }
+  if (!c.expose_headers.empty()) {
+    o << in << "add_header Access-Control-Expose-Headers $sg_cors_expose_" << f << " always;\n";
+  }
+}
+
+std::string ConfigRenderer::IpVar(const model::Location& loc, bool deny) {
+  std::string var = std::string(deny ? "$sg_deny_" : "$sg_allow_") + IdentString(loc.route);
+  if (ip_vars_.emplace(var, true).second) {
+    RouteScope scope(maps_, loc.route);
+    // geo reads $remote_addr: the client, after a trusted proxy's
+    // X-Forwarded-For (real_ip_header).
+    maps_ << "    # route " << Tok(loc.route) << ": clients " << (deny ? "denied" : "allowed")
+          << "\n    geo " << var << " {\n        default 0;\n";
+    for (const std::string& n : deny ? loc.ip_access.deny : loc.ip_access.allow) {
+      maps_ << "        " << Tok(n) << " 1;\n";
+    }
+    maps_ << "    }\n";
+  }
+  return var;
+}
+
+std::string ConfigRenderer::CorsVars(const model::Location& loc) {
+  std::string f = IdentString(loc.route);
+  if (!cors_vars_.emplace(f, true).second) return f;
+  const model::Cors& c = *loc.cors;
+  RouteScope scope(maps_, loc.route);
+  maps_ << "    # route " << Tok(loc.route) << ": CORS\n";
+  maps_ << "    map $http_origin $sg_cors_" << f << " {\n        default \"\";\n        "
+        << QuotedPattern{"~" + model::CorsOriginPattern(c.origins)} << " $http_origin;\n    }\n";
+  // "OPTIONS:<requested method>:<allowed origin>"; a preflight carries an
+  // Origin (possibly not an allowed one) and Access-Control-Request-Method.
+  maps_ << "    map \"$request_method:$http_access_control_request_method:$http_origin:$sg_cors_"
+        << f << "\" $sg_cors_pf_" << f
+        << " {\n        default 0;\n        \"~^OPTIONS:[^:]+:.+:$\" 1;\n"
+           "        \"~^OPTIONS:[^:]+:.+:.+$\" 2;\n    }\n";
+  if (c.credentials) {
+    maps_ << "    map $sg_cors_" << f << " $sg_cors_cred_" << f
+          << " {\n        \"\" \"\";\n        default true;\n    }\n";
+  }
+  if (!c.expose_headers.empty()) {
+    maps_ << "    map $sg_cors_" << f << " $sg_cors_expose_" << f
+          << " {\n        \"\" \"\";\n        default " << Quoted(Joined(c.expose_headers))
+          << ";\n    }\n";
+  }
+  return f;
+}
+
+// nginx always compresses text/html once gzip is on (listing it again is a
+// warning); `gzip_proxied any` because whether a request came through
+// another proxy is no reason to send it uncompressed.
+void ConfigRenderer::Compression(Writer& o, const model::Compression& c) {
+  constexpr std::string_view in = "            ";
+  o << in << "gzip on;\n" << in << "gzip_proxied any;\n" << in << "gzip_vary on;\n";
+  bool listed = false;
+  for (const std::string& t : c.types) {
+    if (t == "text/html") continue;
+    o << (listed ? " " : std::string(in) + "gzip_types ") << Tok(t);
+    listed = true;
+  }
+  if (listed) o << ";\n";
+  if (c.min_length >= 0) o << in << "gzip_min_length " << c.min_length << ";\n";
 }
 
 std::string ConfigRenderer::RedirectPortVar(int port) {

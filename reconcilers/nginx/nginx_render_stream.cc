@@ -64,8 +64,16 @@ void ConfigRenderer::RenderStream() {
   out_ << "    upstream sg_passthrough {\n        server 127.0.0.1:" << s_.passthrough_internal_port
        << ";\n    }\n";
   out_.Append(std::move(upstreams));
-  out_ << "    server {\n        listen " << s_.https_port << ";\n"
-       << "        ssl_preread on;\n        proxy_protocol on;\n"
+  out_ << "    server {\n        listen " << s_.https_port;
+  if (s_.proxy_protocol) {
+    // The balancer's PROXY header names the client; the header sent on
+    // carries it (realip replaces the connection's address).
+    out_ << " proxy_protocol;\n        set_real_ip_from 0.0.0.0/0;\n"
+            "        set_real_ip_from ::/0;\n";
+  } else {
+    out_ << ";\n";
+  }
+  out_ << "        ssl_preread on;\n        proxy_protocol on;\n"
        << "        proxy_pass $sg_tls_listener;\n    }\n";
   out_ << "    server {\n        listen 127.0.0.1:" << s_.passthrough_internal_port
        << " proxy_protocol;\n"
