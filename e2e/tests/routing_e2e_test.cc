@@ -1481,6 +1481,26 @@ TEST_F(RoutingE2E, IpAccessCorsCompressionAndTrustedProxies) {
   });
   ASSERT_TRUE(all.ok) << all.message << State(all_names);
 
+  // Bad input: refused with file, line and field; nothing else changes.
+  const std::string bad_name = RouteName("mw-bad");
+  ScopedRoute bad =
+      ApplyRoutes({Yaml(bad_name, "bad.mw.test", "/", {{a}}, "  ipAccess: {allow: [10.0.0.1/8]}\n"),
+                   Yaml(RouteName("mw-bad2"), "bad2.mw.test", "/", {{a}},
+                        "  cors: {allowOrigins: [\"https://a.test\", \"*\"]}\n")});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find(".yaml:11:"), std::string::npos) << bad.error();
+  EXPECT_NE(bad.error().find("spec.ipAccess.allow[0]: expected a network address with no bits set "
+                             "beyond the prefix /8, got \"10.0.0.1/8\""),
+            std::string::npos)
+      << bad.error();
+  EXPECT_NE(bad.error().find("spec.cors.allowOrigins[1]: expected \"*\" alone"), std::string::npos)
+      << bad.error();
+  for (int node : ProxyNodes()) {
+    std::string seen;
+    for (const Case& k : cases) EXPECT_TRUE(check(node, k, seen)) << seen;
+    EXPECT_EQ(Get("bad.mw.test", "/", {}, node).status, 404);
+  }
+
   // Trust this client as a load balancer: X-Forwarded-For now names the
   // client, and the deny list of xff.mw.test judges that address.
   ShResult trusted =
