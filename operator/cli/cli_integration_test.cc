@@ -218,19 +218,20 @@ class CliIntegrationTest : public ::testing::Test {
 };
 
 TEST_F(CliIntegrationTest, ApplyGetDescribeDiffDeleteRoundTrip) {
-  ASSERT_EQ(resources_.size(), 7u);
+  // Two ServiceClusters and six Routes (crds/samples).
+  ASSERT_EQ(resources_.size(), 8u);
 
   // ---- apply: everything is created, clusters before routes.
   Proc apply = Swarmgate({"apply", "-f", Samples()});
   ASSERT_EQ(apply.code, 0) << apply;
   EXPECT_EQ(SortedLines(apply.out), Expected("created")) << apply;
   auto out_lines = Lines(apply.out);
-  ASSERT_EQ(out_lines.size(), 7u) << apply;
+  ASSERT_EQ(out_lines.size(), resources_.size()) << apply;
   EXPECT_EQ(out_lines[0].rfind("servicecluster/", 0), 0u) << apply;
   EXPECT_EQ(out_lines[1].rfind("servicecluster/", 0), 0u) << apply;
   EXPECT_EQ(apply.err, "") << apply;
   const auto after_create = ConfigState();
-  ASSERT_EQ(after_create.size(), 7u) << ::testing::PrintToString(after_create);
+  ASSERT_EQ(after_create.size(), resources_.size()) << ::testing::PrintToString(after_create);
   EXPECT_EQ(ConfigNamesOf("route", N("shop")),
             std::vector<std::string>{"sg.route." + N("shop") + ".1"});
   EXPECT_EQ(ConfigNamesOf("cluster", N("public")),
@@ -389,7 +390,7 @@ TEST_F(CliIntegrationTest, ApplyGetDescribeDiffDeleteRoundTrip) {
   EXPECT_EQ(SortedLines(change.out), want) << change;
   EXPECT_EQ(ConfigNamesOf("route", N("blog")),
             std::vector<std::string>{"sg.route." + N("blog") + ".2"});
-  EXPECT_EQ(OurConfigs().size(), 7u) << ::testing::PrintToString(ConfigState());
+  EXPECT_EQ(OurConfigs().size(), resources_.size()) << ::testing::PrintToString(ConfigState());
 
   Proc changed = Swarmgate({"get", "route", N("blog"), "-o", "json"});
   ASSERT_EQ(changed.code, 0) << changed;
@@ -411,7 +412,7 @@ TEST_F(CliIntegrationTest, ApplyGetDescribeDiffDeleteRoundTrip) {
   ASSERT_EQ(del.code, 0) << del;
   EXPECT_EQ(SortedLines(del.out), Expected("deleted")) << del;
   auto del_lines = Lines(del.out);
-  ASSERT_EQ(del_lines.size(), 7u) << del;
+  ASSERT_EQ(del_lines.size(), resources_.size()) << del;
   EXPECT_EQ(del_lines.back().rfind("servicecluster/", 0), 0u) << del;
   EXPECT_TRUE(OurConfigs().empty()) << ::testing::PrintToString(ConfigState());
 
@@ -434,7 +435,7 @@ TEST_F(CliIntegrationTest, MissingResourcesExitOne) {
 
   Proc del_files = Swarmgate({"delete", "-f", Samples()});
   EXPECT_EQ(del_files.code, 1) << del_files;
-  EXPECT_EQ(Lines(del_files.err).size(), 7u) << del_files;
+  EXPECT_EQ(Lines(del_files.err).size(), resources_.size()) << del_files;
 }
 
 TEST_F(CliIntegrationTest, DeleteByKindAndName) {
