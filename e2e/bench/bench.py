@@ -850,6 +850,7 @@ def cmd_cpu(a):
         before = proc_cpu_seconds(pids)
         t = time.monotonic()
         hdr = f"-H 'Host: {host}' " if host else ""
+        hdr += "".join(f"-H {shlex.quote(h)} " for h in a.header)
         out = sh(f"{a.wrk} -t1 -c{a.connections} -d{a.seconds}s --latency {hdr}"
                  f"http://127.0.0.1:{port}/", timeout=a.seconds + 60)
         wall = time.monotonic() - t
@@ -885,7 +886,7 @@ def cmd_cpu(a):
                 f.write(cluster_yaml("bench", 2, 18080, engine=engine))
                 for i in range(a.routes):
                     f.write("---\n" + route_yaml(f"r{i}", "bench", f"r{i}.bench.test",
-                                                 f"svc{i % 50}", echo_port))
+                                                 f"svc{i % 50}", echo_port) + a.route_spec)
             eps = " ".join(f"--endpoints svc{i}=127.0.0.1" for i in range(50))
             text = sh(f"{shlex.quote(a.swarmgate)} render -f {shlex.quote(path)} --cluster bench "
                       f"{eps}")
@@ -996,6 +997,12 @@ def main():
     cp.add_argument("--repeat", type=int, default=3)
     cp.add_argument("--paced-share", type=float, default=0.5)
     cp.add_argument("--keep", action="store_true")
+    cp.add_argument("--route-spec", default="",
+                    help="YAML lines added to every route's spec (two-space indent), such as "
+                         "ipAccess, cors or compression")
+    cp.add_argument("--header", action="append", default=[],
+                    help="a header wrk sends with every request ('Name: value'); repeatable. "
+                         "The paced latency runs (sg-loadgen) send none")
     ch = sub.add_parser("churn")
     ch.add_argument("--kind", choices=["routes", "mixed", "scale"], default="routes")
     ch.add_argument("--changes", type=int, default=50,
