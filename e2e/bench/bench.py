@@ -250,10 +250,14 @@ class Swarm:
         return self.sg(f"apply -f {shlex.quote(path)}")
 
     def deploy_operator(self):
-        # One manager here: one replica, its port published on node 1.
+        # One replica on node 1, whose published port is read, as the e2e
+        # suites place it (on a cluster of several managers too).
+        node1 = self.docker("node inspect self --format '{{.Description.Hostname}}'").strip()
         sh(f"SWARMGATE_IMAGE=swarmgate/operator:dev SWARMGATE_REPLICAS=1 "
+           f"SG_OPERATOR_NODE={shlex.quote(node1)} "
            f"docker -H unix://{self.sock[1]} stack deploy -c "
-           f"{REPO}/charts/swarmgate/stack.yml -c {REPO}/charts/swarmgate/publish.yml swarmgate")
+           f"{REPO}/charts/swarmgate/stack.yml -c {REPO}/charts/swarmgate/publish.yml "
+           f"-c {REPO}/e2e/harness/operator-on-node1.yml swarmgate")
         wait("operator ready", 90, lambda: get(self.addr[1], 9090, "/readyz")[0] == 200)
 
     def ingress_nodes(self):

@@ -133,6 +133,20 @@ class RoutingE2E : public SuiteFixture<RoutingShared> {
     return seen;
   }
 
+  // Until `check(node, case, seen)` holds for every case on every proxy node.
+  template <class Case, class Check>
+  static WaitResult WaitEveryCase(const char* what, Duration deadline,
+                                  const std::vector<Case>& cases, Check check) {
+    return WaitUntil(what, deadline, [&](std::string& seen) {
+      for (int node : ProxyNodes()) {
+        for (const Case& k : cases) {
+          if (!check(node, k, seen)) return false;
+        }
+      }
+      return true;
+    });
+  }
+
   static std::string Describe(const std::map<std::string, int>& counts) {
     std::string out;
     for (const auto& [k, v] : counts) out += k + "=" + std::to_string(v) + " ";
@@ -486,6 +500,20 @@ std::string SeenHeader(const std::string& body, const std::string& name) {
   return it->value.GetString();
 }
 
+// What differs between `want` and the response's headers ("<absent>": no
+// such header), or "" when nothing does. Vary is a list: it must contain the
+// wanted value.
+std::string ResponseHeaderProblem(const HttpResponse& r,
+                                  const std::vector<std::pair<std::string, std::string>>& want) {
+  for (const auto& [h, value] : want) {
+    auto it = r.headers.find(h);
+    std::string got = it == r.headers.end() ? "<absent>" : it->second;
+    bool ok = h == "vary" ? got.find(value) != std::string::npos : got == value;
+    if (!ok) return "response " + h + ": " + got;
+  }
+  return "";
+}
+
 // Filters, redirects, rules without backends, timeouts and retries, in the
 // manner of the Gateway API's conformance tests: each case is a request and
 // what must come back (status, backend, the path and headers the backend
@@ -651,25 +679,13 @@ TEST_F(RoutingE2E, FiltersAsTheGatewayApiSays) {
       std::string got = SeenHeader(r.body, h);
       if (got != want) problem = "backend saw " + h + ": " + got;
     }
-    for (const auto& [h, want] : k.response) {
-      if (!problem.empty()) break;
-      auto it = r.headers.find(h);
-      std::string got = it == r.headers.end() ? "<absent>" : it->second;
-      if (got != want) problem = "response " + h + ": " + got;
-    }
+    if (problem.empty()) problem = ResponseHeaderProblem(r, k.response);
     if (problem.empty()) return true;
     seen = "node " + std::to_string(node) + ": GET " + k.target + " -> " + problem + " (expected " +
            std::to_string(k.status) + " " + k.service + " " + k.path + ")\n" + r.Describe();
     return false;
   };
-  auto all = WaitUntil("every case on every proxy node", 90s, [&](std::string& seen) {
-    for (int node : ProxyNodes()) {
-      for (const Case& k : cases) {
-        if (!check(node, k, seen)) return false;
-      }
-    }
-    return true;
-  });
+  auto all = WaitEveryCase("every case on every proxy node", 90s, cases, check);
   ASSERT_TRUE(all.ok) << all.message << State(name);
 
   // Retries: the task of slot 1 answers 500 to ?fail_slot=1. With the rule's
@@ -1451,14 +1467,7 @@ TEST_F(RoutingE2E, IpAccessCorsCompressionAndTrustedProxies) {
     std::string problem;
     // 0: refused, no HTTP answer at all.
     if (r.status != k.status) problem = "status " + std::to_string(r.status) + " " + r.error;
-    for (const auto& [h, want] : k.response) {
-      if (!problem.empty()) break;
-      auto it = r.headers.find(h);
-      std::string got = it == r.headers.end() ? "<absent>" : it->second;
-      // Vary may list more than Origin (Accept-Encoding).
-      bool ok = h == "vary" ? got.find(want) != std::string::npos : got == want;
-      if (!ok) problem = "response " + h + ": " + got;
-    }
+    if (problem.empty()) problem = ResponseHeaderProblem(r, k.response);
     if (problem.empty() && !k.seen_real_ip.empty() &&
         SeenHeader(r.body, "x-real-ip") != k.seen_real_ip) {
       problem = "backend saw X-Real-IP " + SeenHeader(r.body, "x-real-ip");
@@ -1471,14 +1480,7 @@ TEST_F(RoutingE2E, IpAccessCorsCompressionAndTrustedProxies) {
            problem + " (expected " + std::to_string(k.status) + ")\n" + r.Describe();
     return false;
   };
-  auto all = WaitUntil("every case on every proxy node", 90s, [&](std::string& seen) {
-    for (int node : ProxyNodes()) {
-      for (const Case& k : cases) {
-        if (!check(node, k, seen)) return false;
-      }
-    }
-    return true;
-  });
+  auto all = WaitEveryCase("every case on every proxy node", 90s, cases, check);
   ASSERT_TRUE(all.ok) << all.message << State(all_names);
 
   // Bad input: refused with file, line and field; nothing else changes.
@@ -1531,15 +1533,7 @@ TEST_F(RoutingE2E, IpAccessCorsCompressionAndTrustedProxies) {
       // No header: the peer itself.
       {"GET", "xff.mw.test", "/", {}, 200, {}, me, -1, ""},
   };
-  auto believed =
-      WaitUntil("X-Forwarded-For believed on every proxy node", 60s, [&](std::string& seen) {
-        for (int node : ProxyNodes()) {
-          for (const Case& k : behind) {
-            if (!check(node, k, seen)) return false;
-          }
-        }
-        return true;
-      });
+  auto believed = WaitEveryCase("X-Forwarded-For believed on every proxy node", 60s, behind, check);
   ASSERT_TRUE(believed.ok) << believed.message << State(xff);
   // The backend sees the chain as it came, with the balancer appended.
   HttpResponse r = Get("xff.mw.test", "/", {{"X-Forwarded-For", "198.51.100.9"}});
@@ -1566,14 +1560,7 @@ TEST_F(RoutingE2E, IpAccessCorsCompressionAndTrustedProxies) {
       // A connection without the header gets no answer.
       {"GET", "xff.mw.test", "/", {}, 0, {}, "", -1, ""},
   };
-  auto proxied = WaitUntil("the PROXY protocol on every proxy node", 60s, [&](std::string& seen) {
-    for (int node : ProxyNodes()) {
-      for (const Case& k : tcp_balanced) {
-        if (!check(node, k, seen)) return false;
-      }
-    }
-    return true;
-  });
+  auto proxied = WaitEveryCase("the PROXY protocol on every proxy node", 60s, tcp_balanced, check);
   ASSERT_TRUE(proxied.ok) << proxied.message << State(xff);
 
   untrust.Run();

@@ -31,6 +31,10 @@ using model::SortedServers;
 // in the rest.
 inline constexpr size_t kListWordsPerLine = 40;
 
+// The words of `list` as " a b c", at most kListWordsPerLine to a chunk: one
+// chunk per line.
+std::vector<std::string> WordChunks(const std::vector<std::string>& list);
+
 // A virtual host with its hosts, and its locations in match order (longest
 // context root first; one location per context root).
 struct SortedServer : model::SortedServer {

@@ -141,12 +141,9 @@ bool ConfigRenderer::BackendSettings(Writer& o, const model::Upstream& u, const 
     // Only for clients whose Accept-Encoding names gzip, and only responses
     // the server did not encode itself. The types of several lines add up.
     o << "    compression algo gzip\n";
-    const std::vector<std::string>& types = *p.compress_types;
-    for (size_t i = 0; i < types.size(); ++i) {
-      if (i % kListWordsPerLine == 0) o << (i ? "\n" : "") << "    compression type";
-      o << ' ' << Word{types[i]};
+    for (const std::string& chunk : WordChunks(*p.compress_types)) {
+      o << "    compression type" << chunk << '\n';
     }
-    o << '\n';
   }
   const bool cookie = !u.sticky_cookie.empty() && servers > 0;
   if (cookie) {

@@ -12,6 +12,7 @@
 // end at the cluster's default backend, else its status (404 by default).
 
 #include <algorithm>
+#include <boost/algorithm/string/join.hpp>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -39,22 +40,6 @@ bool SameRules(const model::Location& a, const model::Location& b) {
          a.rate_limit.requests_per_second == b.rate_limit.requests_per_second &&
          a.rate_limit.burst == b.rate_limit.burst && a.ip_access == b.ip_access &&
          a.cors == b.cors && a.compression == b.compression;
-}
-
-// The words of `nets`, " a b c" per rule (kListWordsPerLine each).
-std::vector<std::string> AddressChunks(const std::vector<std::string>& nets) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < nets.size(); ++i) {
-    if (i % kListWordsPerLine == 0) out.emplace_back();
-    out.back() += ' ' + SafeWord(nets[i]);
-  }
-  return out;
-}
-
-std::string Joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
 }
 
 // A regular expression between single quotes, where HAProxy takes every
@@ -87,7 +72,7 @@ void CorsResponseRules(Writer& o, const std::string& cond, const model::Cors& c)
   }
   if (!c.expose_headers.empty()) {
     o << "    http-after-response set-header Access-Control-Expose-Headers "
-      << FmtQuoted{Joined(c.expose_headers)} << allowed << '\n';
+      << FmtQuoted{boost::algorithm::join(c.expose_headers, ", ")} << allowed << '\n';
   }
 }
 
@@ -101,6 +86,15 @@ struct HostEntry {
 };
 
 }  // namespace
+
+std::vector<std::string> WordChunks(const std::vector<std::string>& list) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i % kListWordsPerLine == 0) out.emplace_back();
+    out.back() += ' ' + SafeWord(list[i]);
+  }
+  return out;
+}
 
 void ConfigRenderer::RenderHttpFrontend(Writer& o) {
   o << "\n# Public HTTP";
@@ -228,7 +222,7 @@ void ConfigRenderer::TrustedProxyRules(Writer& o) {
   if (!TrustsProxies()) return;
   // The peer, for X-Forwarded-For: set-src replaces src.
   o << "    http-request set-var(txn.sg_peer) src\n";
-  const std::vector<std::string> chunks = AddressChunks(s_.trusted_proxies);
+  const std::vector<std::string> chunks = WordChunks(s_.trusted_proxies);
   std::string trusted = "{ src" + chunks.front() + " }";
   if (chunks.size() > 1) {
     // Decided before src changes.
@@ -610,10 +604,10 @@ void ConfigRenderer::RequestRules(Writer& o, const Variant& v) {
 // Before anything else of the location: a refused client is not redirected,
 // answered a preflight, nor counted by a rate limit.
 void ConfigRenderer::AccessRules(Writer& o, const std::string& acl, const model::Location& loc) {
-  for (const std::string& c : AddressChunks(loc.ip_access.deny)) {
+  for (const std::string& c : WordChunks(loc.ip_access.deny)) {
     o << "    http-request deny deny_status 403 if " << acl << " { src" << c << " }\n";
   }
-  const std::vector<std::string> allow = AddressChunks(loc.ip_access.allow);
+  const std::vector<std::string> allow = WordChunks(loc.ip_access.allow);
   if (allow.size() == 1) {
     o << "    http-request deny deny_status 403 if " << acl << " !{ src" << allow[0] << " }\n";
   } else if (allow.size() > 1) {
@@ -641,10 +635,11 @@ void ConfigRenderer::AccessRules(Writer& o, const std::string& acl, const model:
       "found }";
   o << "    http-request return status 204";
   if (!c.methods.empty()) {
-    o << " hdr Access-Control-Allow-Methods " << FmtQuoted{Joined(c.methods)};
+    o << " hdr Access-Control-Allow-Methods " << FmtQuoted{boost::algorithm::join(c.methods, ", ")};
   }
   if (!c.allow_headers.empty()) {
-    o << " hdr Access-Control-Allow-Headers " << FmtQuoted{Joined(c.allow_headers)};
+    o << " hdr Access-Control-Allow-Headers "
+      << FmtQuoted{boost::algorithm::join(c.allow_headers, ", ")};
   }
   if (c.max_age >= 0) o << " hdr Access-Control-Max-Age " << c.max_age;
   o << " if " << acl << preflight << " { var(txn.sg_cors) -m found }\n";

@@ -212,36 +212,9 @@ const std::vector<samples::SampleModel>& PolicyModels() {
   return cases;
 }
 
-class HaproxyPolicyGoldenTest : public ::testing::TestWithParam<samples::SampleModel> {};
-
-TEST_P(HaproxyPolicyGoldenTest, MatchesGoldenFile) {
-  const samples::SampleModel& c = GetParam();
-  sg::testing::ExpectMatchesGoldenFile(Render(c.build()), GoldenPath(c.name), c.name);
-}
-
-TEST_P(HaproxyPolicyGoldenTest, PassesHaproxyCheckWithoutWarnings) {
-  if (access(kHaproxy, X_OK) != 0) GTEST_SKIP() << kHaproxy << " not installed";
-  TrafficModel m = Resolved(GetParam().build());
-  std::string config = RenderHaproxyConfig(m, RenderOptions{});
-  auto [ok, output] = RunCheck(config, PlaceholderFiles(m));
-  EXPECT_TRUE(ok) << output << "\n" << config;
-  EXPECT_EQ(output.find("[WARNING]"), std::string::npos) << output;
-  ExecHaproxyValidator validator(kHaproxy);
-  Status st = validator.Validate(config, PlaceholderFiles(m));
-  EXPECT_TRUE(st.ok()) << st.error().ToString();
-}
-
-TEST_P(HaproxyPolicyGoldenTest, ModelIsExpressible) {
-  Status st = CheckModel(Resolved(GetParam().build()));
-  EXPECT_TRUE(st.ok()) << st.error().ToString();
-}
-
-TEST_P(HaproxyPolicyGoldenTest, DeterministicWhateverTheInputOrder) {
-  sg::testing::ExpectRenderIgnoresInputOrder(GetParam().build(), Render);
-}
-
-INSTANTIATE_TEST_SUITE_P(HaproxyPolicies, HaproxyPolicyGoldenTest,
-                         ::testing::ValuesIn(PolicyModels()), sg::testing::SampleModelTestName);
+// The engine's own samples: the same checks as the shared ones.
+INSTANTIATE_TEST_SUITE_P(HaproxyPolicies, HaproxyGoldenTest, ::testing::ValuesIn(PolicyModels()),
+                         sg::testing::SampleModelTestName);
 
 // ---------------------------------------------------------------------------
 // Properties checked directly on the output, so a careless golden update

@@ -93,7 +93,6 @@ void ForEachModelString(const TrafficModel& m,
       for (const std::string& n : l.ip_access.deny) put(l.route, "ipAccess", n, StringRole::kWord);
       if (const auto& c = l.cors) {
         put(l.route, "cors origins", CorsOriginPattern(c->origins), StringRole::kPattern);
-        for (const std::string& o : c->origins) put(l.route, "cors origin", o, StringRole::kQuoted);
         for (const std::string& v : c->methods) put(l.route, "cors method", v, StringRole::kName);
         for (const std::string& v : c->allow_headers) {
           put(l.route, "cors header", v, StringRole::kArg);

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -141,8 +142,8 @@ class ConfigRenderer {
   std::unordered_map<std::string, std::string> append_maps_;  // "name\nvalue" -> variable
   std::unordered_map<int, std::string> mirror_samples_;       // percent -> variable
   std::unordered_map<int, std::string> redirect_ports_;       // port -> variable
-  std::unordered_map<std::string, bool> ip_vars_;             // variable -> registered
-  std::unordered_map<std::string, bool> cors_vars_;           // fragment -> registered
+  std::unordered_set<std::string> ip_vars_;                   // geo variables written
+  std::unordered_set<std::string> cors_vars_;                 // CORS map fragments written
   // Built at first use; keys view the model's names.
   std::unordered_map<std::string_view, const model::Upstream*> upstream_by_name_;
 };

@@ -2,6 +2,7 @@
 // host with its locations (and the rate-limit zones they use), host redirects.
 
 #include <algorithm>
+#include <boost/algorithm/string/join.hpp>
 #include <boost/algorithm/string/predicate.hpp>
 #include <set>
 #include <string>
@@ -180,8 +181,6 @@ void ConfigRenderer::RenderServer(Writer& o, const SortedServer& ss) {
   RenderMirrorLocations(o, ss);
   o << "    }\n";
 }
-
-namespace {}  // namespace
 
 std::string ConfigRenderer::MirrorUri(const model::Mirror& m) {
   return "/.sg-mirror/" + SafeToken(m.upstream);
@@ -405,16 +404,6 @@ void ConfigRenderer::ResponseHeaders(Writer& o, const model::Location& loc) {
   if (loc.cors) CorsResponseHeaders(o, loc);
 }
 
-namespace {
-
-std::string Joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-}  // namespace
-
 // `if` with nothing but `return` (and add_header for it) is the safe use of
 // `if` in a location. A denied client is refused before anything else: before
 // a preflight is answered, a redirect, or a rate limit counts it.
@@ -441,12 +430,12 @@ void ConfigRenderer::AccessRules(Writer& o, const model::Location& loc) {
   o << in << "    add_header Access-Control-Allow-Origin $sg_cors_" << f << " always;\n";
   o << in << "    add_header Vary Origin always;\n";
   if (!c.methods.empty()) {
-    o << in << "    add_header Access-Control-Allow-Methods " << Quoted(Joined(c.methods))
-      << " always;\n";
+    o << in << "    add_header Access-Control-Allow-Methods "
+      << Quoted(boost::algorithm::join(c.methods, ", ")) << " always;\n";
   }
   if (!c.allow_headers.empty()) {
-    o << in << "    add_header Access-Control-Allow-Headers " << Quoted(Joined(c.allow_headers))
-      << " always;\n";
+    o << in << "    add_header Access-Control-Allow-Headers "
+      << Quoted(boost::algorithm::join(c.allow_headers, ", ")) << " always;\n";
   }
   if (c.max_age >= 0)
     o << in << "    add_header Access-Control-Max-Age " << c.max_age << " always;\n";
@@ -474,7 +463,7 @@ void ConfigRenderer::CorsResponseHeaders(Writer& o, const model::Location& loc) 
 
 std::string ConfigRenderer::IpVar(const model::Location& loc, bool deny) {
   std::string var = std::string(deny ? "$sg_deny_" : "$sg_allow_") + IdentString(loc.route);
-  if (ip_vars_.emplace(var, true).second) {
+  if (ip_vars_.insert(var).second) {
     RouteScope scope(maps_, loc.route);
     // geo reads $remote_addr: the client, after a trusted proxy's
     // X-Forwarded-For (real_ip_header).
@@ -490,7 +479,7 @@ std::string ConfigRenderer::IpVar(const model::Location& loc, bool deny) {
 
 std::string ConfigRenderer::CorsVars(const model::Location& loc) {
   std::string f = IdentString(loc.route);
-  if (!cors_vars_.emplace(f, true).second) return f;
+  if (!cors_vars_.insert(f).second) return f;
   const model::Cors& c = *loc.cors;
   RouteScope scope(maps_, loc.route);
   maps_ << "    # route " << Tok(loc.route) << ": CORS\n";
@@ -508,8 +497,8 @@ std::string ConfigRenderer::CorsVars(const model::Location& loc) {
   }
   if (!c.expose_headers.empty()) {
     maps_ << "    map $sg_cors_" << f << " $sg_cors_expose_" << f
-          << " {\n        \"\" \"\";\n        default " << Quoted(Joined(c.expose_headers))
-          << ";\n    }\n";
+          << " {\n        \"\" \"\";\n        default "
+          << Quoted(boost::algorithm::join(c.expose_headers, ", ")) << ";\n    }\n";
   }
   return f;
 }
